@@ -1,0 +1,40 @@
+"""`cadence due`: who to contact today, and how. Reads only."""
+from __future__ import annotations
+
+from typing import Optional
+
+from ..cli import JSON, OPTIONS, TODAY, app, config, emit_json, guarded, resolve_today, say
+
+
+def touch_row(t) -> list:
+    what = t.template
+    if t.reason != "step":
+        what = f"{t.template} ({t.detail or t.reason})"
+    when = t.due.isoformat() + (f" {t.time}" if t.time else "")
+    return [when, t.overdue or "", t.contact, t.name, t.channel, t.step, what]
+
+
+@app.command()
+def due(today: Optional[str] = TODAY, as_json: bool = JSON) -> None:
+    """List the touches due today: who, how, what, how late. Writes nothing."""
+    from .. import engine
+    from ..book import lazy_condition, load
+
+    with guarded(as_json):
+        cfg = config()
+        day = resolve_today(today, cfg)
+        loaded = load(cfg, condition_factory=lazy_condition(cfg))
+        touches = engine.due(loaded.book, day)
+    if as_json:
+        emit_json({"today": day.isoformat(), "due": [t.as_json() for t in touches]})
+        return
+    if OPTIONS.quiet:
+        return
+    if not touches:
+        say(f"Nothing due on {day}.")
+        return
+    from .output import table
+
+    table(f"Due on {day}: {len(touches)} touch{'es' if len(touches) != 1 else ''}",
+          ["due", "late", "contact", "name", "channel", "step", "template"],
+          [touch_row(t) for t in touches])

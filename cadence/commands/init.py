@@ -1,0 +1,82 @@
+"""`cadence init [DIR]`: write a working example book a new user can run at once."""
+from __future__ import annotations
+
+import os
+import shutil
+
+import typer
+
+from ..cli import app, guarded, say
+from ..model import EXIT_CANTCREAT, EXIT_MISSING, Failure, Problem, Source
+
+CONFIG = """\
+# cadence book settings; every key is optional. See the README for all of them.
+ledger: contacts.csv
+history: history.csv
+playbooks: playbooks
+templates: templates
+drafts: drafts
+# timezone: Europe/Stockholm     # without it: the machine's date, and drafts dated in UTC
+sender:
+  name: Your Name
+  email: you@example.com
+  phone: "+46 70 000 00 00"
+  address: |
+    Your Company AB
+    Street 1
+    111 22 Stockholm
+"""
+
+CONTACTS = """\
+id,name,email,phone,address,company,age,playbook,started,status,paused_until,channels,optout,callback,birthday,last_reply,touches,last_touch,last_channel,last_step,next_due
+ann,Ann Lind,ann@example.com,+46701234567,"Storgatan 1
+111 22 Stockholm",Lind Konsult,34,new-lead,,,,,,,,,,,,,
+boris,Борис Петров,boris@example.com,+79161234567,,Петров и партнёры,58,new-lead,,,,,,,,,,,,,
+carla,Carla Mendes,carla@example.com,,"Rua Augusta 10
+Lisboa",,,stay-in-touch,,,,,,,,,,,,,
+dan,Dan Berg,,0701234567,"Kungsgatan 5
+411 19 Göteborg",,61,ladder,,,,,,,,,,,,,
+"""
+
+HISTORY = "date,contact,event,playbook,step,channel,template,note\n"
+
+GITIGNORE = "drafts/\n.cadence.lock\n.cadence-pending\n"
+
+
+def _source(name: str) -> str:
+    """The bundled playbooks/ or templates/: beside the package in a checkout, inside it in a wheel."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for candidate in (os.path.join(os.path.dirname(here), name), os.path.join(here, "skeleton", name)):
+        if os.path.isdir(candidate):
+            return candidate
+    raise Failure(Problem(Source(name), "the bundled example files are missing from this install",
+                          "reinstall cadence", EXIT_MISSING))
+
+
+@app.command()
+def init(directory: str = typer.Argument(".", metavar="[DIR]", help="Where to write the book.")) -> None:
+    """Write a working example book: config, ledger, journal, playbooks, templates."""
+    with guarded():
+        target = os.path.abspath(directory)
+        if os.path.exists(os.path.join(target, "cadence.yaml")):
+            raise Failure(Problem(Source(os.path.join(directory, "cadence.yaml")),
+                                  "a book is already here", "choose an empty folder", EXIT_CANTCREAT))
+        taken = [n for n in ("contacts.csv", "history.csv", "playbooks", "templates")
+                 if os.path.exists(os.path.join(target, n))]
+        if taken:
+            raise Failure(Problem(Source(directory), "would overwrite " + ", ".join(taken),
+                                  "choose an empty folder", EXIT_CANTCREAT))
+        sources = {name: _source(name) for name in ("playbooks", "templates")}
+        try:
+            os.makedirs(target, exist_ok=True)
+            for name, source in sources.items():
+                shutil.copytree(source, os.path.join(target, name))
+            for name, text in (("cadence.yaml", CONFIG), ("contacts.csv", CONTACTS),
+                               ("history.csv", HISTORY), (".gitignore", GITIGNORE)):
+                with open(os.path.join(target, name), "w", encoding="utf-8", newline="\n") as handle:
+                    handle.write(text)
+        except OSError as err:
+            from ..files import write_failure
+
+            raise write_failure(err.filename or directory, err) from None
+    say(f"Wrote a cadence book to {directory}. Try: cadence -C {directory} due")

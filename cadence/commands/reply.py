@@ -1,0 +1,161 @@
+"""Commands people type during the day: reply, log, mark, optout."""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import List, Optional
+
+import typer
+
+from ..cli import OPTIONS, TODAY, app, config, guarded, parse_on, resolve_today, say
+from ..model import CHANNELS, EXIT_USAGE, Entry, Failure, Problem, Source
+
+ON = typer.Option(None, "--on", help="The date it happened (YYYY-MM-DD); default: today.",
+                  metavar="DATE")
+NOTE = typer.Option("", "--note", help="A note for the journal (topics, agreements).")
+ID = typer.Argument(..., metavar="ID", help="The contact's id.")
+
+
+def _update(contact_id: str, today_text: Optional[str], change):
+    """Lock, load, let `change(loaded, index, contact, today)` say what to write, write it."""
+    from ..book import lazy_condition, load
+    from ..files import Lock, recover
+    from .run import write
+
+    cfg = config()
+    day = resolve_today(today_text, cfg)
+    with Lock(cfg.root):
+        recover(cfg.root)
+        loaded = load(cfg, condition_factory=lazy_condition(cfg))
+        index, contact = loaded.contact(contact_id)
+        entries, changes, message = change(loaded, contact, day)
+        write(loaded, [], entries, {index: changes} if changes else {})
+    return message
+
+
+def _state_changes(loaded, contact, st, day) -> dict:
+    from .. import engine
+
+    book = loaded.book
+    return engine.changes_of(contact, st, engine.upcoming(st, book.playbooks, day, book.condition))
+
+
+def _channel(value: str) -> str:
+    channel = value.strip().lower()
+    if channel not in CHANNELS:
+        raise Failure(Problem(Source("--channel"), f"unknown channel {value!r}",
+                              "channels are " + ", ".join(CHANNELS), EXIT_USAGE))
+    return channel
+
+
+@app.command()
+def reply(contact_id: str = ID, on: Optional[str] = ON, note: str = NOTE,
+          today: Optional[str] = TODAY) -> None:
+    """Record a contact's reply and act on it by the playbook's `reply` rule."""
+    from .. import engine
+
+    def change(loaded, contact, day):
+        when = parse_on(on, day)
+        book = loaded.book
+        st = engine.state_of(contact, book.history.get(contact.id, ()), book.playbooks)
+        latest = max(when, contact.last_reply) if contact.last_reply else when
+        st = replace(st, last_reply=latest)
+        entries = ()
+        if contact.playbook and contact.playbook in book.playbooks:
+            st, entries = engine.act_on_reply(st, book.playbooks)
+        if entries:
+            entry = entries[0]
+            entries = (replace(entry, note="; ".join(x for x in (entry.note, note) if x)),)
+            message = f"{contact.id}: reply on {when} recorded; {entry.note}."
+        else:
+            entries = (Entry(when, contact.id, "note", contact.playbook,
+                             note="; ".join(x for x in (f"reply on {when}", note) if x)),)
+            message = f"{contact.id}: reply on {when} recorded."
+        changes = _state_changes(loaded, contact, st, day) if contact.playbook else {}
+        if latest != contact.last_reply:
+            changes["last_reply"] = latest.isoformat()
+        return list(entries), changes, message
+
+    with guarded():
+        say(_update(contact_id, today, change))
+
+
+@app.command()
+def log(contact_id: str = ID, channel: str = typer.Option(..., "--channel", help="email, call, sms, messenger or letter."),
+        on: Optional[str] = ON, note: str = NOTE, today: Optional[str] = TODAY) -> None:
+    """Record a touch made by hand; it counts for gaps and caps and resets periodic intervals."""
+    from .. import engine
+
+    def change(loaded, contact, day):
+        used = _channel(channel)
+        when = parse_on(on, day)
+        book = loaded.book
+        st = engine.state_of(contact, book.history.get(contact.id, ()), book.playbooks)
+        dates = tuple(sorted(st.touch_dates + (when,)))
+        st = replace(st, touches=st.touches + 1, touch_dates=dates)
+        if st.last_touch is None or when >= st.last_touch:
+            st = replace(st, last_touch=when, last_channel=used, last_kind="manual", last_rule=-1)
+        entry = Entry(when, contact.id, "touch", contact.playbook, channel=used, note=note)
+        changes = engine.changes_of(contact, st, None)
+        if contact.playbook and st.playbook in book.playbooks:
+            changes = _state_changes(loaded, contact, st, day)
+        return [entry], changes, f"{contact.id}: {used} on {when} logged."
+
+    with guarded():
+        say(_update(contact_id, today, change))
+
+
+MARKS = ("active", "won", "lost", "unsubscribed", "stopped")
+
+
+@app.command()
+def mark(contact_id: str = ID,
+         status: str = typer.Argument(..., metavar="STATUS", help="won, lost, unsubscribed, stopped or active."),
+         on: Optional[str] = ON, note: str = NOTE, today: Optional[str] = TODAY) -> None:
+    """Set a contact's status: won, lost, unsubscribed, stopped (or active again)."""
+    from .. import engine
+
+    def change(loaded, contact, day):
+        wanted = status.strip().lower()
+        if wanted not in MARKS:
+            raise Failure(Problem(Source("STATUS"), f"unknown status {status!r}",
+                                  "use one of " + ", ".join(MARKS), EXIT_USAGE))
+        when = parse_on(on, day)
+        book = loaded.book
+        st = engine.state_of(contact, book.history.get(contact.id, ()), book.playbooks)
+        st = replace(st, status=wanted)
+        entry = Entry(when, contact.id, "status", contact.playbook,
+                      note="; ".join(x for x in (wanted, note) if x))
+        changes = _state_changes(loaded, contact, st, day) if contact.playbook else (
+            {"status": wanted} if wanted != (contact.status or "active") else {})
+        return [entry], changes, f"{contact.id}: {wanted}."
+
+    with guarded():
+        say(_update(contact_id, today, change))
+
+
+@app.command()
+def optout(contact_id: str = ID,
+           channels: List[str] = typer.Argument(..., metavar="CHANNEL...", help="Channels never to use again, or `all`."),
+           note: str = NOTE, today: Optional[str] = TODAY) -> None:
+    """Opt a contact out of some channels (their choice), or of everything with `all`."""
+    from .. import engine
+
+    def change(loaded, contact, day):
+        chosen = []
+        for value in channels:
+            item = value.strip().lower()
+            chosen.append(item if item == "all" else _channel(item))
+        merged = list(contact.optout) + [c for c in chosen if c not in contact.optout]
+        text = ";".join(merged)
+        book = loaded.book
+        new = replace(contact, optout=tuple(merged), row={**contact.row, "optout": text})
+        st = engine.state_of(new, book.history.get(contact.id, ()), book.playbooks)
+        changes = _state_changes(loaded, contact, st, day) if contact.playbook else {}
+        if text != contact.row.get("optout", ""):
+            changes["optout"] = text
+        entry = Entry(day, contact.id, "note", contact.playbook,
+                      note="; ".join(x for x in ("opted out of " + ", ".join(chosen), note) if x))
+        return [entry], changes, f"{contact.id}: opted out of {', '.join(chosen)}."
+
+    with guarded():
+        say(_update(contact_id, today, change))

@@ -1,0 +1,110 @@
+"""`cadence run`: render the due touches' drafts, append the journal, write the ledger."""
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+import typer
+
+from ..cli import JSON, OPTIONS, TODAY, app, config, emit_json, guarded, resolve_today, say
+
+
+def _relative(cfg, path: str) -> str:
+    return os.path.relpath(path, cfg.root).replace(os.sep, "/")
+
+
+def prepare(loaded, day, renderer):
+    """Everything a run will write, computed and rendered before anything is written.
+
+    Returns (drafted [(touch, path, bytes)], journal entries, ledger updates {index: cells}).
+    """
+    from .. import engine
+    from ..model import Failure
+
+    cfg, book = loaded.config, loaded.book
+    folder = os.path.join(cfg.drafts, day.isoformat())
+    drafted, entries, updates, problems = [], [], {}, []
+    for index, outcome in enumerate(engine.run(book, day)):
+        contact = book.contacts[index]
+        if outcome.touch is not None:
+            history = book.history.get(contact.id, ()) + tuple(
+                e for e in outcome.entries if e.event != "touch")
+            playbook = book.playbooks[outcome.touch.playbook]
+            try:
+                draft = renderer.draft(outcome.touch, contact, playbook, history, day)
+            except Failure as err:
+                problems.extend(err.problems)
+                continue
+            drafted.append((outcome.touch, os.path.join(folder, draft.name), draft.data))
+        entries.extend(outcome.entries)
+        if outcome.changes:
+            updates[index] = outcome.changes
+    if problems:
+        raise Failure(problems)
+    return drafted, entries, updates
+
+
+def write(loaded, drafts, entries, updates) -> None:
+    """Drafts, then the journal, then the ledger (SPEC section 8)."""
+    from ..files import commit
+    from ..journal import HEADER, format_rows
+    from ..ledger import LedgerWriteError, dump_ledger
+    from ..model import EXIT_CANTCREAT, Failure, Problem, Source
+
+    cfg = loaded.config
+    after = None
+    if updates:
+        try:
+            after = dump_ledger(loaded.ledger, updates)
+        except LedgerWriteError as err:
+            raise Failure(Problem(Source(cfg.ledger), str(err),
+                                  "set `encoding:` to one that holds every character",
+                                  EXIT_CANTCREAT)) from None
+        if after == loaded.ledger_bytes:
+            after = None
+    journal = format_rows(entries).encode("utf-8") if entries else b""
+    commit(cfg.root, drafts, cfg.history, journal, (HEADER + "\n").encode("utf-8"),
+           cfg.ledger, loaded.ledger_bytes, after)
+
+
+@app.command()
+def run(
+    today: Optional[str] = TODAY,
+    as_json: bool = JSON,
+    dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Show what would be done; write nothing."),
+) -> None:
+    """Render today's drafts, append the journal and write the ledger back."""
+    from ..book import lazy_condition, load
+    from ..files import Lock, recover
+    from ..render import Renderer
+
+    with guarded(as_json):
+        cfg = config()
+        day = resolve_today(today, cfg)
+        renderer = Renderer(cfg.templates, cfg.sender, cfg.timezone)
+        if dry_run:
+            loaded = load(cfg, renderer.check_expr, lazy_condition(cfg))
+            drafted, entries, updates = prepare(loaded, day, renderer)
+        else:
+            with Lock(cfg.root):
+                recover(cfg.root)
+                loaded = load(cfg, renderer.check_expr, lazy_condition(cfg))
+                drafted, entries, updates = prepare(loaded, day, renderer)
+                write(loaded, [(path, data) for _, path, data in drafted], entries, updates)
+    if as_json:
+        emit_json({"today": day.isoformat(), "drafted": [
+            dict(t.as_json(), path=_relative(cfg, path)) for t, path, _ in drafted]})
+        return
+    if OPTIONS.quiet:
+        return
+    verb = "Would draft" if dry_run else "Drafted"
+    say(f"{verb} {len(drafted)} touch{'es' if len(drafted) != 1 else ''} for {day}"
+        + (f" in {_relative(cfg, os.path.join(cfg.drafts, day.isoformat()))}/" if drafted else "") + ".")
+    for touch, path, _ in drafted:
+        say(f"  {touch.channel:<9} {touch.contact:<10} {touch.step:<14} {_relative(cfg, path)}")
+    skips = sum(1 for e in entries if e.event == "skip")
+    rows = f"{len(updates)} ledger row{'s' if len(updates) != 1 else ''}"
+    if dry_run:
+        say(f"Would append {len(entries)} journal rows ({skips} skips) and change {rows}. Nothing written.")
+    else:
+        say(f"Journal: {len(entries)} rows appended ({skips} skips). Ledger: {rows} changed.")

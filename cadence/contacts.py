@@ -1,0 +1,151 @@
+"""Ledger rows -> Contact values, with every bad cell reported at its line and column."""
+from __future__ import annotations
+
+import difflib
+import re
+from datetime import date
+
+from .model import CHANNELS, EXIT_DATA, STATUSES, Contact, Problem
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATETIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{1,2}):(\d{2})(?::\d{2})?$")
+_MONTH_DAY = re.compile(r"^(?:--)?(\d{2})-(\d{2})$")
+_SERIAL = re.compile(r"^\d{4,5}(?:[.,]\d+)?$")
+_SLASHED = re.compile(r"^\d{1,4}[./]\d{1,2}[./]\d{1,4}$")
+
+
+class CellError(ValueError):
+    def __init__(self, message: str, hint: str = ""):
+        super().__init__(message)
+        self.hint = hint
+
+
+def _date(text: str) -> date:
+    if _DATE.match(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise CellError(f"impossible date {text!r}") from None
+    if _SERIAL.match(text):
+        raise CellError(
+            f"{text!r} looks like a spreadsheet serial number, not a date",
+            "format the column as text or as a YYYY-MM-DD date before saving",
+        )
+    if _SLASHED.match(text):
+        raise CellError(
+            f"ambiguous date {text!r}",
+            "write dates as YYYY-MM-DD (ISO 8601), e.g. 2026-11-22",
+        )
+    raise CellError(f"expected a date as YYYY-MM-DD, got {text!r}")
+
+
+def _callback(text: str) -> tuple:
+    match = _DATETIME.match(text)
+    if match:
+        day = _date(match.group(1))
+        hour, minute = int(match.group(2)), int(match.group(3))
+        if hour > 23 or minute > 59:
+            raise CellError(f"impossible time in {text!r}")
+        return day, f"{hour:02d}:{minute:02d}"
+    return _date(text), ""
+
+
+def _birthday(text: str) -> tuple:
+    match = _MONTH_DAY.match(text)
+    if match:
+        month, day = int(match.group(1)), int(match.group(2))
+        try:
+            date(2000, month, day)  # a leap year: 02-29 is a birthday too
+        except ValueError:
+            raise CellError(f"impossible birthday {text!r}") from None
+        return month, day
+    born = _date(text)
+    return born.month, born.day
+
+
+def _channels(text: str, allow_all: bool) -> tuple:
+    items = tuple(part.strip().lower() for part in re.split(r"[;,]", text) if part.strip())
+    for item in items:
+        if item == "all" and allow_all:
+            continue
+        if item not in CHANNELS:
+            close = difflib.get_close_matches(item, CHANNELS, 1)
+            known = ", ".join(CHANNELS + (("all",) if allow_all else ()))
+            raise CellError(
+                f"unknown channel {item!r}" + (f" (did you mean {close[0]!r}?)" if close else ""),
+                f"channels are {known}, separated by ';'",
+            )
+    return items
+
+
+def _status(text: str) -> str:
+    status = text.lower()
+    if status not in STATUSES:
+        close = difflib.get_close_matches(status, STATUSES, 1)
+        raise CellError(
+            f"unknown status {text!r}" + (f" (did you mean {close[0]!r}?)" if close else ""),
+            "statuses are " + ", ".join(STATUSES),
+        )
+    return status
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise CellError(f"expected a whole number of touches, got {text!r}")
+    return int(text)
+
+
+def _channel(text: str) -> str:
+    return _channels(text, False)[0] if text else ""
+
+
+def _email(text: str) -> str:
+    if any(ch in text for ch in "\r\n\t <>,") or text.count("@") != 1:
+        raise CellError(f"not an email address: {text!r}", "one address a cell, such as ann@example.com")
+    return text
+
+
+# column -> (Contact field, parser)
+_FIELDS = {
+    "started": ("started", _date),
+    "status": ("status", _status),
+    "paused_until": ("paused_until", _date),
+    "channels": ("channels", lambda t: _channels(t, False)),
+    "optout": ("optout", lambda t: _channels(t, True)),
+    "callback": ("callback", _callback),
+    "birthday": ("birthday", _birthday),
+    "last_reply": ("last_reply", _date),
+    "touches": ("touches", _count),
+    "last_touch": ("last_touch", _date),
+    "last_channel": ("last_channel", _channel),
+    "next_due": ("next_due", _date),
+    "email": (None, _email),
+}
+
+
+def parse_contacts(ledger) -> tuple:
+    """(contacts, problems) from a parsed LedgerFile; every cell checked, all problems kept."""
+    problems = []
+    contacts = []
+    present = [(col, _FIELDS[col]) for col in ledger.columns if col in _FIELDS]
+    for index, row in enumerate(ledger.rows):
+        fields = {}
+        for column, (field, parse) in present:
+            text = row.get(column, "").strip()
+            if not text:
+                continue
+            try:
+                value = parse(text)
+            except CellError as err:
+                problems.append(Problem(ledger.source(index, column), str(err), err.hint, EXIT_DATA))
+                continue
+            if field == "callback":
+                fields["callback"], fields["callback_time"] = value
+            elif field is not None:
+                fields[field] = value
+        contacts.append(Contact(
+            id=row.get("id", "").strip(), row=row, line=ledger.lines[index],
+            playbook=row.get("playbook", "").strip(), last_step=row.get("last_step", "").strip(),
+            **fields,
+        ))
+    return tuple(contacts), problems

@@ -1,0 +1,314 @@
+"""The frozen model: what the parsers produce and the engine reads.
+
+Nothing here touches files, the clock, YAML, Jinja or the terminal.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Callable, Mapping, Optional
+
+CHANNELS = ("email", "call", "sms", "messenger", "letter")
+
+# Which ledger column makes a channel reachable.
+REACH = {"email": "email", "call": "phone", "sms": "phone", "messenger": "phone", "letter": "address"}
+
+STATUSES = ("active", "paused", "replied", "won", "lost", "unsubscribed", "stopped")
+
+STATE_COLUMNS = (
+    "started", "status", "paused_until", "touches", "last_touch", "last_channel",
+    "last_step", "next_due",
+)
+
+KNOWN_COLUMNS = (
+    "id", "name", "email", "phone", "address", "playbook", "started", "status",
+    "paused_until", "channels", "optout", "callback", "birthday", "last_reply",
+    "touches", "last_touch", "last_channel", "last_step", "next_due",
+)
+
+# Exit codes of SPEC section 7.
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_DATA = 65
+EXIT_MISSING = 66
+EXIT_CANTCREAT = 73
+EXIT_IO = 74
+EXIT_TEMPFAIL = 75
+EXIT_CONFIG = 78
+
+
+@dataclass(frozen=True, order=True)
+class Source:
+    """Where something came from; line and column count from 1, 0 when unknown."""
+
+    path: str
+    line: int = 0
+    col: int = 0
+
+    def __str__(self) -> str:
+        if self.line and self.col:
+            return f"{self.path}:{self.line}:{self.col}"
+        if self.line:
+            return f"{self.path}:{self.line}"
+        return self.path
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """A user's mistake, as a value; `code` is the exit code it leads to."""
+
+    source: Source
+    message: str
+    hint: str = ""
+    code: int = EXIT_CONFIG
+    warning: bool = False
+
+    def __str__(self) -> str:
+        kind = "warning: " if self.warning else ""
+        text = f"{self.source}: {kind}{self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+class Failure(Exception):
+    """Fatal problems that stop a command; raised at the edges, caught once in the CLI."""
+
+    def __init__(self, problems, code: Optional[int] = None):
+        if isinstance(problems, Problem):
+            problems = [problems]
+        self.problems = sorted(problems)
+        errors = [p for p in self.problems if not p.warning] or self.problems
+        self.code = code if code is not None else max(p.code for p in errors)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A span such as `3 days` or `1 month`; months and years count by calendar."""
+
+    days: int = 0
+    months: int = 0
+    text: str = ""
+
+    def add(self, day: date, times: int = 1) -> date:
+        from .durations import add_months  # local: keeps model import-light
+
+        if self.months:
+            day = add_months(day, self.months * times)
+        if self.days:
+            day = date.fromordinal(day.toordinal() + self.days * times)
+        return day
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class Calendar:
+    business_days: bool = False
+    holidays: frozenset = frozenset()
+
+    def is_working(self, day: date) -> bool:
+        return not self.business_days or (day.weekday() < 5 and day not in self.holidays)
+
+    def next_working(self, day: date) -> date:
+        while not self.is_working(day):
+            day = date.fromordinal(day.toordinal() + 1)
+        return day
+
+
+@dataclass(frozen=True)
+class Limits:
+    min_gap: Optional[Duration] = None
+    per_week: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Step:
+    """A timed step: `at` counts from `started`, `after` from the previous touch."""
+
+    id: str
+    channel: str
+    template: str
+    at: Optional[Duration] = None
+    after: Optional[Duration] = None
+    source: Source = Source("")
+
+
+@dataclass(frozen=True)
+class Phase:
+    """Timed `steps`, or a periodic touch `every` so often with `templates` in turn."""
+
+    name: str
+    until: Optional[Duration] = None
+    steps: tuple = ()
+    every: Optional[Duration] = None
+    channel: str = ""
+    templates: tuple = ()
+    source: Source = Source("")
+
+    @property
+    def periodic(self) -> bool:
+        return self.every is not None
+
+
+@dataclass(frozen=True)
+class NoReply:
+    """No reply `wait` after a touch by one of `after` in one of `phases`: a touch by `then`."""
+
+    wait: Duration
+    then: str
+    template: str
+    after: tuple = ()  # empty: any channel
+    phases: tuple = ()  # empty: any phase
+    source: Source = Source("")
+
+
+@dataclass(frozen=True)
+class OnReply:
+    """What a reply does: stop, continue, pause `duration`, move to `playbook`."""
+
+    action: str = "stop"
+    duration: Optional[Duration] = None
+    playbook: str = ""
+    source: Source = Source("")
+
+
+@dataclass(frozen=True)
+class If:
+    """A Jinja expression over `contact`; the first that holds sets the scheduled channel."""
+
+    expr: str
+    channel: str
+    source: Source = Source("")
+
+
+@dataclass(frozen=True)
+class Birthday:
+    channel: str
+    template: str
+    source: Source = Source("")
+
+
+@dataclass(frozen=True)
+class Playbook:
+    name: str
+    description: str = ""
+    channels: tuple = CHANNELS
+    calendar: Calendar = Calendar()
+    limits: Limits = Limits()
+    phases: tuple = ()
+    no_reply: tuple = ()
+    on_reply: OnReply = OnReply()
+    ifs: tuple = ()
+    birthday: Optional[Birthday] = None
+    callback_template: str = "callback"
+    source: Source = Source("")
+
+    def phase(self, name: str) -> Optional[Phase]:
+        for phase in self.phases:
+            if phase.name == name:
+                return phase
+        return None
+
+
+@dataclass(frozen=True)
+class Contact:
+    """One ledger row: every cell as text in `row`, the fields the engine needs parsed."""
+
+    id: str
+    row: Mapping[str, str]
+    line: int = 0
+    playbook: str = ""
+    started: Optional[date] = None
+    status: str = "active"
+    paused_until: Optional[date] = None
+    channels: tuple = ()
+    optout: tuple = ()
+    callback: Optional[date] = None
+    callback_time: str = ""  # "HH:MM" when the call-back was agreed with a time
+    birthday: Optional[tuple] = None  # (month, day)
+    last_reply: Optional[date] = None
+    touches: int = 0
+    last_touch: Optional[date] = None
+    last_channel: str = ""
+    last_step: str = ""
+    next_due: Optional[date] = None
+
+    @property
+    def name(self) -> str:
+        return self.row.get("name", "")
+
+    def reachable(self, channel: str) -> bool:
+        return bool(self.row.get(REACH.get(channel, channel), "").strip())
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One journal row."""
+
+    date: date
+    contact: str
+    event: str  # touch | skip | reply | status | note
+    playbook: str = ""
+    step: str = ""
+    channel: str = ""
+    template: str = ""
+    note: str = ""
+
+
+JOURNAL_COLUMNS = ("date", "contact", "event", "playbook", "step", "channel", "template", "note")
+
+
+@dataclass(frozen=True)
+class Touch:
+    """A touch the engine plans: due today (`due`) or later (`plan`)."""
+
+    contact: str
+    name: str
+    playbook: str
+    phase: str
+    step: str
+    channel: str
+    template: str
+    due: date
+    overdue: int
+    reason: str  # step | no_reply | callback | birthday
+    number: int = 0  # the contact's touch number, counting this one
+    why: str = ""  # what moved the date, for people
+    detail: str = ""  # reason in words, e.g. "no reply since 2026-11-17"
+    time: str = ""  # agreed time of a call-back
+
+    def as_json(self) -> dict:
+        return {
+            "contact": self.contact, "name": self.name, "playbook": self.playbook,
+            "phase": self.phase, "step": self.step, "channel": self.channel,
+            "template": self.template, "due": self.due.isoformat(),
+            "overdue": self.overdue, "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What `run` does to one contact today: journal rows to add and cells to change."""
+
+    contact: str
+    touch: Optional[Touch] = None
+    entries: tuple = ()
+    changes: Mapping[str, str] = field(default_factory=dict)
+
+
+# The `if` rule's test: given the rule and the contact, does it hold?  Provided by the edge
+# that owns Jinja, so that the engine stays pure.
+Condition = Callable[[If, Contact], bool]
+
+
+@dataclass(frozen=True)
+class Book:
+    """Everything the engine needs, parsed."""
+
+    playbooks: Mapping[str, Playbook]
+    contacts: tuple
+    history: Mapping[str, tuple] = field(default_factory=dict)  # contact id -> its journal rows
+    condition: Optional[Condition] = None

@@ -1,0 +1,371 @@
+"""The engine by tables: a contact's cells, its journal, a date -> the touch and the changes.
+
+Every clause of SPEC section 5 has a row here with a worked example. The playbook is the
+SPEC's own example unless a row says otherwise.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from cadence import engine
+from helpers import contact, d, journal, playbook
+
+SPEC = playbook("""
+    channels: [email, call, letter]
+    limits: {min_gap: 2 days, per_week: 3}
+    phases:
+      - name: decide
+        until: 30 days
+        steps:
+          - {at: 1 day, channel: email, template: thanks}
+          - {after: 2 days, channel: call, template: questions}
+          - {id: offer, at: 21 days, channel: letter, template: offer}
+      - name: learn
+        until: 90 days
+        every: 1 week
+        channel: email
+        templates: [lesson-1, lesson-2, lesson-3]
+      - name: remind
+        every: 1 month
+        channel: email
+        template: monthly
+    rules:
+      - no_reply: 5 days
+        after: [email]
+        in: [decide]
+        then: call
+        template: no-reply-call
+      - no_reply: 7 days
+        after: [call]
+        then: letter
+        template: registered-letter
+      - reply: stop
+      - if: "contact.age | int >= 50"
+        channel: letter
+      - birthday: email
+        template: birthday
+""")
+
+BUSINESS = replace(SPEC, calendar=replace(SPEC.calendar, business_days=True,
+                                          holidays=frozenset({d("2026-12-31")})))
+PLAYBOOKS = {"p": SPEC}
+
+
+def outcome(cells, today, history="", playbooks=None, condition=None):
+    c = contact(**cells)
+    rows = journal(history).get(c.id, ()) if history else ()
+    return engine.advance(c, rows, playbooks or PLAYBOOKS, d(today), condition)
+
+
+def show(touch):
+    if touch is None:
+        return None
+    return f"{touch.step} {touch.channel} {touch.template} {touch.due} {touch.reason}"
+
+
+# (case, cells, journal rows, today, expected touch "step channel template due reason")
+TOUCHES = [
+    ("at step on its day", dict(started="2026-11-01"), "", "2026-11-02",
+     "decide-1 email thanks 2026-11-02 step"),
+    ("nothing before the first step", dict(started="2026-11-01"), "", "2026-11-01", None),
+    ("after step counts from the previous touch",
+     dict(started="2026-11-01", last_step="decide-1", last_touch="2026-11-02",
+          last_channel="email", touches="1"), "", "2026-11-04",
+     "decide-2 call questions 2026-11-04 step"),
+    ("overdue step keeps its date", dict(started="2026-11-01"), "", "2026-11-04",
+     "decide-1 email thanks 2026-11-02 step"),
+    ("no_reply before the step when both are due",
+     dict(started="2026-11-01", last_step="decide-1", last_touch="2026-11-02",
+          last_channel="email", touches="1"), "", "2026-11-07",
+     "no_reply call no-reply-call 2026-11-07 no_reply"),
+    ("a reply cancels no_reply (and stops)",
+     dict(started="2026-11-01", last_step="decide-1", last_touch="2026-11-02",
+          last_channel="email", touches="1", last_reply="2026-11-03"), "", "2026-11-07", None),
+    ("min_gap moves a step",
+     dict(started="2026-11-01", last_step="decide-2", last_touch="2026-11-21",
+          last_channel="call", touches="2"), "", "2026-11-22", None),
+    ("periodic phase: every after the previous touch, no earlier than the previous until",
+     dict(started="2026-10-01", last_step="offer", last_touch="2026-10-22",
+          last_channel="letter", touches="3"), "", "2026-10-31",
+     "learn-1 email lesson-1 2026-10-31 step"),
+    ("periodic templates in turn",
+     dict(started="2026-09-01", last_step="learn-3", last_touch="2026-10-20",
+          last_channel="email", touches="6"), "", "2026-10-27",
+     "learn-4 email lesson-1 2026-10-27 step"),
+    ("the last phase goes on for ever",
+     dict(started="2025-01-01", last_step="remind-7", last_touch="2026-10-15",
+          last_channel="email", touches="20"), "", "2026-11-15",
+     "remind-8 email monthly 2026-11-15 step"),
+    ("months by calendar: Jan 31 + 1 month = Feb 28",
+     dict(started="2025-06-01", last_step="remind-3", last_touch="2027-01-31",
+          last_channel="email", touches="9"), "", "2027-02-28",
+     "remind-4 email monthly 2027-02-28 step"),
+    ("a late import skips the ended decide phase",
+     dict(started="2026-09-20"), "", "2026-10-25",
+     "learn-1 email lesson-1 2026-10-20 step"),
+    ("optout moves to the first allowed channel of the playbook",
+     dict(started="2026-11-01", optout="email"), "", "2026-11-02",
+     "decide-1 call thanks 2026-11-02 step"),
+    ("the contact's channels in order of preference",
+     dict(started="2026-11-01", channels="letter;call"), "", "2026-11-02",
+     "decide-1 letter thanks 2026-11-02 step"),
+    ("unreachable by email: no address, falls back",
+     dict(started="2026-11-01", email=""), "", "2026-11-02",
+     "decide-1 call thanks 2026-11-02 step"),
+    ("status replied gets nothing", dict(started="2026-11-01", status="replied"), "",
+     "2026-11-02", None),
+    ("status won gets nothing", dict(started="2026-11-01", status="won"), "", "2026-11-02", None),
+    ("optout all gets nothing", dict(started="2026-11-01", optout="all"), "", "2026-11-02", None),
+    ("paused before paused_until gets nothing",
+     dict(started="2026-11-01", status="paused", paused_until="2026-11-10"), "", "2026-11-05",
+     None),
+    ("paused from paused_until on: active, touched no earlier",
+     dict(started="2026-11-01", status="paused", paused_until="2026-11-10"), "", "2026-11-10",
+     "decide-1 email thanks 2026-11-10 step"),
+    ("callback keeps the agreed date inside min_gap",
+     dict(started="2026-11-01", last_step="decide-1", last_touch="2026-11-02",
+          last_channel="email", touches="1", callback="2026-11-03T14:30"), "", "2026-11-03",
+     "callback call callback 2026-11-03 callback"),
+    ("callback done once the contact was touched on or after the date",
+     dict(started="2026-11-01", last_step="decide-1", last_touch="2026-11-03",
+          last_channel="call", touches="1", callback="2026-11-03"), "", "2026-11-03", None),
+    ("birthday before the step",
+     dict(started="2026-11-01", birthday="1970-11-02"), "", "2026-11-02",
+     "birthday email birthday 2026-11-02 birthday"),
+    ("birthday MM-DD", dict(started="2026-11-01", last_step="decide-1", last_touch="2026-11-02",
+                            last_channel="email", touches="1", birthday="11-05"), "",
+     "2026-11-05", "birthday email birthday 2026-11-05 birthday"),
+    ("Feb 29 is Feb 28 in other years",
+     dict(started="2025-01-01", last_step="remind-1", last_touch="2027-02-20",
+          last_channel="email", touches="9", birthday="1988-02-29"), "", "2027-02-28",
+     "birthday email birthday 2027-02-28 birthday"),
+    ("birthday once a year",
+     dict(started="2026-01-01", last_step="remind-1", last_touch="2026-11-02",
+          last_channel="email", touches="9", birthday="11-02"),
+     "2026-11-02,c1,touch,p,birthday,email,birthday,", "2026-11-06", None),
+]
+
+
+@pytest.mark.parametrize("case,cells,history,today,expected", TOUCHES, ids=[t[0] for t in TOUCHES])
+def test_touch(case, cells, history, today, expected):
+    assert show(outcome(cells, today, history).touch) == expected
+
+
+def test_condition_is_passed_in():
+    """The engine never evaluates Jinja: the `if` test comes from the caller."""
+    def holds(rule, c):
+        return c.row.get("age", "") != "" and int(c.row["age"]) >= 50
+
+    got = outcome(dict(started="2026-11-01", age="61"), "2026-11-02", condition=holds).touch
+    assert got.channel == "letter"
+    got = outcome(dict(started="2026-11-01", age="41"), "2026-11-02", condition=holds).touch
+    assert got.channel == "email"
+
+
+# --- moves of the candidate's date -----------------------------------------------------------
+
+MOVES = [
+    # (case, cells, journal, today, expected next_due)
+    ("min_gap: 2 days after the last touch",
+     dict(started="2026-11-01", last_step="decide-1", last_touch="2026-11-02",
+          last_channel="email", touches="1"), "", "2026-11-03", "2026-11-04"),
+    ("per_week: the 4th touch waits for a day with fewer than 3 in 7",
+     dict(started="2026-11-01", last_step="decide-1", last_touch="2026-11-06",
+          last_channel="sms", touches="3"),
+     """2026-11-02,c1,touch,p,decide-1,email,thanks,
+        2026-11-04,c1,touch,p,,sms,,
+        2026-11-06,c1,touch,p,,sms,,""", "2026-11-07", "2026-11-09"),
+    ("a step waits for the end of a pause",
+     dict(started="2026-11-01", status="paused", paused_until="2026-11-20"), "",
+     "2026-11-20", "2026-11-22"),
+]
+
+
+@pytest.mark.parametrize("case,cells,history,today,expected", MOVES, ids=[m[0] for m in MOVES])
+def test_next_due(case, cells, history, today, expected):
+    got = outcome(cells, today, history)
+    assert got.changes.get("next_due", cells.get("next_due")) == expected
+
+
+def test_per_week_counts_the_journal():
+    """Touches made by hand count: decide-2 (11-08 by its `after`) waits for the 9th."""
+    c = contact(started="2026-11-01", last_step="decide-1", last_touch="2026-11-06",
+                last_channel="sms", touches="3")
+    rows = journal("""
+        2026-11-02,c1,touch,p,decide-1,email,thanks,
+        2026-11-04,c1,touch,p,,sms,,
+        2026-11-06,c1,touch,p,,sms,,
+    """)["c1"]
+    st = engine.state_of(c, rows, PLAYBOOKS)
+    first = engine.plan(c, rows, PLAYBOOKS, d("2026-11-07"), 20)[0]
+    assert (first.step, first.due, first.why) == ("decide-2", d("2026-11-09"), "per_week 3")
+    assert st.touch_dates == (d("2026-11-02"), d("2026-11-04"), d("2026-11-06"))
+
+
+def test_business_days_and_holidays():
+    books = {"p": BUSINESS}
+    # 2026-11-07 is a Saturday: the first step moves to Monday the 9th.
+    got = outcome(dict(started="2026-11-06"), "2026-11-09", playbooks=books).touch
+    assert (got.step, got.due) == ("decide-1", d("2026-11-09"))
+    assert outcome(dict(started="2026-11-06"), "2026-11-07", playbooks=books).touch is None
+    # a holiday counts as a weekend day
+    got = outcome(dict(started="2026-12-30"), "2026-12-31", playbooks=books)
+    assert got.touch is None and got.changes["next_due"] == "2027-01-01"
+
+
+def test_one_touch_a_day():
+    # the step and a birthday are both due: only the first candidate is made today
+    got = outcome(dict(started="2026-11-01", birthday="11-02"), "2026-11-02")
+    assert [e.event for e in got.entries] == ["touch"]
+    assert got.changes["next_due"] == "2026-11-04"
+
+
+# --- what run writes -------------------------------------------------------------------------
+
+def test_run_writes_state_cells():
+    got = outcome(dict(started="2026-11-01"), "2026-11-02")
+    assert got.changes == {"touches": "1", "last_touch": "2026-11-02", "last_channel": "email",
+                           "last_step": "decide-1", "next_due": "2026-11-04"}
+    (entry,) = got.entries
+    assert (entry.event, entry.step, entry.channel, entry.template) == (
+        "touch", "decide-1", "email", "thanks")
+
+
+def test_enrol_today_when_started_is_empty():
+    got = outcome(dict(started=""), "2026-11-23")
+    assert got.touch is None
+    assert got.changes == {"started": "2026-11-23", "next_due": "2026-11-24"}
+
+
+def test_not_enrolled_is_never_touched():
+    got = outcome(dict(playbook="", started="2026-01-01"), "2026-11-23")
+    assert got.touch is None and got.changes == {} and got.entries == ()
+
+
+def test_rule_touch_leaves_last_step():
+    got = outcome(dict(started="2026-11-01", last_step="decide-1", last_touch="2026-11-02",
+                       last_channel="email", touches="1"), "2026-11-07")
+    assert got.touch.reason == "no_reply"
+    assert "last_step" not in got.changes
+    assert got.entries[0].step == "no_reply"
+
+
+def test_late_import_journals_the_skipped_steps():
+    got = outcome(dict(started="2026-09-20"), "2026-10-25")
+    skips = [(e.step, e.note) for e in got.entries if e.event == "skip"]
+    assert skips == [("decide-1", "phase decide ended on 2026-10-20"),
+                     ("decide-2", "phase decide ended on 2026-10-20"),
+                     ("offer", "phase decide ended on 2026-10-20")]
+    assert got.changes["last_step"] == "learn-1"
+
+
+def test_unreachable_step_is_skipped_and_the_contact_moves_on():
+    # no email, no phone: the call and the email cannot be made; the letter can
+    got = outcome(dict(started="2026-11-01", email="", phone=""), "2026-11-02")
+    assert show(got.touch) == "decide-1 letter thanks 2026-11-02 step"
+    got = outcome(dict(started="2026-11-01", email="", phone="", address=""), "2026-11-02")
+    assert got.touch is None
+    assert [(e.event, e.step) for e in got.entries] == [("skip", "decide-1")]
+    assert got.entries[0].note.startswith("no allowed channel")
+    assert got.changes["last_step"] == "decide-1"
+
+
+# --- rules -----------------------------------------------------------------------------------
+
+def test_ladder_climbs_and_stops():
+    base = dict(started="2026-11-01", last_step="decide-1", touches="2")
+    # the no_reply call was made on 11-07 by rule 1: rule 2 answers it 7 days later
+    history = """
+        2026-11-02,c1,touch,p,decide-1,email,thanks,
+        2026-11-07,c1,touch,p,no_reply,call,no-reply-call,
+    """
+    got = outcome(dict(base, last_touch="2026-11-07", last_channel="call"), "2026-11-14",
+                  history)
+    assert show(got.touch) == "no_reply letter registered-letter 2026-11-14 no_reply"
+    # the letter by rule 2: no later rule answers it; the playbook goes on
+    history += "2026-11-14,c1,touch,p,no_reply,letter,registered-letter,\n"
+    got = outcome(dict(base, last_touch="2026-11-14", last_channel="letter", touches="3"),
+                  "2026-11-30", history)
+    assert got.touch.reason == "step"
+
+
+def test_no_reply_in_limits_phases():
+    # an email of the learn phase does not trigger the decide-only call
+    got = outcome(dict(started="2026-09-01", last_step="learn-2", last_touch="2026-10-10",
+                       last_channel="email", touches="7"), "2026-10-15")
+    assert got.touch is None
+    assert got.changes["next_due"] == "2026-10-17"
+
+
+@pytest.mark.parametrize("rule,status,paused_until,playbook_after,started_after", [
+    ("stop", "replied", "", "p", "2026-11-01"),
+    ("continue", "active", "", "p", "2026-11-01"),
+    ("pause 14 days", "paused", "2026-11-17", "p", "2026-11-01"),
+    ("move q", "active", "", "q", "2026-11-03"),
+])
+def test_reply_actions(rule, status, paused_until, playbook_after, started_after):
+    from cadence.model import OnReply
+    from cadence.durations import parse_duration
+
+    action, _, arg = rule.partition(" ")
+    on_reply = OnReply(action, parse_duration(arg) if action == "pause" else None,
+                       arg if action == "move" else "")
+    books = {"p": replace(SPEC, on_reply=on_reply), "q": replace(SPEC, name="q")}
+    got = outcome(dict(started="2026-11-01", last_step="decide-1", last_touch="2026-11-02",
+                       last_channel="email", touches="1", last_reply="2026-11-03"),
+                  "2026-11-04", playbooks=books)
+    reply = [e for e in got.entries if e.event == "reply"]
+    assert len(reply) == 1 and reply[0].date == d("2026-11-03")
+    assert got.changes.get("status", "active") == status
+    assert got.changes.get("paused_until", "") == paused_until
+    assert got.changes.get("playbook", "p") == playbook_after
+    assert got.changes.get("started", "2026-11-01") == started_after
+
+
+def test_reply_acted_on_once():
+    got = outcome(dict(started="2026-11-01", last_step="decide-1", last_touch="2026-11-02",
+                       last_channel="email", touches="1", last_reply="2026-11-03",
+                       status="active", paused_until="2026-11-17"),
+                  "2026-11-20", "2026-11-03,c1,reply,p,,,,reply: pause until 2026-11-17")
+    assert not [e for e in got.entries if e.event == "reply"]
+    assert got.touch is not None
+
+
+def test_missed_birthday_is_skipped():
+    got = outcome(dict(started="2026-01-01", last_step="remind-1", last_touch="2026-11-10",
+                       last_channel="email", touches="9", birthday="11-01"), "2026-11-12")
+    skips = [e for e in got.entries if e.event == "skip"]
+    assert [(e.step, e.note) for e in skips] == [
+        ("birthday", "birthday 2026-11-01 not greeted within 7 days")]
+
+
+def test_stale_last_step_is_read_from_dates():
+    c = contact(started="2026-11-01", last_step="gone", last_touch="2026-11-04",
+                last_channel="call", touches="2")
+    assert engine.is_stranded(c, SPEC)
+    assert engine.cursor_of(SPEC, "gone", c.started, c.last_touch) == (0, 2)
+
+
+# --- plan and idempotence --------------------------------------------------------------------
+
+def test_plan_first_thirty_days():
+    c = contact(started="2026-11-01")
+    got = [(t.due.isoformat(), t.step, t.channel) for t in
+           engine.plan(c, (), PLAYBOOKS, d("2026-11-01"), 30)]
+    assert got == [
+        ("2026-11-02", "decide-1", "email"),
+        ("2026-11-04", "decide-2", "call"),
+        ("2026-11-11", "no_reply", "letter"),
+        ("2026-11-22", "offer", "letter"),
+        ("2026-12-01", "learn-1", "email"),
+    ]
+
+
+def test_run_twice_changes_nothing():
+    c = contact(started="2026-11-01")
+    first = engine.advance(c, (), PLAYBOOKS, d("2026-11-02"))
+    row = dict(c.row, **first.changes)
+    again = engine.advance(contact(**row), first.entries, PLAYBOOKS, d("2026-11-02"))
+    assert again.touch is None and again.changes == {} and again.entries == ()
