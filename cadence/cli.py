@@ -129,6 +129,12 @@ def say(text: str) -> None:
 TODAY = typer.Option(None, "--today", help="The date to act on (YYYY-MM-DD); default: today.",
                      metavar="DATE")
 JSON = typer.Option(False, "--json", help="Print JSON.")
+QUIET = typer.Option(False, "--quiet", "-q", help="Print nothing on success.")
+
+
+def quiet(flag: bool) -> None:
+    if flag:
+        OPTIONS.quiet = True
 
 
 from . import commands  # noqa: E402,F401  (registers the commands on `app`)

@@ -71,7 +71,8 @@ class Renderer:
             loader=_ContainedLoader(folder), undefined=StrictUndefined,
             keep_trailing_newline=True, autoescape=False,
         )
-        self.names = template_names(folder) if os.path.isdir(folder) else set()
+        self.names = template_names(folder)
+        self._compiled = {}
 
     # -- `if` rules ---------------------------------------------------------------------------
     def check_expr(self, expr: str):
@@ -98,7 +99,30 @@ class Renderer:
         return holds
 
     # -- drafts -------------------------------------------------------------------------------
+    def _templates_for(self, filename: str, path: str, email: bool) -> tuple:
+        """(subject template or None, body template), compiled once a run.
+
+        An email's `Subject:` line is rendered on its own and folded, so that a line break
+        in ledger data can never end the header and start the body.
+        """
+        key = (filename, email)
+        if key not in self._compiled:
+            source, _, _ = self.env.loader.get_source(self.env, filename)
+            first, newline, rest = source.partition("\n")
+            if email and first.startswith("Subject:"):
+                # the body keeps its line numbers: the subject's line becomes an empty line
+                self._compiled[key] = (self._compile(first, filename, path),
+                                       self._compile(newline + rest, filename, path))
+            else:
+                self._compiled[key] = (None, self.env.get_template(filename))
+        return self._compiled[key]
+
+    def _compile(self, source: str, name: str, path: str):
+        code = self.env.compile(source, name=name, filename=path)
+        return self.env.template_class.from_code(self.env, code, self.env.make_globals(None))
+
     def _render(self, touch, contact, playbook, history, today) -> tuple:
+        """(subject or None, body text, template path) for a touch."""
         filename = template_file(touch.template, touch.channel, self.names)
         where = f"(contact {contact.id}, step {touch.step})"
         if not filename:
@@ -113,7 +137,10 @@ class Renderer:
             "sender": dict(self.sender), "history": list(history),
         }
         try:
-            text = self.env.get_template(filename).render(context)
+            subject, body = self._templates_for(filename, path, touch.channel == "email")
+            text = body.render(context)
+            if subject is not None:
+                subject = fold(subject.render(context)[len("Subject:"):])
         except TemplateSyntaxError as err:
             raise Failure(Problem(Source(path, err.lineno or 0), f"{err.message} {where}",
                                   code=EXIT_CONFIG)) from None
@@ -122,29 +149,36 @@ class Renderer:
             message = getattr(err, "message", None) or str(err)
             raise Failure(Problem(Source(path, line), f"{message} {where}",
                                   code=EXIT_CONFIG)) from None
-        return text, path
+        return subject, text, path
 
     def draft(self, touch, contact, playbook, history, today: date) -> Draft:
-        text, path = self._render(touch, contact, playbook, history, today)
+        subject, text, path = self._render(touch, contact, playbook, history, today)
         base = f"{safe_name(contact.id)}--{safe_name(touch.step)}"
         if touch.channel == "email":
-            return Draft(base + ".eml", self._email(text, path, touch, contact, playbook, today))
+            return Draft(base + ".eml",
+                         self._email(subject, text, path, touch, contact, playbook, today))
+        if text.startswith("Subject:"):
+            # an email template used by another channel: its subject becomes a heading
+            first, _, rest = text.partition("\n")
+            text = f"**{fold(first[len('Subject:'):])}**\n{rest}"
         if touch.channel == "letter":
             return Draft(base + ".md", self._letter(text, contact, today).encode("utf-8"))
         return Draft(base + ".md", self._sheet(text, touch, contact, history).encode("utf-8"))
 
-    def _email(self, text, path, touch, contact, playbook, today) -> bytes:
+    def _email(self, subject, body, path, touch, contact, playbook, today) -> bytes:
         from email.headerregistry import Address
         from email.message import EmailMessage
         from email.policy import SMTP
         from email.utils import format_datetime
 
-        first, _, body = text.partition("\n")
-        if not first.startswith("Subject:"):
-            raise Failure(Problem(
-                Source(path, 1), "an email template begins with a `Subject: ...` line "
-                f"(contact {contact.id}, step {touch.step})", code=EXIT_CONFIG))
-        body = body[1:] if body.startswith("\n") else body
+        if subject is None:
+            first, _, body = body.partition("\n")
+            if not first.startswith("Subject:"):
+                raise Failure(Problem(
+                    Source(path, 1), "an email template begins with a `Subject: ...` line "
+                    f"(contact {contact.id}, step {touch.step})", code=EXIT_CONFIG))
+            subject = fold(first[len("Subject:"):])
+        body = body.lstrip("\r\n")
         message = EmailMessage(policy=SMTP)
         sender = self.sender
         try:
@@ -154,7 +188,7 @@ class Renderer:
         except (ValueError, IndexError) as err:
             raise Failure(Problem(Source(path), f"cannot address the email to contact "
                                   f"{contact.id!r}: {err}", code=EXIT_DATA)) from None
-        message["Subject"] = fold(first[len("Subject:"):])
+        message["Subject"] = subject
         message["Date"] = format_datetime(self._nine_am(today))
         domain = (sender["email"].rpartition("@")[2] or "cadence.invalid").strip() or "cadence.invalid"
         seed = "\x1f".join((contact.id, playbook.name, touch.step, today.isoformat()))

@@ -5,7 +5,7 @@ import os
 
 import typer
 
-from ..cli import JSON, OPTIONS, app, config, emit_json, fail, say
+from ..cli import QUIET, quiet, JSON, OPTIONS, app, config, emit_json, fail, say
 from ..model import EXIT_CONFIG, Failure, Problem, Source
 
 
@@ -69,8 +69,10 @@ def _has_subject(path: str) -> bool:
 def check(
     as_json: bool = JSON,
     strict: bool = typer.Option(False, "--strict", help="Exit non-zero on warnings too."),
+    quiet_: bool = QUIET,
 ) -> None:
     """Validate config, playbooks, templates and ledger; lint the playbooks."""
+    quiet(quiet_)
     from ..book import lazy_condition, load
     from ..render import Renderer
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..cli import JSON, OPTIONS, TODAY, app, config, emit_json, guarded, resolve_today, say
+from ..cli import QUIET, quiet, JSON, OPTIONS, TODAY, app, config, emit_json, guarded, resolve_today, say
 
 
 def touch_row(t) -> list:
@@ -15,8 +15,9 @@ def touch_row(t) -> list:
 
 
 @app.command()
-def due(today: Optional[str] = TODAY, as_json: bool = JSON) -> None:
+def due(today: Optional[str] = TODAY, as_json: bool = JSON, quiet_: bool = QUIET) -> None:
     """List the touches due today: who, how, what, how late. Writes nothing."""
+    quiet(quiet_)
     from .. import engine
     from ..book import lazy_condition, load
 

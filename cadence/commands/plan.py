@@ -5,7 +5,7 @@ from typing import Optional
 
 import typer
 
-from ..cli import JSON, OPTIONS, TODAY, app, config, emit_json, guarded, resolve_today, say
+from ..cli import QUIET, quiet, JSON, OPTIONS, TODAY, app, config, emit_json, guarded, resolve_today, say
 
 
 @app.command()
@@ -14,8 +14,10 @@ def plan(
     today: Optional[str] = TODAY,
     days: int = typer.Option(90, "--days", min=1, max=3660, help="How many days ahead."),
     as_json: bool = JSON,
+    quiet_: bool = QUIET,
 ) -> None:
     """Show a contact's coming touches from today, with dates, if nobody replies."""
+    quiet(quiet_)
     from .. import engine
     from ..book import lazy_condition, load
 

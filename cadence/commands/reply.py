@@ -6,7 +6,7 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import OPTIONS, TODAY, app, config, guarded, parse_on, resolve_today, say
+from ..cli import QUIET, quiet, OPTIONS, TODAY, app, config, guarded, parse_on, resolve_today, say
 from ..model import CHANNELS, EXIT_USAGE, Entry, Failure, Problem, Source
 
 ON = typer.Option(None, "--on", help="The date it happened (YYYY-MM-DD); default: today.",
@@ -49,8 +49,9 @@ def _channel(value: str) -> str:
 
 @app.command()
 def reply(contact_id: str = ID, on: Optional[str] = ON, note: str = NOTE,
-          today: Optional[str] = TODAY) -> None:
+          today: Optional[str] = TODAY, quiet_: bool = QUIET) -> None:
     """Record a contact's reply and act on it by the playbook's `reply` rule."""
+    quiet(quiet_)
     from .. import engine
 
     def change(loaded, contact, day):
@@ -81,8 +82,9 @@ def reply(contact_id: str = ID, on: Optional[str] = ON, note: str = NOTE,
 
 @app.command()
 def log(contact_id: str = ID, channel: str = typer.Option(..., "--channel", help="email, call, sms, messenger or letter."),
-        on: Optional[str] = ON, note: str = NOTE, today: Optional[str] = TODAY) -> None:
+        on: Optional[str] = ON, note: str = NOTE, today: Optional[str] = TODAY, quiet_: bool = QUIET) -> None:
     """Record a touch made by hand; it counts for gaps and caps and resets periodic intervals."""
+    quiet(quiet_)
     from .. import engine
 
     def change(loaded, contact, day):
@@ -110,8 +112,9 @@ MARKS = ("active", "won", "lost", "unsubscribed", "stopped")
 @app.command()
 def mark(contact_id: str = ID,
          status: str = typer.Argument(..., metavar="STATUS", help="won, lost, unsubscribed, stopped or active."),
-         on: Optional[str] = ON, note: str = NOTE, today: Optional[str] = TODAY) -> None:
+         on: Optional[str] = ON, note: str = NOTE, today: Optional[str] = TODAY, quiet_: bool = QUIET) -> None:
     """Set a contact's status: won, lost, unsubscribed, stopped (or active again)."""
+    quiet(quiet_)
     from .. import engine
 
     def change(loaded, contact, day):
@@ -136,8 +139,9 @@ def mark(contact_id: str = ID,
 @app.command()
 def optout(contact_id: str = ID,
            channels: List[str] = typer.Argument(..., metavar="CHANNEL...", help="Channels never to use again, or `all`."),
-           note: str = NOTE, today: Optional[str] = TODAY) -> None:
+           note: str = NOTE, today: Optional[str] = TODAY, quiet_: bool = QUIET) -> None:
     """Opt a contact out of some channels (their choice), or of everything with `all`."""
+    quiet(quiet_)
     from .. import engine
 
     def change(loaded, contact, day):

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from ..cli import JSON, OPTIONS, TODAY, app, config, emit_json, guarded, resolve_today, say
+from ..cli import QUIET, quiet, JSON, OPTIONS, TODAY, app, config, emit_json, guarded, resolve_today, say
 
 
 def _relative(cfg, path: str) -> str:
@@ -72,8 +72,10 @@ def run(
     today: Optional[str] = TODAY,
     as_json: bool = JSON,
     dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Show what would be done; write nothing."),
+    quiet_: bool = QUIET,
 ) -> None:
     """Render today's drafts, append the journal and write the ledger back."""
+    quiet(quiet_)
     from ..book import lazy_condition, load
     from ..files import Lock, recover
     from ..render import Renderer
@@ -103,7 +105,7 @@ def run(
     for touch, path, _ in drafted:
         say(f"  {touch.channel:<9} {touch.contact:<10} {touch.step:<14} {_relative(cfg, path)}")
     skips = sum(1 for e in entries if e.event == "skip")
-    rows = f"{len(updates)} ledger row{'s' if len(updates) != 1 else ''}"
+    rows = f"{len(updates)} row{'s' if len(updates) != 1 else ''}"
     if dry_run:
         say(f"Would append {len(entries)} journal rows ({skips} skips) and change {rows}. Nothing written.")
     else:
