@@ -1,0 +1,321 @@
+"""Safe YAML with line marks, shared by the playbook and config parsers.
+
+We compose YAML to nodes and never construct Python objects from it: every value keeps its
+line and column for error messages, and each key's parser decides what its scalar means, so that
+YAML 1.1 surprises (`on`, `no`, `010`) never silently change the meaning of a file.
+"""
+from __future__ import annotations
+
+import difflib
+import io
+from datetime import date
+from typing import Iterable, Optional, Union
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .durations import parse_date, parse_duration
+from .model import EXIT_CONFIG, Duration, Problem, Source
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+MAX_DEPTH = 100  # libyaml's composer recurses in C: deeper input could crash the process
+MAX_NODES = 100_000  # counted with aliases expanded: bounds "billion laughs"
+
+_STANDARD = "tag:yaml.org,2002:"
+_ALLOWED_TAGS = frozenset(
+    ["!"] + [_STANDARD + name for name in
+             ("str", "int", "float", "bool", "null", "timestamp", "map", "seq", "merge")]
+)
+_NULL = _STANDARD + "null"
+
+TOO_LARGE = "the file is too large or uses too many aliases"
+TOO_DEEP = "nesting too deep"
+
+
+class _Named(io.StringIO):
+    """A text stream with a name, so that PyYAML's marks carry the file's path."""
+
+    def __init__(self, text: str, name: str):
+        super().__init__(text)
+        self.name = name
+
+
+class _Refused(Exception):
+    def __init__(self, mark, message: str):
+        super().__init__(message)
+        self.mark = mark
+        self.message = message
+
+
+def source_of(node: Node) -> Source:
+    """Where a node starts, 1-based, in the file it was composed from."""
+    mark = node.start_mark
+    return Source(mark.name, mark.line + 1, mark.column + 1)
+
+
+def compose_yaml(text: str, path: str) -> tuple[Optional[Node], list[Problem]]:
+    """One YAML document as nodes, or the problems that stop us reading it.
+
+    An empty document (nothing, only comments, or a bare `---`) gives (None, []).
+    """
+    try:
+        first_alias = _scan(text, path)
+        node = yaml.compose(_Named(text, path), Loader=_Loader)
+    except _Refused as refused:
+        return None, [_problem_at(path, refused.mark, refused.message)]
+    except RecursionError:
+        return None, [Problem(Source(path), TOO_DEEP)]
+    except yaml.YAMLError as error:
+        return None, [_syntax_problem(text, path, error)]
+    if node is not None and is_empty(node):  # `---` alone, or `~`
+        return None, []
+    if node is not None and first_alias is not None and not _bounded(node):
+        return None, [_problem_at(path, first_alias, TOO_LARGE, "write the values out in full")]
+    return node, []
+
+
+def _scan(text: str, path: str):
+    """Check depth, size and tags on the event stream, before anything recurses.
+
+    Stopping at the first offending event keeps hostile input cheap. Returns the mark of the
+    first alias, or None: only with aliases can the composed graph be larger than the file.
+    """
+    loader = _Loader(_Named(text, path))
+    depth = events = 0
+    first_alias = None
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            events += 1
+            if events > MAX_NODES:
+                raise _Refused(event.start_mark, TOO_LARGE)
+            if isinstance(event, yaml.AliasEvent):
+                first_alias = first_alias or event.start_mark
+            elif isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise _Refused(event.start_mark, TOO_DEEP)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+            tag = getattr(event, "tag", None)
+            if tag is not None and tag not in _ALLOWED_TAGS:
+                raise _Refused(event.start_mark, f"tags are not allowed: {_short_tag(tag)!r}")
+    finally:
+        loader.dispose()
+    return first_alias
+
+
+def _bounded(root: Node) -> bool:
+    """Walk the graph with aliases expanded (and cycles followed), at most MAX_NODES steps."""
+    stack, visits = [root], 0
+    while stack:
+        node = stack.pop()
+        visits += 1
+        if visits > MAX_NODES:
+            return False
+        if isinstance(node, SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, MappingNode):
+            for key, value in node.value:
+                stack.append(key)
+                stack.append(value)
+    return True
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag[len(_STANDARD):] if tag.startswith(_STANDARD) else tag
+
+
+def _problem_at(path: str, mark, message: str, hint: str = "") -> Problem:
+    return Problem(Source(path, mark.line + 1, mark.column + 1), message, hint, EXIT_CONFIG)
+
+
+def _syntax_problem(text: str, path: str, error: yaml.YAMLError) -> Problem:
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None)
+    context = getattr(error, "context", None)
+    context_mark = getattr(error, "context_mark", None)
+    if mark is not None and problem:
+        if "another document" in problem:
+            return _problem_at(path, mark, "invalid YAML: a second document in one file",
+                               "a file holds one YAML document: remove the extra `---`")
+        hint = ""
+        if context and context_mark is not None:
+            hint = f"{context} (line {context_mark.line + 1})"
+        return _problem_at(path, mark, f"invalid YAML: {problem}", hint)
+    position = getattr(error, "position", None)  # a ReaderError: a character YAML refuses
+    if isinstance(position, int):
+        line = text.count("\n", 0, position) + 1
+        col = position - (text.rfind("\n", 0, position) + 1) + 1
+        reason = getattr(error, "reason", "") or "unreadable character"
+        return Problem(Source(path, line, col), f"invalid YAML: {reason}")
+    return Problem(Source(path), f"invalid YAML: {str(error).splitlines()[0]}")
+
+
+def describe(node: Node) -> str:
+    """A node as a message shows what it got."""
+    if isinstance(node, SequenceNode):
+        return "a list"
+    if isinstance(node, MappingNode):
+        return "a mapping"
+    return "nothing" if is_empty(node) else repr(node.value)
+
+
+def is_empty(node: Node) -> bool:
+    """`key:` with nothing after it, `~` or `null`: the key is there but says nothing."""
+    return isinstance(node, ScalarNode) and node.tag == _NULL and not node.style
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """The closest choice, or ""."""
+    matches = difflib.get_close_matches(word, list(choices), n=1)
+    return matches[0] if matches else ""
+
+
+Where = Union[Node, Source]
+
+
+class Checker:
+    """Reads the nodes of one file and collects every problem it finds on the way.
+
+    Each reader returns None when the value is wrong, after reporting why; the message names the
+    key and says what was expected.
+    """
+
+    def __init__(self, path: str):
+        self.path = path
+        self.problems: list[Problem] = []
+
+    def report(self, where: Where, message: str, hint: str = "") -> None:
+        source = where if isinstance(where, Source) else source_of(where)
+        self.problems.append(Problem(source, message, hint, EXIT_CONFIG))
+
+    def mapping(self, node: Node, what: str, allowed: Optional[Iterable[str]] = None,
+                hint: str = "") -> Optional[dict[str, tuple[Node, Node]]]:
+        """A mapping's keys, in order, as {key: (key node, value node)}.
+
+        Reports a node that is not a mapping, keys that are not text and duplicate keys; with
+        `allowed`, also unknown keys (see `restrict`).
+        """
+        if not isinstance(node, MappingNode):
+            self.report(node, f"{what} must be a mapping, got {describe(node)}", hint)
+            return None
+        fields: dict[str, tuple[Node, Node]] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                self.report(key_node, f"a key must be text, got {describe(key_node)}")
+                continue
+            key = key_node.value
+            if key_node.tag == _STANDARD + "merge":
+                self.report(key_node, "merge keys (<<) are not supported",
+                            "write the keys out, or use an alias (*name) for a whole value")
+            elif key in fields:
+                first = source_of(fields[key][0]).line
+                self.report(key_node, f"duplicate key {key!r} (first at line {first})")
+            else:
+                fields[key] = (key_node, value_node)
+        return fields if allowed is None else self.restrict(fields, allowed)
+
+    def restrict(self, fields: dict, allowed: Iterable[str]) -> dict:
+        """Report unknown keys; a misspelt key stands in for the key it resembles.
+
+        The stand-in keeps one typo to one message: `channnel: email` does not also make the
+        step "need a `channel`". The file has a problem either way, so nothing is accepted.
+        """
+        allowed = tuple(allowed)
+        known = {key: value for key, value in fields.items() if key in allowed}
+        for key, (key_node, value_node) in fields.items():
+            if key not in allowed:
+                guess = self.unknown_key(key_node, allowed)
+                if guess and guess not in known:
+                    known[guess] = (key_node, value_node)
+        return known
+
+    def unknown_key(self, key_node: Node, allowed: Iterable[str]) -> str:
+        """Report an unknown key; returns the allowed key it resembles, or ""."""
+        allowed = tuple(allowed)
+        key = key_node.value
+        guess = did_you_mean(key, allowed)
+        if guess:
+            self.report(key_node, f"unknown key {key!r} (did you mean {guess!r}?)")
+        else:
+            self.report(key_node, f"unknown key {key!r}", "keys here: " + ", ".join(allowed))
+        return guess
+
+    def text(self, key: str, node: Node, required: bool = True) -> Optional[str]:
+        """A scalar as text; an empty one is an error when `required`."""
+        if not isinstance(node, ScalarNode):
+            self.report(node, f"`{key}` must be text, got {describe(node)}")
+            return None
+        value = "" if is_empty(node) else node.value
+        if required and not value.strip():
+            self.report(node, f"`{key}` must not be empty")
+            return None
+        return value
+
+    def scalar(self, key: str, node: Node, expected: str) -> Optional[str]:
+        """The stripped text of a scalar meant to hold `expected`."""
+        if not isinstance(node, ScalarNode) or is_empty(node):
+            self.report(node, f"`{key}` must be {expected}, got {describe(node)}")
+            return None
+        return node.value.strip()
+
+    def boolean(self, key: str, node: Node) -> Optional[bool]:
+        """Only `true` or `false`: YAML 1.1's yes/no/on/off are refused, not guessed."""
+        value = self.scalar(key, node, "true or false")
+        if value is None:
+            return None
+        if value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        self.report(node, f"`{key}` must be true or false, got {value!r}")
+        return None
+
+    def positive_int(self, key: str, node: Node) -> Optional[int]:
+        value = self.scalar(key, node, "a positive whole number")
+        if value is None:
+            return None
+        if value.isascii() and value.isdigit() and int(value) > 0:
+            return int(value)
+        self.report(node, f"`{key}` must be a positive whole number, got {value!r}")
+        return None
+
+    def date(self, key: str, node: Node) -> Optional[date]:
+        value = self.scalar(key, node, "a date as YYYY-MM-DD")
+        if value is None:
+            return None
+        try:
+            return parse_date(value)
+        except ValueError:
+            self.report(node, f"`{key}` must be a date as YYYY-MM-DD, got {value!r}")
+            return None
+
+    def duration(self, key: str, node: Node, nonzero: bool = False) -> Optional[Duration]:
+        value = self.scalar(key, node, "a duration such as '3 days'")
+        if value is None:
+            return None
+        try:
+            duration = parse_duration(value)
+        except ValueError as error:
+            self.report(node, f"`{key}`: {error}")
+            return None
+        if nonzero and not (duration.days or duration.months):
+            self.report(node, f"`{key}` cannot be zero", "use a duration such as '1 week'")
+            return None
+        return duration
+
+    def items(self, key: str, node: Node) -> Optional[list[Node]]:
+        """A list's items; a single scalar counts as a list of one, an empty value as none."""
+        if isinstance(node, SequenceNode):
+            return list(node.value)
+        if isinstance(node, ScalarNode):
+            return [] if is_empty(node) else [node]
+        self.report(node, f"`{key}` must be a list, got {describe(node)}")
+        return None
+
+    def sequence(self, key: str, node: Node) -> Optional[list[Node]]:
+        """A list's items; anything else is reported."""
+        if isinstance(node, SequenceNode):
+            return list(node.value)
+        self.report(node, f"`{key}` must be a list, got {describe(node)}")
+        return None

@@ -1,0 +1,189 @@
+"""Drafts: .eml that mail clients read, call sheets, letters, and template errors."""
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+from datetime import date
+
+import pytest
+
+from cadence.model import Failure, If, Touch
+from cadence.render import Renderer, safe_name
+from helpers import build_tree, contact, playbook
+
+PB = playbook("""
+    phases:
+      - name: decide
+        steps:
+          - {at: 1 day, channel: email, template: hello}
+""")
+SENDER = {"name": "Eva Konsult", "email": "eva@konsult.example", "phone": "+4670",
+          "address": "Eva AB\nGatan 1\n111 22 Stockholm"}
+TODAY = date(2026, 11, 23)
+
+
+def touch(channel="email", template="hello", step="decide-1", reason="step", time="", detail=""):
+    return Touch("c1", "x", "p", "decide", step, channel, template, TODAY, 0, reason, 1,
+                 detail=detail, time=time)
+
+
+def renderer(tmp_path, files, tz="Europe/Stockholm"):
+    build_tree(tmp_path / "templates", files)
+    return Renderer(str(tmp_path / "templates"), SENDER, tz)
+
+
+def parse(data: bytes):
+    return email.message_from_bytes(data, policy=email.policy.default)
+
+
+@pytest.mark.parametrize("name,subject", [
+    ("Борис Петров", "Спасибо, Борис Петров"),
+    ("Åsa Öberg", "Tack, Åsa Öberg"),
+    ("Ann Lind", "Thanks, Ann Lind"),
+])
+def test_email_headers_and_body(tmp_path, name, subject):
+    word = subject.split(",")[0]
+    r = renderer(tmp_path, {"hello.j2": f"Subject: {word}, {{{{ contact.name }}}}\n\n"
+                                        "Hej {{ contact.name }}!\nÅäö, привет.\n"})
+    draft = r.draft(touch(), contact(name=name), PB, (), TODAY)
+    assert draft.name == "c1--decide-1.eml"
+    message = parse(draft.data)
+    assert message["Subject"] == subject
+    assert message["To"].addresses[0].display_name == name
+    assert message["To"].addresses[0].addr_spec == "ann@example.com"
+    assert message["From"].addresses[0].addr_spec == "eva@konsult.example"
+    assert message["Date"] == "Mon, 23 Nov 2026 09:00:00 +0100"
+    assert message["X-Cadence-Contact"] == "c1"
+    assert message["X-Cadence-Step"] == "decide-1"
+    assert message["Message-ID"].endswith("@konsult.example>")
+    assert message.get_content() == f"Hej {name}!\r\nÅäö, привет.\r\n" or \
+        message.get_content().replace("\r\n", "\n") == f"Hej {name}!\nÅäö, привет.\n"
+    assert draft.data.isascii() is False or "=?utf-8?" in draft.data.decode("ascii")
+
+
+def test_email_is_deterministic_and_utc_without_timezone(tmp_path):
+    r = renderer(tmp_path, {"hello.j2": "Subject: Hi\n\nBody\n"}, tz="")
+    one = r.draft(touch(), contact(), PB, (), TODAY).data
+    two = r.draft(touch(), contact(), PB, (), TODAY).data
+    assert one == two
+    assert parse(one)["Date"] == "Mon, 23 Nov 2026 09:00:00 +0000"
+
+
+def test_line_breaks_in_ledger_data_never_become_headers(tmp_path):
+    r = renderer(tmp_path, {"hello.j2": "Subject: Hi {{ contact.name }}\n\nBody\n"})
+    evil = contact(name="Ann\r\nBcc: victim@example.com")
+    message = parse(r.draft(touch(), evil, PB, (), TODAY).data)
+    assert message["Bcc"] is None
+    assert message["Subject"] == "Hi Ann Bcc: victim@example.com"
+    assert "victim" not in message.get_content()
+
+
+def test_email_template_needs_a_subject(tmp_path):
+    r = renderer(tmp_path, {"hello.j2": "Hello\n"})
+    with pytest.raises(Failure) as err:
+        r.draft(touch(), contact(), PB, (), TODAY)
+    assert "begins with a `Subject: ...` line (contact c1, step decide-1)" in str(err.value)
+    assert err.value.code == 78
+
+
+def test_channel_variant_first(tmp_path):
+    r = renderer(tmp_path, {"hello.j2": "Subject: generic\n\nx\n",
+                            "hello.call.j2": "Ask about {{ contact.name }}\n"})
+    sheet = r.draft(touch("call"), contact(), PB, (), TODAY)
+    assert sheet.name == "c1--decide-1.md"
+    assert "Ask about Ann Lind" in sheet.data.decode()
+    assert parse(r.draft(touch(), contact(), PB, (), TODAY).data)["Subject"] == "generic"
+
+
+def test_call_sheet_shows_phone_time_and_last_topics(tmp_path):
+    from helpers import journal
+
+    r = renderer(tmp_path, {"callback.j2": "Call back as agreed.\n"})
+    history = journal("""
+        2026-11-10,c1,touch,p,decide-1,email,hello,
+        2026-11-20,c1,touch,p,decide-2,call,q,asked for prices; call back Monday 14:30
+    """)["c1"]
+    text = r.draft(touch("call", "callback", "callback", "callback", "14:30",
+                         "call-back agreed for 2026-11-23 at 14:30"),
+                   contact(), PB, history, TODAY).data.decode()
+    assert "- Phone: +46701234567" in text
+    assert "- When: 2026-11-23 at 14:30" in text
+    assert "- Why: call-back agreed for 2026-11-23 at 14:30" in text
+    assert "asked for prices; call back Monday 14:30" in text
+    assert text.rstrip().endswith("Call back as agreed.")
+
+
+def test_letter_has_both_address_blocks(tmp_path):
+    r = renderer(tmp_path, {"offer.j2": "Dear {{ contact.name }},\n\nthe offer.\n"})
+    text = r.draft(touch("letter", "offer"), contact(address="Kungsgatan 5\n411 19 Göteborg"),
+                   PB, (), TODAY).data.decode()
+    assert text.startswith("Eva Konsult  \nEva AB  \nGatan 1  \n111 22 Stockholm\n\nAnn Lind  \n"
+                           "Kungsgatan 5  \n411 19 Göteborg\n\n2026-11-23\n\nDear Ann Lind,")
+
+
+def test_undefined_variable_names_template_line_and_contact(tmp_path):
+    r = renderer(tmp_path, {"hello.j2": "Subject: Hi\n\nline two\n{{ contact.nickname }}\n"})
+    with pytest.raises(Failure) as err:
+        r.draft(touch(), contact(), PB, (), TODAY)
+    text = str(err.value)
+    assert "hello.j2:4:" in text and "nickname" in text and "(contact c1, step decide-1)" in text
+
+
+def test_syntax_error_names_the_line(tmp_path):
+    r = renderer(tmp_path, {"hello.j2": "Subject: Hi\n\n{% if %}\n"})
+    with pytest.raises(Failure) as err:
+        r.draft(touch(), contact(), PB, (), TODAY)
+    assert "hello.j2:3:" in str(err.value)
+
+
+@pytest.mark.parametrize("expr", [
+    "{{ contact.__class__.__mro__[1].__subclasses__() }}",
+    "{{ ''.__class__.__mro__ }}",
+    "{{ touch.__class__.__init__.__globals__ }}",
+])
+def test_sandbox_refuses_escapes(tmp_path, expr):
+    r = renderer(tmp_path, {"hello.j2": f"Subject: Hi\n\n{expr}\n"})
+    with pytest.raises(Failure) as err:
+        r.draft(touch(), contact(), PB, (), TODAY)
+    assert err.value.code == 78
+
+
+def test_contact_data_is_not_a_template(tmp_path):
+    r = renderer(tmp_path, {"hello.j2": "Subject: Hi\n\n{{ contact.name }}\n"})
+    message = parse(r.draft(touch(), contact(name="{{7*7}}"), PB, (), TODAY).data)
+    assert "{{7*7}}" in message.get_content()
+
+
+def test_symlink_outside_templates_is_not_a_template(tmp_path):
+    (tmp_path / "secret.txt").write_text("Subject: secret\n\nsecret\n")
+    os.makedirs(tmp_path / "templates")
+    os.symlink(tmp_path / "secret.txt", tmp_path / "templates" / "hello.j2")
+    r = Renderer(str(tmp_path / "templates"), SENDER)
+    assert "hello" not in r.names
+    with pytest.raises(Failure):
+        r.draft(touch(), contact(), PB, (), TODAY)
+
+
+@pytest.mark.parametrize("text", ["../../x", "CON", "a/b", "", "x" * 300, ".hidden", "ок"])
+def test_safe_names_stay_in_the_folder_and_distinct(text):
+    name = safe_name(text)
+    assert "/" not in name and "\\" not in name and not name.startswith(".")
+    assert name and len(name) <= 80
+    assert name.split(".")[0].lower() not in ("con", "prn", "aux", "nul")
+
+
+def test_safe_names_distinct():
+    ids = ["a/b", "a_b", "a?b", "../a_b", "A_B"]
+    assert len({safe_name(i) for i in ids}) == len(ids)
+
+
+def test_if_condition_reads_missing_columns_as_empty(tmp_path):
+    r = renderer(tmp_path, {})
+    holds = r.condition()
+    rule = If("(contact.age or 0) | int >= 50", "letter")
+    assert holds(rule, contact(age="61"))
+    assert not holds(rule, contact(age="41"))
+    assert not holds(rule, contact())
+    assert r.check_expr("contact.age >=") is not None
+    assert r.check_expr("contact.age | int >= 50") is None
