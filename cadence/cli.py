@@ -32,8 +32,9 @@ class Options:
 OPTIONS = Options()
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def main(
+    ctx: typer.Context,
     directory: str = typer.Option(".", "-C", help="Run as if started in DIR.", metavar="DIR"),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success."),
@@ -44,6 +45,9 @@ def main(
 
         typer.echo(f"cadence {__version__}")
         raise typer.Exit(0)
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(EXIT_USAGE)
     OPTIONS.directory, OPTIONS.debug, OPTIONS.quiet = directory, debug, quiet
 
 

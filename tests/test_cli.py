@@ -1,0 +1,308 @@
+"""The command line: exit codes, messages on stderr, what each command writes."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from cadence.cli import app
+
+BASIC = os.path.join(os.path.dirname(__file__), "books", "basic", "book")
+
+
+def invoke(*args, env=None):
+    return CliRunner().invoke(app, [str(a) for a in args], env=env)
+
+
+@pytest.fixture
+def book(tmp_path):
+    target = tmp_path / "book"
+    shutil.copytree(BASIC, target)
+    return target
+
+
+def files(root) -> dict:
+    out = {}
+    for base, dirs, names in os.walk(root):
+        for name in names:
+            if name == ".cadence.lock":  # the lock file stays behind, empty; .gitignore lists it
+                continue
+            path = os.path.join(base, name)
+            with open(path, "rb") as handle:
+                out[os.path.relpath(path, root)] = handle.read()
+    return out
+
+
+def test_due_table_for_people(book):
+    result = invoke("-C", book, "due", "--today", "2026-11-23")
+    assert result.exit_code == 0
+    assert "Due on 2026-11-23: 8 touches" in result.stdout
+    assert "2026-11-23 14:30" in result.stdout  # the agreed time of the call-back
+
+
+def test_due_json_shape(book):
+    result = invoke("-C", book, "due", "--today", "2026-11-23", "--json")
+    document = json.loads(result.stdout)
+    assert document["today"] == "2026-11-23"
+    assert set(document["due"][0]) == {"contact", "name", "playbook", "phase", "step", "channel",
+                                        "template", "due", "overdue", "reason"}
+    keys = [(t["due"], t["contact"]) for t in document["due"]]
+    assert keys == sorted(keys)
+
+
+def test_today_from_the_environment(book):
+    by_env = invoke("-C", book, "due", "--json", env={"CADENCE_TODAY": "2026-11-23"})
+    by_flag = invoke("-C", book, "due", "--json", "--today", "2026-11-23")
+    assert by_env.stdout == by_flag.stdout
+
+
+def test_nothing_due(book):
+    result = invoke("-C", book, "due", "--today", "2026-06-01")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == "Nothing due on 2026-06-01."
+
+
+def test_bad_today_is_usage(book):
+    result = invoke("-C", book, "due", "--today", "23.11.2026")
+    assert result.exit_code == 2
+    assert "--today: expected a date as YYYY-MM-DD, got '23.11.2026'" in result.stderr
+
+
+def test_unknown_option_is_usage(book):
+    assert invoke("-C", book, "due", "--tomorrow").exit_code == 2
+
+
+def test_run_then_again_changes_nothing(book):
+    first = invoke("-C", book, "run", "--today", "2026-11-23")
+    assert first.exit_code == 0, first.output
+    assert "Drafted 8 touches for 2026-11-23 in drafts/2026-11-23/." in first.stdout
+    snapshot = files(book)
+    second = invoke("-C", book, "run", "--today", "2026-11-23")
+    assert second.exit_code == 0
+    assert "Drafted 0 touches" in second.stdout
+    assert files(book) == snapshot
+
+
+def test_dry_run_writes_nothing(book):
+    before = files(book)
+    result = invoke("-C", book, "run", "--today", "2026-11-23", "--dry-run")
+    assert result.exit_code == 0
+    assert "Would draft 8 touches" in result.stdout and "Nothing written." in result.stdout
+    assert files(book) == before
+
+
+def test_quiet_prints_nothing(book):
+    result = invoke("-C", book, "run", "--today", "2026-11-23", "--quiet")
+    assert result.exit_code == 0 and result.stdout == "" and result.stderr == ""
+    assert invoke("-q", "-C", book, "due", "--today", "2026-11-23").stdout == ""
+
+
+def test_plan_lists_dated_touches(book):
+    result = invoke("-C", book, "plan", "new", "--today", "2026-11-23", "--days", "30", "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["contact"] == "new"
+    first = document["touches"][0]
+    assert first == {"date": "2026-11-24", "step": "decide-1", "phase": "decide",
+                     "channel": "email", "template": "thanks", "reason": "step"}
+    assert all(set(t) == {"date", "step", "phase", "channel", "template", "reason"}
+               for t in document["touches"])
+    table = invoke("-C", book, "plan", "new", "--today", "2026-11-23", "--days", "30")
+    assert "2026-11-24" in table.stdout and "decide-1" in table.stdout
+
+
+@pytest.mark.parametrize("command", [
+    ["plan", "nobody"], ["reply", "nobody"], ["log", "nobody", "--channel", "call"],
+    ["mark", "nobody", "won"], ["optout", "nobody", "call"],
+])
+def test_unknown_contact_is_65_and_writes_nothing(book, command):
+    before = files(book)
+    result = invoke("-C", book, *command, "--today", "2026-11-23")
+    assert result.exit_code == 65
+    assert "contacts.csv: unknown contact 'nobody'" in result.stderr
+    assert files(book) == before
+
+
+def test_unknown_contact_did_you_mean(book):
+    result = invoke("-C", book, "plan", "bdayy", "--today", "2026-11-23")
+    assert "hint: did you mean 'bday'?" in result.stderr
+
+
+def test_reply_acts_at_once(book):
+    result = invoke("-C", book, "reply", "call", "--on", "2026-11-22", "--note", "wants a quote",
+                    "--today", "2026-11-23")
+    assert result.exit_code == 0, result.output
+    assert "reply: pause until 2026-12-06" in result.stdout
+    history = (book / "history.csv").read_text(encoding="utf-8").splitlines()
+    assert history[-1] == ("2026-11-22,call,reply,new-lead,,,,"
+                           "reply: pause until 2026-12-06; wants a quote")
+    row = [l for l in (book / "contacts.csv").read_text(encoding="utf-8").splitlines()
+           if l.startswith("call;")][0]
+    assert ";paused;2026-12-06;" in row and ";2026-11-22;" in row
+    due = json.loads(invoke("-C", book, "due", "--today", "2026-11-23", "--json").stdout)
+    assert "call" not in [t["contact"] for t in due["due"]]
+
+
+def test_log_counts_for_gaps(book):
+    result = invoke("-C", book, "log", "d1", "--channel", "sms", "--note", "texted",
+                    "--today", "2026-11-23")
+    assert result.exit_code == 0, result.output
+    history = (book / "history.csv").read_text(encoding="utf-8").splitlines()
+    assert history[-1] == "2026-11-23,d1,touch,new-lead,,sms,,texted"
+    due = json.loads(invoke("-C", book, "due", "--today", "2026-11-23", "--json").stdout)
+    assert "d1" not in [t["contact"] for t in due["due"]]  # one touch a day
+
+
+def test_log_bad_channel(book):
+    result = invoke("-C", book, "log", "d1", "--channel", "fax", "--today", "2026-11-23")
+    assert result.exit_code == 2
+    assert "unknown channel 'fax'" in result.stderr
+
+
+def test_mark_won_stops_touches(book):
+    assert invoke("-C", book, "mark", "d1", "won", "--today", "2026-11-23").exit_code == 0
+    due = json.loads(invoke("-C", book, "due", "--today", "2026-11-23", "--json").stdout)
+    assert "d1" not in [t["contact"] for t in due["due"]]
+    assert "2026-11-23,d1,status,new-lead,,,,won" in (book / "history.csv").read_text()
+
+
+def test_mark_bad_status(book):
+    result = invoke("-C", book, "mark", "d1", "sold", "--today", "2026-11-23")
+    assert result.exit_code == 2 and "unknown status 'sold'" in result.stderr
+
+
+def test_optout_moves_to_another_channel(book):
+    assert invoke("-C", book, "optout", "d1", "email", "--today", "2026-11-23").exit_code == 0
+    due = json.loads(invoke("-C", book, "due", "--today", "2026-11-23", "--json").stdout)
+    (touch,) = [t for t in due["due"] if t["contact"] == "d1"]
+    assert touch["channel"] == "call"
+
+
+def test_missing_ledger_is_66(book):
+    os.remove(book / "contacts.csv")
+    result = invoke("-C", book, "due", "--today", "2026-11-23")
+    assert result.exit_code == 66
+    assert "contacts.csv: ledger not found" in result.stderr
+
+
+def test_missing_folder_is_66(tmp_path):
+    assert invoke("-C", tmp_path / "nope", "due").exit_code == 66
+
+
+def test_playbook_error_is_78_with_position(book):
+    path = book / "playbooks" / "new-lead.yaml"
+    path.write_text(path.read_text().replace("channel: email, template: thanks",
+                                             "channnel: email, template: thanks"))
+    result = invoke("-C", book, "run", "--today", "2026-11-23")
+    assert result.exit_code == 78
+    assert "new-lead.yaml:13:21: unknown key 'channnel' (did you mean 'channel'?)" in result.stderr
+    assert "Traceback" not in result.output
+    assert not (book / "drafts").exists()
+
+
+def test_unknown_playbook_in_ledger_is_65(book):
+    path = book / "contacts.csv"
+    path.write_bytes(path.read_bytes().replace(b"d1;\xc3\x85sa \xc3\x96berg;asa@example.com;0701234567;;;;new-lead",
+                                               b"d1;\xc3\x85sa \xc3\x96berg;asa@example.com;0701234567;;;;new-leed"))
+    result = invoke("-C", book, "due", "--today", "2026-11-23")
+    assert result.exit_code == 65
+    assert "contacts.csv:3:44: contact 'd1' follows playbook 'new-leed', which no file has" in result.stderr
+
+
+def test_template_error_writes_nothing(book):
+    (book / "templates" / "thanks.j2").write_text("Subject: Hi\n\n{{ contact.nickname }}\n")
+    before = files(book)
+    result = invoke("-C", book, "run", "--today", "2026-11-23")
+    assert result.exit_code == 78
+    assert "thanks.j2:3:" in result.stderr and "(contact d1, step decide-1)" in result.stderr
+    assert files(book) == before
+
+
+def test_json_error_is_one_document(book):
+    os.remove(book / "contacts.csv")
+    result = invoke("-C", book, "due", "--today", "2026-11-23", "--json")
+    document = json.loads(result.stdout)
+    assert document["error"]["code"] == 66
+    assert document["error"]["problems"][0]["message"] == "ledger not found"
+
+
+def test_debug_shows_the_traceback(book):
+    os.remove(book / "contacts.csv")
+    result = invoke("--debug", "-C", book, "due", "--today", "2026-11-23")
+    assert result.exit_code != 0 and result.exception is not None
+
+
+def test_lock_held_is_75(book):
+    from filelock import FileLock
+
+    import cadence.files as files_module
+
+    with FileLock(str(book / ".cadence.lock")):
+        original = files_module.Lock.__init__
+
+        def quick(self, root, timeout=10.0):
+            original(self, root, timeout=0.1)
+
+        files_module.Lock.__init__ = quick
+        try:
+            result = invoke("-C", book, "run", "--today", "2026-11-23")
+        finally:
+            files_module.Lock.__init__ = original
+    assert result.exit_code == 75
+    assert "another cadence run holds the lock" in result.stderr
+
+
+def test_ledger_changed_under_us_is_75(book, monkeypatch):
+    from cadence.commands import run as run_module
+
+    original = run_module.prepare
+
+    def edit_meanwhile(loaded, day, renderer):
+        result = original(loaded, day, renderer)
+        with open(book / "contacts.csv", "ab") as handle:
+            handle.write(b"late;Late Edit;;;;;;;;;;;;;;;;\r\n")
+        return result
+
+    monkeypatch.setattr(run_module, "prepare", edit_meanwhile)
+    before_history = (book / "history.csv").read_bytes()
+    result = invoke("-C", book, "run", "--today", "2026-11-23")
+    assert result.exit_code == 75
+    assert "the ledger changed on disk during this run" in result.stderr
+    assert (book / "history.csv").read_bytes() == before_history
+    assert b"late;Late Edit" in (book / "contacts.csv").read_bytes()
+
+
+def test_init_writes_a_working_book(tmp_path):
+    target = tmp_path / "mybook"
+    result = invoke("init", target)
+    assert result.exit_code == 0, result.output
+    assert (target / ".gitignore").read_text().splitlines()[:2] == ["drafts/", ".cadence.lock"]
+    check = invoke("-C", target, "check")
+    assert check.exit_code == 0, check.output
+    run = invoke("-C", target, "run", "--today", "2026-11-23")
+    assert run.exit_code == 0, run.output
+    run = invoke("-C", target, "run", "--today", "2026-11-24")
+    assert run.exit_code == 0, run.output
+    assert "Drafted 4 touches" in run.stdout
+    again = invoke("init", target)
+    assert again.exit_code == 73 and "a book is already here" in again.stderr
+
+
+def test_check_ok(book):
+    result = invoke("-C", book, "check")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("ok: 1 playbooks, 11 templates, 13 contacts")
+
+
+def test_version():
+    result = invoke("--version")
+    assert result.exit_code == 0 and result.stdout.startswith("cadence ")
+
+
+def test_help_for_every_command():
+    for command in ("due", "run", "plan", "check", "reply", "log", "mark", "optout", "init"):
+        result = invoke(command, "--help")
+        assert result.exit_code == 0 and "Usage:" in result.stdout
