@@ -41,6 +41,7 @@ def prepare(loaded, day, renderer):
             updates[index] = outcome.changes
     if problems:
         raise Failure(problems)
+    drafted.sort(key=lambda item: (item[0].due, item[0].contact))
     return drafted, entries, updates
 
 
