@@ -463,6 +463,7 @@ def act_on_reply(st: State, playbooks: Mapping[str, Playbook]) -> tuple:
     if st.last_touch is not None and st.last_reply < st.last_touch:
         return st, ()
     rule = playbooks[st.playbook].on_reply
+    acted_in = st.playbook
     when = st.last_reply
     st = replace(st, replies=st.replies | {when})
     if rule.action == "stop":
@@ -475,9 +476,7 @@ def act_on_reply(st: State, playbooks: Mapping[str, Playbook]) -> tuple:
         note = f"reply: move to {rule.playbook}"
     else:
         note = "reply: continue"
-    entry = Entry(date=when, contact=st.contact.id, event="reply",
-                  playbook=playbooks[st.playbook].name if rule.action != "move" else rule.playbook,
-                  note=note)
+    entry = Entry(date=when, contact=st.contact.id, event="reply", playbook=acted_in, note=note)
     return st, (entry,)
 
 
