@@ -204,6 +204,7 @@ class Playbook:
     ifs: tuple = ()
     birthday: Optional[Birthday] = None
     callback_template: str = "callback"
+    ignore: tuple = ()  # lints silenced on purpose
     source: Source = Source("")
 
     def phase(self, name: str) -> Optional[Phase]:

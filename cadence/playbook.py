@@ -19,7 +19,7 @@ from .model import (
 )
 from .yamlnodes import Checker, compose_yaml, did_you_mean, source_of
 
-TOP_KEYS = ("description", "channels", "calendar", "limits", "phases", "rules")
+TOP_KEYS = ("description", "channels", "calendar", "limits", "phases", "rules", "ignore")
 CALENDAR_KEYS = ("business_days", "holidays")
 LIMIT_KEYS = ("min_gap", "per_week")
 PHASE_KEYS = ("name", "until", "steps", "every", "channel", "template", "templates")
@@ -101,13 +101,32 @@ class _Parser:
             self.c.report(root, "a playbook needs `phases`")
         self.check_step_ids()
         rules = self.rules(values["rules"]) if "rules" in values else {}
+        ignore = self.ignore(values["ignore"]) if "ignore" in values else ()
         return Playbook(
             name=self.name, description=description or "", channels=self.channels,
             calendar=calendar or Calendar(), limits=limits or Limits(), phases=phases,
             no_reply=tuple(rules.get("no_reply", ())),
             on_reply=rules.get("reply", OnReply()), ifs=tuple(rules.get("if", ())),
-            birthday=rules.get("birthday"), source=source_of(root),
+            birthday=rules.get("birthday"), ignore=ignore, source=source_of(root),
         )
+
+    def ignore(self, node: Node) -> tuple:
+        """Lints this playbook silences on purpose (a ladder is not a decision window)."""
+        from .lint import LINTS
+
+        names = []
+        for item in self.c.items("ignore", node) or ():
+            name = self.c.text("ignore", item)
+            if name is None:
+                continue
+            if name not in LINTS:
+                close = did_you_mean(name, LINTS)
+                self.c.report(item, f"unknown lint {name!r}"
+                              + (f" (did you mean {close!r}?)" if close else ""),
+                              "lints: " + ", ".join(LINTS))
+                continue
+            names.append(name)
+        return tuple(names)
 
     def playbook_channels(self, node: Node) -> Optional[tuple]:
         """The playbook's channels in order, or None (after reporting) so that steps are then

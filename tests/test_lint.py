@@ -1,0 +1,103 @@
+"""Each lint with a playbook that triggers it and one that does not."""
+from __future__ import annotations
+
+import pytest
+
+from cadence.lint import LINTS, lint_playbook
+from helpers import contact, playbook
+
+GOOD = """
+    channels: [email, call, letter]
+    limits: {min_gap: 2 days, per_week: 3}
+    phases:
+      - name: decide
+        until: 30 days
+        steps:
+          - {at: 1 day, channel: email, template: t1}
+          - {at: 3 days, channel: email, template: t2}
+          - {at: 6 days, channel: call, template: t3}
+          - {at: 9 days, channel: email, template: t4}
+          - {at: 13 days, channel: email, template: t5}
+          - {at: 16 days, channel: letter, template: t6}
+          - {at: 27 days, channel: email, template: t7}
+      - name: learn
+        until: 9 weeks
+        every: 1 week
+        channel: email
+        templates: [l1, l2, l3, l4, l5]
+      - name: remind
+        every: 1 month
+        channel: email
+        template: monthly
+    rules:
+      - no_reply: 5 days
+        after: [email]
+        in: [decide]
+        then: call
+        template: nr
+      - reply: stop
+"""
+
+VARIANTS = {
+    "few-touches": ("          - {at: 16 days, channel: letter, template: t6}\n"
+                    "          - {at: 27 days, channel: email, template: t7}\n", ""),
+    "repeated-template": ("templates: [l1, l2, l3, l4, l5]", "templates: [l1, l2]"),
+    "rare-touches": ("every: 1 month", "every: 2 months"),
+    "no-reply-rule": ("      - reply: stop\n", ""),
+    "no-cap": ("limits: {min_gap: 2 days, per_week: 3}", "limits: {min_gap: 2 days}"),
+    "no-reply-without-in": ("        in: [decide]\n", ""),
+}
+
+
+def names(warnings):
+    return sorted(w.message.rsplit("[", 1)[1].rstrip("]") for w in warnings)
+
+
+def test_good_playbook_has_no_warning():
+    assert lint_playbook(playbook(GOOD), [contact(playbook="p")]) == []
+
+
+@pytest.mark.parametrize("lint", sorted(VARIANTS))
+def test_each_lint_triggers(lint):
+    old, new = VARIANTS[lint]
+    text = GOOD.replace(old, new)
+    assert text != GOOD
+    warnings = lint_playbook(playbook(text))
+    assert lint in names(warnings)
+    assert all(w.warning and w.hint for w in warnings)
+
+
+@pytest.mark.parametrize("lint", sorted(VARIANTS))
+def test_each_lint_can_be_ignored(lint):
+    old, new = VARIANTS[lint]
+    text = GOOD.replace(old, new) + f"    ignore: [{lint}]\n"
+    assert lint not in names(lint_playbook(playbook(text)))
+
+
+def test_unreachable_channel():
+    pb = playbook(GOOD)
+    followers = [contact(id="a", playbook="p", address=""), contact(id="b", playbook="p", address="")]
+    assert names(lint_playbook(pb, followers)) == ["unreachable-channel"]
+    followers.append(contact(id="c", playbook="p"))
+    assert lint_playbook(pb, followers) == []
+
+
+def test_messages():
+    text = GOOD.replace("      - reply: stop\n", "")
+    (warning,) = lint_playbook(playbook(text))
+    assert str(warning) == ("p.yaml:2:1: warning: no `reply` rule: a reply stops the contact "
+                            "(the default) [no-reply-rule]\n  hint: say what a reply does: "
+                            "`reply: stop`, `continue`, `pause 14 days` or `move <playbook>`")
+
+
+def test_unknown_lint_in_ignore_is_an_error():
+    from cadence.playbook import parse_playbook
+
+    _, problems = parse_playbook("phases: [{name: a, every: 1 week, channel: email, template: x}]\n"
+                                 "ignore: [few-touchs]\n", "p.yaml", "p")
+    assert [str(p).split("\n")[0] for p in problems] == [
+        "p.yaml:2:10: unknown lint 'few-touchs' (did you mean 'few-touches'?)"]
+
+
+def test_every_lint_is_named():
+    assert set(VARIANTS) | {"unreachable-channel", "stranded-contact"} == set(LINTS)
