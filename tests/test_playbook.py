@@ -571,7 +571,7 @@ def test_all_problems_are_reported_sorted():
 
 def test_hints():
     _, problems = parse(ONE + "foo: 1\n")
-    assert problems[0].hint == "keys here: description, channels, calendar, limits, phases, rules"
+    assert problems[0].hint == "keys here: description, channels, calendar, limits, phases, rules, ignore"
     _, problems = parse(ONE + "rules: [{birthday: email, then: call}]\n")
     assert problems[0].hint == "keys here: birthday, template"
     _, problems = parse("""\
