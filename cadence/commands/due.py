@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Optional
 
+import typer
+
 from ..cli import QUIET, quiet, JSON, OPTIONS, TODAY, app, config, emit_json, guarded, resolve_today, say
 
 
@@ -15,7 +17,9 @@ def touch_row(t) -> list:
 
 
 @app.command()
-def due(today: Optional[str] = TODAY, as_json: bool = JSON, quiet_: bool = QUIET) -> None:
+def due(today: Optional[str] = TODAY, as_json: bool = JSON,
+        as_csv: bool = typer.Option(False, "--csv", help="Print CSV for a spreadsheet."),
+        quiet_: bool = QUIET) -> None:
     """List the touches due today: who, how, what, how late. Writes nothing."""
     quiet(quiet_)
     from .. import engine
@@ -28,6 +32,14 @@ def due(today: Optional[str] = TODAY, as_json: bool = JSON, quiet_: bool = QUIET
         touches = engine.due(loaded.book, day)
     if as_json:
         emit_json({"today": day.isoformat(), "due": [t.as_json() for t in touches]})
+        return
+    if as_csv:
+        from ..export import to_csv
+
+        fields = ["contact", "name", "playbook", "phase", "step", "channel", "template", "due",
+                  "overdue", "reason"]
+        typer.echo(to_csv(fields + ["time"], [[t.as_json()[f] for f in fields] + [t.time]
+                                              for t in touches]), nl=False)
         return
     if OPTIONS.quiet:
         return

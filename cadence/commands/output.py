@@ -16,10 +16,12 @@ def console(stderr: bool = False):
 def table(title: str, columns, rows) -> None:
     from rich.table import Table
 
-    grid = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    out = console()
+    out.print(title, style="bold", overflow="fold")
+    grid = Table(show_edge=False, pad_edge=False)
     for column in columns:
         justify = "right" if column in ("late", "#") else "left"
         grid.add_column(column, justify=justify, overflow="fold")
     for row in rows:
         grid.add_row(*[str(c) for c in row])
-    console().print(grid)
+    out.print(grid)

@@ -1,0 +1,131 @@
+"""Forecast and statistics: the engine run forward over the whole ledger, the journal summed.
+
+Pure: the parsed book and dates in, plain values out.
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from . import engine
+from .model import CHANNELS
+
+SLIP_DAYS = 30  # a periodic touch later than this has missed a month
+
+
+@dataclass(frozen=True)
+class Forecast:
+    today: date
+    days: int
+    per_day: tuple  # (date, Counter of channels), one per day from today
+    backlog: tuple  # touches due today that are already late
+
+    def as_json(self) -> dict:
+        backlog = Counter(t.channel for t in self.backlog)
+        return {
+            "today": self.today.isoformat(), "days": self.days,
+            "backlog": {"touches": len(self.backlog), "by_channel": _channels(backlog)},
+            "per_day": [{"date": d.isoformat(), "by_channel": _channels(c), "total": sum(c.values())}
+                        for d, c in self.per_day],
+        }
+
+
+def _channels(counter: Counter) -> dict:
+    return {channel: counter.get(channel, 0) for channel in CHANNELS}
+
+
+def forecast(book, today: date, days: int) -> Forecast:
+    """Touches per day and channel for `days` days from today, if nobody replies."""
+    per_day = {today + timedelta(days=i): Counter() for i in range(days)}
+    backlog = []
+    last = today + timedelta(days=days - 1)
+    for contact in book.contacts:
+        if not contact.playbook:
+            continue
+        touches = engine.plan(contact, book.history.get(contact.id, ()), book.playbooks, today,
+                              days - 1, book.condition)
+        for touch in touches:
+            made = max(touch.due, today)
+            if made > last:
+                continue
+            per_day[made][touch.channel] += 1
+            if made == today and touch.overdue:
+                backlog.append(touch)
+    return Forecast(today, days, tuple(sorted(per_day.items())), tuple(backlog))
+
+
+def stats(book, today: date, since=None) -> dict:
+    """What the journal says happened since `since`, and where the ledger stands today."""
+    touches = []
+    replies = []
+    for contact_id, rows in book.history.items():
+        for row in rows:
+            if since is not None and row.date < since:
+                continue
+            if row.event == "touch":
+                touches.append(row)
+            elif row.event == "reply":
+                replies.append(row)
+    by = {"channel": Counter(), "step": Counter(), "playbook": Counter()}
+    for row in touches:
+        by["channel"][row.channel] += 1
+        by["step"][(row.playbook, row.step or "(by hand)")] += 1
+        by["playbook"][row.playbook] += 1
+    answered = {"channel": Counter(), "step": Counter()}
+    for reply in replies:
+        touch = _answered(book.history.get(reply.contact, ()), reply.date)
+        if touch is not None and (since is None or touch.date >= since):
+            answered["channel"][touch.channel] += 1
+            answered["step"][(touch.playbook, touch.step or "(by hand)")] += 1
+    status, phase, won = Counter(), Counter(), Counter()
+    slipped = []
+    for contact in book.contacts:
+        state = contact.status or "active"
+        status[state] += 1
+        playbook = book.playbooks.get(contact.playbook)
+        if state == "won" and contact.playbook:
+            won[contact.playbook] += 1
+        if playbook is None or state != "active" or contact.started is None:
+            continue
+        phase[(contact.playbook, engine.phase_at(playbook, contact.started, today).name)] += 1
+        outcome = engine.advance(contact, book.history.get(contact.id, ()), book.playbooks,
+                                 today, book.condition)
+        touch = outcome.touch
+        current = playbook.phase(touch.phase) if touch else None
+        if touch and touch.reason == "step" and current and current.periodic \
+                and touch.overdue > SLIP_DAYS:
+            slipped.append({"contact": contact.id, "name": contact.name,
+                            "playbook": contact.playbook, "step": touch.step,
+                            "due": touch.due.isoformat(), "overdue": touch.overdue,
+                            "months": touch.overdue // SLIP_DAYS})
+    return {
+        "today": today.isoformat(), "since": since.isoformat() if since else None,
+        "touches": len(touches), "replies": len(replies),
+        "by_channel": _rates(by["channel"], answered["channel"], lambda k: {"channel": k}),
+        "by_step": _rates(by["step"], answered["step"],
+                          lambda k: {"playbook": k[0], "step": k[1]}),
+        "by_playbook": [{"playbook": k, "touches": n} for k, n in sorted(by["playbook"].items())],
+        "status": dict(sorted(status.items())),
+        "phase": [{"playbook": k[0], "phase": k[1], "contacts": n} for k, n in sorted(phase.items())],
+        "won": dict(sorted(won.items())),
+        "slipped": sorted(slipped, key=lambda s: (-s["overdue"], s["contact"])),
+    }
+
+
+def _answered(rows, day: date):
+    """The latest touch on or before a reply: the one the reply answers."""
+    latest = None
+    for row in rows:
+        if row.event == "touch" and row.date <= day and (latest is None or row.date >= latest.date):
+            latest = row
+    return latest
+
+
+def _rates(made: Counter, answered: Counter, label) -> list:
+    out = []
+    for key in sorted(made):
+        replies = answered.get(key, 0)
+        out.append({**label(key), "touches": made[key], "replies": replies,
+                    "reply_rate": round(replies / made[key], 4) if made[key] else 0.0})
+    return out

@@ -1,0 +1,155 @@
+"""forecast and stats: the engine run forward over a ledger, and a journal summed by hand."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections import Counter
+from datetime import date
+
+import pytest
+from typer.testing import CliRunner
+
+from cadence import engine
+from cadence.book import load
+from cadence.cli import app
+from cadence.config import load_config
+from cadence.export import cell, to_csv
+from cadence.report import forecast, stats
+from helpers import build_tree
+
+BASIC = os.path.join(os.path.dirname(__file__), "books", "basic", "book")
+TODAY = date(2026, 11, 23)
+
+
+def invoke(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def test_forecast_is_the_sum_of_the_plans():
+    book = load(load_config(BASIC)).book
+    result = forecast(book, TODAY, 30)
+    expected = Counter()
+    for contact in book.contacts:
+        for touch in engine.plan(contact, book.history.get(contact.id, ()), book.playbooks,
+                                 TODAY, 29, book.condition):
+            expected[(max(touch.due, TODAY), touch.channel)] += 1
+    got = Counter({(d, ch): n for d, counts in result.per_day for ch, n in counts.items() if n})
+    assert got == expected
+    assert len(result.per_day) == 30
+    assert sum(got.values()) > 8
+    today = dict(result.per_day)[TODAY]
+    assert sum(today.values()) == 8  # what `due` lists today
+    assert {t.contact for t in result.backlog} == {"optout"}
+
+
+def test_forecast_cli_json_and_csv(tmp_path):
+    book = tmp_path / "book"
+    shutil.copytree(BASIC, book)
+    document = json.loads(invoke("-C", book, "forecast", "--today", TODAY, "--days", "7",
+                                 "--json").stdout)
+    assert document["backlog"] == {"touches": 1, "by_channel": {
+        "email": 0, "call": 1, "sms": 0, "messenger": 0, "letter": 0}}
+    assert [d["date"] for d in document["per_day"]][:2] == ["2026-11-23", "2026-11-24"]
+    csv_text = invoke("-C", book, "forecast", "--today", TODAY, "--days", "7", "--csv").stdout
+    lines = csv_text.splitlines()
+    assert lines[0] == "date,email,call,sms,messenger,letter,total,overdue"
+    assert lines[1] == "2026-11-23,3,4,0,0,1,8,1"
+    table = invoke("-C", book, "forecast", "--today", TODAY, "--days", "7").stdout
+    assert "2026-11-23 Mon" in table and "█" in table
+
+
+STATS_BOOK = {
+    "cadence.yaml": "",
+    "playbooks/p.yaml": """\
+        limits: {per_week: 3}
+        phases:
+          - name: decide
+            until: 30 days
+            steps:
+              - {at: 1 day, channel: email, template: t}
+              - {after: 2 days, channel: call, template: t}
+          - name: remind
+            every: 1 month
+            channel: email
+            template: t
+        rules:
+          - reply: continue
+        """,
+    "templates/t.j2": "Subject: x\n\nx\n",
+    "contacts.csv": """\
+        id,name,email,phone,playbook,started,status,last_touch,last_step
+        a,Ann,a@x.se,1,p,2026-11-01,active,2026-11-04,decide-2
+        b,Bo,b@x.se,2,p,2026-11-01,won,2026-11-02,decide-1
+        c,Cy,c@x.se,3,p,2026-06-01,active,2026-07-15,remind-1
+        d,Di,d@x.se,4,,,,,
+        """,
+    "history.csv": """\
+        date,contact,event,playbook,step,channel,template,note
+        2026-11-02,a,touch,p,decide-1,email,t,
+        2026-11-04,a,touch,p,decide-2,call,t,
+        2026-11-05,a,reply,p,,,,
+        2026-11-02,b,touch,p,decide-1,email,t,
+        2026-11-02,b,reply,p,,,,
+        2026-07-15,c,touch,p,remind-1,email,t,
+        """,
+}
+
+
+def test_stats_by_hand(tmp_path):
+    build_tree(tmp_path, STATS_BOOK)
+    book = load(load_config(str(tmp_path))).book
+    result = stats(book, TODAY)
+    assert result["touches"] == 4 and result["replies"] == 2
+    # email: 3 touches, b replied to an email; call: 1 touch, a replied to the call
+    assert result["by_channel"] == [
+        {"channel": "call", "touches": 1, "replies": 1, "reply_rate": 1.0},
+        {"channel": "email", "touches": 3, "replies": 1, "reply_rate": 0.3333},
+    ]
+    assert {(s["step"], s["touches"], s["replies"]) for s in result["by_step"]} == {
+        ("decide-1", 2, 1), ("decide-2", 1, 1), ("remind-1", 1, 0)}
+    assert result["status"] == {"active": 3, "won": 1}
+    assert result["won"] == {"p": 1}
+    assert result["phase"] == [{"playbook": "p", "phase": "decide", "contacts": 1},
+                               {"playbook": "p", "phase": "remind", "contacts": 1}]
+    # c's remind-2 was due 2026-08-15: 100 days late, three months missed
+    assert result["slipped"] == [{"contact": "c", "name": "Cy", "playbook": "p",
+                                  "step": "remind-2", "due": "2026-08-15", "overdue": 100,
+                                  "months": 3}]
+    since = stats(book, TODAY, date(2026, 11, 3))
+    assert since["touches"] == 1 and since["by_channel"] == [
+        {"channel": "call", "touches": 1, "replies": 1, "reply_rate": 1.0}]
+
+
+def test_stats_cli(tmp_path):
+    build_tree(tmp_path, STATS_BOOK)
+    result = invoke("-C", tmp_path, "stats", "--today", TODAY, "--json")
+    assert json.loads(result.stdout)["touches"] == 4
+    text = invoke("-C", tmp_path, "stats", "--today", TODAY).stdout
+    assert "Touches in the whole journal: 4, replies: 2" in text and "Slipped" in text
+    csv_text = invoke("-C", tmp_path, "stats", "--today", TODAY, "--csv").stdout
+    assert csv_text.splitlines()[0] == "section,playbook,key,touches,replies,reply_rate,contacts"
+    assert "channel,,call,1,1,1.0," in csv_text
+    bad = invoke("-C", tmp_path, "stats", "--since", "yesterday")
+    assert bad.exit_code == 2 and "--since: expected a date" in bad.stderr
+
+
+@pytest.mark.parametrize("value,safe", [
+    ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"), ("+46701234567", "'+46701234567"),
+    ("-1", "'-1"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("\rx", "'\rx"),
+    ("Ann", "Ann"), ("2026-11-23", "2026-11-23"), (3, "3"), (None, ""),
+])
+def test_csv_cells_never_start_a_formula(value, safe):
+    assert cell(value) == safe
+
+
+def test_due_csv_is_safe(tmp_path):
+    book = tmp_path / "book"
+    shutil.copytree(BASIC, book)
+    path = book / "contacts.csv"
+    path.write_bytes(path.read_bytes().replace("Åsa Öberg".encode(), b"=cmd|' /C calc'!A0"))
+    text = invoke("-C", book, "due", "--today", TODAY, "--csv").stdout
+    assert "'=cmd|' /C calc'!A0" in text
+    assert text.splitlines()[0] == ("contact,name,playbook,phase,step,channel,template,due,"
+                                    "overdue,reason,time")
+    assert to_csv(["a"], [["=1"]]) == "a\n'=1\n"
