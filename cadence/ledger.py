@@ -1,0 +1,942 @@
+"""Read and write the ledger (contacts.csv or contacts.yaml) losslessly.
+
+Both readers are hand-written on purpose. The stdlib csv module throws away what a lossless
+writer needs (which cells were quoted, the raw text of a row) and, on an unclosed quote, silently
+swallows the rest of the file into one cell instead of saying where the quote opened. PyYAML's
+dumpers re-emit a whole document, losing comments, quoting and key order. So the CSV reader keeps
+each row's raw text and re-tokenizes only rows that change, and the YAML reader walks PyYAML's
+event stream (with marks) and writes back by splicing text at those marks.
+
+Every cell is text: dates, numbers and booleans are parsed elsewhere.
+"""
+from __future__ import annotations
+
+import codecs
+import difflib
+import functools
+import re
+from dataclasses import dataclass, field
+from typing import Mapping, Optional
+
+import yaml
+
+from .model import EXIT_CONFIG, EXIT_DATA, KNOWN_COLUMNS, Problem, Source
+
+__all__ = ["LedgerFile", "LedgerWriteError", "dump_ledger", "parse_ledger"]
+
+ENCODING_HINT = "set `encoding:` in cadence.yaml to the file's encoding, e.g. `encoding: cp1251`"
+ID_HINT = "every contact needs a unique `id`"
+
+
+class LedgerWriteError(ValueError):
+    """A new value cannot be written into the ledger file as it is (e.g. its encoding)."""
+
+
+@dataclass(frozen=True)
+class LedgerFile:
+    path: str
+    kind: str  # "csv" or "yaml"
+    columns: tuple[str, ...]  # CSV: header order; YAML: union of keys, first seen first
+    rows: tuple[dict, ...]  # each row: {column: cell text}, every column present
+    lines: tuple[int, ...]  # 1-based line where each row starts
+    _data: bytes = field(default=b"", repr=False, compare=False)
+    _codec: str = field(default="utf-8", repr=False, compare=False)
+    _bom: bytes = field(default=b"", repr=False, compare=False)
+    _layout: object = field(default=None, repr=False, compare=False)
+
+    def source(self, index: int, column: Optional[str] = None) -> Source:
+        """Where row `index` (0-based) starts, or where its cell in `column` starts."""
+        line = self.lines[index]
+        if column is not None:
+            where = self._layout.cell_position(index, column)
+            if where:
+                return Source(self.path, *where)
+        return Source(self.path, line)
+
+
+def parse_ledger(data: bytes, path: str, encoding: str = "utf-8",
+                 kind: Optional[str] = None) -> tuple[Optional[LedgerFile], list[Problem]]:
+    """(LedgerFile, problems), or (None, problems) when any problem is an error.
+
+    `kind` is "csv" or "yaml"; by default .yaml/.yml files are YAML and anything else CSV.
+    """
+    if kind is None:
+        kind = "yaml" if path.lower().endswith((".yaml", ".yml")) else "csv"
+    decoded = _decode(data, path, encoding)
+    if isinstance(decoded, Problem):
+        return None, [decoded]
+    text, codec, bom = decoded
+    if kind == "yaml":
+        columns, rows, lines, layout, problems = _parse_yaml(text, path)
+    else:
+        columns, rows, lines, layout, problems = _parse_csv(text, path)
+    if any(not p.warning for p in problems):
+        return None, problems
+    ledger = LedgerFile(path, kind, columns, rows, lines, data, codec, bom, layout)
+    return ledger, problems
+
+
+def dump_ledger(ledger: LedgerFile, updates: Mapping[int, Mapping[str, str]]) -> bytes:
+    """The file's new bytes with `updates` ({row index: {column: text}}) applied."""
+    for index in updates:
+        if not 0 <= index < len(ledger.rows):
+            raise IndexError(f"no row {index} in the ledger ({len(ledger.rows)} rows)")
+    text = ledger._layout.dump(ledger, updates)
+    if text is None:  # nothing changed: the original bytes, never a re-encoding
+        return ledger._data
+    try:
+        return ledger._bom + text.encode(ledger._codec)
+    except UnicodeEncodeError as exc:  # values are checked one by one first: a backstop
+        raise LedgerWriteError(
+            f"cannot write the ledger in {ledger._codec}: {exc.reason}") from None
+
+
+# ---------------------------------------------------------------- bytes to text
+
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def _decode(data: bytes, path: str, encoding: str):
+    """(text, codec to write with, BOM bytes) or a Problem."""
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        return Problem(Source(path), f"unknown encoding {encoding!r}",
+                       "set `encoding:` in cadence.yaml to a codec name such as utf-8 or cp1251",
+                       code=EXIT_CONFIG)
+    codec, bom = name, b""
+    if name in ("utf-16", "utf-32"):
+        # Keep the byte order the file has: Python's own utf-16 codec would write native order.
+        width = name[-2:]
+        for order, mark in (("le", getattr(codecs, f"BOM_UTF{width}_LE")),
+                            ("be", getattr(codecs, f"BOM_UTF{width}_BE"))):
+            if data.startswith(mark):
+                codec, bom = f"{name}-{order}", mark
+                break
+        else:
+            codec = f"{name}-le"
+    elif data.startswith(_UTF16_BOMS):
+        return _problem(path, 1, 1, f"the ledger is UTF-16 text, but the encoding is {encoding}",
+                        'save it as "CSV UTF-8", or set `encoding: utf-16` in cadence.yaml')
+    elif data.startswith(codecs.BOM_UTF8):
+        if name not in ("utf-8", "utf-8-sig"):
+            return _problem(path, 1, 1, "the ledger starts with a UTF-8 byte order mark, "
+                            f"but the encoding is {encoding}",
+                            "set `encoding: utf-8` in cadence.yaml")
+        codec, bom = "utf-8", codecs.BOM_UTF8
+    elif name == "utf-8-sig":
+        codec = "utf-8"
+    body = data[len(bom):]
+    try:
+        text = body.decode(codec)
+    except UnicodeDecodeError as exc:
+        before = body[:exc.start].decode(codec, "replace")
+        line, col = _text_position(before, len(before))
+        message = f"cannot decode byte 0x{body[exc.start]:02x} as {encoding}"
+        return _problem(path, line, col, message, ENCODING_HINT)
+    nul = text.find("\x00")
+    if nul >= 0:
+        return _problem(path, *_text_position(text, nul), "NUL byte in the ledger",
+                        'the file looks binary or UTF-16; save it as "CSV UTF-8" '
+                        "or set `encoding:` in cadence.yaml")
+    return text, codec, bom
+
+
+def _text_position(text: str, index: int) -> tuple:
+    """1-based (line, column) of a character offset, counting LF (or lone CR) line breaks."""
+    brk = "\n" if "\n" in text or "\r" not in text else "\r"
+    line = text.count(brk, 0, index) + 1
+    return line, index - (text.rfind(brk, 0, index) + 1) + 1
+
+
+def _problem(path: str, line: int, col: int, message: str, hint: str = "") -> Problem:
+    return Problem(Source(path, line, col), message, hint, code=EXIT_DATA)
+
+
+def _misspelling(name: str, present) -> Optional[str]:
+    """The known column that `name` probably meant, if the ledger lacks that column."""
+    if name in KNOWN_COLUMNS:
+        return None
+    missing = [c for c in KNOWN_COLUMNS if c not in present]
+    match = difflib.get_close_matches(name.lower(), missing, n=1, cutoff=0.8)
+    return match[0] if match else None
+
+
+# ---------------------------------------------------------------- CSV
+
+class _Unclosed(Exception):
+    def __init__(self, text: str, offset: int):
+        self.text = text  # the record so far, from its first line
+        self.offset = offset  # where the quote opened
+
+
+def _line_mode(text: str) -> tuple:
+    """(record separator, newline) from the header's line ending.
+
+    A file with CRLF everywhere is split on CRLF so no line needs its CR stripped; a file that
+    mixes endings (Excel writes LF inside cells, CRLF between rows) is split on LF.
+    """
+    lf, cr = text.find("\n"), text.find("\r")
+    if lf < 0 and cr < 0:
+        return "\n", "\n"
+    if cr < 0 or 0 <= lf < cr:
+        return "\n", "\n"
+    if text.startswith("\r\n", cr):
+        if text.count("\n") == text.count("\r\n"):
+            return "\r\n", "\r\n"
+        return "\n", "\r\n"
+    return "\r", "\r"  # classic Mac OS
+
+
+def _split_record(lines, k: int, delim: str, sep: str):
+    """Tokenize the record that starts at physical line k.
+
+    Returns (raw text, cells, next line index); each cell is (start, end, value, quoted) with
+    offsets into the raw text, so a writer can keep unchanged cells exactly as they were.
+    A CR before the final LF (in LF mode) is the line ending, not part of the last cell.
+    """
+    strip_cr = sep == "\n"
+    s = lines[k]
+    k += 1
+    n = len(s)
+    cells = []
+    pos = 0
+    while True:
+        if pos < n and s[pos] == '"':
+            start = pos
+            pos += 1
+            while True:
+                q = s.find('"', pos)
+                if q < 0:
+                    # The field runs past this line: jump to the next line holding a quote, so
+                    # that an unclosed quote costs linear time, not a rejoin per line.
+                    j = k
+                    while j < len(lines) and '"' not in lines[j]:
+                        j += 1
+                    if j == len(lines):
+                        raise _Unclosed(s, start)
+                    s = sep.join((s, *lines[k:j + 1]))
+                    n = len(s)
+                    k = j + 1
+                    continue
+                if q + 1 < n and s[q + 1] == '"':
+                    pos = q + 2
+                    continue
+                break
+            value = s[start + 1:q].replace('""', '"')
+            pos = q + 1
+            d = s.find(delim, pos)
+            end = n if d < 0 else d
+            if d < 0 and strip_cr and end > pos and s[end - 1] == "\r":
+                end -= 1
+            value += s[pos:end]  # text after the closing quote, as Excel and csv keep it
+            cells.append((start, end, value, True))
+        else:
+            d = s.find(delim, pos)
+            end = n if d < 0 else d
+            if d < 0 and strip_cr and end > pos and s[end - 1] == "\r":
+                end -= 1
+            cells.append((pos, end, s[pos:end], False))
+        if d < 0:
+            return s, cells, k
+        pos = d + 1
+
+
+_QUOTED = re.compile(r'"[^"]*+(?:""[^"]*+)*+"')  # possessive: `"a""` must not close at `a"`
+
+
+def _split_quoted_line(line: str, delim: str):
+    """Values of a one-line record holding quotes, or None when a quote runs past the line.
+
+    The same rules as _split_record, but splitting first and matching quoted cells with a
+    regex is about twice as fast, which matters for files that quote every row.
+    """
+    if line[:1] == '"' and line[-1:] == '"':
+        # Every cell quoted, none holding a quote (what "quote all" writers produce): when the
+        # quote count adds up, splitting on `","` is exact.
+        values = line[1:-1].split('"' + delim + '"')
+        if line.count('"') == 2 * len(values):
+            return values
+    parts = line.split(delim)
+    values = []
+    i, n = 0, len(parts)
+    match = _QUOTED.match
+    while i < n:
+        part = parts[i]
+        i += 1
+        if part[:1] != '"':
+            values.append(part)
+            continue
+        m = match(part)
+        while m is None:  # the delimiter was inside the quotes: rejoin
+            if i == n:
+                return None
+            part += delim + parts[i]
+            i += 1
+            m = match(part)
+        end = m.end()
+        values.append(part[1:end - 1].replace('""', '"') + part[end:])
+    return values
+
+
+def _offset_position(s: str, offset: int, sep: str, first_line: int) -> tuple:
+    line = first_line + s.count(sep, 0, offset)
+    brk = s.rfind(sep, 0, offset)
+    return line, offset - (brk + len(sep) if brk >= 0 else 0) + 1
+
+
+def _detect_delimiter(line: str) -> str:
+    """The most frequent of , ; TAB outside quotes on the header line (ties: that order)."""
+    bare = re.sub(r'"[^"]*"', "", line)
+    best = max(",;\t", key=bare.count)
+    return best if bare.count(best) else ","
+
+
+def _csv_cell(value: str, delim: str, quoted: bool) -> str:
+    if quoted or delim in value or '"' in value or "\r" in value or "\n" in value \
+            or value != value.strip():
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+@dataclass(frozen=True)
+class _CsvLayout:
+    path: str
+    lines: tuple  # the text split on `sep`: joining them back gives the text
+    sep: str
+    newline: str
+    delimiter: str
+    header: tuple  # (first, last) physical line of the header record
+    starts: tuple  # physical line where each row starts
+    ends: dict  # row index -> last physical line, only for rows spanning lines
+    index: dict  # column -> position in the header
+
+    def cell_position(self, row: int, column: str):
+        if column not in self.index:
+            return None
+        k = self.starts[row]
+        s, cells, _ = _split_record(self.lines, k, self.delimiter, self.sep)
+        return _offset_position(s, cells[self.index[column]][0], self.sep, k + 1)
+
+    def dump(self, ledger: LedgerFile, updates) -> Optional[str]:
+        new_columns = []
+        for changes in updates.values():
+            for column in changes:
+                if column not in self.index and column not in new_columns:
+                    new_columns.append(column)
+        changed = {}
+        for i, changes in updates.items():
+            row = ledger.rows[i]
+            cells = {self.index[c]: v for c, v in changes.items()
+                     if c in self.index and v != row[c]}
+            for c, v in changes.items():
+                _check_csv_value(v, ledger._codec, ledger, i, c)
+            if cells:
+                changed[i] = cells
+        if not changed and not new_columns:
+            return None
+        out = list(self.lines)
+        ends = dict(self.ends)
+        for i, cells in changed.items():
+            self._rewrite_row(out, ends, i, cells)
+        if new_columns:
+            d = self.delimiter
+            for name in new_columns:
+                _check_csv_value(name, ledger._codec, ledger, None, name)
+            names = "".join(d + _csv_cell(c, d, False) for c in new_columns)
+            self._append(out, self.header[1], names)
+            for i, start in enumerate(self.starts):
+                changes = updates.get(i, {})
+                extra = "".join(d + _csv_cell(changes.get(c, ""), d, False) for c in new_columns)
+                self._append(out, ends.get(i, start), extra)
+        return self.sep.join(line for line in out if line is not None)
+
+    def _rewrite_row(self, out: list, ends: dict, i: int, cells: dict) -> None:
+        """Rebuild one record: unchanged cells keep their raw text, quotes and all."""
+        k = self.starts[i]
+        s, tokens, nk = _split_record(self.lines, k, self.delimiter, self.sep)
+        raw = [s[a:b] for a, b, _, _ in tokens]
+        for j, value in cells.items():
+            raw[j] = _csv_cell(value, self.delimiter, tokens[j][3])
+        out[k] = self.delimiter.join(raw) + s[tokens[-1][1]:]
+        for j in range(k + 1, nk):
+            out[j] = None
+        ends.pop(i, None)  # the rebuilt record now lives in out[k]: new cells go there too
+
+    def _append(self, out: list, k: int, extra: str) -> None:
+        line = out[k]
+        if self.sep == "\n" and line.endswith("\r"):
+            out[k] = line[:-1] + extra + "\r"
+        else:
+            out[k] = line + extra
+
+
+def _check_csv_value(value: str, codec: str, ledger: LedgerFile, row, column: str) -> None:
+    where = f"column {column!r}" if row is None else f"{column!r} of row {ledger.lines[row]}"
+    if "\x00" in value:
+        raise LedgerWriteError(f"cannot write {value!r} to {where}: it holds a NUL character")
+    _check_encodable(value, codec, where)
+
+
+def _check_encodable(value: str, codec: str, where: str) -> None:
+    try:
+        value.encode(codec)
+    except UnicodeEncodeError as exc:
+        bad = value[exc.start:exc.end]
+        raise LedgerWriteError(
+            f"cannot write {value!r} to {where}: {bad!r} has no encoding in {codec}") from None
+
+
+def _parse_csv(text: str, path: str):
+    problems = []
+    if not text.strip():
+        problems.append(_problem(path, 1, 1, "the ledger is empty", "it needs a header line "
+                                 "with an `id` column, e.g. `id,name,email`"))
+        return (), (), (), None, problems
+    sep, newline = _line_mode(text)
+    lines = text.split(sep)
+    k = 0
+    while not lines[k].strip():
+        k += 1
+    delim = _detect_delimiter(lines[k])
+    try:
+        s, cells, nk = _split_record(lines, k, delim, sep)
+    except _Unclosed as exc:
+        problems.append(_unclosed(path, *_offset_position(exc.text, exc.offset, sep, k + 1)))
+        return (), (), (), None, problems
+    header = (k, nk - 1)
+    columns = tuple(value.strip() for _, _, value, _ in cells)
+    problems += _check_header(path, s, cells, columns, sep, k + 1)
+    index = {c: j for j, c in enumerate(columns)}
+    rows, starts, ends = _read_rows(path, lines, nk, columns, delim, sep, problems)
+    layout = _CsvLayout(path, tuple(lines), sep, newline, delim, header, tuple(starts), ends, index)
+    return columns, tuple(rows), tuple(k + 1 for k in starts), layout, problems
+
+
+def _unclosed(path: str, line: int, col: int) -> Problem:
+    return _problem(path, line, col, "quote opened here is never closed",
+                    'close the quote, or double it ("") to write a quote inside a quoted cell')
+
+
+def _check_header(path: str, s: str, cells, columns, sep: str, first_line: int) -> list:
+    problems = []
+    seen = {}
+    misspelt_id = False
+    for j, name in enumerate(columns):
+        line, col = _offset_position(s, cells[j][0], sep, first_line)
+        if not name:
+            problems.append(_problem(path, line, col, f"empty column name (column {j + 1})",
+                                     "name the column or delete it"))
+        elif name in seen:
+            message = f"duplicate column {name!r} (first at column {seen[name] + 1})"
+            problems.append(_problem(path, line, col, message, "rename or delete one of them"))
+        else:
+            seen[name] = j
+            guess = _misspelling(name, columns)
+            if guess:
+                misspelt_id = misspelt_id or guess == "id"
+                problems.append(_problem(path, line, col,
+                                         f"unknown column {name!r} (did you mean {guess!r}?)"))
+    if "id" not in seen and not misspelt_id:
+        problems.append(_problem(path, first_line, 1, "no 'id' column in the header",
+                                 "add an `id` column with a unique id for each contact"))
+    return problems
+
+
+def _read_rows(path, lines, k, columns, delim, sep, problems):
+    """The data rows from physical line k on: (rows, start lines, {row: last line})."""
+    rows, starts, ends = [], [], {}
+    ncols = len(columns)
+    id_at = columns.index("id") if "id" in columns else -1
+    seen = {}
+    strip_cr = sep == "\n"
+    n = len(lines)
+    while k < n:
+        line = lines[k]
+        if strip_cr and line[-1:] == "\r":
+            line = line[:-1]
+        nk = k + 1
+        if '"' not in line:  # the fast path: most rows hold no quote at all
+            values = line.split(delim)
+        else:
+            values = _split_quoted_line(line, delim)
+            if values is None:  # a quoted cell goes on to the next line
+                try:
+                    s, cells, nk = _split_record(lines, k, delim, sep)
+                except _Unclosed as exc:
+                    where = _offset_position(exc.text, exc.offset, sep, k + 1)
+                    problems.append(_unclosed(path, *where))
+                    break
+                values = [c[2] for c in cells]
+        if len(values) != ncols or (id_at >= 0 and not values[id_at].strip()):
+            if not "".join(values).strip():
+                k = nk  # a blank line (or one of only delimiters): not a row, kept as it is
+                continue
+            problems.append(_row_problem(path, lines, k, values, ncols, id_at, delim, sep))
+            k = nk
+            continue
+        if id_at >= 0:
+            key = values[id_at].strip()
+            first = seen.get(key)
+            if first is None:
+                seen[key] = k + 1
+            else:
+                line_no, col = _cell_position(lines, k, id_at, delim, sep)
+                problems.append(_problem(path, line_no, col,
+                                         f"duplicate id {key!r} (first at line {first})", ID_HINT))
+        if nk - 1 != k:
+            ends[len(rows)] = nk - 1
+        rows.append(dict(zip(columns, values)))
+        starts.append(k)
+        k = nk
+    return rows, starts, ends
+
+
+def _cell_position(lines, k: int, j: int, delim: str, sep: str) -> tuple:
+    s, cells, _ = _split_record(lines, k, delim, sep)
+    return _offset_position(s, cells[j][0], sep, k + 1)
+
+
+def _row_problem(path, lines, k, values, ncols, id_at, delim, sep) -> Problem:
+    count = len(values)
+    if count > ncols:
+        line, col = _cell_position(lines, k, ncols, delim, sep)
+        return _problem(path, line, col, f"row has {count} cells, the header has {ncols}",
+                        f"a cell holding the delimiter {delim!r} must be quoted")
+    if count < ncols:
+        return _problem(path, k + 1, 0, f"row has {count} cells, the header has {ncols}",
+                        "add the missing cells (they may be empty)")
+    line, col = _cell_position(lines, k, id_at, delim, sep)
+    return _problem(path, line, col, "empty id", ID_HINT)
+
+
+# ---------------------------------------------------------------- YAML
+
+_LOADER = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+_NULLS = frozenset(("", "~", "null", "Null", "NULL"))
+_STR_TAGS = (None, "!", "tag:yaml.org,2002:str")
+_MAX_DEPTH = 64  # deeper than any ledger; keeps the parser's per-level costs bounded
+_NON_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Single quotes fold line breaks (YAML 1.1 counts U+2028 and U+2029 as such) and have no escapes.
+_NOT_SINGLE = re.compile(
+    "[^\t\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\x00": "\\0"}
+
+
+class _YamlStop(Exception):
+    """Reading cannot go on: the nesting is too deep to be worth walking."""
+
+
+@dataclass
+class _Scalar:
+    value: str  # as a cell: plain null spellings read as ""
+    start: int  # character offsets of the node in the text
+    end: int
+    style: str  # "" plain, "'", '"', "|", ">"
+    line: int
+    col: int
+
+
+@dataclass
+class _Seq:
+    items: list
+    start: int
+    end: int
+    flow: bool
+    line: int
+    col: int
+
+    @property
+    def value(self) -> str:
+        return ";".join(item.value for item in self.items)
+
+
+@dataclass
+class _Item:
+    start: int
+    close: int  # offset of the closing brace of a flow mapping
+    flow: bool
+    line: int
+    col: int
+    pairs: dict  # key -> (key _Scalar, value _Scalar or _Seq)
+
+
+def _node_text(event) -> str:
+    if not event.style and event.tag is None and event.value in _NULLS:
+        return ""
+    return event.value
+
+
+def _mark(event) -> tuple:
+    return event.start_mark.line + 1, event.start_mark.column + 1
+
+
+class _YamlReader:
+    """Walks the event stream; every nesting level is a loop, so depth costs no recursion."""
+
+    def __init__(self, text: str, path: str):
+        self.events = yaml.parse(text, Loader=_LOADER)
+        self.path = path
+        self.problems = []
+        self.items = []
+
+    def error(self, event, message: str, hint: str = "") -> None:
+        self.problems.append(_problem(self.path, *_mark(event), message, hint))
+
+    def next(self):
+        return next(self.events)
+
+    def check_node(self, event) -> None:
+        """Anchors and tags are refused: the ledger is plain text, not a serialised object."""
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            self.error(event, "anchors and aliases are not supported in the ledger",
+                       "write the value out in full")
+        tag = getattr(event, "tag", None)
+        allowed = _STR_TAGS if isinstance(event, yaml.ScalarEvent) else (None,)
+        if tag not in allowed:
+            shown = tag.replace("tag:yaml.org,2002:", "!!")
+            self.error(event, f"tag {shown!r} is not supported in the ledger",
+                       "remove the tag: every value is read as text")
+
+    def skip(self, event) -> None:
+        """Consume the rest of the node that `event` starts."""
+        depth = 1 if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)) else 0
+        while depth:
+            event = self.next()
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > _MAX_DEPTH:
+                    self.error(event, f"the ledger nests deeper than {_MAX_DEPTH} levels",
+                               "a ledger is a list of contacts, each a mapping of column: value")
+                    raise _YamlStop
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+
+    def read(self) -> None:
+        self.next()  # StreamStart
+        event = self.next()
+        if isinstance(event, yaml.StreamEndEvent):
+            return
+        root = self.next()  # after DocumentStart
+        self.check_node(root)
+        if isinstance(root, yaml.SequenceStartEvent):
+            self.read_items()
+        elif not (isinstance(root, yaml.ScalarEvent) and _node_text(root) == ""):
+            self.error(root, "the ledger must be a list of contacts",
+                       "write one item per contact: `- id: c1` then `  name: ...` indented")
+            self.skip(root)
+        self.next()  # DocumentEnd
+        event = self.next()
+        if not isinstance(event, yaml.StreamEndEvent):
+            self.error(event, "the ledger must be a single YAML document",
+                       "remove the `---` line and keep one list of contacts")
+
+    def read_items(self) -> None:
+        while True:
+            event = self.next()
+            if isinstance(event, yaml.SequenceEndEvent):
+                return
+            self.check_node(event)
+            if isinstance(event, yaml.MappingStartEvent):
+                self.read_item(event)
+                continue
+            kind = "a list" if isinstance(event, yaml.SequenceStartEvent) else "a single value"
+            self.error(event, f"contact {len(self.items) + 1} is {kind}, not a mapping",
+                       "write each contact as `column: value` lines, e.g. `- id: c1`")
+            self.skip(event)
+
+    def read_item(self, start) -> None:
+        pairs = {}
+        while True:
+            event = self.next()
+            if isinstance(event, yaml.MappingEndEvent):
+                break
+            self.check_node(event)
+            key = None
+            if isinstance(event, yaml.ScalarEvent):
+                key = self.scalar(event)
+            else:
+                self.error(event, "a key must be a single value", "write `column: value`")
+                self.skip(event)
+            value = self.read_value(self.next(), key)
+            if key is None or value is None:
+                continue
+            if not key.value:
+                self.error(event, "empty key", "write `column: value`")
+            elif key.value in pairs:
+                first = pairs[key.value][0].line
+                self.error(event, f"duplicate key {key.value!r} (first at line {first})",
+                           "keep one of them")
+            else:
+                pairs[key.value] = (key, value)
+        self.items.append(_Item(start.start_mark.index, event.start_mark.index,
+                                bool(start.flow_style), *_mark(start), pairs))
+
+    def read_value(self, event, key):
+        self.check_node(event)
+        name = key.value if key else ""
+        if isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent)):
+            return self.scalar(event)
+        if isinstance(event, yaml.SequenceStartEvent):
+            items = []
+            while True:
+                item = self.next()
+                if isinstance(item, yaml.SequenceEndEvent):
+                    break
+                self.check_node(item)
+                if isinstance(item, (yaml.ScalarEvent, yaml.AliasEvent)):
+                    items.append(self.scalar(item))
+                else:
+                    self.error(item, f"a list under {name!r} may hold only single values",
+                               "write e.g. `channels: [email, call]`")
+                    self.skip(item)
+            return _Seq(items, event.start_mark.index, item.end_mark.index,
+                        bool(event.flow_style), *_mark(event))
+        self.error(event, f"nested mapping under {name!r} is not supported",
+                   "give each value its own column")
+        self.skip(event)
+        return None
+
+    def scalar(self, event) -> _Scalar:
+        if isinstance(event, yaml.AliasEvent):
+            return _Scalar("", event.start_mark.index, event.end_mark.index, "", *_mark(event))
+        return _Scalar(_node_text(event), event.start_mark.index, event.end_mark.index,
+                       event.style or "", *_mark(event))
+
+
+def _parse_yaml(text: str, path: str):
+    reader = _YamlReader(text, path)
+    try:
+        reader.read()
+    except _YamlStop:
+        pass
+    except yaml.MarkedYAMLError as exc:
+        reader.problems.append(_syntax_problem(path, exc))
+    except yaml.reader.ReaderError as exc:
+        line, col = _text_position(text, exc.position)
+        char = chr(exc.character) if isinstance(exc.character, int) else exc.character
+        reader.problems.append(_problem(path, line, col,
+                                        f"character {char!r} is not allowed in YAML",
+                                        "remove it, or write it as an escape in double quotes"))
+    except RecursionError:  # a safety net: the reader itself does not recurse
+        reader.problems.append(_problem(path, 1, 1, "the ledger nests too deeply"))
+    problems = reader.problems
+    columns, first = [], {}
+    for item in reader.items:
+        for name, (key, _) in item.pairs.items():
+            if name not in first:
+                first[name] = key
+                columns.append(name)
+    for name, key in first.items():
+        guess = _misspelling(name, first)
+        if guess:
+            problems.append(_problem(path, key.line, key.col,
+                                     f"unknown column {name!r} (did you mean {guess!r}?)"))
+    problems += _check_yaml_ids(path, reader.items)
+    columns = tuple(columns) or ("id",)
+    rows = tuple({c: (item.pairs[c][1].value if c in item.pairs else "") for c in columns}
+                 for item in reader.items)
+    lines = tuple(item.line for item in reader.items)
+    newline = "\r\n" if "\r\n" in text[:text.find("\n") + 1] else "\n"
+    layout = _YamlLayout(text, newline, tuple(reader.items))
+    return columns, rows, lines, layout, problems
+
+
+def _syntax_problem(path: str, exc: yaml.MarkedYAMLError) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+    message = exc.problem or "invalid YAML"
+    if "tab" in message or "'\\t'" in message:
+        hint = "indent with spaces: YAML does not allow tabs there"
+    elif exc.context and exc.context_mark:
+        hint = f"{exc.context} that starts at line {exc.context_mark.line + 1}"
+    else:
+        hint = exc.context or ""
+    return _problem(path, line, col, message, hint)
+
+
+def _check_yaml_ids(path: str, items) -> list:
+    problems = []
+    seen = {}
+    for item in items:
+        pair = item.pairs.get("id")
+        if pair is None:
+            problems.append(_problem(path, item.line, item.col, "contact has no 'id'", ID_HINT))
+            continue
+        value = pair[1]
+        key = value.value.strip()
+        if not key:
+            problems.append(_problem(path, value.line, value.col, "empty id", ID_HINT))
+        elif key in seen:
+            problems.append(_problem(path, value.line, value.col,
+                                     f"duplicate id {key!r} (first at line {seen[key]})", ID_HINT))
+        else:
+            seen[key] = value.line
+    return problems
+
+
+@functools.lru_cache(maxsize=4096)  # a run writes the same dates and statuses many times
+def _plain_ok(value: str, flow: bool) -> bool:
+    """Would `value` read back as itself, written as a plain scalar?"""
+    if value in _NULLS or value != value.strip() or _NON_PRINTABLE.search(value):
+        return False
+    if value[0] in "-?:,[]{}#&*!|>'\"%@`" or value.endswith(":"):
+        return False
+    if ": " in value or " #" in value or "\t#" in value or ":\t" in value:
+        return False
+    if any(ch in value for ch in "\n\r\x85\u2028\u2029\ufeff"):
+        return False
+    if flow and any(ch in value for ch in ",[]{}"):
+        return False
+    # The rules above are the known traps; reading it back is the proof.
+    probe = "{k: " + value + "}" if flow else "k: " + value
+    try:
+        events = list(yaml.parse(probe, Loader=_LOADER))
+    except yaml.YAMLError:
+        return False
+    scalar = events[4] if len(events) == 8 else None
+    return isinstance(scalar, yaml.ScalarEvent) and not scalar.style and scalar.value == value
+
+
+def _double_quoted(value: str) -> str:
+    out = []
+    for ch in value:
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif _NON_PRINTABLE.match(ch) or ch in "\x85\u2028\u2029\ufeff":
+            code = ord(ch)
+            out.append(f"\\x{code:02X}" if code < 0x100 else
+                       f"\\u{code:04X}" if code < 0x10000 else f"\\U{code:08X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _yaml_scalar(value: str, style: str, flow: bool) -> str:
+    """A new value in the style of the one it replaces, when that style can hold it."""
+    if value == "":
+        return "''"
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+        raise LedgerWriteError(f"cannot write {value!r}: it holds a lone surrogate")
+    if style == '"':
+        return _double_quoted(value)
+    if style == "'":
+        if _NOT_SINGLE.search(value):  # line breaks would fold, control characters need escapes
+            return _double_quoted(value)
+        return "'" + value.replace("'", "''") + "'"
+    return value if _plain_ok(value, flow) else _double_quoted(value)
+
+
+@dataclass(frozen=True)
+class _YamlLayout:
+    text: str
+    newline: str
+    items: tuple
+
+    def cell_position(self, row: int, column: str):
+        pair = self.items[row].pairs.get(column)
+        return (pair[1].line, pair[1].col) if pair else None
+
+    def dump(self, ledger: LedgerFile, updates) -> Optional[str]:
+        edits = []  # (offset, sequence, end, text): spliced in offset order
+        for i in sorted(updates):
+            item, row = self.items[i], ledger.rows[i]
+            inserts = []
+            for column, value in updates[i].items():
+                where = f"{column!r} of the contact at line {item.line}"
+                if column in item.pairs:
+                    if value != row[column]:
+                        start, end, text = self._replace(item, item.pairs[column], value)
+                        _check_encodable(text, ledger._codec, where)
+                        edits.append((start, len(edits), end, text))
+                elif value != "":
+                    key = _yaml_scalar(column, "", item.flow)
+                    text = key + ": " + _yaml_scalar(value, "", item.flow)
+                    _check_encodable(text, ledger._codec, where)
+                    inserts.append(text)
+            if inserts:
+                at, text = self._insert(item, inserts)
+                edits.append((at, len(edits), at, text))
+        if not edits:
+            return None
+        edits.sort()
+        out, pos = [], 0
+        for start, _, end, text in edits:
+            out.append(self.text[pos:start])
+            out.append(text)
+            pos = end
+        out.append(self.text[pos:])
+        return "".join(out)
+
+    def _colon(self, key: _Scalar) -> int:
+        """Offset just after the `:` that follows a key, or -1 when there is none (`{key}`)."""
+        pos = key.end
+        while pos < len(self.text) and self.text[pos] in " \t":
+            pos += 1
+        return pos + 1 if self.text.startswith(":", pos) else -1
+
+    def _empty_span(self, key: _Scalar, node: _Scalar) -> tuple:
+        """(just after the colon, end of the blanks after it) of an empty value: `key:  }`."""
+        colon = self._colon(key)
+        if colon < 0:
+            return key.end, key.end
+        gap = self.text[colon:node.start]
+        return colon, (node.start if node.start >= colon and not gap.strip(" \t") else colon)
+
+    def _value_end(self, key: _Scalar, value) -> int:
+        """Offset just after a value's text, before any comment or blank line that follows."""
+        if isinstance(value, _Scalar) and value.start == value.end:
+            return self._empty_span(key, value)[0]
+        if isinstance(value, _Seq) and not value.flow:
+            # A block list ends where the next key starts: stop at its last item instead.
+            value = value.items[-1]
+        return value.start + len(self.text[value.start:value.end].rstrip())
+
+    def _replace(self, item: _Item, pair, value: str) -> tuple:
+        key, node = pair
+        if isinstance(node, _Seq):
+            return self._replace_seq(key, node, value)
+        if node.start == node.end:  # `key:` with nothing after: the value goes after the colon
+            text = _yaml_scalar(value, node.style, item.flow)
+            if self._colon(key) < 0:  # `{key}`
+                return key.end, key.end, ": " + text
+            colon, gap_end = self._empty_span(key, node)
+            return colon, gap_end, " " + text
+        end = self._value_end(key, node)
+        style = "" if node.style in ("|", ">") else node.style  # block scalars: plain or quoted
+        return node.start, end, _yaml_scalar(value, style, item.flow)
+
+    def _replace_seq(self, key: _Scalar, node: _Seq, value: str) -> tuple:
+        """A list keeps its flow or block form; its items are the `;`-separated parts."""
+        parts = value.split(";") if value else []
+        end = self._value_end(key, node)
+        if node.flow or not parts:
+            return node.start, end, "[" + ", ".join(_yaml_scalar(p, "", True) for p in parts) + "]"
+        indent = self.newline + " " * (node.col - 1)
+        return node.start, end, indent.join("- " + _yaml_scalar(p, "", False) for p in parts)
+
+    def _insert(self, item: _Item, inserts: list) -> tuple:
+        """Where and what to add for keys the item lacks."""
+        text = self.text
+        if item.flow:
+            if not item.pairs:
+                return item.start + 1, ", ".join(inserts)
+            key, node = list(item.pairs.values())[-1]
+            if isinstance(node, _Scalar) and node.start == node.end:
+                at = self._empty_span(key, node)[1]  # after `key: `: libyaml refuses `key:,`
+            else:
+                at = self._value_end(key, node)
+            return at, ", " + ", ".join(inserts)
+        key, node = list(item.pairs.values())[-1]
+        first_key = next(iter(item.pairs.values()))[0]
+        indent = " " * (first_key.col - 1)
+        block_scalar = isinstance(node, _Scalar) and node.style in ("|", ">")
+        if block_scalar and text[node.end - 1:node.end] == "\n":
+            at = node.end  # a block scalar owns its trailing lines: add after them
+        else:
+            at = text.find("\n", self._value_end(key, node))
+            at = len(text) if at < 0 else at + 1
+        lines = "".join(indent + line + self.newline for line in inserts)
+        if at == len(text) and not text.endswith("\n"):
+            return at, self.newline + lines[:-len(self.newline)]
+        return at, lines
