@@ -5,7 +5,7 @@ import os
 from dataclasses import dataclass
 from typing import Optional
 
-from .files import read_bytes
+from .files import journal_limit, read_bytes
 from .lookup import template_names
 from .model import (
     EXIT_CONFIG, EXIT_DATA, EXIT_IO, EXIT_MISSING, Book, Failure, Problem, Source,
@@ -38,8 +38,10 @@ class Loaded:
             EXIT_DATA))
 
 
-def _read_text(path: str, what: str) -> str:
+def _read_text(path: str, what: str, limit=None) -> str:
     data = read_bytes(path, what)
+    if limit is not None:
+        data = data[:limit]
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -90,10 +92,14 @@ def _show(config, path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
-def load(config, check_expr=None, condition_factory=None) -> Loaded:
-    """Read and validate the whole book; raise Failure with every problem found."""
+def load(config, check_expr=None, condition_factory=None, today=None) -> Loaded:
+    """Read and validate the whole book; raise Failure with every problem found.
+
+    With `today`, only the journal rows the engine reads on that day are loaded (see
+    `engine.history_since`); without it, the whole journal.
+    """
     from .contacts import parse_contacts
-    from .journal import parse_journal
+    from .journal import parse_journal, read_window
     from .ledger import parse_ledger
 
     templates = frozenset(template_names(config.templates))
@@ -117,8 +123,15 @@ def load(config, check_expr=None, condition_factory=None) -> Loaded:
 
     history = {}
     if os.path.exists(config.history):
-        history, found = parse_journal(_read_text(config.history, "journal"),
-                                       _show(config, config.history))
+        # a run that died midway left rows that the next run takes back: do not count them
+        limit = journal_limit(config.root, config.history, data)
+        if today is None:
+            history, found = parse_journal(_read_text(config.history, "journal", limit),
+                                           _show(config, config.history))
+        else:
+            history, found = read_window(config.history, _windows(contacts, today), limit)
+            found = [Problem(Source(_show(config, config.history)), p.message, p.hint, p.code)
+                     for p in found]
         problems.extend(found)
 
     errors = [p for p in problems if not p.warning]
@@ -129,6 +142,21 @@ def load(config, check_expr=None, condition_factory=None) -> Loaded:
     book = Book(playbooks=playbooks, contacts=contacts, history=history, condition=condition)
     return Loaded(config, ledger, data, book, templates,
                   tuple(p for p in problems if p.warning))
+
+
+def _windows(contacts, today) -> dict:
+    """Contact id -> the earliest journal date the engine reads of it today."""
+    from .engine import history_since
+
+    return {c.id: history_since(c.last_touch, c.last_reply, c.callback, today).isoformat()
+            for c in contacts if c.playbook}
+
+
+def full_history(config, ids) -> dict:
+    """Every journal row of these contacts, oldest first: the `history` their drafts show."""
+    from .journal import read_contacts
+
+    return read_contacts(config.history, ids) if os.path.exists(config.history) else {}
 
 
 def lazy_condition(config):

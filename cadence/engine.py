@@ -93,8 +93,6 @@ def state_of(contact: Contact, history: tuple, playbooks: Mapping[str, Playbook]
     last_touch = contact.last_touch
     if last_touch is not None and last_touch not in touch_dates:
         touch_dates.append(last_touch)
-    if last_touch is None and last_row is not None:
-        last_touch = last_row.date
     touch_dates.sort()
     playbook = playbooks.get(contact.playbook)
     kind, rule, phase = "", -1, ""
@@ -429,9 +427,31 @@ def _missed_birthday(playbook: Playbook, st: State, today: date) -> Optional[dat
         occurrence = birthday_on(st.contact.birthday, today.year - 1)
     if occurrence + window < st.started:
         return None
+    if occurrence < history_since(st.last_touch, st.last_reply, None, today):
+        return None  # the contact was touched since: that run saw it
     if st.birthday_done is not None and st.birthday_done >= occurrence:
         return None
     return occurrence
+
+
+def history_since(last_touch: Optional[date], last_reply: Optional[date],
+                  callback: Optional[date], today: date) -> date:
+    """The earliest journal date the engine reads for a contact on `today`.
+
+    The per-week cap reaches back 6 days before the latest touch; the rule rows, replies and
+    call-backs that matter are dated after it. Everything older is settled, so `due` need not
+    read years of journal.
+    """
+    since = today - timedelta(days=BIRTHDAY_WINDOW)
+    if last_touch is not None:
+        since = min(since, last_touch - timedelta(days=6))
+        if last_reply is not None and last_reply >= last_touch:
+            since = min(since, last_reply)
+    else:
+        for day in (last_reply, callback):
+            if day is not None:
+                since = min(since, day)
+    return since
 
 
 # --- one contact, one day --------------------------------------------------------------------

@@ -16,6 +16,7 @@ from .model import EXIT_CANTCREAT, EXIT_IO, EXIT_MISSING, EXIT_TEMPFAIL, Failure
 
 LOCK_NAME = ".cadence.lock"
 MARKER_NAME = ".cadence-pending"
+TMP_PREFIX, TMP_SUFFIX = ".cadence-", ".tmp"  # atomic_write's temporary files
 _CANNOT_WRITE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENOENT,
                  errno.ENOTDIR, errno.EISDIR}
 
@@ -67,7 +68,7 @@ def atomic_write(path: str, data: bytes) -> None:
         mode = os.stat(target).st_mode & 0o7777
     except FileNotFoundError:
         mode = None
-    fd, tmp = tempfile.mkstemp(prefix=".cadence-", suffix=".tmp", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=TMP_SUFFIX, dir=folder)
     try:
         try:
             view = memoryview(data)
@@ -144,26 +145,84 @@ class Lock:
         return False
 
 
-def recover(root: str) -> None:
-    """Undo the journal append of a run that died before it replaced the ledger."""
-    marker = os.path.join(root, MARKER_NAME)
+def _marker_state(root: str):
+    """The pending run's marker, {} when there is none, None when it cannot be read."""
     try:
-        with open(marker, "rb") as handle:
+        with open(os.path.join(root, MARKER_NAME), "rb") as handle:
             state = json.loads(handle.read().decode("utf-8"))
     except FileNotFoundError:
-        return
+        return {}
     except (OSError, ValueError):
-        state = None
+        return None
+    return state if isinstance(state, dict) else None
+
+
+def _undo_to(state: dict, ledger_now) -> "int | None":
+    """The size to cut the journal back to when the marked run never reached its commit point.
+
+    The commit point is the ledger's rename; for a run that writes only the journal, it is the
+    journal append, once every byte of it is in the file. None: the run got through, keep it.
+    """
+    try:
+        if state.get("ledger_after", True) is not None:
+            return state["journal_size"] if ledger_now == state["ledger_before"] else None
+        now = os.path.getsize(state["journal"]) if os.path.exists(state["journal"]) else 0
+        return None if now >= state["journal_after"] else state["journal_size"]
+    except (KeyError, TypeError, OSError):
+        return None
+
+
+def _ledger_digest(path: str):
+    try:
+        with open(path, "rb") as handle:
+            return digest(handle.read())
+    except OSError:
+        return None
+
+
+def recover(root: str) -> None:
+    """Undo the journal append of a run that died before it replaced the ledger."""
+    state = _marker_state(root)
+    if state == {}:
+        return
     if state:
-        try:
-            with open(state["ledger"], "rb") as handle:
-                ledger_now = digest(handle.read())
-        except OSError:
-            ledger_now = None
-        if ledger_now == state["ledger_before"]:
-            truncate(state["journal"], state["journal_size"], state["journal_existed"])
-    os.unlink(marker)
+        size = _undo_to(state, _ledger_digest(state.get("ledger", "")))
+        if size is not None and "journal" in state:
+            truncate(state["journal"], size, state.get("journal_existed", True))
+    os.unlink(os.path.join(root, MARKER_NAME))
     _fsync_dir(root)
+
+
+def journal_limit(root: str, journal_path: str, ledger_bytes: bytes):
+    """How much of the journal a reader may trust while a dead run's append is not undone.
+
+    Commands that only read take no lock and do not recover; they read the journal up to this
+    size (None: all of it), so that they see the book as the next run will after its rollback.
+    """
+    state = _marker_state(root)
+    if not state or state.get("journal") != os.path.abspath(journal_path):
+        return None
+    return _undo_to(state, digest(ledger_bytes))
+
+
+def _clear_stale(folder: str) -> None:
+    """Temporary files of a run that was killed while writing (we hold the lock)."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(TMP_PREFIX) and name.endswith(TMP_SUFFIX):
+            try:
+                os.unlink(os.path.join(folder, name))
+            except OSError:
+                pass
+
+
+def _changed_under_us(ledger_path: str, ledger_before: bytes, written: str) -> Failure:
+    return Failure(Problem(
+        Source(ledger_path), "the ledger changed on disk during this run",
+        f"{written}; run cadence again to work from the new file", EXIT_TEMPFAIL))
 
 
 def commit(root: str, drafts, journal_path: str, journal_data: bytes, journal_header: bytes,
@@ -172,6 +231,12 @@ def commit(root: str, drafts, journal_path: str, journal_data: bytes, journal_he
 
     `drafts` is a list of (path, bytes); `ledger_after` is None when no cell changed.
     """
+    if (journal_data or ledger_after is not None) \
+            and read_bytes(ledger_path, "ledger") != ledger_before:
+        raise _changed_under_us(ledger_path, ledger_before, "nothing was written")
+    for folder in sorted({root, os.path.dirname(os.path.realpath(ledger_path))}
+                         | {os.path.dirname(path) for path, _ in drafts}):
+        _clear_stale(folder)
     for path, data in drafts:
         try:
             os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -183,37 +248,37 @@ def commit(root: str, drafts, journal_path: str, journal_data: bytes, journal_he
     marker = os.path.join(root, MARKER_NAME)
     existed = os.path.exists(journal_path)
     size = os.path.getsize(journal_path) if existed else 0
+    data = journal_data
+    if journal_data:
+        if not existed or size == 0:
+            data = journal_header + journal_data
+        elif not _ends_with_newline(journal_path):
+            data = b"\n" + journal_data
     state = {"journal": os.path.abspath(journal_path), "journal_size": size,
-             "journal_existed": existed, "ledger": os.path.abspath(ledger_path),
-             "ledger_before": digest(ledger_before)}
+             "journal_existed": existed, "journal_after": size + len(data),
+             "ledger": os.path.abspath(ledger_path), "ledger_before": digest(ledger_before),
+             "ledger_after": None if ledger_after is None else digest(ledger_after)}
     try:
         atomic_write(marker, json.dumps(state, sort_keys=True).encode("utf-8"))
     except OSError as err:
         raise write_failure(marker, err) from None
     try:
-        if journal_data:
-            data = journal_data
-            if not existed or size == 0:
-                data = journal_header + journal_data
-            elif not _ends_with_newline(journal_path):
-                data = b"\n" + journal_data
+        if data:
             try:
                 append_bytes(journal_path, data)
             except OSError as err:
                 raise write_failure(journal_path, err) from None
         if ledger_after is not None:
             if read_bytes(ledger_path, "ledger") != ledger_before:
-                raise Failure(Problem(
-                    Source(ledger_path), "the ledger changed on disk during this run",
-                    "nothing was written; run cadence again to work from the new file",
-                    EXIT_TEMPFAIL))
+                raise _changed_under_us(ledger_path, ledger_before,
+                                        "the journal and the ledger are as they were")
             try:
                 atomic_write(ledger_path, ledger_after)
             except OSError as err:
                 raise write_failure(ledger_path, err) from None
     except BaseException:
         try:
-            if journal_data:
+            if data:
                 truncate(journal_path, size, existed)
             os.unlink(marker)
         except OSError:
@@ -222,7 +287,7 @@ def commit(root: str, drafts, journal_path: str, journal_data: bytes, journal_he
     try:
         os.unlink(marker)
     except OSError:
-        pass
+        pass  # the run got through; the next run reads the marker as done
     _fsync_dir(root)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections import defaultdict
 from datetime import date
 
@@ -15,8 +16,9 @@ EVENTS = ("touch", "skip", "reply", "status", "note")
 HEADER = ",".join(JOURNAL_COLUMNS)
 
 
-def parse_journal(text: str, path: str) -> tuple:
-    """(rows grouped by contact id in file order, problems)."""
+def parse_journal(text: str, path: str, since=None) -> tuple:
+    """(rows grouped by contact id in file order, problems); with `since`, only rows dated on
+    or after it are kept."""
     problems = []
     by_contact = defaultdict(list)
     if text.startswith("\ufeff"):
@@ -69,7 +71,8 @@ def parse_journal(text: str, path: str) -> tuple:
                 "events are " + ", ".join(EVENTS), EXIT_DATA,
             ))
             continue
-        by_contact[values[1]].append(Entry(day, *values[1:]))
+        if since is None or day >= since:
+            by_contact[values[1]].append(Entry(day, *values[1:]))
     return {cid: tuple(rows) for cid, rows in by_contact.items()}, problems
 
 
@@ -83,3 +86,142 @@ def format_rows(entries, newline: str = "\n") -> str:
         writer.writerow([" ".join(str(c).split()) if ("\n" in str(c) or "\r" in str(c)) else c
                          for c in cells])
     return out.getvalue()
+
+
+# --- reading only what the engine needs ---------------------------------------------------------
+
+_CHUNK = 1 << 20
+_SETTLED_RUN = 2000  # this many rows in a row older than the window: the rest is older still
+
+
+def _tail_lines(path: str, since: str, limit=None):
+    """The journal's lines from the end back to where every row is older than `since`.
+
+    The journal is appended day by day, so its dates rise through the file, but not strictly
+    (a reply is dated when it came, a run appends it later): reading stops only after a long
+    run of older rows. Returns (lines in file order, line number of the first, whole file read).
+    """
+    with open(path, "rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        end = handle.tell() if limit is None else min(limit, handle.tell())
+        pos = end
+        pieces = []
+        older = 0
+        carry = b""
+        done = False
+        while pos > 0 and not done:
+            size = min(_CHUNK, pos)
+            pos -= size
+            handle.seek(pos)
+            block = handle.read(size) + carry
+            lines = block.split(b"\n")
+            carry = lines[0] if pos > 0 else b""
+            body = lines[1:] if pos > 0 else lines
+            for line in reversed(body):
+                if line[:10] < since.encode() and line[:4].isdigit():
+                    older += 1
+                    if older >= _SETTLED_RUN:
+                        done = True
+                        break
+                else:
+                    older = 0
+            pieces.append(body)
+        whole = pos == 0 and not done
+        data = [line for body in reversed(pieces) for line in body]
+    return data, whole
+
+
+def _rows(lines, path: str, first_line: int, problems: list):
+    """Parse journal lines (without the header) into Entry values, fast for plain rows."""
+    width = len(JOURNAL_COLUMNS)
+    number = first_line - 1
+    for line in lines:
+        number += 1
+        line = line.rstrip("\r")
+        if not line or not line.strip():
+            continue
+        if '"' in line:
+            try:
+                cells = next(csv.reader([line], strict=True))
+            except (csv.Error, StopIteration) as err:
+                problems.append(Problem(Source(path, number), f"unreadable row: {err}",
+                                        code=EXIT_DATA))
+                continue
+        else:
+            cells = line.split(",")
+        if len(cells) != width:
+            problems.append(Problem(Source(path, number, 1),
+                                    f"row has {len(cells)} cells, the header has {width}",
+                                    code=EXIT_DATA))
+            continue
+        try:
+            day = date.fromisoformat(cells[0])
+        except ValueError:
+            problems.append(Problem(Source(path, number, 1),
+                                    f"expected a date as YYYY-MM-DD, got {cells[0]!r}",
+                                    code=EXIT_DATA))
+            continue
+        if cells[2] not in EVENTS:
+            problems.append(Problem(Source(path, number), f"unknown event {cells[2]!r}",
+                                    "events are " + ", ".join(EVENTS), EXIT_DATA))
+            continue
+        yield Entry(day, *cells[1:])
+
+
+def read_window(path: str, since: dict, limit=None) -> tuple:
+    """(rows grouped by contact, problems): for each contact, its rows dated on or after
+    `since[contact]` (an ISO date), which is all the engine reads of it.
+
+    The journal may hold years of touches; a morning's `due` reads only the tail that reaches
+    back to the earliest of these dates, and parses only the rows it keeps. Problems in rows
+    outside the window are not seen here (`check` reads the whole journal).
+    """
+    if not since:
+        return {}, []
+    earliest = min(since.values())
+    raw, whole = _tail_lines(path, earliest, limit)
+    if whole and raw:
+        header = raw[0].decode("utf-8-sig", errors="replace").strip()
+        if [c.strip() for c in header.split(",")] != list(JOURNAL_COLUMNS):
+            rows, problems = parse_journal(b"\n".join(raw).decode("utf-8-sig", errors="replace"), path)
+            return {cid: tuple(r for r in rows[cid] if r.date.isoformat() >= floor)
+                    for cid, floor in since.items() if cid in rows}, problems
+        raw = raw[1:]
+    floors = {cid.encode("utf-8"): floor.encode("ascii") for cid, floor in since.items()}
+    kept = []
+    for line in raw:
+        parts = line.split(b",", 2)
+        if len(parts) == 3 and line[:4].isdigit() and b'"' not in parts[1]:
+            floor = floors.get(parts[1])
+            if floor is not None and parts[0] >= floor:
+                kept.append(line)
+        elif line.strip():
+            kept.append(line)  # quoted or broken: let the parser judge it
+    problems = []
+    grouped = defaultdict(list)
+    text = b"\n".join(kept).decode("utf-8", errors="replace")
+    for entry in _rows(text.split("\n"), path, 0, problems):
+        floor = since.get(entry.contact)
+        if floor is not None and entry.date.isoformat() >= floor:
+            grouped[entry.contact].append(entry)
+    problems = [Problem(Source(path), p.message, p.hint, p.code) for p in problems]
+    return {cid: tuple(rows) for cid, rows in grouped.items()}, problems
+
+
+def read_contacts(path: str, ids) -> dict:
+    """Every journal row of the given contacts, oldest first: what a draft's `history` shows."""
+    wanted = set(ids)
+    out = defaultdict(list)
+    if not wanted or not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        text = handle.read()
+    lines = text.split("\n")[1:]
+    # a cheap test first: the id is the second cell of a plain row
+    candidates = [line.rstrip("\r") for line in lines
+                  if line and (line.split(",", 2)[1:2] and line.split(",", 2)[1] in wanted
+                               or '"' in line)]
+    for entry in _rows(candidates, path, 2, []):
+        if entry.contact in wanted:
+            out[entry.contact].append(entry)
+    return {cid: tuple(rows) for cid, rows in out.items()}

@@ -334,11 +334,34 @@ def test_reply_acted_on_once():
 
 
 def test_missed_birthday_is_skipped():
-    got = outcome(dict(started="2026-01-01", last_step="remind-1", last_touch="2026-11-10",
+    # paused over the birthday (1 November): the first run after its week journals the skip
+    got = outcome(dict(started="2026-01-01", last_step="remind-1", last_touch="2026-10-30",
                        last_channel="email", touches="9", birthday="11-01"), "2026-11-12")
     skips = [e for e in got.entries if e.event == "skip"]
-    assert [(e.step, e.note) for e in skips] == [
-        ("birthday", "birthday 2026-11-01 not greeted within 7 days")]
+    assert [(e.date.isoformat(), e.step, e.note) for e in skips] == [
+        ("2026-11-08", "birthday", "birthday 2026-11-01 not greeted within 7 days")]
+    # once journaled, never again
+    again = outcome(dict(started="2026-01-01", last_step="remind-1", last_touch="2026-10-30",
+                         last_channel="email", touches="9", birthday="11-01"), "2026-11-13",
+                    "2026-11-08,c1,skip,p,birthday,,birthday,birthday 2026-11-01 not greeted")
+    assert not [e for e in again.entries if e.event == "skip"]
+
+
+def test_greeted_birthday_is_not_skipped():
+    got = outcome(dict(started="2026-01-01", last_step="remind-1", last_touch="2026-11-02",
+                       last_channel="email", touches="9", birthday="11-02"), "2026-11-12",
+                  "2026-11-02,c1,touch,p,birthday,email,birthday,")
+    assert not [e for e in got.entries if e.event == "skip"]
+
+
+def test_history_since():
+    from cadence.engine import history_since
+
+    assert history_since(d("2026-11-10"), None, None, d("2026-11-23")) == d("2026-11-04")
+    assert history_since(None, None, None, d("2026-11-23")) == d("2026-11-16")
+    assert history_since(d("2026-11-10"), d("2026-11-01"), None, d("2026-11-23")) == d("2026-11-04")
+    assert history_since(d("2026-11-10"), d("2026-11-12"), None, d("2026-11-23")) == d("2026-11-04")
+    assert history_since(None, d("2026-10-01"), d("2026-09-01"), d("2026-11-23")) == d("2026-09-01")
 
 
 def test_stale_last_step_is_read_from_dates():
@@ -369,3 +392,26 @@ def test_run_twice_changes_nothing():
     row = dict(c.row, **first.changes)
     again = engine.advance(contact(**row), first.entries, PLAYBOOKS, d("2026-11-02"))
     assert again.touch is None and again.changes == {} and again.entries == ()
+
+
+def test_reading_only_the_window_changes_nothing():
+    """`due` reads only the journal rows `history_since` names: the touches are the same as
+    with the whole journal, on every day of the example book's next month."""
+    import os
+    from datetime import timedelta
+
+    from cadence.book import load
+    from cadence.config import load_config
+
+    root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples",
+                        "consultant")
+    cfg = load_config(root)
+    full = load(cfg).book
+    for offset in range(0, 40, 3):
+        today = d("2026-11-23") + timedelta(days=offset)
+        window = load(cfg, today=today).book
+        assert sum(map(len, window.history.values())) < sum(map(len, full.history.values()))
+        for contact in full.contacts:
+            a = engine.advance(contact, full.history.get(contact.id, ()), full.playbooks, today)
+            b = engine.advance(contact, window.history.get(contact.id, ()), full.playbooks, today)
+            assert a == b, (contact.id, today)

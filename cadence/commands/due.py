@@ -28,7 +28,7 @@ def due(today: Optional[str] = TODAY, as_json: bool = JSON,
     with guarded(as_json):
         cfg = config()
         day = resolve_today(today, cfg)
-        loaded = load(cfg, condition_factory=lazy_condition(cfg))
+        loaded = load(cfg, condition_factory=lazy_condition(cfg), today=day)
         touches = engine.due(loaded.book, day)
     if as_json:
         emit_json({"today": day.isoformat(), "due": [t.as_json() for t in touches]})

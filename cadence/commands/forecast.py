@@ -27,7 +27,7 @@ def forecast(
     with guarded(as_json):
         cfg = config()
         day = resolve_today(today, cfg)
-        loaded = load(cfg, condition_factory=lazy_condition(cfg))
+        loaded = load(cfg, condition_factory=lazy_condition(cfg), today=day)
         result = compute(loaded.book, day, days)
     if as_json:
         emit_json(result.as_json())

@@ -24,7 +24,7 @@ def plan(
     with guarded(as_json):
         cfg = config()
         day = resolve_today(today, cfg)
-        loaded = load(cfg, condition_factory=lazy_condition(cfg))
+        loaded = load(cfg, condition_factory=lazy_condition(cfg), today=day)
         _, contact = loaded.contact(contact_id)
         book = loaded.book
         touches = engine.plan(contact, book.history.get(contact.id, ()), book.playbooks, day,
