@@ -43,11 +43,7 @@ def parse_duration(text: object) -> Duration:
     return Duration(months=12 * count, text=text_out)
 
 
-def add_months(day: date, months: int) -> date:
-    """Calendar months: Jan 31 + 1 month = Feb 28 (29 in a leap year)."""
-    from dateutil.relativedelta import relativedelta
-
-    return day + relativedelta(months=months)
+from .model import add_months  # noqa: E402,F401  (calendar months, in the model's hot path)
 
 
 def parse_date(text: str) -> date:

@@ -140,17 +140,29 @@ def _phase_of_step(playbook: Playbook, step_id: str) -> Optional[str]:
     return playbook.phases[found[0]].name if found else None
 
 
+_INDEX: dict = {}  # id(playbook) -> (playbook, {step id: (phase index, step index)})
+
+
+def _step_index(playbook: Playbook) -> dict:
+    """Step ids of a playbook, built once: the engine looks steps up for every contact."""
+    cached = _INDEX.get(id(playbook))
+    if cached is None or cached[0] is not playbook:
+        index = {step.id: (pi, si) for pi, phase in enumerate(playbook.phases)
+                 for si, step in enumerate(phase.steps)}
+        periodic = {phase.name: pi for pi, phase in enumerate(playbook.phases) if phase.periodic}
+        cached = _INDEX[id(playbook)] = (playbook, index, periodic)
+    return cached
+
+
 def _find_step(playbook: Playbook, step_id: str) -> Optional[tuple]:
     """(phase index, step index) of a timed step, or (phase index, n) of a periodic touch."""
-    for pi, phase in enumerate(playbook.phases):
-        for si, step in enumerate(phase.steps):
-            if step.id == step_id:
-                return pi, si
+    _, index, periodic = _step_index(playbook)
+    found = index.get(step_id)
+    if found is not None:
+        return found
     match = _PERIODIC_ID.match(step_id or "")
-    if match:
-        for pi, phase in enumerate(playbook.phases):
-            if phase.periodic and phase.name == match.group(1) and int(match.group(2)) >= 1:
-                return pi, int(match.group(2))
+    if match and match.group(1) in periodic and int(match.group(2)) >= 1:
+        return periodic[match.group(1)], int(match.group(2))
     return None
 
 
@@ -501,15 +513,19 @@ def act_on_reply(st: State, playbooks: Mapping[str, Playbook]) -> tuple:
 
 
 def _channel_chooser(st: State, playbook: Playbook, condition: Optional[Condition]):
-    wanted_override = ""
-    if condition is not None:
-        for rule in playbook.ifs:
-            if condition(rule, st.contact):
-                wanted_override = rule.channel
-                break
+    """Resolve a step's channel; the `if` rules are tested once, and only when needed."""
+    override = []
 
     def choose(wanted: str) -> tuple:
-        return resolve_channel(wanted_override or wanted, st.contact, playbook)
+        if not override:
+            found = ""
+            if condition is not None:
+                for rule in playbook.ifs:
+                    if condition(rule, st.contact):
+                        found = rule.channel
+                        break
+            override.append(found)
+        return resolve_channel(override[0] or wanted, st.contact, playbook)
 
     return choose
 
@@ -559,8 +575,11 @@ def _after_skip(st: State, cand: Candidate, today: date) -> State:
 
 
 def day(st: State, playbooks: Mapping[str, Playbook], today: date,
-        condition: Optional[Condition] = None) -> Day:
-    """Everything that happens to one contact on `today`, as `run` would do it."""
+        condition: Optional[Condition] = None, want_next: bool = True) -> Day:
+    """Everything that happens to one contact on `today`, as `run` would do it.
+
+    `want_next=False` skips working out the next touch after today's (`due` does not show it).
+    """
     entries = []
     if not st.playbook:
         return Day(None, (), st, st.contact.next_due)
@@ -600,8 +619,11 @@ def day(st: State, playbooks: Mapping[str, Playbook], today: date,
         entries.append(_entry(st, today, "touch", due_now, note=due_now.detail))
         st = _after_touch(st, due_now, today)
         break
-    upcoming, _ = candidates(st, playbook, today, condition)
-    upcoming = [c for c in upcoming if not c.skip]
+    if not want_next:
+        return Day(touch, tuple(entries), st, None)
+    if touch is not None or entries:
+        found, _ = candidates(st, playbook, today, condition)
+    upcoming = [c for c in found if not c.skip]
     next_due = min((c.date for c in upcoming), default=None)
     return Day(touch, tuple(entries), st, next_due, tuple(upcoming))
 
@@ -635,10 +657,10 @@ def changes_of(contact: Contact, after: State, next_due: Optional[date]) -> dict
 
 
 def advance(contact: Contact, history: tuple, playbooks: Mapping[str, Playbook], today: date,
-            condition: Optional[Condition] = None) -> Outcome:
+            condition: Optional[Condition] = None, want_next: bool = True) -> Outcome:
     """What `run` does to one contact today."""
     st = state_of(contact, history, playbooks)
-    result = day(st, playbooks, today, condition)
+    result = day(st, playbooks, today, condition, want_next)
     if not st.playbook:
         return Outcome(contact.id)
     return Outcome(contact.id, result.touch, result.entries,
@@ -651,10 +673,10 @@ def due(book: Book, today: date) -> list:
     for contact in book.contacts:
         if not contact.playbook:
             continue
-        outcome = advance(contact, book.history.get(contact.id, ()), book.playbooks, today,
-                          book.condition)
-        if outcome.touch is not None:
-            touches.append(outcome.touch)
+        st = state_of(contact, book.history.get(contact.id, ()), book.playbooks)
+        touch = day(st, book.playbooks, today, book.condition, want_next=False).touch
+        if touch is not None:
+            touches.append(touch)
     touches.sort(key=lambda t: (t.due, t.contact))
     return touches
 

@@ -83,6 +83,23 @@ class Failure(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+_DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def add_months(day: date, months: int) -> date:
+    """Calendar months: Jan 31 + 1 month = Feb 28 (29 in a leap year).
+
+    Hand-written rather than dateutil's relativedelta: the engine adds durations in its inner
+    loop, and this is twenty times faster; tests compare the two.
+    """
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = _DAYS_IN_MONTH[month]
+    if month == 1 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
+        last = 29
+    return date(year, month + 1, min(day.day, last))
+
+
 @dataclass(frozen=True)
 class Duration:
     """A span such as `3 days` or `1 month`; months and years count by calendar."""
@@ -92,8 +109,6 @@ class Duration:
     text: str = ""
 
     def add(self, day: date, times: int = 1) -> date:
-        from .durations import add_months  # local: keeps model import-light
-
         if self.months:
             day = add_months(day, self.months * times)
         if self.days:

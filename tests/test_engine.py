@@ -415,3 +415,17 @@ def test_reading_only_the_window_changes_nothing():
             a = engine.advance(contact, full.history.get(contact.id, ()), full.playbooks, today)
             b = engine.advance(contact, window.history.get(contact.id, ()), full.playbooks, today)
             assert a == b, (contact.id, today)
+
+
+def test_calendar_months_agree_with_dateutil():
+    from datetime import timedelta
+
+    from dateutil.relativedelta import relativedelta
+
+    from cadence.model import add_months
+
+    day = d("1999-12-01")
+    while day < d("2005-03-01"):
+        for months in (1, 2, 11, 12, 13, 25, -1):
+            assert add_months(day, months) == day + relativedelta(months=months), (day, months)
+        day += timedelta(days=1)
