@@ -1,14 +1,16 @@
 """Templates and drafts: the only module that imports Jinja.
 
 Templates run in Jinja's sandbox with StrictUndefined: a variable that does not exist is an
-error naming the template, line and contact, never an empty string.
+error naming the template, line, contact and step, never an empty string. `check` reads the
+same templates statically (`lint_template`) so that such a mistake shows before a run.
 """
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import hashlib
 import os
 import re
-import sys
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 
@@ -17,10 +19,21 @@ from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
 from .lookup import SUFFIX, template_file, template_names
-from .model import EXIT_CONFIG, EXIT_DATA, Failure, Problem, Source
+from .model import EXIT_CONFIG, EXIT_DATA, Failure, Problem, Source, Touch
 
 _RESERVED = {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(10)} | {f"lpt{i}" for i in range(10)}
 _UNSAFE = re.compile(r"[^\w.-]+")
+
+HTML = ".html"  # `T.email.j2` has its HTML twin in `T.email.html.j2`, `T.j2` in `T.html.j2`
+
+# What every template sees (SPEC section 6), and the fields `check` knows of each.
+CONTEXT = ("contact", "touch", "playbook", "sender", "today", "history")
+FIELDS = {
+    "touch": tuple(f.name for f in dataclasses.fields(Touch)) + ("as_json",),
+    "playbook": ("name", "description"),
+    "sender": ("name", "email", "phone", "address"),
+}
+_MAPPING_METHODS = ("get", "items", "keys", "values")
 
 
 def safe_name(text: str, limit: int = 60) -> str:
@@ -31,10 +44,63 @@ def safe_name(text: str, limit: int = 60) -> str:
     return name
 
 
+def draft_name(contact_id: str, step: str, channel: str) -> str:
+    """The draft's file name in drafts/<today>/: from ids only, so the index can link to it."""
+    return f"{safe_name(contact_id)}--{safe_name(step)}" + (".eml" if channel == "email" else ".md")
+
+
 def fold(text: str) -> str:
     """One line: a line break in ledger data never becomes a header or a new line."""
     return " ".join(str(text).split())
 
+
+def html_twin(filename: str) -> str:
+    """The HTML twin's file name of a text template's file name."""
+    return filename[: -len(SUFFIX)] + HTML + SUFFIX
+
+
+# -- the `date` filter ------------------------------------------------------------------------
+
+def format_day(value, format: str = "long", locale: str = "en") -> str:
+    """`{{ touch.due | date("d MMMM", locale="ru") }}`: a date in the reader's language.
+
+    Babel (CLDR) does the work; it is imported on first use, so books that never format a date
+    never load it. An empty cell formats as an empty string; anything else that is not a date
+    is an error with the template's line.
+    """
+    if value is None or value == "":
+        return ""
+    day = _as_date(value)
+    from babel.core import Locale, UnknownLocaleError
+    from babel.dates import format_date
+
+    try:
+        where = Locale.parse(str(locale).replace("-", "_"))
+    except (UnknownLocaleError, ValueError, TypeError):
+        raise ValueError(f"date: unknown locale {locale!r} (try 'en', 'ru', 'sv' or 'de_AT')") from None
+    try:
+        return format_date(day, format=format, locale=where)
+    except AttributeError:
+        raise ValueError(f"date: the format {format!r} asks for a time; it formats dates only") from None
+    except (ValueError, KeyError, TypeError) as err:
+        raise ValueError(f"date: bad format {format!r}: {err}") from None
+
+
+def _as_date(value) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        return datetime.fromisoformat(text).date()
+    except ValueError:
+        raise ValueError(f"date: expected a date as YYYY-MM-DD, got {value!r}") from None
+
+
+# -- the environments -------------------------------------------------------------------------
 
 class _ContainedLoader(FileSystemLoader):
     """A file loader that refuses files whose real path lies outside the templates folder."""
@@ -45,6 +111,13 @@ class _ContainedLoader(FileSystemLoader):
         if os.path.commonpath([root, os.path.realpath(filename)]) != root:
             raise TemplateNotFound(template)
         return source, filename, uptodate
+
+
+def _environment(loader, autoescape: bool) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(loader=loader, undefined=StrictUndefined,
+                               keep_trailing_newline=True, autoescape=autoescape)
+    env.filters["date"] = format_day
+    return env
 
 
 class _Row(dict):
@@ -60,6 +133,14 @@ class Draft:
     data: bytes
 
 
+@dataclass(frozen=True)
+class _Rendered:
+    subject: object  # str, or None when the template has no `Subject:` line
+    text: str
+    path: str
+    html: object = None  # the HTML twin's output, email only
+
+
 class Renderer:
     """Renders drafts for one book; built once a run."""
 
@@ -67,12 +148,18 @@ class Renderer:
         self.folder = folder
         self.sender = {k: sender.get(k, "") for k in ("name", "email", "phone", "address")}
         self.tz = tz
-        self.env = SandboxedEnvironment(
-            loader=_ContainedLoader(folder), undefined=StrictUndefined,
-            keep_trailing_newline=True, autoescape=False,
-        )
+        self.env = _environment(_ContainedLoader(folder), autoescape=False)
+        self._html_env = None
         self.names = template_names(folder)
         self._compiled = {}
+        self._read = {}  # `check`'s parsed trees and readings, by file name
+
+    @property
+    def html_env(self) -> SandboxedEnvironment:
+        """A second sandbox that escapes every value: ledger data never becomes markup."""
+        if self._html_env is None:
+            self._html_env = _environment(self.env.loader, autoescape=True)
+        return self._html_env
 
     # -- `if` rules ---------------------------------------------------------------------------
     def check_expr(self, expr: str):
@@ -121,13 +208,13 @@ class Renderer:
         code = self.env.compile(source, name=name, filename=path)
         return self.env.template_class.from_code(self.env, code, self.env.make_globals(None))
 
-    def _render(self, touch, contact, playbook, history, today) -> tuple:
-        """(subject or None, body text, template path) for a touch."""
+    def _render(self, touch, contact, playbook, history, today) -> _Rendered:
+        """The subject, body text and HTML body of a touch, errors named by file and line."""
         filename = template_file(touch.template, touch.channel, self.names)
         where = f"(contact {contact.id}, step {touch.step})"
         if not filename:
             raise Failure(Problem(
-                Source(os.path.join(self.folder, touch.template + SUFFIX)),
+                Source(display_path(os.path.join(self.folder, touch.template + SUFFIX))),
                 f"template {touch.template!r} not found for {touch.channel} {where}",
                 code=EXIT_CONFIG))
         path = os.path.join(self.folder, filename)
@@ -136,81 +223,110 @@ class Renderer:
             "playbook": {"name": playbook.name, "description": playbook.description},
             "sender": dict(self.sender), "history": list(history),
         }
-        try:
+        with _located(path, where):
             subject, body = self._templates_for(filename, path, touch.channel == "email")
             text = body.render(context)
             if subject is not None:
                 subject = fold(subject.render(context)[len("Subject:"):])
-        except TemplateSyntaxError as err:
-            raise Failure(Problem(Source(path, err.lineno or 0), f"{err.message} {where}",
-                                  code=EXIT_CONFIG)) from None
-        except (UndefinedError, SecurityError, TemplateError, TypeError, ValueError) as err:
-            line = _template_line(sys.exc_info()[2], path)
-            message = getattr(err, "message", None) or str(err)
-            raise Failure(Problem(Source(path, line), f"{message} {where}",
-                                  code=EXIT_CONFIG)) from None
-        return subject, text, path
+        html = None
+        twin = html_twin(filename)
+        if touch.channel == "email" and twin[: -len(SUFFIX)] in self.names:
+            with _located(os.path.join(self.folder, twin), where):
+                html = self.html_env.get_template(twin).render(context)
+        return _Rendered(subject, text, path, html)
 
     def draft(self, touch, contact, playbook, history, today: date) -> Draft:
-        subject, text, path = self._render(touch, contact, playbook, history, today)
-        base = f"{safe_name(contact.id)}--{safe_name(touch.step)}"
+        done = self._render(touch, contact, playbook, history, today)
+        name = draft_name(contact.id, touch.step, touch.channel)
         if touch.channel == "email":
-            return Draft(base + ".eml",
-                         self._email(subject, text, path, touch, contact, playbook, today))
+            return Draft(name, self._email(done, touch, contact, playbook, today))
+        text = done.text
         if text.startswith("Subject:"):
             # an email template used by another channel: its subject becomes a heading
             first, _, rest = text.partition("\n")
             text = f"**{fold(first[len('Subject:'):])}**\n{rest}"
         if touch.channel == "letter":
-            return Draft(base + ".md", self._letter(text, contact, today).encode("utf-8"))
-        return Draft(base + ".md", self._sheet(text, touch, contact, history).encode("utf-8"))
+            return Draft(name, self._letter(text, contact, today).encode("utf-8"))
+        return Draft(name, self._sheet(text, touch, contact, history).encode("utf-8"))
 
-    def _email(self, subject, body, path, touch, contact, playbook, today) -> bytes:
-        from email.headerregistry import Address
+    def _email(self, done: _Rendered, touch, contact, playbook, today) -> bytes:
+        """An RFC 5322 message that mail clients open as a draft; every byte from the inputs."""
         from email.message import EmailMessage
         from email.policy import SMTP
         from email.utils import format_datetime
 
+        subject, body = done.subject, done.text
         if subject is None:
             first, _, body = body.partition("\n")
             if not first.startswith("Subject:"):
                 raise Failure(Problem(
-                    Source(path, 1), "an email template begins with a `Subject: ...` line "
-                    f"(contact {contact.id}, step {touch.step})", code=EXIT_CONFIG))
+                    Source(display_path(done.path), 1), "an email template begins with a "
+                    f"`Subject: ...` line (contact {contact.id}, step {touch.step})",
+                    code=EXIT_CONFIG))
             subject = fold(first[len("Subject:"):])
         body = body.lstrip("\r\n")
         message = EmailMessage(policy=SMTP)
-        sender = self.sender
-        try:
-            if sender["email"]:
-                message["From"] = Address(fold(sender["name"]), addr_spec=fold(sender["email"]))
-            message["To"] = Address(fold(contact.name), addr_spec=fold(contact.row.get("email", "")))
-        except (ValueError, IndexError) as err:
-            raise Failure(Problem(Source(path), f"cannot address the email to contact "
-                                  f"{contact.id!r}: {err}", code=EXIT_DATA)) from None
+        self._address(message, done.path, contact)
         message["Subject"] = subject
-        message["Date"] = format_datetime(self._nine_am(today))
-        domain = (sender["email"].rpartition("@")[2] or "cadence.invalid").strip() or "cadence.invalid"
+        message["Date"] = format_datetime(self.nine_am(today))
         seed = "\x1f".join((contact.id, playbook.name, touch.step, today.isoformat()))
-        message["Message-ID"] = f"<{hashlib.sha256(seed.encode('utf-8')).hexdigest()[:32]}@{fold(domain)}>"
+        digest = hashlib.sha256(seed.encode("utf-8")).hexdigest()
+        message["Message-ID"] = f"<{digest[:32]}@{self.domain}>"
         message["X-Unsent"] = "1"
         message["X-Cadence-Contact"] = fold(contact.id)
         message["X-Cadence-Playbook"] = fold(playbook.name)
         message["X-Cadence-Step"] = fold(touch.step)
         message.set_content(body, charset="utf-8")
-        return message.as_bytes(policy=SMTP)
+        if done.html is not None:
+            message.add_alternative(done.html, subtype="html", charset="utf-8")
+            for part in message.iter_parts():
+                del part["MIME-Version"]  # once, at the top, is what RFC 2045 asks for
+            message.set_boundary(_boundary(digest, body + done.html))
+        try:
+            return message.as_bytes(policy=SMTP)
+        except (ValueError, UnicodeError) as err:
+            raise Failure(Problem(Source(display_path(done.path)), "cannot write the email to "
+                                  f"contact {contact.id!r}: {err}", code=EXIT_DATA)) from None
 
-    def _nine_am(self, today: date) -> datetime:
-        tz = timezone.utc
+    def _address(self, message, path: str, contact) -> None:
+        """From and To, folded: a line break in the ledger cannot add a header."""
+        from email.headerregistry import Address
+
+        sender, to = self.sender, fold(contact.row.get("email", ""))
+        try:
+            if sender["email"]:
+                message["From"] = Address(fold(sender["name"]), addr_spec=_ascii(sender["email"]))
+            if to:  # `run` never drafts an email without one; `render --step` may preview it
+                message["To"] = Address(fold(contact.name), addr_spec=_ascii(to))
+        except (ValueError, IndexError, UnicodeError) as err:
+            raise Failure(Problem(Source(display_path(path)), "cannot address the email to "
+                                  f"contact {contact.id!r}: {err}", code=EXIT_DATA)) from None
+
+    @property
+    def domain(self) -> str:
+        """The right-hand side of Message-IDs and calendar UIDs: the sender's domain."""
+        domain = fold(self.sender["email"].rpartition("@")[2]).replace(" ", "")
+        try:
+            return _ascii("@" + domain)[1:] if domain else "cadence.invalid"
+        except UnicodeError:
+            return "cadence.invalid"
+
+    def nine_am(self, today: date) -> datetime:
+        """09:00 of the day in the book's timezone (UTC without one): the drafts' timestamp."""
+        return datetime.combine(today, time(9, 0), tzinfo=self.zone())
+
+    def zone(self):
         if self.tz:
             from zoneinfo import ZoneInfo
 
-            tz = ZoneInfo(self.tz)
-        return datetime.combine(today, time(9, 0), tzinfo=tz)
+            return ZoneInfo(self.tz)
+        return timezone.utc
 
     def _sheet(self, text, touch, contact, history) -> str:
         row = contact.row
         when = touch.due.isoformat() + (f" at {touch.time}" if touch.time else "")
+        if touch.overdue:
+            when += f" ({touch.overdue} day{'s' if touch.overdue != 1 else ''} late)"
         lines = [f"# {touch.channel.capitalize()}: {fold(contact.name) or contact.id}", "",
                  f"- Phone: {fold(row.get('phone', '')) or '(none)'}",
                  f"- When: {when}",
@@ -226,11 +342,157 @@ class Renderer:
         return "\n".join(lines)
 
     def _letter(self, text, contact, today) -> str:
-        sender = self.sender
-        block = [line for line in (sender["name"], *sender["address"].splitlines()) if line.strip()]
-        to = [fold(contact.name)] + [l.strip() for l in re.split(r"\r?\n|\r", contact.row.get("address", "")) if l.strip()]
+        """The sender's and the contact's address blocks, the date, the text: ready to print."""
+        block = _lines(self.sender["name"]) + _lines(self.sender["address"])
+        to = _lines(contact.name) + _lines(contact.row.get("address", ""))
         parts = ["  \n".join(block), "  \n".join(to), today.isoformat(), text.strip()]
         return "\n\n".join(p for p in parts if p) + "\n"
+
+    # -- `check`: templates read without rendering ----------------------------------------------
+    def compile_problem(self, name: str):
+        """A syntax error, unknown filter or unreadable file in one template, or None."""
+        path = os.path.join(self.folder, name + SUFFIX)
+        shown = display_path(path)
+        try:
+            self._reading(name + SUFFIX)  # first: compiling optimizes the parsed tree in place
+            self.env.compile(self._tree(name + SUFFIX), name=name + SUFFIX, filename=path)
+        except TemplateSyntaxError as err:
+            return Problem(Source(shown, err.lineno or 0), err.message, code=EXIT_CONFIG)
+        except (OSError, UnicodeDecodeError) as err:
+            return Problem(Source(shown), f"unreadable template: {err}", code=EXIT_CONFIG)
+        return None
+
+    def _source(self, filename: str) -> str:
+        source, _, _ = self.env.loader.get_source(self.env, filename)
+        return source
+
+    def _tree(self, filename: str):
+        """The parsed template, once a command: `check` reads each file several ways."""
+        key = ("tree", filename)
+        if key not in self._read:
+            source = self._source(filename)
+            self._read[key] = (source, self.env.parse(source, name=filename))
+        return self._read[key][1]
+
+    def _reading(self, filename: str) -> tuple:
+        """(source lines, undeclared names, uses, refs, names set) of a template, cached."""
+        key = ("reading", filename)
+        if key not in self._read:
+            from jinja2 import meta, nodes
+
+            tree = self._tree(filename)
+            uses = []
+            _walk(tree, frozenset(), uses)
+            refs = sorted({(n.template.value, n.lineno) for n in tree.find_all(
+                (nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport))
+                if isinstance(n.template, nodes.Const) and isinstance(n.template.value, str)
+                and not getattr(n, "ignore_missing", False)})
+            sets = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
+            sets |= {n.name for n in tree.find_all(nodes.Macro)}
+            lines = self._read[("tree", filename)][0].splitlines()
+            self._read[key] = (lines, meta.find_undeclared_variables(tree), uses, refs,
+                               frozenset(sets))
+        return self._read[key]
+
+    def lint_template(self, filename: str, columns, inherited=frozenset()) -> tuple:
+        """(findings, [(template it includes or extends, line)], names it sets) for one file.
+
+        A finding is (line, col, message, hint): a variable that is not in the context, or a
+        `contact.<column>` the ledger lacks, used where no `is defined` test or `default`
+        filter guards it. `inherited` holds the names an including template has set.
+        """
+        lines, undeclared, uses, refs, sets = self._reading(filename)
+        undeclared = undeclared - set(CONTEXT) - set(inherited) - set(self.env.globals)
+        columns = set(columns)
+        findings, seen = [], set()
+        for key, line in uses:
+            if key in seen:
+                continue
+            found = _judge(key, undeclared, columns)
+            if found is None:
+                continue
+            seen.add(key)
+            findings.append((line, _column(lines, line, key)) + found)
+        return findings, refs, sets | frozenset(inherited)
+
+    def has_subject(self, filename: str) -> bool:
+        """Does a template file begin with the `Subject:` line an email needs?"""
+        try:
+            return self._source(filename).startswith("Subject:")
+        except (OSError, UnicodeDecodeError, TemplateNotFound):
+            return False
+
+
+class _located:
+    """Turns a template error into a Problem naming the file, line, contact and step."""
+
+    def __init__(self, path: str, where: str):
+        self.path, self.where = path, where
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, err, tb):
+        if err is None or isinstance(err, Failure):
+            return False
+        if isinstance(err, TemplateSyntaxError):
+            raise Failure(Problem(Source(display_path(self.path), err.lineno or 0),
+                                  f"{err.message} {self.where}", code=EXIT_CONFIG)) from None
+        if isinstance(err, (UndefinedError, SecurityError, TemplateError, TypeError, ValueError)):
+            path, line = _template_line(tb, self.path)
+            message = getattr(err, "message", None) or str(err)
+            if isinstance(err, UndefinedError):
+                message = _undefined_message(message, path, line)
+            raise Failure(Problem(Source(display_path(path), line), f"{message} {self.where}",
+                                  code=EXIT_CONFIG)) from None
+        return False
+
+
+_NO_KEY = re.compile(r"^'dict object' has no attribute '([^']+)'$")
+
+
+def _undefined_message(message: str, path: str, line: int) -> str:
+    """Jinja's "'dict object' has no attribute 'x'" said the way `check` says it."""
+    match = _NO_KEY.match(message)
+    if not match or not line:
+        return message
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = [handle.read().splitlines()[line - 1]]
+    except (OSError, UnicodeDecodeError, IndexError):
+        return message
+    for head in ("contact", "sender", "playbook"):
+        key = f"{head}.{match.group(1)}"
+        if _column(text, 1, key):
+            return _judge(key, set(), set())[0]
+    return message
+
+
+def _ascii(address: str) -> str:
+    """An address whose domain is in IDNA form: a header has no room for `bücher.de`."""
+    local, at, domain = fold(address).rpartition("@")
+    if at and not domain.isascii():
+        domain = domain.encode("idna").decode("ascii")
+    return f"{local}{at}{domain}"
+
+
+def display_path(path: str) -> str:
+    """Paths in messages: relative to the current folder when inside it."""
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
+def _boundary(digest: str, text: str) -> str:
+    """A MIME boundary from the message's hash (the library's default is random)."""
+    boundary = f"=_cadence_{digest[:24]}"
+    while boundary in text:
+        boundary += "_"
+    return boundary
+
+
+def _lines(text: str) -> list:
+    """The non-empty lines of a cell, each folded: an address block line by line."""
+    return [fold(line) for line in re.split(r"\r\n|\r|\n", text or "") if line.strip()]
 
 
 def _why(touch) -> str:
@@ -239,13 +501,145 @@ def _why(touch) -> str:
     return touch.detail or touch.reason
 
 
-def _template_line(tb, path: str) -> int:
-    """The template line of an error, from the traceback Jinja rewrites for templates."""
-    line = 0
-    real = os.path.realpath(path)
+def _template_line(tb, path: str) -> tuple:
+    """(file, line) of an error: the innermost template in the traceback Jinja rewrites, so a
+    mistake in an included piece names that piece, not the line that includes it."""
+    found, line = path, 0
     while tb is not None:
-        frame = tb.tb_frame
-        if os.path.realpath(frame.f_code.co_filename) == real:
-            line = tb.tb_lineno
+        name = tb.tb_frame.f_code.co_filename
+        if name.endswith(SUFFIX):  # Jinja gives a template's code its file name
+            found, line = name, tb.tb_lineno
         tb = tb.tb_next
-    return line
+    return found, line
+
+
+# -- static reading: which names a template uses, and which of them are guarded ----------------
+
+def _key(node):
+    """'contact.company' for `contact.company` or `contact['company']`, 'x' for `x`, else None."""
+    from jinja2 import nodes
+
+    if isinstance(node, nodes.Name) and node.ctx == "load":
+        return node.name
+    if isinstance(node, (nodes.Getattr, nodes.Getitem)) and isinstance(node.node, nodes.Name) \
+            and node.node.name in ("contact",) + tuple(FIELDS) and node.ctx == "load":
+        if isinstance(node, nodes.Getattr):
+            return f"{node.node.name}.{node.attr}"
+        if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+            return f"{node.node.name}.{node.arg.value}"
+    return None
+
+
+def _proven(test) -> tuple:
+    """(names defined when `test` holds, names defined when it does not)."""
+    from jinja2 import nodes
+
+    if isinstance(test, nodes.Test) and test.name in ("defined", "undefined"):
+        key = _key(test.node)
+        if key is None:
+            return frozenset(), frozenset()
+        return (frozenset({key}), frozenset()) if test.name == "defined" else (frozenset(), frozenset({key}))
+    if isinstance(test, nodes.Not):
+        yes, no = _proven(test.node)
+        return no, yes
+    if isinstance(test, (nodes.And, nodes.Or)):
+        left, right = _proven(test.left), _proven(test.right)
+        if isinstance(test, nodes.And):
+            return left[0] | right[0], left[1] & right[1]
+        return left[0] & right[0], left[1] | right[1]
+    return frozenset(), frozenset()
+
+
+def _walk(node, guarded: frozenset, uses: list) -> None:
+    """Collect (key, line) of every unguarded use of a name or a `contact.<column>`."""
+    from jinja2 import nodes
+
+    if isinstance(node, nodes.If):
+        yes, no = _proven(node.test)
+        _walk(node.test, guarded, uses)
+        _walk_all(node.body, guarded | yes, uses)
+        otherwise = guarded | no
+        for branch in node.elif_:
+            yes, no = _proven(branch.test)
+            _walk(branch.test, otherwise, uses)
+            _walk_all(branch.body, otherwise | yes, uses)
+            otherwise |= no
+        _walk_all(node.else_, otherwise, uses)
+        return
+    if isinstance(node, nodes.CondExpr):
+        yes, no = _proven(node.test)
+        _walk(node.test, guarded, uses)
+        _walk(node.expr1, guarded | yes, uses)
+        if node.expr2 is not None:
+            _walk(node.expr2, guarded | no, uses)
+        return
+    if isinstance(node, (nodes.And, nodes.Or)):
+        yes, no = _proven(node.left)
+        _walk(node.left, guarded, uses)
+        _walk(node.right, guarded | (yes if isinstance(node, nodes.And) else no), uses)
+        return
+    if isinstance(node, (nodes.Test, nodes.Filter)) and node.node is not None and (
+            (isinstance(node, nodes.Test) and node.name in ("defined", "undefined"))
+            or (isinstance(node, nodes.Filter) and node.name in ("default", "d"))) \
+            and _key(node.node) is not None:
+        _walk_all(list(node.args) + [kw.value for kw in node.kwargs], guarded, uses)
+        return
+    if isinstance(node, nodes.Getattr) and node.attr in _MAPPING_METHODS \
+            and isinstance(node.node, nodes.Name) and node.node.name in ("contact", "playbook", "sender"):
+        return
+    key = _key(node)
+    if key is not None:
+        if key not in guarded:
+            uses.append((key, node.lineno))
+        if not isinstance(node, nodes.Name):
+            _walk_all(list(node.iter_child_nodes())[1:], guarded, uses)
+        return
+    _walk_all(node.iter_child_nodes(), guarded, uses)
+
+
+def _walk_all(children, guarded, uses) -> None:
+    for child in children:
+        _walk(child, guarded, uses)
+
+
+def _judge(key: str, undeclared: set, columns: set):
+    """(message, hint) when a use is an error, else None."""
+    head, _, field = key.partition(".")
+    if not field:
+        if key not in undeclared:
+            return None
+        return (f"{key!r} is not defined",
+                "a template sees " + ", ".join(CONTEXT) + ", and the names it sets")
+    if head == "contact":
+        if field in columns:
+            return None
+        close = difflib.get_close_matches(field, sorted(columns), 1)
+        hint = f"did you mean 'contact.{close[0]}'? Otherwise a" if close else "a"
+        return (f"{key!r} is not a column of the ledger",
+                hint + f"dd the column, or guard its use with {{% if {key} is defined %}}")
+    if field in FIELDS[head]:
+        return None
+    close = difflib.get_close_matches(field, FIELDS[head], 1)
+    return (f"{key!r} is not a field of {head}",
+            f"did you mean '{head}.{close[0]}'?" if close else f"{head} has " + ", ".join(FIELDS[head]))
+
+
+_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+_GUARD = re.compile(r"\s*(?:is\s+(?:not\s+)?(?:un)?defined\b|\|\s*d(?:efault)?\b)")
+
+
+def _column(lines, line: int, key: str) -> int:
+    """The column (from 1) of a use on its line: Jinja keeps lines only, so look for it."""
+    if not 0 < line <= len(lines):
+        return 0
+    head, _, field = key.partition(".")
+    if field:
+        name = re.escape(field)
+        pattern = re.compile(rf"\b{re.escape(head)}\s*(?:\.\s*{name}\b|\[\s*(['\"]){name}\1\s*\])")
+    else:
+        pattern = re.compile(rf"(?<![\w.]){re.escape(head)}\b")
+    text = lines[line - 1]
+    found = [m for tag in _TAG.finditer(text) for m in pattern.finditer(text, tag.start(), tag.end())]
+    unguarded = [m for m in found if not _GUARD.match(text, m.end())]
+    found = unguarded or found or list(pattern.finditer(text))
+    return found[0].start() + 1 if found else 0

@@ -1,9 +1,13 @@
 """Golden books: a book, a day, and every byte cadence prints and writes that day.
 
-Run `pytest --update-golden` to regenerate tests/books/*/expected/ and review the diff.
+A case is tests/books/<case>/ with `today` and either its own `book/` or an `example` file
+naming a book under examples/ (so the bundled example's drafts are golden too). The day's
+drafts include index.md and calls.ics. Run `pytest --update-golden` to regenerate
+tests/books/*/expected/ and review the diff.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 
@@ -13,7 +17,17 @@ from typer.testing import CliRunner
 from cadence.cli import app
 
 BOOKS = os.path.join(os.path.dirname(__file__), "books")
-CASES = sorted(n for n in os.listdir(BOOKS) if os.path.isdir(os.path.join(BOOKS, n, "book")))
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+CASES = sorted(n for n in os.listdir(BOOKS) if os.path.isfile(os.path.join(BOOKS, n, "today")))
+
+
+def book_of(case: str) -> str:
+    """The case's own book, or the example book its `example` file names."""
+    source = os.path.join(BOOKS, case)
+    if os.path.isdir(os.path.join(source, "book")):
+        return os.path.join(source, "book")
+    with open(os.path.join(source, "example"), encoding="utf-8") as handle:
+        return os.path.join(EXAMPLES, handle.read().strip())
 
 
 def invoke(*args):
@@ -52,7 +66,7 @@ def test_golden_book(case, tmp_path, update_golden):
     with open(os.path.join(source, "today"), encoding="utf-8") as handle:
         today = handle.read().strip()
     book = tmp_path / "book"
-    shutil.copytree(os.path.join(source, "book"), book)
+    shutil.copytree(book_of(case), book)
     before = tree(str(book))
 
     due = invoke("-C", str(book), "due", "--today", today, "--json")
@@ -68,6 +82,11 @@ def test_golden_book(case, tmp_path, update_golden):
     outputs = {"due.json": due.stdout.encode("utf-8"), "run.json": run.stdout.encode("utf-8")}
     after = tree(str(book))
     changed = {f"book/{rel}": data for rel, data in after.items() if before.get(rel) != data}
+    drafted = json.loads(run.stdout)["drafted"]
+    day = f"book/drafts/{today}/"
+    if drafted:
+        assert day + "index.md" in changed
+        assert (day + "calls.ics" in changed) == any(t["channel"] == "call" for t in drafted)
     compare(os.path.join(source, "expected"), {**outputs, **changed}, update_golden)
 
     again = invoke("-C", str(book), "run", "--today", today, "--json")

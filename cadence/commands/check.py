@@ -2,36 +2,27 @@
 from __future__ import annotations
 
 import os
+from typing import Optional
 
 import typer
 
-from ..cli import QUIET, quiet, JSON, OPTIONS, app, config, emit_json, fail, say
+from ..cli import QUIET, quiet, JSON, OPTIONS, TODAY, app, config, emit_json, fail, resolve_today, say
 from ..model import EXIT_CONFIG, Failure, Problem, Source
 
-
 def _template_problems(renderer) -> list:
-    """Syntax errors in every template, found without rendering."""
-    from jinja2 import TemplateSyntaxError
+    """Syntax errors and unknown filters in every template, found without rendering."""
+    return [p for p in (renderer.compile_problem(n) for n in sorted(renderer.names)) if p]
 
-    problems = []
-    for name in sorted(renderer.names):
-        path = os.path.join(renderer.folder, name + ".j2")
-        try:
-            with open(path, encoding="utf-8") as handle:
-                renderer.env.parse(handle.read(), name=name, filename=path)
-        except TemplateSyntaxError as err:
-            problems.append(Problem(Source(os.path.relpath(path), err.lineno or 0), err.message,
-                                    code=EXIT_CONFIG))
-        except (OSError, UnicodeDecodeError) as err:
-            problems.append(Problem(Source(os.path.relpath(path)), f"unreadable template: {err}",
-                                    code=EXIT_CONFIG))
-    return problems
+
+def _shown(renderer, filename: str) -> str:
+    from ..render import display_path
+
+    return display_path(os.path.join(renderer.folder, filename))
 
 
 def lint(loaded, renderer) -> list:
     """Warnings: what is valid but probably not meant."""
     from ..engine import is_stranded
-    from ..lookup import template_file
 
     warnings = []
     for index, contact in enumerate(loaded.book.contacts):
@@ -42,42 +33,199 @@ def lint(loaded, renderer) -> list:
                 f"contact {contact.id!r}: last_step {contact.last_step!r} is not in playbook "
                 f"{playbook.name!r}", "cadence reads it as the last step dated on or before "
                 "last_touch; set last_step to a step of the playbook", 65, warning=True))
-    for playbook in loaded.book.playbooks.values():
-        for phase in playbook.phases:
-            uses = [(s.template, s.channel, s.source) for s in phase.steps]
-            uses += [(t, phase.channel, phase.source) for t in phase.templates]
-            for template, channel, source in uses:
-                if channel != "email":
-                    continue
-                filename = template_file(template, channel, renderer.names)
-                if filename and not _has_subject(os.path.join(renderer.folder, filename)):
-                    warnings.append(Problem(source, f"template {filename!r} is used for email but "
-                                            "does not begin with a `Subject:` line",
-                                            code=EXIT_CONFIG, warning=True))
+    return warnings + _twin_warnings(renderer)
+
+
+def _twin_warnings(renderer) -> list:
+    """HTML twins that no text template has, or that repeat the subject line."""
+    from ..lookup import SUFFIX
+    from ..render import HTML
+
+    warnings = []
+    for name in sorted(n for n in renderer.names if n.endswith(HTML)):
+        text = name[: -len(HTML)]
+        if text not in renderer.names:
+            warnings.append(Problem(Source(_shown(renderer, name + SUFFIX)),
+                                    f"HTML twin of {text + SUFFIX!r}, which does not exist",
+                                    "name it after its text template: T.email.j2 -> "
+                                    "T.email.html.j2", EXIT_CONFIG, warning=True))
+        elif renderer.has_subject(name + SUFFIX):
+            warnings.append(Problem(Source(_shown(renderer, name + SUFFIX), 1),
+                                    "an HTML twin holds the body only; the subject comes from "
+                                    f"{text + SUFFIX!r}", "remove the `Subject:` line",
+                                    EXIT_CONFIG, warning=True))
     return warnings
 
 
-def _has_subject(path: str) -> bool:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.readline().startswith("Subject:")
-    except (OSError, UnicodeDecodeError):
-        return False
+# -- which templates the playbooks use, by which channels ---------------------------------------
+
+def _uses(playbook) -> list:
+    """(template, channel, source, label) for each template a playbook may render."""
+    uses = []
+    for phase in playbook.phases:
+        uses += [(s.template, s.channel, s.source, f"step {s.id!r}") for s in phase.steps]
+        uses += [(t, phase.channel, phase.source, f"phase {phase.name!r}") for t in phase.templates]
+    uses += [(r.template, r.then, r.source, "the no_reply rule") for r in playbook.no_reply]
+    if playbook.birthday is not None:
+        uses.append((playbook.birthday.template, playbook.birthday.channel,
+                     playbook.birthday.source, "the birthday rule"))
+    return uses
+
+
+def _channels(playbook, wanted: str) -> list:
+    """The use's channel, then those it may fall back to (SPEC section 5)."""
+    return [wanted] + [c for c in playbook.channels if c != wanted]
+
+
+def _unusable(renderer, template: str, channel: str) -> Optional[str]:
+    """Why template T cannot be rendered for a channel, or None when it can."""
+    from ..lookup import template_file
+
+    filename = template_file(template, channel, renderer.names)
+    if not filename:
+        return f"neither {template}.{channel}.j2 nor {template}.j2 exists"
+    if channel == "email" and not renderer.has_subject(filename):
+        return f"{_shown(renderer, filename)} does not begin with a `Subject:` line"
+    return None
+
+
+def used_templates(loaded, renderer) -> set:
+    """Template files a playbook may render (every fallback channel), with their HTML twins."""
+    from ..lookup import template_file
+    from ..render import html_twin
+
+    used = set()
+    for playbook in loaded.book.playbooks.values():
+        uses = _uses(playbook) + [(playbook.callback_template, "call", playbook.source, "")]
+        for template, wanted, _, _ in uses:
+            for channel in _channels(playbook, wanted):
+                filename = template_file(template, channel, renderer.names)
+                if filename:
+                    used.add(filename)
+                    if channel == "email" and html_twin(filename)[:-3] in renderer.names:
+                        used.add(html_twin(filename))
+    return used
+
+
+def variant_problems(loaded, renderer, day) -> tuple:
+    """(errors, warnings) of SPEC section 6: a template with no variant a channel can use.
+
+    A warning for each step and channel it may fall back to; an error when a contact's next
+    touch (as of `day`) needs that variant.
+    """
+    from .render import next_touch
+
+    warnings = []
+    for name in sorted(loaded.book.playbooks):
+        playbook = loaded.book.playbooks[name]
+        for template, wanted, source, label in _uses(playbook):
+            for channel in _channels(playbook, wanted):
+                reason = _unusable(renderer, template, channel)
+                if reason is None:
+                    continue
+                how = "its channel" if channel == wanted else "a channel it may fall back to"
+                warnings.append(Problem(
+                    source, f"{label} of playbook {name!r}: template {template!r} has no variant "
+                    f"for {channel}, {how}: {reason}", f"add {_variant(renderer, template, channel)}",
+                    EXIT_CONFIG, warning=True))
+    book, needs = loaded.book, {}
+    for contact in book.contacts:
+        found = next_touch(book, contact, day)
+        if found is None:
+            continue
+        touch = found[0]
+        reason = _unusable(renderer, touch.template, touch.channel)
+        if reason is not None:
+            needs.setdefault((touch.template, touch.channel, reason), []).append(touch)
+    errors = []
+    for (template, channel, reason), touches in sorted(needs.items()):
+        touches.sort(key=lambda t: (t.due, t.contact))
+        first, many = touches[0], len(touches) > 1
+        who = ", ".join(repr(t.contact) for t in touches)
+        article = "an" if channel[0] in "aeiou" else "a"
+        errors.append(Problem(
+            _template_source(renderer, template, channel, book.playbooks[first.playbook]),
+            f"contact{'s' if many else ''} {who} need{'' if many else 's'} {article} {channel} "
+            f"variant of template {template!r} for the next touch ({first.step} on "
+            f"{first.due}): {reason}", f"add {_variant(renderer, template, channel)}", EXIT_CONFIG))
+    return errors, warnings
+
+
+def _variant(renderer, template: str, channel: str) -> str:
+    return _shown(renderer, f"{template}.{channel}.j2")
+
+
+def _template_source(renderer, template: str, channel: str, playbook) -> Source:
+    from ..lookup import template_file
+
+    filename = template_file(template, channel, renderer.names)
+    return Source(_shown(renderer, filename), 1) if filename else playbook.source
+
+
+def variable_problems(loaded, renderer, used) -> tuple:
+    """(errors, warnings): variables a template uses that neither the context nor the ledger has.
+
+    Errors in the templates the playbooks use and in what they include or extend (which sees
+    the names its includer sets); warnings in the others.
+    """
+    columns = loaded.ledger.columns
+    errors = _lint_from(renderer, sorted(used), columns, warning=False)
+    reached = _reached(renderer, used)
+    rest = sorted(n + ".j2" for n in renderer.names if n + ".j2" not in reached)
+    return errors, _lint_from(renderer, rest, columns, warning=True, follow=False)
+
+
+def _reached(renderer, used) -> set:
+    """The used templates and everything they include, import or extend."""
+    seen, stack = set(), list(used)
+    while stack:
+        filename = stack.pop()
+        if filename in seen or filename[:-3] not in renderer.names:
+            continue
+        seen.add(filename)
+        stack += [ref for ref, _ in renderer.lint_template(filename, ())[1]]
+    return seen
+
+
+def _lint_from(renderer, start, columns, warning: bool, follow: bool = True) -> list:
+    """Problems of the `start` templates and, with `follow`, of what they include or extend."""
+    problems, seen = set(), set()
+    stack = [(filename, frozenset()) for filename in reversed(start)]
+    while stack:
+        filename, inherited = stack.pop()
+        if (filename, inherited) in seen:
+            continue
+        seen.add((filename, inherited))
+        findings, refs, names = renderer.lint_template(filename, columns, inherited)
+        shown = _shown(renderer, filename)
+        for line, col, message, hint in findings:
+            problems.add(Problem(Source(shown, line, col), message, hint, EXIT_CONFIG, warning))
+        for ref, line in refs:
+            if ref[:-3] in renderer.names and ref.endswith(".j2"):
+                if follow:
+                    stack.append((ref, names))
+            else:
+                problems.add(Problem(Source(shown, line), f"includes {ref!r}, which is not a "
+                                     "template of the book", "template names count from the "
+                                     "templates folder, e.g. \"_signature.j2\"", EXIT_CONFIG, warning))
+    return sorted(problems)
 
 
 @app.command()
 def check(
+    today: Optional[str] = TODAY,
     as_json: bool = JSON,
     strict: bool = typer.Option(False, "--strict", help="Exit non-zero on warnings too."),
     quiet_: bool = QUIET,
 ) -> None:
-    """Validate config, playbooks, templates and ledger; lint the playbooks."""
+    """Validate config, playbooks, templates and ledger; lint the playbooks and templates."""
     quiet(quiet_)
     from ..book import lazy_condition, load
     from ..render import Renderer
 
     try:
         cfg = config()
+        day = resolve_today(today, cfg)
         renderer = Renderer(cfg.templates, cfg.sender, cfg.timezone)
         template_errors = _template_problems(renderer)
         try:
@@ -86,12 +234,17 @@ def check(
             raise Failure(list(err.problems) + template_errors) from None
         if template_errors:
             raise Failure(template_errors)
-        warnings = list(loaded.warnings) + lint(loaded, renderer)
+        errors, warnings = variable_problems(loaded, renderer, used_templates(loaded, renderer))
+        needed, fallbacks = variant_problems(loaded, renderer, day)
+        errors += needed
+        warnings = list(loaded.warnings) + lint(loaded, renderer) + warnings + fallbacks
+        if errors:
+            raise Failure(errors + warnings)
     except Failure as err:
         if OPTIONS.debug:
             raise
         fail(err, as_json=as_json)
-    warnings.sort()
+    warnings = sorted(set(warnings))
     for problem in warnings:
         typer.echo(str(problem), err=True)
     if as_json:

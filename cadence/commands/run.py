@@ -45,6 +45,26 @@ def prepare(loaded, day, renderer):
     return drafted, entries, updates
 
 
+def overview(loaded, day, drafted, entries, renderer) -> list:
+    """The day's index.md and calls.ics as [(path, bytes)]; nothing when nothing is drafted.
+
+    They list the day's touches from the journal too, so a second run that day that drafts
+    something new keeps the first run's drafts in them.
+    """
+    if not drafted:
+        return []
+    from ..overview import CALENDAR, INDEX, calls_ics, day_items, index_md
+
+    book = loaded.book
+    folder = os.path.join(loaded.config.drafts, day.isoformat())
+    items = day_items(book.contacts, book.history, entries, day)
+    files = [(os.path.join(folder, INDEX), index_md(day, items))]
+    calendar = calls_ics(day, items, renderer.zone(), renderer.tz, renderer.domain)
+    if calendar is not None:
+        files.append((os.path.join(folder, CALENDAR), calendar))
+    return files
+
+
 def write(loaded, drafts, entries, updates) -> None:
     """Drafts, then the journal, then the ledger (SPEC section 8)."""
     from ..files import commit
@@ -88,15 +108,18 @@ def run(
         if dry_run:
             loaded = load(cfg, renderer.check_expr, lazy_condition(cfg))
             drafted, entries, updates = prepare(loaded, day, renderer)
+            extra = overview(loaded, day, drafted, entries, renderer)
         else:
             with Lock(cfg.root):
                 recover(cfg.root)
                 loaded = load(cfg, renderer.check_expr, lazy_condition(cfg))
                 drafted, entries, updates = prepare(loaded, day, renderer)
-                write(loaded, [(path, data) for _, path, data in drafted], entries, updates)
+                extra = overview(loaded, day, drafted, entries, renderer)
+                write(loaded, [(path, data) for _, path, data in drafted] + extra, entries, updates)
     if as_json:
         emit_json({"today": day.isoformat(), "drafted": [
-            dict(t.as_json(), path=_relative(cfg, path)) for t, path, _ in drafted]})
+            dict(t.as_json(), path=_relative(cfg, path)) for t, path, _ in drafted],
+            "overview": [_relative(cfg, path) for path, _ in extra]})
         return
     if OPTIONS.quiet:
         return

@@ -1,0 +1,100 @@
+"""The README's "Templates and drafts" and `cadence render` examples are real output."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from datetime import date
+
+import pytest
+from typer.testing import CliRunner
+
+from cadence.cli import app
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CONSULTANT = os.path.join(ROOT, "examples", "consultant")
+
+
+def readme() -> str:
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as handle:
+        return handle.read()
+
+
+def invoke(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture
+def book(tmp_path, monkeypatch):
+    target = tmp_path / "book"
+    shutil.copytree(CONSULTANT, target)
+    monkeypatch.chdir(target)
+    return target
+
+
+def edit(path, old: str, new: str) -> None:
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    assert old in text
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text.replace(old, new))
+
+
+CONSOLE = re.compile(r"```console\n\$ cadence -C examples/consultant (render [^\n]*)\n(.*?)```", re.S)
+
+
+def test_render_examples_show_real_output(book):
+    examples = CONSOLE.findall(readme())
+    assert len(examples) == 2
+    for command, shown in examples:
+        result = invoke("-C", book, *command.split())
+        assert result.exit_code == 0, result.output
+        assert result.stdout == shown, command
+
+
+def test_date_filter_table(tmp_path):
+    from cadence.model import Touch
+    from cadence.render import Renderer
+    from helpers import build_tree, contact, playbook
+
+    section = readme().split("### Dates in the reader's language")[1]
+    block = section.split("```jinja\n")[1].split("```")[0]
+    rows = [re.match(r"(\{\{.*?\}\})\s+(.*)$", line).groups() for line in block.splitlines()]
+    assert len(rows) == 5
+    build_tree(tmp_path, {f"t{n}.call.j2": f"{expr}\n" for n, (expr, _) in enumerate(rows)})
+    renderer = Renderer(str(tmp_path), {})
+    pb = playbook("phases:\n  - name: a\n    steps:\n      - {at: 1 day, channel: call, template: t}\n")
+    for n, (expr, shown) in enumerate(rows):
+        touch = Touch("c1", "x", "p", "a", "a-1", "call", f"t{n}", date(2026, 11, 23), 0, "step")
+        sheet = renderer.draft(touch, contact(callback="2026-11-25T14:30"), pb, (), touch.due).data
+        assert sheet.decode().rstrip().endswith(shown.replace(" г.", "\u202fг.")), expr
+
+
+def test_date_filter_examples_in_russian_and_swedish(book):
+    text = readme()
+    for lang, path in (("ru", "templates/ru/ladder/no-reply-call.call.j2"),
+                       ("sv", "templates/sv/ladder/no-reply-call.call.j2")):
+        edit(path, "emails[-1].date ~", f'(emails[-1].date | date("d MMMM", locale="{lang}")) ~')
+    for command, contact_id in (("render c017 --today 2026-11-23", "c017"),
+                                ("render c001 --step no_reply --today 2026-11-23", "c001")):
+        assert f"cadence -C examples/consultant {command}`" in text
+        result = invoke(*command.split(), "--quiet")
+        assert result.exit_code == 0, result.output
+        heading, blank, first = result.stdout.split("## Script\n\n")[1].split("\n")[:3]
+        shown = text.split(f"{command}`")[1].split("```text\n")[1].split("```")[0].splitlines()
+        assert shown[:2] == [heading, blank] and shown[2].endswith(" ...")
+        assert first.startswith(shown[2][: -len(" ...")]), (first, shown)
+
+
+def test_check_example_is_real(book):
+    edit("templates/new-lead/thanks.j2", "Hello {{ first }},\n\n", "Hello {{ first }},\n{{ contact.nickname }} \n")
+    with open("templates/_hello.j2", "w", encoding="utf-8") as handle:
+        handle.write("Hello {{ first_name }},\n")
+    os.remove("templates/new-lead/questions.email.j2")
+    result = invoke("check", "--today", "2026-11-23")
+    assert result.exit_code == 78
+    shown = readme().split("`cadence check --today 2026-11-23` exits 78 with:\n\n```\n")[1].split("```")[0]
+    assert result.stderr == shown
+    run = invoke("run", "--today", "2026-11-23")
+    assert run.exit_code == 78
+    assert run.stderr.strip() in readme()
