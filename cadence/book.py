@@ -33,7 +33,7 @@ class Loaded:
 
         close = difflib.get_close_matches(contact_id, ids, 1)
         raise Failure(Problem(
-            Source(self.config.ledger), f"unknown contact {contact_id!r}",
+            Source(_show(self.config, self.config.ledger)), f"unknown contact {contact_id!r}",
             f"did you mean {close[0]!r}?" if close else "the id is the ledger's `id` column",
             EXIT_DATA))
 

@@ -703,9 +703,12 @@ def plan(contact: Contact, history: tuple, playbooks: Mapping[str, Playbook], to
         if result.touch is not None:
             touches.append(result.touch)
         st = result.state
-        if result.next_due is None:
+        upcoming = result.next_due
+        if upcoming is None and st.status == "paused" and st.paused_until is not None:
+            upcoming = st.paused_until  # the contact resumes then
+        if upcoming is None:
             break
-        current = max(current + ONE_DAY, result.next_due)
+        current = max(current + ONE_DAY, upcoming)
     return touches
 
 

@@ -429,3 +429,11 @@ def test_calendar_months_agree_with_dateutil():
         for months in (1, 2, 11, 12, 13, 25, -1):
             assert add_months(day, months) == day + relativedelta(months=months), (day, months)
         day += timedelta(days=1)
+
+
+def test_plan_of_a_paused_contact_starts_when_the_pause_ends():
+    c = contact(started="2026-11-01", last_step="decide-1", last_touch="2026-11-02",
+                last_channel="email", touches="1", status="paused", paused_until="2026-11-20")
+    got = engine.plan(c, (), PLAYBOOKS, d("2026-11-05"), 30)
+    assert got and got[0].due == d("2026-11-20")
+    assert engine.plan(c, (), PLAYBOOKS, d("2026-11-05"), 10) == []
