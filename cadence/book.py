@@ -129,9 +129,8 @@ def load(config, check_expr=None, condition_factory=None, today=None) -> Loaded:
             history, found = parse_journal(_read_text(config.history, "journal", limit),
                                            _show(config, config.history))
         else:
-            history, found = read_window(config.history, _windows(contacts, today), limit)
-            found = [Problem(Source(_show(config, config.history)), p.message, p.hint, p.code)
-                     for p in found]
+            history, found = read_window(config.history, _windows(contacts, today), limit,
+                                         _show(config, config.history))
         problems.extend(found)
 
     errors = [p for p in problems if not p.warning]

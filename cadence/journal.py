@@ -168,7 +168,7 @@ def _rows(lines, path: str, first_line: int, problems: list):
         yield Entry(day, *cells[1:])
 
 
-def read_window(path: str, since: dict, limit=None) -> tuple:
+def read_window(path: str, since: dict, limit=None, name: str = "") -> tuple:
     """(rows grouped by contact, problems): for each contact, its rows dated on or after
     `since[contact]` (an ISO date), which is all the engine reads of it.
 
@@ -183,7 +183,8 @@ def read_window(path: str, since: dict, limit=None) -> tuple:
     if whole and raw:
         header = raw[0].decode("utf-8-sig", errors="replace").strip()
         if [c.strip() for c in header.split(",")] != list(JOURNAL_COLUMNS):
-            rows, problems = parse_journal(b"\n".join(raw).decode("utf-8-sig", errors="replace"), path)
+            rows, problems = parse_journal(b"\n".join(raw).decode("utf-8-sig", errors="replace"),
+                                           name or path)
             return {cid: tuple(r for r in rows[cid] if r.date.isoformat() >= floor)
                     for cid, floor in since.items() if cid in rows}, problems
         raw = raw[1:]
@@ -204,7 +205,11 @@ def read_window(path: str, since: dict, limit=None) -> tuple:
         floor = since.get(entry.contact)
         if floor is not None and entry.date.isoformat() >= floor:
             grouped[entry.contact].append(entry)
-    problems = [Problem(Source(path), p.message, p.hint, p.code) for p in problems]
+    if problems:
+        # the error path may read everything: a person needs the line numbers
+        with open(path, "rb") as handle:
+            data = handle.read() if limit is None else handle.read(limit)
+        _, problems = parse_journal(data.decode("utf-8-sig", errors="replace"), name or path)
     return {cid: tuple(rows) for cid, rows in grouped.items()}, problems
 
 

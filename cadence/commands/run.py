@@ -21,13 +21,19 @@ def prepare(loaded, day, renderer):
     from .. import engine
     from ..model import Failure
 
+    from ..book import full_history
+
     cfg, book = loaded.config, loaded.book
     folder = os.path.join(cfg.drafts, day.isoformat())
     drafted, entries, updates, problems = [], [], {}, []
-    for index, outcome in enumerate(engine.run(book, day)):
+    outcomes = engine.run(book, day)
+    # the engine read only the journal's tail; a draft's `history` is the contact's whole record
+    touched = [o.contact for o in outcomes if o.touch is not None]
+    past = full_history(cfg, touched) if touched else {}
+    for index, outcome in enumerate(outcomes):
         contact = book.contacts[index]
         if outcome.touch is not None:
-            history = book.history.get(contact.id, ()) + tuple(
+            history = past.get(contact.id, ()) + tuple(
                 e for e in outcome.entries if e.event != "touch")
             playbook = book.playbooks[outcome.touch.playbook]
             try:
@@ -106,13 +112,13 @@ def run(
         day = resolve_today(today, cfg)
         renderer = Renderer(cfg.templates, cfg.sender, cfg.timezone)
         if dry_run:
-            loaded = load(cfg, renderer.check_expr, lazy_condition(cfg))
+            loaded = load(cfg, renderer.check_expr, lazy_condition(cfg), today=day)
             drafted, entries, updates = prepare(loaded, day, renderer)
             extra = overview(loaded, day, drafted, entries, renderer)
         else:
             with Lock(cfg.root):
                 recover(cfg.root)
-                loaded = load(cfg, renderer.check_expr, lazy_condition(cfg))
+                loaded = load(cfg, renderer.check_expr, lazy_condition(cfg), today=day)
                 drafted, entries, updates = prepare(loaded, day, renderer)
                 extra = overview(loaded, day, drafted, entries, renderer)
                 write(loaded, [(path, data) for _, path, data in drafted] + extra, entries, updates)
