@@ -170,18 +170,32 @@ class Renderer:
         return None
 
     def condition(self):
+        """The `if` rules' test. An expression that reads `contact` only as `contact.col` or
+        `contact['col']` depends on those cells alone: its answers are remembered by their
+        values, so a ledger of 100,000 contacts with 50 ages runs Jinja 50 times."""
         compiled = {}
+        answers = {}
 
         def holds(rule, contact) -> bool:
-            test = compiled.get(rule.expr)
-            if test is None:
-                test = compiled[rule.expr] = self.env.compile_expression(rule.expr)
+            found = compiled.get(rule.expr)
+            if found is None:
+                found = compiled[rule.expr] = (self.env.compile_expression(rule.expr),
+                                               _columns_read(self.env, rule.expr))
+            test, columns = found
+            key = None
+            if columns is not None:
+                key = (rule.expr, tuple(contact.row.get(c, "") for c in columns))
+                if key in answers:
+                    return answers[key]
             try:
-                return bool(test(contact=_Row(contact.row)))
+                answer = bool(test(contact=_Row(contact.row)))
             except (TemplateError, TypeError, ValueError, ArithmeticError) as err:
                 raise Failure(Problem(
                     rule.source, f"the `if` expression failed for contact {contact.id!r}: {err}",
                     code=EXIT_CONFIG)) from None
+            if key is not None:
+                answers[key] = answer
+            return answer
 
         return holds
 
@@ -493,6 +507,26 @@ def _boundary(digest: str, text: str) -> str:
 def _lines(text: str) -> list:
     """The non-empty lines of a cell, each folded: an address block line by line."""
     return [fold(line) for line in re.split(r"\r\n|\r|\n", text or "") if line.strip()]
+
+
+def _columns_read(env, expr: str):
+    """The columns an expression reads, or None when it uses `contact` any other way."""
+    from jinja2 import nodes
+
+    tree = env.parse("{{ " + expr + " }}")
+    names = [n for n in tree.find_all(nodes.Name) if n.name == "contact"]
+    columns = []
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        if isinstance(node.node, nodes.Name) and node.node.name == "contact":
+            if isinstance(node, nodes.Getattr):
+                columns.append(node.attr)
+            elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+                columns.append(node.arg.value)
+            else:
+                return None
+    if len(columns) != len(names):
+        return None  # `contact` passed whole to a filter or a test: no telling what it reads
+    return tuple(sorted(set(columns)))
 
 
 def _why(touch) -> str:

@@ -187,3 +187,20 @@ def test_if_condition_reads_missing_columns_as_empty(tmp_path):
     assert not holds(rule, contact())
     assert r.check_expr("contact.age >=") is not None
     assert r.check_expr("contact.age | int >= 50") is None
+
+
+def test_if_answers_are_remembered_by_the_columns_read(tmp_path):
+    from cadence.render import _columns_read
+
+    r = renderer(tmp_path, {})
+    assert _columns_read(r.env, "(contact.age or 0) | int >= 50") == ("age",)
+    assert _columns_read(r.env, "contact['city'] == 'Lund' and contact.age") == ("age", "city")
+    assert _columns_read(r.env, "contact | length > 3") is None
+    assert _columns_read(r.env, "contact[key] == 1") is None
+    holds = r.condition()
+    rule = If("contact.city == 'Lund'", "letter")
+    assert holds(rule, contact(city="Lund", age="1"))
+    assert holds(rule, contact(id="c2", city="Lund", age="2"))  # remembered: same city
+    assert not holds(rule, contact(id="c3", city="Malmö"))
+    whole = If("contact | length > 100", "letter")
+    assert not holds(whole, contact())
