@@ -20,7 +20,15 @@ class CellError(ValueError):
         self.hint = hint
 
 
+_fromiso = date.fromisoformat
+
+
 def _date(text: str) -> date:
+    if len(text) == 10 and text[4] == "-" and text[7] == "-" and text[:4].isdigit():
+        try:
+            return _fromiso(text)  # the common case, without a regex
+        except ValueError:
+            pass
     if _DATE.match(text):
         try:
             return date.fromisoformat(text)
@@ -64,6 +72,8 @@ def _birthday(text: str) -> tuple:
 
 
 def _channels(text: str, allow_all: bool) -> tuple:
+    if text in CHANNELS:
+        return (text,)
     items = tuple(part.strip().lower() for part in re.split(r"[;,]", text) if part.strip())
     for item in items:
         if item == "all" and allow_all:
@@ -79,6 +89,8 @@ def _channels(text: str, allow_all: bool) -> tuple:
 
 
 def _status(text: str) -> str:
+    if text in STATUSES:
+        return text
     status = text.lower()
     if status not in STATUSES:
         close = difflib.get_close_matches(status, STATUSES, 1)
@@ -96,11 +108,16 @@ def _count(text: str) -> int:
 
 
 def _channel(text: str) -> str:
+    if text in CHANNELS:
+        return text
     return _channels(text, False)[0] if text else ""
 
 
+_NOT_IN_EMAIL = re.compile(r"[\r\n\t <>,]")
+
+
 def _email(text: str) -> str:
-    if any(ch in text for ch in "\r\n\t <>,") or text.count("@") != 1:
+    if _NOT_IN_EMAIL.search(text) or text.count("@") != 1:
         raise CellError(f"not an email address: {text!r}", "one address a cell, such as ann@example.com")
     return text
 
@@ -128,12 +145,17 @@ def parse_contacts(ledger) -> tuple:
     problems = []
     contacts = []
     present = [(col, _FIELDS[col]) for col in ledger.columns if col in _FIELDS]
+    lines = ledger.lines
     for index, row in enumerate(ledger.rows):
         fields = {}
         for column, (field, parse) in present:
-            text = row.get(column, "").strip()
+            text = row.get(column)
             if not text:
                 continue
+            if text[0] == " " or text[-1] == " ":
+                text = text.strip()
+                if not text:
+                    continue
             try:
                 value = parse(text)
             except CellError as err:
@@ -144,7 +166,7 @@ def parse_contacts(ledger) -> tuple:
             elif field is not None:
                 fields[field] = value
         contacts.append(Contact(
-            id=row.get("id", "").strip(), row=row, line=ledger.lines[index],
+            id=row.get("id", "").strip(), row=row, line=lines[index],
             playbook=row.get("playbook", "").strip(), last_step=row.get("last_step", "").strip(),
             **fields,
         ))

@@ -1,7 +1,15 @@
-"""Tables for people, through rich, imported only when a table is printed."""
+"""Tables for people: rich on a terminal, plain aligned text in a pipe or for long lists.
+
+rich lays out a table cell by cell, which takes seconds for thousands of rows; cron mail and
+`| less` need no colours, so they get the plain form at once.
+"""
 from __future__ import annotations
 
 import os
+import sys
+import unicodedata
+
+RICH_ROWS = 300  # above this many rows even a terminal gets the plain table
 
 
 def console(stderr: bool = False):
@@ -13,7 +21,35 @@ def console(stderr: bool = False):
     return Console(stderr=stderr, width=width, highlight=False, soft_wrap=False)
 
 
+def _width(text: str) -> int:
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else
+               0 if unicodedata.combining(ch) else 1 for ch in text)
+
+
+def _plain(title: str, columns, rows) -> None:
+    cells = [[" ".join(str(c).split()) for c in row] for row in rows]
+    widths = [max([_width(h)] + [_width(r[i]) for r in cells]) for i, h in enumerate(columns)]
+    right = [c in ("late", "#") for c in columns]
+
+    def line(values) -> str:
+        out = []
+        for value, width, flush in zip(values, widths, right):
+            pad = " " * (width - _width(value))
+            out.append(pad + value if flush else value + pad)
+        return "  ".join(out).rstrip()
+
+    text = [title, line(list(columns)), "  ".join("-" * w for w in widths)]
+    text.extend(line(r) for r in cells)
+    sys.stdout.write("\n".join(text) + "\n")
+
+
 def table(title: str, columns, rows) -> None:
+    rows = list(rows)
+    if not os.isatty(1) or len(rows) > RICH_ROWS:
+        _plain(title, columns, rows)
+        return
     from rich.table import Table
 
     out = console()
