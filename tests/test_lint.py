@@ -101,3 +101,26 @@ def test_unknown_lint_in_ignore_is_an_error():
 
 def test_every_lint_is_named():
     assert set(VARIANTS) | {"unreachable-channel", "stranded-contact"} == set(LINTS)
+
+
+def test_check_reports_the_lints(tmp_path):
+    import json
+    import os
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from cadence.cli import app
+
+    book = tmp_path / "book"
+    shutil.copytree(os.path.join(os.path.dirname(__file__), "books", "basic", "book"), book)
+    result = CliRunner().invoke(app, ["-C", str(book), "check", "--json"])
+    assert result.exit_code == 0
+    messages = [w["message"] for w in json.loads(result.stdout)["warnings"]]
+    assert "4 touches in the first 30 days [few-touches]" in messages
+    strict = CliRunner().invoke(app, ["-C", str(book), "check", "--strict"])
+    assert strict.exit_code == 1 and "[repeated-template]" in strict.stderr
+    path = book / "playbooks" / "new-lead.yaml"
+    path.write_text(path.read_text() + "ignore: [few-touches, repeated-template]\n")
+    quiet = CliRunner().invoke(app, ["-C", str(book), "check", "--json"])
+    assert not [m for m in json.loads(quiet.stdout)["warnings"] if "few-touches" in m["message"]]

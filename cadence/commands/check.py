@@ -21,18 +21,24 @@ def _shown(renderer, filename: str) -> str:
 
 
 def lint(loaded, renderer) -> list:
-    """Warnings: what is valid but probably not meant."""
+    """Warnings: what is valid but probably not meant, and playbooks that go against the
+    practice of the seeds (cadence.lint)."""
     from ..engine import is_stranded
+    from ..lint import lint_playbook, warning
 
+    book = loaded.book
     warnings = []
-    for index, contact in enumerate(loaded.book.contacts):
-        playbook = loaded.book.playbooks.get(contact.playbook)
-        if playbook is not None and is_stranded(contact, playbook):
-            warnings.append(Problem(
-                loaded.ledger.source(index, "last_step"),
+    for playbook in book.playbooks.values():
+        warnings.extend(lint_playbook(playbook, book.contacts))
+    for index, contact in enumerate(book.contacts):
+        playbook = book.playbooks.get(contact.playbook)
+        if playbook is not None and "stranded-contact" not in playbook.ignore \
+                and is_stranded(contact, playbook):
+            warnings.append(warning(
+                "stranded-contact", loaded.ledger.source(index, "last_step"),
                 f"contact {contact.id!r}: last_step {contact.last_step!r} is not in playbook "
                 f"{playbook.name!r}", "cadence reads it as the last step dated on or before "
-                "last_touch; set last_step to a step of the playbook", 65, warning=True))
+                "last_touch; set last_step to a step of the playbook"))
     return warnings + _twin_warnings(renderer)
 
 
@@ -245,8 +251,9 @@ def check(
             raise
         fail(err, as_json=as_json)
     warnings = sorted(set(warnings))
-    for problem in warnings:
-        typer.echo(str(problem), err=True)
+    if not OPTIONS.quiet or strict:
+        for problem in warnings:
+            typer.echo(str(problem), err=True)
     if as_json:
         emit_json({"errors": [], "warnings": [
             {"source": str(p.source), "message": p.message, "hint": p.hint} for p in warnings]})
