@@ -11,12 +11,53 @@ from datetime import date, datetime
 from typing import Optional
 
 import typer
+from typer._click.exceptions import UsageError  # typer's own click: what its parser raises
+from typer.core import TyperGroup
 
-from .model import EXIT_USAGE, Failure, Problem, Source
+from .model import EXIT_IO, EXIT_USAGE, Failure, Problem, Source
+
+EXIT_SOFTWARE = 70  # sysexits' EX_SOFTWARE: a bug in cadence, not in the book
+
+
+class _Answered(TyperGroup):
+    """Every way a command can go wrong ends in a message and an exit code, never a traceback.
+
+    A traceback may show contact data, so it is for `--debug` only; with `--json`, stdout gets
+    its one JSON document even when the command line itself is wrong.
+    """
+
+    def invoke(self, ctx):
+        wants_json = "--json" in [*ctx._protected_args, *ctx.args]
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit):
+            raise
+        except UsageError as err:
+            if not wants_json:
+                raise
+            err.show()
+            where = Source(err.ctx.command_path if err.ctx else "cadence")
+            _json_error(err.exit_code, [Problem(where, err.format_message(), code=err.exit_code)])
+            raise typer.Exit(err.exit_code) from None
+        except BrokenPipeError:
+            raise  # `cadence due | head`: typer exits quietly
+        except Exception as err:  # noqa: BLE001  (the one handler for the unforeseen)
+            if OPTIONS.debug:
+                raise
+            if isinstance(err, OSError):
+                where = Source(str(err.filename) if err.filename else "cadence")
+                problem = Problem(where, f"I/O error: {err.strerror or err}",
+                                  "check the file and the disk, then try again", EXIT_IO)
+            else:
+                problem = Problem(Source("cadence"), f"internal error ({type(err).__name__})",
+                                  "a bug in cadence; run again with --debug to see the traceback "
+                                  "(it may show contact data)", EXIT_SOFTWARE)
+            fail(problem, as_json=wants_json)
+
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
-    rich_markup_mode=None,
+    rich_markup_mode=None, cls=_Answered,
     help="Follow-up cadences over plain files: who to contact today, and how.",
 )
 
@@ -59,10 +100,14 @@ def fail(problems, code: Optional[int] = None, as_json: bool = False) -> None:
     for problem in failure.problems:
         typer.echo(str(problem), err=True)
     if as_json:
-        typer.echo(json.dumps({"error": {"code": failure.code, "problems": [
-            {"source": str(p.source), "message": p.message, "hint": p.hint,
-             "warning": p.warning} for p in failure.problems]}}, ensure_ascii=False, indent=2))
+        _json_error(failure.code, failure.problems)
     raise typer.Exit(failure.code)
+
+
+def _json_error(code: int, problems) -> None:
+    typer.echo(json.dumps({"error": {"code": code, "problems": [
+        {"source": str(p.source), "message": p.message, "hint": p.hint,
+         "warning": p.warning} for p in problems]}}, ensure_ascii=False, indent=2))
 
 
 def guarded(as_json: bool = False):

@@ -16,7 +16,7 @@ from .model import EXIT_CANTCREAT, EXIT_IO, EXIT_MISSING, EXIT_TEMPFAIL, Failure
 
 LOCK_NAME = ".cadence.lock"
 MARKER_NAME = ".cadence-pending"
-TMP_PREFIX, TMP_SUFFIX = ".cadence-", ".tmp"  # atomic_write's temporary files
+TMP_MARK, TMP_SUFFIX = ".cadence-", ".tmp"  # atomic_write's temporary file: .<name>.cadence-*.tmp
 _CANNOT_WRITE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENOENT,
                  errno.ENOTDIR, errno.EISDIR}
 
@@ -68,7 +68,7 @@ def atomic_write(path: str, data: bytes) -> None:
         mode = os.stat(target).st_mode & 0o7777
     except FileNotFoundError:
         mode = None
-    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=TMP_SUFFIX, dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(target), suffix=TMP_SUFFIX, dir=folder)
     try:
         try:
             view = memoryview(data)
@@ -205,21 +205,33 @@ def journal_limit(root: str, journal_path: str, ledger_bytes: bytes):
     return _undo_to(state, digest(ledger_bytes))
 
 
-def _clear_stale(folder: str) -> None:
-    """Temporary files of a run that was killed while writing (we hold the lock)."""
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return
-    for name in names:
-        if name.startswith(TMP_PREFIX) and name.endswith(TMP_SUFFIX):
-            try:
-                os.unlink(os.path.join(folder, name))
-            except OSError:
-                pass
+def _tmp_prefix(target: str) -> str:
+    return "." + os.path.basename(target) + TMP_MARK
 
 
-def _changed_under_us(ledger_path: str, ledger_before: bytes, written: str) -> Failure:
+def _clear_stale(targets) -> None:
+    """The temporary files a killed run left for the files we are about to write.
+
+    Named after their target, so that only ours go: another book's in the same folder stays.
+    """
+    folders = {}
+    for target in targets:
+        target = os.path.realpath(target)
+        folders.setdefault(os.path.dirname(target), set()).add(_tmp_prefix(target))
+    for folder, prefixes in sorted(folders.items()):
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith(TMP_SUFFIX) and any(name.startswith(p) for p in prefixes):
+                try:
+                    os.unlink(os.path.join(folder, name))
+                except OSError:
+                    pass
+
+
+def _changed_under_us(ledger_path: str, written: str) -> Failure:
     return Failure(Problem(
         Source(ledger_path), "the ledger changed on disk during this run",
         f"{written}; run cadence again to work from the new file", EXIT_TEMPFAIL))
@@ -233,10 +245,8 @@ def commit(root: str, drafts, journal_path: str, journal_data: bytes, journal_he
     """
     if (journal_data or ledger_after is not None) \
             and read_bytes(ledger_path, "ledger") != ledger_before:
-        raise _changed_under_us(ledger_path, ledger_before, "nothing was written")
-    for folder in sorted({root, os.path.dirname(os.path.realpath(ledger_path))}
-                         | {os.path.dirname(path) for path, _ in drafts}):
-        _clear_stale(folder)
+        raise _changed_under_us(ledger_path, "nothing was written")
+    _clear_stale([ledger_path, os.path.join(root, MARKER_NAME)] + [path for path, _ in drafts])
     for path, data in drafts:
         try:
             os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -270,8 +280,7 @@ def commit(root: str, drafts, journal_path: str, journal_data: bytes, journal_he
                 raise write_failure(journal_path, err) from None
         if ledger_after is not None:
             if read_bytes(ledger_path, "ledger") != ledger_before:
-                raise _changed_under_us(ledger_path, ledger_before,
-                                        "the journal and the ledger are as they were")
+                raise _changed_under_us(ledger_path, "the journal and the ledger are as they were")
             try:
                 atomic_write(ledger_path, ledger_after)
             except OSError as err:

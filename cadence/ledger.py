@@ -25,6 +25,8 @@ from .model import EXIT_CONFIG, EXIT_DATA, KNOWN_COLUMNS, Problem, Source
 __all__ = ["LedgerFile", "LedgerWriteError", "dump_ledger", "parse_ledger"]
 
 ENCODING_HINT = "set `encoding:` in cadence.yaml to the file's encoding, e.g. `encoding: cp1251`"
+_CODEPAGE_HINT = ("set `encoding:` in cadence.yaml to the file's encoding; it looks like "
+                  "`encoding: {}` ({} Excel)")
 ID_HINT = "every contact needs a unique `id`"
 
 
@@ -133,13 +135,30 @@ def _decode(data: bytes, path: str, encoding: str):
         before = body[:exc.start].decode(codec, "replace")
         line, col = _text_position(before, len(before))
         message = f"cannot decode byte 0x{body[exc.start]:02x} as {encoding}"
-        return _problem(path, line, col, message, ENCODING_HINT)
+        hint = _codepage_hint(body) if codec == "utf-8" else ENCODING_HINT
+        return _problem(path, line, col, message, hint)
     nul = text.find("\x00")
     if nul >= 0:
         return _problem(path, *_text_position(text, nul), "NUL byte in the ledger",
                         'the file looks binary or UTF-16; save it as "CSV UTF-8" '
                         "or set `encoding:` in cadence.yaml")
     return text, codec, bom
+
+
+def _codepage_hint(body: bytes) -> str:
+    """Which Windows code page a file that is not UTF-8 most likely uses.
+
+    Cyrillic words are runs of bytes above 0x7F (cp1251); Western European text has an accented
+    letter here and there among ASCII ones (cp1252). Naming the wrong one would have the ledger
+    read without an error and every name mangled, so the hint says which one the bytes suggest.
+    """
+    text = body.decode("utf-8", "surrogateescape")  # bytes that are not UTF-8: U+DC80..U+DCFF
+    bad = [i for i, ch in enumerate(text) if "\udc80" <= ch <= "\udcff"]
+    marks = set(bad)
+    paired = sum(1 for i in bad if i - 1 in marks or i + 1 in marks)
+    if bad and paired * 2 >= len(bad):
+        return _CODEPAGE_HINT.format("cp1251", "Cyrillic")
+    return _CODEPAGE_HINT.format("cp1252", "Western European")
 
 
 def _text_position(text: str, index: int) -> tuple:

@@ -190,6 +190,10 @@ def test_csv_source_of_rows_and_cells():
 # ---------------------------------------------------------------- CSV errors
 
 HINT_ENCODING = "set `encoding:` in cadence.yaml to the file's encoding, e.g. `encoding: cp1251`"
+HINT_CP1252 = ("set `encoding:` in cadence.yaml to the file's encoding; it looks like "
+               "`encoding: cp1252` (Western European Excel)")
+HINT_CP1251 = ("set `encoding:` in cadence.yaml to the file's encoding; it looks like "
+               "`encoding: cp1251` (Cyrillic Excel)")
 
 CSV_ERRORS = {
     # name: (data, encoding, message, line, col)
@@ -234,7 +238,12 @@ def test_csv_errors(data, encoding, message, line, col):
 
 
 def test_csv_error_hints():
-    assert failures(b"id,name\nc1,Zo\xe9\n")[0].hint == HINT_ENCODING
+    assert failures(b"id,name\nc1,Zo\xe9\n")[0].hint == HINT_CP1252
+    assert failures("id,name\nc1,Zoë Müller\nc2,François\n".encode("cp1252"))[0].hint == HINT_CP1252
+    assert failures("id,name\nc1,Анна Петрова\n".encode("cp1251"))[0].hint == HINT_CP1251
+    # UTF-8 names around one stray cp1252 byte: only the bytes that are not UTF-8 count
+    assert failures("id,name\nc1,Åsa Öberg\nc2,Zo".encode() + b"\xe9\n")[0].hint == HINT_CP1252
+    assert failures(b"id,name\nc1,Zo\xe9\n", encoding="ascii")[0].hint == HINT_ENCODING
     utf16 = failures(codecs.BOM_UTF16_BE + "id\n".encode("utf-16-be"))[0]
     assert '"CSV UTF-8"' in utf16.hint and "`encoding: utf-16`" in utf16.hint
     assert "`id`" in failures(b"")[0].hint

@@ -1,0 +1,374 @@
+"""Faults at every write step: nothing lost, nothing torn, and the next run redoes the day once.
+
+SPEC section 8: drafts are written first, then the journal, then the ledger; if writing fails
+midway, the ledger and journal are as they were and the next run redoes the day. Each test here
+breaks one system call (the N-th write, fsync, rename or open, for every N until a run gets
+through), or kills the process at a chosen point, and then compares the book with a clean run.
+"""
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import sys
+
+import pytest
+
+import cadence.files
+from cadence.files import MARKER_NAME
+from smallbook import (
+    JOURNAL, LEDGER, TODAY, build, cadence_process, changed, invoke, snapshot,
+)
+
+LEDGER_NAME, JOURNAL_NAME = "contacts.csv", "history.csv"
+
+
+@pytest.fixture(scope="module")
+def clean_root(tmp_path_factory) -> str:
+    """The book after one clean `run --today TODAY`: what every faulty run must end up as."""
+    root = build(tmp_path_factory.mktemp("clean"))
+    result = invoke("-C", root, "run", "--today", TODAY)
+    assert result.exit_code == 0, result.output
+    return root
+
+
+@pytest.fixture(scope="module")
+def clean(clean_root) -> dict:
+    after = snapshot(clean_root)
+    assert after[LEDGER_NAME] != LEDGER.encode() and after[JOURNAL_NAME] != JOURNAL.encode()
+    return after
+
+
+def _target() -> str:
+    """What the failing call was writing: read from the caller frames of cadence.files."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name in ("atomic_write", "append_bytes", "truncate") \
+                and code.co_filename == cadence.files.__file__:
+            return frame.f_locals["path"]
+        if code.co_name == "_fsync_dir":
+            return "folder"
+        if "filelock" in code.co_filename:
+            return "lock"
+        frame = frame.f_back
+    return "other"
+
+
+def _kind(path: str) -> str:
+    name = os.path.basename(path)
+    if name in (LEDGER_NAME, JOURNAL_NAME):
+        return {LEDGER_NAME: "ledger", JOURNAL_NAME: "journal"}[name]
+    if name == MARKER_NAME:
+        return "marker"
+    if os.sep + "drafts" + os.sep in path:
+        return "draft"
+    return path  # "lock", "folder", "other"
+
+
+class Fault:
+    """Replace os.<function>: the n-th call fails (and with `persist`, every later one)."""
+
+    def __init__(self, function: str, n: int, code: int = errno.EIO, persist: bool = False,
+                 tear: bool = False):
+        self.function, self.n, self.code, self.persist, self.tear = function, n, code, persist, tear
+        self.real = getattr(os, function)
+        self.calls = 0
+        self.hit = None  # the kind of write the fault hit
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        if self.calls == self.n or (self.persist and self.calls > self.n):
+            if self.calls == self.n:
+                self.hit = _kind(_target())
+                if self.tear and self.function == "write" and len(args[1]) > 1:
+                    # a short write: half of the bytes reach the file, then the disk is full
+                    return self.real(args[0], bytes(args[1][: len(args[1]) // 2]))
+            raise OSError(self.code, os.strerror(self.code))
+        return self.real(*args, **kwargs)
+
+
+def _faulty_runs(tmp_path, clean, make_fault):
+    """Run with the fault for n = 1, 2, ... until a run gets through; check every state."""
+    hits = set()
+    for n in range(1, 200):
+        root = build(tmp_path / f"n{n}")
+        before = snapshot(root)
+        fault = make_fault(n)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(cadence.files.os, fault.function, fault)
+            result = invoke("-C", root, "run", "--today", TODAY)
+        after = snapshot(root)
+        assert "Traceback" not in result.output
+        if fault.calls < n:  # the fault never fired: the run is a clean one
+            assert result.exit_code == 0, result.output
+            assert after == clean
+            return hits
+        hits.add(fault.hit)
+        if result.exit_code == 0:
+            # a failure the run may ignore (fsync of a folder, ...): the work is all done
+            assert after == clean, (n, fault.hit, changed(clean, after))
+        else:
+            assert result.exit_code in (73, 74), (n, fault.hit, result.output)
+            assert "cannot write" in result.stderr, result.stderr
+            # the ledger and the journal are the old files, byte for byte
+            assert after[LEDGER_NAME] == before[LEDGER_NAME], (n, fault.hit)
+            assert after[JOURNAL_NAME] == before[JOURNAL_NAME], (n, fault.hit)
+            assert not [k for k in changed(before, after) if not k.startswith("drafts/")]
+        again = invoke("-C", root, "run", "--today", TODAY)
+        assert again.exit_code == 0, again.output
+        assert snapshot(root) == clean, (n, fault.hit, changed(clean, snapshot(root)))
+    raise AssertionError("a run never got through")
+
+
+@pytest.mark.parametrize("function, kinds", [
+    ("write", {"draft", "marker", "journal", "ledger"}),
+    ("fsync", {"draft", "marker", "journal", "ledger"}),
+    ("replace", {"draft", "marker", "ledger"}),
+    ("open", {"lock", "draft", "marker", "journal", "ledger"}),
+])
+def test_a_failure_at_every_call(tmp_path, clean, function, kinds):
+    hits = _faulty_runs(tmp_path, clean, lambda n: Fault(function, n))
+    assert hits >= kinds, hits  # every write step was hit at least once
+
+
+def test_a_full_disk_at_every_write(tmp_path, clean):
+    """ENOSPC from the n-th write on, the n-th one short: a torn append is undone."""
+    hits = _faulty_runs(tmp_path, clean,
+                        lambda n: Fault("write", n, errno.ENOSPC, persist=True, tear=True))
+    assert hits >= {"draft", "marker", "journal", "ledger"}, hits
+
+
+def test_a_full_disk_says_so(tmp_path):
+    root = build(tmp_path)
+    before = snapshot(root)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cadence.files.os, "write", Fault("write", 1, errno.ENOSPC, persist=True))
+        result = invoke("-C", root, "run", "--today", TODAY, "--json")
+    assert result.exit_code == 73
+    assert "cannot write: No space left on device" in result.stderr
+    assert "hint: check the folder's permissions and free space" in result.stderr
+    assert json.loads(result.stdout)["error"]["code"] == 73
+    assert not [k for k in changed(before, snapshot(root)) if not k.startswith("drafts/")]
+
+
+def _read_only(root):
+    """os.open and os.replace as in a read-only folder: EACCES for anything that writes there."""
+    real_open, real_replace = os.open, os.replace
+    inside = os.path.realpath(root) + os.sep
+
+    def guarded_open(path, flags, *args, **kwargs):
+        writes = flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC)
+        if writes and os.path.realpath(path).startswith(inside):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
+        return real_open(path, flags, *args, **kwargs)
+
+    def guarded_replace(src, dst, *args, **kwargs):
+        if os.path.realpath(dst).startswith(inside):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), dst)
+        return real_replace(src, dst, *args, **kwargs)
+
+    return guarded_open, guarded_replace
+
+
+@pytest.mark.parametrize("command", [["run", "--today", TODAY], ["reply", "c1", "--today", TODAY]])
+def test_a_read_only_book_is_73_and_unchanged(tmp_path, command):
+    """Simulated with EACCES: the tests run as root, for whom chmod does not stop a write."""
+    root = build(tmp_path)
+    before = snapshot(root)
+    guarded_open, guarded_replace = _read_only(root)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cadence.files.os, "open", guarded_open)
+        patch.setattr(cadence.files.os, "replace", guarded_replace)
+        result = invoke("-C", root, *command)
+    assert result.exit_code == 73, result.output
+    assert "cannot write: Permission denied" in result.stderr
+    assert "Traceback" not in result.output
+    assert snapshot(root) == before
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
+                    reason="root writes through permission bits; "
+                           "test_a_read_only_book_is_73_and_unchanged simulates it with EACCES")
+def test_a_chmod_read_only_folder_is_73_and_unchanged(tmp_path):
+    root = build(tmp_path / "book")
+    os.makedirs(os.path.join(root, "drafts"))
+    before = snapshot(root)
+    for path in (root, os.path.join(root, "drafts")):
+        os.chmod(path, 0o555)
+    try:
+        result = invoke("-C", root, "run", "--today", TODAY)
+    finally:
+        for path in (root, os.path.join(root, "drafts")):
+            os.chmod(path, 0o755)
+    assert result.exit_code == 73, result.output
+    assert snapshot(root) == before
+
+
+# --- SIGKILL in the middle of a run ------------------------------------------------------------
+
+KILL = "import os, signal\ndef die():\n    os.kill(os.getpid(), signal.SIGKILL)\n"
+
+KILL_POINTS = {
+    "after the first draft": """
+import cadence.files as f
+real = f.atomic_write
+def atomic_write(path, data):
+    real(path, data)
+    if os.sep + 'drafts' + os.sep in path: die()
+f.atomic_write = atomic_write
+""",
+    "inside a draft's write, before its rename": """
+import cadence.files as f
+real = os.replace
+def replace(src, dst, *a, **k):
+    if os.sep + 'drafts' + os.sep in dst: die()
+    return real(src, dst, *a, **k)
+f.os.replace = replace
+""",
+    "after the marker": """
+import cadence.files as f
+real = f.atomic_write
+def atomic_write(path, data):
+    real(path, data)
+    if path.endswith(f.MARKER_NAME): die()
+f.atomic_write = atomic_write
+""",
+    "half way through the journal append": """
+import cadence.files as f
+def append_bytes(path, data):
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    os.write(fd, data[: len(data) - 5])  # the last row torn
+    os.fsync(fd)
+    die()
+f.append_bytes = append_bytes
+""",
+    "after the journal append": """
+import cadence.files as f
+real = f.append_bytes
+def append_bytes(path, data):
+    real(path, data)
+    die()
+f.append_bytes = append_bytes
+""",
+    "inside the ledger's write, before its rename": """
+import cadence.files as f
+real = os.replace
+def replace(src, dst, *a, **k):
+    if dst.endswith('contacts.csv'): die()
+    return real(src, dst, *a, **k)
+f.os.replace = replace
+""",
+    "after the ledger's rename, before the marker is gone": """
+import cadence.files as f
+real = os.unlink
+def unlink(path, *a, **k):
+    if str(path).endswith(f.MARKER_NAME): die()
+    return real(path, *a, **k)
+f.os.unlink = unlink
+""",
+}
+
+
+def _journal_rows(data: bytes) -> list:
+    text = data.decode("utf-8")
+    assert text.endswith("\n"), "a torn row at the end of the journal"
+    return text.splitlines()
+
+
+@pytest.mark.parametrize("point", KILL_POINTS, ids=list(KILL_POINTS))
+def test_sigkill_mid_run(tmp_path, clean_root, clean, point):
+    root = build(tmp_path / "book")
+    before = snapshot(root)
+    due_before = invoke("-C", root, "due", "--today", TODAY, "--json").stdout
+    due_after = invoke("-C", clean_root, "due", "--today", TODAY, "--json").stdout
+    assert due_before != due_after
+    killed = cadence_process("-C", root, "run", "--today", TODAY, wrapper=KILL + KILL_POINTS[point])
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()
+    after = snapshot(root)
+    # the ledger is the old file or the new one, byte for byte
+    assert after[LEDGER_NAME] in (before[LEDGER_NAME], clean[LEDGER_NAME])
+    # readers (no lock, no recovery) see the book before the run, or after it: never a mix
+    old = after[LEDGER_NAME] == before[LEDGER_NAME]
+    due = invoke("-C", root, "due", "--today", TODAY, "--json")
+    assert due.exit_code == 0, due.output
+    assert due.stdout == (due_before if old else due_after)
+    check = invoke("-C", root, "check")
+    assert check.exit_code == 0, check.output
+    again = invoke("-C", root, "run", "--today", TODAY)
+    assert again.exit_code == 0, again.output
+    final = snapshot(root)
+    assert final == clean, changed(clean, final)
+    rows = _journal_rows(final[JOURNAL_NAME])
+    assert len(rows) == len(set(rows))  # the day is done exactly once
+
+
+def test_a_killed_run_leaves_a_marker_that_the_next_run_clears(tmp_path, clean):
+    root = build(tmp_path / "book")
+    killed = cadence_process("-C", root, "run", "--today", TODAY,
+                             wrapper=KILL + KILL_POINTS["after the journal append"])
+    assert killed.returncode == -signal.SIGKILL
+    assert os.path.exists(os.path.join(root, MARKER_NAME))
+    assert invoke("-C", root, "run", "--today", TODAY).exit_code == 0
+    assert not os.path.exists(os.path.join(root, MARKER_NAME))
+    assert snapshot(root) == clean
+
+
+def test_a_journal_only_commit_is_kept_when_its_marker_cannot_be_removed(tmp_path):
+    """A command that only appends the journal (no ledger cell changes) commits at the append.
+
+    The marker must not make the next run take back a note that was reported as recorded.
+    """
+    ledger = "id,name,email,playbook,optout\nc3,Cid Ek,cid@example.com,,call\n"
+    root = build(tmp_path, {"contacts.csv": ledger})
+    real_unlink = os.unlink
+
+    def unlink(path, *args, **kwargs):
+        if str(path).endswith(MARKER_NAME):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
+        return real_unlink(path, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cadence.files.os, "unlink", unlink)
+        result = invoke("-C", root, "optout", "c3", "call", "--note", "asked twice",
+                        "--today", TODAY)
+    assert result.exit_code == 0, result.output
+    assert os.path.exists(os.path.join(root, MARKER_NAME))
+    note = f"{TODAY},c3,note,,,,,opted out of call; asked twice\n"
+    journal = os.path.join(root, JOURNAL_NAME)
+    assert open(journal, encoding="utf-8").read() == JOURNAL + note
+    assert open(os.path.join(root, LEDGER_NAME), encoding="utf-8").read() == ledger
+    assert invoke("-C", root, "run", "--today", TODAY).exit_code == 0  # recovers first
+    assert not os.path.exists(os.path.join(root, MARKER_NAME))
+    assert open(journal, encoding="utf-8").read().startswith(JOURNAL + note)
+
+
+def test_a_torn_journal_only_append_is_taken_back(tmp_path):
+    ledger = "id,name,email,playbook,optout\nc3,Cid Ek,cid@example.com,,call\n"
+    root = build(tmp_path, {"contacts.csv": ledger})
+    before = snapshot(root)
+    killed = cadence_process("-C", root, "optout", "c3", "call", "--today", TODAY,
+                             wrapper=KILL + KILL_POINTS["half way through the journal append"])
+    assert killed.returncode == -signal.SIGKILL
+    assert snapshot(root)[JOURNAL_NAME] != before[JOURNAL_NAME]  # torn, for now
+    assert invoke("-C", root, "due", "--today", TODAY).exit_code == 0  # reads around it
+    assert invoke("-C", root, "run", "--today", TODAY).exit_code == 0
+    assert snapshot(root) == before
+
+
+def test_only_our_own_stale_temporary_files_are_cleared(tmp_path, clean):
+    """A kill leaves `.contacts.csv.cadence-*.tmp`; the next run clears it, and only it."""
+    root = build(tmp_path / "book")
+    ours = os.path.join(root, ".contacts.csv.cadence-dead1234.tmp")
+    draft_tmp = os.path.join(root, "drafts", TODAY, ".c1--decide-1.eml.cadence-dead5678.tmp")
+    theirs = os.path.join(root, ".shared.csv.cadence-live0000.tmp")  # another book's, in flight
+    os.makedirs(os.path.dirname(draft_tmp))
+    for path in (ours, draft_tmp, theirs):
+        with open(path, "wb") as handle:
+            handle.write(b"half a file")
+    assert invoke("-C", root, "run", "--today", TODAY).exit_code == 0
+    assert not os.path.exists(ours) and not os.path.exists(draft_tmp)
+    assert os.path.exists(theirs)
+    os.remove(theirs)
+    assert snapshot(root) == clean

@@ -1,0 +1,348 @@
+"""Properties over random ledgers, playbooks and dates (sqlite-utils keeps a test_hypothesis.py).
+
+- determinism: the same book and day give the same bytes, whatever TZ, locale or hash seed;
+- `run` twice on one day equals `run` once;
+- the order of the ledger's rows does not change the touches;
+- no touch for a stopped, replied, won, lost, unsubscribed or fully opted-out contact;
+- `min_gap`, `per_week` and "one touch a day" hold on every day of a simulated season;
+- a run that changes no cell leaves the ledger file alone, CSV or YAML, in any dialect.
+
+Example counts are modest so that the suite stays fast; a failure prints the smallest book.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import date, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cadence import engine
+from cadence.model import Book, STATUSES
+from helpers import contact, playbook
+from smallbook import build, invoke, snapshot
+
+FEW = settings(max_examples=20, deadline=None,
+               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SOME = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+CHANNELS = ["email", "call", "sms", "letter"]
+NAMES = ["Ann Lind", "Åsa Öberg", "Борис Петров", "Zoë O'Brien", "李雷", "Dan, Jr.", 'Eve "E" Ek']
+TEMPLATE = "Subject: {{ touch.step }} for {{ contact.name }}\n\nHello {{ contact.name }} ({{ touch.channel }}).\n"
+INACTIVE = ("replied", "won", "lost", "unsubscribed", "stopped")
+
+
+# --- strategies -------------------------------------------------------------------------------
+
+@st.composite
+def playbooks(draw) -> str:
+    """A valid playbook (YAML text): timed steps, maybe a periodic phase, limits, rules."""
+    lines = ["channels: [" + ", ".join(CHANNELS) + "]"]
+    if draw(st.booleans()):
+        lines.append(f"calendar: {{business_days: {str(draw(st.booleans())).lower()}}}")
+    limits = []
+    if draw(st.booleans()):
+        limits.append(f"min_gap: {draw(st.integers(1, 5))} days")
+    if draw(st.booleans()):
+        limits.append(f"per_week: {draw(st.integers(1, 4))}")
+    if limits:
+        lines.append("limits: {" + ", ".join(limits) + "}")
+    until = draw(st.integers(10, 40))
+    lines += ["phases:", "  - name: decide", f"    until: {until} days", "    steps:"]
+    at = 0
+    for _ in range(draw(st.integers(1, 5))):
+        channel = draw(st.sampled_from(CHANNELS))
+        if draw(st.booleans()):
+            at = draw(st.integers(at, min(at + 8, until)))
+            lines.append(f"      - {{at: {at} days, channel: {channel}, template: t}}")
+        else:
+            lines.append(f"      - {{after: {draw(st.integers(0, 6))} days, channel: {channel}, template: t}}")
+    if draw(st.booleans()):
+        every = draw(st.sampled_from(["3 days", "1 week", "2 weeks", "1 month"]))
+        lines += ["  - name: keep", f"    every: {every}", f"    channel: {draw(st.sampled_from(CHANNELS))}",
+                  "    template: t"]
+    rules = []
+    if draw(st.booleans()):
+        rules += [f"  - no_reply: {draw(st.integers(1, 6))} days", "    after: [email]",
+                  "    in: [decide]", "    then: call", "    template: t"]
+    if draw(st.booleans()):
+        rules += ["  - birthday: email", "    template: t"]
+    if rules:
+        lines += ["rules:"] + rules
+    return "\n".join(lines) + "\n"
+
+
+def _day(start: date, span: int):
+    return st.integers(0, span).map(lambda n: start + timedelta(days=n))
+
+
+@st.composite
+def rows(draw, today: date, n_max: int = 6, inert: bool = False) -> list:
+    """Ledger rows: enrolled or not, any status, channels and opt-outs, some unreachable."""
+    out = []
+    for i in range(draw(st.integers(1 if inert else 0, n_max))):
+        row = {"id": f"c{i}", "name": draw(st.sampled_from(NAMES)),
+               "email": draw(st.sampled_from(["", f"c{i}@example.com"])),
+               "phone": draw(st.sampled_from(["", "+46701234567", "0671234567"])),
+               "address": draw(st.sampled_from(["", "Storgatan 1\n111 22 Stockholm"]))}
+        enrolled = draw(st.booleans()) or not inert
+        row["playbook"] = "p" if enrolled else ""
+        row["started"] = draw(_day(today - timedelta(days=120), 120)).isoformat() \
+            if enrolled and (inert or draw(st.booleans())) else ""
+        status = draw(st.sampled_from(INACTIVE if inert else ("",) + STATUSES))
+        row["status"] = status
+        row["paused_until"] = draw(_day(today - timedelta(days=10), 30)).isoformat() \
+            if status == "paused" else ""
+        row["channels"] = ";".join(draw(st.lists(st.sampled_from(CHANNELS), unique=True, max_size=3)))
+        row["optout"] = draw(st.sampled_from(["", "all", "call", "email;letter"]))
+        row["birthday"] = draw(st.sampled_from(["", "1980-02-29", "11-23", "01-01"]))
+        out.append(row)
+    return out
+
+
+COLUMNS = ["id", "name", "email", "phone", "address", "playbook", "started", "status",
+           "paused_until", "channels", "optout", "birthday"]
+
+
+def csv_text(rows, delim=",", newline="\n", quote_all=False) -> str:
+    def cell(value):
+        if quote_all or any(ch in value for ch in (delim, '"', "\n", "\r")):
+            return '"' + value.replace('"', '""') + '"'
+        return value
+
+    lines = [delim.join(COLUMNS)] + [delim.join(cell(r.get(c, "")) for c in COLUMNS) for r in rows]
+    return newline.join(lines) + newline
+
+
+def yaml_text(rows, newline="\n") -> str:
+    def scalar(value):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+    lines = ["# contacts"]
+    for r in rows:
+        items = [f"{c}: {scalar(r[c])}" if r[c] else f"{c}:" for c in COLUMNS]
+        lines.append("- " + (newline + "  ").join(items))
+    return newline.join(lines) + newline
+
+
+@st.composite
+def books(draw, inert: bool = False) -> tuple:
+    today = draw(_day(date(2026, 1, 1), 700))
+    return draw(playbooks()), draw(rows(today, inert=inert)), today
+
+
+def make_book(root, pb: str, ledger_rows, files=None) -> str:
+    return build(root, {"playbooks/p.yaml": pb, "templates/t.j2": TEMPLATE, "templates/hello.j2": None,
+                        "templates/call.j2": None, "templates/call.email.j2": None,
+                        "contacts.csv": csv_text(ledger_rows), **(files or {})})
+
+
+# --- run: idempotent and deterministic --------------------------------------------------------
+
+@FEW
+@given(books())
+def test_run_twice_equals_run_once_and_two_books_agree(book):
+    pb, ledger_rows, today = book
+    with tempfile.TemporaryDirectory() as folder:
+        first = make_book(os.path.join(folder, "a"), pb, ledger_rows)
+        second = make_book(os.path.join(folder, "b"), pb, ledger_rows)
+        result = invoke("-C", first, "run", "--today", today)
+        assert result.exit_code == 0, result.output
+        once = snapshot(first)
+        again = invoke("-C", first, "run", "--today", today)
+        assert again.exit_code == 0, again.output
+        assert again.stdout.startswith(f"Drafted 0 touches for {today}.")
+        assert snapshot(first) == once
+        assert invoke("-C", second, "run", "--today", today).exit_code == 0
+        assert snapshot(second) == once
+
+
+# --- row order --------------------------------------------------------------------------------
+
+def _book(pb_text: str, ledger_rows) -> Book:
+    contacts = tuple(contact(**{k: v for k, v in r.items()}) for r in ledger_rows)
+    return Book(playbooks={"p": playbook(pb_text)}, contacts=contacts, history={}, condition=None)
+
+
+@SOME
+@given(books(), st.randoms(use_true_random=False))
+def test_row_order_does_not_change_the_touches(book, shuffle):
+    pb, ledger_rows, today = book
+    shuffled = list(ledger_rows)
+    shuffle.shuffle(shuffled)
+    due = [t.as_json() for t in engine.due(_book(pb, ledger_rows), today)]
+    assert due == [t.as_json() for t in engine.due(_book(pb, shuffled), today)]
+    by_id = {o.contact: (o.touch, o.entries, o.changes) for o in engine.run(_book(pb, ledger_rows), today)}
+    assert by_id == {o.contact: (o.touch, o.entries, o.changes)
+                     for o in engine.run(_book(pb, shuffled), today)}
+
+
+# --- a simulated season -----------------------------------------------------------------------
+
+def simulate(pb_text: str, ledger_rows, start: date, days: int):
+    """Every day from `start`, advance each contact and apply what run writes: its journal."""
+    pbs = {"p": playbook(pb_text)}
+    state = {r["id"]: dict(r) for r in ledger_rows}
+    journal = {r["id"]: () for r in ledger_rows}
+    touches = {r["id"]: [] for r in ledger_rows}
+    for n in range(days):
+        day = start + timedelta(days=n)
+        for cid, row in state.items():
+            outcome = engine.advance(contact(**row), journal[cid], pbs, day)
+            row.update(outcome.changes)
+            journal[cid] += outcome.entries
+            if outcome.touch is not None:
+                assert outcome.touch.due <= day
+                touches[cid].append((day, outcome.touch))
+    return pbs["p"], state, journal, touches
+
+
+@SOME
+@given(books())
+def test_limits_hold_on_every_day_of_a_season(book):
+    pb_text, ledger_rows, today = book
+    pb, state, journal, touches = simulate(pb_text, ledger_rows, today, 70)
+    gap, cap = pb.limits.min_gap, pb.limits.per_week
+    for cid, made in touches.items():
+        days = [day for day, _ in made]
+        assert days == sorted(set(days)), "at most one touch a contact a day"
+        assert [e.date for e in journal[cid] if e.event == "touch"] == days
+        for before, after in zip(days, days[1:]):
+            if gap is not None:
+                assert gap.add(before) <= after, (cid, before, after, str(gap))
+        if cap is not None:
+            for day in days:
+                window = [d for d in days if day - timedelta(days=6) <= d <= day]
+                assert len(window) <= cap, (cid, day, window)
+        if pb.calendar.business_days:  # a run on a Saturday still makes what is overdue
+            assert all(t.due.weekday() < 5 for _, t in made), (cid, [t.due for _, t in made])
+
+
+@SOME
+@given(books())
+def test_no_touch_for_a_stopped_or_opted_out_contact(book):
+    pb_text, ledger_rows, today = book
+    _, state, journal, touches = simulate(pb_text, ledger_rows, today, 40)
+    for row in ledger_rows:
+        made = [day for day, _ in touches[row["id"]]]
+        if row["status"] in INACTIVE or row["optout"] == "all" or not row["playbook"]:
+            assert made == [], row
+            assert not [e for e in journal[row["id"]] if e.event == "touch"]
+        if row["status"] == "paused":
+            assert all(day >= date.fromisoformat(row["paused_until"]) for day in made), row
+        for day, touch in touches[row["id"]]:
+            assert touch.channel not in row["optout"].split(";"), (row, touch)
+            if row["channels"]:
+                assert touch.channel in row["channels"].split(";"), (row, touch)
+
+
+# --- an unchanged ledger is left alone --------------------------------------------------------
+
+@st.composite
+def dialects(draw):
+    kind = draw(st.sampled_from(["csv", "yaml"]))
+    newline = draw(st.sampled_from(["\n", "\r\n"] + (["\r"] if kind == "csv" else [])))
+    bom = draw(st.sampled_from(["", "\ufeff"]))
+    if kind == "yaml":
+        return kind, lambda r: bom + yaml_text(r, newline)
+    delim = draw(st.sampled_from([",", ";", "\t"]))
+    quote_all = draw(st.booleans())
+    return kind, lambda r: bom + csv_text(r, delim, newline, quote_all)
+
+
+@FEW
+@given(books(inert=True), dialects())
+def test_a_run_that_changes_no_cell_does_not_touch_the_ledger(book, dialect):
+    pb, ledger_rows, today = book
+    kind, write = dialect
+    name = "contacts.csv" if kind == "csv" else "contacts.yaml"
+    with tempfile.TemporaryDirectory() as folder:
+        root = make_book(folder, pb, ledger_rows, {"contacts.csv": None, name: write(ledger_rows)})
+        path = os.path.join(root, name)
+        os.utime(path, ns=(1_000_000_000, 1_000_000_000))
+        before = os.stat(path)
+        data = open(path, "rb").read()
+        result = invoke("-C", root, "run", "--today", today)
+        assert result.exit_code == 0, result.output
+        after = os.stat(path)
+        assert open(path, "rb").read() == data
+        assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+# --- the same bytes whatever the environment --------------------------------------------------
+
+ENVIRONMENTS = [
+    {"TZ": "UTC", "LANG": "C", "LC_ALL": "C", "PYTHONHASHSEED": "0"},
+    {"TZ": "Pacific/Kiritimati", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONHASHSEED": "4242"},
+    {"TZ": "America/Los_Angeles", "LANG": "sv_SE.UTF-8", "LC_ALL": "", "PYTHONHASHSEED": "random",
+     "PYTHONUTF8": "0"},
+]
+
+WRAPPER = """
+import json, sys
+from typer.testing import CliRunner
+from cadence.cli import app
+out = []
+for args in json.loads(sys.argv[1]):
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    out.append(result.stdout)
+sys.stdout.write(json.dumps(out))
+"""
+
+
+def _in_env(env, commands) -> list:
+    """The stdout of each command, run one after the other in a process with this env."""
+    full = {k: v for k, v in os.environ.items() if k not in ("CADENCE_TODAY", "LC_ALL", "LANG")}
+    full.update({k: v for k, v in env.items() if v})
+    result = subprocess.run([sys.executable, "-c", WRAPPER, json.dumps(commands)],
+                            capture_output=True, env=full)
+    assert result.returncode == 0, result.stderr.decode()
+    return json.loads(result.stdout)
+
+
+def _fixed_books(folder):
+    """Two fixed examples: the golden basic book (timezone set) and a YAML book without one."""
+    basic = os.path.join(folder, "basic")
+    shutil.copytree(os.path.join(os.path.dirname(__file__), "books", "basic", "book"), basic)
+    rng = random.Random(7)
+    ledger_rows = [{"id": f"c{i}", "name": NAMES[i % len(NAMES)], "email": f"c{i}@example.com",
+                    "phone": "+46701234567" if i % 2 else "", "address": "Gatan 1\nStad",
+                    "playbook": "p", "started": f"2026-10-{rng.randint(10, 28)}", "status": "",
+                    "paused_until": "", "channels": "", "optout": "", "birthday": "11-23"}
+                   for i in range(12)]
+    pb = ("channels: [email, call, letter]\nlimits: {min_gap: 2 days, per_week: 3}\nphases:\n"
+          "  - name: decide\n    until: 30 days\n    steps:\n"
+          "      - {at: 1 day, channel: email, template: t}\n"
+          "      - {after: 2 days, channel: call, template: t}\n"
+          "      - {at: 20 days, channel: letter, template: t}\n"
+          "  - name: keep\n    every: 1 week\n    channel: email\n    template: t\n"
+          "rules:\n  - no_reply: 3 days\n    after: [email]\n    then: call\n    template: t\n"
+          "  - birthday: email\n    template: t\n")
+    plain = make_book(os.path.join(folder, "plain"), pb, ledger_rows,
+                      {"contacts.csv": None, "contacts.yaml": yaml_text(ledger_rows),
+                       "cadence.yaml": "sender: {name: Eva, email: eva@example.com}\n"})
+    return [(basic, "2026-11-23", "new"), (plain, "2026-11-23", "c3")]
+
+
+def test_same_bytes_whatever_tz_locale_and_hash_seed(tmp_path):
+    outputs = []
+    for n, env in enumerate(ENVIRONMENTS):
+        roots = _fixed_books(str(tmp_path / f"env{n}"))
+        commands = []
+        for root, day, someone in roots:
+            commands += [["-C", root, "due", "--today", day, "--json"],
+                         ["-C", root, "plan", someone, "--today", day, "--json"],
+                         ["-C", root, "run", "--today", day, "--json"]]
+        printed = [text.replace(str(tmp_path / f"env{n}"), "BOOKS") for text in _in_env(env, commands)]
+        outputs.append((printed, [snapshot(root) for root, _, _ in roots]))
+    first = outputs[0]
+    assert all('"drafted": []' not in p and '"path"' in p for p in first[0][2::3])
+    for other in outputs[1:]:
+        assert other == first
