@@ -37,9 +37,11 @@ _MAPPING_METHODS = ("get", "items", "keys", "values")
 
 
 def safe_name(text: str, limit: int = 60) -> str:
-    """A file-name part that cannot leave its folder; altered names get a hash to stay distinct."""
+    """A file-name part that cannot leave its folder, and distinct on any disk: a name that was
+    altered or has capitals gets a hash of the original."""
     name = _UNSAFE.sub("_", text).strip("._-")[:limit]
-    if name != text or not name or name.split(".")[0].lower() in _RESERVED:
+    # capitals get the hash too: `Ann` and `ann` must not share a file on macOS or Windows
+    if name != text or not name or name != name.lower() or name.split(".")[0].lower() in _RESERVED:
         name = f"{name or 'x'}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:8]}"
     return name
 
@@ -457,6 +459,9 @@ class _located:
             message = getattr(err, "message", None) or str(err)
             if isinstance(err, UndefinedError):
                 message = _undefined_message(message, path, line)
+            elif isinstance(err, TemplateNotFound):
+                message = (f"included template {err.name!r} not found (includes are looked up "
+                           "inside the templates folder)")
             raise Failure(Problem(Source(display_path(path), line), f"{message} {self.where}",
                                   code=EXIT_CONFIG)) from None
         return False

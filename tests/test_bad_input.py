@@ -374,8 +374,6 @@ def test_bad_template(in_book, case, template, lines):
     assert "root:" not in stderr  # nothing from /etc/passwd
 
 
-@pytest.mark.xfail(strict=True, reason="cadence/render.py: a TemplateNotFound from an include is "
-                   "shown as the bare name ('templates/hello.j2:3: ../contacts.csv'), not as not found")
 def test_an_include_that_leaves_the_folder_says_not_found(in_book):
     stderr = refused(in_book({HELLO: "Subject: Hi\n\n{% include '../contacts.csv' %}\n"}), 78)
     assert "not found" in stderr or "no template" in stderr, stderr
@@ -445,8 +443,6 @@ def test_contact_ids_make_safe_distinct_draft_names(in_book, tmp_path):
     assert sorted(os.listdir(os.path.join(root, "drafts"))) == [TODAY]
 
 
-@pytest.mark.xfail(strict=True, reason="cadence/render.py: safe_name keeps `Ann` and `ann` as they "
-                   "are, so on a case-insensitive disk (macOS, Windows) one draft overwrites the other")
 def test_draft_names_stay_distinct_on_a_case_insensitive_disk(in_book):
     ledger = HEADER + "ann,Ann,ann@example.com,,p,2026-11-01\nAnn,Ann,ann@example.com,,p,2026-11-01\n"
     root = in_book({"contacts.csv": ledger})

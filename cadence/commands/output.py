@@ -18,7 +18,9 @@ def console(stderr: bool = False):
     width = None
     if not os.isatty(1 if not stderr else 2):
         width = int(os.environ.get("COLUMNS", "120") or 120)
-    return Console(stderr=stderr, width=width, highlight=False, soft_wrap=False)
+    # NO_COLOR (no-color.org): rich drops colours but keeps bold; no styles at all is meant
+    plain = {"color_system": None} if os.environ.get("NO_COLOR") else {}
+    return Console(stderr=stderr, width=width, highlight=False, soft_wrap=False, **plain)
 
 
 def _width(text: str) -> int:
