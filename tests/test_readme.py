@@ -1,0 +1,43 @@
+"""The README's command examples on the example book print what the README shows."""
+from __future__ import annotations
+
+import os
+import re
+import shlex
+
+import pytest
+from typer.testing import CliRunner
+
+from cadence.cli import app
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as handle:
+    README = handle.read()
+
+# ```\n$ cadence -C examples/consultant ARGS\nOUTPUT```  (render examples have their own test)
+EXAMPLES = [(m.group(1), m.group(2)) for m in re.finditer(
+    r"```\n\$ cadence -C examples/consultant ((?!render)[^\n]*)\n(.*?)```", README, re.S)]
+
+
+def test_examples_are_found():
+    assert {args.split()[0] for args, _ in EXAMPLES} >= {"plan", "forecast", "stats", "check"}
+
+
+@pytest.mark.parametrize("args,shown", EXAMPLES, ids=[a for a, _ in EXAMPLES])
+def test_readme_example(args, shown):
+    result = CliRunner().invoke(app, ["-C", os.path.join(ROOT, "examples", "consultant"),
+                                      *shlex.split(args)])
+    assert result.exit_code == 0, result.output
+    lines = shown.splitlines()
+    if "..." in lines:  # the README shows the beginning only
+        lines = lines[:lines.index("...")]
+        assert result.stdout.splitlines()[:len(lines)] == lines
+    else:
+        assert result.stdout.splitlines() == lines
+
+
+def test_every_command_has_a_readme_entry():
+    from typer.main import get_command
+
+    for name in get_command(app).commands:
+        assert f"### `cadence {name}" in README, name
