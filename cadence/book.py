@@ -103,6 +103,8 @@ def load(config, check_expr=None, condition_factory=None, today=None) -> Loaded:
     from .ledger import parse_ledger
 
     templates = frozenset(template_names(config.templates))
+    if check_expr is None:
+        check_expr = _lazy_check_expr(config)  # every command validates `if` rules
     playbooks, problems = load_playbooks(config, templates, check_expr)
 
     ledger_path = _show(config, config.ledger)
@@ -147,7 +149,8 @@ def _windows(contacts, today) -> dict:
     """Contact id -> the earliest journal date the engine reads of it today."""
     from .engine import history_since
 
-    return {c.id: history_since(c.last_touch, c.last_reply, c.callback, today).isoformat()
+    return {c.id: history_since(c.last_touch, c.last_reply, c.callback, today, c.started,
+                                c.birthday is not None).isoformat()
             for c in contacts if c.playbook}
 
 
@@ -156,6 +159,20 @@ def full_history(config, ids) -> dict:
     from .journal import read_contacts
 
     return read_contacts(config.history, ids) if os.path.exists(config.history) else {}
+
+
+def _lazy_check_expr(config):
+    """Compile an `if` expression; Jinja is imported only when a playbook has one."""
+    made = []
+
+    def check(expr: str):
+        if not made:
+            from .render import Renderer
+
+            made.append(Renderer(config.templates, config.sender, config.timezone))
+        return made[0].check_expr(expr)
+
+    return check
 
 
 def lazy_condition(config):

@@ -139,15 +139,26 @@ def config():
     return load_config(folder)
 
 
+def _date_option(text: str, option: str) -> date:
+    """A date given on the command line, within the years a ledger may hold."""
+    from .contacts import FIRST_YEAR, LAST_YEAR
+
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise Failure(Problem(Source(option), f"expected a date as YYYY-MM-DD, got {text!r}",
+                              code=EXIT_USAGE)) from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise Failure(Problem(Source(option), f"date out of range: {text!r}",
+                              f"dates run from {FIRST_YEAR} to {LAST_YEAR}", EXIT_USAGE))
+    return day
+
+
 def resolve_today(text: Optional[str], cfg) -> date:
     """--today, else CADENCE_TODAY, else today in the book's timezone (the one clock read)."""
     text = text or os.environ.get("CADENCE_TODAY", "")
     if text:
-        try:
-            return date.fromisoformat(text.strip())
-        except ValueError:
-            raise Failure(Problem(Source("--today"), f"expected a date as YYYY-MM-DD, got {text!r}",
-                                  code=EXIT_USAGE)) from None
+        return _date_option(text, "--today")
     if cfg.timezone:
         from zoneinfo import ZoneInfo
 
@@ -156,13 +167,7 @@ def resolve_today(text: Optional[str], cfg) -> date:
 
 
 def parse_on(text: Optional[str], today: date, option: str = "--on") -> date:
-    if not text:
-        return today
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise Failure(Problem(Source(option), f"expected a date as YYYY-MM-DD, got {text!r}",
-                              code=EXIT_USAGE)) from None
+    return _date_option(text, option) if text else today
 
 
 def emit_json(document) -> None:

@@ -23,12 +23,20 @@ class CellError(ValueError):
 _fromiso = date.fromisoformat
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2999  # far from the calendar's ends: arithmetic never overflows
+
+
 def _date(text: str) -> date:
     if len(text) == 10 and text[4] == "-" and text[7] == "-" and text[:4].isdigit():
         try:
-            return _fromiso(text)  # the common case, without a regex
+            day = _fromiso(text)  # the common case, without a regex
         except ValueError:
             pass
+        else:
+            if FIRST_YEAR <= day.year <= LAST_YEAR:
+                return day
+            raise CellError(f"date out of range: {text!r}",
+                            f"dates run from {FIRST_YEAR} to {LAST_YEAR}")
     if _DATE.match(text):
         try:
             return date.fromisoformat(text)

@@ -12,6 +12,7 @@ _UNITS = {
     "m": "month", "month": "month", "months": "month",
     "y": "year", "year": "year", "years": "year",
 }
+MAX_DAYS = 36525  # 100 years: longer is a typo, and would run dates off the calendar
 _PATTERN = re.compile(r"^\s*(\d+)\s*([A-Za-z]+)\s*$")
 
 
@@ -34,6 +35,9 @@ def parse_duration(text: object) -> Duration:
             f"unknown unit {match.group(2)!r} in {raw!r}: use days, weeks, months or years"
         )
     text_out = raw.strip()
+    days = count * {"day": 1, "week": 7, "month": 30, "year": 365}[unit]
+    if days > MAX_DAYS:
+        raise ValueError(f"a duration of more than 100 years: {raw!r}")
     if unit == "day":
         return Duration(days=count, text=text_out)
     if unit == "week":

@@ -314,7 +314,8 @@ def _step_candidate(playbook: Playbook, st: State, today: date, channel_of) -> t
     skips = []
     started = st.started
     pi, k = cursor_of(playbook, st.last_step, started, st.last_touch)
-    anchor = st.last_touch or started
+    # the previous touch, if it was made under this playbook (a move restarts the count)
+    anchor = st.last_touch if st.last_touch is not None and st.last_touch >= started else started
     passed = None  # date of a step passed over that will only be skipped on that date
     while pi < len(playbook.phases):
         phase = playbook.phases[pi]
@@ -434,12 +435,14 @@ def _missed_birthday(playbook: Playbook, st: State, today: date) -> Optional[dat
     if playbook.birthday is None or st.contact.birthday is None or st.started is None:
         return None
     window = timedelta(days=BIRTHDAY_WINDOW)
-    occurrence = birthday_on(st.contact.birthday, today.year)
-    if occurrence + window >= today:
-        occurrence = birthday_on(st.contact.birthday, today.year - 1)
+    year = today.year
+    occurrence = birthday_on(st.contact.birthday, year)
+    while occurrence + window >= today:  # a late-December birthday is still open in January
+        year -= 1
+        occurrence = birthday_on(st.contact.birthday, year)
     if occurrence + window < st.started:
         return None
-    if occurrence < history_since(st.last_touch, st.last_reply, None, today):
+    if occurrence < history_since(st.last_touch, st.last_reply, None, today, st.started, True):
         return None  # the contact was touched since: that run saw it
     if st.birthday_done is not None and st.birthday_done >= occurrence:
         return None
@@ -447,7 +450,8 @@ def _missed_birthday(playbook: Playbook, st: State, today: date) -> Optional[dat
 
 
 def history_since(last_touch: Optional[date], last_reply: Optional[date],
-                  callback: Optional[date], today: date) -> date:
+                  callback: Optional[date], today: date, started: Optional[date] = None,
+                  birthday: bool = False) -> date:
     """The earliest journal date the engine reads for a contact on `today`.
 
     The per-week cap reaches back 6 days before the latest touch; the rule rows, replies and
@@ -463,6 +467,9 @@ def history_since(last_touch: Optional[date], last_reply: Optional[date],
         for day in (last_reply, callback):
             if day is not None:
                 since = min(since, day)
+        if birthday and started is not None:
+            # never touched: last year's birthday may still be owed a `skip` row
+            since = min(since, max(started, today - timedelta(days=366 + BIRTHDAY_WINDOW)))
     return since
 
 

@@ -40,8 +40,10 @@ def safe_name(text: str, limit: int = 60) -> str:
     """A file-name part that cannot leave its folder, and distinct on any disk: a name that was
     altered or has capitals gets a hash of the original."""
     name = _UNSAFE.sub("_", text).strip("._-")[:limit]
-    # capitals get the hash too: `Ann` and `ann` must not share a file on macOS or Windows
-    if name != text or not name or name != name.lower() or name.split(".")[0].lower() in _RESERVED:
+    # capitals get the hash too: `Ann` and `ann` must not share a file on macOS or Windows;
+    # so does `--`, the separator of contact and step in a draft's name
+    if name != text or not name or name != name.lower() or "--" in name \
+            or name.split(".")[0].lower() in _RESERVED:
         name = f"{name or 'x'}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:8]}"
     return name
 
@@ -454,7 +456,8 @@ class _located:
         if isinstance(err, TemplateSyntaxError):
             raise Failure(Problem(Source(display_path(self.path), err.lineno or 0),
                                   f"{err.message} {self.where}", code=EXIT_CONFIG)) from None
-        if isinstance(err, (UndefinedError, SecurityError, TemplateError, TypeError, ValueError)):
+        if isinstance(err, (UndefinedError, SecurityError, TemplateError, TypeError, ValueError,
+                            ArithmeticError, RecursionError, LookupError)):
             path, line = _template_line(tb, self.path)
             message = getattr(err, "message", None) or str(err)
             if isinstance(err, UndefinedError):

@@ -306,3 +306,39 @@ def test_help_for_every_command():
     for command in ("due", "run", "plan", "check", "reply", "log", "mark", "optout", "init"):
         result = invoke(command, "--help")
         assert result.exit_code == 0 and "Usage:" in result.stdout
+
+
+@pytest.mark.parametrize("value", ["9999-12-30", "0001-01-02"])
+def test_today_out_of_range_is_usage(book, value):
+    result = invoke("-C", book, "due", "--today", value)
+    assert result.exit_code == 2
+    assert f"--today: date out of range: '{value}'" in result.stderr
+
+
+def test_ledger_date_out_of_range_is_65(book):
+    path = book / "contacts.csv"
+    path.write_bytes(path.read_bytes().replace(b";new-lead;2026-11-22;", b";new-lead;9999-12-20;"))
+    result = invoke("-C", book, "due", "--today", "2026-11-23")
+    assert result.exit_code == 65
+    assert "date out of range: '9999-12-20'" in result.stderr
+
+
+def test_bad_if_expression_is_78_for_every_command(book):
+    path = book / "playbooks" / "new-lead.yaml"
+    path.write_text(path.read_text().replace('"contact.age | int >= 50"', '"contact.age >>"'))
+    before = files(book)
+    for args in (["due"], ["plan", "new"], ["forecast"], ["reply", "d1"],
+                 ["log", "d1", "--channel", "call"], ["optout", "d1", "call"]):
+        result = invoke("-C", book, *args, "--today", "2026-11-23")
+        assert result.exit_code == 78, (args, result.output)
+        assert "the `if` expression does not compile" in result.stderr
+    assert files(book) == before
+
+
+def test_mark_active_ends_a_pause(book):
+    assert invoke("-C", book, "mark", "paused", "active", "--today", "2026-11-23").exit_code == 0
+    row = [l for l in (book / "contacts.csv").read_text(encoding="utf-8").splitlines()
+           if l.startswith("paused;")][0]
+    assert ";active;;" in row
+    due = json.loads(invoke("-C", book, "due", "--today", "2026-11-23", "--json").stdout)
+    assert "paused" in [t["contact"] for t in due["due"]]

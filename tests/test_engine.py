@@ -437,3 +437,49 @@ def test_plan_of_a_paused_contact_starts_when_the_pause_ends():
     got = engine.plan(c, (), PLAYBOOKS, d("2026-11-05"), 30)
     assert got and got[0].due == d("2026-11-20")
     assert engine.plan(c, (), PLAYBOOKS, d("2026-11-05"), 10) == []
+
+
+def test_a_late_december_birthday_is_greeted_in_january():
+    # 31 December 2026 is a Thursday; the greeting may come until 7 January
+    pb = replace(BUSINESS, calendar=replace(BUSINESS.calendar, holidays=frozenset(
+        {d("2026-12-31"), d("2027-01-01")})))
+    got = outcome(dict(started="2026-01-01", last_step="remind-3", last_touch="2026-12-28",
+                       last_channel="email", touches="9", birthday="1990-12-31"),
+                  "2027-01-04", playbooks={"p": pb})
+    assert show(got.touch) == "birthday email birthday 2027-01-04 birthday"
+    assert not [e for e in got.entries if e.event == "skip"]
+
+
+def test_a_never_touched_contact_gets_its_missed_birthday_journaled():
+    got = outcome(dict(started="2026-11-01", birthday="11-10", status="paused",
+                       paused_until="2026-11-30"), "2026-11-30")
+    skips = [(e.date.isoformat(), e.step) for e in got.entries if e.event == "skip"]
+    assert skips == [("2026-11-17", "birthday")]
+
+
+def test_after_a_move_steps_count_from_the_new_start():
+    """`move` restarts the count: an `after` step is not due before the new day 0."""
+    q = playbook("""
+        phases:
+          - name: onboard
+            steps:
+              - {after: 3 days, channel: email, template: a}
+              - {after: 3 days, channel: email, template: b}
+    """, name="q")
+    from cadence.model import OnReply
+
+    books = {"p": replace(SPEC, on_reply=OnReply("move", playbook="q")), "q": q}
+    got = outcome(dict(started="2026-11-01", last_step="decide-1", last_touch="2026-11-02",
+                       last_channel="email", touches="1", last_reply="2026-11-10"),
+                  "2026-11-10", playbooks=books)
+    assert got.touch is None
+    assert got.changes["next_due"] == "2026-11-13"
+
+
+def test_durations_are_bounded():
+    from cadence.durations import parse_duration
+
+    assert parse_duration("100 years").months == 1200
+    for text in ("101 years", "99999999 days", "1300 months"):
+        with pytest.raises(ValueError, match="more than 100 years"):
+            parse_duration(text)

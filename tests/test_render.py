@@ -204,3 +204,17 @@ def test_if_answers_are_remembered_by_the_columns_read(tmp_path):
     assert not holds(rule, contact(id="c3", city="Malmö"))
     whole = If("contact | length > 100", "letter")
     assert not holds(whole, contact())
+
+
+@pytest.mark.parametrize("expr", ["{{ 1 // 0 }}", "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}"])
+def test_runtime_errors_in_templates_name_the_template(tmp_path, expr):
+    r = renderer(tmp_path, {"hello.j2": f"Subject: Hi\n\n{expr}\n"})
+    with pytest.raises(Failure) as err:
+        r.draft(touch(), contact(), PB, (), TODAY)
+    assert err.value.code == 78 and "hello.j2:3" in str(err.value)
+
+
+def test_draft_names_cannot_meet_at_the_separator():
+    from cadence.render import draft_name
+
+    assert draft_name("a--b", "c", "email") != draft_name("a", "b--c", "email")

@@ -16,7 +16,10 @@ def plan(
     as_json: bool = JSON,
     quiet_: bool = QUIET,
 ) -> None:
-    """Show a contact's coming touches from today, with dates, if nobody replies."""
+    """Show a contact's coming touches from today, with dates, if nobody replies.
+
+    A touch already late is listed on today, the day it will be made.
+    """
     quiet(quiet_)
     from .. import engine
     from ..book import lazy_condition, load
@@ -31,8 +34,9 @@ def plan(
                               days, book.condition)
     if as_json:
         emit_json({"contact": contact.id, "touches": [
-            {"date": t.due.isoformat(), "step": t.step, "phase": t.phase, "channel": t.channel,
-             "template": t.template, "reason": t.reason} for t in touches]})
+            {"date": max(t.due, day).isoformat(), "step": t.step, "phase": t.phase,
+             "channel": t.channel, "template": t.template, "reason": t.reason}
+            for t in touches]})
         return
     if OPTIONS.quiet:
         return
@@ -44,7 +48,10 @@ def plan(
         return
     from .output import table
 
-    table(f"{contact.id} {contact.name}: {len(touches)} touches in {days} days from {day}",
+    table(f"{contact.id} {contact.name}: {len(touches)} touch{'es' if len(touches) != 1 else ''} "
+          f"in {days} days from {day}",
           ["date", "step", "phase", "channel", "template", "reason", "moved by"],
-          [[t.due.isoformat() + (f" {t.time}" if t.time else ""), t.step, t.phase, t.channel,
-            t.template, t.detail or t.reason, t.why] for t in touches])
+          [[max(t.due, day).isoformat() + (f" {t.time}" if t.time else ""), t.step, t.phase,
+            t.channel, t.template, t.detail or t.reason,
+            "; ".join(x for x in (f"due {t.due}, {t.overdue} days late" if t.due < day else "",
+                                  t.why) if x)] for t in touches])

@@ -125,7 +125,8 @@ def mark(contact_id: str = ID,
         when = parse_on(on, day)
         book = loaded.book
         st = engine.state_of(contact, book.history.get(contact.id, ()), book.playbooks)
-        st = replace(st, status=wanted)
+        ends_pause = wanted == "active" and st.paused_until is not None and st.paused_until > day
+        st = replace(st, status=wanted, paused_until=None if ends_pause else st.paused_until)
         entry = Entry(when, contact.id, "status", contact.playbook,
                       note="; ".join(x for x in (wanted, note) if x))
         changes = _state_changes(loaded, contact, st, day) if contact.playbook else (
