@@ -161,16 +161,26 @@ def full_history(config, ids) -> dict:
     return read_contacts(config.history, ids) if os.path.exists(config.history) else {}
 
 
+_RENDERERS: dict = {}  # id(config) -> (config, Renderer): one Renderer a command
+
+
+def renderer_for(config):
+    """The command's Renderer, made once: listing templates and importing Jinja cost time."""
+    made = _RENDERERS.get(id(config))
+    if made is None or made[0] is not config:
+        from .render import Renderer
+
+        _RENDERERS.clear()  # one command, one config: keep no other alive
+        made = _RENDERERS[id(config)] = (config, Renderer(config.templates, config.sender,
+                                                          config.timezone))
+    return made[1]
+
+
 def _lazy_check_expr(config):
     """Compile an `if` expression; Jinja is imported only when a playbook has one."""
-    made = []
 
     def check(expr: str):
-        if not made:
-            from .render import Renderer
-
-            made.append(Renderer(config.templates, config.sender, config.timezone))
-        return made[0].check_expr(expr)
+        return renderer_for(config).check_expr(expr)
 
     return check
 
@@ -179,8 +189,6 @@ def lazy_condition(config):
     """A factory for the `if` test that imports Jinja only when a playbook has `if` rules."""
 
     def factory():
-        from .render import Renderer
-
-        return Renderer(config.templates, config.sender, config.timezone).condition()
+        return renderer_for(config).condition()
 
     return factory

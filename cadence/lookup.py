@@ -9,22 +9,28 @@ SUFFIX = ".j2"
 def template_names(folder: str) -> set:
     """Names of the templates in `folder` (relative, `/`-separated, without `.j2`).
 
-    A file whose real path lies outside the folder (a symlink pointing out) is not a template.
+    A file whose real path lies outside the folder (a symlink pointing out) is not a template;
+    folders that are symlinks are not entered.
     """
     names = set()
     if not os.path.isdir(folder):
         return names
     root = os.path.realpath(folder)
-    for base, dirs, files in os.walk(folder):
-        dirs.sort()
-        for filename in sorted(files):
-            if not filename.endswith(SUFFIX):
-                continue
-            full = os.path.join(base, filename)
-            if os.path.commonpath([root, os.path.realpath(full)]) != root:
-                continue
-            rel = os.path.relpath(full, folder).replace(os.sep, "/")
-            names.add(rel[: -len(SUFFIX)])
+    stack = [("", folder)]
+    while stack:
+        prefix, path = stack.pop()
+        try:
+            entries = list(os.scandir(path))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                stack.append((prefix + entry.name + "/", entry.path))
+            elif entry.name.endswith(SUFFIX) and entry.is_file():
+                if entry.is_symlink() and os.path.commonpath(
+                        [root, os.path.realpath(entry.path)]) != root:
+                    continue
+                names.add(prefix + entry.name[: -len(SUFFIX)])
     return names
 
 

@@ -226,13 +226,12 @@ def check(
 ) -> None:
     """Validate config, playbooks, templates and ledger; lint the playbooks and templates."""
     quiet(quiet_)
-    from ..book import lazy_condition, load
-    from ..render import Renderer
+    from ..book import lazy_condition, load, renderer_for
 
     try:
         cfg = config()
         day = resolve_today(today, cfg)
-        renderer = Renderer(cfg.templates, cfg.sender, cfg.timezone)
+        renderer = renderer_for(cfg)
         template_errors = _template_problems(renderer)
         try:
             loaded = load(cfg, renderer.check_expr, lazy_condition(cfg))

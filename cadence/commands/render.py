@@ -26,13 +26,12 @@ def render(
 ) -> None:
     """Print a contact's next draft (due today, else the next planned) without writing it."""
     quiet(quiet_)
-    from ..book import lazy_condition, load
-    from ..render import Renderer
+    from ..book import lazy_condition, load, renderer_for
 
     with guarded():
         cfg = config()
         day = resolve_today(today, cfg)
-        renderer = Renderer(cfg.templates, cfg.sender, cfg.timezone)
+        renderer = renderer_for(cfg)
         loaded = load(cfg, renderer.check_expr, lazy_condition(cfg))
         index, contact = loaded.contact(contact_id)
         if step is None:

@@ -103,14 +103,13 @@ def run(
 ) -> None:
     """Render today's drafts, append the journal and write the ledger back."""
     quiet(quiet_)
-    from ..book import lazy_condition, load
+    from ..book import lazy_condition, load, renderer_for
     from ..files import Lock, recover
-    from ..render import Renderer
 
     with guarded(as_json):
         cfg = config()
         day = resolve_today(today, cfg)
-        renderer = Renderer(cfg.templates, cfg.sender, cfg.timezone)
+        renderer = renderer_for(cfg)
         if dry_run:
             loaded = load(cfg, renderer.check_expr, lazy_condition(cfg), today=day)
             drafted, entries, updates = prepare(loaded, day, renderer)
