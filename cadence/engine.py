@@ -16,7 +16,6 @@ from .model import (
 )
 
 ONE_DAY = timedelta(days=1)
-RULE_KINDS = ("callback", "no_reply", "birthday")
 BIRTHDAY_WINDOW = 7  # days after a birthday in which a late greeting is still made
 
 
@@ -483,7 +482,6 @@ class Day:
     entries: tuple
     state: State
     next_due: Optional[date]
-    candidates: tuple = ()
 
 
 def _entry(st: State, today: date, event: str, cand: Optional[Candidate] = None,
@@ -632,7 +630,7 @@ def day(st: State, playbooks: Mapping[str, Playbook], today: date,
         found, _ = candidates(st, playbook, today, condition)
     upcoming = [c for c in found if not c.skip]
     next_due = min((c.date for c in upcoming), default=None)
-    return Day(touch, tuple(entries), st, next_due, tuple(upcoming))
+    return Day(touch, tuple(entries), st, next_due)
 
 
 # --- what `run` writes -----------------------------------------------------------------------
