@@ -133,9 +133,14 @@ def run(
         + (f" in {_relative(cfg, os.path.join(cfg.drafts, day.isoformat()))}/" if drafted else "") + ".")
     for touch, path, _ in drafted:
         say(f"  {touch.channel:<9} {touch.contact:<10} {touch.step:<14} {_relative(cfg, path)}")
-    skips = sum(1 for e in entries if e.event == "skip")
-    rows = f"{len(updates)} row{'s' if len(updates) != 1 else ''}"
+    skips = _count(sum(1 for e in entries if e.event == "skip"), "skip")
+    rows, added = _count(len(updates), "row"), _count(len(entries), "row")
     if dry_run:
-        say(f"Would append {len(entries)} journal rows ({skips} skips) and change {rows}. Nothing written.")
+        say(f"Would append {added} to the journal ({skips}) and change {rows} of the ledger. "
+            "Nothing written.")
     else:
-        say(f"Journal: {len(entries)} rows appended ({skips} skips). Ledger: {rows} changed.")
+        say(f"Journal: {added} appended ({skips}). Ledger: {rows} changed.")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
