@@ -12,6 +12,7 @@ Every cell is text: dates, numbers and booleans are parsed elsewhere.
 from __future__ import annotations
 
 import codecs
+import csv
 import difflib
 import functools
 import re
@@ -298,6 +299,16 @@ def _split_quoted_line(line: str, delim: str):
     return values
 
 
+def _quoted_values(line: str, delim: str):
+    """Values of a one-line record holding quotes: the stdlib's C reader where it agrees (it
+    is strict about what follows a closing quote), else the rules of _split_quoted_line."""
+    try:
+        values = next(csv.reader((line,), delimiter=delim, strict=True))
+    except csv.Error:
+        return _split_quoted_line(line, delim)
+    return values
+
+
 def _offset_position(s: str, offset: int, sep: str, first_line: int) -> tuple:
     line = first_line + s.count(sep, 0, offset)
     brk = s.rfind(sep, 0, offset)
@@ -478,7 +489,7 @@ def _read_rows(path, lines, k, columns, delim, sep, problems):
         if '"' not in line:  # the fast path: most rows hold no quote at all
             values = line.split(delim)
         else:
-            values = _split_quoted_line(line, delim)
+            values = _quoted_values(line, delim)
             if values is None:  # a quoted cell goes on to the next line
                 try:
                     s, cells, nk = _split_record(lines, k, delim, sep)
