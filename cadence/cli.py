@@ -97,11 +97,24 @@ def main(
 def fail(problems, code: Optional[int] = None, as_json: bool = False) -> None:
     """Report problems on stderr (and one JSON document on stdout with --json), then exit."""
     failure = problems if isinstance(problems, Failure) else Failure(problems, code)
-    for problem in failure.problems:
+    shown = [_relative(p) for p in failure.problems]
+    for problem in shown:
         typer.echo(str(problem), err=True)
     if as_json:
-        _json_error(failure.code, failure.problems)
+        _json_error(failure.code, shown)
     raise typer.Exit(failure.code)
+
+
+def _relative(problem: Problem) -> Problem:
+    """Paths in messages as people typed them: relative to the current folder when inside it."""
+    from dataclasses import replace
+
+    path = problem.source.path
+    if os.path.isabs(path):
+        rel = os.path.relpath(path)
+        if not rel.startswith(".."):
+            return replace(problem, source=replace(problem.source, path=rel))
+    return problem
 
 
 def _json_error(code: int, problems) -> None:
@@ -146,8 +159,10 @@ def _date_option(text: str, option: str) -> date:
     try:
         day = date.fromisoformat(text.strip())
     except ValueError:
-        raise Failure(Problem(Source(option), f"expected a date as YYYY-MM-DD, got {text!r}",
-                              code=EXIT_USAGE)) from None
+        shape = len(text.strip()) == 10 and text.strip()[4] == "-" and text.strip()[7] == "-"
+        message = f"impossible date {text!r}" if shape else \
+            f"expected a date as YYYY-MM-DD, got {text!r}"
+        raise Failure(Problem(Source(option), message, code=EXIT_USAGE)) from None
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
         raise Failure(Problem(Source(option), f"date out of range: {text!r}",
                               f"dates run from {FIRST_YEAR} to {LAST_YEAR}", EXIT_USAGE))

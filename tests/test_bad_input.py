@@ -20,8 +20,8 @@ from smallbook import HEADER, JOURNAL, LEDGER, TODAY, build, changed, invoke, sn
 
 ROW1 = "c1,Ann Lind,ann@example.com,+46701234567,p,2026-11-01"
 ROW2 = "c2,Bob Berg,bob@example.com,,p,2026-11-01"
-STATE = ",touches,last_touch,last_channel,last_step,next_due"
-DONE = ",1,2026-11-02,email,decide-1,2026-11-04"
+STATE = ",status,paused_until,touches,last_touch,last_channel,last_step,next_due"
+DONE = ",,,1,2026-11-02,email,decide-1,2026-11-04"
 
 
 @pytest.fixture

@@ -282,6 +282,7 @@ def test_init_writes_a_working_book(tmp_path):
     assert (target / ".gitignore").read_text().splitlines()[:2] == ["drafts/", ".cadence.lock"]
     check = invoke("-C", target, "check")
     assert check.exit_code == 0, check.output
+    assert "; 0 warnings" in check.stdout
     run = invoke("-C", target, "run", "--today", "2026-11-23")
     assert run.exit_code == 0, run.output
     run = invoke("-C", target, "run", "--today", "2026-11-24")
@@ -342,3 +343,52 @@ def test_mark_active_ends_a_pause(book):
     assert ";active;;" in row
     due = json.loads(invoke("-C", book, "due", "--today", "2026-11-23", "--json").stdout)
     assert "paused" in [t["contact"] for t in due["due"]]
+
+
+@pytest.mark.parametrize("command", [["reply", "d1"], ["log", "d1", "--channel", "call"],
+                                     ["mark", "d1", "won"]])
+def test_on_after_today_is_usage(book, command):
+    before = files(book)
+    result = invoke("-C", book, *command, "--on", "2026-11-30", "--today", "2026-11-23")
+    assert result.exit_code == 2
+    assert "--on: 2026-11-30 is after today (2026-11-23)" in result.stderr
+    assert files(book) == before
+
+
+def test_usage_errors_name_what_was_typed(book):
+    result = invoke("-C", book, "optout", "d1", "pigeon", "--today", "2026-11-23")
+    assert result.exit_code == 2 and "CHANNEL: unknown channel 'pigeon'" in result.stderr
+    result = invoke("-C", book, "due", "--today", "2026-02-30")
+    assert result.exit_code == 2 and "--today: impossible date '2026-02-30'" in result.stderr
+
+
+def test_a_csv_ledger_widens_once(tmp_path):
+    from helpers import build_tree
+
+    build_tree(tmp_path, {
+        "cadence.yaml": "",
+        "playbooks/p.yaml": """\
+            phases:
+              - name: a
+                steps:
+                  - {at: 1 day, channel: email, template: t}
+            rules:
+              - reply: pause 7 days
+            """,
+        "templates/t.j2": "Subject: x\n\nx\n",
+        "contacts.csv": "id,name,email,playbook,started\nc1,Ann,a@x.se,p,2026-11-01\n",
+    })
+    assert invoke("-C", tmp_path, "run", "--today", "2026-11-02").exit_code == 0
+    header = (tmp_path / "contacts.csv").read_text().splitlines()[0]
+    assert header == ("id,name,email,playbook,started,status,paused_until,touches,last_touch,"
+                      "last_channel,last_step,next_due")
+    assert invoke("-C", tmp_path, "reply", "c1", "--today", "2026-11-03").exit_code == 0
+    # the reply adds the user's own column last_reply, and nothing else
+    assert (tmp_path / "contacts.csv").read_text().splitlines()[0] == header + ",last_reply"
+
+
+def test_error_paths_are_relative_to_the_current_folder(book, monkeypatch):
+    os.remove(book / "contacts.csv")
+    monkeypatch.chdir(book.parent)
+    result = invoke("-C", "book", "due", "--today", "2026-11-23")
+    assert result.stderr.startswith("book/contacts.csv: ledger not found")

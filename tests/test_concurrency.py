@@ -146,7 +146,7 @@ def test_a_symlinked_ledger_is_written_through_the_link(tmp_path):
     assert os.path.islink(link) and os.readlink(link) == os.path.join("..", "shared", "contacts.csv")
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o640
     text = target.read_text(encoding="utf-8")
-    assert text.splitlines()[1] == "c1,Ann Lind,ann@example.com,+46701234567,p,2026-11-01,1,2026-11-02,email,decide-1,2026-11-04"
+    assert text.splitlines()[1] == "c1,Ann Lind,ann@example.com,+46701234567,p,2026-11-01,,,1,2026-11-02,email,decide-1,2026-11-04"
     assert sorted(os.listdir(shared)) == ["contacts.csv"]  # no temporary file left beside it
     again = invoke("-C", root, "run", "--today", TODAY)
     assert again.exit_code == 0 and "Drafted 0 touches" in again.stdout

@@ -41,3 +41,27 @@ def test_every_command_has_a_readme_entry():
 
     for name in get_command(app).commands:
         assert f"### `cadence {name}" in README, name
+
+
+def test_render_examples_show_the_script_the_readme_shows():
+    """The README's `render` blocks: their lines appear in the draft, the last one cut at `...`."""
+    blocks = re.findall(r"`cadence -C examples/consultant (render [^`]*)`[^`]*?```text\n(.*?)```",
+                        README, re.S)
+    assert len(blocks) >= 2
+    for args, shown in blocks:
+        result = CliRunner().invoke(app, ["-C", os.path.join(ROOT, "examples", "consultant"),
+                                          *shlex.split(args), "--quiet"])
+        assert result.exit_code == 0, result.output
+        for line in shown.strip().splitlines():
+            line = line.rstrip(". ") if line.endswith("...") else line
+            assert line in result.stdout, (args, line)
+
+
+def test_due_json_example_is_an_item_of_the_example_book():
+    import json
+
+    result = CliRunner().invoke(app, ["-C", os.path.join(ROOT, "examples", "consultant"), "due",
+                                      "--today", "2026-11-23", "--json"])
+    items = json.loads(result.stdout)["due"]
+    match = re.search(r'\[\.\.\., (\{"contact": "c016".*?\}), \.\.\.\]', README, re.S)
+    assert json.loads(match.group(1).replace("\n  ", " ")) in items

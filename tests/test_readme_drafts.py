@@ -70,22 +70,6 @@ def test_date_filter_table(tmp_path):
         assert sheet.decode().rstrip().endswith(shown.replace(" г.", "\u202fг.")), expr
 
 
-def test_date_filter_examples_in_russian_and_swedish(book):
-    text = readme()
-    for lang, path in (("ru", "templates/ru/ladder/no-reply-call.call.j2"),
-                       ("sv", "templates/sv/ladder/no-reply-call.call.j2")):
-        edit(path, "emails[-1].date ~", f'(emails[-1].date | date("d MMMM", locale="{lang}")) ~')
-    for command, contact_id in (("render c017 --today 2026-11-23", "c017"),
-                                ("render c001 --step no_reply --today 2026-11-23", "c001")):
-        assert f"cadence -C examples/consultant {command}`" in text
-        result = invoke(*command.split(), "--quiet")
-        assert result.exit_code == 0, result.output
-        heading, blank, first = result.stdout.split("## Script\n\n")[1].split("\n")[:3]
-        shown = text.split(f"{command}`")[1].split("```text\n")[1].split("```")[0].splitlines()
-        assert shown[:2] == [heading, blank] and shown[2].endswith(" ...")
-        assert first.startswith(shown[2][: -len(" ...")]), (first, shown)
-
-
 def test_check_example_is_real(book):
     edit("templates/new-lead/thanks.j2", "Hello {{ first }},\n\n", "Hello {{ first }},\n{{ contact.nickname }} \n")
     with open("templates/_hello.j2", "w", encoding="utf-8") as handle:

@@ -32,9 +32,9 @@ id,name,email,phone,address,company,age,playbook,started,status,paused_until,cha
 ann,Ann Lind,ann@example.com,+46701234567,"Storgatan 1
 111 22 Stockholm",Lind Konsult,34,new-lead,,,,,,,,,,,,,
 boris,Борис Петров,boris@example.com,+79161234567,,Петров и партнёры,58,new-lead,,,,,,,,,,,,,
-carla,Carla Mendes,carla@example.com,,"Rua Augusta 10
+carla,Carla Mendes,carla@example.com,+351912345678,"Rua Augusta 10
 Lisboa",,,stay-in-touch,,,,,,,,,,,,,
-dan,Dan Berg,,0701234567,"Kungsgatan 5
+dan,Dan Berg,dan@example.com,0701234567,"Kungsgatan 5
 411 19 Göteborg",,61,ladder,,,,,,,,,,,,,
 """
 

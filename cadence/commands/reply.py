@@ -39,12 +39,21 @@ def _state_changes(loaded, contact, st, day) -> dict:
     return engine.changes_of(contact, st, engine.upcoming(st, book.playbooks, day, book.condition))
 
 
-def _channel(value: str) -> str:
+def _channel(value: str, option: str = "--channel") -> str:
     channel = value.strip().lower()
     if channel not in CHANNELS:
-        raise Failure(Problem(Source("--channel"), f"unknown channel {value!r}",
+        raise Failure(Problem(Source(option), f"unknown channel {value!r}",
                               "channels are " + ", ".join(CHANNELS), EXIT_USAGE))
     return channel
+
+
+def _not_after(when, day, option: str = "--on"):
+    """A date typed for something that happened: not after today (a typo would stop or
+    suspend a contact)."""
+    if when > day:
+        raise Failure(Problem(Source(option), f"{when} is after today ({day})",
+                              "give the date it happened", EXIT_USAGE))
+    return when
 
 
 @app.command()
@@ -55,7 +64,7 @@ def reply(contact_id: str = ID, on: Optional[str] = ON, note: str = NOTE,
     from .. import engine
 
     def change(loaded, contact, day):
-        when = parse_on(on, day)
+        when = _not_after(parse_on(on, day), day)
         book = loaded.book
         st = engine.state_of(contact, book.history.get(contact.id, ()), book.playbooks)
         latest = max(when, contact.last_reply) if contact.last_reply else when
@@ -89,7 +98,7 @@ def log(contact_id: str = ID, channel: str = typer.Option(..., "--channel", help
 
     def change(loaded, contact, day):
         used = _channel(channel)
-        when = parse_on(on, day)
+        when = _not_after(parse_on(on, day), day)
         book = loaded.book
         st = engine.state_of(contact, book.history.get(contact.id, ()), book.playbooks)
         dates = tuple(sorted(st.touch_dates + (when,)))
@@ -122,7 +131,7 @@ def mark(contact_id: str = ID,
         if wanted not in MARKS:
             raise Failure(Problem(Source("STATUS"), f"unknown status {status!r}",
                                   "use one of " + ", ".join(MARKS), EXIT_USAGE))
-        when = parse_on(on, day)
+        when = _not_after(parse_on(on, day), day)
         book = loaded.book
         st = engine.state_of(contact, book.history.get(contact.id, ()), book.playbooks)
         ends_pause = wanted == "active" and st.paused_until is not None and st.paused_until > day
@@ -149,7 +158,7 @@ def optout(contact_id: str = ID,
         chosen = []
         for value in channels:
             item = value.strip().lower()
-            chosen.append(item if item == "all" else _channel(item))
+            chosen.append(item if item == "all" else _channel(item, "CHANNEL"))
         merged = list(contact.optout) + [c for c in chosen if c not in contact.optout]
         text = ";".join(merged)
         book = loaded.book

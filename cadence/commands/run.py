@@ -71,6 +71,21 @@ def overview(loaded, day, drafted, entries, renderer) -> list:
     return files
 
 
+def _widen_once(ledger, updates: dict) -> dict:
+    """When a CSV ledger must grow a column, it grows every state column it lacks at once, so
+    that the one-time widening of SPEC section 2 happens one time, not once a command."""
+    from ..model import STATE_COLUMNS
+
+    if ledger.kind != "csv" or not any(c not in ledger.columns
+                                       for cells in updates.values() for c in cells):
+        return updates
+    first = next(iter(updates))
+    cells = {c: updates[first].get(c, ledger.rows[first].get(c, ""))
+             for c in STATE_COLUMNS if c not in ledger.columns}
+    cells.update(updates[first])
+    return {**updates, first: cells}
+
+
 def write(loaded, drafts, entries, updates) -> None:
     """Drafts, then the journal, then the ledger (SPEC section 8)."""
     from ..files import commit
@@ -81,10 +96,11 @@ def write(loaded, drafts, entries, updates) -> None:
     cfg = loaded.config
     after = None
     if updates:
+        updates = _widen_once(loaded.ledger, updates)
         try:
             after = dump_ledger(loaded.ledger, updates)
         except LedgerWriteError as err:
-            raise Failure(Problem(Source(cfg.ledger), str(err),
+            raise Failure(Problem(Source(_relative(cfg, cfg.ledger)), str(err),
                                   "set `encoding:` to one that holds every character",
                                   EXIT_CANTCREAT)) from None
         if after == loaded.ledger_bytes:
