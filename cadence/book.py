@@ -149,9 +149,10 @@ def _windows(contacts, today) -> dict:
     """Contact id -> the earliest journal date the engine reads of it today."""
     from .engine import history_since
 
-    return {c.id: history_since(c.last_touch, c.last_reply, c.callback, today, c.started,
-                                c.birthday is not None).isoformat()
-            for c in contacts if c.playbook}
+    # replied, won, lost, unsubscribed and stopped contacts get nothing: the engine reads
+    # none of their rows (and their old touches must not stretch the window)
+    return {c.id: history_since(c.last_touch, c.last_reply, c.callback, today).isoformat()
+            for c in contacts if c.playbook and c.status in ("active", "paused")}
 
 
 def full_history(config, ids) -> dict:

@@ -441,16 +441,17 @@ def _missed_birthday(playbook: Playbook, st: State, today: date) -> Optional[dat
         occurrence = birthday_on(st.contact.birthday, year)
     if occurrence + window < st.started:
         return None
-    if occurrence < history_since(st.last_touch, st.last_reply, None, today, st.started, True):
-        return None  # the contact was touched since: that run saw it
+    if occurrence < history_since(st.last_touch, st.last_reply, None, today):
+        # settled: the run that made a later touch saw it; a contact never touched reads
+        # only a week of journal, so its missed birthdays leave no row
+        return None
     if st.birthday_done is not None and st.birthday_done >= occurrence:
         return None
     return occurrence
 
 
 def history_since(last_touch: Optional[date], last_reply: Optional[date],
-                  callback: Optional[date], today: date, started: Optional[date] = None,
-                  birthday: bool = False) -> date:
+                  callback: Optional[date], today: date) -> date:
     """The earliest journal date the engine reads for a contact on `today`.
 
     The per-week cap reaches back 6 days before the latest touch; the rule rows, replies and
@@ -466,9 +467,6 @@ def history_since(last_touch: Optional[date], last_reply: Optional[date],
         for day in (last_reply, callback):
             if day is not None:
                 since = min(since, day)
-        if birthday and started is not None:
-            # never touched: last year's birthday may still be owed a `skip` row
-            since = min(since, max(started, today - timedelta(days=366 + BIRTHDAY_WINDOW)))
     return since
 
 
