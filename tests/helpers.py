@@ -11,6 +11,50 @@ from cadence.model import KNOWN_COLUMNS, Source
 from cadence.playbook import parse_playbook
 
 
+# The playbook of SPEC section 4, as written there.
+SPEC_EXAMPLE = """\
+description: Seven touches in the decision window, then weekly lessons, then monthly.
+channels: [email, call, letter]        # channels this playbook may use
+calendar:
+  business_days: true
+  holidays: [2026-12-31, 2027-01-01]
+limits:
+  min_gap: 2 days
+  per_week: 3
+phases:
+  - name: decide
+    until: 30 days
+    steps:
+      - {at: 1 day, channel: email, template: thanks}
+      - {after: 2 days, channel: call, template: questions}
+      - {id: offer, at: 21 days, channel: letter, template: offer}
+  - name: learn
+    until: 90 days
+    every: 1 week
+    channel: email
+    templates: [lesson-1, lesson-2, lesson-3]
+  - name: remind
+    every: 1 month
+    channel: email
+    template: monthly
+rules:
+  - no_reply: 5 days
+    after: [email]
+    in: [decide]
+    then: call
+    template: no-reply-call
+  - no_reply: 7 days
+    after: [call]
+    then: letter
+    template: registered-letter
+  - reply: stop
+  - if: "contact.age | int >= 50"
+    channel: letter
+  - birthday: email
+    template: birthday
+"""
+
+
 class RowsLedger:
     """A stand-in for a parsed ledger file: the columns and rows a test names."""
 

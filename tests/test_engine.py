@@ -10,43 +10,11 @@ from dataclasses import replace
 import pytest
 
 from cadence import engine
-from helpers import contact, d, journal, playbook
+from cadence.model import Calendar
+from helpers import SPEC_EXAMPLE, contact, d, journal, playbook
 
-SPEC = playbook("""
-    channels: [email, call, letter]
-    limits: {min_gap: 2 days, per_week: 3}
-    phases:
-      - name: decide
-        until: 30 days
-        steps:
-          - {at: 1 day, channel: email, template: thanks}
-          - {after: 2 days, channel: call, template: questions}
-          - {id: offer, at: 21 days, channel: letter, template: offer}
-      - name: learn
-        until: 90 days
-        every: 1 week
-        channel: email
-        templates: [lesson-1, lesson-2, lesson-3]
-      - name: remind
-        every: 1 month
-        channel: email
-        template: monthly
-    rules:
-      - no_reply: 5 days
-        after: [email]
-        in: [decide]
-        then: call
-        template: no-reply-call
-      - no_reply: 7 days
-        after: [call]
-        then: letter
-        template: registered-letter
-      - reply: stop
-      - if: "contact.age | int >= 50"
-        channel: letter
-      - birthday: email
-        template: birthday
-""")
+# The SPEC's example playbook, without its calendar: the tables count calendar days.
+SPEC = replace(playbook(SPEC_EXAMPLE), calendar=Calendar())
 
 BUSINESS = replace(SPEC, calendar=replace(SPEC.calendar, business_days=True,
                                           holidays=frozenset({d("2026-12-31")})))
