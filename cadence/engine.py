@@ -156,13 +156,14 @@ def _step_index(playbook: Playbook) -> dict:
 def _find_step(playbook: Playbook, step_id: str) -> Optional[tuple]:
     """(phase index, step index) of a timed step, or (phase index, n) of a periodic touch."""
     _, index, periodic = _step_index(playbook)
-    found = index.get(step_id)
-    if found is not None:
-        return found
+    if step_id in index:
+        return index[step_id]
+    found = None
     match = _PERIODIC_ID.match(step_id or "")
     if match and match.group(1) in periodic and int(match.group(2)) >= 1:
-        return periodic[match.group(1)], int(match.group(2))
-    return None
+        found = periodic[match.group(1)], int(match.group(2))
+    index[step_id] = found  # periodic ids and unknown ones, looked up once a playbook
+    return found
 
 
 def _end(playbook: Playbook, pi: int, started: date) -> Optional[date]:
