@@ -675,8 +675,12 @@ def due(book: Book, today: date) -> list:
     """The touches due on `today`, sorted by date, then contact id."""
     touches = []
     for contact in book.contacts:
-        if not contact.playbook:
+        if not contact.playbook or "all" in contact.optout:
             continue
+        if contact.status not in ("active", "paused") or (
+                contact.status == "paused" and (contact.paused_until is None
+                                                or contact.paused_until > today)):
+            continue  # nothing can be due: `day` would say so after reading its journal
         st = state_of(contact, book.history.get(contact.id, ()), book.playbooks)
         touch = day(st, book.playbooks, today, book.condition, want_next=False).touch
         if touch is not None:

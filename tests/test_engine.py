@@ -453,3 +453,21 @@ def test_durations_are_bounded():
     for text in ("101 years", "99999999 days", "1300 months"):
         with pytest.raises(ValueError, match="more than 100 years"):
             parse_duration(text)
+
+
+def test_due_lists_exactly_the_touches_run_makes():
+    """`due` skips contacts that cannot be due without reading them; `run` reads them all."""
+    import os
+    from datetime import timedelta
+
+    from cadence.book import load
+    from cadence.config import load_config
+
+    root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples",
+                        "consultant")
+    book = load(load_config(root)).book
+    for offset in range(0, 60, 4):
+        today = d("2026-11-01") + timedelta(days=offset)
+        made = sorted((o.touch for o in engine.run(book, today) if o.touch is not None),
+                      key=lambda t: (t.due, t.contact))
+        assert engine.due(book, today) == made, today
