@@ -21,7 +21,7 @@ BIRTHDAY_WINDOW = 7  # days after a birthday in which a late greeting is still m
 
 # --- the contact's state as the engine sees it -----------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class State:
     """A contact's ledger fields plus what the engine needs from its journal rows."""
 
@@ -45,7 +45,7 @@ class State:
     no_reply_done: Optional[date]  # latest skip of a no_reply touch
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """A touch the engine weighs: its kind, nominal date, date after the limits' moves."""
 

@@ -229,7 +229,7 @@ class Playbook:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Contact:
     """One ledger row: every cell as text in `row`, the fields the engine needs parsed."""
 
@@ -260,7 +260,7 @@ class Contact:
         return bool(self.row.get(REACH.get(channel, channel), "").strip())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One journal row."""
 
@@ -277,7 +277,7 @@ class Entry:
 JOURNAL_COLUMNS = ("date", "contact", "event", "playbook", "step", "channel", "template", "note")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Touch:
     """A touch the engine plans: due today (`due`) or later (`plan`)."""
 
