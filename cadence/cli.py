@@ -198,6 +198,7 @@ def say(text: str) -> None:
 TODAY = typer.Option(None, "--today", help="The date to act on (YYYY-MM-DD); default: today.",
                      metavar="DATE")
 JSON = typer.Option(False, "--json", help="Print JSON.")
+CSV = typer.Option(False, "--csv", help="Print CSV for a spreadsheet (no cell starts a formula).")
 QUIET = typer.Option(False, "--quiet", "-q", help="Print nothing on success.")
 
 

@@ -5,7 +5,8 @@ from typing import Optional
 
 import typer
 
-from ..cli import QUIET, quiet, JSON, OPTIONS, TODAY, app, config, emit_json, guarded, resolve_today, say
+from ..cli import (CSV, JSON, OPTIONS, QUIET, TODAY, app, config, emit_json, guarded, quiet,
+                   resolve_today, say)
 
 
 def touch_row(t) -> list:
@@ -18,7 +19,7 @@ def touch_row(t) -> list:
 
 @app.command()
 def due(today: Optional[str] = TODAY, as_json: bool = JSON,
-        as_csv: bool = typer.Option(False, "--csv", help="Print CSV for a spreadsheet."),
+        as_csv: bool = CSV,
         quiet_: bool = QUIET) -> None:
     """List the touches due today: who, how, what, how late. Writes nothing."""
     quiet(quiet_)

@@ -5,10 +5,9 @@ from typing import Optional
 
 import typer
 
-from ..cli import JSON, OPTIONS, QUIET, TODAY, app, config, emit_json, guarded, quiet, resolve_today
+from ..cli import CSV, JSON, OPTIONS, QUIET, TODAY, app, config, emit_json, guarded, quiet, resolve_today
 from ..model import CHANNELS
 
-CSV = typer.Option(False, "--csv", help="Print CSV for a spreadsheet.")
 
 
 @app.command()

@@ -5,7 +5,7 @@ from typing import Optional
 
 import typer
 
-from ..cli import (JSON, OPTIONS, QUIET, TODAY, app, config, emit_json, guarded, parse_on, quiet,
+from ..cli import (CSV, JSON, OPTIONS, QUIET, TODAY, app, config, emit_json, guarded, parse_on, quiet,
                    resolve_today)
 
 
@@ -15,7 +15,7 @@ def stats(
                                         metavar="DATE"),
     today: Optional[str] = TODAY,
     as_json: bool = JSON,
-    as_csv: bool = typer.Option(False, "--csv", help="Print CSV for a spreadsheet."),
+    as_csv: bool = CSV,
     quiet_: bool = QUIET,
 ) -> None:
     """Touches by channel, step and playbook; reply rates; contacts by status and phase."""
