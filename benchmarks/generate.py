@@ -130,7 +130,7 @@ def generate(out: str, contacts: int, years: int, seed: int, today: date) -> Non
         shutil.copytree(os.path.join(ROOT, folder), os.path.join(out, folder))
     with open(os.path.join(out, "cadence.yaml"), "w", encoding="utf-8") as handle:
         handle.write("sender: {name: Bench Mark, email: bench@example.com}\n")
-    playbooks, problems = load_playbooks(default_config(out), None)
+    playbooks, problems, _ = load_playbooks(default_config(out), None)
     assert not problems, problems
     protos = prototypes(playbooks, today)
     journal = []

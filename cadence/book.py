@@ -8,7 +8,7 @@ from typing import Optional
 from .files import journal_limit, read_bytes
 from .lookup import template_names
 from .model import (
-    EXIT_CONFIG, EXIT_DATA, EXIT_IO, EXIT_MISSING, Book, Failure, Problem, Source,
+    EXIT_CONFIG, EXIT_DATA, EXIT_MISSING, Book, Failure, Problem, Source,
 )
 
 
@@ -22,12 +22,13 @@ class Loaded:
     book: Book
     templates: frozenset
     warnings: tuple = ()
+    rows_key: Optional[tuple] = None  # (book key, header, journal state) when rows are cached
 
     def contact(self, contact_id: str):
         """(row index, Contact), or a Failure naming the unknown id (exit 65)."""
-        for index, contact in enumerate(self.book.contacts):
+        for contact in self.book.contacts:
             if contact.id == contact_id:
-                return index, contact
+                return contact.index, contact
         ids = [c.id for c in self.book.contacts]
         import difflib
 
@@ -42,6 +43,10 @@ def _read_text(path: str, what: str, limit=None) -> str:
     data = read_bytes(path, what)
     if limit is not None:
         data = data[:limit]
+    return _decode(data, path, what)
+
+
+def _decode(data: bytes, path: str, what: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -50,25 +55,47 @@ def _read_text(path: str, what: str, limit=None) -> str:
                               code=EXIT_CONFIG if what != "journal" else EXIT_DATA)) from None
 
 
-def load_playbooks(config, templates, check_expr=None) -> tuple:
-    """({name: Playbook}, problems) for every `*.yaml` in the playbooks folder."""
-    from .playbook import parse_playbook
+def _playbook_files(folder: str) -> list:
+    """[(stem, path)] of the playbooks folder's `*.yaml`, in name order."""
+    found = []
+    for filename in sorted(os.listdir(folder)):
+        stem, ext = os.path.splitext(filename)
+        if ext in (".yaml", ".yml") and not stem.startswith("."):
+            found.append((stem, os.path.join(folder, filename)))
+    return found
 
+
+def load_playbooks(config, templates, check_expr=None, cache=None) -> tuple:
+    """({name: Playbook}, problems, key) for every `*.yaml` in the playbooks folder.
+
+    `key` names what they were read from (bytes, template names, config): with a `cache`,
+    playbooks read before from the same are taken from it.
+    """
     folder = config.playbooks
     if not os.path.isdir(folder):
         raise Failure(Problem(Source(folder), "playbooks folder not found",
                               "set `playbooks:` in cadence.yaml or create the folder",
                               EXIT_MISSING))
+    files = [(stem, path, read_bytes(path, "playbook")) for stem, path in _playbook_files(folder)]
+    key = None
+    if cache is not None:
+        from .cache import digest
+
+        parts = [repr((sorted(templates), os.getcwd(), config)).encode("utf-8", "surrogatepass")]
+        for stem, path, data in files:
+            parts += [path.encode("utf-8", "surrogatepass"), data]
+        key = digest(*parts)
+        found = cache.get("playbooks", key)
+        if found is not None:
+            return found[0], list(found[1]), key
+    from .playbook import parse_playbook
+
     playbooks, problems = {}, []
-    for filename in sorted(os.listdir(folder)):
-        stem, ext = os.path.splitext(filename)
-        if ext not in (".yaml", ".yml") or stem.startswith("."):
-            continue
-        path = os.path.join(folder, filename)
+    for stem, path, data in files:
         if stem in playbooks:
             problems.append(Problem(Source(path), f"a second playbook named {stem!r}"))
             continue
-        playbook, found = parse_playbook(_read_text(path, "playbook"), _show(config, path),
+        playbook, found = parse_playbook(_decode(data, path, "playbook"), _show(config, path),
                                          stem, templates, check_expr)
         problems.extend(found)
         if playbook is not None:
@@ -79,7 +106,9 @@ def load_playbooks(config, templates, check_expr=None) -> tuple:
             problems.append(Problem(playbook.on_reply.source,
                                     f"`move` names playbook {target!r}, which no file has",
                                     _known(playbooks), EXIT_CONFIG))
-    return playbooks, problems
+    if cache is not None and not any(not p.warning for p in problems):
+        cache.put("playbooks", key, (playbooks, tuple(problems)))
+    return playbooks, problems, key
 
 
 def _known(playbooks) -> str:
@@ -92,24 +121,37 @@ def _show(config, path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
-def load(config, check_expr=None, condition_factory=None, today=None) -> Loaded:
+def load(config, check_expr=None, condition_factory=None, today=None,
+         quiet_rows: bool = False) -> Loaded:
     """Read and validate the whole book; raise Failure with every problem found.
 
     With `today`, only the journal rows the engine reads on that day are loaded (see
-    `engine.history_since`); without it, the whole journal.
+    `engine.history_since`); without it, the whole journal. With `quiet_rows` too, the rows
+    that the cache knows nothing can happen to today are left out of `book.contacts` (see
+    `cadence.cache`; `due` and `run`).
     """
+    from .cache import open_for
     from .contacts import parse_contacts
     from .journal import parse_journal, read_window
     from .ledger import parse_ledger
 
+    cache = open_for(config)
+    if not cache.enabled:
+        cache = None
     templates = frozenset(template_names(config.templates))
     if check_expr is None:
         check_expr = _lazy_check_expr(config)  # every command validates `if` rules
-    playbooks, problems = load_playbooks(config, templates, check_expr)
+    playbooks, problems, book_key = load_playbooks(config, templates, check_expr, cache)
 
     ledger_path = _show(config, config.ledger)
     data = read_bytes(config.ledger, "ledger")
-    ledger, found = parse_ledger(data, ledger_path, config.encoding)
+    known, rows_key = None, None
+    if cache is not None and quiet_rows and today is not None:
+        rows_key = _rows_key(config, book_key, data)
+        if rows_key is not None:
+            known = cache.quiet_rows(rows_key[0], rows_key[1], today.toordinal(),
+                                     config.history, rows_key[2][0]) or {}
+    ledger, found = parse_ledger(data, ledger_path, config.encoding, known=known)
     problems.extend(found)
     contacts = ()
     if ledger is not None:
@@ -141,8 +183,58 @@ def load(config, check_expr=None, condition_factory=None, today=None) -> Loaded:
     condition = condition_factory() if condition_factory and any(
         p.ifs for p in playbooks.values()) else None
     book = Book(playbooks=playbooks, contacts=contacts, history=history, condition=condition)
+    if ledger is None or not ledger.keyed:
+        rows_key = None  # a YAML ledger: its rows are not cached
+    if cache is not None:
+        cache.save()  # the config and playbooks, for the next command
     return Loaded(config, ledger, data, book, templates,
-                  tuple(p for p in problems if p.warning))
+                  tuple(p for p in problems if p.warning), rows_key)
+
+
+def _rows_key(config, book_key, data: bytes):
+    """(book key, header, journal state) that the rows cache must match, or None."""
+    from .cache import journal_state
+    from .files import MARKER_NAME
+
+    if book_key is None or os.path.exists(os.path.join(config.root, MARKER_NAME)):
+        return None  # a run died midway: the next one settles it first
+    state = journal_state(config.history)
+    if state is None:
+        return None
+    return book_key, data.split(b"\n", 1)[0], state
+
+
+def remember_quiet(loaded: Loaded, today, quiet: dict, state=None, updates=None) -> None:
+    """Keep, for the next `due` or `run`, the rows nothing can happen to before some day.
+
+    `quiet` is {row index: date} for the contacts worked out today (`engine.due`, `Outcome`);
+    rows the cache already vouched for keep their entries. After a run, `updates` are the
+    cells it wrote (a row is known by its new text) and `state` the journal's state then
+    (default: as it was read).
+    """
+    from .cache import open_for
+
+    if loaded.rows_key is None:
+        return
+    ledger = loaded.ledger
+    if state is None and not any(ledger.row_text(i) is not None for i in quiet):
+        return  # `due` learnt nothing new: the cache stays as it is
+    cache = open_for(loaded.config)
+    updates = updates or {}
+    entries = {}
+    if ledger.known:
+        old = cache.entries()
+        for i in ledger.known:
+            text = ledger.row_text(i)
+            entries[text] = old[text]
+    ids = {c.index: c.id for c in loaded.book.contacts}
+    for index, until in quiet.items():
+        text = ledger.row_text(index, updates.get(index, {}))
+        if text is not None and until > today:
+            entries[text] = (ids[index], until.toordinal())
+    book_key, header, read_state = loaded.rows_key
+    cache.put_rows(book_key, header, today.toordinal(), state or read_state, entries)
+    cache.save()
 
 
 def _windows(contacts, today) -> dict:
@@ -187,9 +279,26 @@ def _lazy_check_expr(config):
 
 
 def lazy_condition(config):
-    """A factory for the `if` test that imports Jinja only when a playbook has `if` rules."""
+    """A factory for the `if` test that imports Jinja only when a playbook has `if` rules and
+    the cache does not already hold the answer (it keeps them by the cells they read)."""
 
     def factory():
-        return renderer_for(config).condition()
+        from .cache import open_for
+
+        cache = open_for(config)
+        stored = cache.answers() if cache.enabled else {}
+        made = []
+
+        def holds(rule, contact) -> bool:
+            entry = stored.get(rule.expr)
+            if entry is not None and entry[0] is not None:
+                answer = entry[1].get(tuple(contact.row.get(c, "") for c in entry[0]))
+                if answer is not None:
+                    return answer
+            if not made:
+                made.append(renderer_for(config).condition(stored, cache.answers_changed))
+            return made[0](rule, contact)
+
+        return holds
 
     return factory

@@ -8,12 +8,14 @@ from __future__ import annotations
 import codecs
 import os
 from dataclasses import dataclass, field
-from typing import Optional
-
-from yaml.nodes import Node
+from typing import TYPE_CHECKING, Optional
 
 from .model import EXIT_CONFIG, EXIT_IO, EXIT_MISSING, Failure, Problem, Source
-from .yamlnodes import Checker, compose_yaml, did_you_mean, is_empty
+
+if TYPE_CHECKING:  # YAML is read only when the cache does not know the config
+    from yaml.nodes import Node
+
+    from .yamlnodes import Checker
 
 CONFIG_NAME = "cadence.yaml"
 
@@ -84,6 +86,8 @@ def _resolve(root: str, path: str) -> str:
 
 def parse_config(text: str, path: str) -> tuple[Optional[Config], list[Problem]]:
     """The config in `text` (read from `path`), or None and every problem, sorted."""
+    from .yamlnodes import compose_yaml
+
     node, problems = compose_yaml(text, path)
     if problems:
         return None, sorted(problems)
@@ -91,6 +95,8 @@ def parse_config(text: str, path: str) -> tuple[Optional[Config], list[Problem]]
     defaults = default_config(root)
     if node is None:
         return _with_source(defaults, path), []
+    from .yamlnodes import Checker
+
     checker = Checker(path)
     config = _read(checker, node, defaults, path)
     if checker.problems:
@@ -103,6 +109,8 @@ def _with_source(config: Config, path: str) -> Config:
 
 
 def _read(c: Checker, node: Node, defaults: Config, path: str) -> Optional[Config]:
+    from .yamlnodes import is_empty
+
     fields = c.mapping(node, "the config", KEYS, hint="keys: " + ", ".join(KEYS))
     if fields is None:
         return None
@@ -131,6 +139,8 @@ def _timezone(c: Checker, node: Node) -> str:
     if _is_zone(name):
         return name
     import zoneinfo
+
+    from .yamlnodes import did_you_mean
 
     guess = did_you_mean(name, zoneinfo.available_timezones())
     message = f"unknown timezone {name!r}"
@@ -180,10 +190,13 @@ def _sender(c: Checker, node: Node) -> dict:
 
 def load_config(cwd: str) -> Config:
     """The config that applies in `cwd`: found, read and parsed; raises Failure on problems."""
+    from .cache import BookCache, adopt, digest
+
     path = find_config(cwd)
     if path is None:
         return default_config(cwd)
     shown = _shown(path)
+    cache = BookCache(os.path.dirname(path))
     try:
         with open(path, "rb") as handle:
             data = handle.read()
@@ -193,6 +206,12 @@ def load_config(cwd: str) -> Config:
     except OSError as error:
         raise Failure(Problem(Source(shown), f"cannot read the config: {error.strerror}",
                               code=EXIT_IO))
+    key = digest(path.encode("utf-8", "surrogatepass"), shown.encode("utf-8", "surrogatepass"),
+                 data)
+    config = cache.get("config", key)
+    if config is not None:
+        adopt(config, cache)
+        return config
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -202,6 +221,8 @@ def load_config(cwd: str) -> Config:
     config, problems = parse_config(text, shown)
     if problems:
         raise Failure(problems)
+    cache.put("config", key, config)
+    adopt(config, cache)
     return config
 
 

@@ -149,12 +149,19 @@ _FIELDS = {
 
 
 def parse_contacts(ledger) -> tuple:
-    """(contacts, problems) from a parsed LedgerFile; every cell checked, all problems kept."""
+    """(contacts, problems) from a parsed LedgerFile; every cell checked, all problems kept.
+
+    Rows that a cache vouched for (`ledger.known`) are left out: nothing is due for them.
+    """
     problems = []
     contacts = []
     present = [(col, _FIELDS[col]) for col in ledger.columns if col in _FIELDS]
     lines = ledger.lines
-    for index, row in enumerate(ledger.rows):
+    rows = ledger.rows
+    known = getattr(ledger, "known", None)
+    indices = range(len(rows)) if not known else [i for i in range(len(rows)) if i not in known]
+    for index in indices:
+        row = rows[index]
         fields = {}
         for column, (field, parse) in present:
             text = row.get(column)
@@ -174,7 +181,7 @@ def parse_contacts(ledger) -> tuple:
             elif field is not None:
                 fields[field] = value
         contacts.append(Contact(
-            id=row.get("id", "").strip(), row=row, line=lines[index],
+            id=row.get("id", "").strip(), row=row, line=lines[index], index=index,
             playbook=row.get("playbook", "").strip(), last_step=row.get("last_step", "").strip(),
             **fields,
         ))

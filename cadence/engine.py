@@ -317,6 +317,7 @@ def _step_candidate(playbook: Playbook, st: State, today: date, channel_of) -> t
     # the previous touch, if it was made under this playbook (a move restarts the count)
     anchor = st.last_touch if st.last_touch is not None and st.last_touch >= started else started
     passed = None  # date of a step passed over that will only be skipped on that date
+    pending = None  # the first such skip still to be journaled
     while pi < len(playbook.phases):
         phase = playbook.phases[pi]
         end = _end(playbook, pi, started)
@@ -350,14 +351,20 @@ def _step_candidate(playbook: Playbook, st: State, today: date, channel_of) -> t
             # channel is skipped and the contact moves on.  A periodic phase keeps one
             # channel, so none of it can be made: it is journaled once, on entering it.
             real = (end < today) if ended else day <= today
-            if real and (not phase.periodic or k == 0):
+            journaled = not phase.periodic or k == 0
+            if real and journaled:
                 note = f"phase {phase.name} ended on {end}" if ended else no_channel
                 skips.append(replace(cand, date=today, skip=note))
             elif not ended:
                 passed = day
+                if journaled and pending is None:
+                    pending = day  # its skip is journaled on that day
             pi, k = (pi + 1, 0) if phase.periodic else nxt
             continue
         return cand, skips
+    if pending is not None:
+        # the last steps have no allowed channel: their skip, on its day, is still to come
+        return Candidate("step", "", "", "", "", pending, skip="no allowed channel"), skips
     return None, skips
 
 
@@ -481,6 +488,7 @@ class Day:
     entries: tuple
     state: State
     next_due: Optional[date]
+    next_event: Optional[date] = None  # the first candidate's date, skips included
 
 
 def _entry(st: State, today: date, event: str, cand: Optional[Candidate] = None,
@@ -582,7 +590,8 @@ def day(st: State, playbooks: Mapping[str, Playbook], today: date,
         condition: Optional[Condition] = None, want_next: bool = True) -> Day:
     """Everything that happens to one contact on `today`, as `run` would do it.
 
-    `want_next=False` skips working out the next touch after today's (`due` does not show it).
+    `want_next=False` skips working out the next touch after a day that changed the contact
+    (`due` does not show it); a day that left it alone has it for free.
     """
     entries = []
     if not st.playbook:
@@ -623,13 +632,52 @@ def day(st: State, playbooks: Mapping[str, Playbook], today: date,
         entries.append(_entry(st, today, "touch", due_now, note=due_now.detail))
         st = _after_touch(st, due_now, today)
         break
-    if not want_next:
-        return Day(touch, tuple(entries), st, None)
     if touch is not None or entries:
+        if not want_next:
+            return Day(touch, tuple(entries), st, None)
         found, _ = candidates(st, playbook, today, condition)
     upcoming = [c for c in found if not c.skip]
     next_due = min((c.date for c in upcoming), default=None)
-    return Day(touch, tuple(entries), st, next_due)
+    return Day(touch, tuple(entries), st, next_due, min((c.date for c in found), default=None))
+
+
+QUIET_HORIZON = timedelta(days=366)
+
+
+def quiet_until(result: Day, playbooks: Mapping[str, Playbook], today: date) -> date:
+    """The first day on which `day` may do anything to this contact again.
+
+    `result` is what `day` did on `today`; take the contact as it stands after it (the row with
+    today's changes written, the journal with today's rows appended): `day` leaves it alone
+    on `today` (a second run does nothing) and on every day up to the answer: no candidate
+    comes due, no phase ends, no birthday window closes, no pause ends. `due` and `run` need
+    not look at such a row again before then (`cadence.cache`). Never later than a year on,
+    so that nothing is trusted for ever.
+    """
+    st = result.state
+    bounds = [today + QUIET_HORIZON]
+    if not st.playbook or st.status not in ("active", "paused") or "all" in st.contact.optout:
+        return bounds[0]  # nothing ever happens to it while its row stays as it is
+    if st.started is None:
+        return today  # `run` enrols it
+    for day in (result.next_event, st.paused_until, st.contact.callback, st.last_reply):
+        if day is not None and day > today:
+            bounds.append(day)
+    if st.status != "active":
+        return min(bounds)
+    playbook = playbooks[st.playbook]
+    for pi in range(len(playbook.phases)):
+        end = _end(playbook, pi, st.started)
+        if end is not None and end >= today:
+            bounds.append(end + ONE_DAY)  # a late step of the ended phase is skipped then
+    if playbook.birthday is not None and st.contact.birthday is not None:
+        closes = timedelta(days=BIRTHDAY_WINDOW + 1)
+        for year in (today.year - 1, today.year, today.year + 1):
+            occurrence = birthday_on(st.contact.birthday, year)
+            for day in (occurrence, occurrence + closes):
+                if day > today:
+                    bounds.append(day)
+    return min(bounds)
 
 
 # --- what `run` writes -----------------------------------------------------------------------
@@ -662,19 +710,37 @@ def changes_of(contact: Contact, after: State, next_due: Optional[date]) -> dict
 
 def advance(contact: Contact, history: tuple, playbooks: Mapping[str, Playbook], today: date,
             condition: Optional[Condition] = None, want_next: bool = True) -> Outcome:
-    """What `run` does to one contact today."""
+    """What `run` does to one contact today; `quiet` when it does nothing (see `quiet_until`)."""
     st = state_of(contact, history, playbooks)
     result = day(st, playbooks, today, condition, want_next)
     if not st.playbook:
-        return Outcome(contact.id)
-    return Outcome(contact.id, result.touch, result.entries,
-                   changes_of(contact, result.state, result.next_due))
+        return Outcome(contact.id, quiet=today + QUIET_HORIZON)
+    if (result.touch is not None or result.entries) and not want_next:
+        return Outcome(contact.id, result.touch, result.entries)  # `due`: no cells, no quiet
+    changes = changes_of(contact, result.state, result.next_due)
+    quiet = None
+    if want_next or (result.touch is None and not result.entries and not changes):
+        # the row as it stands after today's changes: a second run today does nothing
+        quiet = quiet_until(result, playbooks, today)
+    return Outcome(contact.id, result.touch, result.entries, changes, quiet)
 
 
-def due(book: Book, today: date) -> list:
-    """The touches due on `today`, sorted by date, then contact id."""
+def due(book: Book, today: date, quiet: Optional[dict] = None) -> list:
+    """The touches due on `today`, sorted by date, then contact id.
+
+    With a `quiet` dict, also fills it with {row index: `quiet_until`} for each contact that
+    today leaves alone.
+    """
     touches = []
     for contact in book.contacts:
+        if quiet is not None:
+            outcome = advance(contact, book.history.get(contact.id, ()), book.playbooks, today,
+                              book.condition, want_next=False)
+            if outcome.quiet is not None:
+                quiet[contact.index] = outcome.quiet
+            if outcome.touch is not None:
+                touches.append(outcome.touch)
+            continue
         if not contact.playbook or "all" in contact.optout:
             continue
         if contact.status not in ("active", "paused") or (

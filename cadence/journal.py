@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from collections import defaultdict
 from datetime import date
 
@@ -94,13 +95,18 @@ _CHUNK = 1 << 20
 _SETTLED_RUN = 2000  # this many rows in a row older than the window: the rest is older still
 
 
+_LINE_DATE = re.compile(rb"^(\d{4}-\d\d-\d\d),", re.M)
+
+
 def _tail_lines(path: str, since: str, limit=None):
     """The journal's lines from the end back to where every row is older than `since`.
 
     The journal is appended day by day, so its dates rise through the file, but not strictly
-    (a reply is dated when it came, a run appends it later): reading stops only after a long
-    run of older rows. Returns (lines in file order, line number of the first, whole file read).
+    (a reply is dated when it came, a run appends it later): reading stops only after a
+    block of at least `_SETTLED_RUN` rows that are all older. Returns (lines in file order,
+    whole file read).
     """
+    floor = since.encode("ascii")
     with open(path, "rb") as handle:
         handle.seek(0, os.SEEK_END)
         end = handle.tell() if limit is None else min(limit, handle.tell())
@@ -114,20 +120,21 @@ def _tail_lines(path: str, since: str, limit=None):
             pos -= size
             handle.seek(pos)
             block = handle.read(size) + carry
-            lines = block.split(b"\n")
-            carry = lines[0] if pos > 0 else b""
-            body = lines[1:] if pos > 0 else lines
-            for line in reversed(body):
-                if line[:10] < since.encode() and line[:4].isdigit():
-                    older += 1
-                    if older >= _SETTLED_RUN:
-                        done = True
-                        break
-                else:
-                    older = 0
+            # the block's first line may begin in the block before: it goes with that one
+            cut = block.find(b"\n") + 1 if pos > 0 else 0
+            carry, body = block[:cut], block[cut:]
+            dates = _LINE_DATE.findall(body)
+            lines = body.count(b"\n") + (body[-1:] != b"\n")
+            if dates and len(dates) == lines and max(dates) < floor:
+                older += len(dates)  # every row of the block is older: settled, if enough
+                done = older >= _SETTLED_RUN
+            else:
+                older = 0
             pieces.append(body)
         whole = pos == 0 and not done
-        data = [line for body in reversed(pieces) for line in body]
+        data = b"".join(reversed(pieces)).split(b"\n")
+        if data and data[-1] == b"":
+            data.pop()
     return data, whole
 
 
@@ -188,16 +195,11 @@ def read_window(path: str, since: dict, limit=None, name: str = "") -> tuple:
             return {cid: tuple(r for r in rows[cid] if r.date.isoformat() >= floor)
                     for cid, floor in since.items() if cid in rows}, problems
         raw = raw[1:]
-    floors = {cid.encode("utf-8"): floor.encode("ascii") for cid, floor in since.items()}
-    kept = []
-    for line in raw:
-        parts = line.split(b",", 2)
-        if len(parts) == 3 and line[:4].isdigit() and b'"' not in parts[1]:
-            floor = floors.get(parts[1])
-            if floor is not None and parts[0] >= floor:
-                kept.append(line)
-        elif line.strip():
-            kept.append(line)  # quoted or broken: let the parser judge it
+    ids = {cid.encode("utf-8") for cid in since}
+    # a row of a contact asked for, or one not shaped `date,id,...` (quoted, broken): the
+    # parser judges those; the dates are checked below
+    kept = [line for line in raw
+            if line[11:line.find(b",", 11)] in ids or line[10:11] != b"," or line[11:12] == b'"']
     problems = []
     grouped = defaultdict(list)
     text = b"\n".join(kept).decode("utf-8", errors="replace")

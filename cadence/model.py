@@ -251,6 +251,7 @@ class Contact:
     last_channel: str = ""
     last_step: str = ""
     next_due: Optional[date] = None
+    index: int = -1  # the row's place in the ledger (0-based); -1 for one made by hand
 
     @property
     def name(self) -> str:
@@ -313,6 +314,7 @@ class Outcome:
     touch: Optional[Touch] = None
     entries: tuple = ()
     changes: Mapping[str, str] = field(default_factory=dict)
+    quiet: Optional[date] = None  # nothing happens to the row (with `changes`) before this day
 
 
 # The `if` rule's test: given the rule and the contact, does it hold?  Provided by the edge

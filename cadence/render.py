@@ -13,6 +13,7 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
+from typing import Optional
 
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateNotFound, TemplateSyntaxError
 from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
@@ -173,32 +174,39 @@ class Renderer:
             return f"the `if` expression does not compile: {err.message}"
         return None
 
-    def condition(self):
+    def condition(self, stored: Optional[dict] = None, changed=None):
         """The `if` rules' test. An expression that reads `contact` only as `contact.col` or
         `contact['col']` depends on those cells alone: its answers are remembered by their
-        values, so a ledger of 100,000 contacts with 50 ages runs Jinja 50 times."""
+        values, so a ledger of 100,000 contacts with 50 ages runs Jinja 50 times.
+
+        `stored` ({expr: (columns read, {cell values: answer})}) holds answers from earlier
+        commands (the cache) and receives new ones; `changed()` is called when it grows.
+        """
         compiled = {}
-        answers = {}
+        stored = {} if stored is None else stored
 
         def holds(rule, contact) -> bool:
             found = compiled.get(rule.expr)
             if found is None:
-                found = compiled[rule.expr] = (self.env.compile_expression(rule.expr),
-                                               _columns_read(self.env, rule.expr))
-            test, columns = found
+                found = compiled[rule.expr] = self.env.compile_expression(rule.expr)
+                if rule.expr not in stored:
+                    stored[rule.expr] = (_columns_read(self.env, rule.expr), {})
+            columns, answers = stored[rule.expr]
             key = None
             if columns is not None:
-                key = (rule.expr, tuple(contact.row.get(c, "") for c in columns))
+                key = tuple(contact.row.get(c, "") for c in columns)
                 if key in answers:
                     return answers[key]
             try:
-                answer = bool(test(contact=_Row(contact.row)))
+                answer = bool(found(contact=_Row(contact.row)))
             except (TemplateError, TypeError, ValueError, ArithmeticError) as err:
                 raise Failure(Problem(
                     rule.source, f"the `if` expression failed for contact {contact.id!r}: {err}",
                     code=EXIT_CONFIG)) from None
             if key is not None:
                 answers[key] = answer
+                if changed is not None:
+                    changed()
             return answer
 
         return holds

@@ -17,8 +17,11 @@ def update_golden(request):
 
 
 @pytest.fixture(autouse=True)
-def _stable_env(monkeypatch):
-    """No test depends on the machine's clock zone, locale or an exported CADENCE_TODAY."""
+def _stable_env(monkeypatch, tmp_path_factory):
+    """No test depends on the machine's clock zone, locale or an exported CADENCE_TODAY, and
+    none reads or writes the user's cache: each test has a cache folder of its own."""
     monkeypatch.delenv("CADENCE_TODAY", raising=False)
+    monkeypatch.delenv("CADENCE_NO_CACHE", raising=False)
+    monkeypatch.setenv("CADENCE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "160")

@@ -24,13 +24,16 @@ def due(today: Optional[str] = TODAY, as_json: bool = JSON,
     """List the touches due today: who, how, what, how late. Writes nothing."""
     quiet(quiet_)
     from .. import engine
-    from ..book import lazy_condition, load
+    from ..book import lazy_condition, load, remember_quiet
 
     with guarded(as_json):
         cfg = config()
         day = resolve_today(today, cfg)
-        loaded = load(cfg, condition_factory=lazy_condition(cfg), today=day)
-        touches = engine.due(loaded.book, day)
+        loaded = load(cfg, condition_factory=lazy_condition(cfg), today=day, quiet_rows=True)
+        still = {} if loaded.rows_key is not None else None
+        touches = engine.due(loaded.book, day, still)
+        if still is not None:
+            remember_quiet(loaded, day, still)
     if as_json:
         emit_json({"today": day.isoformat(), "due": [t.as_json() for t in touches]})
         return

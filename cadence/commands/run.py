@@ -16,7 +16,8 @@ def _relative(cfg, path: str) -> str:
 def prepare(loaded, day, renderer):
     """Everything a run will write, computed and rendered before anything is written.
 
-    Returns (drafted [(touch, path, bytes)], journal entries, ledger updates {index: cells}).
+    Returns (drafted [(touch, path, bytes)], journal entries, ledger updates {index: cells},
+    quiet {index: date} of the contacts the day leaves alone).
     """
     from .. import engine
     from ..model import Failure
@@ -25,13 +26,13 @@ def prepare(loaded, day, renderer):
 
     cfg, book = loaded.config, loaded.book
     folder = os.path.join(cfg.drafts, day.isoformat())
-    drafted, entries, updates, problems = [], [], {}, []
+    drafted, entries, updates, problems, quiet = [], [], {}, [], {}
     outcomes = engine.run(book, day)
     # the engine read only the journal's tail; a draft's `history` is the contact's whole record
     touched = [o.contact for o in outcomes if o.touch is not None]
     past = full_history(cfg, touched) if touched else {}
-    for index, outcome in enumerate(outcomes):
-        contact = book.contacts[index]
+    for contact, outcome in zip(book.contacts, outcomes):
+        index = contact.index
         if outcome.touch is not None:
             history = past.get(contact.id, ()) + tuple(
                 e for e in outcome.entries if e.event != "touch")
@@ -45,10 +46,12 @@ def prepare(loaded, day, renderer):
         entries.extend(outcome.entries)
         if outcome.changes:
             updates[index] = outcome.changes
+        if outcome.quiet is not None:
+            quiet[index] = outcome.quiet
     if problems:
         raise Failure(problems)
     drafted.sort(key=lambda item: (item[0].due, item[0].contact))
-    return drafted, entries, updates
+    return drafted, entries, updates, quiet
 
 
 def overview(loaded, day, drafted, entries, renderer) -> list:
@@ -86,8 +89,9 @@ def _widen_once(ledger, updates: dict) -> dict:
     return {**updates, first: cells}
 
 
-def write(loaded, drafts, entries, updates) -> None:
-    """Drafts, then the journal, then the ledger (SPEC section 8)."""
+def write(loaded, drafts, entries, updates) -> bool:
+    """Drafts, then the journal, then the ledger (SPEC section 8). True when the ledger's
+    header is as it was (a new state column changes every row's text)."""
     from ..files import commit
     from ..journal import HEADER, format_rows
     from ..ledger import LedgerWriteError, dump_ledger
@@ -108,6 +112,7 @@ def write(loaded, drafts, entries, updates) -> None:
     journal = format_rows(entries).encode("utf-8") if entries else b""
     commit(cfg.root, drafts, cfg.history, journal, (HEADER + "\n").encode("utf-8"),
            cfg.ledger, loaded.ledger_bytes, after)
+    return after is None or after.split(b"\n", 1)[0] == loaded.ledger_bytes.split(b"\n", 1)[0]
 
 
 @app.command()
@@ -119,7 +124,8 @@ def run(
 ) -> None:
     """Render today's drafts, append the journal and write the ledger back."""
     quiet(quiet_)
-    from ..book import lazy_condition, load, renderer_for
+    from ..book import lazy_condition, load, remember_quiet, renderer_for
+    from ..cache import journal_state
     from ..files import Lock, recover
 
     with guarded(as_json):
@@ -127,16 +133,20 @@ def run(
         day = resolve_today(today, cfg)
         renderer = renderer_for(cfg)
         if dry_run:
-            loaded = load(cfg, renderer.check_expr, lazy_condition(cfg), today=day)
-            drafted, entries, updates = prepare(loaded, day, renderer)
+            loaded = load(cfg, renderer.check_expr, lazy_condition(cfg), today=day,
+                          quiet_rows=True)
+            drafted, entries, updates, _ = prepare(loaded, day, renderer)
             extra = overview(loaded, day, drafted, entries, renderer)
         else:
             with Lock(cfg.root):
                 recover(cfg.root)
-                loaded = load(cfg, renderer.check_expr, lazy_condition(cfg), today=day)
-                drafted, entries, updates = prepare(loaded, day, renderer)
+                loaded = load(cfg, renderer.check_expr, lazy_condition(cfg), today=day,
+                              quiet_rows=True)
+                drafted, entries, updates, still = prepare(loaded, day, renderer)
                 extra = overview(loaded, day, drafted, entries, renderer)
-                write(loaded, [(path, data) for _, path, data in drafted] + extra, entries, updates)
+                if write(loaded, [(path, data) for _, path, data in drafted] + extra, entries,
+                         updates):
+                    remember_quiet(loaded, day, still, journal_state(cfg.history), updates)
     if as_json:
         emit_json({"today": day.isoformat(), "drafted": [
             dict(t.as_json(), path=_relative(cfg, path)) for t, path, _ in drafted],

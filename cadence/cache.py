@@ -1,0 +1,268 @@
+"""What cadence already worked out about a book that has not changed since.
+
+Every morning `due` and `run` read the same playbooks and, in a large ledger, mostly the same
+rows, to find the few contacts whose day has come. The cache remembers, per book:
+
+- `<key>.book`: the parsed config and playbooks, keyed by their bytes and the template names,
+  and the answers of `if` rules, keyed by the cells they read;
+- `<key>.rows`: for each CSV ledger row that the last `due` or `run` left alone, the first day
+  on which anything can happen to it (`engine.quiet_until`), keyed by the row's text (a dict
+  lookup of the line costs less than hashing it, and the text is the ledger's own).
+  It holds only while the playbooks, the config and the ledger's header are the ones it was
+  made with, and the journal has only grown since: rows appended to it since (by `reply`,
+  `log`, by hand) take their contacts out of the cache.
+
+The files live in the user's cache folder, never in the book (so nothing of it is committed):
+`$CADENCE_CACHE_DIR`, else `$XDG_CACHE_HOME/cadence`, else `~/.cache/cadence`. Anything odd
+about a cache file (missing, truncated, another version of cadence or Python) reads as empty,
+and a cache that cannot be written is skipped: the cache only ever saves time, never changes an
+answer. `CADENCE_NO_CACHE=1` turns it off.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from array import array
+from itertools import compress
+import sys
+import tempfile
+from typing import Optional
+
+FORMAT = 1
+_TAIL = 4096  # bytes of the journal's end the rows cache checks, to know it only grew
+# the modules whose code shapes what is cached: an edited one makes the cache stale
+_SHAPERS = ("engine", "model", "playbook", "config", "contacts", "ledger", "durations",
+            "yamlnodes", "journal", "render", "cache")
+
+
+def folder() -> Optional[str]:
+    """The cache folder, or None when caching is off."""
+    if os.environ.get("CADENCE_NO_CACHE", "") not in ("", "0"):
+        return None
+    chosen = os.environ.get("CADENCE_CACHE_DIR")
+    if chosen:
+        return os.path.abspath(chosen)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "cadence")
+
+
+def _stamp() -> tuple:
+    """What a cache file must have been written by: this format, cadence and Python."""
+    from . import __version__
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    code = []
+    for name in _SHAPERS:
+        try:
+            info = os.stat(os.path.join(here, name + ".py"))
+        except OSError:
+            continue
+        code.append((name, info.st_mtime_ns, info.st_size))
+    return FORMAT, __version__, sys.version_info[:2], tuple(code)
+
+
+def digest(*parts: bytes) -> bytes:
+    hashed = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        hashed.update(len(part).to_bytes(8, "little"))
+        hashed.update(part)
+    return hashed.digest()
+
+
+class _File:
+    """One pickled dict in the cache folder, read once, written back only when changed."""
+
+    def __init__(self, path: Optional[str], stamp: tuple):
+        self.path = path
+        self.stamp = stamp
+        self.data: Optional[dict] = None
+        self.dirty = False
+
+    def read(self) -> dict:
+        if self.data is None:
+            self.data = {}
+            if self.path is not None:
+                try:
+                    with open(self.path, "rb") as handle:
+                        found = pickle.load(handle)
+                    if isinstance(found, dict) and found.get("stamp") == self.stamp:
+                        self.data = found
+                except Exception:  # noqa: BLE001 - a cache that cannot be read is empty
+                    self.data = {}
+        return self.data
+
+    def put(self, key: str, value) -> None:
+        self.read()[key] = value
+        self.dirty = True
+
+    def write(self) -> None:
+        if not self.dirty or self.path is None:
+            return
+        self.dirty = False
+        data = dict(self.data or {}, stamp=self.stamp)
+        try:
+            os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=os.path.dirname(self.path))
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, self.path)
+            except BaseException:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+                raise
+        except OSError:
+            pass  # a read-only home or a full disk: go on without a cache
+
+
+class BookCache:
+    """The cache of one book (the folder of its cadence.yaml)."""
+
+    def __init__(self, root: str):
+        base = folder()
+        name = hashlib.sha256(os.path.abspath(root).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        stamp = _stamp()
+        self.enabled = base is not None
+        self.book = _File(os.path.join(base, name + ".book") if base else None, stamp)
+        self.rows = _File(os.path.join(base, name + ".rows") if base else None, stamp)
+
+    # --- config and playbooks ------------------------------------------------------------
+
+    def get(self, what: str, key: bytes):
+        """The value stored for `what` under `key`, or None."""
+        found = self.book.read().get(what)
+        if found is not None and found[0] == key:
+            return found[1]
+        return None
+
+    def put(self, what: str, key: bytes, value) -> None:
+        if self.enabled:
+            self.book.put(what, (key, value))
+
+    def answers(self) -> dict:
+        """{expr: (columns read, {cell values: answer})}, shared with the `if` test."""
+        found = self.book.read().setdefault("answers", {})
+        return found
+
+    def answers_changed(self) -> None:
+        self.book.dirty = self.enabled
+
+    # --- quiet rows ----------------------------------------------------------------------
+
+    def quiet_rows(self, book_key: bytes, header: bytes, today: int, journal: str,
+                   journal_size: int) -> Optional[dict]:
+        """{row text: contact id} of the rows nothing can happen to on day `today` (an
+        ordinal), or None when the rows cache does not hold for the book as it stands."""
+        found = self.rows.read()
+        if not found or found.get("book") != book_key or found.get("header") != header:
+            return None
+        if today < found["as_of"]:
+            return None  # a day before the one it was worked out on: nothing is known
+        moved = _appended_contacts(journal, found["journal"], journal_size)
+        if moved is None:
+            return None
+        texts, ids, until = _unpack(found)
+        keep = [day > today for day in until]
+        known = dict(zip(compress(texts, keep), compress(ids, keep)))
+        for text, cid in list(known.items()) if moved else ():
+            if cid in moved:
+                del known[text]
+        return known
+
+    def entries(self) -> dict:
+        """{row text: (contact id, quiet until ordinal)} as last kept."""
+        texts, ids, until = _unpack(self.rows.read())
+        return dict(zip(texts, zip(ids, until)))
+
+    def put_rows(self, book_key: bytes, header: bytes, as_of: int, state: Optional[tuple],
+                 entries: dict) -> None:
+        """Keep `entries` ({row text: (id, quiet until ordinal)}), worked out on day `as_of`
+        from the journal as it stood in `state` (`journal_state`)."""
+        if not self.enabled or state is None:
+            return
+        # three flat values, not a dict of tuples: a hundred thousand rows load in a blink
+        self.rows.data = {"book": book_key, "header": header, "as_of": as_of, "journal": state,
+                          "texts": "\n".join(entries),
+                          "ids": "\n".join(cid for cid, _ in entries.values()),
+                          "until": array("l", [day for _, day in entries.values()])}
+        self.rows.dirty = True
+
+    def save(self) -> None:
+        self.book.write()
+        self.rows.write()
+
+
+_OPEN: dict = {}  # id(config) -> (config, BookCache): one cache a command
+
+
+def open_for(config) -> BookCache:
+    """The command's cache of the book `config` belongs to."""
+    made = _OPEN.get(id(config))
+    if made is None or made[0] is not config:
+        _OPEN.clear()
+        made = _OPEN[id(config)] = (config, BookCache(config.root))
+    return made[1]
+
+
+def adopt(config, cache: BookCache) -> None:
+    """Make `cache` (opened to read the config itself) the one of `config`'s command."""
+    _OPEN.clear()
+    _OPEN[id(config)] = (config, cache)
+
+
+def _unpack(found: dict) -> tuple:
+    """(texts, ids, quiet-until ordinals) of a rows cache, three lists in one order."""
+    if not found.get("texts"):
+        return [], [], []
+    return found["texts"].split("\n"), found["ids"].split("\n"), found["until"]
+
+
+def journal_state(path: str) -> Optional[tuple]:
+    """(size, hash of the last bytes) of the journal; (0, b"") when there is none."""
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            handle.seek(max(0, size - _TAIL))
+            tail = handle.read(size - max(0, size - _TAIL))
+    except FileNotFoundError:
+        return 0, b""
+    except OSError:
+        return None
+    return size, digest(tail)
+
+
+def _appended_contacts(path: str, state: tuple, size_now: int) -> Optional[frozenset]:
+    """Ids of the contacts in rows appended to the journal since `state`, or None when the
+    journal did more than grow (rewritten, truncated, edited)."""
+    size, tail = state
+    if size_now < size:
+        return None
+    if size == 0:
+        if size_now == 0:
+            return frozenset()
+        start = 0
+    else:
+        start = size
+    try:
+        with open(path, "rb") as handle:
+            if size:
+                handle.seek(max(0, size - _TAIL))
+                if digest(handle.read(size - max(0, size - _TAIL))) != tail:
+                    return None
+            added = handle.read(size_now - start) if size_now > start else b""
+    except OSError:
+        return None
+    if not added:
+        return frozenset()
+    import csv
+    import io
+
+    try:
+        text = added.decode("utf-8-sig")
+        return frozenset(row[1].strip() for row in csv.reader(io.StringIO(text, newline=""))
+                         if len(row) > 1)
+    except (UnicodeDecodeError, csv.Error):
+        return None
