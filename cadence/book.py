@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import Optional
 
 from .files import journal_limit, read_bytes
@@ -10,9 +9,10 @@ from .lookup import template_names
 from .model import (
     EXIT_CONFIG, EXIT_DATA, EXIT_MISSING, Book, Failure, Problem, Source,
 )
+from .records import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class Loaded:
     """A book read from disk, with what is needed to write it back."""
 
@@ -79,12 +79,12 @@ def load_playbooks(config, templates, check_expr=None, cache=None) -> tuple:
     files = [(stem, path, read_bytes(path, "playbook")) for stem, path in _playbook_files(folder)]
     key = None
     if cache is not None:
-        from .cache import digest
+        from .cache import key as cache_key
 
         parts = [repr((sorted(templates), os.getcwd(), config)).encode("utf-8", "surrogatepass")]
         for stem, path, data in files:
             parts += [path.encode("utf-8", "surrogatepass"), data]
-        key = digest(*parts)
+        key = cache_key(*parts)
         found = cache.get("playbooks", key)
         if found is not None:
             return found[0], list(found[1]), key

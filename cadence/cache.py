@@ -20,13 +20,12 @@ answer. `CADENCE_NO_CACHE=1` turns it off.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 from array import array
 from itertools import compress
 import sys
-import tempfile
+import zlib
 from typing import Optional
 
 FORMAT = 1
@@ -62,12 +61,9 @@ def _stamp() -> tuple:
     return FORMAT, __version__, sys.version_info[:2], tuple(code)
 
 
-def digest(*parts: bytes) -> bytes:
-    hashed = hashlib.blake2b(digest_size=16)
-    for part in parts:
-        hashed.update(len(part).to_bytes(8, "little"))
-        hashed.update(part)
-    return hashed.digest()
+def key(*parts: bytes) -> bytes:
+    """What a cached value was made from, compared byte for byte (no hash to collide)."""
+    return b"".join(len(part).to_bytes(8, "little") + part for part in parts)
 
 
 class _File:
@@ -75,7 +71,7 @@ class _File:
 
     def __init__(self, path: Optional[str], stamp: tuple):
         self.path = path
-        self.stamp = stamp
+        self.stamp = stamp  # what the file must hold to be read: see `_stamp`
         self.data: Optional[dict] = None
         self.dirty = False
 
@@ -103,7 +99,8 @@ class _File:
         data = dict(self.data or {}, stamp=self.stamp)
         try:
             os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=os.path.dirname(self.path))
+            tmp = f"{self.path}.{os.getpid()}.tmp"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             try:
                 with os.fdopen(fd, "wb") as handle:
                     pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
@@ -123,8 +120,9 @@ class BookCache:
 
     def __init__(self, root: str):
         base = folder()
-        name = hashlib.sha256(os.path.abspath(root).encode("utf-8", "surrogatepass")).hexdigest()[:32]
-        stamp = _stamp()
+        root = os.path.abspath(root).encode("utf-8", "surrogatepass")
+        name = f"{zlib.crc32(root):08x}{zlib.adler32(root):08x}"
+        stamp = _stamp() + (root,)  # two books whose names collide never share a file
         self.enabled = base is not None
         self.book = _File(os.path.join(base, name + ".book") if base else None, stamp)
         self.rows = _File(os.path.join(base, name + ".rows") if base else None, stamp)
@@ -221,7 +219,7 @@ def _unpack(found: dict) -> tuple:
 
 
 def journal_state(path: str) -> Optional[tuple]:
-    """(size, hash of the last bytes) of the journal; (0, b"") when there is none."""
+    """(size, last bytes) of the journal; (0, b"") when there is none."""
     try:
         with open(path, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
@@ -231,7 +229,7 @@ def journal_state(path: str) -> Optional[tuple]:
         return 0, b""
     except OSError:
         return None
-    return size, digest(tail)
+    return size, tail
 
 
 def _appended_contacts(path: str, state: tuple, size_now: int) -> Optional[frozenset]:
@@ -250,7 +248,7 @@ def _appended_contacts(path: str, state: tuple, size_now: int) -> Optional[froze
         with open(path, "rb") as handle:
             if size:
                 handle.seek(max(0, size - _TAIL))
-                if digest(handle.read(size - max(0, size - _TAIL))) != tail:
+                if handle.read(size - max(0, size - _TAIL)) != tail:
                     return None
             added = handle.read(size_now - start) if size_now > start else b""
     except OSError:

@@ -55,7 +55,7 @@ class _Answered(TyperGroup):
             fail(problem, as_json=wants_json)
 
 
-app = typer.Typer(
+APP = typer.Typer(  # commands register here as their module is imported (commands/)
     add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
     rich_markup_mode=None, cls=_Answered,
     help="Follow-up cadences over plain files: who to contact today, and how.",
@@ -73,7 +73,7 @@ class Options:
 OPTIONS = Options()
 
 
-@app.callback(invoke_without_command=True)
+@APP.callback(invoke_without_command=True)
 def main(
     ctx: typer.Context,
     directory: str = typer.Option(".", "-C", help="Run as if started in DIR.", metavar="DIR"),
@@ -207,8 +207,19 @@ def quiet(flag: bool) -> None:
         OPTIONS.quiet = True
 
 
-from . import commands  # noqa: E402,F401  (registers the commands on `app`)
+def __getattr__(name: str):
+    """`cadence.cli.app`: the app with every command on it, for tests and for embedding."""
+    if name == "app":
+        from .commands import load_all
+
+        load_all()
+        return APP
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def run() -> None:
-    app(prog_name="cadence")
+    """The `cadence` command: loads the module of the command named, then runs it."""
+    from .commands import load_for
+
+    load_for(sys.argv[1:])
+    APP(prog_name="cadence")

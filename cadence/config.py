@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import codecs
 import os
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Optional
 
 from .model import EXIT_CONFIG, EXIT_IO, EXIT_MISSING, Failure, Problem, Source
+from .records import frozen
 
 if TYPE_CHECKING:  # YAML is read only when the cache does not know the config
     from yaml.nodes import Node
@@ -33,7 +34,7 @@ DEFAULT_PATHS = {
 LEDGER_ALTERNATIVES = ("contacts.yaml", "contacts.yml")
 
 
-@dataclass(frozen=True)
+@frozen
 class Config:
     """Settings with every path absolute; `source` is the config file, "" when there is none."""
 
@@ -190,7 +191,7 @@ def _sender(c: Checker, node: Node) -> dict:
 
 def load_config(cwd: str) -> Config:
     """The config that applies in `cwd`: found, read and parsed; raises Failure on problems."""
-    from .cache import BookCache, adopt, digest
+    from .cache import BookCache, adopt, key as cache_key
 
     path = find_config(cwd)
     if path is None:
@@ -206,8 +207,8 @@ def load_config(cwd: str) -> Config:
     except OSError as error:
         raise Failure(Problem(Source(shown), f"cannot read the config: {error.strerror}",
                               code=EXIT_IO))
-    key = digest(path.encode("utf-8", "surrogatepass"), shown.encode("utf-8", "surrogatepass"),
-                 data)
+    key = cache_key(path.encode("utf-8", "surrogatepass"), shown.encode("utf-8", "surrogatepass"),
+                    data)
     config = cache.get("config", key)
     if config is not None:
         adopt(config, cache)

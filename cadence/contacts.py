@@ -1,7 +1,6 @@
 """Ledger rows -> Contact values, with every bad cell reported at its line and column."""
 from __future__ import annotations
 
-import difflib
 import re
 from datetime import date
 
@@ -87,6 +86,8 @@ def _channels(text: str, allow_all: bool) -> tuple:
         if item == "all" and allow_all:
             continue
         if item not in CHANNELS:
+            import difflib
+
             close = difflib.get_close_matches(item, CHANNELS, 1)
             known = ", ".join(CHANNELS + (("all",) if allow_all else ()))
             raise CellError(
@@ -101,6 +102,8 @@ def _status(text: str) -> str:
         return text
     status = text.lower()
     if status not in STATUSES:
+        import difflib
+
         close = difflib.get_close_matches(status, STATUSES, 1)
         raise CellError(
             f"unknown status {text!r}" + (f" (did you mean {close[0]!r}?)" if close else ""),

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Mapping, Optional
 
 from .model import (
     REACH, Book, Condition, Contact, Entry, Outcome, Phase, Playbook, Touch,
 )
+from .records import frozen
 
 ONE_DAY = timedelta(days=1)
 BIRTHDAY_WINDOW = 7  # days after a birthday in which a late greeting is still made
@@ -21,7 +22,7 @@ BIRTHDAY_WINDOW = 7  # days after a birthday in which a late greeting is still m
 
 # --- the contact's state as the engine sees it -----------------------------------------------
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class State:
     """A contact's ledger fields plus what the engine needs from its journal rows."""
 
@@ -45,7 +46,7 @@ class State:
     no_reply_done: Optional[date]  # latest skip of a no_reply touch
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class Candidate:
     """A touch the engine weighs: its kind, nominal date, date after the limits' moves."""
 
@@ -480,7 +481,7 @@ def history_since(last_touch: Optional[date], last_reply: Optional[date],
 
 # --- one contact, one day --------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@frozen
 class Day:
     """What one day does to one contact: the touch, the journal rows, the state after."""
 

@@ -7,10 +7,7 @@ happened (a crash, a kill), so that the day is redone exactly once.
 from __future__ import annotations
 
 import errno
-import hashlib
-import json
 import os
-import tempfile
 
 from .model import EXIT_CANTCREAT, EXIT_IO, EXIT_MISSING, EXIT_TEMPFAIL, Failure, Problem, Source
 
@@ -41,6 +38,8 @@ def read_bytes(path: str, what: str = "file") -> bytes:
 
 
 def digest(data: bytes) -> str:
+    import hashlib
+
     return hashlib.sha256(data).hexdigest()
 
 
@@ -69,6 +68,8 @@ def atomic_write(path: str, data: bytes, durable: bool = True) -> None:
         mode = os.stat(target).st_mode & 0o7777
     except FileNotFoundError:
         mode = None
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(target), suffix=TMP_SUFFIX, dir=folder)
     try:
         try:
@@ -152,6 +153,8 @@ def _marker_state(root: str):
     """The pending run's marker, {} when there is none, None when it cannot be read."""
     try:
         with open(os.path.join(root, MARKER_NAME), "rb") as handle:
+            import json
+
             state = json.loads(handle.read().decode("utf-8"))
     except FileNotFoundError:
         return {}
@@ -275,6 +278,8 @@ def commit(root: str, drafts, journal_path: str, journal_data: bytes, journal_he
              "ledger": os.path.abspath(ledger_path), "ledger_before": digest(ledger_before),
              "ledger_after": None if ledger_after is None else digest(ledger_after)}
     try:
+        import json
+
         atomic_write(marker, json.dumps(state, sort_keys=True).encode("utf-8"))
     except OSError as err:
         raise write_failure(marker, err) from None

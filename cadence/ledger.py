@@ -15,11 +15,12 @@ import codecs
 import csv
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Mapping, Optional
 
 
 from .model import EXIT_CONFIG, EXIT_DATA, KNOWN_COLUMNS, Problem, Source
+from .records import frozen
 
 __all__ = ["LedgerFile", "LedgerWriteError", "dump_ledger", "parse_ledger"]
 
@@ -33,7 +34,7 @@ class LedgerWriteError(ValueError):
     """A new value cannot be written into the ledger file as it is (e.g. its encoding)."""
 
 
-@dataclass(frozen=True)
+@frozen
 class LedgerFile:
     path: str
     kind: str  # "csv" or "yaml"
@@ -371,7 +372,7 @@ def _csv_cell(value: str, delim: str, quoted: bool) -> str:
     return value
 
 
-@dataclass(frozen=True)
+@frozen
 class _CsvLayout:
     path: str
     lines: tuple  # the text split on `sep`: joining them back gives the text

@@ -14,6 +14,7 @@ from .ledger import (
     _text_position,
 )
 from .model import Problem
+from .records import frozen
 
 
 _LOADER = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
@@ -331,7 +332,7 @@ def _yaml_scalar(value: str, style: str, flow: bool) -> str:
     return value if _plain_ok(value, flow) else _double_quoted(value)
 
 
-@dataclass(frozen=True)
+@frozen
 class _YamlLayout:
     text: str
     newline: str

@@ -4,9 +4,11 @@ Nothing here touches files, the clock, YAML, Jinja or the terminal.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import field
+from datetime import date
 from typing import Callable, Mapping, Optional
+
+from .records import frozen
 
 CHANNELS = ("email", "call", "sms", "messenger", "letter")
 
@@ -37,13 +39,16 @@ EXIT_TEMPFAIL = 75
 EXIT_CONFIG = 78
 
 
-@dataclass(frozen=True, order=True)
+@frozen
 class Source:
     """Where something came from; line and column count from 1, 0 when unknown."""
 
     path: str
     line: int = 0
     col: int = 0
+
+    def __lt__(self, other: "Source") -> bool:  # sorted() needs only this
+        return (self.path, self.line, self.col) < (other.path, other.line, other.col)
 
     def __str__(self) -> str:
         if self.line and self.col:
@@ -53,7 +58,7 @@ class Source:
         return self.path
 
 
-@dataclass(frozen=True, order=True)
+@frozen
 class Problem:
     """A user's mistake, as a value; `code` is the exit code it leads to."""
 
@@ -62,6 +67,10 @@ class Problem:
     hint: str = ""
     code: int = EXIT_CONFIG
     warning: bool = False
+
+    def __lt__(self, other: "Problem") -> bool:  # problems are shown in file order
+        return ((self.source, self.message, self.hint, self.code, self.warning)
+                < (other.source, other.message, other.hint, other.code, other.warning))
 
     def __str__(self) -> str:
         kind = "warning: " if self.warning else ""
@@ -100,7 +109,7 @@ def add_months(day: date, months: int) -> date:
     return date(year, month + 1, min(day.day, last))
 
 
-@dataclass(frozen=True)
+@frozen
 class Duration:
     """A span such as `3 days` or `1 month`; months and years count by calendar."""
 
@@ -119,7 +128,7 @@ class Duration:
         return self.text
 
 
-@dataclass(frozen=True)
+@frozen
 class Calendar:
     business_days: bool = False
     holidays: frozenset = frozenset()
@@ -133,13 +142,13 @@ class Calendar:
         return day
 
 
-@dataclass(frozen=True)
+@frozen
 class Limits:
     min_gap: Optional[Duration] = None
     per_week: Optional[int] = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Step:
     """A timed step: `at` counts from `started`, `after` from the previous touch."""
 
@@ -151,7 +160,7 @@ class Step:
     source: Source = Source("")
 
 
-@dataclass(frozen=True)
+@frozen
 class Phase:
     """Timed `steps`, or a periodic touch `every` so often with `templates` in turn."""
 
@@ -168,7 +177,7 @@ class Phase:
         return self.every is not None
 
 
-@dataclass(frozen=True)
+@frozen
 class NoReply:
     """No reply `wait` after a touch by one of `after` in one of `phases`: a touch by `then`."""
 
@@ -180,7 +189,7 @@ class NoReply:
     source: Source = Source("")
 
 
-@dataclass(frozen=True)
+@frozen
 class OnReply:
     """What a reply does: stop, continue, pause `duration`, move to `playbook`."""
 
@@ -190,7 +199,7 @@ class OnReply:
     source: Source = Source("")
 
 
-@dataclass(frozen=True)
+@frozen
 class If:
     """A Jinja expression over `contact`; the first that holds sets the scheduled channel."""
 
@@ -199,14 +208,14 @@ class If:
     source: Source = Source("")
 
 
-@dataclass(frozen=True)
+@frozen
 class Birthday:
     channel: str
     template: str
     source: Source = Source("")
 
 
-@dataclass(frozen=True)
+@frozen
 class Playbook:
     name: str
     description: str = ""
@@ -229,7 +238,7 @@ class Playbook:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class Contact:
     """One ledger row: every cell as text in `row`, the fields the engine needs parsed."""
 
@@ -261,7 +270,7 @@ class Contact:
         return bool(self.row.get(REACH.get(channel, channel), "").strip())
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class Entry:
     """One journal row."""
 
@@ -278,7 +287,7 @@ class Entry:
 JOURNAL_COLUMNS = ("date", "contact", "event", "playbook", "step", "channel", "template", "note")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class Touch:
     """A touch the engine plans: due today (`due`) or later (`plan`)."""
 
@@ -306,7 +315,7 @@ class Touch:
         }
 
 
-@dataclass(frozen=True)
+@frozen
 class Outcome:
     """What `run` does to one contact today: journal rows to add and cells to change."""
 
@@ -322,7 +331,7 @@ class Outcome:
 Condition = Callable[[If, Contact], bool]
 
 
-@dataclass(frozen=True)
+@frozen
 class Book:
     """Everything the engine needs, parsed."""
 

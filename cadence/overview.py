@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from .records import frozen
 from .render import draft_name, fold
 
 INDEX = "index.md"
@@ -26,7 +26,7 @@ GROUPS = (("call", "call", "Calls"), ("sms", "text message", "Text messages"),
           ("letter", "letter", "Letters"))
 
 
-@dataclass(frozen=True)
+@frozen
 class Item:
     """One touch of the day, as the overview shows it."""
 

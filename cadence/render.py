@@ -11,7 +11,6 @@ import difflib
 import hashlib
 import os
 import re
-from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from typing import Optional
 
@@ -21,6 +20,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from .lookup import SUFFIX, template_file, template_names
 from .model import EXIT_CONFIG, EXIT_DATA, Failure, Problem, Source, Touch
+from .records import frozen
 
 _RESERVED = {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(10)} | {f"lpt{i}" for i in range(10)}
 _UNSAFE = re.compile(r"[^\w.-]+")
@@ -132,13 +132,13 @@ class _Row(dict):
         return ""
 
 
-@dataclass(frozen=True)
+@frozen
 class Draft:
     name: str  # file name inside drafts/<today>/
     data: bytes
 
 
-@dataclass(frozen=True)
+@frozen
 class _Rendered:
     subject: object  # str, or None when the template has no `Subject:` line
     text: str

@@ -4,17 +4,17 @@ Pure: the parsed book and dates in, plain values out.
 """
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from dataclasses import dataclass
+from collections import Counter
 from datetime import date, timedelta
 
 from . import engine
 from .model import CHANNELS
+from .records import frozen
 
 SLIP_DAYS = 30  # a periodic touch later than this has missed a month
 
 
-@dataclass(frozen=True)
+@frozen
 class Forecast:
     today: date
     days: int

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -392,3 +394,41 @@ def test_error_paths_are_relative_to_the_current_folder(book, monkeypatch):
     monkeypatch.chdir(book.parent)
     result = invoke("-C", "book", "due", "--today", "2026-11-23")
     assert result.stderr.startswith("book/contacts.csv: ledger not found")
+
+
+# --- the `cadence` command loads only the command it runs ---------------------------------------
+
+def test_every_command_is_in_the_table_with_its_module():
+    import typer.main
+
+    from cadence.commands import COMMANDS
+
+    group = typer.main.get_command(app)
+    assert set(group.commands) == set(COMMANDS)
+    for name, command in group.commands.items():
+        assert command.callback.__module__ == f"cadence.commands.{COMMANDS[name]}", name
+
+
+@pytest.mark.parametrize("argv, name", [
+    (["due"], "due"), (["-C", "book", "due", "--today", "2026-11-23"], "due"),
+    (["-C", "run", "plan", "c1"], "plan"), (["--debug", "-q", "log", "c1"], "log"),
+    (["-Cbook", "stats"], "stats"), (["--help"], None), ([], None), (["--", "run"], "run"),
+    (["-C"], None),
+])
+def test_the_command_named_on_a_command_line(argv, name):
+    from cadence.commands import named_command
+
+    assert named_command(argv) == name
+
+
+def test_the_cadence_command_runs_with_only_its_module_loaded():
+    check = ("import sys\nfrom cadence.cli import run\n"
+             "sys.argv = ['cadence', '-C', sys.argv[1], 'due', '--today', '2026-11-23']\n"
+             "try:\n    run()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+             "loaded = sorted(m for m in sys.modules if m.startswith('cadence.commands.'))\n"
+             "print(loaded, file=sys.stderr)\n")
+    book = os.path.join(os.path.dirname(os.path.dirname(__file__)), "examples", "consultant")
+    done = subprocess.run([sys.executable, "-c", check, book], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "Due on 2026-11-23" in done.stdout
+    assert "['cadence.commands.due', 'cadence.commands.output']" in done.stderr

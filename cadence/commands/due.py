@@ -5,7 +5,7 @@ from typing import Optional
 
 import typer
 
-from ..cli import (CSV, JSON, OPTIONS, QUIET, TODAY, app, config, emit_json, guarded, quiet,
+from ..cli import (CSV, JSON, OPTIONS, QUIET, TODAY, APP as app, config, emit_json, guarded, quiet,
                    resolve_today, say)
 
 

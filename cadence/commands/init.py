@@ -6,7 +6,7 @@ import shutil
 
 import typer
 
-from ..cli import app, guarded, say
+from ..cli import APP as app, guarded, say
 from ..model import EXIT_CANTCREAT, EXIT_MISSING, Failure, Problem, Source
 
 CONFIG = """\

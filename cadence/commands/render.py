@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from ..cli import QUIET, quiet, OPTIONS, TODAY, app, config, guarded, resolve_today
+from ..cli import QUIET, quiet, OPTIONS, TODAY, APP as app, config, guarded, resolve_today
 from ..model import EXIT_USAGE, Failure, Problem, Source, Touch
 
 HORIZON = 400  # days to look ahead for the next touch: past a yearly birthday

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from ..cli import QUIET, quiet, JSON, OPTIONS, TODAY, app, config, emit_json, guarded, resolve_today, say
+from ..cli import QUIET, quiet, JSON, OPTIONS, TODAY, APP as app, config, emit_json, guarded, resolve_today, say
 
 
 def _relative(cfg, path: str) -> str:
