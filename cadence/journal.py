@@ -217,18 +217,17 @@ def read_window(path: str, since: dict, limit=None, name: str = "") -> tuple:
 
 def read_contacts(path: str, ids) -> dict:
     """Every journal row of the given contacts, oldest first: what a draft's `history` shows."""
-    wanted = set(ids)
-    out = defaultdict(list)
+    wanted = {cid.encode("utf-8") for cid in ids}
     if not wanted or not os.path.exists(path):
         return {}
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        text = handle.read()
-    lines = text.split("\n")[1:]
-    # a cheap test first: the id is the second cell of a plain row
-    candidates = [line.rstrip("\r") for line in lines
-                  if line and (line.split(",", 2)[1:2] and line.split(",", 2)[1] in wanted
-                               or '"' in line)]
-    for entry in _rows(candidates, path, 2, []):
-        if entry.contact in wanted:
+    with open(path, "rb") as handle:
+        lines = handle.read().split(b"\n")[1:]
+    # a cheap test first: the id is the second cell of a plain row; quoted rows are parsed
+    kept = [line for line in lines if line[11:line.find(b",", 11)] in wanted or b'"' in line]
+    out = defaultdict(list)
+    text = b"\n".join(kept).decode("utf-8", errors="replace")
+    wanted_text = {cid for cid in ids}
+    for entry in _rows(text.split("\n"), path, 2, []):
+        if entry.contact in wanted_text:
             out[entry.contact].append(entry)
     return {cid: tuple(rows) for cid, rows in out.items()}

@@ -18,6 +18,7 @@ from jinja2 import FileSystemLoader, StrictUndefined, TemplateNotFound, Template
 from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
+from . import mime
 from .lookup import SUFFIX, template_file, template_names
 from .model import EXIT_CONFIG, EXIT_DATA, Failure, Problem, Source, Touch
 from .records import frozen
@@ -291,28 +292,49 @@ class Renderer:
                     code=EXIT_CONFIG))
             subject = fold(first[len("Subject:"):])
         body = body.lstrip("\r\n")
-        message = EmailMessage(policy=SMTP)
-        self._address(message, done.path, contact)
-        message["Subject"] = subject
-        message["Date"] = format_datetime(self.nine_am(today))
         seed = "\x1f".join((contact.id, playbook.name, touch.step, today.isoformat()))
         digest = hashlib.sha256(seed.encode("utf-8")).hexdigest()
-        message["Message-ID"] = f"<{digest[:32]}@{self.domain}>"
-        message["X-Unsent"] = "1"
-        message["X-Cadence-Contact"] = fold(contact.id)
-        message["X-Cadence-Playbook"] = fold(playbook.name)
-        message["X-Cadence-Step"] = fold(touch.step)
+        boundary = _boundary(digest, body + done.html) if done.html is not None else ""
+        headers = [
+            ("Subject", subject), ("Date", format_datetime(self.nine_am(today))),
+            ("Message-ID", f"<{digest[:32]}@{self.domain}>"), ("X-Unsent", "1"),
+            ("X-Cadence-Contact", fold(contact.id)), ("X-Cadence-Playbook", fold(playbook.name)),
+            ("X-Cadence-Step", fold(touch.step)),
+        ]
+        addresses = self._addresses(contact)
+        if addresses is not None:
+            fast = mime.message(addresses + headers, body, done.html, boundary)
+            if fast is not None:
+                return fast
+        message = EmailMessage(policy=SMTP)  # what the fast path declines: the stdlib judges
+        self._address(message, done.path, contact)
+        for name, value in headers:
+            message[name] = value
         message.set_content(body, charset="utf-8")
         if done.html is not None:
             message.add_alternative(done.html, subtype="html", charset="utf-8")
             for part in message.iter_parts():
                 del part["MIME-Version"]  # once, at the top, is what RFC 2045 asks for
-            message.set_boundary(_boundary(digest, body + done.html))
+            message.set_boundary(boundary)
         try:
             return message.as_bytes(policy=SMTP)
         except (ValueError, UnicodeError) as err:
             raise Failure(Problem(Source(display_path(done.path)), "cannot write the email to "
                                   f"contact {contact.id!r}: {err}", code=EXIT_DATA)) from None
+
+    def _addresses(self, contact):
+        """[("From", (name, addr)), ("To", ...)] as `_address` writes them, for `mime`; None
+        when an address needs IDNA that fails."""
+        sender, to = self.sender, fold(contact.row.get("email", ""))
+        found = []
+        try:
+            if sender["email"]:
+                found.append(("From", (fold(sender["name"]), _ascii(sender["email"]))))
+            if to:
+                found.append(("To", (fold(contact.name), _ascii(to))))
+        except UnicodeError:
+            return None
+        return found
 
     def _address(self, message, path: str, contact) -> None:
         """From and To, folded: a line break in the ledger cannot add a header."""

@@ -45,7 +45,7 @@ def _target() -> str:
     frame = sys._getframe(2)
     while frame is not None:
         code = frame.f_code
-        if code.co_name in ("atomic_write", "append_bytes", "truncate") \
+        if code.co_name in ("atomic_write", "_write_drafts", "append_bytes", "truncate") \
                 and code.co_filename == cadence.files.__file__:
             return frame.f_locals["path"]
         if code.co_name == "_fsync_dir":
@@ -259,11 +259,11 @@ KILL = "import os, signal\ndef die():\n    os.kill(os.getpid(), signal.SIGKILL)\
 KILL_POINTS = {
     "after the first draft": """
 import cadence.files as f
-real = f.atomic_write
-def atomic_write(path, data, **options):
-    real(path, data, **options)
-    if os.sep + 'drafts' + os.sep in path: die()
-f.atomic_write = atomic_write
+real = os.replace
+def replace(src, dst, *a, **k):
+    real(src, dst, *a, **k)
+    if os.sep + 'drafts' + os.sep in dst: die()
+f.os.replace = replace
 """,
     "inside a draft's write, before its rename": """
 import cadence.files as f
