@@ -248,10 +248,20 @@ def _windows(contacts, today) -> dict:
 
 
 def full_history(config, ids) -> dict:
-    """Every journal row of these contacts, oldest first: the `history` their drafts show."""
-    from .journal import read_contacts
+    """Every journal row of these contacts, oldest first: the `history` their drafts show.
 
-    return read_contacts(config.history, ids) if os.path.exists(config.history) else {}
+    With the cache, an index of where each contact's rows are spares reading the journal's
+    years of rows of other contacts.
+    """
+    from .cache import open_for
+    from .journal import lines_of, read_contacts
+
+    if not os.path.exists(config.history):
+        return {}
+    lines = open_for(config).journal_lines(config.history, ids)
+    if lines is None:
+        return read_contacts(config.history, ids)
+    return lines_of(lines, config.history)
 
 
 _RENDERERS: dict = {}  # id(config) -> (config, Renderer): one Renderer a command

@@ -126,6 +126,7 @@ class BookCache:
         self.enabled = base is not None
         self.book = _File(os.path.join(base, name + ".book") if base else None, stamp)
         self.rows = _File(os.path.join(base, name + ".rows") if base else None, stamp)
+        self.journal = _File(os.path.join(base, name + ".journal") if base else None, stamp)
 
     # --- config and playbooks ------------------------------------------------------------
 
@@ -188,9 +189,53 @@ class BookCache:
                           "until": array("l", [day for _, day in entries.values()])}
         self.rows.dirty = True
 
+    # --- where each contact's journal rows are ---------------------------------------------
+
+    def journal_lines(self, path: str, ids) -> Optional[dict]:
+        """{contact id: [its journal lines, oldest first]} for `ids`, by an index of where each
+        contact's rows begin, kept up to date from the rows appended since; None without a
+        cache. Lines whose contact cell is quoted are given to every id: the caller parses."""
+        if not self.enabled:
+            return None
+        import mmap
+
+        try:
+            with open(path, "rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                if size == 0:
+                    return {}
+                data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except OSError:
+            return None
+        found = self.journal.read()
+        index, start = found.get("index"), 0
+        if index is not None and found["size"] <= size and found["size"] >= len(found["tail"]) \
+                and data[found["size"] - len(found["tail"]):found["size"]] == found["tail"]:
+            start = found["size"]
+        else:
+            index, start = {}, data.find(b"\n") + 1  # anew: below the header line
+            if start == 0:
+                return {}
+        if start < size:
+            _index_lines(data, start, size, index)
+            self.journal.data = {"size": size, "tail": data[max(0, size - _TAIL):size],
+                                 "index": index}
+            self.journal.dirty = True
+        wanted = set(ids)
+        odd = _offsets(index.get(b"", b""))
+        lines = {}
+        for cid in wanted:
+            offsets = _offsets(index.get(cid.encode("utf-8", "surrogatepass"), b""))
+            if odd:
+                offsets = sorted(set(offsets) | set(odd))
+            if offsets:
+                lines[cid] = [data[o:_line_end(data, o, size)] for o in offsets]
+        return lines
+
     def save(self) -> None:
         self.book.write()
         self.rows.write()
+        self.journal.write()
 
 
 _OPEN: dict = {}  # id(config) -> (config, BookCache): one cache a command
@@ -209,6 +254,33 @@ def adopt(config, cache: BookCache) -> None:
     """Make `cache` (opened to read the config itself) the one of `config`'s command."""
     _OPEN.clear()
     _OPEN[id(config)] = (config, cache)
+
+
+def _index_lines(data, start: int, end: int, index: dict) -> None:
+    """Add the lines of data[start:end] to `index` ({contact id bytes: packed offsets});
+    a line whose contact cell is quoted or odd goes under b"" (parsed for every contact)."""
+    block = data[start:end]
+    pos = 0
+    added = {}
+    for line in block.split(b"\n"):
+        if line.strip():
+            comma = line.find(b",", 11)
+            key = line[11:comma] if line[10:11] == b"," and comma > 0 else b""
+            if b'"' in key:
+                key = b""
+            added.setdefault(key, []).append(start + pos)
+        pos += len(line) + 1
+    for key, offsets in added.items():
+        index[key] = index.get(key, b"") + array("q", offsets).tobytes()
+
+
+def _offsets(packed: bytes) -> list:
+    return array("q", packed).tolist() if packed else []
+
+
+def _line_end(data, start: int, size: int) -> int:
+    end = data.find(b"\n", start)
+    return size if end < 0 else end
 
 
 def _unpack(found: dict) -> tuple:

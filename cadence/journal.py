@@ -231,3 +231,15 @@ def read_contacts(path: str, ids) -> dict:
         if entry.contact in wanted_text:
             out[entry.contact].append(entry)
     return {cid: tuple(rows) for cid, rows in out.items()}
+
+
+def lines_of(lines: dict, path: str) -> dict:
+    """{contact id: its rows} from {contact id: its raw journal lines} (`cache.journal_lines`);
+    a row whose contact is another is dropped (quoted rows are offered to every contact)."""
+    out = {}
+    for cid, raw in lines.items():
+        text = b"\n".join(raw).decode("utf-8", errors="replace")
+        rows = tuple(e for e in _rows(text.split("\n"), path, 2, []) if e.contact == cid)
+        if rows:
+            out[cid] = rows
+    return out

@@ -125,7 +125,7 @@ def run(
     """Render today's drafts, append the journal and write the ledger back."""
     quiet(quiet_)
     from ..book import lazy_condition, load, remember_quiet, renderer_for
-    from ..cache import journal_state
+    from ..cache import journal_state, open_for
     from ..files import Lock, recover
 
     with guarded(as_json):
@@ -147,6 +147,7 @@ def run(
                 if write(loaded, [(path, data) for _, path, data in drafted] + extra, entries,
                          updates):
                     remember_quiet(loaded, day, still, journal_state(cfg.history), updates)
+                open_for(cfg).save()  # the journal's index, too
     if as_json:
         emit_json({"today": day.isoformat(), "drafted": [
             dict(t.as_json(), path=_relative(cfg, path)) for t, path, _ in drafted],
