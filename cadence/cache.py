@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import pickle
 from array import array
-from itertools import compress
+from itertools import accumulate, chain, compress
 import sys
 import zlib
 from typing import Optional
@@ -259,19 +259,22 @@ def adopt(config, cache: BookCache) -> None:
 def _index_lines(data, start: int, end: int, index: dict) -> None:
     """Add the lines of data[start:end] to `index` ({contact id bytes: packed offsets});
     a line whose contact cell is quoted or odd goes under b"" (parsed for every contact)."""
-    block = data[start:end]
-    pos = 0
+    lines = data[start:end].split(b"\n")
+    offsets = accumulate(chain((start,), (len(line) + 1 for line in lines)))
     added = {}
-    for line in block.split(b"\n"):
-        if line.strip():
-            comma = line.find(b",", 11)
-            key = line[11:comma] if line[10:11] == b"," and comma > 0 else b""
-            if b'"' in key:
-                key = b""
-            added.setdefault(key, []).append(start + pos)
-        pos += len(line) + 1
-    for key, offsets in added.items():
-        index[key] = index.get(key, b"") + array("q", offsets).tobytes()
+    for line, offset in zip(lines, offsets):
+        key = line[11:line.find(b",", 11)]
+        if line[10:11] != b"," or b'"' in key or not key:
+            if not line.strip():
+                continue
+            key = b""
+        found = added.get(key)
+        if found is None:
+            added[key] = [offset]
+        else:
+            found.append(offset)
+    for key, found in added.items():
+        index[key] = index.get(key, b"") + array("q", found).tobytes()
 
 
 def _offsets(packed: bytes) -> list:

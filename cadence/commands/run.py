@@ -147,7 +147,9 @@ def run(
                 if write(loaded, [(path, data) for _, path, data in drafted] + extra, entries,
                          updates):
                     remember_quiet(loaded, day, still, journal_state(cfg.history), updates)
-                open_for(cfg).save()  # the journal's index, too
+                book_cache = open_for(cfg)
+                book_cache.journal_lines(cfg.history, ())  # the index takes in today's rows
+                book_cache.save()
     if as_json:
         emit_json({"today": day.isoformat(), "drafted": [
             dict(t.as_json(), path=_relative(cfg, path)) for t, path, _ in drafted],
