@@ -221,19 +221,15 @@ def remember_quiet(loaded: Loaded, today, quiet: dict, state=None, updates=None)
         return  # `due` learnt nothing new: the cache stays as it is
     cache = open_for(loaded.config)
     updates = updates or {}
-    entries = {}
-    if ledger.known:
-        old = cache.entries()
-        for i in ledger.known:
-            text = ledger.row_text(i)
-            entries[text] = old[text]
+    added = {}
     ids = {c.index: c.id for c in loaded.book.contacts}
     for index, until in quiet.items():
         text = ledger.row_text(index, updates.get(index, {}))
         if text is not None and until > today:
-            entries[text] = (ids[index], until.toordinal())
+            added[text] = (ids[index], until.toordinal())
     book_key, header, read_state = loaded.rows_key
-    cache.put_rows(book_key, header, today.toordinal(), state or read_state, entries)
+    cache.put_rows(book_key, header, today.toordinal(), state or read_state,
+                   ledger.known_texts, added)
     cache.save()
 
 

@@ -127,6 +127,7 @@ class BookCache:
         self.book = _File(os.path.join(base, name + ".book") if base else None, stamp)
         self.rows = _File(os.path.join(base, name + ".rows") if base else None, stamp)
         self.journal = _File(os.path.join(base, name + ".journal") if base else None, stamp)
+        self.arrays: tuple = ([], [], [])  # the rows cache as `quiet_rows` read it
 
     # --- config and playbooks ------------------------------------------------------------
 
@@ -163,7 +164,7 @@ class BookCache:
         moved = _appended_contacts(journal, found["journal"], journal_size)
         if moved is None:
             return None
-        texts, ids, until = _unpack(found)
+        texts, ids, until = self.arrays = _unpack(found)
         keep = [day > today for day in until]
         known = dict(zip(compress(texts, keep), compress(ids, keep)))
         for text, cid in list(known.items()) if moved else ():
@@ -171,22 +172,23 @@ class BookCache:
                 del known[text]
         return known
 
-    def entries(self) -> dict:
-        """{row text: (contact id, quiet until ordinal)} as last kept."""
-        texts, ids, until = _unpack(self.rows.read())
-        return dict(zip(texts, zip(ids, until)))
-
     def put_rows(self, book_key: bytes, header: bytes, as_of: int, state: Optional[tuple],
-                 entries: dict) -> None:
-        """Keep `entries` ({row text: (id, quiet until ordinal)}), worked out on day `as_of`
+                 kept, added: dict) -> None:
+        """Keep the rows of `kept` (texts of rows read through `quiet_rows`: their entries
+        stay) and `added` ({row text: (id, quiet until ordinal)}), worked out on day `as_of`
         from the journal as it stood in `state` (`journal_state`)."""
         if not self.enabled or state is None:
             return
+        texts, ids, until = self.arrays
+        present = set(kept)
+        keep = [text in present for text in texts]
         # three flat values, not a dict of tuples: a hundred thousand rows load in a blink
-        self.rows.data = {"book": book_key, "header": header, "as_of": as_of, "journal": state,
-                          "texts": "\n".join(entries),
-                          "ids": "\n".join(cid for cid, _ in entries.values()),
-                          "until": array("l", [day for _, day in entries.values()])}
+        self.rows.data = {
+            "book": book_key, "header": header, "as_of": as_of, "journal": state,
+            "texts": "\n".join(chain(compress(texts, keep), added)),
+            "ids": "\n".join(chain(compress(ids, keep), (cid for cid, _ in added.values()))),
+            "until": array("l", chain(compress(until, keep), (day for _, day in added.values()))),
+        }
         self.rows.dirty = True
 
     # --- where each contact's journal rows are ---------------------------------------------

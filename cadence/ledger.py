@@ -48,6 +48,7 @@ class LedgerFile:
     # rows that a cache vouched for, by their text: left unsplit until asked for
     known: frozenset = field(default=frozenset(), repr=False, compare=False)
     keyed: bool = field(default=False, repr=False, compare=False)  # read with a `known`
+    known_texts: tuple = field(default=(), repr=False, compare=False)  # their lines
 
     def row_text(self, index: int, changes: Mapping[str, str] = {}) -> Optional[str]:
         """What a cache knows row `index` by: its one line of text, once `changes` are written
@@ -81,20 +82,21 @@ def parse_ledger(data: bytes, path: str, encoding: str = "utf-8",
     if isinstance(decoded, Problem):
         return None, [decoded]
     text, codec, bom = decoded
+    matched = []  # the text of each row `known` vouched for
     if kind == "yaml":
         from .ledger_yaml import parse_yaml
 
         columns, rows, lines, layout, problems = parse_yaml(text, path)
         known = None
     else:
-        columns, rows, lines, layout, problems = _parse_csv(text, path, known)
+        columns, rows, lines, layout, problems = _parse_csv(text, path, known, matched)
     if any(not p.warning for p in problems):
         return None, problems
     skipped = frozenset(i for i, row in enumerate(rows) if row is None) if known else frozenset()
     if skipped:
         rows = _Rows(rows, layout)
     ledger = LedgerFile(path, kind, columns, rows, lines, data, codec, bom, layout,
-                        skipped, known is not None)
+                        skipped, known is not None, tuple(matched))
     return ledger, problems
 
 
@@ -487,7 +489,7 @@ def _check_encodable(value: str, codec: str, where: str) -> None:
             f"cannot write {value!r} to {where}: {bad!r} has no encoding in {codec}") from None
 
 
-def _parse_csv(text: str, path: str, known=None):
+def _parse_csv(text: str, path: str, known=None, matched=None):
     problems = []
     if not text.strip():
         problems.append(_problem(path, 1, 1, "the ledger is empty", "it needs a header line "
@@ -508,7 +510,8 @@ def _parse_csv(text: str, path: str, known=None):
     columns = tuple(value.strip() for _, _, value, _ in cells)
     problems += _check_header(path, s, cells, columns, sep, k + 1)
     index = {c: j for j, c in enumerate(columns)}
-    rows, starts, ends = _read_rows(path, lines, nk, columns, delim, sep, problems, known)
+    rows, starts, ends = _read_rows(path, lines, nk, columns, delim, sep, problems, known,
+                                    matched)
     layout = _CsvLayout(path, tuple(lines), sep, newline, delim, header, tuple(starts), ends, index)
     return columns, tuple(rows), tuple(k + 1 for k in starts), layout, problems
 
@@ -543,11 +546,11 @@ def _check_header(path: str, s: str, cells, columns, sep: str, first_line: int) 
     return problems
 
 
-def _read_rows(path, lines, k, columns, delim, sep, problems, known=None):
+def _read_rows(path, lines, k, columns, delim, sep, problems, known=None, matched=None):
     """The data rows from physical line k on: (rows, start lines, {row: last line}).
 
     A one-line row whose text `known` holds is taken as it is: None in `rows`, its id from
-    `known`.
+    `known`, its text appended to `matched`.
     """
     rows, starts, ends = [], [], {}
     known = known or {}
@@ -566,6 +569,7 @@ def _read_rows(path, lines, k, columns, delim, sep, problems, known=None):
             seen[key] = nk
             rows.append(None)
             starts.append(k)
+            matched.append(line)
             k = nk
             continue  # (a second row with that id is read in full below, to report it)
         if '"' not in line:  # the fast path: most rows hold no quote at all
