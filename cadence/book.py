@@ -267,11 +267,12 @@ def renderer_for(config):
     """The command's Renderer, made once: listing templates and importing Jinja cost time."""
     made = _RENDERERS.get(id(config))
     if made is None or made[0] is not config:
+        from .cache import open_for
         from .render import Renderer
 
         _RENDERERS.clear()  # one command, one config: keep no other alive
-        made = _RENDERERS[id(config)] = (config, Renderer(config.templates, config.sender,
-                                                          config.timezone))
+        made = _RENDERERS[id(config)] = (config, Renderer(
+            config.templates, config.sender, config.timezone, open_for(config).templates))
     return made[1]
 
 

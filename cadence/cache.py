@@ -5,6 +5,8 @@ rows, to find the few contacts whose day has come. The cache remembers, per book
 
 - `<key>.book`: the parsed config and playbooks, keyed by their bytes and the template names,
   and the answers of `if` rules, keyed by the cells they read;
+- `<key>.journal`: where each contact's journal rows begin, for a draft's `history`;
+- `<key>.templates/`: compiled templates (Jinja's FileSystemBytecodeCache);
 - `<key>.rows`: for each CSV ledger row that the last `due` or `run` left alone, the first day
   on which anything can happen to it (`engine.quiet_until`), keyed by the row's text (a dict
   lookup of the line costs less than hashing it, and the text is the ledger's own).
@@ -127,6 +129,8 @@ class BookCache:
         self.book = _File(os.path.join(base, name + ".book") if base else None, stamp)
         self.rows = _File(os.path.join(base, name + ".rows") if base else None, stamp)
         self.journal = _File(os.path.join(base, name + ".journal") if base else None, stamp)
+        # compiled templates (Jinja's own bytecode cache, which checks each template's text)
+        self.templates = os.path.join(base, name + ".templates") if base else None
         self.arrays: tuple = ([], [], [])  # the rows cache as `quiet_rows` read it
 
     # --- config and playbooks ------------------------------------------------------------

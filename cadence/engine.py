@@ -632,6 +632,10 @@ def day(st: State, playbooks: Mapping[str, Playbook], today: date,
         touch = _to_touch(st, playbook, due_now, today)
         entries.append(_entry(st, today, "touch", due_now, note=due_now.detail))
         st = _after_touch(st, due_now, today)
+        if due_now.reason == "no_reply":
+            # the ladder stands where a later run reads it from the journal row, which names
+            # the rule only by its template: the same answer today and tomorrow
+            st = replace(st, last_rule=_kind_of(entries[-1], playbook)[1])
         break
     if touch is not None or entries:
         if not want_next:
@@ -657,7 +661,8 @@ def quiet_until(result: Day, playbooks: Mapping[str, Playbook], today: date) -> 
     """
     st = result.state
     bounds = [today + QUIET_HORIZON]
-    if not st.playbook or st.status not in ("active", "paused") or "all" in st.contact.optout:
+    if not st.playbook or st.status not in ("active", "paused") or (
+            "all" in st.contact.optout and st.status != "paused"):
         return bounds[0]  # nothing ever happens to it while its row stays as it is
     if st.started is None:
         return today  # `run` enrols it

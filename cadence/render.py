@@ -119,9 +119,10 @@ class _ContainedLoader(FileSystemLoader):
         return source, filename, uptodate
 
 
-def _environment(loader, autoescape: bool) -> SandboxedEnvironment:
+def _environment(loader, autoescape: bool, bytecode_cache=None) -> SandboxedEnvironment:
     env = SandboxedEnvironment(loader=loader, undefined=StrictUndefined,
-                               keep_trailing_newline=True, autoescape=autoescape)
+                               keep_trailing_newline=True, autoescape=autoescape,
+                               bytecode_cache=bytecode_cache)
     env.filters["date"] = format_day
     return env
 
@@ -150,11 +151,16 @@ class _Rendered:
 class Renderer:
     """Renders drafts for one book; built once a run."""
 
-    def __init__(self, folder: str, sender: dict, tz: str = ""):
+    def __init__(self, folder: str, sender: dict, tz: str = "", bytecode: Optional[str] = None):
+        """`bytecode`: a folder where compiled templates are kept between runs (Jinja's
+        FileSystemBytecodeCache; a template whose text changed is compiled again)."""
         self.folder = folder
         self.sender = {k: sender.get(k, "") for k in ("name", "email", "phone", "address")}
         self.tz = tz
-        self.env = _environment(_ContainedLoader(folder), autoescape=False)
+        self._bytecode_folder = bytecode
+        self.bytecode = _bytecode_cache(bytecode, "text")
+        self.env = _environment(_ContainedLoader(folder), autoescape=False,
+                                bytecode_cache=self.bytecode)
         self._html_env = None
         self.names = template_names(folder)
         self._compiled = {}
@@ -164,7 +170,10 @@ class Renderer:
     def html_env(self) -> SandboxedEnvironment:
         """A second sandbox that escapes every value: ledger data never becomes markup."""
         if self._html_env is None:
-            self._html_env = _environment(self.env.loader, autoescape=True)
+            # its own folder: code compiled to escape must never serve plain text, nor back
+            self._html_env = _environment(self.env.loader, autoescape=True,
+                                          bytecode_cache=_bytecode_cache(self._bytecode_folder,
+                                                                         "html"))
         return self._html_env
 
     # -- `if` rules ---------------------------------------------------------------------------
@@ -225,14 +234,25 @@ class Renderer:
             first, newline, rest = source.partition("\n")
             if email and first.startswith("Subject:"):
                 # the body keeps its line numbers: the subject's line becomes an empty line
-                self._compiled[key] = (self._compile(first, filename, path),
-                                       self._compile(newline + rest, filename, path))
+                self._compiled[key] = (self._compile(first, filename, path, "subject"),
+                                       self._compile(newline + rest, filename, path, "body"))
             else:
                 self._compiled[key] = (None, self.env.get_template(filename))
         return self._compiled[key]
 
-    def _compile(self, source: str, name: str, path: str):
-        code = self.env.compile(source, name=name, filename=path)
+    def _compile(self, source: str, name: str, path: str, part: str):
+        bucket = None
+        if self.bytecode is not None:
+            bucket = self.bytecode.get_bucket(self.env, f"{name}#{part}", path, source)
+        code = bucket.code if bucket is not None else None
+        if code is None:
+            code = self.env.compile(source, name=name, filename=path)
+            if bucket is not None:
+                bucket.code = code
+                try:
+                    self.bytecode.set_bucket(bucket)
+                except OSError:
+                    pass  # a cache that cannot be written only costs time
         return self.env.template_class.from_code(self.env, code, self.env.make_globals(None))
 
     def _render(self, touch, contact, playbook, history, today) -> _Rendered:
@@ -518,6 +538,20 @@ def _undefined_message(message: str, path: str, line: int) -> str:
         if _column(text, 1, key):
             return _judge(key, set(), set())[0]
     return message
+
+
+def _bytecode_cache(folder: Optional[str], kind: str):
+    """Jinja's cache of compiled templates in `folder`/`kind`, or None."""
+    if folder is None:
+        return None
+    from jinja2 import FileSystemBytecodeCache
+
+    folder = os.path.join(folder, kind)
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+    except OSError:
+        return None
+    return FileSystemBytecodeCache(folder)
 
 
 def _ascii(address: str) -> str:

@@ -5,6 +5,7 @@ Each test has a cache folder of its own (conftest). `NO_CACHE` runs a command wi
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from datetime import date, timedelta
 
@@ -103,11 +104,20 @@ def test_a_broken_or_foreign_cache_file_is_ignored(tmp_path):
     root = build(tmp_path / "book")
     _run_days(root, _days("2026-11-01", 3))
     folder = os.environ["CADENCE_CACHE_DIR"]
-    for name in os.listdir(folder):
-        with open(os.path.join(folder, name), "wb") as handle:
-            handle.write(b"\x80\x05not a pickle")
+    broken = 0
+    for base, _, names in os.walk(folder):  # the compiled templates too
+        for name in names:
+            with open(os.path.join(base, name), "wb") as handle:
+                handle.write(b"\x80\x05not a pickle")
+            broken += 1
+    assert broken >= 4
     expected = invoke("-C", root, "due", "--today", "2026-11-04", env=NO_CACHE).stdout
     assert invoke("-C", root, "due", "--today", "2026-11-04").stdout == expected
+    twin = build(tmp_path / "twin")
+    _run_days(twin, _days("2026-11-01", 3), env=NO_CACHE)
+    assert invoke("-C", root, "run", "--today", "2026-11-04").exit_code == 0
+    assert invoke("-C", twin, "run", "--today", "2026-11-04", env=NO_CACHE).exit_code == 0
+    assert snapshot(root) == snapshot(twin)
 
 
 def test_no_cache_writes_no_cache(tmp_path):
@@ -167,3 +177,24 @@ def test_any_book_runs_the_same_with_and_without_the_cache(pb, ledger_rows, star
         cold = make_book(os.path.join(folder, "cold"), pb, ledger_rows)
         assert _run_days(warm, days) == _run_days(cold, days, env=NO_CACHE)
         assert snapshot(warm) == snapshot(cold)
+
+
+def test_a_partial_shared_by_text_and_html_is_escaped_only_in_html(tmp_path):
+    """Compiled templates are kept apart by how they escape: a cached HTML compile never
+    serves the text part, nor the other way round."""
+    overrides = {
+        "templates/hello.j2": "Subject: Hi\n\n{% include 'sign.part' %}\n",
+        "templates/hello.html.j2": "<p>{% include 'sign.part' %}</p>\n",
+        "templates/sign.part": "{{ contact.name }}\n",
+        "contacts.csv": "id,name,email,phone,playbook,started\n"
+                        "c1,Ann <b>&</b>,ann@example.com,,p,2026-11-01\n",
+    }
+    root = tmp_path / "book"
+    for attempt in ("cold", "warm"):  # the same book twice: the second finds compiled code
+        if root.exists():
+            shutil.rmtree(root)
+        build(root, overrides)
+        result = invoke("-C", root, "run", "--today", "2026-11-02")
+        assert result.exit_code == 0, result.output
+        eml = snapshot(root)["drafts/2026-11-02/c1--decide-1.eml"]
+        assert b"Ann <b>&</b>" in eml and b"Ann &lt;b&gt;&amp;&lt;/b&gt;" in eml, attempt

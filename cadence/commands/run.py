@@ -20,9 +20,9 @@ def prepare(loaded, day, renderer):
     quiet {index: date} of the contacts the day leaves alone).
     """
     from .. import engine
-    from ..model import Failure
-
     from ..book import full_history
+    from ..model import Failure
+    from ..parallel import map_split
 
     cfg, book = loaded.config, loaded.book
     folder = os.path.join(cfg.drafts, day.isoformat())
@@ -31,23 +31,24 @@ def prepare(loaded, day, renderer):
     # the engine read only the journal's tail; a draft's `history` is the contact's whole record
     touched = [o.contact for o in outcomes if o.touch is not None]
     past = full_history(cfg, touched) if touched else {}
+    jobs = []
     for contact, outcome in zip(book.contacts, outcomes):
         index = contact.index
         if outcome.touch is not None:
             history = past.get(contact.id, ()) + tuple(
                 e for e in outcome.entries if e.event != "touch")
-            playbook = book.playbooks[outcome.touch.playbook]
-            try:
-                draft = renderer.draft(outcome.touch, contact, playbook, history, day)
-            except Failure as err:
-                problems.extend(err.problems)
-                continue
-            drafted.append((outcome.touch, os.path.join(folder, draft.name), draft.data))
+            jobs.append((outcome.touch, contact, book.playbooks[outcome.touch.playbook], history))
         entries.extend(outcome.entries)
         if outcome.changes:
             updates[index] = outcome.changes
         if outcome.quiet is not None:
             quiet[index] = outcome.quiet
+    # thousands of drafts on a large book: two processes render them (cadence.parallel)
+    for job, (kind, value) in zip(jobs, map_split(lambda job: renderer.draft(*job, day), jobs)):
+        if kind == "failure":
+            problems.extend(value)  # reported with the others; nothing is written
+        else:
+            drafted.append((job[0], os.path.join(folder, value.name), value.data))
     if problems:
         raise Failure(problems)
     drafted.sort(key=lambda item: (item[0].due, item[0].contact))
