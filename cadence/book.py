@@ -23,6 +23,7 @@ class Loaded:
     templates: frozenset
     warnings: tuple = ()
     rows_key: Optional[tuple] = None  # (book key, header, journal state) when rows are cached
+    past: Optional[dict] = None  # every journal row of book.contacts, when read by the index
 
     def contact(self, contact_id: str):
         """(row index, Contact), or a Failure naming the unknown id (exit 65)."""
@@ -165,7 +166,7 @@ def load(config, check_expr=None, condition_factory=None, today=None,
                     f"contact {contact.id!r} follows playbook {contact.playbook!r}, which no file has",
                     _known(playbooks), EXIT_DATA))
 
-    history = {}
+    history, past = {}, None
     if os.path.exists(config.history):
         # a run that died midway left rows that the next run takes back: do not count them
         limit = journal_limit(config.root, config.history, data)
@@ -173,8 +174,17 @@ def load(config, check_expr=None, condition_factory=None, today=None,
             history, found = parse_journal(_read_text(config.history, "journal", limit),
                                            _show(config, config.history))
         else:
-            history, found = read_window(config.history, _windows(contacts, today), limit,
-                                         _show(config, config.history))
+            windows = _windows(contacts, today)
+            if rows_key is not None and limit is None:
+                past = _indexed(config, cache, windows)
+            if past is not None:
+                history = {cid: tuple(r for r in past[cid] if r.date >= since)
+                           for cid, since in windows.items() if cid in past}
+                found = []
+            else:
+                history, found = read_window(config.history,
+                                             {cid: day.isoformat() for cid, day in windows.items()},
+                                             limit, _show(config, config.history))
         problems.extend(found)
 
     errors = [p for p in problems if not p.warning]
@@ -188,7 +198,20 @@ def load(config, check_expr=None, condition_factory=None, today=None,
     if cache is not None:
         cache.save()  # the config and playbooks, for the next command
     return Loaded(config, ledger, data, book, templates,
-                  tuple(p for p in problems if p.warning), rows_key)
+                  tuple(p for p in problems if p.warning), rows_key, past)
+
+
+def _indexed(config, cache, windows: dict):
+    """Every journal row of the contacts in `windows`, through the cache's index, or None
+    (no index, or a row that does not parse: `read_window` then reports it with its line)."""
+    from .journal import lines_of
+
+    lines = cache.journal_lines(config.history, windows)
+    if lines is None:
+        return None
+    bad = []
+    past = lines_of(lines, config.history, bad)
+    return None if bad else past
 
 
 def _rows_key(config, book_key, data: bytes):
@@ -239,7 +262,7 @@ def _windows(contacts, today) -> dict:
 
     # replied, won, lost, unsubscribed and stopped contacts get nothing: the engine reads
     # none of their rows (and their old touches must not stretch the window)
-    return {c.id: history_since(c.last_touch, c.last_reply, c.callback, today).isoformat()
+    return {c.id: history_since(c.last_touch, c.last_reply, c.callback, today)
             for c in contacts if c.playbook and c.status in ("active", "paused")}
 
 

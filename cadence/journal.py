@@ -10,6 +10,7 @@ import os
 import re
 from collections import defaultdict
 from datetime import date
+from typing import Optional
 
 from .model import EXIT_DATA, JOURNAL_COLUMNS, Entry, Problem, Source
 
@@ -233,13 +234,15 @@ def read_contacts(path: str, ids) -> dict:
     return {cid: tuple(rows) for cid, rows in out.items()}
 
 
-def lines_of(lines: dict, path: str) -> dict:
+def lines_of(lines: dict, path: str, problems: Optional[list] = None) -> dict:
     """{contact id: its rows} from {contact id: its raw journal lines} (`cache.journal_lines`);
-    a row whose contact is another is dropped (quoted rows are offered to every contact)."""
+    a row whose contact is another is dropped (quoted rows are offered to every contact).
+    Rows that do not parse go to `problems` (without their line numbers)."""
     out = {}
     for cid, raw in lines.items():
         text = b"\n".join(raw).decode("utf-8", errors="replace")
-        rows = tuple(e for e in _rows(text.split("\n"), path, 2, []) if e.contact == cid)
+        found = [] if problems is None else problems
+        rows = tuple(e for e in _rows(text.split("\n"), path, 2, found) if e.contact == cid)
         if rows:
             out[cid] = rows
     return out

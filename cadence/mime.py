@@ -30,7 +30,7 @@ def address(name: str, addr: str) -> Optional[str]:
         return addr
     from email.utils import formataddr
 
-    return formataddr((name, addr), charset="utf-8")
+    return formataddr((name, addr), charset=_utf8())
 
 
 def header(name: str, value: str) -> Optional[str]:
@@ -41,7 +41,22 @@ def header(name: str, value: str) -> Optional[str]:
         return _folded(name, value)
     from email.header import Header
 
-    return f"{name}: " + Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
+    return f"{name}: " + Header(value, _utf8(), header_name=name).encode(linesep="\r\n")
+
+
+_CHARSET = []
+
+
+def _utf8():
+    """UTF-8 whose encoded words are always base64: the stdlib's default weighs base64
+    against quoted-printable character by character, which cost more than the whole draft."""
+    if not _CHARSET:
+        from email.charset import BASE64, Charset
+
+        charset = Charset("utf-8")
+        charset.header_encoding = BASE64
+        _CHARSET.append(charset)
+    return _CHARSET[0]
 
 
 def _folded(name: str, value: str) -> Optional[str]:

@@ -120,9 +120,10 @@ class _ContainedLoader(FileSystemLoader):
 
 
 def _environment(loader, autoescape: bool, bytecode_cache=None) -> SandboxedEnvironment:
+    # auto_reload off: a command's templates do not change while it runs (no stat a draft)
     env = SandboxedEnvironment(loader=loader, undefined=StrictUndefined,
                                keep_trailing_newline=True, autoescape=autoescape,
-                               bytecode_cache=bytecode_cache)
+                               bytecode_cache=bytecode_cache, auto_reload=False)
     env.filters["date"] = format_day
     return env
 

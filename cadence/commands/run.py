@@ -30,7 +30,9 @@ def prepare(loaded, day, renderer):
     outcomes = engine.run(book, day)
     # the engine read only the journal's tail; a draft's `history` is the contact's whole record
     touched = [o.contact for o in outcomes if o.touch is not None]
-    past = full_history(cfg, touched) if touched else {}
+    past = loaded.past  # read by the journal's index along with the engine's rows
+    if past is None:
+        past = full_history(cfg, touched) if touched else {}
     jobs = []
     for contact, outcome in zip(book.contacts, outcomes):
         index = contact.index
