@@ -314,16 +314,17 @@ def _write_drafts(drafts) -> None:
     """Each draft to a temporary file beside it, then renamed over its name (the caller syncs
     them all at once). A day's thousands of drafts share one folder: it is made once, and no
     file costs more calls than its write needs."""
-    made = set()
+    made = {}  # folder -> made by this call (then none of its files can exist yet)
     pid = os.getpid()
     for path, data in drafts:
         folder = os.path.dirname(path) or "."
         tmp = os.path.join(folder, f"{_tmp_prefix(path)}{pid}{TMP_SUFFIX}")
         try:
-            if folder not in made:
+            fresh = made.get(folder)
+            if fresh is None:
+                fresh = made[folder] = not os.path.isdir(folder)
                 os.makedirs(folder, exist_ok=True)
-                made.add(folder)
-            if os.path.islink(path):
+            if not fresh and os.path.islink(path):
                 atomic_write(path, data, durable=False)  # through the link, as for any file
                 continue
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)  # umask applies
@@ -333,10 +334,11 @@ def _write_drafts(drafts) -> None:
                     view = view[os.write(fd, view):]
             finally:
                 os.close(fd)
-            try:
-                os.chmod(tmp, os.stat(path).st_mode & 0o7777)  # a draft made again keeps its mode
-            except FileNotFoundError:
-                pass
+            if not fresh:
+                try:
+                    os.chmod(tmp, os.stat(path).st_mode & 0o7777)  # made again: keeps its mode
+                except FileNotFoundError:
+                    pass
             os.replace(tmp, path)
         except OSError as err:
             try:

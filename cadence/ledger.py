@@ -385,6 +385,7 @@ class _CsvLayout:
     starts: tuple  # physical line where each row starts
     ends: dict  # row index -> last physical line, only for rows spanning lines
     index: dict  # column -> position in the header
+    _records: dict = field(default_factory=dict, repr=False, compare=False)  # see _record
 
     def row(self, i: int) -> dict:
         """Row i's cells, split again from the text (a row vouched for is one line)."""
@@ -436,7 +437,15 @@ class _CsvLayout:
 
     def _record(self, i: int, cells: dict) -> tuple:
         """(record text, lines it spanned) of row i with `cells` ({position: value}) written:
-        unchanged cells keep their raw text, quotes and all."""
+        unchanged cells keep their raw text, quotes and all. Remembered: `run` asks for a
+        changed row's text twice (to write it, and for the cache)."""
+        key = (i, tuple(sorted(cells.items())))
+        found = self._records.get(key)
+        if found is None:
+            found = self._records[key] = self._build_record(i, cells)
+        return found
+
+    def _build_record(self, i: int, cells: dict) -> tuple:
         k = self.starts[i]
         s, tokens, nk = _split_record(self.lines, k, self.delimiter, self.sep)
         raw = [s[a:b] for a, b, _, _ in tokens]
