@@ -27,30 +27,48 @@ def prepare(loaded, day, renderer):
     cfg, book = loaded.config, loaded.book
     folder = os.path.join(cfg.drafts, day.isoformat())
     drafted, entries, updates, problems, quiet = [], [], {}, [], {}
-    outcomes = engine.run(book, day)
-    # the engine read only the journal's tail; a draft's `history` is the contact's whole record
-    touched = [o.contact for o in outcomes if o.touch is not None]
-    past = loaded.past  # read by the journal's index along with the engine's rows
-    if past is None:
-        past = full_history(cfg, touched) if touched else {}
-    jobs = []
-    for contact, outcome in zip(book.contacts, outcomes):
-        index = contact.index
-        if outcome.touch is not None:
-            history = past.get(contact.id, ()) + tuple(
-                e for e in outcome.entries if e.event != "touch")
-            jobs.append((outcome.touch, contact, book.playbooks[outcome.touch.playbook], history))
+
+    def advance(contact):
+        return engine.advance(contact, book.history.get(contact.id, ()), book.playbooks, day,
+                              book.condition)
+
+    def draft(contact, outcome, past):
+        # the engine read only the journal's tail; a draft's `history` is the whole record
+        history = past.get(contact.id, ()) + tuple(
+            e for e in outcome.entries if e.event != "touch")
+        return renderer.draft(outcome.touch, contact, book.playbooks[outcome.touch.playbook],
+                              history, day)
+
+    # A large day's contacts are worked out and drafted by two processes (cadence.parallel).
+    contacts = list(book.contacts)
+    if loaded.past is not None:  # every row of these contacts is at hand (the journal index)
+        def both(contact):
+            outcome = advance(contact)
+            return outcome, (draft(contact, outcome, loaded.past) if outcome.touch else None)
+
+        done = map_split(both, contacts)
+        outcomes = [value[0] if kind == "ok" else None for kind, value in done]
+        drafts = [(kind, value if kind == "failure" else value[1]) for kind, value in done]
+    else:  # the whole journal is read once, for the contacts touched today
+        outcomes = [advance(contact) for contact in contacts]
+        touched = [c for c, o in zip(contacts, outcomes) if o.touch is not None]
+        past = full_history(cfg, [c.id for c in touched]) if touched else {}
+        jobs = [i for i, o in enumerate(outcomes) if o.touch is not None]
+        drafts = [None] * len(contacts)
+        for i, result in zip(jobs, map_split(lambda i: draft(contacts[i], outcomes[i], past),
+                                             jobs)):
+            drafts[i] = result
+    for contact, outcome, result in zip(contacts, outcomes, drafts):
+        if result is not None and result[0] == "failure":
+            problems.extend(result[1])  # reported with the others; nothing is written
+            continue
+        if result is not None and result[1] is not None:
+            drafted.append((outcome.touch, os.path.join(folder, result[1].name), result[1].data))
         entries.extend(outcome.entries)
         if outcome.changes:
-            updates[index] = outcome.changes
+            updates[contact.index] = outcome.changes
         if outcome.quiet is not None:
-            quiet[index] = outcome.quiet
-    # thousands of drafts on a large book: two processes render them (cadence.parallel)
-    for job, (kind, value) in zip(jobs, map_split(lambda job: renderer.draft(*job, day), jobs)):
-        if kind == "failure":
-            problems.extend(value)  # reported with the others; nothing is written
-        else:
-            drafted.append((job[0], os.path.join(folder, value.name), value.data))
+            quiet[contact.index] = outcome.quiet
     if problems:
         raise Failure(problems)
     drafted.sort(key=lambda item: (item[0].due, item[0].contact))
