@@ -123,13 +123,14 @@ def _show(config, path: str) -> str:
 
 
 def load(config, check_expr=None, condition_factory=None, today=None,
-         quiet_rows: bool = False) -> Loaded:
+         quiet_rows: bool = False, drafts: bool = False) -> Loaded:
     """Read and validate the whole book; raise Failure with every problem found.
 
     With `today`, only the journal rows the engine reads on that day are loaded (see
     `engine.history_since`); without it, the whole journal. With `quiet_rows` too, the rows
     that the cache knows nothing can happen to today are left out of `book.contacts` (see
-    `cadence.cache`; `due` and `run`).
+    `cadence.cache`; `due` and `run`). With `drafts` (`run`), the journal rows of those
+    contacts are read whole, through the cache's index, for the drafts' `history` (`past`).
     """
     from .cache import open_for
     from .contacts import parse_contacts
@@ -175,7 +176,7 @@ def load(config, check_expr=None, condition_factory=None, today=None,
                                            _show(config, config.history))
         else:
             windows = _windows(contacts, today)
-            if rows_key is not None and limit is None:
+            if drafts and rows_key is not None and limit is None:
                 past = _indexed(config, cache, windows)
             if past is not None:
                 history = {cid: tuple(r for r in past[cid] if r.date >= since)

@@ -155,14 +155,14 @@ def run(
         renderer = renderer_for(cfg)
         if dry_run:
             loaded = load(cfg, renderer.check_expr, lazy_condition(cfg), today=day,
-                          quiet_rows=True)
+                          quiet_rows=True, drafts=True)
             drafted, entries, updates, _ = prepare(loaded, day, renderer)
             extra = overview(loaded, day, drafted, entries, renderer)
         else:
             with Lock(cfg.root):
                 recover(cfg.root)
                 loaded = load(cfg, renderer.check_expr, lazy_condition(cfg), today=day,
-                              quiet_rows=True)
+                              quiet_rows=True, drafts=True)
                 drafted, entries, updates, still = prepare(loaded, day, renderer)
                 extra = overview(loaded, day, drafted, entries, renderer)
                 if write(loaded, [(path, data) for _, path, data in drafted] + extra, entries,
