@@ -66,7 +66,6 @@ class Bench:
         self.env.pop("CADENCE_NO_CACHE", None)
         self.env.pop("CADENCE_TODAY", None)
         self.cold = dict(self.env, CADENCE_NO_CACHE="1")
-        self.trashed = 0
 
     def measure(self, cmd, prepare=None, env=None, repeat=None) -> tuple:
         """(median seconds, max peak RSS in MiB) of runs of a fresh process."""
@@ -103,10 +102,9 @@ class Bench:
         """Move `path` out of the way; it is deleted at the end. (Deleting thousands of files
         right before a timed run slows the run's own file creation on some disks.)"""
         if os.path.lexists(path):
-            self.trashed += 1
-            trash = os.path.join(self.work, "trash", str(self.trashed))
-            os.makedirs(os.path.dirname(trash), exist_ok=True)
-            os.rename(path, trash)
+            root = os.path.join(self.work, "trash")
+            os.makedirs(root, exist_ok=True)
+            os.rename(path, os.path.join(tempfile.mkdtemp(dir=root), "x"))
 
     def empty_trash(self) -> None:
         shutil.rmtree(os.path.join(self.work, "trash"), ignore_errors=True)
