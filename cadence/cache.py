@@ -24,17 +24,17 @@ from __future__ import annotations
 
 import os
 import pickle
-from array import array
-from itertools import accumulate, chain, compress
 import sys
 import zlib
+from array import array
+from itertools import accumulate, chain, compress
 from typing import Optional
 
 FORMAT = 1
 _TAIL = 4096  # bytes of the journal's end the rows cache checks, to know it only grew
 # the modules whose code shapes what is cached: an edited one makes the cache stale
-_SHAPERS = ("engine", "model", "playbook", "config", "contacts", "ledger", "durations",
-            "yamlnodes", "journal", "render", "cache")
+_SHAPERS = ("engine", "model", "records", "playbook", "config", "contacts", "ledger",
+            "durations", "yamlnodes", "journal", "render", "cache")
 
 
 def folder() -> Optional[str]:
