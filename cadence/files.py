@@ -248,23 +248,16 @@ def _changed_under_us(ledger_path: str, written: str) -> Failure:
 
 
 def commit(root: str, drafts, journal_path: str, journal_data: bytes, journal_header: bytes,
-           ledger_path: str, ledger_before: bytes, ledger_after, later=None) -> None:
+           ledger_path: str, ledger_before: bytes, ledger_after) -> None:
     """Write a run's output in the SPEC's order; on failure leave journal and ledger as they were.
 
-    `drafts` is a list of (path, bytes); `ledger_after` is None when no cell changed. `later`
-    is (paths, function): more drafts, at most those paths, that `function` returns once the
-    others are written (the day's overview, made meanwhile).
+    `drafts` is a list of (path, bytes); `ledger_after` is None when no cell changed.
     """
     if (journal_data or ledger_after is not None) \
             and read_bytes(ledger_path, "ledger") != ledger_before:
         raise _changed_under_us(ledger_path, "nothing was written")
-    late_paths, late = later if later is not None else ([], list)
-    _clear_stale([ledger_path, os.path.join(root, MARKER_NAME)] + [path for path, _ in drafts]
-                 + list(late_paths))
+    _clear_stale([ledger_path, os.path.join(root, MARKER_NAME)] + [path for path, _ in drafts])
     _write_drafts(drafts)
-    more = late()
-    _write_drafts(more)
-    drafts = list(drafts) + list(more)
     if drafts:
         # thousands of drafts: one sync for all of them, before the journal says they exist
         os.sync()

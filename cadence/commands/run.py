@@ -95,37 +95,6 @@ def overview(loaded, day, drafted, entries, renderer) -> list:
     return files
 
 
-def _overview_paths(cfg, day) -> list:
-    from ..overview import CALENDAR, INDEX
-
-    folder = os.path.join(cfg.drafts, day.isoformat())
-    return [os.path.join(folder, INDEX), os.path.join(folder, CALENDAR)]
-
-
-class _Background:
-    """A function run in a thread; `result()` waits for it and gives its value or error."""
-
-    def __init__(self, function):
-        import threading
-
-        self._out = {}
-
-        def work():
-            try:
-                self._out["value"] = function()
-            except BaseException as err:  # noqa: BLE001 - handed to whoever asks for the result
-                self._out["error"] = err
-
-        self._thread = threading.Thread(target=work, daemon=True)
-        self._thread.start()
-
-    def result(self):
-        self._thread.join()
-        if "error" in self._out:
-            raise self._out["error"]
-        return self._out["value"]
-
-
 def _widen_once(ledger, updates: dict) -> dict:
     """When a CSV ledger must grow a column, it grows every state column it lacks at once, so
     that the one-time widening of SPEC section 2 happens one time, not once a command."""
@@ -141,10 +110,9 @@ def _widen_once(ledger, updates: dict) -> dict:
     return {**updates, first: cells}
 
 
-def write(loaded, drafts, entries, updates, later=None) -> bool:
+def write(loaded, drafts, entries, updates) -> bool:
     """Drafts, then the journal, then the ledger (SPEC section 8). True when the ledger's
-    header is as it was (a new state column changes every row's text). `later`: see
-    `files.commit`."""
+    header is as it was (a new state column changes every row's text)."""
     from ..files import commit
     from ..journal import HEADER, format_rows
     from ..ledger import LedgerWriteError, dump_ledger
@@ -164,7 +132,7 @@ def write(loaded, drafts, entries, updates, later=None) -> bool:
             after = None
     journal = format_rows(entries).encode("utf-8") if entries else b""
     commit(cfg.root, drafts, cfg.history, journal, (HEADER + "\n").encode("utf-8"),
-           cfg.ledger, loaded.ledger_bytes, after, later)
+           cfg.ledger, loaded.ledger_bytes, after)
     return after is None or after.split(b"\n", 1)[0] == loaded.ledger_bytes.split(b"\n", 1)[0]
 
 
@@ -196,14 +164,9 @@ def run(
                 loaded = load(cfg, renderer.check_expr, lazy_condition(cfg), today=day,
                               quiet_rows=True, drafts=True)
                 drafted, entries, updates, still = prepare(loaded, day, renderer)
-                # the overview is made while the drafts are written: the disk leaves the CPU idle
-                made = _Background(lambda: overview(loaded, day, drafted, entries, renderer))
-                try:
-                    unchanged = write(loaded, [(path, data) for _, path, data in drafted],
-                                      entries, updates, (_overview_paths(cfg, day), made.result))
-                finally:
-                    extra = made.result()
-                if unchanged:
+                extra = overview(loaded, day, drafted, entries, renderer)
+                if write(loaded, [(path, data) for _, path, data in drafted] + extra, entries,
+                         updates):
                     remember_quiet(loaded, day, still, journal_state(cfg.history), updates)
                 book_cache = open_for(cfg)
                 book_cache.journal_lines(cfg.history, ())  # the index takes in today's rows
