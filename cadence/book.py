@@ -228,7 +228,8 @@ def _rows_key(config, book_key, data: bytes):
     return book_key, data.split(b"\n", 1)[0], state
 
 
-def remember_quiet(loaded: Loaded, today, quiet: dict, state=None, updates=None) -> None:
+def remember_quiet(loaded: Loaded, today, quiet: dict, state=None, updates=None,
+                   save: bool = True) -> None:
     """Keep, for the next `due` or `run`, the rows nothing can happen to before some day.
 
     `quiet` is {row index: date} for the contacts worked out today (`engine.due`, `Outcome`);
@@ -254,7 +255,8 @@ def remember_quiet(loaded: Loaded, today, quiet: dict, state=None, updates=None)
     book_key, header, read_state = loaded.rows_key
     cache.put_rows(book_key, header, today.toordinal(), state or read_state,
                    ledger.known_texts, added)
-    cache.save()
+    if save:  # (`run` saves once, after its journal index has taken in today's rows)
+        cache.save()
 
 
 def _windows(contacts, today) -> dict:

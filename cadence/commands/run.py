@@ -167,7 +167,8 @@ def run(
                 extra = overview(loaded, day, drafted, entries, renderer)
                 if write(loaded, [(path, data) for _, path, data in drafted] + extra, entries,
                          updates):
-                    remember_quiet(loaded, day, still, journal_state(cfg.history), updates)
+                    remember_quiet(loaded, day, still, journal_state(cfg.history), updates,
+                                   save=False)
                 book_cache = open_for(cfg)
                 book_cache.journal_lines(cfg.history, ())  # the index takes in today's rows
                 book_cache.save()
