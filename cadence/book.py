@@ -152,7 +152,7 @@ def load(config, check_expr=None, condition_factory=None, today=None,
         rows_key = _rows_key(config, book_key, data)
         if rows_key is not None:
             known = cache.quiet_rows(rows_key[0], rows_key[1], today.toordinal(),
-                                     config.history, rows_key[2][0]) or {}
+                                     config.history, rows_key[2][0], run=drafts) or {}
     ledger, found = parse_ledger(data, ledger_path, config.encoding, known=known)
     problems.extend(found)
     contacts = ()
@@ -254,7 +254,7 @@ def remember_quiet(loaded: Loaded, today, quiet: dict, state=None, updates=None,
             added[text] = (ids[index], until.toordinal())
     book_key, header, read_state = loaded.rows_key
     cache.put_rows(book_key, header, today.toordinal(), state or read_state,
-                   ledger.known_texts, added)
+                   ledger.known_texts, added, ran=state is not None)
     if save:  # (`run` saves once, after its journal index has taken in today's rows)
         cache.save()
 

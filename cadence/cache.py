@@ -30,7 +30,7 @@ from array import array
 from itertools import accumulate, chain, compress
 from typing import Optional
 
-FORMAT = 1
+FORMAT = 2
 _TAIL = 4096  # bytes of the journal's end the rows cache checks, to know it only grew
 # the modules whose code shapes what is cached: an edited one makes the cache stale
 _SHAPERS = ("engine", "model", "records", "playbook", "config", "contacts", "ledger",
@@ -157,14 +157,19 @@ class BookCache:
     # --- quiet rows ----------------------------------------------------------------------
 
     def quiet_rows(self, book_key: bytes, header: bytes, today: int, journal: str,
-                   journal_size: int) -> Optional[dict]:
+                   journal_size: int, run: bool = False) -> Optional[dict]:
         """{row text: contact id} of the rows nothing can happen to on day `today` (an
-        ordinal), or None when the rows cache does not hold for the book as it stands."""
+        ordinal), or None when the rows cache does not hold for the book as it stands.
+
+        None too for a second `run` on a day (`run`): its overview of the day lists the
+        touches of the first, so it reads every contact."""
         found = self.rows.read()
         if not found or found.get("book") != book_key or found.get("header") != header:
             return None
         if today < found["as_of"]:
             return None  # a day before the one it was worked out on: nothing is known
+        if run and found.get("ran") == today:
+            return None
         moved = _appended_contacts(journal, found["journal"], journal_size)
         if moved is None:
             return None
@@ -177,7 +182,7 @@ class BookCache:
         return known
 
     def put_rows(self, book_key: bytes, header: bytes, as_of: int, state: Optional[tuple],
-                 kept, added: dict) -> None:
+                 kept, added: dict, ran: bool = False) -> None:
         """Keep the rows of `kept` (texts of rows read through `quiet_rows`: their entries
         stay) and `added` ({row text: (id, quiet until ordinal)}), worked out on day `as_of`
         from the journal as it stood in `state` (`journal_state`)."""
@@ -189,6 +194,8 @@ class BookCache:
         # three flat values, not a dict of tuples: a hundred thousand rows load in a blink
         self.rows.data = {
             "book": book_key, "header": header, "as_of": as_of, "journal": state,
+            # a run on this day: a second one must read every contact (see quiet_rows)
+            "ran": as_of if ran else (self.rows.read() or {}).get("ran"),
             "texts": "\n".join(chain(compress(texts, keep), added)),
             "ids": "\n".join(chain(compress(ids, keep), (cid for cid, _ in added.values()))),
             "until": array("l", chain(compress(until, keep), (day for _, day in added.values()))),
@@ -215,9 +222,11 @@ class BookCache:
             return None
         found = self.journal.read()
         index, start = found.get("index"), 0
-        if index is not None and found["size"] <= size and found["size"] >= len(found["tail"]) \
-                and data[found["size"] - len(found["tail"]):found["size"]] == found["tail"]:
-            start = found["size"]
+        mtime = os.stat(path).st_mtime_ns
+        if index is not None and found["size"] <= size \
+                and data[found["size"] - len(found["tail"]):found["size"]] == found["tail"] \
+                and (found["size"] < size or found.get("mtime") == mtime):
+            start = found["size"]  # only grown since (same size: untouched since)
         else:
             index, start = {}, data.find(b"\n") + 1  # anew: below the header line
             if start == 0:
@@ -225,7 +234,7 @@ class BookCache:
         if start < size:
             _index_lines(data, start, size, index)
             self.journal.data = {"size": size, "tail": data[max(0, size - _TAIL):size],
-                                 "index": index}
+                                 "index": index, "mtime": mtime}
             self.journal.dirty = True
         wanted = set(ids)
         odd = _offsets(index.get(b"", b""))
@@ -300,25 +309,31 @@ def _unpack(found: dict) -> tuple:
 
 
 def journal_state(path: str) -> Optional[tuple]:
-    """(size, last bytes) of the journal; (0, b"") when there is none."""
+    """(size, last bytes, modification time) of the journal; (0, b"", 0) when there is none."""
     try:
         with open(path, "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
+            info = os.fstat(handle.fileno())
+            size = info.st_size
             handle.seek(max(0, size - _TAIL))
             tail = handle.read(size - max(0, size - _TAIL))
     except FileNotFoundError:
-        return 0, b""
+        return 0, b"", 0
     except OSError:
         return None
-    return size, tail
+    return size, tail, info.st_mtime_ns
 
 
 def _appended_contacts(path: str, state: tuple, size_now: int) -> Optional[frozenset]:
     """Ids of the contacts in rows appended to the journal since `state`, or None when the
     journal did more than grow (rewritten, truncated, edited)."""
-    size, tail = state
+    size, tail, mtime = state
     if size_now < size:
         return None
+    if size_now == size:  # nothing appended: a change of time means an edit in place
+        try:
+            return frozenset() if os.stat(path).st_mtime_ns == mtime else None
+        except OSError:
+            return frozenset() if size == 0 else None
     if size == 0:
         if size_now == 0:
             return frozenset()

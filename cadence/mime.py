@@ -30,7 +30,8 @@ def address(name: str, addr: str) -> Optional[str]:
         return addr
     from email.utils import formataddr
 
-    return formataddr((name, addr), charset=_utf8())
+    line = formataddr((name, addr), charset=_utf8())
+    return line if len(line) <= 990 else None  # no line may pass 998: the stdlib folds it
 
 
 def header(name: str, value: str) -> Optional[str]:

@@ -5,6 +5,7 @@ Nothing here touches files, the clock, YAML, Jinja or the terminal.
 from __future__ import annotations
 
 from dataclasses import field
+from functools import total_ordering
 from datetime import date
 from typing import Callable, Mapping, Optional
 
@@ -39,6 +40,7 @@ EXIT_TEMPFAIL = 75
 EXIT_CONFIG = 78
 
 
+@total_ordering
 @frozen
 class Source:
     """Where something came from; line and column count from 1, 0 when unknown."""
@@ -58,6 +60,7 @@ class Source:
         return self.path
 
 
+@total_ordering
 @frozen
 class Problem:
     """A user's mistake, as a value; `code` is the exit code it leads to."""

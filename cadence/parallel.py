@@ -15,6 +15,7 @@ import pickle
 from .model import Failure
 
 MIN_ITEMS = 400  # below this, forking costs more than it saves
+_INTERRUPTED = 130  # the child's exit code when it was interrupted
 
 
 def map_split(function, items: list, min_items: int = 0) -> list:
@@ -34,6 +35,8 @@ def map_split(function, items: list, min_items: int = 0) -> list:
             with os.fdopen(write_end, "wb") as out:
                 out.write(data)
             code = 0
+        except KeyboardInterrupt:
+            code = _INTERRUPTED
         finally:
             os._exit(code)
     os.close(write_end)
@@ -43,6 +46,8 @@ def map_split(function, items: list, min_items: int = 0) -> list:
         with os.fdopen(read_end, "rb") as pipe:
             data = pipe.read()
         _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) in (_INTERRUPTED, -2):  # Ctrl-C reached it too
+        raise KeyboardInterrupt
     if status != 0:
         raise RuntimeError("the process rendering the second half of the drafts failed")
     return mine + pickle.loads(data)

@@ -198,3 +198,43 @@ def test_a_partial_shared_by_text_and_html_is_escaped_only_in_html(tmp_path):
         assert result.exit_code == 0, result.output
         eml = snapshot(root)["drafts/2026-11-02/c1--decide-1.eml"]
         assert b"Ann <b>&</b>" in eml and b"Ann &lt;b&gt;&amp;&lt;/b&gt;" in eml, attempt
+
+
+def test_a_second_run_on_a_day_keeps_the_first_runs_touches_in_the_overview(tmp_path):
+    """The day's index.md and calls.ics list the touches of every run that day."""
+    books = {}
+    for name, env in (("warm", None), ("cold", NO_CACHE)):
+        root = build(tmp_path / name)
+        # the day before widens the ledger with its state columns; then the day's first run
+        assert invoke("-C", root, "run", "--today", "2026-11-01", env=env).exit_code == 0
+        assert invoke("-C", root, "run", "--today", "2026-11-02", env=env).exit_code == 0
+        ledger = os.path.join(root, "contacts.csv")
+        width = len(open(ledger, encoding="utf-8").readline().split(","))
+        with open(ledger, "a", encoding="utf-8") as handle:  # a contact added by hand
+            handle.write("c3,Cy Dahl,cy@example.com,+46700000003,p,2026-11-01"
+                         + "," * (width - 6) + "\n")
+        assert invoke("-C", root, "run", "--today", "2026-11-02", env=env).exit_code == 0
+        books[name] = snapshot(root)
+    index = books["warm"]["drafts/2026-11-02/index.md"]
+    assert b"c1--decide-1" in index and b"c3--decide-1" in index
+    assert books["warm"] == books["cold"]
+
+
+def test_a_journal_edited_in_place_is_read_afresh(tmp_path):
+    root = build(tmp_path / "book")
+    _run_days(root, _days("2026-11-01", 6))
+    journal = os.path.join(root, "history.csv")
+    data = open(journal, "rb").read()
+    # the first touch of c1 moved a day later, the file's size unchanged
+    edited = data.replace(b"2026-11-02,c1,touch", b"2026-11-03,c1,touch", 1)
+    assert edited != data and len(edited) == len(data)
+    stat = os.stat(journal)
+    with open(journal, "wb") as handle:
+        handle.write(edited)
+    os.utime(journal, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    for day in _days("2026-11-07", 10):
+        assert invoke("-C", root, "due", "--today", day, "--json").stdout == \
+            invoke("-C", root, "due", "--today", day, "--json", env=NO_CACHE).stdout, day
+    cache_module._OPEN.clear()
+    ids = ["c1", "c2"]
+    assert full_history(load_config(root), ids) == read_contacts(journal, ids)

@@ -682,7 +682,8 @@ def double_quoted(value: str) -> str:
         code = ord(ch)
         if ch in '"\\':
             out.append("\\" + ch)
-        elif code < 0x20 or code == 0x7F or 0x80 <= code < 0xA0 or ch in "\u2028\u2029\ufeff":
+        elif code < 0x20 or code == 0x7F or 0x80 <= code < 0xA0 or ch in "\u2028\u2029\ufeff" \
+                or code in (0xFFFE, 0xFFFF):  # YAML allows these only as escapes
             out.append(f"\\u{code:04x}")
         else:
             out.append(ch)

@@ -101,3 +101,8 @@ def test_long_ascii_headers_fold_before_spaces():
     folded = mime.header("Subject", value)
     assert all(len(line) <= mime.MAX_LINE for line in folded.split("\r\n"))
     assert folded.replace("\r\n", "") == "Subject: " + value
+
+
+def test_an_address_too_long_for_a_line_goes_to_the_stdlib():
+    assert mime.address("x" * 1200, "ann@example.com") is None
+    assert mime.address("Ann Lind", "ann@example.com") == "Ann Lind <ann@example.com>"

@@ -62,3 +62,13 @@ def test_a_run_split_in_two_writes_what_one_process_writes(tmp_path, monkeypatch
         books.append(snapshot(book))
     assert books[0] == books[1]
     assert any(path.endswith(".eml") for path in books[0])
+
+
+def test_an_interrupted_child_is_an_interrupt_here():
+    def interrupt_late(n):
+        if n == 9:
+            raise KeyboardInterrupt
+        return n
+
+    with pytest.raises(KeyboardInterrupt):
+        parallel.map_split(interrupt_late, list(range(10)), min_items=2)
