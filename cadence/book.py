@@ -178,7 +178,8 @@ def load(config, check_expr=None, condition_factory=None, today=None,
             windows = _windows(contacts, today)
             # through the index when the cache left few contacts to read (else the tail,
             # then a draft's history for the touched ones only: far less to parse)
-            if drafts and rows_key is not None and limit is None and ledger.known:
+            if drafts and rows_key is not None and limit is None and ledger is not None \
+                    and ledger.known:
                 past = _indexed(config, cache, windows)
             if past is not None:
                 history = {cid: tuple(r for r in past[cid] if r.date >= since)
