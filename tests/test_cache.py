@@ -224,15 +224,21 @@ def test_a_journal_edited_in_place_is_read_afresh(tmp_path):
     root = build(tmp_path / "book")
     _run_days(root, _days("2026-11-01", 6))
     journal = os.path.join(root, "history.csv")
+    with open(journal, "a", encoding="utf-8") as handle:  # notes enough to pass the last 4 KB
+        handle.writelines(f"2026-11-06,c2,note,p,,,,call {i:03} went to voicemail\n"
+                          for i in range(120))
+    _run_days(root, _days("2026-11-07", 1))  # the cache takes them in
     data = open(journal, "rb").read()
-    # the first touch of c1 moved a day later, the file's size unchanged
-    edited = data.replace(b"2026-11-02,c1,touch", b"2026-11-03,c1,touch", 1)
-    assert edited != data and len(edited) == len(data)
+    # c1's first touch given to c2 by hand, far from the end, the file's size unchanged
+    at = data.index(b",c1,touch,")
+    assert len(data) - at > 4096 + 100
+    edited = data[:at] + b",c2,touch," + data[at + len(b",c1,touch,"):]
+    assert len(edited) == len(data)
     stat = os.stat(journal)
     with open(journal, "wb") as handle:
         handle.write(edited)
     os.utime(journal, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-    for day in _days("2026-11-07", 10):
+    for day in _days("2026-11-08", 10):
         assert invoke("-C", root, "due", "--today", day, "--json").stdout == \
             invoke("-C", root, "due", "--today", day, "--json", env=NO_CACHE).stdout, day
     cache_module._OPEN.clear()
