@@ -235,8 +235,12 @@ def _clear_stale(targets) -> None:
             continue
         for name in names:
             if name.endswith(TMP_SUFFIX) and any(name.startswith(p) for p in prefixes):
+                path = os.path.join(folder, name)
+                if os.path.isdir(path) and not os.path.islink(path):
+                    _remove_tree(path)  # a day's folder that a killed run left unfinished
+                    continue
                 try:
-                    os.unlink(os.path.join(folder, name))
+                    os.unlink(path)
                 except OSError:
                     pass
 
@@ -256,7 +260,8 @@ def commit(root: str, drafts, journal_path: str, journal_data: bytes, journal_he
     if (journal_data or ledger_after is not None) \
             and read_bytes(ledger_path, "ledger") != ledger_before:
         raise _changed_under_us(ledger_path, "nothing was written")
-    _clear_stale([ledger_path, os.path.join(root, MARKER_NAME)] + [path for path, _ in drafts])
+    _clear_stale([ledger_path, os.path.join(root, MARKER_NAME)] + [path for path, _ in drafts]
+                 + sorted({os.path.dirname(path) for path, _ in drafts}))
     _write_drafts(drafts)
     if drafts:
         # thousands of drafts: one sync for all of them, before the journal says they exist
@@ -311,41 +316,78 @@ def commit(root: str, drafts, journal_path: str, journal_data: bytes, journal_he
 
 
 def _write_drafts(drafts) -> None:
-    """Each draft to a temporary file beside it, then renamed over its name (the caller syncs
-    them all at once). A day's thousands of drafts share one folder: it is made once, and no
-    file costs more calls than its write needs."""
-    made = {}  # folder -> made by this call (then none of its files can exist yet)
-    pid = os.getpid()
+    """Every draft in place, the caller syncs them all at once.
+
+    A day's folder that does not exist yet (the usual morning) is written whole under a hidden
+    name beside it and renamed into place once: no one sees it half written, and its thousands
+    of files cost no rename each. Into a folder that exists, each draft goes to a temporary
+    file beside it, renamed over its name.
+    """
+    by_folder = {}
     for path, data in drafts:
-        folder = os.path.dirname(path) or "."
-        tmp = os.path.join(folder, f"{_tmp_prefix(path)}{pid}{TMP_SUFFIX}")
-        try:
-            fresh = made.get(folder)
-            if fresh is None:
-                fresh = made[folder] = not os.path.isdir(folder)
-                os.makedirs(folder, exist_ok=True)
-            if not fresh and os.path.islink(path):
-                atomic_write(path, data, durable=False)  # through the link, as for any file
-                continue
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)  # umask applies
+        by_folder.setdefault(os.path.dirname(path) or ".", []).append((path, data))
+    pid = os.getpid()
+    for folder, files in by_folder.items():
+        if os.path.lexists(folder):
+            for path, data in files:
+                _replace_draft(path, data, pid)
+        else:
+            _write_fresh(folder, files, pid)
+
+
+def _write_fresh(folder: str, files, pid: int) -> None:
+    path = hidden = os.path.join(os.path.dirname(folder), f"{_tmp_prefix(folder)}{pid}{TMP_SUFFIX}")
+    try:
+        os.makedirs(hidden)
+        for path, data in files:
+            fd = os.open(os.path.join(hidden, os.path.basename(path)),
+                         os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)  # umask applies
             try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
+                _write_all(fd, data)
             finally:
                 os.close(fd)
-            if not fresh:
-                try:
-                    os.chmod(tmp, os.stat(path).st_mode & 0o7777)  # made again: keeps its mode
-                except FileNotFoundError:
-                    pass
-            os.replace(tmp, path)
-        except OSError as err:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise write_failure(path, err) from None
+        path = folder
+        os.replace(hidden, folder)
+    except OSError as err:
+        _remove_tree(hidden)
+        raise write_failure(path, err) from None
+
+
+def _replace_draft(path: str, data: bytes, pid: int) -> None:
+    tmp = os.path.join(os.path.dirname(path) or ".", f"{_tmp_prefix(path)}{pid}{TMP_SUFFIX}")
+    try:
+        if os.path.islink(path):
+            atomic_write(path, data, durable=False)  # through the link, as for any file
+            return
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)  # umask applies
+        try:
+            _write_all(fd, data)
+        finally:
+            os.close(fd)
+        try:
+            os.chmod(tmp, os.stat(path).st_mode & 0o7777)  # made again: keeps its mode
+        except FileNotFoundError:
+            pass
+        os.replace(tmp, path)
+    except OSError as err:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise write_failure(path, err) from None
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _remove_tree(path: str) -> None:
+    """A folder we made and filled, gone again; what cannot go stays for the next run."""
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _ends_with_newline(path: str) -> bool:

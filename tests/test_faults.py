@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 import signal
 import sys
 
@@ -45,7 +46,8 @@ def _target() -> str:
     frame = sys._getframe(2)
     while frame is not None:
         code = frame.f_code
-        if code.co_name in ("atomic_write", "_write_drafts", "append_bytes", "truncate") \
+        if code.co_name in ("atomic_write", "_write_fresh", "_replace_draft", "append_bytes",
+                            "truncate") \
                 and code.co_filename == cadence.files.__file__:
             return frame.f_locals["path"]
         if code.co_name == "_fsync_dir":
@@ -418,3 +420,38 @@ def test_only_our_own_stale_temporary_files_are_cleared(tmp_path, clean):
     assert os.path.exists(theirs)
     os.remove(theirs)
     assert snapshot(root) == clean
+
+
+def test_a_stale_unfinished_day_folder_is_cleared(tmp_path, clean):
+    """A kill before a fresh day's folder is renamed into place leaves it hidden, half full;
+    the next run of that day clears it. Another day's, and files that are not ours, stay."""
+    root = build(tmp_path / "book")
+    drafts = os.path.join(root, "drafts")
+    ours = os.path.join(drafts, f".{TODAY}.cadence-4321.tmp")
+    other_day = os.path.join(drafts, ".2026-11-03.cadence-4321.tmp")
+    not_ours = os.path.join(drafts, f".{TODAY}.cadence-notes")
+    for folder in (ours, other_day):
+        os.makedirs(folder)
+        with open(os.path.join(folder, "c1--decide-1.eml"), "wb") as handle:
+            handle.write(b"half a draft")
+    with open(not_ours, "wb") as handle:
+        handle.write(b"kept")
+    assert invoke("-C", root, "run", "--today", TODAY).exit_code == 0
+    assert sorted(os.listdir(drafts)) == sorted([TODAY, os.path.basename(other_day),
+                                                 os.path.basename(not_ours)])
+    shutil.rmtree(other_day)
+    os.remove(not_ours)
+    assert snapshot(root) == clean
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_a_fresh_day_folder_appears_whole_or_not_at_all(tmp_path, n):
+    """The n-th draft's write fails: the day's folder is not there, nor is its hidden twin."""
+    root = build(tmp_path / "book")
+    with pytest.MonkeyPatch.context() as patch:
+        fault = Fault("write", n)
+        patch.setattr(cadence.files.os, "write", fault)
+        result = invoke("-C", root, "run", "--today", TODAY)
+    assert fault.hit == "draft" and result.exit_code == 74, result.output
+    assert f"drafts/{TODAY}/" in result.stderr  # named by the draft, not the hidden folder
+    assert os.listdir(os.path.join(root, "drafts")) == []
