@@ -1,10 +1,12 @@
 """Generate a realistic book of N contacts at every stage, seeded, for the benchmarks.
 
-    python benchmarks/generate.py OUT_DIR --contacts 100000 [--years 1] [--seed 1] [--today D]
+    python benchmarks/generate.py OUT_DIR --contacts 100000 [--span 730] [--years 1] [--seed 1]
+                                  [--today D]
 
-The book uses the bundled playbooks and templates. Contacts started over the past year and stand
-where a daily run would have left them; the journal holds their touches. `--years Y` adds Y
-earlier years of touches from past campaigns, to measure how the journal's length weighs.
+The book uses the bundled playbooks and templates. Contacts started over the past `--span` days
+(two years: a book in use for a while, most of its contacts past their decision window) and
+stand where a daily run would have left them; the journal holds their touches. `--years Y`
+adds Y earlier years of touches from past campaigns, to measure how the journal's length weighs.
 """
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ COLUMNS = ["id", "name", "email", "phone", "address", "company", "age", "playboo
 JOURNAL = ["date", "contact", "event", "playbook", "step", "channel", "template", "note"]
 
 
-def prototypes(playbooks, today: date) -> dict:
+def prototypes(playbooks, today: date, span: int) -> dict:
     """(playbook, days since started) -> (ledger cells, journal rows) of a contact that a daily
     run has followed since it started, nobody replying: the engine itself plays the past."""
     from cadence import engine
@@ -52,7 +54,7 @@ def prototypes(playbooks, today: date) -> dict:
 
     out = {}
     for name in sorted(set(PLAYBOOKS)):
-        for age in range(0, 366):
+        for age in range(0, span + 1):
             started = today - timedelta(days=age)
             row = {c: "" for c in COLUMNS}
             row.update(id="x", name="x", email="x@example.com", phone="1", address="a",
@@ -75,7 +77,7 @@ def prototypes(playbooks, today: date) -> dict:
 
 
 def contact_row(i: int, rng: random.Random, today: date, protos: dict, journal: list,
-                years: int) -> list:
+                years: int, span: int) -> list:
     first, last = rng.choice(FIRST), rng.choice(LAST)
     cid = f"c{i:07d}"
     playbook = rng.choice(PLAYBOOKS)
@@ -92,7 +94,7 @@ def contact_row(i: int, rng: random.Random, today: date, protos: dict, journal: 
         return [row[c] for c in COLUMNS]  # enrolled, not started: the next run starts it
     if rng.random() < 0.1:
         row["birthday"] = f"{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-    age = rng.randint(0, 365)
+    age = rng.randint(0, span)
     started = today - timedelta(days=age)
     row["started"] = started.isoformat()
     for year in range(years, 0, -1):
@@ -121,7 +123,8 @@ def contact_row(i: int, rng: random.Random, today: date, protos: dict, journal: 
     return [row[c] for c in COLUMNS]
 
 
-def generate(out: str, contacts: int, years: int, seed: int, today: date) -> None:
+def generate(out: str, contacts: int, years: int, seed: int, today: date,
+             span: int = 730) -> None:
     rng = random.Random(seed)
     if os.path.exists(out):
         shutil.rmtree(out)
@@ -132,13 +135,13 @@ def generate(out: str, contacts: int, years: int, seed: int, today: date) -> Non
         handle.write("sender: {name: Bench Mark, email: bench@example.com}\n")
     playbooks, problems, _ = load_playbooks(default_config(out), None)
     assert not problems, problems
-    protos = prototypes(playbooks, today)
+    protos = prototypes(playbooks, today, span)
     journal = []
     with open(os.path.join(out, "contacts.csv"), "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(COLUMNS)
         for i in range(1, contacts + 1):
-            writer.writerow(contact_row(i, rng, today, protos, journal, years))
+            writer.writerow(contact_row(i, rng, today, protos, journal, years, span))
     journal.sort(key=lambda r: r[0])
     with open(os.path.join(out, "history.csv"), "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
@@ -150,11 +153,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("out")
     parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument("--span", type=int, default=730,
+                        help="days over which the contacts started")
     parser.add_argument("--years", type=int, default=0, help="earlier years of journal rows")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--today", default="2026-11-23")
     args = parser.parse_args()
-    generate(args.out, args.contacts, args.years, args.seed, date.fromisoformat(args.today))
+    generate(args.out, args.contacts, args.years, args.seed, date.fromisoformat(args.today),
+             args.span)
 
 
 if __name__ == "__main__":

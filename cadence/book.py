@@ -1,6 +1,7 @@
 """Load a book: config, playbooks, ledger and journal, every problem collected first."""
 from __future__ import annotations
 
+import gc
 import os
 from typing import Optional
 
@@ -131,7 +132,20 @@ def load(config, check_expr=None, condition_factory=None, today=None,
     that the cache knows nothing can happen to today are left out of `book.contacts` (see
     `cadence.cache`; `due` and `run`). With `drafts` (`run`), the journal rows of those
     contacts are read whole, through the cache's index, for the drafts' `history` (`past`).
+
+    The cycle collector is paused meanwhile: reading a large book makes a million objects and
+    no cycles, and each of its full collections would scan them all again.
     """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _load(config, check_expr, condition_factory, today, quiet_rows, drafts)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _load(config, check_expr, condition_factory, today, quiet_rows: bool, drafts: bool) -> Loaded:
     from .cache import open_for
     from .contacts import parse_contacts
     from .journal import parse_journal, read_window

@@ -30,7 +30,7 @@ from array import array
 from itertools import accumulate, chain, compress
 from typing import Optional
 
-FORMAT = 2
+FORMAT = 3
 _TAIL = 4096  # bytes of the journal's end the rows cache checks, to know it only grew
 # the modules whose code shapes what is cached: an edited one makes the cache stale
 _SHAPERS = ("engine", "model", "records", "playbook", "config", "contacts", "ledger",
@@ -105,7 +105,11 @@ class _File:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             try:
                 with os.fdopen(fd, "wb") as handle:
-                    pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                    pickler = pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL)
+                    # no memo: the values share nothing, and a memo of a journal index's
+                    # hundred thousand keys costs time and memory for nothing
+                    pickler.fast = True
+                    pickler.dump(data)
                 os.replace(tmp, self.path)
             except BaseException:
                 try:
@@ -174,6 +178,8 @@ class BookCache:
         if moved is None:
             return None
         texts, ids, until = self.arrays = _unpack(found)
+        found.pop("texts", None)  # split now; `put_rows` joins them anew (memory: a ledger's size)
+        found.pop("ids", None)
         keep = [day > today for day in until]
         known = dict(zip(compress(texts, keep), compress(ids, keep)))
         for text, cid in list(known.items()) if moved else ():
@@ -196,8 +202,8 @@ class BookCache:
             "book": book_key, "header": header, "as_of": as_of, "journal": state,
             # a run on this day: a second one must read every contact (see quiet_rows)
             "ran": as_of if ran else (self.rows.read() or {}).get("ran"),
-            "texts": "\n".join(chain(compress(texts, keep), added)),
-            "ids": "\n".join(chain(compress(ids, keep), (cid for cid, _ in added.values()))),
+            "texts": _joined(chain(compress(texts, keep), added)),
+            "ids": _joined(chain(compress(ids, keep), (cid for cid, _ in added.values()))),
             "until": array("l", chain(compress(until, keep), (day for _, day in added.values()))),
         }
         self.rows.dirty = True
@@ -210,30 +216,40 @@ class BookCache:
         cache. Lines whose contact cell is quoted are given to every id: the caller parses."""
         if not self.enabled:
             return None
-        import mmap
-
         try:
-            with open(path, "rb") as handle:
-                size = os.fstat(handle.fileno()).st_size
-                if size == 0:
-                    return {}
-                data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            fd = os.open(path, os.O_RDONLY)
         except OSError:
             return None
+        try:
+            return self._journal_lines(fd, ids)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+
+    def _journal_lines(self, fd: int, ids) -> dict:
+        # read by offset (pread), not mapped: a mapped journal's touched pages count towards
+        # the process's memory, and a day's contacts have rows all over a long journal
+        info = os.fstat(fd)
+        size, mtime = info.st_size, info.st_mtime_ns
+        if size == 0:
+            return {}
         found = self.journal.read()
         index, start = found.get("index"), 0
-        mtime = os.stat(path).st_mtime_ns
         if index is not None and found["size"] <= size \
-                and data[found["size"] - len(found["tail"]):found["size"]] == found["tail"] \
-                and (found["size"] < size or found.get("mtime") == mtime):
+                and os.pread(fd, len(found["tail"]), found["size"] - len(found["tail"])) \
+                == found["tail"] and (found["size"] < size or found.get("mtime") == mtime):
             start = found["size"]  # only grown since (same size: untouched since)
         else:
-            index, start = {}, data.find(b"\n") + 1  # anew: below the header line
-            if start == 0:
-                return {}
+            index, start = {}, os.pread(fd, _TAIL, 0).find(b"\n") + 1  # anew: below the header
+            if start == 0:  # a header line longer than that
+                start = _read_at(fd, 0, size).find(b"\n") + 1
+                if start == 0:
+                    return {}
         if start < size:
-            _index_lines(data, start, size, index)
-            self.journal.data = {"size": size, "tail": data[max(0, size - _TAIL):size],
+            _index_lines(_read_at(fd, start, size - start), start, index)
+            self.journal.data = {"size": size, "tail": os.pread(fd, min(size, _TAIL),
+                                                                max(0, size - _TAIL)),
                                  "index": index, "mtime": mtime}
             self.journal.dirty = True
         wanted = set(ids)
@@ -244,7 +260,7 @@ class BookCache:
             if odd:
                 offsets = sorted(set(offsets) | set(odd))
             if offsets:
-                lines[cid] = [data[o:_line_end(data, o, size)] for o in offsets]
+                lines[cid] = [_line_at(fd, o, size) for o in offsets]
         return lines
 
     def save(self) -> None:
@@ -271,10 +287,11 @@ def adopt(config, cache: BookCache) -> None:
     _OPEN[id(config)] = (config, cache)
 
 
-def _index_lines(data, start: int, end: int, index: dict) -> None:
-    """Add the lines of data[start:end] to `index` ({contact id bytes: packed offsets});
-    a line whose contact cell is quoted or odd goes under b"" (parsed for every contact)."""
-    lines = data[start:end].split(b"\n")
+def _index_lines(data: bytes, start: int, index: dict) -> None:
+    """Add the lines of `data`, read from offset `start`, to `index` ({contact id bytes:
+    packed offsets}); a line whose contact cell is quoted or odd goes under b"" (parsed for
+    every contact)."""
+    lines = data.split(b"\n")
     offsets = accumulate(chain((start,), (len(line) + 1 for line in lines)))
     added = {}
     for line, offset in zip(lines, offsets):
@@ -296,16 +313,47 @@ def _offsets(packed: bytes) -> list:
     return array("q", packed).tolist() if packed else []
 
 
-def _line_end(data, start: int, size: int) -> int:
-    end = data.find(b"\n", start)
-    return size if end < 0 else end
+def _read_at(fd: int, offset: int, length: int) -> bytes:
+    """`length` bytes from `offset` (fewer at the end of the file)."""
+    parts = []
+    while length > 0:
+        part = os.pread(fd, length, offset)
+        if not part:
+            break
+        parts.append(part)
+        offset += len(part)
+        length -= len(part)
+    return b"".join(parts)
+
+
+def _line_at(fd: int, offset: int, size: int) -> bytes:
+    """The line that starts at `offset`, without its newline."""
+    chunk = os.pread(fd, 256, offset)
+    end = chunk.find(b"\n")
+    while end < 0 and offset + len(chunk) < size:  # a long line: read on
+        more = os.pread(fd, max(4096, len(chunk)), offset + len(chunk))
+        if not more:
+            break
+        chunk += more
+        end = chunk.find(b"\n")
+    return chunk if end < 0 else chunk[:end]
 
 
 def _unpack(found: dict) -> tuple:
     """(texts, ids, quiet-until ordinals) of a rows cache, three lists in one order."""
     if not found.get("texts"):
         return [], [], []
-    return found["texts"].split("\n"), found["ids"].split("\n"), found["until"]
+    return _split(found["texts"]), _split(found["ids"]), found["until"]
+
+
+def _joined(texts) -> bytes:
+    """Lines as one UTF-8 value: half the memory of a str that holds one Cyrillic letter,
+    and pickled as it is."""
+    return b"\n".join(text.encode("utf-8", "surrogatepass") for text in texts)
+
+
+def _split(data: bytes) -> list:
+    return data.decode("utf-8", "surrogatepass").split("\n")
 
 
 def journal_state(path: str) -> Optional[tuple]:

@@ -447,6 +447,13 @@ class _CsvLayout:
 
     def _build_record(self, i: int, cells: dict) -> tuple:
         k = self.starts[i]
+        line = self.lines[k]
+        if '"' not in line and i not in self.ends:  # most rows: no quote, one line
+            end = "\r" if self.sep == "\n" and line[-1:] == "\r" else ""
+            raw = (line[:-1] if end else line).split(self.delimiter)
+            for j, value in cells.items():
+                raw[j] = _csv_cell(value, self.delimiter, False)
+            return self.delimiter.join(raw) + end, k + 1
         s, tokens, nk = _split_record(self.lines, k, self.delimiter, self.sep)
         raw = [s[a:b] for a, b, _, _ in tokens]
         for j, value in cells.items():

@@ -6,7 +6,7 @@ from typing import Optional
 import typer
 
 from ..cli import (CSV, JSON, OPTIONS, QUIET, TODAY, APP as app, config, emit_json, guarded, quiet,
-                   resolve_today, say)
+                   resolve_today, say, settle)
 
 
 def touch_row(t) -> list:
@@ -30,6 +30,7 @@ def due(today: Optional[str] = TODAY, as_json: bool = JSON,
         cfg = config()
         day = resolve_today(today, cfg)
         loaded = load(cfg, condition_factory=lazy_condition(cfg), today=day, quiet_rows=True)
+        settle()
         still = {} if loaded.rows_key is not None else None
         touches = engine.due(loaded.book, day, still)
         if still is not None:

@@ -5,7 +5,8 @@ from typing import Optional
 
 import typer
 
-from ..cli import CSV, JSON, OPTIONS, QUIET, TODAY, APP as app, config, emit_json, guarded, quiet, resolve_today
+from ..cli import (CSV, JSON, OPTIONS, QUIET, TODAY, APP as app, config, emit_json, guarded, quiet,
+                   resolve_today, settle)
 from ..model import CHANNELS
 
 
@@ -27,6 +28,7 @@ def forecast(
         cfg = config()
         day = resolve_today(today, cfg)
         loaded = load(cfg, condition_factory=lazy_condition(cfg), today=day)
+        settle()
         result = compute(loaded.book, day, days)
     if as_json:
         emit_json(result.as_json())

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from ..cli import QUIET, quiet, JSON, OPTIONS, TODAY, APP as app, config, emit_json, guarded, resolve_today, say
+from ..cli import QUIET, quiet, JSON, OPTIONS, TODAY, APP as app, config, emit_json, guarded, resolve_today, say, settle
 
 
 def _relative(cfg, path: str) -> str:
@@ -156,6 +156,7 @@ def run(
         if dry_run:
             loaded = load(cfg, renderer.check_expr, lazy_condition(cfg), today=day,
                           quiet_rows=True, drafts=True)
+            settle()
             drafted, entries, updates, _ = prepare(loaded, day, renderer)
             extra = overview(loaded, day, drafted, entries, renderer)
         else:
@@ -163,6 +164,7 @@ def run(
                 recover(cfg.root)
                 loaded = load(cfg, renderer.check_expr, lazy_condition(cfg), today=day,
                               quiet_rows=True, drafts=True)
+                settle()
                 drafted, entries, updates, still = prepare(loaded, day, renderer)
                 extra = overview(loaded, day, drafted, entries, renderer)
                 if write(loaded, [(path, data) for _, path, data in drafted] + extra, entries,

@@ -6,7 +6,7 @@ from typing import Optional
 import typer
 
 from ..cli import (CSV, JSON, OPTIONS, QUIET, TODAY, APP as app, config, emit_json, guarded, parse_on, quiet,
-                   resolve_today)
+                   resolve_today, settle)
 
 
 @app.command()
@@ -28,6 +28,7 @@ def stats(
         day = resolve_today(today, cfg)
         start = parse_on(since, day, "--since") if since else None
         loaded = load(cfg, condition_factory=lazy_condition(cfg))
+        settle()
         result = compute(loaded.book, day, start)
     if as_json:
         emit_json(result)
