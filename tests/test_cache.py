@@ -244,3 +244,24 @@ def test_a_journal_edited_in_place_is_read_afresh(tmp_path):
     cache_module._OPEN.clear()
     ids = ["c1", "c2"]
     assert full_history(load_config(root), ids) == read_contacts(journal, ids)
+
+
+def test_a_row_copied_in_a_warm_ledger_is_the_same_error_as_without_the_cache(tmp_path):
+    """Rows the cache vouches for are taken in runs; an id twice still names both lines."""
+    for where in ("end", "middle", "twice"):
+        root = build(tmp_path / where)
+        _run_days(root, _days("2026-11-01", 3))
+        ledger = os.path.join(root, "contacts.csv")
+        lines = open(ledger, encoding="utf-8").read().splitlines()
+        if where == "end":
+            lines.append(lines[1])  # the very text the cache knows, again
+        elif where == "middle":
+            lines.insert(2, lines[1])
+        else:
+            lines[1:1] = [lines[2], lines[1]]
+        with open(ledger, "w", encoding="utf-8") as handle:
+            handle.write("\n".join(lines) + "\n")
+        warm = invoke("-C", root, "due", "--today", "2026-11-04")
+        cold = invoke("-C", root, "due", "--today", "2026-11-04", env=NO_CACHE)
+        assert warm.exit_code == cold.exit_code == 65, warm.output
+        assert warm.stderr == cold.stderr and "duplicate id" in warm.stderr
