@@ -5,6 +5,7 @@ rich lays out a table cell by cell, which takes seconds for thousands of rows; c
 """
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import unicodedata
@@ -26,24 +27,32 @@ def console(stderr: bool = False):
 def _width(text: str) -> int:
     if text.isascii():
         return len(text)
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else
-               0 if unicodedata.combining(ch) else 1 for ch in text)
+    return sum(map(_char_width, text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _char_width(ch: str) -> int:
+    """Columns a character takes in a terminal: names repeat their letters, so each is
+    looked up once."""
+    return 2 if unicodedata.east_asian_width(ch) in "WF" else 0 if unicodedata.combining(ch) else 1
 
 
 def _plain(title: str, columns, rows) -> None:
     cells = [[" ".join(str(c).split()) for c in row] for row in rows]
-    widths = [max([_width(h)] + [_width(r[i]) for r in cells]) for i, h in enumerate(columns)]
+    sizes = [[_width(value) for value in row] for row in cells]
+    widths = [max([_width(h)] + [s[i] for s in sizes]) for i, h in enumerate(columns)]
     right = [c in ("late", "#") for c in columns]
 
-    def line(values) -> str:
+    def line(values, measured) -> str:
         out = []
-        for value, width, flush in zip(values, widths, right):
-            pad = " " * (width - _width(value))
+        for value, size, width, flush in zip(values, measured, widths, right):
+            pad = " " * (width - size)
             out.append(pad + value if flush else value + pad)
         return "  ".join(out).rstrip()
 
-    text = [title, line(list(columns)), "  ".join("-" * w for w in widths)]
-    text.extend(line(r) for r in cells)
+    text = [title, line(list(columns), [_width(c) for c in columns]),
+            "  ".join("-" * w for w in widths)]
+    text.extend(map(line, cells, sizes))
     sys.stdout.write("\n".join(text) + "\n")
 
 
