@@ -5,7 +5,6 @@ Everything below this layer is given `today` as a value; the clock is read here,
 from __future__ import annotations
 
 import gc
-import json
 import os
 import sys
 from datetime import date, datetime
@@ -119,6 +118,8 @@ def _relative(problem: Problem) -> Problem:
 
 
 def _json_error(code: int, problems) -> None:
+    import json
+
     typer.echo(json.dumps({"error": {"code": code, "problems": [
         {"source": str(p.source), "message": p.message, "hint": p.hint,
          "warning": p.warning} for p in problems]}}, ensure_ascii=False, indent=2))
@@ -197,6 +198,8 @@ def parse_on(text: Optional[str], today: date, option: str = "--on") -> date:
 
 
 def emit_json(document) -> None:
+    import json
+
     typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
 
 

@@ -4,9 +4,10 @@ Before Python 3.13, `dataclass(frozen=True)` writes six methods a class as sourc
 compiles each: about four million instructions a class, and cadence defines some thirty such
 classes, which made up most of what its start-up adds to Typer's own (docs/benchmarks.md).
 `frozen` compiles only `__init__` (its signature must be the real one, and it runs for every
-contact); `__repr__`, `__eq__`, `__hash__` and the frozen `__setattr__`/`__delattr__` are
-plain closures. Everything else (fields, defaults, `replace`, `fields`, `asdict`, slots, match
-args) is the dataclasses module's own, applied with its method writing turned off.
+contact), and only when the class makes its first instance; `__repr__`, `__eq__`, `__hash__`
+and the frozen `__setattr__`/`__delattr__` are plain closures. Everything else (fields,
+defaults, `replace`, `fields`, `asdict`, slots, match args) is the dataclasses module's own,
+applied with its method writing turned off.
 tests/test_records.py holds `frozen` to `dataclass(frozen=True)`.
 """
 from __future__ import annotations
@@ -29,7 +30,7 @@ def frozen(cls=None, *, slots: bool = False):
         if any(not f.init or f.kw_only for f in fields):
             raise TypeError(f"{cls.__name__}: `frozen` makes every field a plain init argument")
         names = tuple(f.name for f in fields)
-        methods = {"__init__": _init(cls, fields), **_frozen_methods(cls, names)}
+        methods = {"__init__": _lazy_init(cls, fields), **_frozen_methods(cls, names)}
         methods.update(_compared(fields))
         shown = tuple(f.name for f in fields if f.repr)
         methods["__repr__"] = lambda self: "{}({})".format(type(self).__qualname__, ", ".join(
@@ -51,6 +52,19 @@ def frozen(cls=None, *, slots: bool = False):
         return cls
 
     return wrap if cls is None else wrap(cls)
+
+
+def _lazy_init(cls, fields):
+    """An `__init__` that compiles the real one on the first instance and puts it in its place:
+    a command makes instances of few of the model's classes."""
+
+    def __init__(self, *args, **kwargs):
+        real = _init(cls, fields)
+        real.__qualname__ = f"{cls.__qualname__}.__init__"
+        cls.__init__ = real
+        real(self, *args, **kwargs)
+
+    return __init__
 
 
 def _init(cls, fields):

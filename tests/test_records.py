@@ -99,3 +99,20 @@ def test_refuses_what_it_does_not_write():
         @frozen
         class Odd:
             a: int = field(default=0, init=False)
+
+
+def test_init_is_compiled_on_the_first_instance():
+    @frozen
+    class Late:
+        """Made later."""
+
+        a: int
+        b: str = "x"
+
+    stub = Late.__init__
+    assert Late(1).b == "x"
+    assert Late.__init__ is not stub  # the compiled one took its place
+    assert list(__import__("inspect").signature(Late).parameters) == ["a", "b"]
+    assert Late(2, b="y") == Late(a=2, b="y")
+    with pytest.raises(TypeError):
+        Late()
