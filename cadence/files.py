@@ -336,7 +336,8 @@ def _write_drafts(drafts) -> None:
 
 
 def _write_fresh(folder: str, files, pid: int) -> None:
-    path = hidden = os.path.join(os.path.dirname(folder), f"{_tmp_prefix(folder)}{pid}{TMP_SUFFIX}")
+    hidden = os.path.join(os.path.dirname(folder), f"{_tmp_prefix(folder)}{pid}{TMP_SUFFIX}")
+    path = folder  # what an error names: the folder, then each draft, then the folder again
     try:
         os.makedirs(hidden)
         for path, data in files:
