@@ -14,9 +14,9 @@ yesterday's run left them, yesterday's `cadence run` (cron) is replayed untimed,
 today's `due` and `run` are timed, on a Wednesday with about 4% of the contacts due (the share
 the performance promise names; the book's contacts started over two years). That run leaves
 cadence's cache (see cadence/cache.py) as every daily run does. A heavier day, a book whose
-contacts started over one year (about 6% due), is timed too and shown without a bar. The same commands with
-no cache at all (CADENCE_NO_CACHE=1: a first run, or a changed playbook) are measured too and
-shown without a bar. Bytecode is written as a normal install does (PYTHONDONTWRITEBYTECODE
+contacts started over one year (about 6% due), is timed too and shown without a bar. The same
+commands with no cache at all (CADENCE_NO_CACHE=1: a first run, or a changed playbook) are
+measured too and shown without a bar. Bytecode is written as a normal install does (PYTHONDONTWRITEBYTECODE
 is unset for the measured processes), and the cache lives under --work, not in your home.
 """
 from __future__ import annotations
