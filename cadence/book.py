@@ -136,12 +136,12 @@ def load(config, check_expr=None, condition_factory=None, today=None,
     The cycle collector is paused meanwhile: reading a large book makes a million objects and
     no cycles, and each of its full collections would scan them all again.
     """
-    paused = gc.isenabled()
+    enabled = gc.isenabled()
     gc.disable()
     try:
         return _load(config, check_expr, condition_factory, today, quiet_rows, drafts)
     finally:
-        if paused:
+        if enabled:
             gc.enable()
 
 

@@ -6,7 +6,7 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import QUIET, quiet, OPTIONS, TODAY, APP as app, config, guarded, parse_on, resolve_today, say
+from ..cli import QUIET, quiet, TODAY, APP as app, config, guarded, parse_on, resolve_today, say
 from ..model import CHANNELS, EXIT_USAGE, Entry, Failure, Problem, Source
 
 ON = typer.Option(None, "--on", help="The date it happened (YYYY-MM-DD); default: today.",
