@@ -11,7 +11,6 @@ from datetime import date, datetime
 from typing import Optional
 
 import typer
-from typer._click.exceptions import UsageError  # typer's own click: what its parser raises
 from typer.core import TyperGroup
 
 from .model import EXIT_IO, EXIT_USAGE, Failure, Problem, Source
@@ -32,27 +31,37 @@ class _Answered(TyperGroup):
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit):
             raise
-        except UsageError as err:
+        except Exception as err:  # noqa: BLE001  (sorted out below)
+            if not _is_usage_error(err):
+                return self._unforeseen(err, wants_json)
             if not wants_json:
                 raise
             err.show()
             where = Source(err.ctx.command_path if err.ctx else "cadence")
             _json_error(err.exit_code, [Problem(where, err.format_message(), code=err.exit_code)])
             raise typer.Exit(err.exit_code) from None
-        except BrokenPipeError:
-            raise  # `cadence due | head`: typer exits quietly
-        except Exception as err:  # noqa: BLE001  (the one handler for the unforeseen)
-            if OPTIONS.debug:
-                raise
-            if isinstance(err, OSError):
-                where = Source(str(err.filename) if err.filename else "cadence")
-                problem = Problem(where, f"I/O error: {err.strerror or err}",
-                                  "check the file and the disk, then try again", EXIT_IO)
-            else:
-                problem = Problem(Source("cadence"), f"internal error ({type(err).__name__})",
-                                  "a bug in cadence; run again with --debug to see the traceback "
-                                  "(it may show contact data)", EXIT_SOFTWARE)
-            fail(problem, as_json=wants_json)
+
+    @staticmethod
+    def _unforeseen(err: Exception, wants_json: bool):
+        """The one handler for what no command foresaw: a message, not a traceback."""
+        if isinstance(err, BrokenPipeError) or OPTIONS.debug:
+            raise err  # `cadence due | head`: typer exits quietly
+        if isinstance(err, OSError):
+            where = Source(str(err.filename) if err.filename else "cadence")
+            problem = Problem(where, f"I/O error: {err.strerror or err}",
+                              "check the file and the disk, then try again", EXIT_IO)
+        else:
+            problem = Problem(Source("cadence"), f"internal error ({type(err).__name__})",
+                              "a bug in cadence; run again with --debug to see the traceback "
+                              "(it may show contact data)", EXIT_SOFTWARE)
+        fail(problem, as_json=wants_json)
+
+
+def _is_usage_error(err: Exception) -> bool:
+    """A mistake on the command line, as Typer's parser reports it (click's `UsageError`,
+    which Typer vendors from 0.26 on: known by its name, not by a private import)."""
+    return any(kind.__name__ == "UsageError" for kind in type(err).__mro__) \
+        and hasattr(err, "format_message") and hasattr(err, "exit_code")
 
 
 APP = typer.Typer(  # commands register here as their module is imported (commands/)

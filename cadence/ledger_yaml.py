@@ -14,6 +14,7 @@ from .ledger import (
     _text_position,
 )
 from .model import Problem
+from .yamlnodes import flow_too_deep
 from .records import frozen
 
 
@@ -21,6 +22,8 @@ _LOADER = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
 _NULLS = frozenset(("", "~", "null", "Null", "NULL"))
 _STR_TAGS = (None, "!", "tag:yaml.org,2002:str")
 _MAX_DEPTH = 64  # deeper than any ledger; keeps the parser's per-level costs bounded
+_TOO_DEEP = f"the ledger nests deeper than {_MAX_DEPTH} levels"
+_TOO_DEEP_HINT = "a ledger is a list of contacts, each a mapping of column: value"
 _NON_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # Single quotes fold line breaks (YAML 1.1 counts U+2028 and U+2029 as such) and have no escapes.
 _NOT_SINGLE = re.compile(
@@ -111,8 +114,7 @@ class _YamlReader:
             if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                 depth += 1
                 if depth > _MAX_DEPTH:
-                    self.error(event, f"the ledger nests deeper than {_MAX_DEPTH} levels",
-                               "a ledger is a list of contacts, each a mapping of column: value")
+                    self.error(event, _TOO_DEEP, _TOO_DEEP_HINT)
                     raise _YamlStop
             elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
                 depth -= 1
@@ -211,7 +213,11 @@ class _YamlReader:
 
 def parse_yaml(text: str, path: str):
     reader = _YamlReader(text, path)
+    deep = flow_too_deep(text, _MAX_DEPTH)
     try:
+        if deep is not None:
+            reader.problems.append(_problem(path, *deep, _TOO_DEEP, _TOO_DEEP_HINT))
+            raise _YamlStop
         reader.read()
     except _YamlStop:
         pass

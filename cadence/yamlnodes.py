@@ -54,11 +54,77 @@ def source_of(node: Node) -> Source:
     return Source(mark.name, mark.line + 1, mark.column + 1)
 
 
+def flow_too_deep(text: str, limit: int) -> Optional[tuple]:
+    """(line, column) of the first `[` or `{` that opens flow collection number `limit + 1`
+    inside another, or None.
+
+    PyYAML's scanner reads a flow collection to its end before the parser reports its first
+    event, and stops on its own at a depth of its choosing: this guard runs first, so that the
+    limit and the message are cadence's. Quoted scalars and comments are passed over; outside
+    brackets, only a `[` or `{` where a node may begin counts.
+    """
+    depth = 0
+    line, start = 1, 0  # the current line and the offset where it begins
+    prev = ""  # the last character that was not a space on this line
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\n":
+            line, start, prev = line + 1, i + 1, ""
+        elif ch in " \t\r":
+            pass
+        elif ch == "#" and (i == start or text[i - 1] in " \t"):
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        elif ch in "'\"" and (prev in ("", "-", ":", "?", ",", "[", "{")):
+            end = _quote_end(text, i)
+            line += text.count("\n", i, end)
+            newline = text.rfind("\n", i, end)
+            if newline >= 0:
+                start = newline + 1
+            i, prev = end, ch
+            continue
+        elif ch in "[{" and (depth or prev in ("", "-", ":", "?")):
+            depth += 1
+            if depth > limit:
+                return line, i - start + 1
+        elif ch in "]}" and depth:
+            depth -= 1
+        if ch not in " \t\r\n":
+            prev = ch
+        i += 1
+    return None
+
+
+def _quote_end(text: str, i: int) -> int:
+    """The offset just past the quoted scalar that opens at `i` (the text's end if unclosed)."""
+    quote, j = text[i], i + 1
+    while True:
+        j = text.find(quote, j)
+        if j < 0:
+            return len(text)
+        if quote == "'" and text.startswith("''", j):
+            j += 2
+            continue
+        if quote == '"':
+            slashes = 0
+            while text[j - 1 - slashes] == "\\":
+                slashes += 1
+            if slashes % 2:
+                j += 1
+                continue
+        return j + 1
+
+
 def compose_yaml(text: str, path: str) -> tuple[Optional[Node], list[Problem]]:
     """One YAML document as nodes, or the problems that stop us reading it.
 
     An empty document (nothing, only comments, or a bare `---`) gives (None, []).
     """
+    deep = flow_too_deep(text, MAX_DEPTH)
+    if deep is not None:
+        return None, [Problem(Source(path, *deep), TOO_DEEP)]
     try:
         first_alias = _scan(text, path)
         node = yaml.compose(_Named(text, path), Loader=_Loader)

@@ -243,7 +243,7 @@ YAML_REFUSED = {
                         ["contacts.yaml:2:1: found a tab character that violates indentation",
                          "hint: indent with spaces: YAML does not allow tabs there"]),
     "deep nesting": ("- id: c1\n  x: " + "[" * 50_000 + "\n",
-                     ["contacts.yaml:2:71: the ledger nests deeper than 64 levels"]),
+                     ["contacts.yaml:2:70: the ledger nests deeper than 64 levels"]),
     "deep block nesting": ("- " * 50_000 + "id: c1\n",
                            ["contacts.yaml:1:131: the ledger nests deeper than 64 levels"]),
     "alias bomb": (_alias_bomb(), ["contacts.yaml:2:7: anchors and aliases are not supported in the ledger"]),

@@ -506,7 +506,7 @@ YAML_ERRORS = {
     "empty key": ("- id: c1\n  '': x\n", "empty key", 2, 3),
     "misspelt key": ("- id: c1\n  emial: x\n", "unknown column 'emial' (did you mean 'email'?)", 2, 3),
     "control character": ("- id: c\x01\n", "character '\\x01' is not allowed in YAML", 1, 8),
-    "deep": ("[" * 100_000, "the ledger nests deeper than 64 levels", 1, 66),
+    "deep": ("[" * 100_000, "the ledger nests deeper than 64 levels", 1, 65),
     "deep block": ("- " * 100_000 + "a", "the ledger nests deeper than 64 levels", 1, 131),
 }
 
