@@ -4,9 +4,7 @@ Everything below this layer is given `today` as a value; the clock is read here,
 """
 from __future__ import annotations
 
-import gc
 import os
-import sys
 from datetime import date, datetime
 from typing import Optional
 
@@ -106,7 +104,7 @@ def main(
 def fail(problems, code: Optional[int] = None, as_json: bool = False) -> None:
     """Report problems on stderr (and one JSON document on stdout with --json), then exit."""
     failure = problems if isinstance(problems, Failure) else Failure(problems, code)
-    shown = [_relative(p) for p in failure.problems]
+    shown = [relative(p) for p in failure.problems]
     for problem in shown:
         typer.echo(str(problem), err=True)
     if as_json:
@@ -114,16 +112,22 @@ def fail(problems, code: Optional[int] = None, as_json: bool = False) -> None:
     raise typer.Exit(failure.code)
 
 
-def _relative(problem: Problem) -> Problem:
-    """Paths in messages as people typed them: relative to the current folder when inside it."""
+def relative(problem: Problem) -> Problem:
+    """A problem whose path is shown as people typed it (see `display_path`)."""
     from dataclasses import replace
 
-    path = problem.source.path
-    if os.path.isabs(path):
-        rel = os.path.relpath(path)
-        if not rel.startswith(".."):
-            return replace(problem, source=replace(problem.source, path=rel))
-    return problem
+    shown = display_path(problem.source.path)
+    if shown == problem.source.path:
+        return problem
+    return replace(problem, source=replace(problem.source, path=shown))
+
+
+def display_path(path: str) -> str:
+    """Paths in messages: relative to the current folder when inside it."""
+    if not os.path.isabs(path):
+        return path
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
 
 
 def _json_error(code: int, problems) -> None:
@@ -142,7 +146,6 @@ def guarded(as_json: bool = False):
             return self
 
         def __exit__(self, kind, err, tb):
-            gc.unfreeze()  # what `settle` set aside is the collector's again
             if isinstance(err, Failure):
                 if OPTIONS.debug:
                     return False
@@ -155,17 +158,8 @@ def guarded(as_json: bool = False):
     return _Guard()
 
 
-def settle() -> None:
-    """The book just loaded lives as long as the command: out of the cycle collector's sight
-    (`gc.freeze`), which otherwise scans its million objects at every full collection, in
-    this process and in the one that `cadence.parallel` forks (touching every page they
-    share). Collections of what the command makes afterwards go on as usual; `guarded`
-    gives the book back to the collector at the end."""
-    gc.freeze()
-
-
 def config():
-    from .config import load_config
+    from .book import load_config
 
     folder = os.path.abspath(OPTIONS.directory)
     if not os.path.isdir(folder):
@@ -228,21 +222,3 @@ QUIET = typer.Option(False, "--quiet", "-q", help="Print nothing on success.")
 def quiet(flag: bool) -> None:
     if flag:
         OPTIONS.quiet = True
-
-
-def __getattr__(name: str):
-    """`cadence.cli.app`: the app with every command on it, for tests and for embedding."""
-    if name == "app":
-        from .commands import load_all
-
-        load_all()
-        return APP
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def run() -> None:
-    """The `cadence` command: loads the module of the command named, then runs it."""
-    from .commands import load_for
-
-    load_for(sys.argv[1:])
-    APP(prog_name="cadence")

@@ -152,18 +152,13 @@ _FIELDS = {
 
 
 def parse_contacts(ledger) -> tuple:
-    """(contacts, problems) from a parsed LedgerFile; every cell checked, all problems kept.
-
-    Rows that a cache vouched for (`ledger.known`) are left out: nothing is due for them.
-    """
+    """(contacts, problems) from a parsed LedgerFile; every cell checked, all problems kept."""
     problems = []
     contacts = []
     present = [(col, _FIELDS[col]) for col in ledger.columns if col in _FIELDS]
     lines = ledger.lines
     rows = ledger.rows
-    known = getattr(ledger, "known", None)
-    indices = range(len(rows)) if not known else [i for i in range(len(rows)) if i not in known]
-    for index in indices:
+    for index in range(len(rows)):
         row = rows[index]
         fields = {}
         for column, (field, parse) in present:

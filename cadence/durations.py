@@ -47,8 +47,6 @@ def parse_duration(text: object) -> Duration:
     return Duration(months=12 * count, text=text_out)
 
 
-from .model import add_months  # noqa: E402,F401  (calendar months, in the model's hot path)
-
 
 def parse_date(text: str) -> date:
     """An ISO 8601 date (`2026-11-22`); raises ValueError."""

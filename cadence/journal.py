@@ -1,82 +1,286 @@
-"""The journal (history.csv): read it, and format the rows a run appends.
+"""The journal (history.csv): read its rows, fold each contact's rows into a Trail, format the
+rows a command appends.
 
-cadence only ever appends to the journal; it is the record of what happened.
+cadence only ever appends to the journal; it is the record of what happened. It is read whole
+and by its dates, never by its row order: rows sorted by hand or merged from two machines mean
+the same. The readers take the file's lines (bytes) from the caller, so that nothing here
+opens a file.
+
+Rows are split on commas unless they hold a quote; a quoted row (a note with a comma) goes to
+the stdlib's csv reader. The journal is the largest file cadence reads (millions of rows at an
+agency) and nearly every row is plain: the split reads it in two thirds of csv.reader's time
+(docs/benchmarks.md) and keeps each row's line number for the messages.
 """
 from __future__ import annotations
 
 import csv
 import io
-import os
-import re
-from collections import defaultdict
 from datetime import date
-from typing import Optional
+from typing import Iterable, Iterator, Optional
 
-from .model import EXIT_DATA, JOURNAL_COLUMNS, Entry, Problem, Source
+from .model import EXIT_DATA, JOURNAL_COLUMNS, RULE_STEPS, Entry, Problem, Source, Trail
 
 EVENTS = ("touch", "skip", "reply", "status", "note")
 HEADER = ",".join(JOURNAL_COLUMNS)
+WIDTH = len(JOURNAL_COLUMNS)
+PER_WEEK_SPAN = 6  # days before a touch that the per-week cap can count with it
 
 
-def parse_journal(text: str, path: str, since=None) -> tuple:
-    """(rows grouped by contact id in file order, problems); with `since`, only rows dated on
-    or after it are kept."""
-    problems = []
-    by_contact = defaultdict(list)
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    if not text.strip():
-        return {}, problems
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+# --- reading rows ---------------------------------------------------------------------------
+
+def _records(lines: Iterable[bytes], path: str, problems: list) -> Iterator[tuple]:
+    """(line number, date, cells, kept) of every valid row, cells in JOURNAL_COLUMNS order;
+    `kept` is what a fold keeps of the row: its text when splitting it on commas gives the
+    cells back, else the cells as a tuple.
+
+    A row that cannot be read is reported in `problems` (with its line) and left out.
+    """
+    it = iter(lines)
+    number = 0
+    header = None
+    for raw in it:
+        number += 1
+        text = _decode(raw, path, number, problems)
+        if text is None:
+            return
+        if number == 1:
+            text = text.lstrip("\ufeff")
+        if text.strip():
+            header = text
+            break
+    if header is None:
+        return
     try:
-        header = [h.strip() for h in next(reader)]
+        names = [h.strip() for h in next(csv.reader([header.rstrip("\r\n")]))]
     except csv.Error as err:
-        return {}, [Problem(Source(path, 1), f"unreadable header: {err}", code=EXIT_DATA)]
-    missing = [c for c in JOURNAL_COLUMNS if c not in header]
+        problems.append(Problem(Source(path, number), f"unreadable header: {err}", code=EXIT_DATA))
+        return
+    missing = [c for c in JOURNAL_COLUMNS if c not in names]
     if missing:
-        return {}, [Problem(
-            Source(path, 1, 1), "the journal's header lacks " + ", ".join(map(repr, missing)),
-            f"the first line must be {HEADER}", EXIT_DATA,
-        )]
-    index = [header.index(c) for c in JOURNAL_COLUMNS]
-    line = reader.line_num
-    while True:
-        start = line + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as err:
-            problems.append(Problem(Source(path, start), f"unreadable row: {err}", code=EXIT_DATA))
-            break
-        line = reader.line_num
-        if not cells or not any(c.strip() for c in cells):
+        problems.append(Problem(
+            Source(path, number, 1), "the journal's header lacks " + ", ".join(map(repr, missing)),
+            f"the first line must be {HEADER}", EXIT_DATA))
+        return
+    order = None if names == list(JOURNAL_COLUMNS) else [names.index(c) for c in JOURNAL_COLUMNS]
+    width = len(names)
+    days = {}  # date text -> date: a journal has few distinct days and many rows
+    for raw in it:
+        number += 1
+        start = number
+        if b'"' in raw:
+            record = raw
+            while record.count(b'"') % 2:  # a quoted cell goes on to the next line
+                more = next(it, None)
+                if more is None:
+                    break
+                number += 1
+                record += more
+            text = _decode(record, path, start, problems)
+            if text is None:
+                return
+            try:
+                cells = next(csv.reader([text], strict=True), [])
+            except csv.Error as err:
+                problems.append(Problem(Source(path, start), f"unreadable row: {err}",
+                                        code=EXIT_DATA))
+                continue
+            kept = None
+        else:
+            text = _decode(raw, path, start, problems)
+            if text is None:
+                return
+            kept = text.rstrip("\r\n")
+            cells = kept.split(",")
+        if len(cells) != width:
+            if not "".join(cells).strip():
+                continue  # a blank line
+            problems.append(Problem(Source(path, start, 1),
+                                    f"row has {len(cells)} cells, the header has {width}",
+                                    code=EXIT_DATA))
             continue
-        if len(cells) != len(header):
-            problems.append(Problem(
-                Source(path, start, 1),
-                f"row has {len(cells)} cells, the header has {len(header)}", code=EXIT_DATA,
-            ))
-            continue
-        values = [cells[i].strip() for i in index]
-        try:
-            day = date.fromisoformat(values[0])
-        except ValueError:
-            problems.append(Problem(
-                Source(path, start, 1), f"expected a date as YYYY-MM-DD, got {values[0]!r}",
-                code=EXIT_DATA,
-            ))
-            continue
-        if values[2] not in EVENTS:
-            problems.append(Problem(
-                Source(path, start), f"unknown event {values[2]!r}",
-                "events are " + ", ".join(EVENTS), EXIT_DATA,
-            ))
-            continue
-        if since is None or day >= since:
-            by_contact[values[1]].append(Entry(day, *values[1:]))
-    return {cid: tuple(rows) for cid, rows in by_contact.items()}, problems
+        if order is not None:
+            cells, kept = [cells[i] for i in order], None
+        day = days.get(cells[0])
+        if day is None:
+            day = _day(cells[0])
+            if day is None:
+                problems.append(Problem(Source(path, start, 1),
+                                        f"expected a date as YYYY-MM-DD, got {cells[0].strip()!r}",
+                                        code=EXIT_DATA))
+                continue
+            days[cells[0]] = day
+        event = cells[2]
+        if event not in EVENTS:
+            event = cells[2] = event.strip()
+            if event not in EVENTS:
+                problems.append(Problem(Source(path, start), f"unknown event {event!r}",
+                                        "events are " + ", ".join(EVENTS), EXIT_DATA))
+                continue
+        yield start, day, cells, kept if kept is not None else tuple(cells)
 
+
+def _decode(raw: bytes, path: str, number: int, problems: list) -> Optional[str]:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        problems.append(Problem(Source(path, number), "the journal is not UTF-8 text",
+                                "save it as UTF-8", EXIT_DATA))
+        return None
+
+
+def _day(text: str) -> Optional[date]:
+    text = text.strip()
+    if len(text) != 10 or text[4] != "-" or text[7] != "-":
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _entry(day: date, cells: list) -> Entry:
+    return Entry(day, *(c.strip() for c in cells[1:]))
+
+
+def read_rows(lines: Iterable[bytes], path: str, wanted=None) -> tuple:
+    """({contact id: its rows, oldest first}, problems); with `wanted`, only those contacts.
+
+    Rows of one day keep their order in the file: they were written in the order they
+    happened.
+    """
+    problems = []
+    found = {}
+    for _, day, cells, _ in _records(lines, path, problems):
+        cid = cells[1].strip()
+        if wanted is None or cid in wanted:
+            found.setdefault(cid, []).append(_entry(day, cells))
+    return {cid: tuple(sorted(rows, key=lambda e: e.date)) for cid, rows in found.items()}, problems
+
+
+def entries(lines: Iterable[bytes], path: str) -> Iterator[Entry]:
+    """Every valid row, in the file's order (problems are `check`'s to report)."""
+    for _, day, cells, _ in _records(lines, path, []):
+        yield _entry(day, cells)
+
+
+def parse_journal(text: str, path: str) -> tuple:
+    """`read_rows` of a journal held as text (tests, small files)."""
+    return read_rows(io.BytesIO(text.encode("utf-8")), path)
+
+
+# --- a contact's rows folded into its Trail ---------------------------------------------------
+
+class _Fold:
+    """One contact's Trail while its rows are read, in any order."""
+
+    __slots__ = ("touches", "last", "last_day", "dates", "step", "step_day", "replies",
+                 "birthday", "callback", "no_reply")
+
+    def __init__(self):
+        self.touches = 0
+        self.last = self.last_day = None  # the cells and date of the latest touch
+        self.dates = []  # touch dates, trimmed now and then to the window of the latest
+        self.step = self.step_day = None  # the latest touch or skip of a playbook step
+        self.replies = set()
+        self.birthday = self.callback = self.no_reply = None
+
+    def trail(self, contact: str) -> Trail:
+        recent = ()
+        if self.last is not None:
+            floor = self.last_day.toordinal() - PER_WEEK_SPAN
+            recent = tuple(sorted(d for d in self.dates if d.toordinal() >= floor))
+        return Trail(
+            touches=self.touches, last=_entry_of(contact, self.last_day, self.last),
+            recent=recent, step=_entry_of(contact, self.step_day, self.step),
+            replies=frozenset(self.replies), birthday_done=self.birthday,
+            callback_done=self.callback, no_reply_done=self.no_reply)
+
+
+def _cells(kept) -> tuple:
+    """A row's cells from what a fold kept of it (`_records`)."""
+    return tuple(kept.split(",")) if isinstance(kept, str) else kept
+
+
+def _entry_of(contact: str, day: Optional[date], kept) -> Optional[Entry]:
+    if kept is None:
+        return None
+    cells = _cells(kept)
+    return Entry(day, contact, cells[2].strip(), *(c.strip() for c in cells[3:]))
+
+
+def _later(a: Optional[date], b: date) -> date:
+    return b if a is None or b > a else a
+
+
+def fold(lines: Iterable[bytes], path: str) -> tuple:
+    """({contact id: Trail}, problems) of a whole journal, read once, row by row."""
+    problems = []
+    trails = _fold(_records(lines, path, problems))
+    return trails, problems
+
+
+def _fold(records) -> dict:
+    """{contact id: Trail} of (line, date, cells) records in any order.
+
+    Written as one loop, not a method call a row: the journal is the largest file cadence
+    reads, and the call cost more than the rest of the work. The latest touch is the one with
+    the latest date, and of one day's, the largest row: the rows' order never matters.
+    """
+    folds = {}
+    get = folds.get
+    for _, day, cells, kept in records:
+        cid = cells[1]
+        acc = get(cid)
+        if acc is None:
+            cid = cells[1] = cid.strip()
+            acc = get(cid)
+            if acc is None:
+                acc = folds[cid] = _Fold()
+        event = cells[2]
+        if event == "touch":
+            acc.touches += 1
+            dates = acc.dates
+            dates.append(day)
+            latest = acc.last_day
+            if latest is None or day > latest or (day == latest and _cells(kept) > _cells(acc.last)):
+                acc.last_day, acc.last = day, kept
+            if len(dates) > 64:
+                floor = acc.last_day.toordinal() - PER_WEEK_SPAN
+                acc.dates = [d for d in dates if d.toordinal() >= floor]
+        elif event == "reply":
+            acc.replies.add(day)
+            continue
+        elif event != "skip":
+            continue
+        step = cells[4]
+        if not step:
+            continue  # a touch made by hand
+        if step in RULE_STEPS:
+            if step == "birthday":
+                acc.birthday = _later(acc.birthday, day)
+            elif step == "callback":
+                acc.callback = _later(acc.callback, day)
+            elif event == "skip":
+                acc.no_reply = _later(acc.no_reply, day)
+            continue
+        latest = acc.step_day
+        if latest is None or day > latest or (day == latest and _cells(kept) > _cells(acc.step)):
+            acc.step_day, acc.step = day, kept
+    return {cid: acc.trail(cid) for cid, acc in folds.items()}
+
+
+def trail_of(rows: Iterable[Entry]) -> Trail:
+    """The Trail of one contact's rows (in any order)."""
+    contact = ""
+    records = []
+    for e in rows:
+        contact = e.contact
+        cells = [e.date.isoformat(), e.contact, e.event, e.playbook, e.step, e.channel,
+                 e.template, e.note]
+        records.append((0, e.date, cells, tuple(cells)))
+    return _fold(records).get(contact, Trail())
+
+# --- writing ----------------------------------------------------------------------------------
 
 def format_rows(entries, newline: str = "\n") -> str:
     """The journal lines for `entries`: one line each, no line breaks inside a cell."""
@@ -88,161 +292,3 @@ def format_rows(entries, newline: str = "\n") -> str:
         writer.writerow([" ".join(str(c).split()) if ("\n" in str(c) or "\r" in str(c)) else c
                          for c in cells])
     return out.getvalue()
-
-
-# --- reading only what the engine needs ---------------------------------------------------------
-
-_CHUNK = 1 << 20
-_SETTLED_RUN = 2000  # this many rows in a row older than the window: the rest is older still
-
-
-_LINE_DATE = re.compile(rb"^(\d{4}-\d\d-\d\d),", re.M)
-
-
-def _tail_lines(path: str, since: str, limit=None):
-    """The journal's lines from the end back to where every row is older than `since`.
-
-    The journal is appended day by day, so its dates rise through the file, but not strictly
-    (a reply is dated when it came, a run appends it later): reading stops only after a
-    block of at least `_SETTLED_RUN` rows that are all older. Returns (lines in file order,
-    whole file read).
-    """
-    floor = since.encode("ascii")
-    with open(path, "rb") as handle:
-        handle.seek(0, os.SEEK_END)
-        end = handle.tell() if limit is None else min(limit, handle.tell())
-        pos = end
-        pieces = []
-        older = 0
-        carry = b""
-        done = False
-        while pos > 0 and not done:
-            size = min(_CHUNK, pos)
-            pos -= size
-            handle.seek(pos)
-            block = handle.read(size) + carry
-            # the block's first line may begin in the block before: it goes with that one
-            cut = block.find(b"\n") + 1 if pos > 0 else 0
-            carry, body = block[:cut], block[cut:]
-            dates = _LINE_DATE.findall(body)
-            lines = body.count(b"\n") + (body[-1:] != b"\n")
-            if dates and len(dates) == lines and max(dates) < floor:
-                older += len(dates)  # every row of the block is older: settled, if enough
-                done = older >= _SETTLED_RUN
-            else:
-                older = 0
-            pieces.append(body)
-        whole = pos == 0 and not done
-        data = b"".join(reversed(pieces)).split(b"\n")
-        if data and data[-1] == b"":
-            data.pop()
-    return data, whole
-
-
-def _rows(lines, path: str, first_line: int, problems: list):
-    """Parse journal lines (without the header) into Entry values, fast for plain rows."""
-    width = len(JOURNAL_COLUMNS)
-    number = first_line - 1
-    for line in lines:
-        number += 1
-        line = line.rstrip("\r")
-        if not line or not line.strip():
-            continue
-        if '"' in line:
-            try:
-                cells = next(csv.reader([line], strict=True))
-            except (csv.Error, StopIteration) as err:
-                problems.append(Problem(Source(path, number), f"unreadable row: {err}",
-                                        code=EXIT_DATA))
-                continue
-        else:
-            cells = line.split(",")
-        if len(cells) != width:
-            problems.append(Problem(Source(path, number, 1),
-                                    f"row has {len(cells)} cells, the header has {width}",
-                                    code=EXIT_DATA))
-            continue
-        try:
-            day = date.fromisoformat(cells[0])
-        except ValueError:
-            problems.append(Problem(Source(path, number, 1),
-                                    f"expected a date as YYYY-MM-DD, got {cells[0]!r}",
-                                    code=EXIT_DATA))
-            continue
-        if cells[2] not in EVENTS:
-            problems.append(Problem(Source(path, number), f"unknown event {cells[2]!r}",
-                                    "events are " + ", ".join(EVENTS), EXIT_DATA))
-            continue
-        yield Entry(day, *cells[1:])
-
-
-def read_window(path: str, since: dict, limit=None, name: str = "") -> tuple:
-    """(rows grouped by contact, problems): for each contact, its rows dated on or after
-    `since[contact]` (an ISO date), which is all the engine reads of it.
-
-    The journal may hold years of touches; a morning's `due` reads only the tail that reaches
-    back to the earliest of these dates, and parses only the rows it keeps. Problems in rows
-    outside the window are not seen here (`check` reads the whole journal).
-    """
-    if not since:
-        return {}, []
-    earliest = min(since.values())
-    raw, whole = _tail_lines(path, earliest, limit)
-    if whole and raw:
-        header = raw[0].decode("utf-8-sig", errors="replace").strip()
-        if [c.strip() for c in header.split(",")] != list(JOURNAL_COLUMNS):
-            rows, problems = parse_journal(b"\n".join(raw).decode("utf-8-sig", errors="replace"),
-                                           name or path)
-            return {cid: tuple(r for r in rows[cid] if r.date.isoformat() >= floor)
-                    for cid, floor in since.items() if cid in rows}, problems
-        raw = raw[1:]
-    ids = {cid.encode("utf-8") for cid in since}
-    # a row of a contact asked for, or one not shaped `date,id,...` (quoted, broken): the
-    # parser judges those; the dates are checked below
-    kept = [line for line in raw
-            if line[11:line.find(b",", 11)] in ids or line[10:11] != b"," or line[11:12] == b'"']
-    problems = []
-    grouped = defaultdict(list)
-    text = b"\n".join(kept).decode("utf-8", errors="replace")
-    for entry in _rows(text.split("\n"), path, 0, problems):
-        floor = since.get(entry.contact)
-        if floor is not None and entry.date.isoformat() >= floor:
-            grouped[entry.contact].append(entry)
-    if problems:
-        # the error path may read everything: a person needs the line numbers
-        with open(path, "rb") as handle:
-            data = handle.read() if limit is None else handle.read(limit)
-        _, problems = parse_journal(data.decode("utf-8-sig", errors="replace"), name or path)
-    return {cid: tuple(rows) for cid, rows in grouped.items()}, problems
-
-
-def read_contacts(path: str, ids) -> dict:
-    """Every journal row of the given contacts, oldest first: what a draft's `history` shows."""
-    wanted = {cid.encode("utf-8") for cid in ids}
-    if not wanted or not os.path.exists(path):
-        return {}
-    with open(path, "rb") as handle:
-        lines = handle.read().split(b"\n")[1:]
-    # a cheap test first: the id is the second cell of a plain row; quoted rows are parsed
-    kept = [line for line in lines if line[11:line.find(b",", 11)] in wanted or b'"' in line]
-    out = defaultdict(list)
-    text = b"\n".join(kept).decode("utf-8", errors="replace")
-    wanted_text = {cid for cid in ids}
-    for entry in _rows(text.split("\n"), path, 2, []):
-        if entry.contact in wanted_text:
-            out[entry.contact].append(entry)
-    return {cid: tuple(rows) for cid, rows in out.items()}
-
-
-def lines_of(lines: dict, path: str, problems: Optional[list] = None) -> dict:
-    """{contact id: its rows} from {contact id: its raw journal lines} (`cache.journal_lines`);
-    a row whose contact is another is dropped (quoted rows are offered to every contact).
-    Rows that do not parse go to `problems` (without their line numbers)."""
-    out = {}
-    for cid, raw in lines.items():
-        text = b"\n".join(raw).decode("utf-8", errors="replace")
-        found = [] if problems is None else problems
-        rows = tuple(e for e in _rows(text.split("\n"), path, 2, found) if e.contact == cid)
-        if rows:
-            out[cid] = rows
-    return out

@@ -1,5 +1,9 @@
 """The YAML ledger (a list of mappings): read with positions, written back with comments,
-key order and quoting kept. Imported only for a YAML ledger."""
+key order and quoting kept. Imported only for a YAML ledger.
+
+Longer than most modules: reading with positions and writing back by splicing text at those
+positions are two halves of one format, and each depends on the other's offsets.
+"""
 from __future__ import annotations
 
 import functools
@@ -9,13 +13,11 @@ from typing import Optional
 
 import yaml
 
-from .ledger import (
-    ID_HINT, LedgerFile, LedgerWriteError, _check_encodable, _misspelling, _problem,
-    _text_position,
+from .ledger_file import (
+    ID_HINT, LedgerFile, LedgerWriteError, check_encodable, misspelling, problem, text_position,
 )
 from .model import Problem
 from .yamlnodes import flow_too_deep
-from .records import frozen
 
 
 _LOADER = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
@@ -89,7 +91,7 @@ class _YamlReader:
         self.items = []
 
     def error(self, event, message: str, hint: str = "") -> None:
-        self.problems.append(_problem(self.path, *_mark(event), message, hint))
+        self.problems.append(problem(self.path, *_mark(event), message, hint))
 
     def next(self):
         return next(self.events)
@@ -216,21 +218,21 @@ def parse_yaml(text: str, path: str):
     deep = flow_too_deep(text, _MAX_DEPTH)
     try:
         if deep is not None:
-            reader.problems.append(_problem(path, *deep, _TOO_DEEP, _TOO_DEEP_HINT))
+            reader.problems.append(problem(path, *deep, _TOO_DEEP, _TOO_DEEP_HINT))
             raise _YamlStop
         reader.read()
     except _YamlStop:
         pass
     except yaml.MarkedYAMLError as exc:
-        reader.problems.append(_syntax_problem(path, exc))
+        reader.problems.append(_syntaxproblem(path, exc))
     except yaml.reader.ReaderError as exc:
-        line, col = _text_position(text, exc.position)
+        line, col = text_position(text, exc.position)
         char = chr(exc.character) if isinstance(exc.character, int) else exc.character
-        reader.problems.append(_problem(path, line, col,
+        reader.problems.append(problem(path, line, col,
                                         f"character {char!r} is not allowed in YAML",
                                         "remove it, or write it as an escape in double quotes"))
     except RecursionError:  # a safety net: the reader itself does not recurse
-        reader.problems.append(_problem(path, 1, 1, "the ledger nests too deeply"))
+        reader.problems.append(problem(path, 1, 1, "the ledger nests too deeply"))
     problems = reader.problems
     columns, first = [], {}
     for item in reader.items:
@@ -239,9 +241,9 @@ def parse_yaml(text: str, path: str):
                 first[name] = key
                 columns.append(name)
     for name, key in first.items():
-        guess = _misspelling(name, first)
+        guess = misspelling(name, first)
         if guess:
-            problems.append(_problem(path, key.line, key.col,
+            problems.append(problem(path, key.line, key.col,
                                      f"unknown column {name!r} (did you mean {guess!r}?)"))
     problems += _check_yaml_ids(path, reader.items)
     columns = tuple(columns) or ("id",)
@@ -253,7 +255,7 @@ def parse_yaml(text: str, path: str):
     return columns, rows, lines, layout, problems
 
 
-def _syntax_problem(path: str, exc: yaml.MarkedYAMLError) -> Problem:
+def _syntaxproblem(path: str, exc: yaml.MarkedYAMLError) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
     message = exc.problem or "invalid YAML"
@@ -263,7 +265,7 @@ def _syntax_problem(path: str, exc: yaml.MarkedYAMLError) -> Problem:
         hint = f"{exc.context} that starts at line {exc.context_mark.line + 1}"
     else:
         hint = exc.context or ""
-    return _problem(path, line, col, message, hint)
+    return problem(path, line, col, message, hint)
 
 
 def _check_yaml_ids(path: str, items) -> list:
@@ -272,14 +274,14 @@ def _check_yaml_ids(path: str, items) -> list:
     for item in items:
         pair = item.pairs.get("id")
         if pair is None:
-            problems.append(_problem(path, item.line, item.col, "contact has no 'id'", ID_HINT))
+            problems.append(problem(path, item.line, item.col, "contact has no 'id'", ID_HINT))
             continue
         value = pair[1]
         key = value.value.strip()
         if not key:
-            problems.append(_problem(path, value.line, value.col, "empty id", ID_HINT))
+            problems.append(problem(path, value.line, value.col, "empty id", ID_HINT))
         elif key in seen:
-            problems.append(_problem(path, value.line, value.col,
+            problems.append(problem(path, value.line, value.col,
                                      f"duplicate id {key!r} (first at line {seen[key]})", ID_HINT))
         else:
             seen[key] = value.line
@@ -338,7 +340,7 @@ def _yaml_scalar(value: str, style: str, flow: bool) -> str:
     return value if _plain_ok(value, flow) else _double_quoted(value)
 
 
-@frozen
+@dataclass(frozen=True)
 class _YamlLayout:
     text: str
     newline: str
@@ -358,12 +360,12 @@ class _YamlLayout:
                 if column in item.pairs:
                     if value != row[column]:
                         start, end, text = self._replace(item, item.pairs[column], value)
-                        _check_encodable(text, ledger._codec, where)
+                        check_encodable(text, ledger._codec, where)
                         edits.append((start, len(edits), end, text))
                 elif value != "":
                     key = _yaml_scalar(column, "", item.flow)
                     text = key + ": " + _yaml_scalar(value, "", item.flow)
-                    _check_encodable(text, ledger._codec, where)
+                    check_encodable(text, ledger._codec, where)
                     inserts.append(text)
             if inserts:
                 at, text = self._insert(item, inserts)

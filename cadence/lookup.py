@@ -1,37 +1,12 @@
-"""Which templates a book has, without importing Jinja (kept light for start-up)."""
+"""Names: which template file a touch uses, by the names of the book's templates, and the
+file name of its draft (no Jinja, no disk)."""
 from __future__ import annotations
 
-import os
+import hashlib
+import re
 
 SUFFIX = ".j2"
-
-
-def template_names(folder: str) -> set:
-    """Names of the templates in `folder` (relative, `/`-separated, without `.j2`).
-
-    A file whose real path lies outside the folder (a symlink pointing out) is not a template;
-    folders that are symlinks are not entered.
-    """
-    names = set()
-    if not os.path.isdir(folder):
-        return names
-    root = os.path.realpath(folder)
-    stack = [("", folder)]
-    while stack:
-        prefix, path = stack.pop()
-        try:
-            entries = list(os.scandir(path))
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                stack.append((prefix + entry.name + "/", entry.path))
-            elif entry.name.endswith(SUFFIX) and entry.is_file():
-                if entry.is_symlink() and os.path.commonpath(
-                        [root, os.path.realpath(entry.path)]) != root:
-                    continue
-                names.add(prefix + entry.name[: -len(SUFFIX)])
-    return names
+HTML = ".html"
 
 
 def template_file(name: str, channel: str, names) -> str:
@@ -41,3 +16,30 @@ def template_file(name: str, channel: str, names) -> str:
     if name in names:
         return f"{name}{SUFFIX}"
     return ""
+
+
+def html_twin(filename: str) -> str:
+    """The HTML twin's file name of a text template's file name (`T.email.j2` has its twin in
+    `T.email.html.j2`, `T.j2` in `T.html.j2`)."""
+    return filename[: -len(SUFFIX)] + HTML + SUFFIX
+
+
+_RESERVED = {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(10)} | {f"lpt{i}" for i in range(10)}
+_UNSAFE = re.compile(r"[^\w.-]+")
+
+
+def safe_name(text: str, limit: int = 60) -> str:
+    """A file-name part that cannot leave its folder, and distinct on any disk: a name that was
+    altered or has capitals gets a hash of the original."""
+    name = _UNSAFE.sub("_", text).strip("._-")[:limit]
+    # capitals get the hash too: `Ann` and `ann` must not share a file on macOS or Windows;
+    # so does `--`, the separator of contact and step in a draft's name
+    if name != text or not name or name != name.lower() or "--" in name \
+            or name.split(".")[0].lower() in _RESERVED:
+        name = f"{name or 'x'}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:8]}"
+    return name
+
+
+def draft_name(contact_id: str, step: str, channel: str) -> str:
+    """The draft's file name in drafts/<today>/: from ids only, so the index can link to it."""
+    return f"{safe_name(contact_id)}--{safe_name(step)}" + (".eml" if channel == "email" else ".md")

@@ -4,12 +4,9 @@ Nothing here touches files, the clock, YAML, Jinja or the terminal.
 """
 from __future__ import annotations
 
-from dataclasses import field
-from functools import total_ordering
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable, Mapping, Optional
-
-from .records import frozen
 
 CHANNELS = ("email", "call", "sms", "messenger", "letter")
 
@@ -40,17 +37,13 @@ EXIT_TEMPFAIL = 75
 EXIT_CONFIG = 78
 
 
-@total_ordering
-@frozen
+@dataclass(frozen=True, slots=True, order=True)
 class Source:
     """Where something came from; line and column count from 1, 0 when unknown."""
 
     path: str
     line: int = 0
     col: int = 0
-
-    def __lt__(self, other: "Source") -> bool:  # sorted() needs only this
-        return (self.path, self.line, self.col) < (other.path, other.line, other.col)
 
     def __str__(self) -> str:
         if self.line and self.col:
@@ -60,20 +53,16 @@ class Source:
         return self.path
 
 
-@total_ordering
-@frozen
+@dataclass(frozen=True, slots=True, order=True)
 class Problem:
-    """A user's mistake, as a value; `code` is the exit code it leads to."""
+    """A user's mistake, as a value; `code` is the exit code it leads to. Problems sort in
+    file order."""
 
     source: Source
     message: str
     hint: str = ""
     code: int = EXIT_CONFIG
     warning: bool = False
-
-    def __lt__(self, other: "Problem") -> bool:  # problems are shown in file order
-        return ((self.source, self.message, self.hint, self.code, self.warning)
-                < (other.source, other.message, other.hint, other.code, other.warning))
 
     def __str__(self) -> str:
         kind = "warning: " if self.warning else ""
@@ -101,8 +90,8 @@ _DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 def add_months(day: date, months: int) -> date:
     """Calendar months: Jan 31 + 1 month = Feb 28 (29 in a leap year).
 
-    Hand-written rather than dateutil's relativedelta: the engine adds durations in its inner
-    loop, and this is twenty times faster; tests compare the two.
+    Written out rather than dateutil's relativedelta: the engine adds a duration for every
+    contact, and this is twenty times faster (tests/test_engine.py compares the two).
     """
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
@@ -112,7 +101,7 @@ def add_months(day: date, months: int) -> date:
     return date(year, month + 1, min(day.day, last))
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Duration:
     """A span such as `3 days` or `1 month`; months and years count by calendar."""
 
@@ -131,7 +120,7 @@ class Duration:
         return self.text
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Calendar:
     business_days: bool = False
     holidays: frozenset = frozenset()
@@ -145,13 +134,13 @@ class Calendar:
         return day
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Limits:
     min_gap: Optional[Duration] = None
     per_week: Optional[int] = None
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Step:
     """A timed step: `at` counts from `started`, `after` from the previous touch."""
 
@@ -163,7 +152,7 @@ class Step:
     source: Source = Source("")
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Phase:
     """Timed `steps`, or a periodic touch `every` so often with `templates` in turn."""
 
@@ -180,7 +169,7 @@ class Phase:
         return self.every is not None
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class NoReply:
     """No reply `wait` after a touch by one of `after` in one of `phases`: a touch by `then`."""
 
@@ -192,7 +181,7 @@ class NoReply:
     source: Source = Source("")
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class OnReply:
     """What a reply does: stop, continue, pause `duration`, move to `playbook`."""
 
@@ -202,7 +191,7 @@ class OnReply:
     source: Source = Source("")
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class If:
     """A Jinja expression over `contact`; the first that holds sets the scheduled channel."""
 
@@ -211,14 +200,14 @@ class If:
     source: Source = Source("")
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Birthday:
     channel: str
     template: str
     source: Source = Source("")
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Playbook:
     name: str
     description: str = ""
@@ -233,6 +222,17 @@ class Playbook:
     callback_template: str = "callback"
     ignore: tuple = ()  # lints silenced on purpose
     source: Source = Source("")
+    # {step id: (phase index, step index)} of the timed steps, {phase name: index} of the
+    # periodic phases: the engine looks a contact's last step up in them
+    steps: Mapping[str, tuple] = field(init=False, repr=False, compare=False)
+    periodic: Mapping[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "steps", {
+            step.id: (pi, si) for pi, phase in enumerate(self.phases)
+            for si, step in enumerate(phase.steps)})
+        object.__setattr__(self, "periodic", {
+            phase.name: pi for pi, phase in enumerate(self.phases) if phase.periodic})
 
     def phase(self, name: str) -> Optional[Phase]:
         for phase in self.phases:
@@ -241,7 +241,7 @@ class Playbook:
         return None
 
 
-@frozen(slots=True)
+@dataclass(frozen=True, slots=True)
 class Contact:
     """One ledger row: every cell as text in `row`, the fields the engine needs parsed."""
 
@@ -273,7 +273,7 @@ class Contact:
         return bool(self.row.get(REACH.get(channel, channel), "").strip())
 
 
-@frozen(slots=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One journal row."""
 
@@ -289,8 +289,28 @@ class Entry:
 
 JOURNAL_COLUMNS = ("date", "contact", "event", "playbook", "step", "channel", "template", "note")
 
+RULE_STEPS = ("callback", "no_reply", "birthday")  # the steps of touches that rules make
 
-@frozen(slots=True)
+
+@dataclass(frozen=True, slots=True)
+class Trail:
+    """What one contact's journal rows say, whatever order the rows stand in.
+
+    Every field is a count, a set, or the latest row by date (ties broken by the row's own
+    cells), so the same rows in any order give the same Trail (cadence.journal folds them).
+    """
+
+    touches: int = 0
+    last: Optional[Entry] = None  # the latest touch
+    recent: tuple = ()  # the dates of every touch in the 7 days up to `last`, sorted
+    step: Optional[Entry] = None  # the latest touch or skip of a playbook step
+    replies: frozenset = frozenset()  # dates of the `reply` rows: replies acted on
+    birthday_done: Optional[date] = None  # latest birthday touch or skip
+    callback_done: Optional[date] = None  # latest call-back touch or skip
+    no_reply_done: Optional[date] = None  # latest skip of a no_reply touch
+
+
+@dataclass(frozen=True, slots=True)
 class Touch:
     """A touch the engine plans: due today (`due`) or later (`plan`)."""
 
@@ -318,7 +338,7 @@ class Touch:
         }
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """What `run` does to one contact today: journal rows to add and cells to change."""
 
@@ -326,7 +346,6 @@ class Outcome:
     touch: Optional[Touch] = None
     entries: tuple = ()
     changes: Mapping[str, str] = field(default_factory=dict)
-    quiet: Optional[date] = None  # nothing happens to the row (with `changes`) before this day
 
 
 # The `if` rule's test: given the rule and the contact, does it hold?  Provided by the edge
@@ -334,11 +353,11 @@ class Outcome:
 Condition = Callable[[If, Contact], bool]
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Book:
     """Everything the engine needs, parsed."""
 
     playbooks: Mapping[str, Playbook]
     contacts: tuple
-    history: Mapping[str, tuple] = field(default_factory=dict)  # contact id -> its journal rows
+    trails: Mapping[str, Trail] = field(default_factory=dict)  # contact id -> its journal
     condition: Optional[Condition] = None

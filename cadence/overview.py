@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from .records import frozen
-from .render import draft_name, fold
+from .lookup import draft_name
+from .emails import fold
 
 INDEX = "index.md"
 CALENDAR = "calls.ics"
@@ -26,7 +27,7 @@ GROUPS = (("call", "call", "Calls"), ("sms", "text message", "Text messages"),
           ("letter", "letter", "Letters"))
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Item:
     """One touch of the day, as the overview shows it."""
 
@@ -42,14 +43,13 @@ class Item:
     file: str  # the draft's file name in the day's folder
 
 
-def day_items(contacts, history, entries, day: date) -> list:
-    """The day's touches made by `run`: earlier runs' journal rows, then this run's entries.
+def day_items(contacts, rows, day: date) -> list:
+    """The day's touches made by `run` among journal `rows` (earlier runs' and this run's).
 
     Rows made by hand (`cadence log`) have no step and no draft, and rows of contacts no longer
     in the ledger are left out.
     """
     by_id = {c.id: c for c in contacts}
-    rows = [e for rows in history.values() for e in rows] + list(entries)
     items, seen = [], set()
     for row in rows:
         contact = by_id.get(row.contact)

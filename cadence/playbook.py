@@ -3,6 +3,9 @@
 A playbook is checked on its own here: keys, durations, channels, step ids, phase order and the
 templates it names. Whether a `reply: move <playbook>` names an existing playbook depends on the
 other files, so the caller checks that.
+
+Longer than most modules: it is the whole grammar of a playbook, one method a key, and a
+reader checking what a key accepts finds every rule of it here, beside its error messages.
 """
 from __future__ import annotations
 

@@ -5,16 +5,16 @@ Pure: the parsed book and dates in, plain values out.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date, timedelta
 
-from . import engine
+from . import engine, steps
 from .model import CHANNELS
-from .records import frozen
 
 SLIP_DAYS = 30  # a periodic touch later than this has missed a month
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Forecast:
     today: date
     days: int
@@ -43,7 +43,7 @@ def forecast(book, today: date, days: int) -> Forecast:
     for contact in book.contacts:
         if not contact.playbook:
             continue
-        touches = engine.plan(contact, book.history.get(contact.id, ()), book.playbooks, today,
+        touches = engine.plan(contact, book.trails.get(contact.id), book.playbooks, today,
                               days - 1, book.condition)
         for touch in touches:
             made = max(touch.due, today)
@@ -55,29 +55,36 @@ def forecast(book, today: date, days: int) -> Forecast:
     return Forecast(today, days, tuple(sorted(per_day.items())), tuple(backlog))
 
 
-def stats(book, today: date, since=None) -> dict:
-    """What the journal says happened since `since`, and where the ledger stands today."""
-    touches = []
-    replies = []
-    for contact_id, rows in book.history.items():
-        for row in rows:
-            if since is not None and row.date < since:
-                continue
-            if row.event == "touch":
-                touches.append(row)
-            elif row.event == "reply":
-                replies.append(row)
+def stats(book, rows, today: date, since=None) -> dict:
+    """What the journal says happened since `since`, and where the ledger stands today.
+
+    `rows()` gives the journal's rows, in any order, each time it is called: they are read
+    twice (the touches, then the touches of the contacts who replied), never all held.
+    """
+    touch_count, replies = 0, {}
     by = {"channel": Counter(), "step": Counter(), "playbook": Counter()}
-    for row in touches:
-        by["channel"][row.channel] += 1
-        by["step"][(row.playbook, row.step or "(by hand)")] += 1
-        by["playbook"][row.playbook] += 1
+    for row in rows():
+        if since is not None and row.date < since:
+            continue
+        if row.event == "touch":
+            touch_count += 1
+            by["channel"][row.channel] += 1
+            by["step"][(row.playbook, row.step or "(by hand)")] += 1
+            by["playbook"][row.playbook] += 1
+        elif row.event == "reply":
+            replies.setdefault(row.contact, []).append(row.date)
+    touched = {}  # the touches of contacts who replied
+    if replies:
+        for row in rows():
+            if row.event == "touch" and row.contact in replies:
+                touched.setdefault(row.contact, []).append(row)
     answered = {"channel": Counter(), "step": Counter()}
-    for reply in replies:
-        touch = _answered(book.history.get(reply.contact, ()), reply.date)
-        if touch is not None and (since is None or touch.date >= since):
-            answered["channel"][touch.channel] += 1
-            answered["step"][(touch.playbook, touch.step or "(by hand)")] += 1
+    for contact, days in replies.items():
+        for day in days:
+            touch = _answered(touched.get(contact, ()), day)
+            if touch is not None and (since is None or touch.date >= since):
+                answered["channel"][touch.channel] += 1
+                answered["step"][(touch.playbook, touch.step or "(by hand)")] += 1
     status, phase, won = Counter(), Counter(), Counter()
     slipped = []
     for contact in book.contacts:
@@ -88,8 +95,8 @@ def stats(book, today: date, since=None) -> dict:
             won[contact.playbook] += 1
         if playbook is None or state != "active" or contact.started is None:
             continue
-        phase[(contact.playbook, engine.phase_at(playbook, contact.started, today).name)] += 1
-        outcome = engine.advance(contact, book.history.get(contact.id, ()), book.playbooks,
+        phase[(contact.playbook, steps.phase_at(playbook, contact.started, today).name)] += 1
+        outcome = engine.advance(contact, book.trails.get(contact.id), book.playbooks,
                                  today, book.condition)
         touch = outcome.touch
         current = playbook.phase(touch.phase) if touch else None
@@ -101,7 +108,7 @@ def stats(book, today: date, since=None) -> dict:
                             "months": touch.overdue // SLIP_DAYS})
     return {
         "today": today.isoformat(), "since": since.isoformat() if since else None,
-        "touches": len(touches), "replies": len(replies),
+        "touches": touch_count, "replies": sum(len(d) for d in replies.values()),
         "by_channel": _rates(by["channel"], answered["channel"], lambda k: {"channel": k}),
         "by_step": _rates(by["step"], answered["step"],
                           lambda k: {"playbook": k[0], "step": k[1]}),
@@ -114,12 +121,11 @@ def stats(book, today: date, since=None) -> dict:
 
 
 def _answered(rows, day: date):
-    """The latest touch on or before a reply: the one the reply answers."""
-    latest = None
-    for row in rows:
-        if row.event == "touch" and row.date <= day and (latest is None or row.date >= latest.date):
-            latest = row
-    return latest
+    """The latest touch on or before a reply: the one the reply answers (of one day's
+    touches, the largest row, so that the rows' order does not matter)."""
+    found = [row for row in rows if row.date <= day]
+    return max(found, key=lambda row: (row.date, row.step, row.channel, row.playbook,
+                                       row.template, row.note), default=None)
 
 
 def _rates(made: Counter, answered: Counter, label) -> list:

@@ -6,9 +6,9 @@ YAML 1.1 surprises (`on`, `no`, `010`) never silently change the meaning of a fi
 """
 from __future__ import annotations
 
+import datetime
 import difflib
 import io
-from datetime import date
 from typing import Iterable, Optional, Union
 
 import yaml
@@ -346,7 +346,7 @@ class Checker:
         self.report(node, f"`{key}` must be a positive whole number, got {value!r}")
         return None
 
-    def date(self, key: str, node: Node) -> Optional[date]:
+    def date(self, key: str, node: Node) -> Optional[datetime.date]:
         value = self.scalar(key, node, "a date as YYYY-MM-DD")
         if value is None:
             return None

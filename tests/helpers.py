@@ -108,3 +108,22 @@ def build_tree(root, files: dict) -> None:
         mode = "wb" if isinstance(content, bytes) else "w"
         with open(path, mode, **({} if mode == "wb" else {"encoding": "utf-8", "newline": ""})) as f:
             f.write(content if isinstance(content, bytes) else textwrap.dedent(content))
+
+
+def make_renderer(folder, sender, tz=""):
+    """The draft renderer of a templates folder, as a book builds it."""
+    from zoneinfo import ZoneInfo
+
+    from cadence.book import template_loader, template_names
+    from cadence.drafts import Renderer
+
+    folder = str(folder)
+    return Renderer(template_loader(folder), folder, template_names(folder), sender,
+                    ZoneInfo(tz) if tz else None, tz)
+
+
+def trail(history: str = "", contact_id: str = "c1"):
+    """The Trail of one contact's rows in a journal written as CSV lines (no header)."""
+    from cadence.journal import trail_of
+
+    return trail_of(journal(history).get(contact_id, ())) if history else None

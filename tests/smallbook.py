@@ -12,7 +12,7 @@ import sys
 
 from typer.testing import CliRunner
 
-from cadence.cli import app
+from cadence.main import app
 
 LOCK = ".cadence.lock"  # the lock file may be left behind, empty: the snapshots ignore it
 TODAY = "2026-11-02"  # decide-1 (email) is due for both contacts
@@ -102,7 +102,7 @@ def invoke(*args, env=None):
 
 def cadence_process(*args, env=None, cwd=None, wrapper: str = "", **kwargs):
     """cadence ARGS in a fresh interpreter (`python -c`); `wrapper` is Python run before the CLI."""
-    code = wrapper + "\nimport sys\nfrom cadence.cli import run\nsys.argv = ['cadence'] + sys.argv[1:]\nrun()\n"
+    code = wrapper + "\nimport sys\nfrom cadence.main import run\nsys.argv = ['cadence'] + sys.argv[1:]\nrun()\n"
     full_env = dict(os.environ)
     full_env.pop("CADENCE_TODAY", None)
     full_env.update(env or {})

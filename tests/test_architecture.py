@@ -1,62 +1,200 @@
-"""The allowed import directions, written down as data (beancount's dependency constraints)."""
+"""The allowed import directions, written down as data and checked on every module (beancount's
+tools/dependency_constraints.py is the model).
+
+Data flows one way: files -> parsers -> a frozen model -> a pure engine -> renderers and
+writers -> files. Only the edge (the CLI, its commands, the loader and the file writer) touches
+the disk, the clock, the environment and the terminal.
+"""
 from __future__ import annotations
 
 import ast
 import os
+import sys
 
 import cadence
 
 PACKAGE = os.path.dirname(cadence.__file__)
 
-# module -> top-level packages it must never import, directly or lazily
-FORBIDDEN = {
-    "model": {"yaml", "jinja2", "typer", "rich", "click", "filelock"},
-    "engine": {"yaml", "jinja2", "typer", "rich", "click", "filelock", "os", "time"},
-    "durations": {"yaml", "jinja2", "typer", "rich", "click"},
-    "contacts": {"yaml", "jinja2", "typer", "rich", "click"},
-    "playbook": {"jinja2", "typer", "rich", "click"},
-    "ledger": {"jinja2", "typer", "rich", "click"},
-    "journal": {"yaml", "jinja2", "typer", "rich", "click"},
-    "lookup": {"jinja2", "typer", "rich"},
-    "book": {"typer", "rich", "click"},
-    "files": {"typer", "rich", "jinja2", "yaml"},
+# module -> (cadence modules it may import, third-party packages it may import)
+ALLOWED = {
+    "__init__": (set(), set()),
+    "__main__": ({"main"}, set()),
+    "main": ({"cli", "commands"}, set()),
+    # the model and the pure engine
+    "model": (set(), set()),
+    "durations": ({"model"}, set()),
+    "steps": ({"model"}, set()),
+    "candidates": ({"model", "steps"}, set()),
+    "engine": ({"model", "steps", "candidates"}, set()),
+    "report": ({"model", "engine", "steps"}, set()),
+    "lint": ({"model"}, set()),
+    # parsers: bytes and text in, model values and problems out
+    "yamlnodes": ({"model", "durations"}, {"yaml"}),
+    "config": ({"model", "yamlnodes"}, {"yaml"}),
+    "playbook": ({"model", "durations", "yamlnodes", "lint"}, {"yaml"}),
+    "ledger_file": ({"model"}, set()),
+    "ledger_csv": ({"model", "ledger_file"}, set()),
+    "ledger_yaml": ({"model", "ledger_file", "yamlnodes"}, {"yaml"}),
+    "ledger": ({"model", "ledger_file", "ledger_csv", "ledger_yaml"}, set()),
+    "contacts": ({"model"}, set()),
+    "journal": ({"model"}, set()),
+    # renderers: values in, bytes out
+    "lookup": (set(), set()),
+    "emails": (set(), set()),
+    "template_lint": ({"model", "lookup"}, {"jinja2"}),
+    "sandbox": ({"model", "lookup", "template_lint"}, {"jinja2", "babel"}),
+    "drafts": ({"model", "lookup", "emails", "sandbox"}, set()),
+    "overview": ({"lookup", "emails"}, {"icalendar"}),
+    "export": (set(), set()),
+    # the edge: reading the book, writing files, what commands share, the terminal
+    "files": ({"model"}, {"filelock"}),
+    "book": ({"model", "files", "lookup", "config", "playbook", "ledger", "contacts", "journal",
+              "sandbox", "drafts"}, {"jinja2"}),
+    "actions": ({"model", "engine", "journal", "ledger", "overview", "files"}, set()),
+    "terminal": (set(), {"rich"}),
+    "cli": ({"model", "book", "contacts"}, {"typer"}),
 }
-# Cadence's own modules the pure core may not reach.
-CORE_MAY_NOT_IMPORT = {"cli", "commands", "render", "files", "book", "playbook", "ledger", "config"}
+# every command may use these; no command imports another
+COMMAND = ({"cli", "terminal", "actions", "book", "engine", "steps", "export", "files", "lint", "lookup",
+            "model", "report", "template_lint", "journal", "drafts", "emails"}, {"typer"})
+EDGE = {"main", "cli", "book", "files", "terminal"}  # and every command module
+
+# what only the edge may call: the disk, the clock, the environment, the terminal
+FORBIDDEN_CALLS = {
+    "open", "print", "input", "os.environ", "os.getenv", "os.listdir", "os.scandir", "os.stat",
+    "os.walk", "os.getcwd", "os.path.exists", "os.path.isfile", "os.path.isdir",
+    "os.path.expanduser", "os.path.abspath", "os.path.realpath", "os.path.getsize",
+    "date.today", "datetime.now", "datetime.utcnow", "datetime.today", "time.time",
+    "time.monotonic", "sys.stdout", "sys.stderr", "sys.stdin", "sys.argv",
+}
 
 
-def imports_of(module: str) -> set:
-    with open(os.path.join(PACKAGE, module + ".py"), encoding="utf-8") as handle:
-        tree = ast.parse(handle.read())
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                found |= {"." + (node.module or "")}
-            else:
-                found.add(node.module or "")
+def modules() -> dict:
+    """{module name relative to the package: path} of every module in the package."""
+    found = {}
+    for folder, _, files in os.walk(PACKAGE):
+        for name in files:
+            if name.endswith(".py"):
+                path = os.path.join(folder, name)
+                rel = os.path.relpath(path, PACKAGE)[:-3].replace(os.sep, ".")
+                found[rel] = path
     return found
 
 
-def test_forbidden_imports():
-    for module, banned in FORBIDDEN.items():
-        tops = {name.split(".")[0] for name in imports_of(module) if not name.startswith(".")}
-        assert not tops & banned, f"{module}.py imports {sorted(tops & banned)}"
+def imports(module: str, path: str) -> tuple:
+    """(cadence modules, top-level third-party packages) that a module imports, lazily too."""
+    with open(path, encoding="utf-8") as handle:
+        tree = ast.parse(handle.read())
+    package = module.split(".")[:-1] if not module.endswith("__init__") else module.split(".")[:-1]
+    local, third = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                top = alias.name.split(".")[0]
+                if top == "cadence":
+                    local.add(alias.name.split(".", 1)[1])
+                elif top not in sys.stdlib_module_names:
+                    third.add(top)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[:len(package) - (node.level - 1)]
+                name = ".".join(base + ([node.module] if node.module else []))
+                if node.module:
+                    local.add(name)
+                else:
+                    local.update(".".join(base + [a.name]) for a in node.names)
+            else:
+                top = node.module.split(".")[0]
+                if top == "cadence":
+                    local.add(node.module.split(".", 1)[1])
+                elif top not in sys.stdlib_module_names:
+                    third.add(top)
+    local.discard("")
+    return {name for name in local if name != "__version__"}, third
 
 
-def test_core_stays_pure():
-    for module in ("model", "engine"):
-        local = {name[1:].split(".")[0] for name in imports_of(module) if name.startswith(".")}
-        assert not local & CORE_MAY_NOT_IMPORT, f"{module}.py imports {sorted(local & CORE_MAY_NOT_IMPORT)}"
+def allowed(module: str) -> tuple:
+    if module.startswith("commands.") and module != "commands.__init__":
+        return COMMAND
+    if module == "commands.__init__":
+        return (set(), set())
+    return ALLOWED[module]
 
 
-def test_nothing_below_the_cli_reads_the_clock():
-    for filename in os.listdir(PACKAGE):
-        if not filename.endswith(".py") or filename == "cli.py":
+def test_every_module_is_in_the_allow_list():
+    listed = set(ALLOWED) | {m for m in modules() if m.startswith("commands.")}
+    assert set(modules()) == listed, "add the module to ALLOWED, with what it may import"
+
+
+def test_every_import_is_allowed():
+    wrong = []
+    for module, path in sorted(modules().items()):
+        local, third = imports(module, path)
+        may_local, may_third = allowed(module)
+        wrong += [f"{module} imports cadence.{name}" for name in sorted(local - may_local)]
+        wrong += [f"{module} imports {name}" for name in sorted(third - may_third)]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_no_command_imports_another():
+    for module, path in modules().items():
+        if module.startswith("commands."):
+            local, _ = imports(module, path)
+            assert not {n for n in local if n.startswith("commands")}, module
+
+
+def test_the_allowed_imports_have_no_circle():
+    graph = {module: {n for n in allowed(module)[0] if n in ALLOWED or n == "commands"}
+             for module in ALLOWED}
+    graph["commands"] = COMMAND[0]
+    state = {}
+
+    def visit(node, trail):
+        if state.get(node) == "done":
+            return
+        assert state.get(node) != "open", " -> ".join(trail + [node])
+        state[node] = "open"
+        for nxt in sorted(graph.get(node, ())):
+            visit(nxt, trail + [node])
+        state[node] = "done"
+
+    for module in sorted(graph):
+        visit(module, [])
+
+
+def _calls(tree) -> set:
+    """Dotted names of what a module calls or reads: `open`, `os.environ`, `date.today`."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            found.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            parts = []
+            while isinstance(node, ast.Attribute):
+                parts.append(node.attr)
+                node = node.value
+            if isinstance(node, ast.Name):
+                parts.append(node.id)
+                name = ".".join(reversed(parts))
+                found.update(".".join(name.split(".")[:i]) for i in range(2, name.count(".") + 2))
+    return found
+
+
+def test_only_the_edge_touches_the_disk_the_clock_the_environment_and_the_terminal():
+    wrong = []
+    for module, path in sorted(modules().items()):
+        if module in EDGE or module.startswith("commands."):
             continue
-        with open(os.path.join(PACKAGE, filename), encoding="utf-8") as handle:
+        with open(path, encoding="utf-8") as handle:
+            used = _calls(ast.parse(handle.read())) & FORBIDDEN_CALLS
+        wrong += [f"{module} uses {name}" for name in sorted(used)]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_modules_are_readable_in_one_sitting():
+    """No module over ~400 lines without a reason written at its top."""
+    for module, path in modules().items():
+        with open(path, encoding="utf-8") as handle:
             text = handle.read()
-        for call in ("date.today(", "datetime.now(", "time.time(", "datetime.utcnow("):
-            assert call not in text, f"{filename} reads the clock with {call}"
+        if text.count("\n") > 420:
+            assert "Longer than most" in text[:2000], f"{module} has {text.count(chr(10))} lines"

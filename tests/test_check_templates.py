@@ -9,7 +9,7 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from cadence.cli import app
+from cadence.main import app
 from helpers import build_tree
 
 BASIC = os.path.join(os.path.dirname(__file__), "books", "basic", "book")

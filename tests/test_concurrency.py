@@ -30,7 +30,7 @@ f.commit = commit
 
 
 def _start(*args, wrapper: str = ""):
-    code = wrapper + "\nimport sys\nfrom cadence.cli import run\nsys.argv = ['cadence'] + sys.argv[1:]\nrun()\n"
+    code = wrapper + "\nimport sys\nfrom cadence.main import run\nsys.argv = ['cadence'] + sys.argv[1:]\nrun()\n"
     env = dict(os.environ)
     env.pop("CADENCE_TODAY", None)
     return subprocess.Popen([sys.executable, "-c", code, *[str(a) for a in args]],
@@ -87,12 +87,12 @@ EDITED = LEDGER + "c3,Cid Ek,cid@example.com,,p,2026-11-01\n"
 def test_a_ledger_edited_before_the_writes_is_not_overwritten(tmp_path, monkeypatch):
     """Edited after cadence read it, before anything was written: nothing is written at all."""
     root = build(tmp_path)
-    from cadence.commands import run as run_module
+    from cadence import actions as run_module
 
     original = run_module.prepare
 
-    def edit_meanwhile(loaded, day, renderer):
-        result = original(loaded, day, renderer)
+    def edit_meanwhile(*args):
+        result = original(*args)
         with open(os.path.join(root, "contacts.csv"), "w", encoding="utf-8") as handle:
             handle.write(EDITED)
         return result

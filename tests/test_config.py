@@ -7,7 +7,8 @@ import os
 
 import pytest
 
-from cadence.config import Config, default_config, find_config, load_config, parse_config
+from cadence.book import default_config, find_config, load_config
+from cadence.config import Config, parse_config
 from cadence.model import EXIT_CONFIG, EXIT_IO, EXIT_MISSING, Failure
 
 EMPTY_SENDER = {"name": "", "email": "", "phone": "", "address": ""}
@@ -190,7 +191,7 @@ def test_load_config_resolves_against_the_config_folder(tmp_path):
 
 
 def test_load_config_without_a_file_uses_the_folder(tmp_path, monkeypatch):
-    monkeypatch.setattr("cadence.config.find_config", lambda start: None)
+    monkeypatch.setattr("cadence.book.find_config", lambda start: None)
     config = load_config(str(tmp_path))
     assert config == default_config(str(tmp_path))
 
@@ -211,15 +212,18 @@ def test_load_config_raises_the_problems(tmp_path):
 
 
 def test_load_config_shows_paths_relative_to_the_current_folder(tmp_path, monkeypatch):
+    from cadence.cli import relative
+
     build_file_tree(tmp_path, {"cadence.yaml": "colour: red\n", "sub/.keep": ""})
     monkeypatch.chdir(tmp_path / "sub")
     with pytest.raises(Failure) as caught:
         load_config(".")
-    assert str(caught.value.problems[0].source) == f"{tmp_path / 'cadence.yaml'}:1:1"  # above
+    shown = relative(caught.value.problems[0]).source
+    assert str(shown) == f"{tmp_path / 'cadence.yaml'}:1:1"  # above
     monkeypatch.chdir(tmp_path)
     with pytest.raises(Failure) as caught:
         load_config("sub")
-    assert str(caught.value.problems[0].source) == "cadence.yaml:1:1"
+    assert str(relative(caught.value.problems[0]).source) == "cadence.yaml:1:1"
 
 
 def test_load_config_not_utf8(tmp_path):

@@ -12,7 +12,7 @@ import pytest
 import typer.main
 
 import cadence.files
-from cadence.cli import app
+from cadence.main import app
 from smallbook import NEXT, TODAY, build, cadence_process, invoke, snapshot
 
 README = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")
@@ -135,7 +135,7 @@ def _explode(*args, **kwargs):
 
 
 def test_an_unforeseen_error_is_70_without_a_traceback_or_contact_data(book, monkeypatch):
-    from cadence.commands import run as run_module
+    from cadence import actions as run_module
 
     monkeypatch.setattr(run_module, "prepare", _explode)
     before = snapshot(book)
@@ -154,7 +154,7 @@ def test_an_unforeseen_error_is_70_without_a_traceback_or_contact_data(book, mon
 
 
 def test_an_unforeseen_os_error_is_74(book, monkeypatch):
-    from cadence.commands import run as run_module
+    from cadence import actions as run_module
 
     def unreadable(*args, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied", "templates/hello.j2")
@@ -167,7 +167,7 @@ def test_an_unforeseen_os_error_is_74(book, monkeypatch):
 
 def test_no_traceback_from_a_real_process(book):
     """Typer prints a rich traceback for an exception that reaches it; none may reach it."""
-    wrapper = ("import cadence.commands.run as r\n"
+    wrapper = ("import cadence.actions as r\n"
                "def prepare(*a, **k):\n    raise RuntimeError('Ann Lind +46701234567')\n"
                "r.prepare = prepare\n")
     result = cadence_process("-C", book, "run", "--today", NEXT, wrapper=wrapper)
@@ -179,7 +179,7 @@ def test_no_traceback_from_a_real_process(book):
 
 
 def test_an_interrupt_is_130(book, monkeypatch):
-    from cadence.commands import run as run_module
+    from cadence import actions as run_module
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
@@ -194,7 +194,7 @@ def test_a_closed_pipe_is_quiet(book):
     import subprocess
     import sys
 
-    code = ("import sys\nfrom cadence.cli import run\n"
+    code = ("import sys\nfrom cadence.main import run\n"
             "sys.argv = ['cadence', '-C', sys.argv[1], 'due', '--today', sys.argv[2]]\nrun()\n")
     process = subprocess.Popen([sys.executable, "-c", code, book, NEXT],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -209,7 +209,7 @@ def test_a_closed_pipe_is_quiet(book):
 
 def _a_terminal(monkeypatch):
     """As if stdout were a terminal: tables then go through rich, which may style them."""
-    import cadence.commands.output as output
+    import cadence.terminal as output
 
     monkeypatch.setattr(output.os, "isatty", lambda fd: True)
 
@@ -281,7 +281,7 @@ def produce(code: int, root, monkeypatch):
         os.remove(os.path.join(root, "contacts.csv"))
         return invoke(*run)
     if code == 70:
-        from cadence.commands import run as run_module
+        from cadence import actions as run_module
 
         monkeypatch.setattr(run_module, "prepare", _explode)
         return invoke(*run)
@@ -301,7 +301,7 @@ def produce(code: int, root, monkeypatch):
         build(root, {"cadence.yaml": "timezone: Mars/Olympus\n"})
         return invoke(*run)
     if code == 130:
-        from cadence.commands import run as run_module
+        from cadence import actions as run_module
 
         def interrupted(*args, **kwargs):
             raise KeyboardInterrupt

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import pytest
 from typer.testing import CliRunner
 
-from cadence.cli import app
+from cadence.main import app
 
 DAILY = os.path.join(os.path.dirname(__file__), "daily")
 CASES = sorted(n for n in os.listdir(DAILY) if os.path.isdir(os.path.join(DAILY, n, "book")))

@@ -14,9 +14,10 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from typer.testing import CliRunner
 
-from cadence.cli import app
+from cadence.main import app
 from cadence.model import Failure, Touch
-from cadence.render import Renderer, format_day
+from cadence.sandbox import format_day
+from helpers import make_renderer
 from helpers import build_tree, contact, journal, playbook
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -47,7 +48,7 @@ def touch(channel="email", template="hello", step="decide-1", reason="step", tim
 
 def renderer(tmp_path, files, tz="Europe/Stockholm"):
     build_tree(tmp_path / "templates", files)
-    return Renderer(str(tmp_path / "templates"), SENDER, tz)
+    return make_renderer(str(tmp_path / "templates"), SENDER, tz)
 
 
 def draft(r, **cells):
@@ -150,7 +151,7 @@ def test_html_part_is_byte_identical_run_to_run(tmp_path):
 
 
 def test_boundary_never_appears_in_the_parts(tmp_path):
-    from cadence.render import _boundary
+    from cadence.emails import _boundary
 
     digest = "ab" * 32
     plain = _boundary(digest, "x")
@@ -213,7 +214,7 @@ def test_no_header_injection_from_ledger_data(tmp_path, cells, header):
 
 def test_sender_with_a_line_break_is_folded(tmp_path):
     build_tree(tmp_path / "templates", {"hello.j2": "Subject: Hi\n\nB\n"})
-    r = Renderer(str(tmp_path / "templates"), dict(SENDER, name="Eva\r\nBcc: x@example.com"), "")
+    r = make_renderer(str(tmp_path / "templates"), dict(SENDER, name="Eva\r\nBcc: x@example.com"), "")
     message = parse(draft(r))
     assert message["Bcc"] is None and message["From"].addresses[0].display_name == "Eva Bcc: x@example.com"
 
@@ -299,11 +300,11 @@ def test_date_filter_formats_without_the_process_locale(monkeypatch):
 
 
 def test_heavy_modules_load_only_when_needed():
-    code = ("import sys; import cadence.cli, cadence.render, cadence.overview, cadence.commands.check;"
+    code = ("import sys; import cadence.cli, cadence.drafts, cadence.overview, cadence.commands.check;"
             "print(sorted(m for m in ('babel', 'icalendar', 'jinja2.meta') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
-    check = ("import sys; from cadence.cli import app\n"
+    check = ("import sys; from cadence.main import app\n"
            "try: app(['-C', %r, 'check', '--today', '2026-11-23', '-q'])\n"
            "except SystemExit: pass\n"
            "print(sorted(m for m in ('babel', 'icalendar') if m in sys.modules))") % CONSULTANT
@@ -450,7 +451,7 @@ def test_a_touch_logged_by_hand_is_not_in_the_index(tmp_path):
         2026-11-22,a,touch,p,decide-0,email,hello,
         2026-11-23,gone,touch,p,decide-1,email,hello,
     """)
-    items = day_items((contact(id="a"),), rows, (), TODAY)
+    items = day_items((contact(id="a"),), [e for r in rows.values() for e in r], TODAY)
     assert [(i.contact, i.step, i.file) for i in items] == [("a", "decide-1", "a--decide-1.eml")]
 
 
@@ -458,7 +459,8 @@ def test_markdown_in_ledger_data_is_shown_as_text():
     from cadence.overview import day_items, index_md
 
     rows = journal("2026-11-23,a,touch,p,decide-1,email,hello,\n")
-    items = day_items((contact(id="a", name="[Ann](http://x) *Lind*"),), rows, (), TODAY)
+    items = day_items((contact(id="a", name="[Ann](http://x) *Lind*"),),
+                      [e for r in rows.values() for e in r], TODAY)
     assert "[\\[Ann\\](http://x) \\*Lind\\*](a--decide-1.eml)" in index_md(TODAY, items).decode()
 
 

@@ -14,7 +14,7 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from cadence.cli import app
+from cadence.main import app
 
 BOOKS = os.path.join(os.path.dirname(__file__), "books")
 EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")

@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cadence import engine
+from cadence.journal import trail_of
 from cadence.model import Book, STATUSES
 from helpers import contact, playbook
 from smallbook import build, invoke, snapshot
@@ -167,7 +168,7 @@ def test_run_twice_equals_run_once_and_two_books_agree(book):
 
 def _book(pb_text: str, ledger_rows) -> Book:
     contacts = tuple(contact(**{k: v for k, v in r.items()}) for r in ledger_rows)
-    return Book(playbooks={"p": playbook(pb_text)}, contacts=contacts, history={}, condition=None)
+    return Book(playbooks={"p": playbook(pb_text)}, contacts=contacts, condition=None)
 
 
 @SOME
@@ -194,7 +195,7 @@ def simulate(pb_text: str, ledger_rows, start: date, days: int):
     for n in range(days):
         day = start + timedelta(days=n)
         for cid, row in state.items():
-            outcome = engine.advance(contact(**row), journal[cid], pbs, day)
+            outcome = engine.advance(contact(**row), trail_of(journal[cid]), pbs, day)
             row.update(outcome.changes)
             journal[cid] += outcome.entries
             if outcome.touch is not None:
@@ -287,7 +288,7 @@ ENVIRONMENTS = [
 WRAPPER = """
 import json, sys
 from typer.testing import CliRunner
-from cadence.cli import app
+from cadence.main import app
 out = []
 for args in json.loads(sys.argv[1]):
     result = CliRunner().invoke(app, args)

@@ -9,9 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cadence.ledger import (
-    LedgerFile, LedgerWriteError, _split_quoted_line, _split_record, dump_ledger, parse_ledger,
-)
+from cadence.ledger import LedgerFile, LedgerWriteError, dump_ledger, parse_ledger
+from cadence.ledger_csv import _split_quoted_line, _split_record
 from cadence.model import EXIT_CONFIG, EXIT_DATA, Source
 
 

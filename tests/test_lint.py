@@ -110,7 +110,7 @@ def test_check_reports_the_lints(tmp_path):
 
     from typer.testing import CliRunner
 
-    from cadence.cli import app
+    from cadence.main import app
 
     book = tmp_path / "book"
     shutil.copytree(os.path.join(os.path.dirname(__file__), "books", "basic", "book"), book)

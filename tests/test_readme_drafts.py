@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from typer.testing import CliRunner
 
-from cadence.cli import app
+from cadence.main import app
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONSULTANT = os.path.join(ROOT, "examples", "consultant")
@@ -54,7 +54,7 @@ def test_render_examples_show_real_output(book):
 
 def test_date_filter_table(tmp_path):
     from cadence.model import Touch
-    from cadence.render import Renderer
+    from helpers import make_renderer
     from helpers import build_tree, contact, playbook
 
     section = readme().split("### Dates in the reader's language")[1]
@@ -62,7 +62,7 @@ def test_date_filter_table(tmp_path):
     rows = [re.match(r"(\{\{.*?\}\})\s+(.*)$", line).groups() for line in block.splitlines()]
     assert len(rows) == 5
     build_tree(tmp_path, {f"t{n}.call.j2": f"{expr}\n" for n, (expr, _) in enumerate(rows)})
-    renderer = Renderer(str(tmp_path), {})
+    renderer = make_renderer(str(tmp_path), {})
     pb = playbook("phases:\n  - name: a\n    steps:\n      - {at: 1 day, channel: call, template: t}\n")
     for n, (expr, shown) in enumerate(rows):
         touch = Touch("c1", "x", "p", "a", "a-1", "call", f"t{n}", date(2026, 11, 23), 0, "step")

@@ -9,7 +9,7 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from cadence.cli import app
+from cadence.main import app
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONSULTANT = os.path.join(ROOT, "examples", "consultant")

@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from cadence import engine
-from cadence.book import load
-from cadence.cli import app
-from cadence.config import load_config
+from cadence.book import journal_rows, load
+from cadence.main import app
+from cadence.book import load_config
 from cadence.export import cell, to_csv
 from cadence.report import forecast, stats
 from helpers import build_tree
@@ -31,7 +31,7 @@ def test_forecast_is_the_sum_of_the_plans():
     result = forecast(book, TODAY, 30)
     expected = Counter()
     for contact in book.contacts:
-        for touch in engine.plan(contact, book.history.get(contact.id, ()), book.playbooks,
+        for touch in engine.plan(contact, book.trails.get(contact.id), book.playbooks,
                                  TODAY, 29, book.condition):
             expected[(max(touch.due, TODAY), touch.channel)] += 1
     got = Counter({(d, ch): n for d, counts in result.per_day for ch, n in counts.items() if n})
@@ -98,8 +98,14 @@ STATS_BOOK = {
 
 def test_stats_by_hand(tmp_path):
     build_tree(tmp_path, STATS_BOOK)
-    book = load(load_config(str(tmp_path))).book
-    result = stats(book, TODAY)
+    cfg = load_config(str(tmp_path))
+    loaded = load(cfg)
+    book = loaded.book
+
+    def rows():
+        return journal_rows(cfg, loaded.ledger_bytes)
+
+    result = stats(book, rows, TODAY)
     assert result["touches"] == 4 and result["replies"] == 2
     # email: 3 touches, b replied to an email; call: 1 touch, a replied to the call
     assert result["by_channel"] == [
@@ -116,7 +122,7 @@ def test_stats_by_hand(tmp_path):
     assert result["slipped"] == [{"contact": "c", "name": "Cy", "playbook": "p",
                                   "step": "remind-2", "due": "2026-08-15", "overdue": 100,
                                   "months": 3}]
-    since = stats(book, TODAY, date(2026, 11, 3))
+    since = stats(book, rows, TODAY, date(2026, 11, 3))
     assert since["touches"] == 1 and since["by_channel"] == [
         {"channel": "call", "touches": 1, "replies": 1, "reply_rate": 1.0}]
 

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from ..cli import QUIET, quiet, JSON, OPTIONS, TODAY, APP as app, config, emit_json, fail, resolve_today, say
+from ..cli import QUIET, quiet, JSON, OPTIONS, TODAY, APP as app, config, emit_json, fail, relative, resolve_today, say
 from ..model import EXIT_CONFIG, Failure, Problem, Source
 
 def _template_problems(renderer) -> list:
@@ -15,7 +15,7 @@ def _template_problems(renderer) -> list:
 
 
 def _shown(renderer, filename: str) -> str:
-    from ..render import display_path
+    from ..cli import display_path
 
     return display_path(os.path.join(renderer.folder, filename))
 
@@ -23,7 +23,7 @@ def _shown(renderer, filename: str) -> str:
 def lint(loaded, renderer) -> list:
     """Warnings: what is valid but probably not meant, and playbooks that go against the
     practice of the seeds (cadence.lint)."""
-    from ..engine import is_stranded
+    from ..steps import is_stranded
     from ..lint import lint_playbook, warning
 
     book = loaded.book
@@ -44,8 +44,7 @@ def lint(loaded, renderer) -> list:
 
 def _twin_warnings(renderer) -> list:
     """HTML twins that no text template has, or that repeat the subject line."""
-    from ..lookup import SUFFIX
-    from ..render import HTML
+    from ..lookup import HTML, SUFFIX
 
     warnings = []
     for name in sorted(n for n in renderer.names if n.endswith(HTML)):
@@ -97,8 +96,7 @@ def _unusable(renderer, template: str, channel: str) -> Optional[str]:
 
 def used_templates(loaded, renderer) -> set:
     """Template files a playbook may render (every fallback channel), with their HTML twins."""
-    from ..lookup import template_file
-    from ..render import html_twin
+    from ..lookup import html_twin, template_file
 
     used = set()
     for playbook in loaded.book.playbooks.values():
@@ -119,7 +117,7 @@ def variant_problems(loaded, renderer, day) -> tuple:
     A warning for each step and channel it may fall back to; an error when a contact's next
     touch (as of `day`) needs that variant.
     """
-    from .render import next_touch
+    from ..actions import next_touch
 
     warnings = []
     for name in sorted(loaded.book.playbooks):
@@ -226,15 +224,17 @@ def check(
 ) -> None:
     """Validate config, playbooks, templates and ledger; lint the playbooks and templates."""
     quiet(quiet_)
-    from ..book import lazy_condition, load, renderer_for
+    from ..book import expressions, load, template_names
+    from ..template_lint import TemplateReader
 
     try:
         cfg = config()
         day = resolve_today(today, cfg)
-        renderer = renderer_for(cfg)
+        exprs = expressions(cfg)
+        renderer = TemplateReader(exprs.sandbox(), cfg.templates, template_names(cfg.templates))
         template_errors = _template_problems(renderer)
         try:
-            loaded = load(cfg, renderer.check_expr, lazy_condition(cfg))
+            loaded = load(cfg, exprs)
         except Failure as err:
             raise Failure(list(err.problems) + template_errors) from None
         if template_errors:
@@ -249,7 +249,7 @@ def check(
         if OPTIONS.debug:
             raise
         fail(err, as_json=as_json)
-    warnings = sorted(set(warnings))
+    warnings = sorted(set(relative(p) for p in warnings))
     if not OPTIONS.quiet or strict:
         for problem in warnings:
             typer.echo(str(problem), err=True)

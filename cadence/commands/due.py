@@ -6,7 +6,7 @@ from typing import Optional
 import typer
 
 from ..cli import (CSV, JSON, OPTIONS, QUIET, TODAY, APP as app, config, emit_json, guarded, quiet,
-                   resolve_today, say, settle)
+                   resolve_today, say)
 
 
 def touch_row(t) -> list:
@@ -24,17 +24,12 @@ def due(today: Optional[str] = TODAY, as_json: bool = JSON,
     """List the touches due today: who, how, what, how late. Writes nothing."""
     quiet(quiet_)
     from .. import engine
-    from ..book import lazy_condition, load, remember_quiet
+    from ..book import load
 
     with guarded(as_json):
         cfg = config()
         day = resolve_today(today, cfg)
-        loaded = load(cfg, condition_factory=lazy_condition(cfg), today=day, quiet_rows=True)
-        settle()
-        still = {} if loaded.rows_key is not None else None
-        touches = engine.due(loaded.book, day, still)
-        if still is not None:
-            remember_quiet(loaded, day, still)
+        touches = engine.due(load(cfg).book, day)
     if as_json:
         emit_json({"today": day.isoformat(), "due": [t.as_json() for t in touches]})
         return
@@ -51,7 +46,7 @@ def due(today: Optional[str] = TODAY, as_json: bool = JSON,
     if not touches:
         say(f"Nothing due on {day}.")
         return
-    from .output import table
+    from ..terminal import table
 
     table(f"Due on {day}: {len(touches)} touch{'es' if len(touches) != 1 else ''}",
           ["due", "late", "contact", "name", "channel", "step", "template"],

@@ -6,7 +6,7 @@ from typing import Optional
 import typer
 
 from ..cli import (CSV, JSON, OPTIONS, QUIET, TODAY, APP as app, config, emit_json, guarded, quiet,
-                   resolve_today, settle)
+                   resolve_today)
 from ..model import CHANNELS
 
 
@@ -21,14 +21,13 @@ def forecast(
 ) -> None:
     """Touches per day and channel for the coming days, and the overdue backlog."""
     quiet(quiet_)
-    from ..book import lazy_condition, load
+    from ..book import load
     from ..report import forecast as compute
 
     with guarded(as_json):
         cfg = config()
         day = resolve_today(today, cfg)
-        loaded = load(cfg, condition_factory=lazy_condition(cfg), today=day)
-        settle()
+        loaded = load(cfg)
         result = compute(loaded.book, day, days)
     if as_json:
         emit_json(result.as_json())
@@ -42,7 +41,7 @@ def forecast(
         return
     if OPTIONS.quiet:
         return
-    from .output import table
+    from ..terminal import table
 
     peak = max((sum(c.values()) for _, c in result.per_day), default=0) or 1
     used = [ch for ch in CHANNELS if any(c.get(ch) for _, c in result.per_day)] or ["email"]

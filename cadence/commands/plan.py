@@ -22,15 +22,15 @@ def plan(
     """
     quiet(quiet_)
     from .. import engine
-    from ..book import lazy_condition, load
+    from ..book import load
 
     with guarded(as_json):
         cfg = config()
         day = resolve_today(today, cfg)
-        loaded = load(cfg, condition_factory=lazy_condition(cfg), today=day)
+        loaded = load(cfg)
         _, contact = loaded.contact(contact_id)
         book = loaded.book
-        touches = engine.plan(contact, book.history.get(contact.id, ()), book.playbooks, day,
+        touches = engine.plan(contact, book.trails.get(contact.id), book.playbooks, day,
                               days, book.condition)
     if as_json:
         emit_json({"contact": contact.id, "touches": [
@@ -46,7 +46,7 @@ def plan(
     if not touches:
         say(f"Nothing planned for {contact.id} in the {days} days from {day}.")
         return
-    from .output import table
+    from ..terminal import table
 
     table(f"{contact.id} {contact.name}: {len(touches)} touch{'es' if len(touches) != 1 else ''} "
           f"in {days} days from {day}",

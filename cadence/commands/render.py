@@ -9,7 +9,6 @@ import typer
 from ..cli import QUIET, quiet, OPTIONS, TODAY, APP as app, config, guarded, resolve_today
 from ..model import EXIT_USAGE, Failure, Problem, Source, Touch
 
-HORIZON = 400  # days to look ahead for the next touch: past a yearly birthday
 NOTHING = 1  # exit code: the contact has no touch to render
 _NUMBERED = re.compile(r"^(.*)-(\d+)$")
 
@@ -26,20 +25,21 @@ def render(
 ) -> None:
     """Print a contact's next draft (due today, else the next planned) without writing it."""
     quiet(quiet_)
-    from ..book import lazy_condition, load, renderer_for
+    from ..book import load, read_history, renderer as make_renderer
 
     with guarded():
         cfg = config()
         day = resolve_today(today, cfg)
-        renderer = renderer_for(cfg)
-        loaded = load(cfg, renderer.check_expr, lazy_condition(cfg))
+        loaded = load(cfg)
+        renderer = make_renderer(cfg, loaded.templates)
         index, contact = loaded.contact(contact_id)
         if step is None:
-            touch, history, when = _next(loaded, index, contact, day)
+            touch, extra, when = _next(loaded, index, contact, day)
         else:
-            touch, history, when = _step(loaded, index, contact, step, day)
+            touch, extra, when = _step(loaded, index, contact, step, day)
         playbook = loaded.book.playbooks[touch.playbook]
-        draft = renderer.draft(touch, contact, playbook, history, when)
+        history = read_history(cfg, {contact.id}, loaded.ledger_bytes).get(contact.id, ())
+        draft = renderer.draft(touch, contact, playbook, history + extra, when)
     if not OPTIONS.quiet:
         typer.echo(f"{contact.id}: {touch.step} by {touch.channel} on {when}, from "
                    f"{_used(renderer, touch)}, as {draft.name}", err=True)
@@ -53,8 +53,8 @@ def _used(renderer, touch) -> str:
     """The template file (and HTML twin) a draft comes from, as a path people can open."""
     import os
 
-    from ..lookup import template_file
-    from ..render import display_path, html_twin
+    from ..cli import display_path
+    from ..lookup import html_twin, template_file
 
     filename = template_file(touch.template, touch.channel, renderer.names)
     shown = display_path(os.path.join(renderer.folder, filename))
@@ -65,7 +65,10 @@ def _used(renderer, touch) -> str:
 
 
 def _next(loaded, index, contact, day) -> tuple:
-    """(touch, history, day to render on), or a Failure when nothing is planned."""
+    """(touch, journal rows today's run adds first, day to render on), or a Failure when
+    nothing is planned."""
+    from ..actions import next_touch
+
     _enrolled(loaded, index, contact)
     found = next_touch(loaded.book, contact, day)
     if found is None:
@@ -76,29 +79,6 @@ def _next(loaded, index, contact, day) -> tuple:
     return found
 
 
-def next_touch(book, contact, day) -> Optional[tuple]:
-    """(touch, history, day to render on) of a contact's next touch as of `day`, or None.
-
-    A touch due today sees the journal rows today's run would add first (a reply acted on,
-    a skipped step), so the preview is the draft `run` writes; a later one is rendered as of
-    its own day. A paused contact's next touch is the first after the pause.
-    """
-    from .. import engine
-
-    if contact.playbook not in book.playbooks:
-        return None
-    history = book.history.get(contact.id, ())
-    state = engine.state_of(contact, history, book.playbooks)
-    today = engine.day(state, book.playbooks, day, book.condition)
-    if today.touch is not None:
-        return today.touch, history + tuple(e for e in today.entries if e.event != "touch"), day
-    start = day
-    if state.status == "paused" and state.paused_until is not None and state.paused_until > day:
-        start = state.paused_until  # engine.plan stops at a pause; the contact resumes then
-    touches = engine.plan(contact, history, book.playbooks, start, HORIZON, book.condition)
-    return (touches[0], history, touches[0].due) if touches else None
-
-
 def _enrolled(loaded, index, contact) -> None:
     if not contact.playbook:
         raise Failure(Problem(loaded.ledger.source(index, "playbook"),
@@ -107,14 +87,14 @@ def _enrolled(loaded, index, contact) -> None:
 
 
 def _step(loaded, index, contact, step: str, day) -> tuple:
-    """(touch, history, day) for a named step of the contact's playbook, made today."""
-    from .. import engine
+    """(touch, no extra journal rows, day) for a named step of the contact's playbook, made
+    today."""
+    from .. import engine, steps
 
     _enrolled(loaded, index, contact)
     book = loaded.book
     playbook = book.playbooks[contact.playbook]
-    history = book.history.get(contact.id, ())
-    state = engine.state_of(contact, history, book.playbooks)
+    state = engine.state_of(contact, book.trails.get(contact.id), book.playbooks)
     found = _find(playbook, step, state)
     if found is None:
         raise _unknown_step(playbook, step)
@@ -123,11 +103,11 @@ def _step(loaded, index, contact, step: str, day) -> tuple:
     channel = _channel(playbook, contact, wanted, reason, book.condition)
     touch = Touch(
         contact=contact.id, name=contact.name, playbook=playbook.name,
-        phase=phase or engine.phase_at(playbook, state.started, day).name, step=made,
+        phase=phase or steps.phase_at(playbook, state.started, day).name, step=made,
         channel=channel, template=template, due=day, overdue=0, reason=reason,
         number=state.touches + 1, detail=detail,
         time=contact.callback_time if reason == "callback" else "")
-    return touch, history, day
+    return touch, (), day
 
 
 def _find(playbook, step: str, state) -> Optional[tuple]:
@@ -164,11 +144,11 @@ def _find(playbook, step: str, state) -> Optional[tuple]:
 
 def _channel(playbook, contact, wanted: str, reason: str, condition) -> str:
     """The channel `run` would use for the contact: `if` rules, opt-outs, fallbacks."""
-    from .. import engine
+    from .. import steps
 
     if reason == "step" and condition is not None:
         wanted = next((r.channel for r in playbook.ifs if condition(r, contact)), wanted)
-    channel, why = engine.resolve_channel(wanted, contact, playbook, agreed=reason == "callback")
+    channel, why = steps.resolve_channel(wanted, contact, playbook, agreed=reason == "callback")
     if not channel:
         if not OPTIONS.quiet:
             typer.echo(f"note: {why}; rendered for {wanted} anyway", err=True)

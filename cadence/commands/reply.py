@@ -7,6 +7,7 @@ from typing import List, Optional
 import typer
 
 from ..cli import QUIET, quiet, TODAY, APP as app, config, guarded, parse_on, resolve_today, say
+from ..actions import state_changes
 from ..model import CHANNELS, EXIT_USAGE, Entry, Failure, Problem, Source
 
 ON = typer.Option(None, "--on", help="The date it happened (YYYY-MM-DD); default: today.",
@@ -17,26 +18,19 @@ ID = typer.Argument(..., metavar="ID", help="The contact's id.")
 
 def _update(contact_id: str, today_text: Optional[str], change):
     """Lock, load, let `change(loaded, index, contact, today)` say what to write, write it."""
-    from ..book import lazy_condition, load
+    from ..actions import write
+    from ..book import load
     from ..files import Lock, recover
-    from .run import write
 
     cfg = config()
     day = resolve_today(today_text, cfg)
     with Lock(cfg.root):
         recover(cfg.root)
-        loaded = load(cfg, condition_factory=lazy_condition(cfg))
+        loaded = load(cfg)
         index, contact = loaded.contact(contact_id)
         entries, changes, message = change(loaded, contact, day)
         write(loaded, [], entries, {index: changes} if changes else {})
     return message
-
-
-def _state_changes(loaded, contact, st, day) -> dict:
-    from .. import engine
-
-    book = loaded.book
-    return engine.changes_of(contact, st, engine.upcoming(st, book.playbooks, day, book.condition))
 
 
 def _channel(value: str, option: str = "--channel") -> str:
@@ -66,7 +60,7 @@ def reply(contact_id: str = ID, on: Optional[str] = ON, note: str = NOTE,
     def change(loaded, contact, day):
         when = _not_after(parse_on(on, day), day)
         book = loaded.book
-        st = engine.state_of(contact, book.history.get(contact.id, ()), book.playbooks)
+        st = engine.state_of(contact, book.trails.get(contact.id), book.playbooks)
         latest = max(when, contact.last_reply) if contact.last_reply else when
         st = replace(st, last_reply=latest)
         entries = ()
@@ -80,7 +74,7 @@ def reply(contact_id: str = ID, on: Optional[str] = ON, note: str = NOTE,
             entries = (Entry(when, contact.id, "note", contact.playbook,
                              note="; ".join(x for x in (f"reply on {when}", note) if x)),)
             message = f"{contact.id}: reply on {when} recorded."
-        changes = _state_changes(loaded, contact, st, day) if contact.playbook else {}
+        changes = state_changes(loaded, contact, st, day) if contact.playbook else {}
         if latest != contact.last_reply:
             changes["last_reply"] = latest.isoformat()
         return list(entries), changes, message
@@ -100,7 +94,7 @@ def log(contact_id: str = ID, channel: str = typer.Option(..., "--channel", help
         used = _channel(channel)
         when = _not_after(parse_on(on, day), day)
         book = loaded.book
-        st = engine.state_of(contact, book.history.get(contact.id, ()), book.playbooks)
+        st = engine.state_of(contact, book.trails.get(contact.id), book.playbooks)
         dates = tuple(sorted(st.touch_dates + (when,)))
         st = replace(st, touches=st.touches + 1, touch_dates=dates)
         if st.last_touch is None or when >= st.last_touch:
@@ -108,7 +102,7 @@ def log(contact_id: str = ID, channel: str = typer.Option(..., "--channel", help
         entry = Entry(when, contact.id, "touch", contact.playbook, channel=used, note=note)
         changes = engine.changes_of(contact, st, None)
         if contact.playbook and st.playbook in book.playbooks:
-            changes = _state_changes(loaded, contact, st, day)
+            changes = state_changes(loaded, contact, st, day)
         return [entry], changes, f"{contact.id}: {used} on {when} logged."
 
     with guarded():
@@ -133,12 +127,12 @@ def mark(contact_id: str = ID,
                                   "use one of " + ", ".join(MARKS), EXIT_USAGE))
         when = _not_after(parse_on(on, day), day)
         book = loaded.book
-        st = engine.state_of(contact, book.history.get(contact.id, ()), book.playbooks)
+        st = engine.state_of(contact, book.trails.get(contact.id), book.playbooks)
         ends_pause = wanted == "active" and st.paused_until is not None and st.paused_until > day
         st = replace(st, status=wanted, paused_until=None if ends_pause else st.paused_until)
         entry = Entry(when, contact.id, "status", contact.playbook,
                       note="; ".join(x for x in (wanted, note) if x))
-        changes = _state_changes(loaded, contact, st, day) if contact.playbook else (
+        changes = state_changes(loaded, contact, st, day) if contact.playbook else (
             {"status": wanted} if wanted != (contact.status or "active") else {})
         return [entry], changes, f"{contact.id}: {wanted}."
 
@@ -163,8 +157,8 @@ def optout(contact_id: str = ID,
         text = ";".join(merged)
         book = loaded.book
         new = replace(contact, optout=tuple(merged), row={**contact.row, "optout": text})
-        st = engine.state_of(new, book.history.get(contact.id, ()), book.playbooks)
-        changes = _state_changes(loaded, contact, st, day) if contact.playbook else {}
+        st = engine.state_of(new, book.trails.get(contact.id), book.playbooks)
+        changes = state_changes(loaded, contact, st, day) if contact.playbook else {}
         if text != contact.row.get("optout", ""):
             changes["optout"] = text
         entry = Entry(day, contact.id, "note", contact.playbook,

@@ -6,7 +6,7 @@ from typing import Optional
 import typer
 
 from ..cli import (CSV, JSON, OPTIONS, QUIET, TODAY, APP as app, config, emit_json, guarded, parse_on, quiet,
-                   resolve_today, settle)
+                   resolve_today)
 
 
 @app.command()
@@ -20,16 +20,15 @@ def stats(
 ) -> None:
     """Touches by channel, step and playbook; reply rates; contacts by status and phase."""
     quiet(quiet_)
-    from ..book import lazy_condition, load
+    from ..book import journal_rows, load
     from ..report import stats as compute
 
     with guarded(as_json):
         cfg = config()
         day = resolve_today(today, cfg)
         start = parse_on(since, day, "--since") if since else None
-        loaded = load(cfg, condition_factory=lazy_condition(cfg))
-        settle()
-        result = compute(loaded.book, day, start)
+        loaded = load(cfg)
+        result = compute(loaded.book, lambda: journal_rows(cfg, loaded.ledger_bytes), day, start)
     if as_json:
         emit_json(result)
         return
@@ -41,7 +40,7 @@ def stats(
         return
     if OPTIONS.quiet:
         return
-    from .output import table
+    from ..terminal import table
 
     def pct(item):
         return f"{100 * item['reply_rate']:.0f}%"

@@ -1,0 +1,258 @@
+"""The candidates of SPEC section 5: the touches the engine weighs for one contact on one day
+(a call-back, a `no_reply` rule, a birthday, the next step), each dated and moved by the pause,
+the limits and the calendar. Pure, like the engine that uses them."""
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import Optional
+
+from .model import Condition, Contact, Playbook
+from .steps import birthday_on, cursor_of, phase_at, phase_end, resolve_channel
+
+ONE_DAY = timedelta(days=1)
+BIRTHDAY_WINDOW = 7  # days after a birthday in which a late greeting is still made
+
+
+# --- a contact's state, as the candidates read it -----------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """A contact's ledger fields plus what the engine needs from its journal rows."""
+
+    contact: Contact
+    playbook: str
+    started: Optional[date]
+    status: str
+    paused_until: Optional[date]
+    touches: int
+    last_touch: Optional[date]
+    last_channel: str
+    last_step: str
+    last_kind: str  # step | no_reply | callback | birthday | manual | "" (no touch yet)
+    last_rule: int  # index of the no_reply rule that made the last touch, else -1
+    last_phase: str
+    last_reply: Optional[date]
+    touch_dates: tuple  # sorted dates of every touch, for the per-week cap
+    replies: frozenset  # reply dates already acted on
+    birthday_done: Optional[date]  # latest birthday touch or skip
+    callback_done: Optional[date]  # latest call-back touch or skip
+    no_reply_done: Optional[date]  # latest skip of a no_reply touch
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A touch the engine weighs: its kind, nominal date, date after the limits' moves."""
+
+    reason: str
+    step: str
+    phase: str
+    channel: str
+    template: str
+    date: date
+    why: str = ""
+    detail: str = ""
+    rule: int = -1
+    skip: str = ""  # why it cannot be made (no allowed channel), empty when it can
+
+
+# --- the moves of SPEC section 5 -------------------------------------------------------------
+
+def _move(day: date, st: State, playbook: Playbook) -> tuple:
+    """Move a date by the pause, min_gap, per-week cap and calendar; say why for people."""
+    why = []
+    if st.paused_until is not None and day < st.paused_until:
+        day = st.paused_until
+        why.append(f"paused until {st.paused_until}")
+    limits = playbook.limits
+    if st.last_touch is not None:
+        floor = st.last_touch + ONE_DAY
+        if limits.min_gap is not None:
+            floor = max(floor, limits.min_gap.add(st.last_touch))
+        if day < floor:
+            day = floor
+            why.append(f"min_gap {limits.min_gap} after {st.last_touch}" if limits.min_gap
+                       else f"one touch a day after {st.last_touch}")
+    if limits.per_week:
+        dates = st.touch_dates
+        moved = False
+        while bisect_right(dates, day) - bisect_left(dates, day - 6 * ONE_DAY) >= limits.per_week:
+            day += ONE_DAY
+            moved = True
+        if moved:
+            why.append(f"per_week {limits.per_week}")
+    calendar = playbook.calendar
+    if calendar.business_days and not calendar.is_working(day):
+        day = calendar.next_working(day)
+        why.append("next working day")
+    return day, "; ".join(why)
+
+
+# --- candidates ------------------------------------------------------------------------------
+
+def _step_candidate(playbook: Playbook, st: State, today: date, channel_of) -> tuple:
+    """The next playbook step, and the steps to skip on the way (ended phases, no channel).
+
+    Returns (candidate or None, [skipped candidates whose date has come]).
+    """
+    skips = []
+    started = st.started
+    pi, k = cursor_of(playbook, st.last_step, started, st.last_touch)
+    # the previous touch, if it was made under this playbook (a move restarts the count)
+    anchor = st.last_touch if st.last_touch is not None and st.last_touch >= started else started
+    passed = None  # date of a step passed over that will only be skipped on that date
+    pending = None  # the first such skip still to be journaled
+    while pi < len(playbook.phases):
+        phase = playbook.phases[pi]
+        end = phase_end(playbook, pi, started)
+        floor = phase_end(playbook, pi - 1, started) if pi else None
+        if phase.periodic:
+            n = k + 1
+            nominal = phase.every.add(anchor)
+            step_id = f"{phase.name}-{n}"
+            template = phase.templates[(n - 1) % len(phase.templates)]
+            wanted = phase.channel
+            nxt = (pi, n)
+        else:
+            if k >= len(phase.steps):
+                pi, k = pi + 1, 0
+                continue
+            step = phase.steps[k]
+            nominal = step.at.add(started) if step.at is not None else step.after.add(anchor)
+            step_id, template, wanted = step.id, step.template, step.channel
+            nxt = (pi, k + 1) if k + 1 < len(phase.steps) else (pi + 1, 0)
+        if floor is not None and nominal < floor:
+            nominal = floor
+        if passed is not None and nominal < passed:
+            nominal = passed  # steps keep their order
+        day, why = _move(nominal, st, playbook)
+        channel, no_channel = channel_of(wanted)
+        cand = Candidate("step", step_id, phase.name, channel, template, day, why,
+                         skip=no_channel)
+        ended = end is not None and end < max(today, day)
+        if ended or no_channel:
+            # A late contact skips the rest of an ended phase; a touch with no allowed
+            # channel is skipped and the contact moves on.  A periodic phase keeps one
+            # channel, so none of it can be made: it is journaled once, on entering it.
+            real = (end < today) if ended else day <= today
+            journaled = not phase.periodic or k == 0
+            if real and journaled:
+                note = f"phase {phase.name} ended on {end}" if ended else no_channel
+                skips.append(replace(cand, date=today, skip=note))
+            elif not ended:
+                passed = day
+                if journaled and pending is None:
+                    pending = day  # its skip is journaled on that day
+            pi, k = (pi + 1, 0) if phase.periodic else nxt
+            continue
+        return cand, skips
+    if pending is not None:
+        # the last steps have no allowed channel: their skip, on its day, is still to come
+        return Candidate("step", "", "", "", "", pending, skip="no allowed channel"), skips
+    return None, skips
+
+
+def _no_reply_candidate(playbook: Playbook, st: State) -> Optional[Candidate]:
+    if st.last_touch is None or st.last_kind not in ("step", "manual", "no_reply"):
+        return None
+    if st.last_reply is not None and st.last_reply >= st.last_touch:
+        return None
+    if st.no_reply_done is not None and st.no_reply_done >= st.last_touch:
+        return None
+    for i, rule in enumerate(playbook.no_reply):
+        if i <= st.last_rule:
+            continue  # a ladder climbs: a rule's touch is answered only by a later rule
+        if rule.after and st.last_channel not in rule.after:
+            continue
+        if rule.phases and st.last_phase not in rule.phases:
+            continue
+        day, why = _move(rule.wait.add(st.last_touch), st, playbook)
+        phase = phase_at(playbook, st.started, day).name
+        channel, skip = resolve_channel(rule.then, st.contact, playbook)
+        return Candidate("no_reply", "no_reply", phase, channel, rule.template, day, why,
+                         detail=f"no reply since {st.last_touch} ({st.last_channel})",
+                         rule=i, skip=skip)
+    return None
+
+
+def _callback_candidate(playbook: Playbook, st: State) -> Optional[Candidate]:
+    agreed = st.contact.callback
+    if agreed is None:
+        return None
+    if st.last_touch is not None and st.last_touch >= agreed:
+        return None
+    if st.callback_done is not None and st.callback_done >= agreed:
+        return None
+    channel, skip = resolve_channel("call", st.contact, playbook, agreed=True)
+    time = st.contact.callback_time
+    detail = f"call-back agreed for {agreed}" + (f" at {time}" if time else "")
+    return Candidate("callback", "callback", phase_at(playbook, st.started, agreed).name,
+                     channel, playbook.callback_template, agreed, detail=detail, skip=skip)
+
+
+def _birthday_candidate(playbook: Playbook, st: State, today: date) -> Optional[Candidate]:
+    rule, born = playbook.birthday, st.contact.birthday
+    if rule is None or born is None:
+        return None
+    window = timedelta(days=BIRTHDAY_WINDOW)
+    year = (today - window).year
+    occurrence = birthday_on(born, year)
+    if occurrence + window < today:
+        occurrence = birthday_on(born, year + 1)
+    for _ in range(3):
+        done = st.birthday_done is not None and st.birthday_done >= occurrence
+        if not done:
+            day, why = _move(occurrence, st, playbook)
+            if day <= occurrence + window:
+                channel, skip = resolve_channel(rule.channel, st.contact, playbook)
+                return Candidate("birthday", "birthday",
+                                 phase_at(playbook, st.started, day).name, channel,
+                                 rule.template, day, why, detail=f"birthday on {occurrence}",
+                                 skip=skip)
+        occurrence = birthday_on(born, occurrence.year + 1)
+    return None
+
+
+def missed_birthday(playbook: Playbook, st: State, today: date) -> Optional[date]:
+    """The latest birthday whose window closed without a greeting since enrolment."""
+    if playbook.birthday is None or st.contact.birthday is None or st.started is None:
+        return None
+    window = timedelta(days=BIRTHDAY_WINDOW)
+    year = today.year
+    occurrence = birthday_on(st.contact.birthday, year)
+    while occurrence + window >= today:  # a late-December birthday is still open in January
+        year -= 1
+        occurrence = birthday_on(st.contact.birthday, year)
+    if occurrence + window < st.started:
+        return None
+    if st.birthday_done is not None and st.birthday_done >= occurrence:
+        return None
+    return occurrence
+
+
+def _channel_chooser(st: State, playbook: Playbook, condition: Optional[Condition]):
+    """Resolve a step's channel; the `if` rules are tested once, and only when needed."""
+    override = []
+
+    def choose(wanted: str) -> tuple:
+        if not override:
+            found = ""
+            if condition is not None:
+                for rule in playbook.ifs:
+                    if condition(rule, st.contact):
+                        found = rule.channel
+                        break
+            override.append(found)
+        return resolve_channel(override[0] or wanted, st.contact, playbook)
+
+    return choose
+
+
+def candidates(st: State, playbook: Playbook, today: date,
+               condition: Optional[Condition] = None) -> tuple:
+    """The candidates in the SPEC's order, and the step skips whose day has come."""
+    step, skips = _step_candidate(playbook, st, today, _channel_chooser(st, playbook, condition))
+    found = (_callback_candidate(playbook, st), _no_reply_candidate(playbook, st),
+             _birthday_candidate(playbook, st, today), step)
+    return tuple(c for c in found if c is not None), skips

@@ -1,0 +1,195 @@
+"""Drafts: a touch rendered through its template into an .eml email, a call sheet or a letter.
+
+The file's name comes from ids only (`<contact>--<step>`), made safe so that no id can leave
+the day's folder; every byte of a draft comes from the book and the day.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import date, timezone
+from typing import Optional
+
+from . import emails
+from .emails import fold
+from .lookup import SUFFIX, draft_name, html_twin, template_file
+from .model import EXIT_CONFIG, EXIT_DATA, Failure, Problem, Source
+from .sandbox import environment, located
+
+SENDER_KEYS = ("name", "email", "phone", "address")
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    name: str  # file name inside drafts/<today>/
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class _Rendered:
+    subject: Optional[str]  # None when the template has no `Subject:` line
+    text: str
+    path: str
+    html: Optional[str] = None  # the HTML twin's output, email only
+
+
+class Renderer:
+    """Renders the drafts of one book: its templates (through `loader`), sender and timezone."""
+
+    def __init__(self, loader, folder: str, names, sender: dict, zone=None, tzid: str = ""):
+        """`loader` is a Jinja loader over the templates `folder`, which holds the templates
+        `names`; `zone` is the book's timezone (None: UTC) and `tzid` its IANA name."""
+        self.folder = folder
+        self.names = frozenset(names)
+        self.sender = {k: sender.get(k, "") for k in SENDER_KEYS}
+        self.zone, self.tzid = zone or timezone.utc, tzid
+        self.env = environment(loader)
+        self._html_env = None
+        self._compiled = {}
+
+    @property
+    def domain(self) -> str:
+        return emails.domain_of(self.sender["email"])
+
+    @property
+    def html_env(self):
+        """A second sandbox that escapes every value: ledger data never becomes markup."""
+        if self._html_env is None:
+            self._html_env = environment(self.env.loader, autoescape=True)
+        return self._html_env
+
+    def lines(self, path: str):
+        """The lines of a template file, by its path; None when it cannot be read."""
+        name = os.path.relpath(path, self.folder).replace(os.sep, "/")
+        try:
+            return self.env.loader.get_source(self.env, name)[0].splitlines()
+        except Exception:  # noqa: BLE001  (only for wording an error better)
+            return None
+
+    def _templates_for(self, filename: str, email: bool) -> tuple:
+        """(subject template or None, body template), compiled once a command.
+
+        An email's `Subject:` line is rendered on its own and folded, so that a line break
+        in ledger data can never end the header and start the body.
+        """
+        key = (filename, email)
+        if key not in self._compiled:
+            source, path, _ = self.env.loader.get_source(self.env, filename)
+            first, newline, rest = source.partition("\n")
+            if email and first.startswith("Subject:"):
+                # the body keeps its line numbers: the subject's line becomes an empty line
+                self._compiled[key] = (self._compile(first, filename, path),
+                                       self._compile(newline + rest, filename, path))
+            else:
+                self._compiled[key] = (None, self.env.get_template(filename))
+        return self._compiled[key]
+
+    def _compile(self, source: str, name: str, path: str):
+        code = self.env.compile(source, name=name, filename=path)
+        return self.env.template_class.from_code(self.env, code, self.env.make_globals(None))
+
+    def _render(self, touch, contact, playbook, history, today) -> _Rendered:
+        """The subject, body text and HTML body of a touch, errors named by file and line."""
+        filename = template_file(touch.template, touch.channel, self.names)
+        where = f"(contact {contact.id}, step {touch.step})"
+        if not filename:
+            raise Failure(Problem(
+                Source(os.path.join(self.folder, touch.template + SUFFIX)),
+                f"template {touch.template!r} not found for {touch.channel} {where}",
+                code=EXIT_CONFIG))
+        path = os.path.join(self.folder, filename)
+        context = {
+            "contact": dict(contact.row), "touch": touch, "today": today,
+            "playbook": {"name": playbook.name, "description": playbook.description},
+            "sender": dict(self.sender), "history": list(history),
+        }
+        with located(path, where, self.lines):
+            subject, body = self._templates_for(filename, touch.channel == "email")
+            text = body.render(context)
+            if subject is not None:
+                subject = fold(subject.render(context)[len("Subject:"):])
+        html = None
+        twin = html_twin(filename)
+        if touch.channel == "email" and twin[: -len(SUFFIX)] in self.names:
+            with located(os.path.join(self.folder, twin), where, self.lines):
+                html = self.html_env.get_template(twin).render(context)
+        return _Rendered(subject, text, path, html)
+
+    def draft(self, touch, contact, playbook, history, today: date) -> Draft:
+        """The draft of `touch` for `contact`; `history` is the contact's journal rows."""
+        done = self._render(touch, contact, playbook, history, today)
+        name = draft_name(contact.id, touch.step, touch.channel)
+        if touch.channel == "email":
+            return Draft(name, self._email(done, touch, contact, playbook, today))
+        text = done.text
+        if text.startswith("Subject:"):
+            # an email template used by another channel: its subject becomes a heading
+            first, _, rest = text.partition("\n")
+            text = f"**{fold(first[len('Subject:'):])}**\n{rest}"
+        if touch.channel == "letter":
+            return Draft(name, self._letter(text, contact, today).encode("utf-8"))
+        return Draft(name, self._sheet(text, touch, contact, history).encode("utf-8"))
+
+    def _email(self, done: _Rendered, touch, contact, playbook, today) -> bytes:
+        subject, body = done.subject, done.text
+        if subject is None:
+            first, _, body = body.partition("\n")
+            if not first.startswith("Subject:"):
+                raise Failure(Problem(
+                    Source(done.path, 1), "an email template begins with a "
+                    f"`Subject: ...` line (contact {contact.id}, step {touch.step})",
+                    code=EXIT_CONFIG))
+            subject = fold(first[len("Subject:"):])
+        body = body.lstrip("\r\n")
+        to = fold(contact.row.get("email", ""))
+        try:
+            sender = (self.sender["name"], emails.ascii_address(self.sender["email"])
+                      if self.sender["email"] else "")
+            # `run` never drafts an email without an address; `render --step` may preview it
+            recipient = (contact.name, emails.ascii_address(to) if to else "")
+        except UnicodeError as err:
+            raise Failure(Problem(Source(done.path), "cannot address the email to "
+                                  f"contact {contact.id!r}: {err}", code=EXIT_DATA)) from None
+        msgid = emails.message_id(contact.id, playbook.name, touch.step, today, self.domain)
+        headers = [("X-Unsent", "1"), ("X-Cadence-Contact", contact.id),
+                   ("X-Cadence-Playbook", playbook.name), ("X-Cadence-Step", touch.step)]
+        return emails.build(sender, recipient, subject, emails.nine_am(today, self.zone), msgid,
+                            headers, body, done.html)
+
+    def _sheet(self, text, touch, contact, history) -> str:
+        row = contact.row
+        when = touch.due.isoformat() + (f" at {touch.time}" if touch.time else "")
+        if touch.overdue:
+            when += f" ({touch.overdue} day{'s' if touch.overdue != 1 else ''} late)"
+        lines = [f"# {touch.channel.capitalize()}: {fold(contact.name) or contact.id}", "",
+                 f"- Phone: {fold(row.get('phone', '')) or '(none)'}",
+                 f"- When: {when}",
+                 f"- Why: {_why(touch)}",
+                 f"- Playbook: {touch.playbook} / {touch.phase} / {touch.step}", ""]
+        topics = [e for e in history if e.note and e.event in ("touch", "reply", "note")][-5:]
+        if topics:
+            lines += ["## Last topics", ""]
+            lines += [f"- {e.date} {e.event} {e.channel}: {fold(e.note)}".replace("  ", " ")
+                      for e in topics]
+            lines.append("")
+        lines += ["## Script", "", text.strip(), ""]
+        return "\n".join(lines)
+
+    def _letter(self, text, contact, today) -> str:
+        """The sender's and the contact's address blocks, the date, the text: ready to print."""
+        block = _lines(self.sender["name"]) + _lines(self.sender["address"])
+        to = _lines(contact.name) + _lines(contact.row.get("address", ""))
+        parts = ["  \n".join(block), "  \n".join(to), today.isoformat(), text.strip()]
+        return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def _lines(text: str) -> list:
+    """The non-empty lines of a cell, each folded: an address block line by line."""
+    return [fold(line) for line in re.split(r"\r\n|\r|\n", text or "") if line.strip()]
+
+
+def _why(touch) -> str:
+    if touch.reason == "step":
+        return f"step {touch.step} of {touch.playbook}"
+    return touch.detail or touch.reason

@@ -1,0 +1,378 @@
+"""The CSV ledger, read and written back losslessly.
+
+The reader is written here on purpose: the stdlib csv module throws away what a lossless writer
+needs (which cells were quoted, the raw text of a row) and, on an unclosed quote, silently
+swallows the rest of the file into one cell instead of saying where the quote opened. So each
+row's raw text is kept and only rows that change are tokenized again to be written.
+"""
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+from .ledger_file import (
+    ID_HINT, LedgerFile, LedgerWriteError, check_encodable, misspelling, problem,
+)
+from .model import Problem
+
+
+class _Unclosed(Exception):
+    def __init__(self, text: str, offset: int):
+        self.text = text  # the record so far, from its first line
+        self.offset = offset  # where the quote opened
+
+
+def _line_mode(text: str) -> tuple:
+    """(record separator, newline) from the header's line ending.
+
+    A file with CRLF everywhere is split on CRLF so no line needs its CR stripped; a file that
+    mixes endings (Excel writes LF inside cells, CRLF between rows) is split on LF.
+    """
+    lf, cr = text.find("\n"), text.find("\r")
+    if lf < 0 and cr < 0:
+        return "\n", "\n"
+    if cr < 0 or 0 <= lf < cr:
+        return "\n", "\n"
+    if text.startswith("\r\n", cr):
+        if text.count("\n") == text.count("\r\n"):
+            return "\r\n", "\r\n"
+        return "\n", "\r\n"
+    return "\r", "\r"  # classic Mac OS
+
+
+def _split_record(lines, k: int, delim: str, sep: str):
+    """Tokenize the record that starts at physical line k.
+
+    Returns (raw text, cells, next line index); each cell is (start, end, value, quoted) with
+    offsets into the raw text, so a writer can keep unchanged cells exactly as they were.
+    A CR before the final LF (in LF mode) is the line ending, not part of the last cell.
+    """
+    strip_cr = sep == "\n"
+    s = lines[k]
+    k += 1
+    n = len(s)
+    cells = []
+    pos = 0
+    while True:
+        if pos < n and s[pos] == '"':
+            start = pos
+            pos += 1
+            while True:
+                q = s.find('"', pos)
+                if q < 0:
+                    # The field runs past this line: jump to the next line holding a quote, so
+                    # that an unclosed quote costs linear time, not a rejoin per line.
+                    j = k
+                    while j < len(lines) and '"' not in lines[j]:
+                        j += 1
+                    if j == len(lines):
+                        raise _Unclosed(s, start)
+                    s = sep.join((s, *lines[k:j + 1]))
+                    n = len(s)
+                    k = j + 1
+                    continue
+                if q + 1 < n and s[q + 1] == '"':
+                    pos = q + 2
+                    continue
+                break
+            value = s[start + 1:q].replace('""', '"')
+            pos = q + 1
+            d = s.find(delim, pos)
+            end = n if d < 0 else d
+            if d < 0 and strip_cr and end > pos and s[end - 1] == "\r":
+                end -= 1
+            value += s[pos:end]  # text after the closing quote, as Excel and csv keep it
+            cells.append((start, end, value, True))
+        else:
+            d = s.find(delim, pos)
+            end = n if d < 0 else d
+            if d < 0 and strip_cr and end > pos and s[end - 1] == "\r":
+                end -= 1
+            cells.append((pos, end, s[pos:end], False))
+        if d < 0:
+            return s, cells, k
+        pos = d + 1
+
+
+_QUOTED = re.compile(r'"[^"]*+(?:""[^"]*+)*+"')  # possessive: `"a""` must not close at `a"`
+
+
+def _split_quoted_line(line: str, delim: str):
+    """Values of a one-line record holding quotes, or None when a quote runs past the line.
+
+    The same rules as _split_record, but splitting first and matching quoted cells with a
+    regex is about twice as fast, which matters for files that quote every row.
+    """
+    if line[:1] == '"' and line[-1:] == '"':
+        # Every cell quoted, none holding a quote (what "quote all" writers produce): when the
+        # quote count adds up, splitting on `","` is exact.
+        values = line[1:-1].split('"' + delim + '"')
+        if line.count('"') == 2 * len(values):
+            return values
+    parts = line.split(delim)
+    values = []
+    i, n = 0, len(parts)
+    match = _QUOTED.match
+    while i < n:
+        part = parts[i]
+        i += 1
+        if part[:1] != '"':
+            values.append(part)
+            continue
+        m = match(part)
+        while m is None:  # the delimiter was inside the quotes: rejoin
+            if i == n:
+                return None
+            part += delim + parts[i]
+            i += 1
+            m = match(part)
+        end = m.end()
+        values.append(part[1:end - 1].replace('""', '"') + part[end:])
+    return values
+
+
+def _quoted_values(line: str, delim: str):
+    """Values of a one-line record holding quotes: the stdlib's C reader where it agrees (it
+    is strict about what follows a closing quote), else the rules of _split_quoted_line."""
+    try:
+        values = next(csv.reader((line,), delimiter=delim, strict=True))
+    except csv.Error:
+        return _split_quoted_line(line, delim)
+    return values
+
+
+def _offset_position(s: str, offset: int, sep: str, first_line: int) -> tuple:
+    line = first_line + s.count(sep, 0, offset)
+    brk = s.rfind(sep, 0, offset)
+    return line, offset - (brk + len(sep) if brk >= 0 else 0) + 1
+
+
+def _detect_delimiter(line: str) -> str:
+    """The most frequent of , ; TAB outside quotes on the header line (ties: that order)."""
+    bare = re.sub(r'"[^"]*"', "", line)
+    best = max(",;\t", key=bare.count)
+    return best if bare.count(best) else ","
+
+
+def _csv_cell(value: str, delim: str, quoted: bool) -> str:
+    if quoted or delim in value or '"' in value or "\r" in value or "\n" in value \
+            or value != value.strip():
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+@dataclass(frozen=True)
+class _CsvLayout:
+    path: str
+    lines: tuple  # the text split on `sep`: joining them back gives the text
+    sep: str
+    newline: str
+    delimiter: str
+    header: tuple  # (first, last) physical line of the header record
+    starts: tuple  # physical line where each row starts
+    ends: dict  # row index -> last physical line, only for rows spanning lines
+    index: dict  # column -> position in the header
+
+    def cell_position(self, row: int, column: str):
+        if column not in self.index:
+            return None
+        k = self.starts[row]
+        s, cells, _ = _split_record(self.lines, k, self.delimiter, self.sep)
+        return _offset_position(s, cells[self.index[column]][0], self.sep, k + 1)
+
+    def dump(self, ledger: LedgerFile, updates) -> Optional[str]:
+        new_columns = []
+        for changes in updates.values():
+            for column in changes:
+                if column not in self.index and column not in new_columns:
+                    new_columns.append(column)
+        changed = {}
+        for i, changes in updates.items():
+            row = ledger.rows[i]
+            cells = {self.index[c]: v for c, v in changes.items()
+                     if c in self.index and v != row[c]}
+            for c, v in changes.items():
+                _check_csv_value(v, ledger._codec, ledger, i, c)
+            if cells:
+                changed[i] = cells
+        if not changed and not new_columns:
+            return None
+        out = list(self.lines)
+        ends = dict(self.ends)
+        for i, cells in changed.items():
+            self._rewrite_row(out, ends, i, cells)
+        if new_columns:
+            d = self.delimiter
+            for name in new_columns:
+                _check_csv_value(name, ledger._codec, ledger, None, name)
+            names = "".join(d + _csv_cell(c, d, False) for c in new_columns)
+            self._append(out, self.header[1], names)
+            for i, start in enumerate(self.starts):
+                changes = updates.get(i, {})
+                extra = "".join(d + _csv_cell(changes.get(c, ""), d, False) for c in new_columns)
+                self._append(out, ends.get(i, start), extra)
+        return self.sep.join(line for line in out if line is not None)
+
+    def _record(self, i: int, cells: dict) -> tuple:
+        """(record text, lines it spanned) of row i with `cells` ({position: value}) written:
+        unchanged cells keep their raw text, quotes and all."""
+        k = self.starts[i]
+        line = self.lines[k]
+        if '"' not in line and i not in self.ends:  # most rows: no quote, one line
+            end = "\r" if self.sep == "\n" and line[-1:] == "\r" else ""
+            raw = (line[:-1] if end else line).split(self.delimiter)
+            for j, value in cells.items():
+                raw[j] = _csv_cell(value, self.delimiter, False)
+            return self.delimiter.join(raw) + end, k + 1
+        s, tokens, nk = _split_record(self.lines, k, self.delimiter, self.sep)
+        raw = [s[a:b] for a, b, _, _ in tokens]
+        for j, value in cells.items():
+            raw[j] = _csv_cell(value, self.delimiter, tokens[j][3])
+        return self.delimiter.join(raw) + s[tokens[-1][1]:], nk
+
+    def _rewrite_row(self, out: list, ends: dict, i: int, cells: dict) -> None:
+        """Rebuild one record: unchanged cells keep their raw text, quotes and all."""
+        k = self.starts[i]
+        out[k], nk = self._record(i, cells)
+        for j in range(k + 1, nk):
+            out[j] = None
+        ends.pop(i, None)  # the rebuilt record now lives in out[k]: new cells go there too
+
+    def _append(self, out: list, k: int, extra: str) -> None:
+        line = out[k]
+        if self.sep == "\n" and line.endswith("\r"):
+            out[k] = line[:-1] + extra + "\r"
+        else:
+            out[k] = line + extra
+
+
+def _check_csv_value(value: str, codec: str, ledger: LedgerFile, row, column: str) -> None:
+    where = f"column {column!r}" if row is None else f"{column!r} of row {ledger.lines[row]}"
+    if "\x00" in value:
+        raise LedgerWriteError(f"cannot write {value!r} to {where}: it holds a NUL character")
+    check_encodable(value, codec, where)
+
+
+def parse_csv(text: str, path: str):
+    problems = []
+    if not text.strip():
+        problems.append(problem(path, 1, 1, "the ledger is empty", "it needs a header line "
+                                 "with an `id` column, e.g. `id,name,email`"))
+        return (), (), (), None, problems
+    sep, newline = _line_mode(text)
+    lines = text.split(sep)
+    k = 0
+    while not lines[k].strip():
+        k += 1
+    delim = _detect_delimiter(lines[k])
+    try:
+        s, cells, nk = _split_record(lines, k, delim, sep)
+    except _Unclosed as exc:
+        problems.append(_unclosed(path, *_offset_position(exc.text, exc.offset, sep, k + 1)))
+        return (), (), (), None, problems
+    header = (k, nk - 1)
+    columns = tuple(value.strip() for _, _, value, _ in cells)
+    problems += _check_header(path, s, cells, columns, sep, k + 1)
+    index = {c: j for j, c in enumerate(columns)}
+    rows, starts, ends = _read_rows(path, lines, nk, columns, delim, sep, problems)
+    layout = _CsvLayout(path, tuple(lines), sep, newline, delim, header, tuple(starts), ends, index)
+    return columns, tuple(rows), tuple(k + 1 for k in starts), layout, problems
+
+
+def _unclosed(path: str, line: int, col: int) -> Problem:
+    return problem(path, line, col, "quote opened here is never closed",
+                    'close the quote, or double it ("") to write a quote inside a quoted cell')
+
+
+def _check_header(path: str, s: str, cells, columns, sep: str, first_line: int) -> list:
+    problems = []
+    seen = {}
+    misspelt_id = False
+    for j, name in enumerate(columns):
+        line, col = _offset_position(s, cells[j][0], sep, first_line)
+        if not name:
+            problems.append(problem(path, line, col, f"empty column name (column {j + 1})",
+                                     "name the column or delete it"))
+        elif name in seen:
+            message = f"duplicate column {name!r} (first at column {seen[name] + 1})"
+            problems.append(problem(path, line, col, message, "rename or delete one of them"))
+        else:
+            seen[name] = j
+            guess = misspelling(name, columns)
+            if guess:
+                misspelt_id = misspelt_id or guess == "id"
+                problems.append(problem(path, line, col,
+                                         f"unknown column {name!r} (did you mean {guess!r}?)"))
+    if "id" not in seen and not misspelt_id:
+        problems.append(problem(path, first_line, 1, "no 'id' column in the header",
+                                 "add an `id` column with a unique id for each contact"))
+    return problems
+
+
+def _read_rows(path, lines, k, columns, delim, sep, problems):
+    """The data rows from physical line k on: (rows, start lines, {row: last line})."""
+    rows, starts, ends = [], [], {}
+    ncols = len(columns)
+    id_at = columns.index("id") if "id" in columns else -1
+    seen = {}
+    strip_cr = sep == "\n"
+    n = len(lines)
+    while k < n:
+        line = lines[k]
+        if strip_cr and line[-1:] == "\r":
+            line = line[:-1]
+        nk = k + 1
+        if '"' not in line:  # the fast path: most rows hold no quote at all
+            values = line.split(delim)
+        else:
+            values = _quoted_values(line, delim)
+            if values is None:  # a quoted cell goes on to the next line
+                try:
+                    s, cells, nk = _split_record(lines, k, delim, sep)
+                except _Unclosed as exc:
+                    where = _offset_position(exc.text, exc.offset, sep, k + 1)
+                    problems.append(_unclosed(path, *where))
+                    break
+                values = [c[2] for c in cells]
+        if len(values) != ncols or (id_at >= 0 and not values[id_at].strip()):
+            if not "".join(values).strip():
+                k = nk  # a blank line (or one of only delimiters): not a row, kept as it is
+                continue
+            problems.append(_rowproblem(path, lines, k, values, ncols, id_at, delim, sep))
+            k = nk
+            continue
+        if id_at >= 0:
+            key = values[id_at].strip()
+            first = seen.get(key)
+            if first is None:
+                seen[key] = k + 1
+            else:
+                line_no, col = _cell_position(lines, k, id_at, delim, sep)
+                problems.append(problem(path, line_no, col,
+                                         f"duplicate id {key!r} (first at line {first})", ID_HINT))
+        if nk - 1 != k:
+            ends[len(rows)] = nk - 1
+        rows.append(dict(zip(columns, values)))
+        starts.append(k)
+        k = nk
+    return rows, starts, ends
+
+
+def _cell_position(lines, k: int, j: int, delim: str, sep: str) -> tuple:
+    s, cells, _ = _split_record(lines, k, delim, sep)
+    return _offset_position(s, cells[j][0], sep, k + 1)
+
+
+def _rowproblem(path, lines, k, values, ncols, id_at, delim, sep) -> Problem:
+    count = len(values)
+    if count > ncols:
+        line, col = _cell_position(lines, k, ncols, delim, sep)
+        return problem(path, line, col, f"row has {count} cells, the header has {ncols}",
+                        f"a cell holding the delimiter {delim!r} must be quoted")
+    if count < ncols:
+        return problem(path, k + 1, 0, f"row has {count} cells, the header has {ncols}",
+                        "add the missing cells (they may be empty)")
+    line, col = _cell_position(lines, k, id_at, delim, sep)
+    return problem(path, line, col, "empty id", ID_HINT)

@@ -1,0 +1,69 @@
+"""The ledger as read: its columns, rows and where each cell stands, and the helpers both
+readers (CSV and YAML) share. Every cell is text: dates, numbers and booleans are parsed
+elsewhere (cadence.contacts)."""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Optional
+
+from .model import EXIT_DATA, KNOWN_COLUMNS, Problem, Source
+
+ID_HINT = "every contact needs a unique `id`"
+
+
+class LedgerWriteError(ValueError):
+    """A new value cannot be written into the ledger file as it is (e.g. its encoding)."""
+
+
+@dataclass(frozen=True)
+class LedgerFile:
+    path: str
+    kind: str  # "csv" or "yaml"
+    columns: tuple[str, ...]  # CSV: header order; YAML: union of keys, first seen first
+    rows: tuple[dict, ...]  # each row: {column: cell text}, every column present
+    lines: tuple[int, ...]  # 1-based line where each row starts
+    _data: bytes = field(default=b"", repr=False, compare=False)
+    _codec: str = field(default="utf-8", repr=False, compare=False)
+    _bom: bytes = field(default=b"", repr=False, compare=False)
+    _layout: object = field(default=None, repr=False, compare=False)
+
+    def source(self, index: int, column: Optional[str] = None) -> Source:
+        """Where row `index` (0-based) starts, or where its cell in `column` starts."""
+        line = self.lines[index]
+        if column is not None:
+            where = self._layout.cell_position(index, column)
+            if where:
+                return Source(self.path, *where)
+        return Source(self.path, line)
+
+
+def text_position(text: str, index: int) -> tuple:
+    """1-based (line, column) of a character offset, counting LF (or lone CR) line breaks."""
+    brk = "\n" if "\n" in text or "\r" not in text else "\r"
+    line = text.count(brk, 0, index) + 1
+    return line, index - (text.rfind(brk, 0, index) + 1) + 1
+
+
+def problem(path: str, line: int, col: int, message: str, hint: str = "") -> Problem:
+    return Problem(Source(path, line, col), message, hint, code=EXIT_DATA)
+
+
+def misspelling(name: str, present) -> Optional[str]:
+    """The known column that `name` probably meant, if the ledger lacks that column."""
+    if name in KNOWN_COLUMNS:
+        return None
+    missing = [c for c in KNOWN_COLUMNS if c not in present]
+    match = difflib.get_close_matches(name.lower(), missing, n=1, cutoff=0.8)
+    return match[0] if match else None
+
+
+# ---------------------------------------------------------------- CSV
+
+def check_encodable(value: str, codec: str, where: str) -> None:
+    try:
+        value.encode(codec)
+    except UnicodeEncodeError as exc:
+        bad = value[exc.start:exc.end]
+        raise LedgerWriteError(
+            f"cannot write {value!r} to {where}: {bad!r} has no encoding in {codec}") from None

@@ -1,0 +1,141 @@
+"""Where a contact stands in its playbook: phases by date, the step after its last one, the
+channel a touch can take. Pure, like the engine that uses it."""
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Optional
+
+from .model import REACH, Contact, Phase, Playbook
+
+_PERIODIC_ID = re.compile(r"^(.*)-(\d+)$")
+
+
+def phase_of_step(playbook: Playbook, step_id: str) -> Optional[str]:
+    found = find_step(playbook, step_id)
+    return playbook.phases[found[0]].name if found else None
+
+
+def find_step(playbook: Playbook, step_id: str) -> Optional[tuple]:
+    """(phase index, step index) of a timed step, or (phase index, n) of a periodic touch."""
+    found = playbook.steps.get(step_id)
+    if found is not None:
+        return found
+    match = _PERIODIC_ID.match(step_id or "")
+    if match and match.group(1) in playbook.periodic and int(match.group(2)) >= 1:
+        return playbook.periodic[match.group(1)], int(match.group(2))
+    return None
+
+
+def phase_end(playbook: Playbook, pi: int, started: date) -> Optional[date]:
+    phase = playbook.phases[pi]
+    return phase.until.add(started) if phase.until is not None else None
+
+
+def phase_at(playbook: Playbook, started: Optional[date], day: date) -> Phase:
+    """The phase a date falls in: the first whose end is on or after it, else the last."""
+    if started is not None:
+        for pi, phase in enumerate(playbook.phases):
+            end = phase_end(playbook, pi, started)
+            if end is not None and day <= end:
+                return phase
+        return playbook.phases[-1]
+    return playbook.phases[0]
+
+
+# --- where a contact stands in its playbook --------------------------------------------------
+
+def _nominal(playbook: Playbook, started: date):
+    """Each step's date if every touch fell on its day: for reading a stale `last_step`."""
+    prev = started
+    for pi, phase in enumerate(playbook.phases):
+        end = phase_end(playbook, pi, started)
+        floor = phase_end(playbook, pi - 1, started) if pi else None
+        if not phase.periodic:
+            for si, step in enumerate(phase.steps):
+                day = step.at.add(started) if step.at is not None else step.after.add(prev)
+                if floor is not None:
+                    day = max(day, floor)
+                yield (pi, si + 1), day
+                prev = day
+        else:
+            n = 0
+            while True:
+                day = phase.every.add(prev)
+                if floor is not None:
+                    day = max(day, floor)
+                if (end is not None and day > end) or n > 400:
+                    break
+                n += 1
+                yield (pi, n), day
+                prev = day
+
+
+def cursor_of(playbook: Playbook, last_step: str, started: Optional[date],
+              last_touch: Optional[date]) -> tuple:
+    """(phase index, k) of the next step: k is a step index, or touches made in a periodic phase.
+
+    A `last_step` the playbook no longer has is read as the last step whose date falls on or
+    before `last_touch`.
+    """
+    if not last_step:
+        return (0, 0)
+    found = find_step(playbook, last_step)
+    if found is not None:
+        pi, k = found
+        return (pi, k) if playbook.phases[pi].periodic else (pi, k + 1)
+    cursor = (0, 0)
+    if started is not None and last_touch is not None:
+        for after, day in _nominal(playbook, started):
+            if day > last_touch:
+                break
+            cursor = after
+    return cursor
+
+
+def is_stranded(contact: Contact, playbook: Playbook) -> bool:
+    """Does the contact's `last_step` name a step its playbook no longer has?"""
+    return bool(contact.last_step) and find_step(playbook, contact.last_step) is None
+
+
+# --- channels --------------------------------------------------------------------------------
+
+def allowed(channel: str, contact: Contact, playbook: Optional[Playbook]) -> bool:
+    if "all" in contact.optout or channel in contact.optout:
+        return False
+    if contact.channels and channel not in contact.channels:
+        return False
+    if playbook is not None and channel not in playbook.channels:
+        return False
+    return contact.reachable(channel)
+
+
+def resolve_channel(wanted: str, contact: Contact, playbook: Playbook,
+                    agreed: bool = False) -> tuple:
+    """(channel, "") or ("", why not): the step's channel, else the first allowed fallback.
+
+    An agreed call-back is not held to the playbook's channels: the contact asked for it.
+    """
+    if allowed(wanted, contact, None if agreed else playbook):
+        return wanted, ""
+    for channel in contact.channels or playbook.channels:
+        if allowed(channel, contact, playbook):
+            return channel, ""
+    reasons = []
+    if "all" in contact.optout:
+        reasons.append("opted out of everything")
+    elif wanted in contact.optout:
+        reasons.append(f"opted out of {wanted}")
+    elif contact.channels and wanted not in contact.channels:
+        reasons.append(f"{wanted} is not among the contact's channels")
+    elif not contact.reachable(wanted):
+        reasons.append(f"no {REACH.get(wanted, wanted)} for {wanted}")
+    return "", "no allowed channel: " + ("; ".join(reasons) or f"{wanted} not usable")
+
+
+def birthday_on(month_day: tuple, year: int) -> date:
+    """The birthday in a year; Feb 29 is Feb 28 in other years."""
+    month, day = month_day
+    if month == 2 and day == 29 and not (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)):
+        return date(year, 2, 28)
+    return date(year, month, day)

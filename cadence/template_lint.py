@@ -1,0 +1,234 @@
+"""`check`'s reading of templates without rendering them: syntax errors, and variables that
+neither the context nor the ledger has, found before a run needs them."""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import re
+
+from jinja2 import TemplateNotFound, TemplateSyntaxError
+
+from .lookup import SUFFIX
+from .model import EXIT_CONFIG, Problem, Source, Touch
+
+# What every template sees (SPEC section 6), and the fields `check` knows of each.
+CONTEXT = ("contact", "touch", "playbook", "sender", "today", "history")
+FIELDS = {
+    "touch": tuple(f.name for f in dataclasses.fields(Touch)) + ("as_json",),
+    "playbook": ("name", "description"),
+    "sender": ("name", "email", "phone", "address"),
+}
+_MAPPING_METHODS = ("get", "items", "keys", "values")
+
+
+class TemplateReader:
+    """Reads a book's templates as `check` does; `env` is the book's sandbox (its loader)."""
+
+    def __init__(self, env, folder: str, names):
+        self.env, self.folder, self.names = env, folder, frozenset(names)
+        self._read = {}  # parsed trees and readings, by file name
+
+    def compile_problem(self, name: str):
+        """A syntax error, unknown filter or unreadable file in one template, or None."""
+        shown = os.path.join(self.folder, name + SUFFIX)
+        try:
+            self._reading(name + SUFFIX)  # first: compiling optimizes the parsed tree in place
+            self.env.compile(self._tree(name + SUFFIX), name=name + SUFFIX, filename=shown)
+        except TemplateSyntaxError as err:
+            return Problem(Source(shown, err.lineno or 0), err.message, code=EXIT_CONFIG)
+        except (OSError, UnicodeDecodeError) as err:
+            return Problem(Source(shown), f"unreadable template: {err}", code=EXIT_CONFIG)
+        return None
+
+    def _source(self, filename: str) -> str:
+        source, _, _ = self.env.loader.get_source(self.env, filename)
+        return source
+
+    def _tree(self, filename: str):
+        """The parsed template, once a command: `check` reads each file several ways."""
+        key = ("tree", filename)
+        if key not in self._read:
+            source = self._source(filename)
+            self._read[key] = (source, self.env.parse(source, name=filename))
+        return self._read[key][1]
+
+    def _reading(self, filename: str) -> tuple:
+        """(source lines, undeclared names, uses, refs, names set) of a template, cached."""
+        key = ("reading", filename)
+        if key not in self._read:
+            from jinja2 import meta, nodes
+
+            tree = self._tree(filename)
+            uses = []
+            _walk(tree, frozenset(), uses)
+            refs = sorted({(n.template.value, n.lineno) for n in tree.find_all(
+                (nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport))
+                if isinstance(n.template, nodes.Const) and isinstance(n.template.value, str)
+                and not getattr(n, "ignore_missing", False)})
+            sets = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
+            sets |= {n.name for n in tree.find_all(nodes.Macro)}
+            lines = self._read[("tree", filename)][0].splitlines()
+            self._read[key] = (lines, meta.find_undeclared_variables(tree), uses, refs,
+                               frozenset(sets))
+        return self._read[key]
+
+    def lint_template(self, filename: str, columns, inherited=frozenset()) -> tuple:
+        """(findings, [(template it includes or extends, line)], names it sets) for one file.
+
+        A finding is (line, col, message, hint): a variable that is not in the context, or a
+        `contact.<column>` the ledger lacks, used where no `is defined` test or `default`
+        filter guards it. `inherited` holds the names an including template has set.
+        """
+        lines, undeclared, uses, refs, sets = self._reading(filename)
+        undeclared = undeclared - set(CONTEXT) - set(inherited) - set(self.env.globals)
+        columns = set(columns)
+        findings, seen = [], set()
+        for key, line in uses:
+            if key in seen:
+                continue
+            found = judge(key, undeclared, columns)
+            if found is None:
+                continue
+            seen.add(key)
+            findings.append((line, column(lines, line, key)) + found)
+        return findings, refs, sets | frozenset(inherited)
+
+    def has_subject(self, filename: str) -> bool:
+        """Does a template file begin with the `Subject:` line an email needs?"""
+        try:
+            return self._source(filename).startswith("Subject:")
+        except (OSError, UnicodeDecodeError, TemplateNotFound):
+            return False
+
+
+# -- static reading: which names a template uses, and which of them are guarded ----------------
+
+def _key(node):
+    """'contact.company' for `contact.company` or `contact['company']`, 'x' for `x`, else None."""
+    from jinja2 import nodes
+
+    if isinstance(node, nodes.Name) and node.ctx == "load":
+        return node.name
+    if isinstance(node, (nodes.Getattr, nodes.Getitem)) and isinstance(node.node, nodes.Name) \
+            and node.node.name in ("contact",) + tuple(FIELDS) and node.ctx == "load":
+        if isinstance(node, nodes.Getattr):
+            return f"{node.node.name}.{node.attr}"
+        if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+            return f"{node.node.name}.{node.arg.value}"
+    return None
+
+
+def _proven(test) -> tuple:
+    """(names defined when `test` holds, names defined when it does not)."""
+    from jinja2 import nodes
+
+    if isinstance(test, nodes.Test) and test.name in ("defined", "undefined"):
+        key = _key(test.node)
+        if key is None:
+            return frozenset(), frozenset()
+        return (frozenset({key}), frozenset()) if test.name == "defined" else (frozenset(), frozenset({key}))
+    if isinstance(test, nodes.Not):
+        yes, no = _proven(test.node)
+        return no, yes
+    if isinstance(test, (nodes.And, nodes.Or)):
+        left, right = _proven(test.left), _proven(test.right)
+        if isinstance(test, nodes.And):
+            return left[0] | right[0], left[1] & right[1]
+        return left[0] & right[0], left[1] | right[1]
+    return frozenset(), frozenset()
+
+
+def _walk(node, guarded: frozenset, uses: list) -> None:
+    """Collect (key, line) of every unguarded use of a name or a `contact.<column>`."""
+    from jinja2 import nodes
+
+    if isinstance(node, nodes.If):
+        yes, no = _proven(node.test)
+        _walk(node.test, guarded, uses)
+        _walk_all(node.body, guarded | yes, uses)
+        otherwise = guarded | no
+        for branch in node.elif_:
+            yes, no = _proven(branch.test)
+            _walk(branch.test, otherwise, uses)
+            _walk_all(branch.body, otherwise | yes, uses)
+            otherwise |= no
+        _walk_all(node.else_, otherwise, uses)
+        return
+    if isinstance(node, nodes.CondExpr):
+        yes, no = _proven(node.test)
+        _walk(node.test, guarded, uses)
+        _walk(node.expr1, guarded | yes, uses)
+        if node.expr2 is not None:
+            _walk(node.expr2, guarded | no, uses)
+        return
+    if isinstance(node, (nodes.And, nodes.Or)):
+        yes, no = _proven(node.left)
+        _walk(node.left, guarded, uses)
+        _walk(node.right, guarded | (yes if isinstance(node, nodes.And) else no), uses)
+        return
+    if isinstance(node, (nodes.Test, nodes.Filter)) and node.node is not None and (
+            (isinstance(node, nodes.Test) and node.name in ("defined", "undefined"))
+            or (isinstance(node, nodes.Filter) and node.name in ("default", "d"))) \
+            and _key(node.node) is not None:
+        _walk_all(list(node.args) + [kw.value for kw in node.kwargs], guarded, uses)
+        return
+    if isinstance(node, nodes.Getattr) and node.attr in _MAPPING_METHODS \
+            and isinstance(node.node, nodes.Name) and node.node.name in ("contact", "playbook", "sender"):
+        return
+    key = _key(node)
+    if key is not None:
+        if key not in guarded:
+            uses.append((key, node.lineno))
+        if not isinstance(node, nodes.Name):
+            _walk_all(list(node.iter_child_nodes())[1:], guarded, uses)
+        return
+    _walk_all(node.iter_child_nodes(), guarded, uses)
+
+
+def _walk_all(children, guarded, uses) -> None:
+    for child in children:
+        _walk(child, guarded, uses)
+
+
+def judge(key: str, undeclared: set, columns: set):
+    """(message, hint) when a use is an error, else None."""
+    head, _, field = key.partition(".")
+    if not field:
+        if key not in undeclared:
+            return None
+        return (f"{key!r} is not defined",
+                "a template sees " + ", ".join(CONTEXT) + ", and the names it sets")
+    if head == "contact":
+        if field in columns:
+            return None
+        close = difflib.get_close_matches(field, sorted(columns), 1)
+        hint = f"did you mean 'contact.{close[0]}'? Otherwise a" if close else "a"
+        return (f"{key!r} is not a column of the ledger",
+                hint + f"dd the column, or guard its use with {{% if {key} is defined %}}")
+    if field in FIELDS[head]:
+        return None
+    close = difflib.get_close_matches(field, FIELDS[head], 1)
+    return (f"{key!r} is not a field of {head}",
+            f"did you mean '{head}.{close[0]}'?" if close else f"{head} has " + ", ".join(FIELDS[head]))
+
+
+_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+_GUARD = re.compile(r"\s*(?:is\s+(?:not\s+)?(?:un)?defined\b|\|\s*d(?:efault)?\b)")
+
+
+def column(lines, line: int, key: str) -> int:
+    """The column (from 1) of a use on its line: Jinja keeps lines only, so look for it."""
+    if not 0 < line <= len(lines):
+        return 0
+    head, _, field = key.partition(".")
+    if field:
+        name = re.escape(field)
+        pattern = re.compile(rf"\b{re.escape(head)}\s*(?:\.\s*{name}\b|\[\s*(['\"]){name}\1\s*\])")
+    else:
+        pattern = re.compile(rf"(?<![\w.]){re.escape(head)}\b")
+    text = lines[line - 1]
+    found = [m for tag in _TAG.finditer(text) for m in pattern.finditer(text, tag.start(), tag.end())]
+    unguarded = [m for m in found if not _GUARD.match(text, m.end())]
+    found = unguarded or found or list(pattern.finditer(text))
+    return found[0].start() + 1 if found else 0
