@@ -1,0 +1,326 @@
+"""Golden tests of the error messages: one case per message, as hledger keeps them (test/errors/).
+
+The text of a message and its exit code are part of the interface. A case is a folder
+tests/errors/<case>/ (its name says what is wrong) holding:
+
+  book/      the files of a small book; each run works on a copy in a temporary folder
+  case.yaml  args:  the command line, run inside the book's copy (`cd book && cadence ARGS`),
+                    so that paths print as people see them: `contacts.csv:2:40: ...`; an
+                    argument written `!!binary` is raw bytes, decoded as Python decodes argv
+             env:   environment variables, optional
+             setup: what plain files cannot hold, optional (see `prepare`)
+             note:  why the case is remarkable, optional (e.g. a message worth improving)
+             leaves: what the command leaves in the book although it failed, optional: a
+                    defect, listed so that the test sees it (drop it once fixed)
+  stderr     all that the command printed on stderr
+  exit       its exit code
+  stdout     what it printed on stdout, when it printed anything (the JSON document of --json,
+             `check`'s summary line)
+
+Each case must print exactly that, and write nothing: every file and folder of the book is the
+same before and after, byte for byte (but for `.cadence.lock`, which the commands that take the
+lock leave behind, empty, and what `leaves` lists). `python -m pytest --update-golden` rewrites
+stderr, exit and stdout from what the commands print; review the diff.
+
+`test_every_message_has_a_case` reads the package's source and fails naming each message that
+no case's stderr shows.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import errno
+import importlib
+import os
+import shutil
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+import cadence
+from cadence.cli import app
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ERRORS = os.path.join(HERE, "errors")
+PACKAGE = os.path.dirname(os.path.abspath(cadence.__file__))
+CASES = sorted(name for name in os.listdir(ERRORS)
+               if os.path.isfile(os.path.join(ERRORS, name, "case.yaml")))
+LOCK = ".cadence.lock"
+
+
+def snapshot(root: str) -> dict:
+    """{relative path: bytes, ("link", target) or "folder"} of everything under root."""
+    found = {}
+    for base, dirs, names in os.walk(root):
+        for name in dirs + names:
+            path = os.path.join(base, name)
+            rel = os.path.relpath(path, root)
+            if os.path.islink(path):
+                found[rel] = ("link", os.readlink(path))
+            elif os.path.isdir(path):
+                found[rel] = "folder"
+            elif name != LOCK:
+                with open(path, "rb") as handle:
+                    found[rel] = handle.read()
+    return found
+
+
+def prepare(root: str, setup: dict, monkeypatch, request) -> dict:
+    """Apply a case's `setup` steps to its book's copy; returns {path: bytes} that the case
+    itself writes on purpose (an edit by someone else during the run).
+
+    mkdir: [path, ...]            empty folders (git keeps none)
+    symlink: {path: target}       symbolic links
+    hold_lock: true               another run holds the book's lock (the wait is cut to 0.1 s)
+    fail: {call: os.replace, errno: EIO}
+                                  every call of that function (module, then name) raises
+                                  that OSError (a full disk, a broken one)
+    edit: {before: cadence.files.append_bytes, path: contacts.csv, append: "text"}
+                                  someone appends to a book file just before that call
+    """
+    edited = {}
+    for path in setup.get("mkdir", ()):
+        os.makedirs(os.path.join(root, path))
+    for path, target in setup.get("symlink", {}).items():
+        os.symlink(target, os.path.join(root, path))
+    if setup.get("hold_lock"):
+        from filelock import FileLock
+
+        import cadence.files
+
+        held = FileLock(os.path.join(root, LOCK))
+        held.acquire()
+        request.addfinalizer(held.release)
+        monkeypatch.setattr(cadence.files.Lock, "__init__", _quick(cadence.files.Lock.__init__))
+    if "fail" in setup:
+        step = setup["fail"]
+        code = getattr(errno, step["errno"])
+
+        def fails(real):
+            def call(*args, **kwargs):
+                raise OSError(code, os.strerror(code))
+            return call
+        _replace(monkeypatch, step["call"], fails)
+    if "edit" in setup:
+        step = setup["edit"]
+        path = os.path.join(root, step["path"])
+
+        def edits_first(real):
+            def call(*args, **kwargs):
+                with open(path, "ab") as handle:
+                    handle.write(step["append"].encode("utf-8"))
+                with open(path, "rb") as handle:
+                    edited[step["path"]] = handle.read()
+                return real(*args, **kwargs)
+            return call
+        _replace(monkeypatch, step["before"], edits_first)
+    return edited
+
+
+def _quick(init):
+    def quick(self, root, timeout=10.0):
+        init(self, root, timeout=0.1)
+    return quick
+
+
+def _replace(monkeypatch, dotted: str, wrap) -> None:
+    """Replace module attribute `dotted` (a builtin such as `open` may be named through the
+    module that calls it: cadence.config.open) by wrap(the real one)."""
+    module_name, _, name = dotted.rpartition(".")
+    module = importlib.import_module(module_name)
+    real = getattr(module, name, None) or getattr(builtins, name)
+    monkeypatch.setattr(module, name, wrap(real), raising=False)
+
+
+def _read(path: str):
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8", newline="") as handle:
+        return handle.read()
+
+
+def _write(path: str, text) -> None:
+    if text is None:
+        if os.path.exists(path):
+            os.remove(path)
+        return
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_error_case(name, tmp_path, monkeypatch, request, update_golden):
+    folder = os.path.join(ERRORS, name)
+    with open(os.path.join(folder, "case.yaml"), encoding="utf-8") as handle:
+        case = yaml.safe_load(handle)
+    root = str(tmp_path / "book")
+    shutil.copytree(os.path.join(folder, "book"), root, symlinks=True)
+    edited = prepare(root, case.get("setup") or {}, monkeypatch, request)
+    before = snapshot(root)
+    monkeypatch.chdir(root)
+    args = [os.fsdecode(arg) if isinstance(arg, bytes) else str(arg) for arg in case["args"]]
+    result = CliRunner().invoke(app, args, prog_name="cadence",
+                                env={k: str(v) for k, v in (case.get("env") or {}).items()})
+    monkeypatch.chdir(HERE)
+    after = snapshot(root)
+    got = {"stderr": result.stderr, "exit": f"{result.exit_code}\n",
+           "stdout": result.stdout or None}
+    if update_golden:
+        for file, text in got.items():
+            _write(os.path.join(folder, file), text)
+    assert "Traceback" not in result.output
+    assert {file: _read(os.path.join(folder, file)) for file in got} == got
+    expected = {**before, **edited}
+    expected.update({path: after.get(path, "(not left)") for path in case.get("leaves", ())})
+    assert after == expected
+
+
+# --- every message has a case ------------------------------------------------------------------
+
+# Calls that take a message for people, and the position of that argument. `report` is the
+# YAML checker's, `error` the YAML ledger reader's; `warning`/`warn` are the lints'.
+MESSAGE_ARG = {
+    "Problem": 1, "report": 1, "error": 1, "_problem_at": 2, "_problem": 3, "_Refused": 1,
+    "warning": 2, "warn": 2, "CellError": 0, "ValueError": 0, "LedgerWriteError": 0,
+}
+# Functions whose returned text becomes (part of) a message: {name: index in a returned tuple}.
+RETURNS_MESSAGE = {"_judge": 0, "check_expr": None, "_unusable": None}
+
+# Messages that no one can bring about from the command line: {a piece of the message: why}.
+UNREACHABLE = {
+    "the bundled example files are missing from this install":
+        "an install without the package's own playbooks and templates; no book causes it",
+    "cannot write the ledger in ": "a backstop: each value is checked for the encoding first",
+    "expected a duration such as '3 days', got":
+        "parse_duration is only ever given text; the message for text has its case",
+    "the ledger nests too deeply": "a safety net: the YAML ledger reader does not recurse",
+    "it holds a lone surrogate": "what `run` writes to a ledger comes from YAML, a strictly "
+                                 "decoded ledger or checked options: none holds a surrogate",
+    "cannot write the email to contact ": "a backstop: no input is known that the stdlib "
+                                          "refuses once each header and address is set",
+    "unreadable character": "PyYAML gives every character it refuses a reason",
+}
+
+
+def _callee(func) -> str:
+    return func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+
+
+def _assigned(node) -> dict:
+    """{name: [expressions assigned to it]} in a function, or at a module's top level."""
+    found = {}
+    children = node.body if isinstance(node, ast.Module) else ast.walk(node)
+    for child in children:
+        targets = child.targets if isinstance(child, ast.Assign) else \
+            [child.target] if isinstance(child, ast.AugAssign) else []
+        for target in targets:
+            if isinstance(target, ast.Name):
+                found.setdefault(target.id, []).append(child.value)
+    return found
+
+
+class _Messages(ast.NodeVisitor):
+    """Each message a module can produce, as its literal pieces in order (None: a value)."""
+
+    def __init__(self, module):
+        self.scopes = [_assigned(module)]
+        self.found = []
+        self.visit(module)
+
+    def visit_FunctionDef(self, node):
+        self.scopes.append(_assigned(node))
+        if node.name in RETURNS_MESSAGE:
+            for ret in ast.walk(node):
+                if isinstance(ret, ast.Return) and ret.value is not None:
+                    value, index = ret.value, RETURNS_MESSAGE[node.name]
+                    self.take(value.elts[index] if isinstance(value, ast.Tuple) else value)
+        self.generic_visit(node)
+        self.scopes.pop()
+
+    def visit_Call(self, node):
+        index = MESSAGE_ARG.get(_callee(node.func))
+        if index is not None:
+            star = next((i for i, a in enumerate(node.args) if isinstance(a, ast.Starred)), None)
+            if star is not None and star < index:
+                index = star + 1  # `_problem(path, *position, message)`
+            message = next((k.value for k in node.keywords if k.arg == "message"), None)
+            if message is None and index < len(node.args):
+                message = node.args[index]
+            if message is not None:
+                self.take(message)
+        self.generic_visit(node)
+
+    def take(self, expr, seen=frozenset()) -> None:
+        pieces = self.pieces(expr, seen)
+        if sum(ch.isalpha() for piece in pieces if piece for ch in piece) >= 3:
+            self.found.append((expr.lineno, pieces))
+
+    def pieces(self, expr, seen) -> list:
+        """The literal text of `expr`, None for what is filled in. A choice (`a if c else b`,
+        `a or b`, a variable) is a gap here, and each of its texts a message of its own."""
+        if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+            return [expr.value]
+        if isinstance(expr, ast.JoinedStr):
+            return [piece for value in expr.values for piece in (
+                [value.value] if isinstance(value, ast.Constant) else self.pieces(value.value, seen))]
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+            return self.pieces(expr.left, seen) + self.pieces(expr.right, seen)
+        choices = []
+        if isinstance(expr, ast.IfExp):
+            choices = [expr.body, expr.orelse]
+        elif isinstance(expr, ast.BoolOp):
+            choices = expr.values
+        elif isinstance(expr, ast.Name) and expr.id not in seen:
+            choices = next((scope[expr.id] for scope in reversed(self.scopes) if expr.id in scope), [])
+            seen = seen | {expr.id}
+        for choice in choices:
+            self.take(choice, seen)
+        return [None]
+
+
+def package_messages() -> list:
+    """(where, pieces) of every message in cadence/**/*.py."""
+    found = []
+    for base, dirs, names in os.walk(PACKAGE):
+        dirs.sort()
+        for name in sorted(n for n in names if n.endswith(".py")):
+            path = os.path.join(base, name)
+            with open(path, encoding="utf-8") as handle:
+                module = ast.parse(handle.read())
+            rel = os.path.relpath(path, os.path.dirname(PACKAGE))
+            found += [(f"{rel}:{line}", pieces) for line, pieces in _Messages(module).found]
+    return found
+
+
+def _shown(pieces, text: str) -> bool:
+    """Does `text` hold the literal pieces in order?"""
+    at = 0
+    for piece in "".join(p if p is not None else "\0" for p in pieces).split("\0"):
+        if piece:
+            at = text.find(piece, at)
+            if at < 0:
+                return False
+            at += len(piece)
+    return True
+
+
+def _spelt(pieces) -> str:
+    return "".join(p if p is not None else "…" for p in pieces)
+
+
+def test_every_message_has_a_case():
+    shown = [_read(os.path.join(ERRORS, name, "stderr")) or "" for name in CASES]
+    messages = package_messages()
+    assert len(messages) > 150  # the reader still finds them
+    exempt = [(where, pieces) for where, pieces in messages
+              if any(key in _spelt(pieces) for key in UNREACHABLE)]
+    missing = sorted({f"{where}: {_spelt(pieces)}" for where, pieces in messages
+                      if (where, pieces) not in exempt
+                      and not any(_shown(pieces, text) for text in shown)})
+    assert missing == [], "messages without a case in tests/errors/:\n" + "\n".join(missing)
+    stale = [key for key in UNREACHABLE if not any(key in _spelt(p) for _, p in messages)]
+    assert stale == [], f"UNREACHABLE names messages the package no longer has: {stale}"
+    reached = sorted({_spelt(pieces) for _, pieces in exempt
+                      if any(_shown(pieces, text) for text in shown)})
+    assert reached == [], f"UNREACHABLE names messages that a case shows: {reached}"
