@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional
 
-from .model import Problem
+from .model import Problem, email_problem
 
 if TYPE_CHECKING:
     from yaml.nodes import Node
@@ -168,4 +168,8 @@ def _sender(c: Checker, node: Node) -> dict:
         text = c.text(f"sender.{key}", value, required=False)
         if text is not None:
             sender[key] = text.strip()
+            problem = email_problem(sender[key]) if key == "email" and sender[key] else ""
+            if problem:
+                c.report(value, f"sender.email: {problem}", "the address drafts come from, "
+                         "such as eva@konsult.example")
     return sender

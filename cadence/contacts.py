@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from .model import CHANNELS, EXIT_DATA, STATUSES, Contact, Problem
+from .model import CHANNELS, EXIT_DATA, STATUSES, Contact, Problem, email_problem
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{1,2}):(\d{2})(?::\d{2})?$")
@@ -124,12 +124,10 @@ def _channel(text: str) -> str:
     return _channels(text, False)[0] if text else ""
 
 
-_NOT_IN_EMAIL = re.compile(r"[\r\n\t <>,]")
-
-
 def _email(text: str) -> str:
-    if _NOT_IN_EMAIL.search(text) or text.count("@") != 1:
-        raise CellError(f"not an email address: {text!r}", "one address a cell, such as ann@example.com")
+    problem = email_problem(text)
+    if problem:
+        raise CellError(problem, "one address a cell, such as ann@example.com")
     return text
 
 

@@ -51,7 +51,7 @@ def _records(lines: Iterable[bytes], path: str, problems: list) -> Iterator[tupl
     if header is None:
         return
     try:
-        names = [h.strip() for h in next(csv.reader([header.rstrip("\r\n")]))]
+        names = [h.strip() for h in next(csv.reader([header.rstrip("\r\n")], strict=True))]
     except csv.Error as err:
         problems.append(Problem(Source(path, number), f"unreadable header: {err}", code=EXIT_DATA))
         return

@@ -26,6 +26,23 @@ KNOWN_COLUMNS = (
     "touches", "last_touch", "last_channel", "last_step", "next_due",
 )
 
+def email_problem(text: str) -> str:
+    """Why `text` cannot address an email draft ("" when it can): one address, a local part
+    in ASCII (a draft's header has no room for more), a domain."""
+    local, at, domain = text.rpartition("@")
+    if not at or "@" in local or not local or not domain or any(
+            ch in text for ch in "\r\n\t <>,;"):
+        return f"not an email address: {text!r}"
+    if not local.isascii():
+        return f"the part before @ must be ASCII (a-z, 0-9 and .!#$%&'*+/=?^_`{{|}}~-): {text!r}"
+    if not domain.isascii():
+        try:
+            domain.encode("idna")
+        except UnicodeError:
+            return f"the domain cannot be written in a mail header (IDNA): {text!r}"
+    return ""
+
+
 # Exit codes of SPEC section 7.
 EXIT_OK = 0
 EXIT_USAGE = 2

@@ -39,7 +39,7 @@ import yaml
 from typer.testing import CliRunner
 
 import cadence
-from cadence.cli import app
+from cadence.main import app
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ERRORS = os.path.join(HERE, "errors")
@@ -126,7 +126,7 @@ def _quick(init):
 
 def _replace(monkeypatch, dotted: str, wrap) -> None:
     """Replace module attribute `dotted` (a builtin such as `open` may be named through the
-    module that calls it: cadence.config.open) by wrap(the real one)."""
+    module that calls it: cadence.book.open) by wrap(the real one)."""
     module_name, _, name = dotted.rpartition(".")
     module = importlib.import_module(module_name)
     real = getattr(module, name, None) or getattr(builtins, name)
@@ -181,11 +181,11 @@ def test_error_case(name, tmp_path, monkeypatch, request, update_golden):
 # Calls that take a message for people, and the position of that argument. `report` is the
 # YAML checker's, `error` the YAML ledger reader's; `warning`/`warn` are the lints'.
 MESSAGE_ARG = {
-    "Problem": 1, "report": 1, "error": 1, "_problem_at": 2, "_problem": 3, "_Refused": 1,
+    "Problem": 1, "report": 1, "error": 1, "_problem_at": 2, "problem": 3, "_Refused": 1,
     "warning": 2, "warn": 2, "CellError": 0, "ValueError": 0, "LedgerWriteError": 0,
 }
 # Functions whose returned text becomes (part of) a message: {name: index in a returned tuple}.
-RETURNS_MESSAGE = {"_judge": 0, "check_expr": None, "_unusable": None}
+RETURNS_MESSAGE = {"judge": 0, "check_expr": None, "_unusable": None}
 
 # Messages that no one can bring about from the command line: {a piece of the message: why}.
 UNREACHABLE = {
@@ -197,8 +197,8 @@ UNREACHABLE = {
     "the ledger nests too deeply": "a safety net: the YAML ledger reader does not recurse",
     "it holds a lone surrogate": "what `run` writes to a ledger comes from YAML, a strictly "
                                  "decoded ledger or checked options: none holds a surrogate",
-    "cannot write the email to contact ": "a backstop: no input is known that the stdlib "
-                                          "refuses once each header and address is set",
+    "cannot address the email to contact ": "a backstop: the ledger and the config refuse "
+                                            "every address a draft's header cannot hold",
     "unreadable character": "PyYAML gives every character it refuses a reason",
 }
 
