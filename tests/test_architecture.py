@@ -18,6 +18,7 @@ PACKAGE = os.path.dirname(cadence.__file__)
 # module -> (cadence modules it may import, third-party packages it may import)
 ALLOWED = {
     "__init__": (set(), set()),
+    "skeleton.__init__": (set(), set()),
     "__main__": ({"main"}, set()),
     "main": ({"cli", "commands"}, set()),
     # the model and the pure engine

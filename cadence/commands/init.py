@@ -43,14 +43,15 @@ HISTORY = "date,contact,event,playbook,step,channel,template,note\n"
 GITIGNORE = "drafts/\n.cadence.lock\n.cadence-pending\n"
 
 
-def _source(name: str) -> str:
-    """The bundled playbooks/ or templates/: beside the package in a checkout, inside it in a wheel."""
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    for candidate in (os.path.join(os.path.dirname(here), name), os.path.join(here, "skeleton", name)):
-        if os.path.isdir(candidate):
-            return candidate
-    raise Failure(Problem(Source(name), "the bundled example files are missing from this install",
-                          "reinstall cadence", EXIT_MISSING))
+def _copy_bundled(name: str, target: str) -> None:
+    """Copy the bundled playbooks/ or templates/ (cadence.skeleton) into `target`."""
+    from importlib.resources import as_file, files
+
+    with as_file(files("cadence.skeleton") / name) as source:
+        if not os.path.isdir(source):
+            raise Failure(Problem(Source(name), "the bundled example files are missing from "
+                                  "this install", "reinstall cadence", EXIT_MISSING))
+        shutil.copytree(source, target)
 
 
 @app.command()
@@ -66,11 +67,10 @@ def init(directory: str = typer.Argument(".", metavar="[DIR]", help="Where to wr
         if taken:
             raise Failure(Problem(Source(directory), "would overwrite " + ", ".join(taken),
                                   "choose an empty folder", EXIT_CANTCREAT))
-        sources = {name: _source(name) for name in ("playbooks", "templates")}
         try:
             os.makedirs(target, exist_ok=True)
-            for name, source in sources.items():
-                shutil.copytree(source, os.path.join(target, name))
+            for name in ("playbooks", "templates"):
+                _copy_bundled(name, os.path.join(target, name))
             for name, text in (("cadence.yaml", CONFIG), ("contacts.csv", CONTACTS),
                                ("history.csv", HISTORY), (".gitignore", GITIGNORE)):
                 with open(os.path.join(target, name), "w", encoding="utf-8", newline="\n") as handle:
