@@ -242,17 +242,24 @@ def _known(playbooks) -> str:
 
 # --- the journal -------------------------------------------------------------------------------
 
-def journal_lines(path: str, limit: Optional[int] = None):
-    """The journal's lines as bytes, up to `limit` bytes (None: all), read as they are used."""
+def open_journal(path: str):
+    """The journal opened for reading, or None when there is none yet."""
     try:
-        handle = open(path, "rb")
+        return open(path, "rb")
     except FileNotFoundError:
-        return
+        return None
     except IsADirectoryError:
         raise Failure(Problem(Source(path), "journal is a folder", code=EXIT_MISSING)) from None
     except OSError as err:
         raise Failure(Problem(Source(path), f"cannot read journal: {err.strerror}",
                               code=EXIT_IO)) from None
+
+
+def journal_lines(path: str, limit: Optional[int] = None):
+    """The journal's lines as bytes, up to `limit` bytes (None: all), read as they are used."""
+    handle = open_journal(path)
+    if handle is None:
+        return
     with handle:
         if limit is None:
             yield from handle
@@ -263,6 +270,17 @@ def journal_lines(path: str, limit: Optional[int] = None):
                 return
             yield line[:left]
             left -= len(line)
+
+
+def _is_file(path: str) -> bool:
+    """A journal the cache may read: a plain file (a folder or a device is an error that the
+    plain read reports)."""
+    import stat
+
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 def read_history(config, ids, ledger_bytes: bytes) -> dict:
@@ -284,11 +302,13 @@ def journal_rows(config, ledger_bytes: bytes):
 
 # --- the whole book ----------------------------------------------------------------------------
 
-def load(config, expressions: Optional[_Expressions] = None, conditions: bool = True) -> Loaded:
+def load(config, expressions: Optional[_Expressions] = None, conditions: bool = True,
+         cache: Optional[str] = None) -> Loaded:
     """Read and validate the whole book; raise Failure with every problem found.
 
     `expressions` checks and tests `if` rules (made here when not given); with `conditions`
     off, the book has no `if` test (the commands that never ask which channel a touch takes).
+    `cache` is the folder of the journal's cache (cadence.cache), None for none.
     """
     from .contacts import parse_contacts
     from .journal import fold
@@ -315,7 +335,14 @@ def load(config, expressions: Optional[_Expressions] = None, conditions: bool = 
 
     # a run that died midway left rows that the next run takes back: they do not count
     limit = journal_limit(config.root, config.history, data)
-    trails, found = fold(journal_lines(config.history, limit), config.history)
+    if cache is not None and limit is None and _is_file(config.history):
+        from .cache import journal_trails
+
+        handle = open_journal(config.history)
+        with handle:
+            trails, found = journal_trails(handle, config.history, cache)
+    else:
+        trails, found = fold(journal_lines(config.history, limit), config.history)
     problems.extend(found)
 
     errors = [p for p in problems if not p.warning]

@@ -91,10 +91,12 @@ def _move(day: date, st: State, playbook: Playbook) -> tuple:
 
 # --- candidates ------------------------------------------------------------------------------
 
-def _step_candidate(playbook: Playbook, st: State, today: date, channel_of) -> tuple:
+def _step_candidate(playbook: Playbook, st: State, today: date, channel_of,
+                    horizon: Optional[date] = None) -> tuple:
     """The next playbook step, and the steps to skip on the way (ended phases, no channel).
 
-    Returns (candidate or None, [skipped candidates whose date has come]).
+    Returns (candidate or None, [skipped candidates whose date has come]). With a `horizon`,
+    a step that cannot come by then is not worked out: None stands for it.
     """
     skips = []
     started = st.started
@@ -126,6 +128,8 @@ def _step_candidate(playbook: Playbook, st: State, today: date, channel_of) -> t
             nominal = floor
         if passed is not None and nominal < passed:
             nominal = passed  # steps keep their order
+        if horizon is not None and nominal > horizon and (end is None or end > horizon):
+            return None, skips  # the moves only put it later, and its phase lasts past then
         day, why = _move(nominal, st, playbook)
         channel, no_channel = channel_of(wanted)
         cand = Candidate("step", step_id, phase.name, channel, template, day, why,
@@ -153,7 +157,8 @@ def _step_candidate(playbook: Playbook, st: State, today: date, channel_of) -> t
     return None, skips
 
 
-def _no_reply_candidate(playbook: Playbook, st: State) -> Optional[Candidate]:
+def _no_reply_candidate(playbook: Playbook, st: State,
+                        horizon: Optional[date] = None) -> Optional[Candidate]:
     if st.last_touch is None or st.last_kind not in ("step", "manual", "no_reply"):
         return None
     if st.last_reply is not None and st.last_reply >= st.last_touch:
@@ -167,7 +172,10 @@ def _no_reply_candidate(playbook: Playbook, st: State) -> Optional[Candidate]:
             continue
         if rule.phases and st.last_phase not in rule.phases:
             continue
-        day, why = _move(rule.wait.add(st.last_touch), st, playbook)
+        nominal = rule.wait.add(st.last_touch)
+        if horizon is not None and nominal > horizon:
+            return None
+        day, why = _move(nominal, st, playbook)
         phase = phase_at(playbook, st.started, day).name
         channel, skip = resolve_channel(rule.then, st.contact, playbook)
         return Candidate("no_reply", "no_reply", phase, channel, rule.template, day, why,
@@ -176,9 +184,10 @@ def _no_reply_candidate(playbook: Playbook, st: State) -> Optional[Candidate]:
     return None
 
 
-def _callback_candidate(playbook: Playbook, st: State) -> Optional[Candidate]:
+def _callback_candidate(playbook: Playbook, st: State,
+                        horizon: Optional[date] = None) -> Optional[Candidate]:
     agreed = st.contact.callback
-    if agreed is None:
+    if agreed is None or (horizon is not None and agreed > horizon):
         return None
     if st.last_touch is not None and st.last_touch >= agreed:
         return None
@@ -191,7 +200,8 @@ def _callback_candidate(playbook: Playbook, st: State) -> Optional[Candidate]:
                      channel, playbook.callback_template, agreed, detail=detail, skip=skip)
 
 
-def _birthday_candidate(playbook: Playbook, st: State, today: date) -> Optional[Candidate]:
+def _birthday_candidate(playbook: Playbook, st: State, today: date,
+                        horizon: Optional[date] = None) -> Optional[Candidate]:
     rule, born = playbook.birthday, st.contact.birthday
     if rule is None or born is None:
         return None
@@ -201,6 +211,8 @@ def _birthday_candidate(playbook: Playbook, st: State, today: date) -> Optional[
     if occurrence + window < today:
         occurrence = birthday_on(born, year + 1)
     for _ in range(3):
+        if horizon is not None and occurrence > horizon:
+            return None
         done = st.birthday_done is not None and st.birthday_done >= occurrence
         if not done:
             day, why = _move(occurrence, st, playbook)
@@ -250,9 +262,16 @@ def _channel_chooser(st: State, playbook: Playbook, condition: Optional[Conditio
 
 
 def candidates(st: State, playbook: Playbook, today: date,
-               condition: Optional[Condition] = None) -> tuple:
-    """The candidates in the SPEC's order, and the step skips whose day has come."""
-    step, skips = _step_candidate(playbook, st, today, _channel_chooser(st, playbook, condition))
-    found = (_callback_candidate(playbook, st), _no_reply_candidate(playbook, st),
-             _birthday_candidate(playbook, st, today), step)
+               condition: Optional[Condition] = None, horizon: Optional[date] = None) -> tuple:
+    """The candidates in the SPEC's order, and the step skips whose day has come.
+
+    With a `horizon`, only candidates that can come by then are worked out (`due` asks only
+    what is due today): the moves of SPEC 5 only ever put a date later, so one whose date
+    before them is after the horizon is left out, unworked.
+    """
+    step, skips = _step_candidate(playbook, st, today, _channel_chooser(st, playbook, condition),
+                                  horizon)
+    found = (_callback_candidate(playbook, st, horizon),
+             _no_reply_candidate(playbook, st, horizon),
+             _birthday_candidate(playbook, st, today, horizon), step)
     return tuple(c for c in found if c is not None), skips

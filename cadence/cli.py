@@ -158,6 +158,25 @@ def guarded(as_json: bool = False):
     return _Guard()
 
 
+def cache_folder() -> Optional[str]:
+    """Where the journal's fold is kept between commands (cadence.cache): CADENCE_CACHE_DIR,
+    else the user's cache folder; None when CADENCE_NO_CACHE is set to anything but 0."""
+    if os.environ.get("CADENCE_NO_CACHE", "") not in ("", "0"):
+        return None
+    folder = os.environ.get("CADENCE_CACHE_DIR", "")
+    if folder:
+        return os.path.abspath(folder)
+    base = os.environ.get("XDG_CACHE_HOME", "") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "cadence")
+
+
+def load_book(cfg, **options):
+    """The book, loaded with the journal's cache where the environment allows it."""
+    from .book import load
+
+    return load(cfg, cache=cache_folder(), **options)
+
+
 def config():
     from .book import load_config
 

@@ -153,25 +153,27 @@ def parse_contacts(ledger) -> tuple:
     """(contacts, problems) from a parsed LedgerFile; every cell checked, all problems kept."""
     problems = []
     contacts = []
-    present = [(col, _FIELDS[col]) for col in ledger.columns if col in _FIELDS]
+    present = [(col, _FIELDS[col], {}) for col in ledger.columns if col in _FIELDS]
     lines = ledger.lines
     rows = ledger.rows
     for index in range(len(rows)):
         row = rows[index]
         fields = {}
-        for column, (field, parse) in present:
+        for column, (field, parse), seen in present:
             text = row.get(column)
             if not text:
                 continue
-            if text[0] == " " or text[-1] == " ":
-                text = text.strip()
-                if not text:
+            value = seen.get(text)  # a column's values repeat: each is parsed once
+            if value is None:
+                cell = text.strip()
+                if not cell:
                     continue
-            try:
-                value = parse(text)
-            except CellError as err:
-                problems.append(Problem(ledger.source(index, column), str(err), err.hint, EXIT_DATA))
-                continue
+                try:
+                    value = seen[text] = parse(cell)
+                except CellError as err:
+                    problems.append(Problem(ledger.source(index, column), str(err), err.hint,
+                                            EXIT_DATA))
+                    continue
             if field == "callback":
                 fields["callback"], fields["callback_time"] = value
             elif field is not None:

@@ -30,12 +30,9 @@ def state_of(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, P
     if last_touch is not None:
         kind = "manual"
         if last_row is not None and last_row.date == last_touch:
-            kind, rule = _kind_of(last_row, playbook)
-        if playbook is not None:
-            if kind == "step":
-                phase = phase_of_step(playbook, last_row.step) or ""
-            if not phase:
-                phase = phase_at(playbook, contact.started, last_touch).name
+            kind, rule, phase = _kind_of(last_row, playbook)
+        if playbook is not None and not phase:
+            phase = phase_at(playbook, contact.started, last_touch).name
     return State(
         contact=contact, playbook=contact.playbook, started=contact.started,
         status=contact.status or "active", paused_until=contact.paused_until,
@@ -52,18 +49,20 @@ NO_TRAIL = Trail()
 
 
 def _kind_of(row: Entry, playbook: Optional[Playbook]) -> tuple:
-    """What made a journal touch: a playbook step, a rule (and which), or a person."""
+    """(kind, rule, phase) of a journal touch: a playbook step (and its phase), a rule (and
+    which), or a person."""
     if row.step == "no_reply":
         rules = playbook.no_reply if playbook else ()
         matches = [i for i, r in enumerate(rules) if r.template == row.template]
         matches = matches or [i for i, r in enumerate(rules) if r.then == row.channel]
         # An unknown rule ends the ladder rather than starting it again.
-        return "no_reply", (max(matches) if matches else len(rules))
+        return "no_reply", (max(matches) if matches else len(rules)), ""
     if row.step in ("callback", "birthday"):
-        return row.step, -1
-    if playbook is not None and row.step and phase_of_step(playbook, row.step):
-        return "step", -1
-    return "manual", -1
+        return row.step, -1, ""
+    phase = phase_of_step(playbook, row.step) if playbook is not None and row.step else None
+    if phase:
+        return "step", -1, phase
+    return "manual", -1, ""
 
 
 # --- one contact, one day --------------------------------------------------------------------
@@ -150,8 +149,8 @@ def day(st: State, playbooks: Mapping[str, Playbook], today: date,
         condition: Optional[Condition] = None, want_next: bool = True) -> Day:
     """Everything that happens to one contact on `today`, as `run` would do it.
 
-    `want_next=False` skips working out the next touch after a day that changed the contact
-    (`due` does not show it); a day that left it alone has it for free.
+    `want_next=False` is for `due`, which shows only what is due today: no candidate that
+    cannot come by today is worked out, and the next touch is not either (`next_due` is None).
     """
     entries = []
     if not st.playbook:
@@ -177,7 +176,8 @@ def day(st: State, playbooks: Mapping[str, Playbook], today: date,
         st = _after_skip(st, skip, closed)
     touch = None
     for _ in range(64):  # each pass journals at least one skip; a playbook has few steps
-        found, step_skips = candidates(st, playbook, today, condition)
+        found, step_skips = candidates(st, playbook, today, condition,
+                                       None if want_next else today)
         for skip in step_skips:
             entries.append(_entry(st, today, "skip", skip, note=skip.skip))
             st = _after_skip(st, skip, today)
@@ -196,9 +196,9 @@ def day(st: State, playbooks: Mapping[str, Playbook], today: date,
             # the rule only by its template: the same answer today and tomorrow
             st = replace(st, last_rule=_kind_of(entries[-1], playbook)[1])
         break
+    if not want_next:
+        return Day(touch, tuple(entries), st, None)
     if touch is not None or entries:
-        if not want_next:
-            return Day(touch, tuple(entries), st, None)
         found, _ = candidates(st, playbook, today, condition)
     next_due = min((c.date for c in found if not c.skip), default=None)
     return Day(touch, tuple(entries), st, next_due)

@@ -26,42 +26,58 @@ WIDTH = len(JOURNAL_COLUMNS)
 PER_WEEK_SPAN = 6  # days before a touch that the per-week cap can count with it
 
 
+class NotAFold(ValueError):
+    """Saved folds that are not what `save` writes (a cache entry from elsewhere)."""
+
+
 # --- reading rows ---------------------------------------------------------------------------
 
-def _records(lines: Iterable[bytes], path: str, problems: list) -> Iterator[tuple]:
-    """(line number, date, cells, kept) of every valid row, cells in JOURNAL_COLUMNS order;
-    `kept` is what a fold keeps of the row: its text when splitting it on commas gives the
-    cells back, else the cells as a tuple.
-
-    A row that cannot be read is reported in `problems` (with its line) and left out.
-    """
-    it = iter(lines)
+def read_header(lines: Iterator[bytes], path: str, problems: list) -> Optional[tuple]:
+    """(column names, lines read) of the journal's header, taken from `lines`; None when the
+    journal is empty or its header unusable (then said in `problems`)."""
     number = 0
-    header = None
-    for raw in it:
+    for raw in lines:
         number += 1
         text = _decode(raw, path, number, problems)
         if text is None:
-            return
+            return None
         if number == 1:
             text = text.lstrip("\ufeff")
         if text.strip():
-            header = text
             break
-    if header is None:
-        return
+    else:
+        return None
     try:
-        names = [h.strip() for h in next(csv.reader([header.rstrip("\r\n")], strict=True))]
+        names = [h.strip() for h in next(csv.reader([text.rstrip("\r\n")], strict=True))]
     except csv.Error as err:
         problems.append(Problem(Source(path, number), f"unreadable header: {err}", code=EXIT_DATA))
-        return
+        return None
     missing = [c for c in JOURNAL_COLUMNS if c not in names]
     if missing:
         problems.append(Problem(
             Source(path, number, 1), "the journal's header lacks " + ", ".join(map(repr, missing)),
             f"the first line must be {HEADER}", EXIT_DATA))
-        return
-    order = None if names == list(JOURNAL_COLUMNS) else [names.index(c) for c in JOURNAL_COLUMNS]
+        return None
+    return tuple(names), number
+
+
+def _records(lines: Iterable[bytes], path: str, problems: list, names=None,
+             number: int = 0) -> Iterator[tuple]:
+    """(line number, date, cells, kept) of every valid row, cells in JOURNAL_COLUMNS order;
+    `kept` is what a fold keeps of the row: its text when splitting it on commas gives the
+    cells back, else the cells as a tuple.
+
+    The header comes first in `lines`, unless `names` (its columns) are given: then `lines`
+    go on from line `number`. A row that cannot be read is reported in `problems` (with its
+    line) and left out.
+    """
+    it = iter(lines)
+    if names is None:
+        found = read_header(it, path, problems)
+        if found is None:
+            return
+        names, number = found
+    order = None if list(names) == list(JOURNAL_COLUMNS) else [names.index(c) for c in JOURNAL_COLUMNS]
     width = len(names)
     days = {}  # date text -> date: a journal has few distinct days and many rows
     for raw in it:
@@ -184,16 +200,82 @@ class _Fold:
         self.replies = set()
         self.birthday = self.callback = self.no_reply = None
 
-    def trail(self, contact: str) -> Trail:
+    def state(self) -> list:
+        """The fold as plain JSON values, to go on from later (cadence.cache)."""
+        dates = self.dates
+        if self.last is not None:
+            floor = self.last_day.toordinal() - PER_WEEK_SPAN
+            dates = [d for d in dates if d.toordinal() >= floor]
+        return [self.touches, _iso(self.last_day), _plain(self.last), [d.isoformat() for d in dates],
+                _iso(self.step_day), _plain(self.step), sorted(d.isoformat() for d in self.replies),
+                _iso(self.birthday), _iso(self.callback), _iso(self.no_reply)]
+
+    @classmethod
+    def restore(cls, state: list) -> "_Fold":
+        """A fold from `state()`; raises ValueError (or TypeError) on anything else."""
+        made = cls()
+        (touches, last_day, last, dates, step_day, step, replies, birthday, callback,
+         no_reply) = state
+        if not isinstance(touches, int) or touches < 0:
+            raise NotAFold("touches")
+        made.touches = touches
+        made.last_day, made.last = _day_of(last_day), _kept(last)
+        made.dates = [date.fromisoformat(d) for d in dates]
+        made.step_day, made.step = _day_of(step_day), _kept(step)
+        made.replies = {date.fromisoformat(d) for d in replies}
+        made.birthday, made.callback = _day_of(birthday), _day_of(callback)
+        made.no_reply = _day_of(no_reply)
+        if (made.last is None) != (made.last_day is None) or (
+                made.step is None) != (made.step_day is None):
+            raise NotAFold("a row without its date")
+        return made
+
+    def trail(self, contact: str, shared: dict) -> Trail:
+        """The Trail; `shared` holds one copy of each cell text and date that trails share
+        (a book's contacts share a few steps, channels and days: memory)."""
         recent = ()
         if self.last is not None:
             floor = self.last_day.toordinal() - PER_WEEK_SPAN
-            recent = tuple(sorted(d for d in self.dates if d.toordinal() >= floor))
+            recent = tuple(sorted(shared.setdefault(d, d) for d in self.dates
+                                  if d.toordinal() >= floor))
         return Trail(
-            touches=self.touches, last=_entry_of(contact, self.last_day, self.last),
-            recent=recent, step=_entry_of(contact, self.step_day, self.step),
-            replies=frozenset(self.replies), birthday_done=self.birthday,
-            callback_done=self.callback, no_reply_done=self.no_reply)
+            touches=self.touches, last=_entry_of(contact, self.last_day, self.last, shared),
+            recent=recent, step=_entry_of(contact, self.step_day, self.step, shared),
+            replies=frozenset(self.replies) if self.replies else _NO_REPLIES,
+            birthday_done=self.birthday, callback_done=self.callback,
+            no_reply_done=self.no_reply)
+
+
+def _iso(day: Optional[date]):
+    return day.isoformat() if day is not None else None
+
+
+def _day_of(text) -> Optional[date]:
+    return date.fromisoformat(text) if text is not None else None
+
+
+def _plain(kept):
+    return list(kept) if isinstance(kept, tuple) else kept
+
+
+def _kept(value):
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, list) and len(value) == WIDTH and all(isinstance(c, str) for c in value):
+        return tuple(value)
+    raise NotAFold("a row")
+
+
+def save(folds: dict) -> dict:
+    """The folds as plain JSON values (cadence.cache keeps them)."""
+    return {cid: acc.state() for cid, acc in folds.items()}
+
+
+def restore(saved) -> dict:
+    """The folds `save` gave; raises ValueError or TypeError on anything else."""
+    if not isinstance(saved, dict):
+        raise NotAFold("folds")
+    return {cid: _Fold.restore(state) for cid, state in saved.items() if isinstance(cid, str)}
 
 
 def _cells(kept) -> tuple:
@@ -201,11 +283,18 @@ def _cells(kept) -> tuple:
     return tuple(kept.split(",")) if isinstance(kept, str) else kept
 
 
-def _entry_of(contact: str, day: Optional[date], kept) -> Optional[Entry]:
+_NO_REPLIES = frozenset()
+
+
+def _entry_of(contact: str, day: Optional[date], kept, shared: dict) -> Optional[Entry]:
     if kept is None:
         return None
-    cells = _cells(kept)
-    return Entry(day, contact, cells[2].strip(), *(c.strip() for c in cells[3:]))
+    one = shared.setdefault
+    c = _cells(kept)
+    if " " in kept or "\t" in kept:
+        c = [cell.strip() for cell in c]
+    return Entry(one(day, day), contact, one(c[2], c[2]), one(c[3], c[3]), one(c[4], c[4]),
+                 one(c[5], c[5]), one(c[6], c[6]), c[7])
 
 
 def _later(a: Optional[date], b: date) -> date:
@@ -214,19 +303,35 @@ def _later(a: Optional[date], b: date) -> date:
 
 def fold(lines: Iterable[bytes], path: str) -> tuple:
     """({contact id: Trail}, problems) of a whole journal, read once, row by row."""
+    folds = {}
+    problems = fold_more(folds, lines, path)
+    return trails(folds), problems
+
+
+def fold_more(folds: dict, lines: Iterable[bytes], path: str, names=None, number: int = 0):
+    """Fold more rows into `folds` ({contact id: _Fold}); returns the problems. `lines` begin
+    with the header, or, with `names` (the header's columns), go on after line `number`."""
     problems = []
-    trails = _fold(_records(lines, path, problems))
-    return trails, problems
+    _fold(folds, _records(lines, path, problems, names, number))
+    return problems
 
 
-def _fold(records) -> dict:
-    """{contact id: Trail} of (line, date, cells) records in any order.
+def trails(folds: dict) -> dict:
+    """{contact id: Trail} of the folds, which are emptied on the way (memory)."""
+    shared, out = {}, {}
+    while folds:
+        cid, acc = folds.popitem()
+        out[cid] = acc.trail(cid, shared)
+    return out
+
+
+def _fold(folds: dict, records) -> None:
+    """Fold (line, date, cells, kept) records, in any order, into `folds`.
 
     Written as one loop, not a method call a row: the journal is the largest file cadence
     reads, and the call cost more than the rest of the work. The latest touch is the one with
     the latest date, and of one day's, the largest row: the rows' order never matters.
     """
-    folds = {}
     get = folds.get
     for _, day, cells, kept in records:
         cid = cells[1]
@@ -266,19 +371,18 @@ def _fold(records) -> dict:
         latest = acc.step_day
         if latest is None or day > latest or (day == latest and _cells(kept) > _cells(acc.step)):
             acc.step_day, acc.step = day, kept
-    return {cid: acc.trail(cid) for cid, acc in folds.items()}
 
 
 def trail_of(rows: Iterable[Entry]) -> Trail:
     """The Trail of one contact's rows (in any order)."""
-    contact = ""
-    records = []
+    contact, records, folds = "", [], {}
     for e in rows:
         contact = e.contact
         cells = [e.date.isoformat(), e.contact, e.event, e.playbook, e.step, e.channel,
                  e.template, e.note]
         records.append((0, e.date, cells, tuple(cells)))
-    return _fold(records).get(contact, Trail())
+    _fold(folds, records)
+    return folds[contact].trail(contact, {}) if contact in folds else Trail()
 
 # --- writing ----------------------------------------------------------------------------------
 

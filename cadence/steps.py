@@ -2,14 +2,10 @@
 channel a touch can take. Pure, like the engine that uses it."""
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Optional
 
 from .model import REACH, Contact, Phase, Playbook
-
-_PERIODIC_ID = re.compile(r"^(.*)-(\d+)$")
-
 
 def phase_of_step(playbook: Playbook, step_id: str) -> Optional[str]:
     found = find_step(playbook, step_id)
@@ -17,13 +13,15 @@ def phase_of_step(playbook: Playbook, step_id: str) -> Optional[str]:
 
 
 def find_step(playbook: Playbook, step_id: str) -> Optional[tuple]:
-    """(phase index, step index) of a timed step, or (phase index, n) of a periodic touch."""
+    """(phase index, step index) of a timed step, or (phase index, n) of a periodic touch
+    (`<phase>-<n>`, n from 1)."""
     found = playbook.steps.get(step_id)
     if found is not None:
         return found
-    match = _PERIODIC_ID.match(step_id or "")
-    if match and match.group(1) in playbook.periodic and int(match.group(2)) >= 1:
-        return playbook.periodic[match.group(1)], int(match.group(2))
+    name, _, n = step_id.rpartition("-")
+    phase = playbook.periodic.get(name)
+    if phase is not None and n.isdigit() and n.isascii() and int(n) >= 1:
+        return phase, int(n)
     return None
 
 

@@ -49,8 +49,9 @@ ALLOWED = {
     "export": (set(), set()),
     # the edge: reading the book, writing files, what commands share, the terminal
     "files": ({"model"}, {"filelock"}),
+    "cache": ({"journal"}, set()),
     "book": ({"model", "files", "lookup", "config", "playbook", "ledger", "contacts", "journal",
-              "sandbox", "drafts"}, {"jinja2"}),
+              "sandbox", "drafts", "cache"}, {"jinja2"}),
     "actions": ({"model", "engine", "journal", "ledger", "overview", "files"}, set()),
     "terminal": (set(), {"rich"}),
     "cli": ({"model", "book", "contacts"}, {"typer"}),
@@ -58,7 +59,7 @@ ALLOWED = {
 # every command may use these; no command imports another
 COMMAND = ({"cli", "terminal", "actions", "book", "engine", "steps", "export", "files", "lint", "lookup",
             "model", "report", "template_lint", "journal", "drafts", "emails"}, {"typer"})
-EDGE = {"main", "cli", "book", "files", "terminal"}  # and every command module
+EDGE = {"main", "cli", "book", "files", "cache", "terminal"}  # and every command module
 
 # what only the edge may call: the disk, the clock, the environment, the terminal
 FORBIDDEN_CALLS = {

@@ -25,124 +25,14 @@ from hypothesis import strategies as st
 
 from cadence import engine
 from cadence.journal import trail_of
-from cadence.model import Book, STATUSES
+from cadence.model import Book
 from helpers import contact, playbook
-from smallbook import build, invoke, snapshot
+from randombooks import INACTIVE, NAMES, books, csv_text, make_book, yaml_text
+from smallbook import invoke, snapshot
 
 FEW = settings(max_examples=20, deadline=None,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 SOME = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-CHANNELS = ["email", "call", "sms", "letter"]
-NAMES = ["Ann Lind", "Åsa Öberg", "Борис Петров", "Zoë O'Brien", "李雷", "Dan, Jr.", 'Eve "E" Ek']
-TEMPLATE = "Subject: {{ touch.step }} for {{ contact.name }}\n\nHello {{ contact.name }} ({{ touch.channel }}).\n"
-INACTIVE = ("replied", "won", "lost", "unsubscribed", "stopped")
-
-
-# --- strategies -------------------------------------------------------------------------------
-
-@st.composite
-def playbooks(draw) -> str:
-    """A valid playbook (YAML text): timed steps, maybe a periodic phase, limits, rules."""
-    lines = ["channels: [" + ", ".join(CHANNELS) + "]"]
-    if draw(st.booleans()):
-        lines.append(f"calendar: {{business_days: {str(draw(st.booleans())).lower()}}}")
-    limits = []
-    if draw(st.booleans()):
-        limits.append(f"min_gap: {draw(st.integers(1, 5))} days")
-    if draw(st.booleans()):
-        limits.append(f"per_week: {draw(st.integers(1, 4))}")
-    if limits:
-        lines.append("limits: {" + ", ".join(limits) + "}")
-    until = draw(st.integers(10, 40))
-    lines += ["phases:", "  - name: decide", f"    until: {until} days", "    steps:"]
-    at = 0
-    for _ in range(draw(st.integers(1, 5))):
-        channel = draw(st.sampled_from(CHANNELS))
-        if draw(st.booleans()):
-            at = draw(st.integers(at, min(at + 8, until)))
-            lines.append(f"      - {{at: {at} days, channel: {channel}, template: t}}")
-        else:
-            lines.append(f"      - {{after: {draw(st.integers(0, 6))} days, channel: {channel}, template: t}}")
-    if draw(st.booleans()):
-        every = draw(st.sampled_from(["3 days", "1 week", "2 weeks", "1 month"]))
-        lines += ["  - name: keep", f"    every: {every}", f"    channel: {draw(st.sampled_from(CHANNELS))}",
-                  "    template: t"]
-    rules = []
-    if draw(st.booleans()):
-        rules += [f"  - no_reply: {draw(st.integers(1, 6))} days", "    after: [email]",
-                  "    in: [decide]", "    then: call", "    template: t"]
-    if draw(st.booleans()):
-        rules += ["  - birthday: email", "    template: t"]
-    if rules:
-        lines += ["rules:"] + rules
-    return "\n".join(lines) + "\n"
-
-
-def _day(start: date, span: int):
-    return st.integers(0, span).map(lambda n: start + timedelta(days=n))
-
-
-@st.composite
-def rows(draw, today: date, n_max: int = 6, inert: bool = False) -> list:
-    """Ledger rows: enrolled or not, any status, channels and opt-outs, some unreachable."""
-    out = []
-    for i in range(draw(st.integers(1 if inert else 0, n_max))):
-        row = {"id": f"c{i}", "name": draw(st.sampled_from(NAMES)),
-               "email": draw(st.sampled_from(["", f"c{i}@example.com"])),
-               "phone": draw(st.sampled_from(["", "+46701234567", "0671234567"])),
-               "address": draw(st.sampled_from(["", "Storgatan 1\n111 22 Stockholm"]))}
-        enrolled = draw(st.booleans()) or not inert
-        row["playbook"] = "p" if enrolled else ""
-        row["started"] = draw(_day(today - timedelta(days=120), 120)).isoformat() \
-            if enrolled and (inert or draw(st.booleans())) else ""
-        status = draw(st.sampled_from(INACTIVE if inert else ("",) + STATUSES))
-        row["status"] = status
-        row["paused_until"] = draw(_day(today - timedelta(days=10), 30)).isoformat() \
-            if status == "paused" else ""
-        row["channels"] = ";".join(draw(st.lists(st.sampled_from(CHANNELS), unique=True, max_size=3)))
-        row["optout"] = draw(st.sampled_from(["", "all", "call", "email;letter"]))
-        row["birthday"] = draw(st.sampled_from(["", "1980-02-29", "11-23", "01-01"]))
-        out.append(row)
-    return out
-
-
-COLUMNS = ["id", "name", "email", "phone", "address", "playbook", "started", "status",
-           "paused_until", "channels", "optout", "birthday"]
-
-
-def csv_text(rows, delim=",", newline="\n", quote_all=False) -> str:
-    def cell(value):
-        if quote_all or any(ch in value for ch in (delim, '"', "\n", "\r")):
-            return '"' + value.replace('"', '""') + '"'
-        return value
-
-    lines = [delim.join(COLUMNS)] + [delim.join(cell(r.get(c, "")) for c in COLUMNS) for r in rows]
-    return newline.join(lines) + newline
-
-
-def yaml_text(rows, newline="\n") -> str:
-    def scalar(value):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-    lines = ["# contacts"]
-    for r in rows:
-        items = [f"{c}: {scalar(r[c])}" if r[c] else f"{c}:" for c in COLUMNS]
-        lines.append("- " + (newline + "  ").join(items))
-    return newline.join(lines) + newline
-
-
-@st.composite
-def books(draw, inert: bool = False) -> tuple:
-    today = draw(_day(date(2026, 1, 1), 700))
-    return draw(playbooks()), draw(rows(today, inert=inert)), today
-
-
-def make_book(root, pb: str, ledger_rows, files=None) -> str:
-    return build(root, {"playbooks/p.yaml": pb, "templates/t.j2": TEMPLATE, "templates/hello.j2": None,
-                        "templates/call.j2": None, "templates/call.email.j2": None,
-                        "contacts.csv": csv_text(ledger_rows), **(files or {})})
-
 
 # --- run: idempotent and deterministic --------------------------------------------------------
 
@@ -347,3 +237,45 @@ def test_same_bytes_whatever_tz_locale_and_hash_seed(tmp_path):
     assert all('"drafted": []' not in p and '"path"' in p for p in first[0][2::3])
     for other in outputs[1:]:
         assert other == first
+
+
+# --- the journal's row order --------------------------------------------------------------------
+
+def _lived(root: str, today: date, days: int) -> None:
+    """Run the book every day for `days` days up to `today` (exclusive): a journal to shuffle."""
+    for n in range(days, 0, -1):
+        result = invoke("-C", root, "run", "--today", (today - timedelta(days=n)).isoformat())
+        assert result.exit_code == 0, result.output
+
+
+def _outputs(root: str, today: date) -> dict:
+    """What `due --json` and `run --json` print on `today`, and every file after the run; the
+    journal as the rows the run appended."""
+    journal = os.path.join(root, "history.csv")
+    with open(journal, "rb") as handle:
+        before = len(handle.read())
+    due = invoke("-C", root, "due", "--today", today.isoformat(), "--json")
+    run = invoke("-C", root, "run", "--today", today.isoformat(), "--json")
+    files = snapshot(root)
+    with open(journal, "rb") as handle:
+        files["history.csv"] = handle.read()[before:]
+    return {"due": (due.exit_code, due.stdout), "run": (run.exit_code, run.stdout), **files}
+
+
+@FEW
+@given(books(), st.integers(1, 12), st.randoms(use_true_random=False))
+def test_the_journal_s_row_order_never_changes_an_answer(book, days, shuffle):
+    """SPEC 8 and 9: the journal is read by its dates. A journal whose rows were sorted by hand
+    or merged from two machines gives the same due list, drafts, ledger and new rows."""
+    pb, ledger_rows, today = book
+    with tempfile.TemporaryDirectory() as folder:
+        first = make_book(os.path.join(folder, "a"), pb, ledger_rows)
+        _lived(first, today, days)
+        second = os.path.join(folder, "b")
+        shutil.copytree(first, second)
+        with open(os.path.join(second, "history.csv"), encoding="utf-8", newline="") as handle:
+            header, *lines = handle.read().splitlines(keepends=True)
+        shuffle.shuffle(lines)
+        with open(os.path.join(second, "history.csv"), "w", encoding="utf-8", newline="") as handle:
+            handle.write(header + "".join(lines))
+        assert _outputs(first, today) == _outputs(second, today)

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from ..cli import QUIET, quiet, JSON, OPTIONS, TODAY, APP as app, config, emit_json, fail, relative, resolve_today, say
+from ..cli import load_book, QUIET, quiet, JSON, OPTIONS, TODAY, APP as app, config, emit_json, fail, relative, resolve_today, say
 from ..model import EXIT_CONFIG, Failure, Problem, Source
 
 def _template_problems(renderer) -> list:
@@ -224,7 +224,7 @@ def check(
 ) -> None:
     """Validate config, playbooks, templates and ledger; lint the playbooks and templates."""
     quiet(quiet_)
-    from ..book import expressions, load, template_names
+    from ..book import expressions, template_names
     from ..template_lint import TemplateReader
 
     try:
@@ -234,7 +234,7 @@ def check(
         renderer = TemplateReader(exprs.sandbox(), cfg.templates, template_names(cfg.templates))
         template_errors = _template_problems(renderer)
         try:
-            loaded = load(cfg, exprs)
+            loaded = load_book(cfg, expressions=exprs)
         except Failure as err:
             raise Failure(list(err.problems) + template_errors) from None
         if template_errors:

@@ -5,7 +5,7 @@ from typing import Optional
 
 import typer
 
-from ..cli import (CSV, JSON, OPTIONS, QUIET, TODAY, APP as app, config, emit_json, guarded, quiet,
+from ..cli import (CSV, load_book, JSON, OPTIONS, QUIET, TODAY, APP as app, config, emit_json, guarded, quiet,
                    resolve_today, say)
 
 
@@ -24,12 +24,11 @@ def due(today: Optional[str] = TODAY, as_json: bool = JSON,
     """List the touches due today: who, how, what, how late. Writes nothing."""
     quiet(quiet_)
     from .. import engine
-    from ..book import load
 
     with guarded(as_json):
         cfg = config()
         day = resolve_today(today, cfg)
-        touches = engine.due(load(cfg).book, day)
+        touches = engine.due(load_book(cfg).book, day)
     if as_json:
         emit_json({"today": day.isoformat(), "due": [t.as_json() for t in touches]})
         return

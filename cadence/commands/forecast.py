@@ -5,7 +5,7 @@ from typing import Optional
 
 import typer
 
-from ..cli import (CSV, JSON, OPTIONS, QUIET, TODAY, APP as app, config, emit_json, guarded, quiet,
+from ..cli import (CSV, load_book, JSON, OPTIONS, QUIET, TODAY, APP as app, config, emit_json, guarded, quiet,
                    resolve_today)
 from ..model import CHANNELS
 
@@ -21,13 +21,12 @@ def forecast(
 ) -> None:
     """Touches per day and channel for the coming days, and the overdue backlog."""
     quiet(quiet_)
-    from ..book import load
     from ..report import forecast as compute
 
     with guarded(as_json):
         cfg = config()
         day = resolve_today(today, cfg)
-        loaded = load(cfg)
+        loaded = load_book(cfg)
         result = compute(loaded.book, day, days)
     if as_json:
         emit_json(result.as_json())

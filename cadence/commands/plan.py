@@ -5,7 +5,7 @@ from typing import Optional
 
 import typer
 
-from ..cli import QUIET, quiet, JSON, OPTIONS, TODAY, APP as app, config, emit_json, guarded, resolve_today, say
+from ..cli import load_book, QUIET, quiet, JSON, OPTIONS, TODAY, APP as app, config, emit_json, guarded, resolve_today, say
 
 
 @app.command()
@@ -22,12 +22,11 @@ def plan(
     """
     quiet(quiet_)
     from .. import engine
-    from ..book import load
 
     with guarded(as_json):
         cfg = config()
         day = resolve_today(today, cfg)
-        loaded = load(cfg)
+        loaded = load_book(cfg)
         _, contact = loaded.contact(contact_id)
         book = loaded.book
         touches = engine.plan(contact, book.trails.get(contact.id), book.playbooks, day,

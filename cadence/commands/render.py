@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from ..cli import QUIET, quiet, OPTIONS, TODAY, APP as app, config, guarded, resolve_today
+from ..cli import load_book, QUIET, quiet, OPTIONS, TODAY, APP as app, config, guarded, resolve_today
 from ..model import EXIT_USAGE, Failure, Problem, Source, Touch
 
 NOTHING = 1  # exit code: the contact has no touch to render
@@ -25,12 +25,12 @@ def render(
 ) -> None:
     """Print a contact's next draft (due today, else the next planned) without writing it."""
     quiet(quiet_)
-    from ..book import load, read_history, renderer as make_renderer
+    from ..book import read_history, renderer as make_renderer
 
     with guarded():
         cfg = config()
         day = resolve_today(today, cfg)
-        loaded = load(cfg)
+        loaded = load_book(cfg)
         renderer = make_renderer(cfg, loaded.templates)
         index, contact = loaded.contact(contact_id)
         if step is None:

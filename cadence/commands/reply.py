@@ -6,7 +6,7 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import QUIET, quiet, TODAY, APP as app, config, guarded, parse_on, resolve_today, say
+from ..cli import load_book, QUIET, quiet, TODAY, APP as app, config, guarded, parse_on, resolve_today, say
 from ..actions import state_changes
 from ..model import CHANNELS, EXIT_USAGE, Entry, Failure, Problem, Source
 
@@ -19,14 +19,13 @@ ID = typer.Argument(..., metavar="ID", help="The contact's id.")
 def _update(contact_id: str, today_text: Optional[str], change):
     """Lock, load, let `change(loaded, index, contact, today)` say what to write, write it."""
     from ..actions import write
-    from ..book import load
     from ..files import Lock, recover
 
     cfg = config()
     day = resolve_today(today_text, cfg)
     with Lock(cfg.root):
         recover(cfg.root)
-        loaded = load(cfg)
+        loaded = load_book(cfg)
         index, contact = loaded.contact(contact_id)
         entries, changes, message = change(loaded, contact, day)
         write(loaded, [], entries, {index: changes} if changes else {})
@@ -68,7 +67,7 @@ def reply(contact_id: str = ID, on: Optional[str] = ON, note: str = NOTE,
             st, entries = engine.act_on_reply(st, book.playbooks)
         if entries:
             entry = entries[0]
-            entries = (replace(entry, note="; ".join(x for x in (entry.note, note) if x)),)
+            entries = (entry._replace(note="; ".join(x for x in (entry.note, note) if x)),)
             message = f"{contact.id}: reply on {when} recorded; {entry.note}."
         else:
             entries = (Entry(when, contact.id, "note", contact.playbook,

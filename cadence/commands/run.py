@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from ..cli import QUIET, quiet, JSON, OPTIONS, TODAY, APP as app, config, emit_json, guarded, resolve_today, say
+from ..cli import load_book, QUIET, quiet, JSON, OPTIONS, TODAY, APP as app, config, emit_json, guarded, resolve_today, say
 
 
 def _relative(cfg, path: str) -> str:
@@ -24,7 +24,7 @@ def run(
     """Render today's drafts, append the journal and write the ledger back."""
     quiet(quiet_)
     from ..actions import prepare, write
-    from ..book import load, read_history, renderer
+    from ..book import read_history, renderer
     from ..files import Lock, recover
 
     with guarded(as_json):
@@ -33,7 +33,7 @@ def run(
         with nullcontext() if dry_run else Lock(cfg.root):  # a dry run only reads
             if not dry_run:
                 recover(cfg.root)
-            loaded = load(cfg)
+            loaded = load_book(cfg)
             work = prepare(loaded, day, renderer(cfg, loaded.templates),
                            lambda ids: read_history(cfg, ids, loaded.ledger_bytes))
             if not dry_run:

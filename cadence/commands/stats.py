@@ -5,7 +5,7 @@ from typing import Optional
 
 import typer
 
-from ..cli import (CSV, JSON, OPTIONS, QUIET, TODAY, APP as app, config, emit_json, guarded, parse_on, quiet,
+from ..cli import (CSV, load_book, JSON, OPTIONS, QUIET, TODAY, APP as app, config, emit_json, guarded, parse_on, quiet,
                    resolve_today)
 
 
@@ -20,14 +20,14 @@ def stats(
 ) -> None:
     """Touches by channel, step and playbook; reply rates; contacts by status and phase."""
     quiet(quiet_)
-    from ..book import journal_rows, load
+    from ..book import journal_rows
     from ..report import stats as compute
 
     with guarded(as_json):
         cfg = config()
         day = resolve_today(today, cfg)
         start = parse_on(since, day, "--since") if since else None
-        loaded = load(cfg)
+        loaded = load_book(cfg)
         result = compute(loaded.book, lambda: journal_rows(cfg, loaded.ledger_bytes), day, start)
     if as_json:
         emit_json(result)

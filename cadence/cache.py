@@ -1,0 +1,158 @@
+"""The one cache: the journal's fold, kept between commands, keyed by the journal's bytes.
+
+Everything else a command reads it works out afresh. The journal is the exception, for a
+measured reason: an agency's journal holds millions of rows, and folding them all is most of
+a morning's `due` (docs/benchmarks.md has the figures); a morning's journal is yesterday's
+plus that day's rows.
+
+How it stays exact:
+- An entry holds the fold of the journal's first N bytes (cadence.journal.save) and the
+  SHA-256 of those bytes. It is used only when the journal's first N bytes hash to that
+  digest; the rows after them are folded on top. A fold gives the same Trail for the same rows
+  in any order, so the answer is the one a fold of the whole file gives.
+- Anything else is a miss, and the whole journal is folded as if there were no cache: a journal
+  edited, sorted or rewritten, an entry that does not parse, a cache folder that is not the
+  user's own or that others may write to.
+- The CLI switches it off with CADENCE_NO_CACHE=1 (and tells where it lives with
+  CADENCE_CACHE_DIR); tests/test_cache.py runs random books with it on and off and compares
+  every byte they print and write.
+
+Entries are JSON, which cannot run code when read, in a folder made for the user alone (0700).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+import tempfile
+from typing import Optional
+
+from .journal import fold_more, read_header, restore, save, trails
+
+VERSION = 1
+CHUNK = 1 << 20
+REWRITE_SHARE = 16  # the entry is written again once the rows after it pass 1/16 of it
+
+
+def journal_trails(handle, path: str, folder: Optional[str]) -> tuple:
+    """({contact id: Trail}, problems) of the journal open in `handle` (a binary file that
+    can seek) at `path`, through the cache kept in `folder` (None: no cache)."""
+    folds, problems = {}, []
+    entry = _entry_path(folder, path) if folder and _usable(folder) else None
+    found = read_header(handle, path, problems)
+    if found is None:
+        return {}, problems
+    names, number = found
+    start, hit = handle.tell(), False
+    kept = _read_entry(entry) if entry else None
+    if kept is not None:
+        size, digest, lines, saved = kept
+        handle.seek(0)
+        hashed = _Hashed(handle)
+        if size >= start and hashed.skip(size) and (hashed.hexdigest(), hashed.lines) == (
+                digest, lines):
+            try:
+                folds, start, number, hit = restore(saved), size, lines, True
+            except (ValueError, TypeError, KeyError):
+                folds = {}
+        del kept, saved  # the entry's text, read whole, is not needed any more
+    if not hit:
+        handle.seek(0)
+        hashed = _Hashed(handle)  # the header's bytes are hashed too
+        hashed.skip(start)
+    problems = fold_more(folds, hashed, path, names, number)
+    if entry and not problems and hashed.whole and (
+            not hit or hashed.size - start > start // REWRITE_SHARE):
+        _write_entry(entry, hashed, folds)
+    return trails(folds), problems
+
+
+class _Hashed:
+    """The journal's lines as they are read, hashed and counted on the way: an entry names
+    exactly the bytes that were folded, even if the file changes meanwhile."""
+
+    def __init__(self, handle):
+        self.handle, self.digest, self.lines, self.size = handle, hashlib.sha256(), 0, 0
+        self.whole = True  # every line read ends with a line break
+
+    def skip(self, size: int) -> bool:
+        """Hash the first `size` bytes without folding them; False if they do not end a line."""
+        left, last = size, b""
+        while left > 0:
+            chunk = self.handle.read(min(CHUNK, left))
+            if not chunk:
+                return False
+            self.digest.update(chunk)
+            self.lines += chunk.count(b"\n")
+            self.size += len(chunk)
+            left -= len(chunk)
+            last = chunk[-1:]
+        return last == b"\n" or size == 0
+
+    def hexdigest(self) -> str:
+        return self.digest.hexdigest()
+
+    def __iter__(self):
+        for raw in self.handle:
+            self.digest.update(raw)
+            self.size += len(raw)
+            if raw.endswith(b"\n"):
+                self.lines += 1
+            else:
+                self.whole = False
+            yield raw
+
+
+def _entry_path(folder: str, journal: str) -> str:
+    key = hashlib.sha256(os.path.realpath(journal).encode("utf-8", "surrogatepass")).hexdigest()
+    return os.path.join(folder, f"journal-{key[:32]}.json")
+
+
+def _usable(folder: str) -> bool:
+    """Made for the user alone if it is not there yet; refused if another user owns it or
+    others may write to it (a planted entry could then change nothing but speed, yet a folder
+    like that is not ours to write into)."""
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        info = os.stat(folder)
+    except OSError:
+        return False
+    if not stat.S_ISDIR(info.st_mode):
+        return False
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        return False
+    return not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _read_entry(entry: str):
+    """(size, digest, lines, saved folds) of an entry, or None."""
+    try:
+        with open(entry, "rb") as handle:
+            data = json.loads(handle.read())
+        if data.get("version") != VERSION:
+            return None
+        size, digest, lines = data["size"], data["digest"], data["lines"]
+        if not (isinstance(size, int) and isinstance(lines, int) and isinstance(digest, str)):
+            return None
+        return size, digest, lines, data["folds"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _write_entry(entry: str, hashed: _Hashed, folds: dict) -> None:
+    """The entry for the bytes `hashed` read; a cache that cannot be written costs only time."""
+    data = json.dumps({"version": VERSION, "size": hashed.size, "digest": hashed.hexdigest(),
+                       "lines": hashed.lines, "folds": save(folds)},
+                      separators=(",", ":")).encode("utf-8")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".journal-", suffix=".tmp", dir=os.path.dirname(entry))
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+            os.replace(tmp, entry)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass

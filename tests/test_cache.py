@@ -1,0 +1,147 @@
+"""The journal's cache (cadence.cache) never changes an answer.
+
+Random books run day by day with the cache on and with it off give the same bytes: what `due`
+and `run` print, every draft, the ledger and the journal. An entry that does not match the
+journal's bytes, or that is not an entry at all, is passed over; the cache's folder is the
+user's alone.
+"""
+from __future__ import annotations
+
+import json
+import os
+import stat
+import tempfile
+from datetime import timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cadence import cache
+from cadence.journal import fold
+from helpers import build_tree
+from randombooks import books, make_book
+from smallbook import FILES, invoke, snapshot
+
+FEW = settings(max_examples=15, deadline=None,
+               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def _days(root: str, today, days: int, env: dict) -> list:
+    """What `due` and `run` print on each of `days` days up to `today`."""
+    printed = []
+    for n in range(days, -1, -1):
+        day = (today - timedelta(days=n)).isoformat()
+        for command in (["due", "--json"], ["run", "--json"]):
+            result = invoke("-C", root, *command, "--today", day, env=env)
+            printed.append((result.exit_code, result.stdout, result.stderr))
+    return printed
+
+
+@FEW
+@given(books(), st.integers(1, 10))
+def test_random_books_give_the_same_bytes_with_the_cache_and_without(book, days):
+    pb, ledger_rows, today = book
+    with tempfile.TemporaryDirectory() as folder:
+        on = make_book(os.path.join(folder, "on"), pb, ledger_rows)
+        off = make_book(os.path.join(folder, "off"), pb, ledger_rows)
+        cached = {"CADENCE_CACHE_DIR": os.path.join(folder, "cache"), "CADENCE_NO_CACHE": ""}
+        uncached = {"CADENCE_NO_CACHE": "1"}
+        assert _days(on, today, days, cached) == _days(off, today, days, uncached)
+        assert snapshot(on) == snapshot(off)
+        assert os.listdir(os.path.join(folder, "cache"))  # the cache was used
+
+
+def _journal(tmp_path, rows: str) -> str:
+    path = tmp_path / "history.csv"
+    path.write_text("date,contact,event,playbook,step,channel,template,note\n" + rows,
+                    encoding="utf-8")
+    return str(path)
+
+
+def _trails(path: str, folder) -> tuple:
+    with open(path, "rb") as handle:
+        return cache.journal_trails(handle, path, str(folder))
+
+
+ROWS = ("2026-11-02,c1,touch,p,decide-1,email,hello,\n"
+        "2026-11-04,c1,touch,p,decide-2,call,call,\n"
+        "2026-11-02,c2,touch,p,decide-1,email,hello,\n")
+
+
+def _plain(path: str):
+    with open(path, "rb") as handle:
+        return fold(handle, path)
+
+
+def test_an_appended_journal_is_folded_on_top_of_the_entry(tmp_path):
+    path = _journal(tmp_path, ROWS)
+    assert _trails(path, tmp_path / "c") == _plain(path)
+    (entry,) = os.listdir(tmp_path / "c")
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write("2026-11-06,c1,touch,p,decide-3,email,hello,\n2026-11-05,c2,reply,p,,,,\n")
+    assert _trails(path, tmp_path / "c") == _plain(path)
+    assert _trails(path, tmp_path / "c")[0]["c1"].touches == 3
+
+
+def test_a_journal_changed_in_place_is_a_miss(tmp_path):
+    """Same size, one byte changed before the end: the entry no longer matches its digest."""
+    path = _journal(tmp_path, ROWS)
+    _trails(path, tmp_path / "c")
+    text = open(path, encoding="utf-8").read().replace("decide-2,call", "decide-2,sms!")
+    open(path, "w", encoding="utf-8").write(text)
+    assert _trails(path, tmp_path / "c") == _plain(path)
+    assert _trails(path, tmp_path / "c")[0]["c1"].last.channel == "sms!"
+
+
+def test_a_journal_cut_shorter_is_a_miss(tmp_path):
+    path = _journal(tmp_path, ROWS)
+    _trails(path, tmp_path / "c")
+    _journal(tmp_path, ROWS.split("\n", 1)[0] + "\n")
+    assert _trails(path, tmp_path / "c") == _plain(path)
+
+
+def test_a_planted_entry_that_claims_the_journal_is_passed_over(tmp_path):
+    """An entry whose digest matches but whose folds are not folds, or not these: the digest
+    vouches for the bytes it names, and a malformed entry is a miss."""
+    path = _journal(tmp_path, ROWS)
+    folder = tmp_path / "c"
+    _trails(path, folder)
+    (name,) = os.listdir(folder)
+    entry = folder / name
+    data = json.loads(entry.read_text())
+    for folds in ({"c1": "rm -rf /"}, [], {"c1": [1, 2, 3]}, {"c1": [-5] + [None] * 9}):
+        entry.write_text(json.dumps(dict(data, folds=folds)))
+        assert _trails(path, folder) == _plain(path)
+    entry.write_bytes(b"\x80\x04not json")
+    assert _trails(path, folder) == _plain(path)
+
+
+def test_the_cache_folder_is_the_user_s_alone(tmp_path):
+    folder = tmp_path / "made"
+    path = _journal(tmp_path, ROWS)
+    _trails(path, folder)
+    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o777)
+    assert _trails(path, shared) == _plain(path)
+    assert os.listdir(shared) == []  # others may write there: nothing is read or written
+
+
+def test_a_journal_without_a_final_line_break_is_not_kept(tmp_path):
+    path = _journal(tmp_path, ROWS + "2026-11-08,c2,touch,p,decide-2,call,call,")
+    assert _trails(path, tmp_path / "c") == _plain(path)
+    assert not os.listdir(tmp_path / "c")
+
+
+def test_cadence_no_cache_leaves_the_folder_alone(tmp_path):
+    book = tmp_path / "book"
+    build_tree(book, FILES)
+    folder = tmp_path / "cache"
+    result = invoke("-C", book, "due", "--today", "2026-11-02",
+                    env={"CADENCE_NO_CACHE": "1", "CADENCE_CACHE_DIR": str(folder)})
+    assert result.exit_code == 0, result.output
+    assert not folder.exists()
+    result = invoke("-C", book, "due", "--today", "2026-11-02",
+                    env={"CADENCE_NO_CACHE": "", "CADENCE_CACHE_DIR": str(folder)})
+    assert result.exit_code == 0 and os.listdir(folder)
