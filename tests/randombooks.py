@@ -2,12 +2,28 @@
 and a book built from them."""
 from __future__ import annotations
 
+import os
 from datetime import date, timedelta
 
+import pytest
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from cadence.model import STATUSES
 from smallbook import build
+
+# The property tests run a modest number of examples each, so that the whole suite stays under
+# two minutes; they are marked `slow`, and CADENCE_PROPERTY_EXAMPLES=N runs N times as many:
+#     CADENCE_PROPERTY_EXAMPLES=20 python -m pytest -m slow
+SCALE = max(1, int(os.environ.get("CADENCE_PROPERTY_EXAMPLES", "1") or 1))
+slow = pytest.mark.slow
+
+
+def examples(n: int) -> settings:
+    """Hypothesis settings for a property test of `n` examples (times SCALE)."""
+    return settings(max_examples=n * SCALE, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
 
 CHANNELS = ["email", "call", "sms", "letter"]
 NAMES = ["Ann Lind", "Åsa Öberg", "Борис Петров", "Zoë O'Brien", "李雷", "Dan, Jr.", 'Eve "E" Ek']

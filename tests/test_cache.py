@@ -13,17 +13,16 @@ import stat
 import tempfile
 from datetime import timedelta
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from cadence import cache
 from cadence.journal import fold
 from helpers import build_tree
-from randombooks import books, make_book
+from randombooks import books, examples, make_book, slow
 from smallbook import FILES, invoke, snapshot
 
-FEW = settings(max_examples=15, deadline=None,
-               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FEW = examples(15)
 
 
 def _days(root: str, today, days: int, env: dict) -> list:
@@ -37,6 +36,7 @@ def _days(root: str, today, days: int, env: dict) -> list:
     return printed
 
 
+@slow
 @FEW
 @given(books(), st.integers(1, 10))
 def test_random_books_give_the_same_bytes_with_the_cache_and_without(book, days):

@@ -5,7 +5,9 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
+
+from randombooks import examples, slow
 
 from cadence.overview import Item, _uid, calls_ics
 
@@ -32,7 +34,8 @@ TIMES = st.one_of(st.just(""), st.builds(lambda h, m: f"{h:02}:{m:02}",
                                          st.integers(0, 23), st.integers(0, 59)))
 
 
-@settings(max_examples=150, deadline=None)
+@slow
+@examples(150)
 @given(items=st.lists(st.builds(
     _item, contact=st.text(min_size=1, max_size=12), name=NAMES, reach=NAMES, why=TRICKY,
     time_=TIMES, file=st.text(min_size=1, max_size=90),

@@ -20,19 +20,19 @@ import sys
 import tempfile
 from datetime import date, timedelta
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from cadence import engine
 from cadence.journal import trail_of
 from cadence.model import Book
 from helpers import contact, playbook
-from randombooks import INACTIVE, NAMES, books, csv_text, make_book, yaml_text
+from randombooks import INACTIVE, NAMES, books, csv_text, examples, make_book, slow, yaml_text
 from smallbook import invoke, snapshot
 
-FEW = settings(max_examples=20, deadline=None,
-               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-SOME = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FEW = examples(20)
+SOME = examples(60)
+pytestmark = slow
 
 # --- run: idempotent and deterministic --------------------------------------------------------
 

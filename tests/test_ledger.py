@@ -6,8 +6,10 @@ import re
 import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+
+from randombooks import examples, slow
 
 from cadence.ledger import LedgerFile, LedgerWriteError, dump_ledger, parse_ledger
 from cadence.ledger_csv import _split_quoted_line, _split_record
@@ -627,9 +629,10 @@ def apply(rows, columns, updates):
     return tuple(columns) + tuple(added), result
 
 
-SLOW = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SLOW = examples(150)
 
 
+@slow
 @SLOW
 @given(csv_books())
 def test_csv_parse_then_dump_is_identity(book):
@@ -640,6 +643,7 @@ def test_csv_parse_then_dump_is_identity(book):
     assert dump_ledger(ledger, {}) == data
 
 
+@slow
 @SLOW
 @given(st.data(), csv_books())
 def test_csv_updates_read_back(data, book):
@@ -766,6 +770,7 @@ def yaml_books(draw):
     return bom + text.encode(), full, [{c: r.get(c, "") for c in full} for r in rows]
 
 
+@slow
 @SLOW
 @given(yaml_books())
 def test_yaml_parse_then_dump_is_identity(book):
@@ -776,6 +781,7 @@ def test_yaml_parse_then_dump_is_identity(book):
     assert dump_ledger(ledger, {}) == data
 
 
+@slow
 @SLOW
 @given(st.data(), yaml_books())
 def test_yaml_updates_read_back(data, book):
