@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, replace
 from datetime import date, timezone
 from typing import Optional
 
@@ -15,7 +16,7 @@ from . import emails
 from .emails import fold
 from .lookup import SUFFIX, draft_name, html_twin, template_file
 from .model import EXIT_CONFIG, EXIT_DATA, Failure, Problem, Source
-from .sandbox import environment, located
+from .sandbox import environment, located, render
 
 SENDER_KEYS = ("name", "email", "phone", "address")
 
@@ -37,13 +38,17 @@ class _Rendered:
 class Renderer:
     """Renders the drafts of one book: its templates (through `loader`), sender and timezone."""
 
-    def __init__(self, loader, folder: str, names, sender: dict, zone=None, tzid: str = ""):
+    def __init__(self, loader, folder: str, names, sender: dict, zone=None, tzid: str = "",
+                 guard=nullcontext):
         """`loader` is a Jinja loader over the templates `folder`, which holds the templates
-        `names`; `zone` is the book's timezone (None: UTC) and `tzid` its IANA name."""
+        `names`; `zone` is the book's timezone (None: UTC) and `tzid` its IANA name. `guard()`
+        is entered around each rendering: the caller's deadline (it raises TimeoutError)."""
         self.folder = folder
         self.names = frozenset(names)
         self.sender = {k: sender.get(k, "") for k in SENDER_KEYS}
         self.zone, self.tzid = zone or timezone.utc, tzid
+        self.guard = guard
+        self._stuck = {}  # template path -> the problem of its first run out of time
         self.env = environment(loader)
         self._html_env = None
         self._compiled = {}
@@ -104,17 +109,35 @@ class Renderer:
             "playbook": {"name": playbook.name, "description": playbook.description},
             "sender": dict(self.sender), "history": list(history),
         }
-        with located(path, where, self.lines):
+        with self._watched(path, where):
             subject, body = self._templates_for(filename, touch.channel == "email")
-            text = body.render(context)
+            text = render(body, context)
             if subject is not None:
-                subject = fold(subject.render(context)[len("Subject:"):])
+                subject = fold(render(subject, context)[len("Subject:"):])
         html = None
         twin = html_twin(filename)
         if touch.channel == "email" and twin[: -len(SUFFIX)] in self.names:
-            with located(os.path.join(self.folder, twin), where, self.lines):
-                html = self.html_env.get_template(twin).render(context)
+            with self._watched(os.path.join(self.folder, twin), where):
+                html = render(self.html_env.get_template(twin), context)
         return _Rendered(subject, text, path, html)
+
+    @contextmanager
+    def _watched(self, path: str, where: str):
+        """Errors named by the template's line, within the caller's deadline. A template that
+        ran out of time once is not run again this command: its next contacts get the same
+        problem at once, rather than each their own wait."""
+        stuck = self._stuck.get(path)
+        if stuck is not None:
+            raise Failure(replace(stuck, message=stuck.message.rsplit(" (contact", 1)[0]
+                                  + f" {where}"))
+        watch = located(path, where, self.lines)
+        try:
+            with watch, self.guard():
+                yield
+        except Failure as err:
+            if watch.timed_out:
+                self._stuck[path] = err.problems[0]
+            raise
 
     def draft(self, touch, contact, playbook, history, today: date) -> Draft:
         """The draft of `touch` for `contact`; `history` is the contact's journal rows."""

@@ -20,13 +20,86 @@ from .lookup import SUFFIX
 from .model import EXIT_CONFIG, Failure, Problem, Source
 
 
+# What one template may build: a book shared through git is not trusted to be kind.
+MAX_TEXT = 1_000_000  # characters (or items) that one operation may make
+MAX_BITS = 100_000  # the size of a number (about 30,000 digits)
+MAX_OUTPUT = 5_000_000  # characters one draft may hold
+_PADDING = {"center", "ljust", "rjust", "zfill", "expandtabs"}  # str methods that allocate
+_PADDING_FILTERS = ("center", "indent")
+
+
+class Runaway(SecurityError):
+    """A template asked for more than a draft can hold."""
+
+
+class BoundedSandbox(SandboxedEnvironment):
+    """Jinja's sandbox, with bounds on what `**`, `*` and padding may build, so that a template
+    cannot hang a run or exhaust memory (a run holds the book's lock)."""
+
+    intercepted_binops = frozenset(["**", "*"])
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "**" and _int(left) and _int(right) and right > 0 and abs(left) > 1:
+            if right * max(abs(left).bit_length() - 1, 1) > MAX_BITS:
+                raise Runaway(f"{left} ** {right} is too large a number (more than {MAX_BITS} "
+                              "bits)")
+        elif operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and _int(times) and len(seq) * times > MAX_TEXT:
+                    raise Runaway(f"a text or list repeated {times} times would be longer than "
+                                  f"{MAX_TEXT}")
+            if _int(left) and _int(right) and left.bit_length() + right.bit_length() > MAX_BITS:
+                raise Runaway(f"the product is too large a number (more than {MAX_BITS} bits)")
+        return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 (Jinja's signature)
+        name = getattr(__obj, "__name__", "")
+        if isinstance(getattr(__obj, "__self__", None), str) and name in _PADDING:
+            _widths(name, args, kwargs)
+        return super().call(__context, __obj, *args, **kwargs)
+
+
+def _int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _widths(name: str, args, kwargs) -> None:
+    for value in (*args, *kwargs.values()):
+        if _int(value) and value > MAX_TEXT:
+            raise Runaway(f"{name}({value}) would make a text longer than {MAX_TEXT} characters")
+
+
+def _padding_filter(real, name: str):
+    def bounded(*args, **kwargs):
+        _widths(name, args[1:], kwargs)
+        return real(*args, **kwargs)
+
+    bounded.__name__ = name
+    for attribute in ("jinja_pass_arg",):
+        if hasattr(real, attribute):
+            setattr(bounded, attribute, getattr(real, attribute))
+    return bounded
+
+
 def environment(loader, autoescape: bool = False) -> SandboxedEnvironment:
     """The sandbox every template and expression runs in."""
-    env = SandboxedEnvironment(loader=loader, undefined=StrictUndefined,
-                               keep_trailing_newline=True, autoescape=autoescape,
-                               auto_reload=False)
+    env = BoundedSandbox(loader=loader, undefined=StrictUndefined, keep_trailing_newline=True,
+                         autoescape=autoescape, auto_reload=False)
     env.filters["date"] = format_day
+    for name in _PADDING_FILTERS:
+        env.filters[name] = _padding_filter(env.filters[name], name)
     return env
+
+
+def render(template, context: dict) -> str:
+    """A template's text, no longer than MAX_OUTPUT characters."""
+    parts, size = [], 0
+    for part in template.generate(context):
+        size += len(part)
+        if size > MAX_OUTPUT:
+            raise Runaway(f"the draft would be longer than {MAX_OUTPUT} characters")
+        parts.append(part)
+    return "".join(parts)
 
 
 # -- the `date` filter ------------------------------------------------------------------------
@@ -151,6 +224,7 @@ class located:
 
     def __init__(self, path: str, where: str, lines=None):
         self.path, self.where, self.lines = path, where, lines
+        self.timed_out = False
 
     def __enter__(self):
         return self
@@ -161,6 +235,13 @@ class located:
         if isinstance(err, TemplateSyntaxError):
             raise Failure(Problem(Source(self.path, err.lineno or 0),
                                   f"{err.message} {self.where}", code=EXIT_CONFIG)) from None
+        if isinstance(err, (MemoryError, TimeoutError)):
+            self.timed_out = isinstance(err, TimeoutError)
+            path, line = template_line(tb, self.path)
+            message = ("the template needs more memory than there is"
+                       if isinstance(err, MemoryError) else str(err))
+            raise Failure(Problem(Source(path, line), f"{message} {self.where}",
+                                  code=EXIT_CONFIG)) from None
         if isinstance(err, (UndefinedError, SecurityError, TemplateError, TypeError, ValueError,
                             ArithmeticError, RecursionError, LookupError)):
             path, line = template_line(tb, self.path)

@@ -220,3 +220,40 @@ def test_draft_names_cannot_meet_at_the_separator():
     from cadence.lookup import draft_name
 
     assert draft_name("a--b", "c", "email") != draft_name("a", "b--c", "email")
+
+
+def test_a_template_that_runs_out_of_memory_is_named_with_its_line(tmp_path):
+    """A template that allocates in a way no bound of the sandbox foresaw: MemoryError is a
+    template error (78) at its line, not an internal one."""
+    r = renderer(tmp_path, {"hello.j2": "Subject: Hi\n\n{{ contact.name.upper() }}\n"})
+    r.env.globals["boom"] = None
+
+    def exhaust(*args, **kwargs):
+        raise MemoryError
+
+    r.env.call = exhaust  # every call in the template runs out of memory
+    with pytest.raises(Failure) as err:
+        r.draft(touch(), contact(), PB, (), TODAY)
+    assert err.value.code == 78
+    assert "hello.j2:3: the template needs more memory than there is" in str(err.value)
+
+
+def test_a_template_out_of_time_is_run_once_a_command(tmp_path):
+    """After one contact's draft ran out of time, the template's next contacts get the same
+    problem at once instead of their own wait."""
+    from cadence.book import deadline
+
+    calls = []
+
+    def short():
+        calls.append(1)
+        return deadline(0.2)
+
+    r = renderer(tmp_path, {"hello.j2": "Subject: Hi\n\n{% for i in range(100000) %}"
+                            "{% for j in range(100000) %}{% endfor %}{% endfor %}\n"})
+    r.guard = short
+    for who in ("c1", "c2", "c3"):
+        with pytest.raises(Failure) as err:
+            r.draft(touch(), contact(id=who), PB, (), TODAY)
+        assert f"ran for more than 0.2 seconds (contact {who}, step" in str(err.value)
+    assert len(calls) == 1

@@ -159,3 +159,24 @@ def test_due_csv_is_safe(tmp_path):
     assert text.splitlines()[0] == ("contact,name,playbook,phase,step,channel,template,due,"
                                     "overdue,reason,time")
     assert to_csv(["a"], [["=1"]]) == "a\n'=1\n"
+
+
+@pytest.mark.parametrize("value", [
+    "Ann;=HYPERLINK(\"http://x\")", "  =1+1", "\n=cmd", " \t@SUM(A1)", "a,b", "tab\there",
+    'say "hi"', "line\nbreak", "Ann Lind", "", "-", "=",
+])
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_no_spreadsheet_locale_splits_a_cell_into_a_formula(value, delimiter):
+    """However a spreadsheet splits the line (`,`, `;` or tab), each cell comes back whole, and
+    none begins a formula, even after white space."""
+    import csv
+    import io
+
+    text = to_csv(["name", "n"], [[value, 1]], delimiter)
+    for split in (",", ";", "\t"):
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=split))
+        for row in rows:
+            for got in row:
+                assert not got.lstrip(" \t\r\n").startswith(("=", "+", "-", "@")), (split, row)
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    assert rows[1][1] == "1" and rows[1][0].lstrip("'") == value
