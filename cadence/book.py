@@ -60,6 +60,10 @@ def find_config(start: str) -> Optional[str]:
         candidate = os.path.join(folder, CONFIG_NAME)
         if os.path.isfile(candidate):
             return candidate
+        if os.path.lexists(candidate):
+            raise Failure(Problem(Source(candidate), f"{CONFIG_NAME} is not a file",
+                                  "the book's settings are a YAML file of that name",
+                                  EXIT_CONFIG))
         parent = os.path.dirname(folder)
         if parent == folder:
             return None
@@ -271,8 +275,23 @@ def _known(playbooks) -> str:
 
 # --- the journal -------------------------------------------------------------------------------
 
+def regular_file(path: str, what: str) -> None:
+    """Refuse a device, a pipe or a socket where a book's file belongs (reading /dev/zero
+    would never end, and a pipe would wait for ever)."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # missing or unreadable: the read that follows says so
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise Failure(Problem(Source(path), f"{what} is not a regular file (a device or a pipe)",
+                              "point cadence.yaml at the file itself", EXIT_MISSING))
+
+
 def open_journal(path: str):
     """The journal opened for reading, or None when there is none yet."""
+    regular_file(path, "journal")
     try:
         return open(path, "rb")
     except FileNotFoundError:
@@ -347,6 +366,7 @@ def load(config, expressions: Optional[_Expressions] = None, conditions: bool = 
     templates = frozenset(template_names(config.templates))
     playbooks, problems = load_playbooks(config, templates, expressions.check)
 
+    regular_file(config.ledger, "ledger")
     data = read_bytes(config.ledger, "ledger")
     ledger, found = parse_ledger(data, config.ledger, config.encoding)
     problems.extend(found)

@@ -47,6 +47,8 @@ class Config:
     encoding: str = "utf-8"
     sender: dict = field(default_factory=lambda: {key: "" for key in SENDER_KEYS})
     source: str = ""
+    # where each key set in the file stands: {key: Source}, for messages about its value
+    places: dict = field(default_factory=dict, compare=False)
 
 
 def default_config(root: str, ledger: str = DEFAULT_PATHS["ledger"], home: str = "") -> Config:
@@ -92,12 +94,12 @@ def _with_source(config: Config, path: str) -> Config:
 
 
 def _read(c: Checker, node: Node, defaults: Config, path: str, home: str) -> Optional[Config]:
-    from .yamlnodes import is_empty
+    from .yamlnodes import is_empty, source_of
 
     fields = c.mapping(node, "the config", KEYS, hint="keys: " + ", ".join(KEYS))
     if fields is None:
         return None
-    settings = dict(defaults.__dict__, source=path)
+    settings = dict(defaults.__dict__, source=path, places={})
     for key, (_, value) in fields.items():
         if is_empty(value):
             continue  # `timezone:` with nothing: the default
@@ -105,6 +107,7 @@ def _read(c: Checker, node: Node, defaults: Config, path: str, home: str) -> Opt
             text = c.text(key, value)
             if text is not None:
                 settings[key] = _resolve(defaults.root, text.strip(), home)
+                settings["places"] = {**settings["places"], key: source_of(value)}
         elif key == "timezone":
             settings[key] = _timezone(c, value)
         elif key == "encoding":

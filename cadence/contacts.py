@@ -113,8 +113,12 @@ def _status(text: str) -> str:
 
 
 def _count(text: str) -> int:
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise CellError(f"expected a whole number of touches, got {text!r}")
+    if len(text) > 9:
+        raise CellError(f"too many touches: {text[:20]}{'...' if len(text) > 20 else ''}",
+                        "touches counts the touches made so far; clear the cell to have "
+                        "cadence count them again from the journal")
     return int(text)
 
 

@@ -29,6 +29,8 @@ def parse_duration(text: object) -> Duration:
         if re.match(r"^\s*-", raw):
             raise ValueError(f"a duration cannot be negative: {raw!r}")
         raise ValueError(f"expected a duration such as '3 days' or '2w', got {raw!r}")
+    if len(match.group(1)) > 6:  # no need to read a 5,000-digit number to know it is too long
+        raise ValueError(f"a duration of more than 100 years: {raw[:40]!r}")
     count, unit = int(match.group(1)), _UNITS.get(match.group(2).lower())
     if unit is None:
         raise ValueError(

@@ -18,9 +18,12 @@ import io
 from datetime import date
 from typing import Iterable, Iterator, Optional
 
-from .model import EXIT_DATA, JOURNAL_COLUMNS, RULE_STEPS, Entry, Problem, Source, Trail
+from .model import (
+    CHANNELS, EXIT_DATA, JOURNAL_COLUMNS, RULE_STEPS, Entry, Problem, Source, Trail,
+)
 
 EVENTS = ("touch", "skip", "reply", "status", "note")
+_CHANNELS = frozenset(CHANNELS)
 HEADER = ",".join(JOURNAL_COLUMNS)
 WIDTH = len(JOURNAL_COLUMNS)
 PER_WEEK_SPAN = 6  # days before a touch that the per-week cap can count with it
@@ -46,6 +49,9 @@ def read_header(lines: Iterator[bytes], path: str, problems: list) -> Optional[t
         if text.strip():
             break
     else:
+        return None
+    if "\r" in text.rstrip("\r\n"):
+        problems.append(_cr_only(path, number))
         return None
     try:
         names = [h.strip() for h in next(csv.reader([text.rstrip("\r\n")], strict=True))]
@@ -106,6 +112,9 @@ def _records(lines: Iterable[bytes], path: str, problems: list, names=None,
             if text is None:
                 return
             kept = text.rstrip("\r\n")
+            if "\r" in kept:
+                problems.append(_cr_only(path, start))
+                return
             cells = kept.split(",")
         if len(cells) != width:
             if not "".join(cells).strip():
@@ -132,7 +141,23 @@ def _records(lines: Iterable[bytes], path: str, problems: list, names=None,
                 problems.append(Problem(Source(path, start), f"unknown event {event!r}",
                                         "events are " + ", ".join(EVENTS), EXIT_DATA))
                 continue
+        channel = cells[5]
+        if channel and channel not in _CHANNELS:
+            channel = cells[5] = channel.strip()
+            if channel and channel not in _CHANNELS:
+                problems.append(Problem(Source(path, start), f"unknown channel {channel!r}",
+                                        "channels are " + ", ".join(CHANNELS), EXIT_DATA))
+                continue
+        if "\x00" in text:
+            problems.append(Problem(Source(path, start), "NUL byte in the journal",
+                                    "the file looks binary; restore it from a copy", EXIT_DATA))
+            continue
         yield start, day, cells, kept if kept is not None else tuple(cells)
+
+
+def _cr_only(path: str, number: int) -> Problem:
+    return Problem(Source(path, number), "the journal's lines end with a lone CR",
+                   "save it with LF or CRLF line endings", EXIT_DATA)
 
 
 def _decode(raw: bytes, path: str, number: int, problems: list) -> Optional[str]:

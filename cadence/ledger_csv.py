@@ -4,6 +4,9 @@ The reader is written here on purpose: the stdlib csv module throws away what a 
 needs (which cells were quoted, the raw text of a row) and, on an unclosed quote, silently
 swallows the rest of the file into one cell instead of saying where the quote opened. So each
 row's raw text is kept and only rows that change are tokenized again to be written.
+
+Longer than most modules: the reader, the positions it reports and the writer that splices
+changed cells into the raw text share one tokenizer and its offsets.
 """
 from __future__ import annotations
 
@@ -16,6 +19,14 @@ from .ledger_file import (
     ID_HINT, LedgerFile, LedgerWriteError, check_encodable, misspelling, problem,
 )
 from .model import Problem
+
+
+class _StrayText(Exception):
+    """Text after a quoted cell's closing quote, before the delimiter."""
+
+    def __init__(self, text: str, offset: int):
+        self.text = text  # the record so far, from its first line
+        self.offset = offset  # where the stray text begins
 
 
 class _Unclosed(Exception):
@@ -83,7 +94,8 @@ def _split_record(lines, k: int, delim: str, sep: str):
             end = n if d < 0 else d
             if d < 0 and strip_cr and end > pos and s[end - 1] == "\r":
                 end -= 1
-            value += s[pos:end]  # text after the closing quote, as Excel and csv keep it
+            if s[pos:end].strip(" \t"):
+                raise _StrayText(s, pos)  # `"Ann"x`: not a cell any writer makes
             cells.append((start, end, value, True))
         else:
             d = s.find(delim, pos)
@@ -129,7 +141,9 @@ def _split_quoted_line(line: str, delim: str):
             i += 1
             m = match(part)
         end = m.end()
-        values.append(part[1:end - 1].replace('""', '"') + part[end:])
+        if part[end:].strip(" \t"):
+            return None  # text after the closing quote: _split_record says where
+        values.append(part[1:end - 1].replace('""', '"'))
     return values
 
 
@@ -269,8 +283,8 @@ def parse_csv(text: str, path: str):
     delim = _detect_delimiter(lines[k])
     try:
         s, cells, nk = _split_record(lines, k, delim, sep)
-    except _Unclosed as exc:
-        problems.append(_unclosed(path, *_offset_position(exc.text, exc.offset, sep, k + 1)))
+    except (_Unclosed, _StrayText) as exc:
+        problems.append(_bad_quote(path, exc, *_offset_position(exc.text, exc.offset, sep, k + 1)))
         return (), (), (), None, problems
     header = (k, nk - 1)
     columns = tuple(value.strip() for _, _, value, _ in cells)
@@ -281,30 +295,68 @@ def parse_csv(text: str, path: str):
     return columns, tuple(rows), tuple(k + 1 for k in starts), layout, problems
 
 
-def _unclosed(path: str, line: int, col: int) -> Problem:
+def _bad_quote(path: str, exc, line: int, col: int) -> Problem:
+    if isinstance(exc, _StrayText):
+        return problem(path, line, col, "text after a quoted cell's closing quote",
+                       'put the whole cell in quotes (a quote inside is written "")')
     return problem(path, line, col, "quote opened here is never closed",
-                    'close the quote, or double it ("") to write a quote inside a quoted cell')
+                   'close the quote, or double it ("") to write a quote inside a quoted cell')
+
+
+def _next_record(lines, k: int, delim: str, sep: str) -> int:
+    """The line after a record that cannot be read: where its quotes balance."""
+    open_quotes = lines[k].count('"') % 2
+    k += 1
+    while open_quotes and k < len(lines):
+        open_quotes = (open_quotes + lines[k].count('"')) % 2
+        k += 1
+    return k
+
+
+MAX_COLUMNS = 16_384  # as many as Excel has: a wider header is not a ledger
+
+
+MAX_COLUMNS = 16_384  # as many as Excel has: a wider header is not a ledger
+
+
+class _LazyPosition:
+    """(line, column) of a header cell, worked out only for a cell that has a problem (counting
+    from the start for each of a wide header's cells took quadratic time)."""
+
+    def __init__(self, s: str, offset: int, sep: str, first_line: int):
+        self.args = (s, offset, sep, first_line)
+
+    def __iter__(self):
+        return iter(_offset_position(*self.args))
 
 
 def _check_header(path: str, s: str, cells, columns, sep: str, first_line: int) -> list:
+    if len(columns) > MAX_COLUMNS:
+        return [problem(path, first_line, 1, f"the header has {len(columns)} columns; a ledger "
+                        f"has at most {MAX_COLUMNS}", "is this file the contact list?")]
     problems = []
     seen = {}
+    present = frozenset(columns)  # looked up once a column: a set, or a wide header is slow
     misspelt_id = False
     for j, name in enumerate(columns):
-        line, col = _offset_position(s, cells[j][0], sep, first_line)
+        # a cell's line and column are worked out only when it has a problem: counting from
+        # the start for every cell of a wide header took quadratic time
+        def at(j=j):
+            return _offset_position(s, cells[j][0], sep, first_line)
+
         if not name:
-            problems.append(problem(path, line, col, f"empty column name (column {j + 1})",
-                                     "name the column or delete it"))
+            problems.append(problem(path, *at(), f"empty column name (column {j + 1})",
+                                    "name the column or delete it"))
         elif name in seen:
             message = f"duplicate column {name!r} (first at column {seen[name] + 1})"
-            problems.append(problem(path, line, col, message, "rename or delete one of them"))
+            problems.append(problem(path, *at(), message, "rename or delete one of them"))
         else:
             seen[name] = j
-            guess = misspelling(name, columns)
+            guess = misspelling(name, present)
             if guess:
                 misspelt_id = misspelt_id or guess == "id"
-                problems.append(problem(path, line, col,
-                                         f"unknown column {name!r} (did you mean {guess!r}?)"))
+                problems.append(problem(path, *at(),
+                                        f"unknown column {name!r} (did you mean {guess!r}?)"))
     if "id" not in seen and not misspelt_id:
         problems.append(problem(path, first_line, 1, "no 'id' column in the header",
                                  "add an `id` column with a unique id for each contact"))
@@ -333,14 +385,19 @@ def _read_rows(path, lines, k, columns, delim, sep, problems):
                     s, cells, nk = _split_record(lines, k, delim, sep)
                 except _Unclosed as exc:
                     where = _offset_position(exc.text, exc.offset, sep, k + 1)
-                    problems.append(_unclosed(path, *where))
+                    problems.append(_bad_quote(path, exc, *where))
                     break
+                except _StrayText as exc:
+                    where = _offset_position(exc.text, exc.offset, sep, k + 1)
+                    problems.append(_bad_quote(path, exc, *where))
+                    k = _next_record(lines, k, delim, sep)
+                    continue
                 values = [c[2] for c in cells]
         if len(values) != ncols or (id_at >= 0 and not values[id_at].strip()):
             if not "".join(values).strip():
                 k = nk  # a blank line (or one of only delimiters): not a row, kept as it is
                 continue
-            problems.append(_rowproblem(path, lines, k, values, ncols, id_at, delim, sep))
+            problems.append(_row_problem(path, lines, k, values, ncols, id_at, delim, sep))
             k = nk
             continue
         if id_at >= 0:
@@ -365,7 +422,7 @@ def _cell_position(lines, k: int, j: int, delim: str, sep: str) -> tuple:
     return _offset_position(s, cells[j][0], sep, k + 1)
 
 
-def _rowproblem(path, lines, k, values, ncols, id_at, delim, sep) -> Problem:
+def _row_problem(path, lines, k, values, ncols, id_at, delim, sep) -> Problem:
     count = len(values)
     if count > ncols:
         line, col = _cell_position(lines, k, ncols, delim, sep)

@@ -341,7 +341,7 @@ class Checker:
         value = self.scalar(key, node, "a positive whole number")
         if value is None:
             return None
-        if value.isascii() and value.isdigit() and int(value) > 0:
+        if value.isascii() and value.isdigit() and len(value) <= 9 and int(value) > 0:
             return int(value)
         self.report(node, f"`{key}` must be a positive whole number, got {value!r}")
         return None

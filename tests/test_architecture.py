@@ -57,7 +57,7 @@ ALLOWED = {
     "cli": ({"model", "book", "contacts"}, {"typer"}),
 }
 # every command may use these; no command imports another
-COMMAND = ({"cli", "terminal", "actions", "book", "engine", "steps", "export", "files", "lint", "lookup",
+COMMAND = ({"cli", "terminal", "actions", "book", "config", "engine", "steps", "export", "files", "lint", "lookup",
             "model", "report", "template_lint", "journal", "drafts", "emails"}, {"typer"})
 EDGE = {"main", "cli", "book", "files", "cache", "terminal"}  # and every command module
 

@@ -175,10 +175,12 @@ def test_find_config_in_the_folder_or_its_parents(tmp_path):
     assert not (find_config(str(tmp_path)) or "").startswith(str(tmp_path))  # not below
 
 
-def test_find_config_skips_a_folder_named_like_it(tmp_path):
+def test_a_folder_named_like_the_config_is_refused(tmp_path):
+    """Not skipped for a config further up: the book's settings would silently be another's."""
     (tmp_path / "cadence.yaml").mkdir()
-    found = find_config(str(tmp_path))
-    assert found != str(tmp_path / "cadence.yaml")
+    with pytest.raises(Failure) as caught:
+        find_config(str(tmp_path))
+    assert caught.value.code == 78 and "cadence.yaml is not a file" in str(caught.value)
 
 
 def test_load_config_resolves_against_the_config_folder(tmp_path):

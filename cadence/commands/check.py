@@ -39,7 +39,26 @@ def lint(loaded, renderer) -> list:
                 f"contact {contact.id!r}: last_step {contact.last_step!r} is not in playbook "
                 f"{playbook.name!r}", "cadence reads it as the last step dated on or before "
                 "last_touch; set last_step to a step of the playbook"))
-    return warnings + _twin_warnings(renderer)
+    return warnings + _twin_warnings(renderer) + _outside_warnings(loaded.config)
+
+
+def _outside_warnings(cfg) -> list:
+    """Paths in cadence.yaml that lead out of the book's folder: allowed (a shared templates
+    folder, drafts in the mail client's folder), but said, since cadence reads or writes there."""
+    from ..config import PATH_KEYS
+
+    warnings = []
+    for key in PATH_KEYS:
+        place = cfg.places.get(key)
+        path = getattr(cfg, key)
+        if place is None or os.path.commonpath([cfg.root, path]) == cfg.root:
+            continue
+        verb = "writes" if key in ("drafts", "history", "ledger") else "reads"
+        shown = os.path.relpath(path, cfg.root)
+        warnings.append(Problem(place, f"`{key}` leads out of the book's folder, to {shown}",
+                                f"cadence {verb} there; keep it so if that is meant",
+                                EXIT_CONFIG, warning=True))
+    return warnings
 
 
 def _twin_warnings(renderer) -> list:
