@@ -359,7 +359,7 @@ def load(config, expressions: Optional[_Expressions] = None, conditions: bool = 
     `cache` is the folder of the journal's cache (cadence.cache), None for none.
     """
     from .contacts import parse_contacts
-    from .journal import fold
+    from .trail import fold
     from .ledger import parse_ledger
 
     expressions = expressions or _Expressions(config)

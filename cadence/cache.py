@@ -6,7 +6,7 @@ a morning's `due` (docs/benchmarks.md has the figures); a morning's journal is y
 plus that day's rows.
 
 How it stays exact:
-- An entry holds the fold of the journal's first N bytes (cadence.journal.save) and the
+- An entry holds the fold of the journal's first N bytes (cadence.trail.save) and the
   SHA-256 of those bytes. It is used only when the journal's first N bytes hash to that
   digest; the rows after them are folded on top. A fold gives the same Trail for the same rows
   in any order, so the answer is the one a fold of the whole file gives.
@@ -28,7 +28,8 @@ import stat
 import tempfile
 from typing import Optional
 
-from .journal import fold_more, read_header, restore, save, trails
+from .journal import read_header
+from .trail import fold_more, restore, save, trails
 
 VERSION = 1
 CHUNK = 1 << 20

@@ -124,6 +124,6 @@ def make_renderer(folder, sender, tz=""):
 
 def trail(history: str = "", contact_id: str = "c1"):
     """The Trail of one contact's rows in a journal written as CSV lines (no header)."""
-    from cadence.journal import trail_of
+    from cadence.trail import trail_of
 
     return trail_of(journal(history).get(contact_id, ())) if history else None

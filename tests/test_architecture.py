@@ -39,6 +39,7 @@ ALLOWED = {
     "ledger": ({"model", "ledger_file", "ledger_csv", "ledger_yaml"}, set()),
     "contacts": ({"model"}, set()),
     "journal": ({"model"}, set()),
+    "trail": ({"model", "journal"}, set()),
     # renderers: values in, bytes out
     "lookup": (set(), set()),
     "emails": (set(), set()),
@@ -49,9 +50,9 @@ ALLOWED = {
     "export": (set(), set()),
     # the edge: reading the book, writing files, what commands share, the terminal
     "files": ({"model"}, {"filelock"}),
-    "cache": ({"journal"}, set()),
+    "cache": ({"journal", "trail"}, set()),
     "book": ({"model", "files", "lookup", "config", "playbook", "ledger", "contacts", "journal",
-              "sandbox", "drafts", "cache"}, {"jinja2"}),
+              "trail", "sandbox", "drafts", "cache"}, {"jinja2"}),
     "actions": ({"model", "engine", "journal", "ledger", "overview", "files"}, set()),
     "terminal": (set(), {"rich"}),
     "cli": ({"model", "book", "contacts"}, {"typer"}),

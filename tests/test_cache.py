@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cadence import cache
-from cadence.journal import fold
+from cadence.trail import fold
 from helpers import build_tree
 from randombooks import books, examples, make_book, slow
 from smallbook import FILES, invoke, snapshot

@@ -11,7 +11,7 @@ import pytest
 
 from cadence import engine, steps
 from cadence.model import Calendar
-from cadence.journal import trail_of
+from cadence.trail import trail_of
 from helpers import SPEC_EXAMPLE, contact, d, journal, playbook, trail
 
 # The SPEC's example playbook, without its calendar: the tables count calendar days.

@@ -24,7 +24,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cadence import engine
-from cadence.journal import trail_of
+from cadence.trail import trail_of
 from cadence.model import Book
 from helpers import contact, playbook
 from randombooks import INACTIVE, NAMES, books, csv_text, examples, make_book, slow, yaml_text
