@@ -70,6 +70,7 @@ CADENCE = [_SCRIPT] if os.path.exists(_SCRIPT) else [PY, "-m", "cadence"]
 FRIDAY = date(2026, 11, 20)  # the last cron run before the timed week
 MONDAY = date(2026, 11, 23)  # the first morning of the timed week
 SPAN = 730  # the contacts started over the two years up to FRIDAY
+PROTOTYPES_VERSION = 1  # part of the prototypes' cache key: bump it when _plan changes
 
 COLUMNS = ["id", "name", "email", "phone", "address", "company", "age", "playbook", "started",
            "status", "paused_until", "channels", "optout", "callback", "birthday", "last_reply",
@@ -146,7 +147,8 @@ def playbook_digest(profiles: dict) -> str:
         digest.update(name.encode() + b"\0")
         with open(os.path.join(folder, name), "rb") as handle:
             digest.update(handle.read() + b"\0")
-    digest.update(json.dumps([sorted(PLAYBOOKS), profiles, MONDAY.isoformat(), SPAN],
+    digest.update(json.dumps([PROTOTYPES_VERSION, sorted(PLAYBOOKS), profiles,
+                              MONDAY.isoformat(), SPAN],
                              sort_keys=True).encode())
     return digest.hexdigest()[:16]
 
@@ -699,11 +701,12 @@ def main() -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="\n".join(__doc__.split("\n")[1:]))
     parser.add_argument("out", help="the book's folder (replaced)")
-    parser.add_argument("--contacts", type=int, default=100_000, help="how many (100000)")
+    parser.add_argument("--contacts", type=int, default=100_000, metavar="N",
+                        help="how many (100000)")
     parser.add_argument("--seed", type=int, default=1, help="the random seed (1)")
-    parser.add_argument("--past-years", type=int, default=0,
+    parser.add_argument("--past-years", type=int, default=0, metavar="Y",
                         help="earlier years of journal rows, a campaign a year (0)")
-    parser.add_argument("--work", default="",
+    parser.add_argument("--work", default="", metavar="DIR",
                         help="where the prototypes are kept (default: OUT's folder/prototypes)")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
                         help="processes asking `cadence plan` for the prototypes (2)")

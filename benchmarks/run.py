@@ -264,13 +264,11 @@ class Scene:
         os.sync()
 
     def reach(self, day: date) -> None:
-        """Bring the book to the morning of `day` of the week, playing the mornings before it
-        untimed, and save that morning."""
+        """Bring the settled book to the morning of `day` of the week, playing the mornings
+        before it untimed, and save that morning."""
         for before in WEEK:
             if before >= day:
                 break
-            if not self.has(before):
-                self.save(before)
             self.play(before)
         self.save(day)
 
@@ -429,7 +427,7 @@ class Bench:
                           "floor_rss": floor_rss})
         row = self.add("startup", 15, pairs, None, label="start-up: due vs Typer hello")
         row["bar"], row["bar_text"] = BARS["startup"], f"<= {BARS['startup']}x"
-        row["book_ratio"] = None
+        row["book_ratio"] = row["book_floor"] = None
         row["memory_bar"] = BARS["memory"]
         row["ok"] = "ok" if row["ratio_median"] <= BARS["startup"] \
             and row["rss"] <= BARS["memory"] * row["floor_rss"] else "OVER"
@@ -478,7 +476,7 @@ class Bench:
         ratios = [c / m for c, m in zip(cadence_costs, mailmerge_costs)]
         self.rows.append({
             "scene": "draft", "label": "per draft: run vs mailmerge", "contacts": DRAFT_CONTACTS,
-            "drafts": median(drafted), "cadence": median(cadence_costs),
+            "drafts": int(median(drafted)), "cadence": median(cadence_costs),
             "floor": self.per_draft_mailmerge, "ratio_min": min(ratios),
             "ratio_median": median(ratios), "ratio_max": max(ratios), "book_floor": None,
             "book_ratio": None, "bar": 1.0, "bar_text": "< 1x", "rss": max(rss),
@@ -704,13 +702,14 @@ def main() -> None:
         description=__doc__.split("\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="\n".join(__doc__.split("\n")[4:]))
-    parser.add_argument("--contacts", type=int, default=100_000,
+    parser.add_argument("--contacts", type=int, default=100_000, metavar="N",
                         help="contacts of the week's book (100000); the bars are set for it")
-    parser.add_argument("--repeat", type=int, default=3,
+    parser.add_argument("--repeat", type=int, default=3, metavar="N",
                         help="pairs measured per command (3); ratios are min/median/max of them")
     parser.add_argument("--million", action="store_true",
                         help="also the million scene: 10 x --contacts (slow: tens of minutes)")
     parser.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "cadence-bench"),
+                        metavar="DIR",
                         help="work folder: generated books (reused), scenes, caches "
                              "(default: %(default)s)")
     parser.add_argument("--keep", action="store_true",
@@ -719,7 +718,7 @@ def main() -> None:
                              "generated books and prototypes are kept either way")
     parser.add_argument("--json", action="store_true",
                         help="print the numbers as JSON instead of the table")
-    parser.add_argument("--only", default="",
+    parser.add_argument("--only", default="", metavar="SCENES",
                         help="comma-separated scenes to run, of: " + ", ".join(SCENES) +
                              " (default: all but million; million also with --million)")
     args = parser.parse_args()
