@@ -153,21 +153,17 @@ def playbook_digest(profiles: dict) -> str:
     return digest.hexdigest()[:16]
 
 
-def has_if_rule(playbook: str) -> bool:
-    """Whether a bundled playbook has an `if` rule (which reads the contact's cells)."""
+@functools.lru_cache(maxsize=None)
+def playbook_facts(playbook: str) -> dict:
+    """What the generator needs to know of a bundled playbook, read from its YAML: whether an
+    `if` rule reads the contact's cells, its birthday rule's template ("" without one), and
+    whether a reply stops it (`reply: stop`, the default) or it goes on."""
     with open(os.path.join(ROOT, "playbooks", playbook + ".yaml"), encoding="utf-8") as handle:
-        data = yaml.safe_load(handle)
-    return any(isinstance(rule, dict) and "if" in rule for rule in data.get("rules") or ())
-
-
-def birthday_template(playbook: str) -> str:
-    """The template of a bundled playbook's birthday rule ("" when it has none)."""
-    with open(os.path.join(ROOT, "playbooks", playbook + ".yaml"), encoding="utf-8") as handle:
-        data = yaml.safe_load(handle)
-    for rule in data.get("rules") or ():
-        if isinstance(rule, dict) and "birthday" in rule:
-            return rule.get("template", "birthday")
-    return ""
+        rules = [r for r in (yaml.safe_load(handle).get("rules") or ()) if isinstance(r, dict)]
+    birthday = next((r.get("template", "birthday") for r in rules if "birthday" in r), "")
+    reply = next((str(r["reply"]) for r in rules if "reply" in r), "stop")
+    return {"reads_cells": any("if" in r for r in rules), "birthday_template": birthday,
+            "stops_on_reply": reply == "stop"}
 
 
 @functools.lru_cache(maxsize=None)
@@ -180,7 +176,7 @@ def prototype_tasks() -> list:
     """(playbook, profile, started) for every prototype to ask `cadence plan` about."""
     tasks = []
     for playbook in PLAYBOOKS:
-        reads_cells = has_if_rule(playbook)
+        reads_cells = playbook_facts(playbook)["reads_cells"]
         for profile, (_, _, step) in PROFILES.items():
             if profile == "senior" and not reads_cells:
                 continue  # the same plan as "full": nothing in the playbook reads the age
@@ -334,14 +330,8 @@ def pick(rng: random.Random, weights: dict) -> str:
     return rng.choices(keys, values)[0]
 
 
-def weekday_on_or_before(day: date) -> date:
-    """The latest Monday-to-Friday on or before `day` (a day cron ran)."""
-    while day.weekday() >= 5:
-        day -= timedelta(days=1)
-    return day
-
-
 def weekday_on_or_after(day: date) -> date:
+    """The first Monday-to-Friday on or after `day` (a day cron runs)."""
     while day.weekday() >= 5:
         day += timedelta(days=1)
     return day
@@ -433,8 +423,6 @@ def greet_birthdays(contact: Contact, made: list, playbook: str, started: date, 
             continue  # only greetings long settled, before the latest touch
         if any(-3 < (on - d).days < 7 for d in dates):
             continue  # next to a touch: where the limits put it is the engine's business
-        phase = next((t[2] for t in reversed(made) if t[0] <= on.isoformat()),
-                     made[0][2] if made else "")
         contact.lines.append((on.isoformat(), f"{on.isoformat()},{contact.cid},touch,{playbook},"
                                               f"birthday,email,{template},birthday on "
                                               f"{occurrence.isoformat()}\n"))
@@ -461,8 +449,7 @@ def earlier_campaign(contact: Contact, touches: list, playbook: str, started: da
         previous = moved
 
 
-def make_contact(i: int, rng: random.Random, protos: dict, templates: dict,
-                 past_years: int) -> Contact:
+def make_contact(i: int, rng: random.Random, protos: dict, past_years: int) -> Contact:
     """Contact number `i`: its cells, and its journal rows up to the timed week."""
     cid = f"c{i:07d}"
     playbook = pick(rng, PLAYBOOKS)
@@ -502,14 +489,14 @@ def make_contact(i: int, rng: random.Random, protos: dict, templates: dict,
             status = "unsubscribed"
     if status != "active":  # it happened on a day after the start, up to the Friday
         until = started + timedelta(days=rng.randint(2, (FRIDAY - started).days))
-    stopping = PLAYBOOKS_STOP_ON_REPLY.get(playbook, True)
-    if status == "replied" and not stopping:
+    facts = playbook_facts(playbook)
+    if status == "replied" and not facts["stops_on_reply"]:
         status = "active"  # a reply that the playbook answers by going on
         reply_on = until
         until = MONDAY
     else:
         reply_on = until if status == "replied" else None
-    play_past(contact, touches, playbook, started, until, templates.get(playbook, ""),
+    play_past(contact, touches, playbook, started, until, facts["birthday_template"],
               past_years)
     if reply_on is not None:
         row["last_reply"] = reply_on.isoformat()
@@ -529,11 +516,6 @@ def make_contact(i: int, rng: random.Random, protos: dict, templates: dict,
     if status != "unsubscribed" and rng.random() < 0.02:
         agree_callback(contact, rng, started)
     return contact
-
-
-# the `reply` rule of each bundled playbook: stop (True) or go on (False)
-PLAYBOOKS_STOP_ON_REPLY = {"new-lead": True, "new-lead-sv": True, "new-lead-ru": True,
-                           "stay-in-touch": False, "customer": False}
 
 
 def agree_callback(contact: Contact, rng: random.Random, started: date) -> None:
@@ -596,7 +578,6 @@ def generate(out: str, contacts: int, seed: int = 1, past_years: int = 0,
     start = time.perf_counter()
     work = work or os.path.join(os.path.dirname(os.path.abspath(out)) or ".", "prototypes")
     protos = prototypes(work, jobs, quiet)
-    templates = {playbook: birthday_template(playbook) for playbook in PLAYBOOKS}
     if os.path.exists(out):
         shutil.rmtree(out)
     make_book_skeleton(out)
@@ -606,7 +587,7 @@ def generate(out: str, contacts: int, seed: int = 1, past_years: int = 0,
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(COLUMNS)
         for i in range(1, contacts + 1):
-            contact = make_contact(i, rng, protos, templates, past_years)
+            contact = make_contact(i, rng, protos, past_years)
             writer.writerow(contact.values())
             for day, line in contact.lines:
                 buckets.add(day, line)

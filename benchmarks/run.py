@@ -44,7 +44,6 @@ the book is settled by replaying Friday 2026-11-20's `cadence run` (untimed), as
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import platform
