@@ -18,8 +18,9 @@ take email only.
 
 How the past is played: this script never imports cadence's modules, only its command line.
 For every playbook, reach profile and start date it asks `cadence plan ID --today STARTED
---days ... --json` about a one-contact book (in-process, through `cadence.cli.app`): the touches
-of a contact that nobody answered, each made on its day. Those dated before the timed week
+--days ... --json` about a one-contact book (in-process, through the Typer `app` that the
+module of the `cadence` command offers): the touches of a contact that nobody answered, each
+made on its day. Those dated before the timed week
 become the contact's journal rows; the ledger's state cells follow from them (`touches`, the
 latest touch's date and channel, the latest step, and `next_due`, the first planned touch on or
 after the timed Monday). These prototypes are kept in the work folder under a digest of the
@@ -187,20 +188,39 @@ def prototype_tasks() -> list:
 _WORKER: dict = {}  # per worker process: the click command and its one-contact book
 
 
+def cadence_app():
+    """cadence's Typer app with every command on it, as the module of the `cadence` command
+    offers it for tests and embedding (`app`: cadence.cli or cadence.main, by version)."""
+    from importlib import import_module, metadata
+
+    modules = [entry.value.split(":")[0] for entry in metadata.entry_points(group="console_scripts")
+               if entry.name == "cadence"]
+    for name in modules + ["cadence.main", "cadence.cli"]:
+        try:
+            return import_module(name).app
+        except (ImportError, AttributeError):
+            continue
+    raise SystemExit("cadence's Typer app not found (is cadence installed in this Python?)")
+
+
 def _worker_init(folder: str) -> None:
-    """Set up a worker: a one-contact book of its own, and cadence's command, built once."""
+    """Set up a worker: a one-contact book of its own, and cadence's command, built once.
+
+    A failure is kept for `_plan` to raise: a pool whose initializer fails starts new
+    workers for ever."""
     # cadence's cache (if it has one) spares re-reading the playbooks at every call; it lives
     # in the work folder and goes with it
     os.environ.pop("CADENCE_NO_CACHE", None)
     os.environ["CADENCE_CACHE_DIR"] = os.path.join(folder, f"cache-{os.getpid()}")
     os.environ.pop("CADENCE_TODAY", None)
-    import typer
+    try:
+        import typer
 
-    from cadence.cli import app
-
-    book = os.path.join(folder, f"book-{os.getpid()}")
-    make_book_skeleton(book)
-    _WORKER.update(command=typer.main.get_command(app), book=book)
+        book = os.path.join(folder, f"book-{os.getpid()}")
+        make_book_skeleton(book)
+        _WORKER.update(command=typer.main.get_command(cadence_app()), book=book)
+    except BaseException as err:  # noqa: BLE001 - raised by _plan, in the parent
+        _WORKER["error"] = f"{type(err).__name__}: {err}"
 
 
 def _plan(task: tuple) -> tuple:
@@ -208,6 +228,8 @@ def _plan(task: tuple) -> tuple:
 
     Runs the command in-process (typer's `get_command` gives the click command once, so that
     a call costs the plan, not the building of the command line)."""
+    if "error" in _WORKER:
+        raise RuntimeError(f"setting up `cadence plan` failed: {_WORKER['error']}")
     playbook, profile, started = task
     book = _WORKER["book"]
     row = dict.fromkeys(COLUMNS, "")
@@ -264,6 +286,7 @@ def prototypes(work: str, jobs: int = 2, quiet: bool = False) -> dict:
         with open(path, "rb") as handle:
             return pickle.load(handle)
     tasks = prototype_tasks()
+    cadence_app()  # fails here, clearly, rather than in every worker
     folder = os.path.join(work, f"prototypes-{digest}.books")
     start = time.perf_counter()
     if not quiet:
