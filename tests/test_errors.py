@@ -80,6 +80,9 @@ def prepare(root: str, setup: dict, monkeypatch, request) -> dict:
                                   someone appends to a book file just before that call
     set: {cadence.book.RENDER_SECONDS: 0.5}
                                   a module's setting, for the case (a limit, made short)
+    replace: {before: cadence.files._still_ours, path: contacts.csv, text: "text"}
+                                  someone saves a book file as Excel does (a new file renamed
+                                  over it) just before that call
     """
     edited = {}
     for dotted, value in (setup.get("set") or {}).items():
@@ -120,6 +123,19 @@ def prepare(root: str, setup: dict, monkeypatch, request) -> dict:
                 return real(*args, **kwargs)
             return call
         _replace(monkeypatch, step["before"], edits_first)
+    if "replace" in setup:
+        step = setup["replace"]
+        path = os.path.join(root, step["path"])
+
+        def saves_first(real):
+            def call(*args, **kwargs):
+                with open(path + ".saving", "wb") as handle:
+                    handle.write(step["text"].encode("utf-8"))
+                os.replace(path + ".saving", path)
+                edited[step["path"]] = step["text"].encode("utf-8")
+                return real(*args, **kwargs)
+            return call
+        _replace(monkeypatch, step["before"], saves_first)
     return edited
 
 

@@ -40,7 +40,9 @@ dan,Dan Berg,dan@example.com,0701234567,"Kungsgatan 5
 
 HISTORY = "date,contact,event,playbook,step,channel,template,note\n"
 
-GITIGNORE = "drafts/\n.cadence.lock\n.cadence-pending\n"
+# the lock, the marker of a run in progress, and the temporary files of a write in progress
+# (a copy of the ledger among them): none of them belongs in a commit
+GITIGNORE = "drafts/\n.cadence.lock\n.cadence-pending\n.*.cadence-*.tmp\n"
 
 
 def _copy_bundled(name: str, target: str) -> None:
