@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from . import engine
-from .model import EXIT_CANTCREAT, STATE_COLUMNS, Failure, Problem, Source
+from .model import EXIT_CANTCREAT, EXIT_CONFIG, STATE_COLUMNS, Failure, Problem, Source
 
 HORIZON = 400  # days to look ahead for a contact's next touch: past a yearly birthday
 
@@ -89,13 +89,42 @@ def _widen_once(ledger, updates: dict) -> dict:
     return {**updates, first: cells}
 
 
-def write(loaded, drafts, entries, updates) -> None:
-    """Drafts, then the journal, then the ledger (SPEC section 8)."""
+def places_outside(config, allowed=()) -> list:
+    """Problems for each place cadence would write to (the ledger, the journal, the drafts)
+    whose real location lies outside the book's folder, unless it lies in one of `allowed`
+    (the user's own setting, never the book's: a book's cadence.yaml or a link in it is not
+    trusted to send cadence's writes elsewhere)."""
+    root = os.path.realpath(config.root)
+    ok = [root] + [os.path.realpath(a) for a in allowed if a]
+    problems = []
+    for key in ("ledger", "history", "drafts"):
+        path = getattr(config, key)
+        if key == "drafts" and os.path.islink(path) and os.path.normpath(path) == os.path.join(
+                config.root, "drafts"):
+            continue  # the book's own drafts folder as a link: cadence.files refuses it, said so
+        real = os.path.realpath(path)
+        if any(os.path.commonpath([place, real]) == place for place in ok):
+            continue
+        where = config.places.get(key) or Source(getattr(config, key))
+        shown = os.path.relpath(real, root)
+        problems.append(Problem(
+            where, f"`{key}` leads out of the book's folder, to {shown}: cadence writes only "
+            "inside the book", "if that place is yours, allow it in your own environment "
+            f"(not in the book): CADENCE_WRITE_OUTSIDE={real}", EXIT_CONFIG))
+    return problems
+
+
+def write(loaded, drafts, entries, updates, allowed=()) -> None:
+    """Drafts, then the journal, then the ledger (SPEC section 8); only inside the book or
+    the places the user allowed (`places_outside`)."""
     from .files import commit
     from .journal import HEADER, format_rows
     from .ledger import LedgerWriteError, dump_ledger
 
     config = loaded.config
+    outside = places_outside(config, allowed)
+    if outside:
+        raise Failure(outside)
     after = None
     if updates:
         updates = _widen_once(loaded.ledger, updates)

@@ -170,6 +170,12 @@ def cache_folder() -> Optional[str]:
     return os.path.join(base, "cadence")
 
 
+def write_outside() -> tuple:
+    """The places outside a book that the user allows cadence to write to: the folders in
+    CADENCE_WRITE_OUTSIDE (separated like PATH). A book cannot allow them itself."""
+    return tuple(p for p in os.environ.get("CADENCE_WRITE_OUTSIDE", "").split(os.pathsep) if p)
+
+
 def load_book(cfg, **options):
     """The book, loaded with the journal's cache where the environment allows it."""
     from .book import load

@@ -482,15 +482,11 @@ def _cannot_read(path: str, what: str, err: OSError) -> Failure:
     return Failure(Problem(Source(path), f"cannot read {what}: {err.strerror}", code=EXIT_IO))
 
 
-def recover(root: str, journal_path: Optional[str] = None,
-            ledger_path: Optional[str] = None) -> None:
+def recover(root: str, journal_path: str, ledger_path: str) -> None:
     """Undo the journal append of a run that died before it replaced the ledger.
 
-    The journal and the ledger are the config's (never paths from the marker): without them
-    this does nothing, and commit() recovers before it writes.
+    The journal and the ledger are the config's, never paths from the marker.
     """
-    if journal_path is None or ledger_path is None:
-        return
     pending = _read_marker(root)
     if pending is None:
         return

@@ -133,7 +133,7 @@ def test_a_null_digest_does_not_match_an_unreadable_ledger(tmp_path):
                   "journal_after": 10 ** 6, "ledger": ledger,
                   "ledger_before": None, "ledger_after": "f" * 64})
     result = invoke("-C", root, "run", "--today", TODAY)
-    assert result.exit_code == 66 and "contacts.csv: ledger is a folder" in result.stderr
+    assert result.exit_code == 65 and "does not fit the book" in result.stderr  # checked first
     assert _read(journal) == LONG_JOURNAL.encode()
     # in the current format, null is no digest at all
     os.rmdir(ledger)
@@ -312,12 +312,8 @@ def test_a_ledger_that_cannot_be_read_is_refused(crashed, tmp_path):
     os.remove(os.path.join(root, "contacts.csv"))
     before = snapshot(root)
     result = invoke("-C", root, "run", "--today", TODAY)
-    assert result.exit_code == 66  # the ledger is missing: the load says so first
-    from cadence.files import recover
-
-    with pytest.raises(cadence.files.Failure) as refused:
-        recover(root, os.path.join(root, "history.csv"), os.path.join(root, "contacts.csv"))
-    assert "the ledger cannot be read (ledger not found)" in str(refused.value.problems[0])
+    assert result.exit_code == 65  # the recovery, before anything else, cannot prove its case
+    assert "the ledger cannot be read (ledger not found)" in result.stderr
     assert snapshot(root) == before
 
 
@@ -443,7 +439,13 @@ def test_a_drafts_place_named_in_the_config_may_be_a_link(tmp_path, clean):
     outside = tmp_path / "dropbox"
     outside.mkdir()
     os.symlink(str(outside), os.path.join(root, "shared"))
-    result = invoke("-C", root, "run", "--today", TODAY)
+    refused = invoke("-C", root, "run", "--today", TODAY)  # a book cannot send writes out
+    assert refused.exit_code == 78, refused.output
+    assert "`drafts` leads out of the book's folder" in refused.stderr
+    assert "CADENCE_WRITE_OUTSIDE=" in refused.stderr
+    assert not os.listdir(outside)
+    result = invoke("-C", root, "run", "--today", TODAY,
+                    env={"CADENCE_WRITE_OUTSIDE": str(outside)})  # the user allows it
     assert result.exit_code == 0, result.output
     assert sorted(os.listdir(outside / "drafts" / TODAY)) == [
         "c1--decide-1.eml", "c2--decide-1.eml", "index.md"]
@@ -791,3 +793,34 @@ def test_a_save_loop_during_runs_loses_nothing(tmp_path, monkeypatch):
     print("outcomes:", dict(sorted(outcomes.items())))
     assert sum(outcomes.values()) == 40
     assert sum(n for kind, n in outcomes.items() if kind != "0") > 0  # the race happened
+
+
+@pytest.mark.parametrize("setting", ["ledger: ../elsewhere.csv\n", "history: ../elsewhere.csv\n",
+                                     "drafts: ../autostart\n"])
+def test_a_pushed_config_cannot_send_writes_out_of_the_book(tmp_path, setting):
+    """cadence.yaml is a file of the book: it may read from anywhere, but cadence writes only
+    inside the book unless the user's own environment allows the place."""
+    from smallbook import CONFIG, LEDGER
+
+    (tmp_path / "elsewhere.csv").write_text(LEDGER if "ledger" in setting else
+                                            "date,contact,event,playbook,step,channel,template,note\n")
+    root = build(tmp_path / "book", {"cadence.yaml": CONFIG + setting})
+    before = snapshot(tmp_path)
+    result = invoke("-C", root, "run", "--today", TODAY)
+    assert result.exit_code == 78, result.output
+    assert "leads out of the book's folder" in result.stderr
+    assert snapshot(tmp_path) == before
+
+
+def test_a_ledger_link_out_of_the_book_is_not_written_through(tmp_path):
+    """A pulled `contacts.csv` that is a link to a file outside the book: not written."""
+    from smallbook import LEDGER
+
+    target = tmp_path / "bashrc"
+    target.write_text(LEDGER)
+    root = build(tmp_path / "book")
+    os.remove(os.path.join(root, "contacts.csv"))
+    os.symlink(str(target), os.path.join(root, "contacts.csv"))
+    result = invoke("-C", root, "run", "--today", TODAY)
+    assert result.exit_code == 78 and "`ledger` leads out of the book's folder" in result.stderr
+    assert target.read_text() == LEDGER

@@ -6,7 +6,7 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import load_book, QUIET, quiet, TODAY, APP as app, config, guarded, parse_on, resolve_today, say
+from ..cli import load_book, write_outside, QUIET, quiet, TODAY, APP as app, config, guarded, parse_on, resolve_today, say
 from ..actions import state_changes
 from ..model import CHANNELS, EXIT_USAGE, Entry, Failure, Problem, Source
 
@@ -24,11 +24,11 @@ def _update(contact_id: str, today_text: Optional[str], change):
     cfg = config()
     day = resolve_today(today_text, cfg)
     with Lock(cfg.root):
-        recover(cfg.root)
+        recover(cfg.root, cfg.history, cfg.ledger)
         loaded = load_book(cfg)
         index, contact = loaded.contact(contact_id)
         entries, changes, message = change(loaded, contact, day)
-        write(loaded, [], entries, {index: changes} if changes else {})
+        write(loaded, [], entries, {index: changes} if changes else {}, write_outside())
     return message
 
 

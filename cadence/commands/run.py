@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from ..cli import load_book, QUIET, quiet, JSON, OPTIONS, TODAY, APP as app, config, emit_json, guarded, resolve_today, say
+from ..cli import load_book, write_outside, QUIET, quiet, JSON, OPTIONS, TODAY, APP as app, config, emit_json, guarded, resolve_today, say
 
 
 def _relative(cfg, path: str) -> str:
@@ -32,13 +32,13 @@ def run(
         day = resolve_today(today, cfg)
         with nullcontext() if dry_run else Lock(cfg.root):  # a dry run only reads
             if not dry_run:
-                recover(cfg.root)
+                recover(cfg.root, cfg.history, cfg.ledger)
             loaded = load_book(cfg)
             work = prepare(loaded, day, renderer(cfg, loaded.templates),
                            lambda ids: read_history(cfg, ids, loaded.ledger_bytes))
             if not dry_run:
                 write(loaded, [(path, data) for _, path, data in work.drafted] + list(work.overview),
-                      work.entries, work.updates)
+                      work.entries, work.updates, write_outside())
     drafted, entries, updates, extra = work.drafted, work.entries, work.updates, work.overview
     if as_json:
         emit_json({"today": day.isoformat(), "drafted": [
