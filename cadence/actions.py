@@ -22,6 +22,7 @@ class Day:
     entries: tuple  # journal rows, in ledger order
     updates: dict  # {row index: {column: text}}
     overview: tuple  # (path, bytes) of the day's index.md and calls.ics
+    restored: int = 0  # rows whose state cells the journal gave back (SPEC section 9)
 
 
 def prepare(loaded, day, renderer, history) -> Day:
@@ -64,7 +65,8 @@ def prepare(loaded, day, renderer, history) -> Day:
         calendar = calls_ics(day, items, renderer.zone, renderer.tzid, renderer.domain)
         if calendar is not None:
             overview += ((os.path.join(folder, CALENDAR), calendar),)
-    return Day(tuple(drafted), tuple(entries), updates, overview)
+    return Day(tuple(drafted), tuple(entries), updates, overview,
+               sum(1 for o in outcomes if o.restored))
 
 
 def _earlier_today(book, day, by_id) -> list:

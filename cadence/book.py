@@ -391,7 +391,7 @@ def load(config, expressions: Optional[_Expressions] = None, conditions: bool = 
         with handle:
             trails, found = journal_trails(handle, config.history, cache)
     else:
-        trails, found = fold(journal_lines(config.history, limit), config.history)
+        trails, found = fold(lambda: journal_lines(config.history, limit), config.history)
     problems.extend(found)
 
     errors = [p for p in problems if not p.warning]

@@ -28,10 +28,10 @@ import stat
 import tempfile
 from typing import Optional
 
-from .journal import read_header
-from .trail import fold_more, restore, save, trails
+from .journal import read_header, read_rows
+from .trail import fold_more, refold, restore, save, trails, undone
 
-VERSION = 1
+VERSION = 3  # the fold's state changes shape with the Trail
 CHUNK = 1 << 20
 REWRITE_SHARE = 16  # the entry is written again once the rows after it pass 1/16 of it
 
@@ -63,6 +63,11 @@ def journal_trails(handle, path: str, folder: Optional[str]) -> tuple:
         hashed = _Hashed(handle)  # the header's bytes are hashed too
         hashed.skip(start)
     problems = fold_more(folds, hashed, path, names, number)
+    again = undone(folds)
+    if again and not problems:  # `undo` rows: those contacts' rows are read again, whole
+        handle.seek(0)
+        rows, problems = read_rows(_upto(handle, hashed.size), path, again)
+        refold(folds, rows)
     if entry and not problems and hashed.whole and (
             not hit or hashed.size - start > start // REWRITE_SHARE):
         _write_entry(entry, hashed, folds)
@@ -103,6 +108,16 @@ class _Hashed:
             else:
                 self.whole = False
             yield raw
+
+
+def _upto(handle, size: int):
+    """The file's lines within its first `size` bytes (the bytes this command folded)."""
+    left = size
+    for line in handle:
+        if left <= 0:
+            return
+        yield line[:left]
+        left -= len(line)
 
 
 def _entry_path(folder: str, journal: str) -> str:

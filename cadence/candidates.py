@@ -8,37 +8,12 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Optional
 
-from .model import Condition, Contact, Playbook
+from .model import Condition, Playbook
+from .state import State
 from .steps import birthday_on, cursor_of, phase_at, phase_end, resolve_channel
 
 ONE_DAY = timedelta(days=1)
 BIRTHDAY_WINDOW = 7  # days after a birthday in which a late greeting is still made
-
-
-# --- a contact's state, as the candidates read it -----------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class State:
-    """A contact's ledger fields plus what the engine needs from its journal rows."""
-
-    contact: Contact
-    playbook: str
-    started: Optional[date]
-    status: str
-    paused_until: Optional[date]
-    touches: int
-    last_touch: Optional[date]
-    last_channel: str
-    last_step: str
-    last_kind: str  # step | no_reply | callback | birthday | manual | "" (no touch yet)
-    last_rule: int  # index of the no_reply rule that made the last touch, else -1
-    last_phase: str
-    last_reply: Optional[date]
-    touch_dates: tuple  # sorted dates of every touch, for the per-week cap
-    replies: frozenset  # reply dates already acted on
-    birthday_done: Optional[date]  # latest birthday touch or skip
-    callback_done: Optional[date]  # latest call-back touch or skip
-    no_reply_done: Optional[date]  # latest skip of a no_reply touch
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +76,14 @@ def _step_candidate(playbook: Playbook, st: State, today: date, channel_of,
     skips = []
     started = st.started
     pi, k = cursor_of(playbook, st.last_step, started, st.last_touch)
-    # the previous touch, if it was made under this playbook (a move restarts the count)
-    anchor = st.last_touch if st.last_touch is not None and st.last_touch >= started else started
+    # the previous touch, if it was made under this playbook since it started (a move
+    # restarts the count from the new start)
+    anchor = started
+    if st.last_touch is not None and st.last_touch >= started and st.last_playbook in (
+            "", st.playbook):
+        anchor = st.last_touch
+    # a periodic phase counts on from its latest occurrence, made or skipped
+    latest = max(anchor, st.step_date) if st.step_date is not None else anchor
     passed = None  # date of a step passed over that will only be skipped on that date
     pending = None  # the first such skip still to be journaled
     while pi < len(playbook.phases):
@@ -111,7 +92,7 @@ def _step_candidate(playbook: Playbook, st: State, today: date, channel_of,
         floor = phase_end(playbook, pi - 1, started) if pi else None
         if phase.periodic:
             n = k + 1
-            nominal = phase.every.add(anchor)
+            nominal = phase.every.add(latest)
             step_id = f"{phase.name}-{n}"
             template = phase.templates[(n - 1) % len(phase.templates)]
             wanted = phase.channel
@@ -135,18 +116,33 @@ def _step_candidate(playbook: Playbook, st: State, today: date, channel_of,
         cand = Candidate("step", step_id, phase.name, channel, template, day, why,
                          skip=no_channel)
         ended = end is not None and end < max(today, day)
+        if phase.periodic and no_channel and not ended:
+            # Each occurrence with no allowed channel is skipped on its own day, and the next
+            # counts from it: the phase goes on, and a channel that comes back is used from
+            # the next occurrence on, not at once.
+            if day <= today:
+                skips.append(cand)
+                latest, k = day, n
+                continue
+            passed = day
+            if pending is None:
+                pending = day  # its skip is journaled on that day
+            pi, k = pi + 1, 0
+            continue
         if ended or no_channel:
-            # A late contact skips the rest of an ended phase; a touch with no allowed
-            # channel is skipped and the contact moves on.  A periodic phase keeps one
-            # channel, so none of it can be made: it is journaled once, on entering it.
+            # A late contact skips the rest of an ended phase (a periodic phase it never
+            # entered, once); a timed step with no allowed channel is skipped and the contact
+            # moves on.
             real = (end < today) if ended else day <= today
             journaled = not phase.periodic or k == 0
             if real and journaled:
+                # dated the day the step would have been made (today at the latest), so that
+                # the journal's latest step is the furthest one
                 note = f"phase {phase.name} ended on {end}" if ended else no_channel
-                skips.append(replace(cand, date=today, skip=note))
+                skips.append(replace(cand, date=min(day, today), skip=note))
             elif not ended:
                 passed = day
-                if journaled and pending is None:
+                if pending is None:
                     pending = day  # its skip is journaled on that day
             pi, k = (pi + 1, 0) if phase.periodic else nxt
             continue
@@ -159,8 +155,8 @@ def _step_candidate(playbook: Playbook, st: State, today: date, channel_of,
 
 def _no_reply_candidate(playbook: Playbook, st: State,
                         horizon: Optional[date] = None) -> Optional[Candidate]:
-    if st.last_touch is None or st.last_kind not in ("step", "manual", "no_reply"):
-        return None
+    if st.last_touch is None:
+        return None  # SPEC 5.2: any touch is answered (by a later rule than the one it made)
     if st.last_reply is not None and st.last_reply >= st.last_touch:
         return None
     if st.no_reply_done is not None and st.no_reply_done >= st.last_touch:
@@ -184,10 +180,19 @@ def _no_reply_candidate(playbook: Playbook, st: State,
     return None
 
 
-def _callback_candidate(playbook: Playbook, st: State,
-                        horizon: Optional[date] = None) -> Optional[Candidate]:
+NO_CALLBACK = ("unsubscribed", "stopped")  # statuses for which no agreed call is made
+
+
+def agreed_call(playbook: Playbook, st: State,
+                horizon: Optional[date] = None) -> Optional[Candidate]:
+    """The call agreed with the contact (the `callback` cell), made on its day whatever the
+    status, but for an unsubscribed or stopped contact or one who opted out of calls (SPEC
+    section 9); its channel falls back as any touch's when the contact has no phone."""
     agreed = st.contact.callback
     if agreed is None or (horizon is not None and agreed > horizon):
+        return None
+    optout = st.contact.optout
+    if st.status in NO_CALLBACK or "call" in optout or "all" in optout:
         return None
     if st.last_touch is not None and st.last_touch >= agreed:
         return None
@@ -271,7 +276,7 @@ def candidates(st: State, playbook: Playbook, today: date,
     """
     step, skips = _step_candidate(playbook, st, today, _channel_chooser(st, playbook, condition),
                                   horizon)
-    found = (_callback_candidate(playbook, st, horizon),
+    found = (agreed_call(playbook, st, horizon),
              _no_reply_candidate(playbook, st, horizon),
              _birthday_candidate(playbook, st, today, horizon), step)
     return tuple(c for c in found if c is not None), skips

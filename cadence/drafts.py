@@ -15,6 +15,7 @@ from typing import Optional
 from . import emails
 from .emails import fold
 from .lookup import SUFFIX, draft_name, html_twin, template_file
+from .state import SET_IN_THE_LEDGER
 from .model import EXIT_CONFIG, EXIT_DATA, Failure, Problem, Source
 from .sandbox import environment, located, render
 
@@ -190,10 +191,11 @@ class Renderer:
                  f"- When: {when}",
                  f"- Why: {_why(touch)}",
                  f"- Playbook: {touch.playbook} / {touch.phase} / {touch.step}", ""]
-        topics = [e for e in history if e.note and e.event in ("touch", "reply", "note")][-5:]
+        topics = [e for e in history if e.note and e.event in ("touch", "reply", "note")
+                  and not e.note.endswith(SET_IN_THE_LEDGER)][-5:]
         if topics:
             lines += ["## Last topics", ""]
-            lines += [f"- {e.date} {e.event} {e.channel}: {fold(e.note)}".replace("  ", " ")
+            lines += [f"- {e.date} {' '.join(filter(None, (e.event, e.channel)))}: {fold(e.note)}"
                       for e in topics]
             lines.append("")
         lines += ["## Script", "", text.strip(), ""]

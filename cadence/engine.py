@@ -1,7 +1,9 @@
 """The scheduling engine: what is due, what `run` changes, what comes next.
 
 Pure: it reads the frozen model and `today`, and returns values. No files, no clock, no YAML,
-no Jinja (an `if` rule is tested through the `condition` the caller passes in).
+no Jinja (an `if` rule is tested through the `condition` the caller passes in). A contact's
+state comes from cadence.state (its ledger row and its journal), the candidates of SPEC
+section 5 from cadence.candidates.
 """
 from __future__ import annotations
 
@@ -9,63 +11,17 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Mapping, Optional
 
-from .model import Book, Condition, Contact, Entry, Outcome, Playbook, Touch, Trail
 from .candidates import (
-    BIRTHDAY_WINDOW, ONE_DAY, Candidate, State, candidates, missed_birthday,
+    BIRTHDAY_WINDOW, NO_CALLBACK, ONE_DAY, Candidate, agreed_call, candidates, missed_birthday,
 )
-from .steps import phase_at, phase_of_step
+from .model import Book, Condition, Contact, Entry, Outcome, Playbook, Touch, Trail
+from .state import State, kind_of, state_of
+from .steps import phase_at
+
+__all__ = ["State", "state_of", "day", "advance", "due", "run", "plan", "upcoming",
+           "changes_of", "act_on_reply", "honours_callback"]
 
 
-
-def state_of(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, Playbook]) -> State:
-    """A contact's state: its ledger row and what its journal rows say (SPEC sections 5, 8)."""
-    trail = trail or NO_TRAIL
-    last_row = trail.last
-    touch_dates = trail.recent
-    last_touch = contact.last_touch
-    if last_touch is not None and last_touch not in touch_dates:
-        touch_dates = tuple(sorted(touch_dates + (last_touch,)))
-    playbook = playbooks.get(contact.playbook)
-    kind, rule, phase = "", -1, ""
-    if last_touch is not None:
-        kind = "manual"
-        if last_row is not None and last_row.date == last_touch:
-            kind, rule, phase = _kind_of(last_row, playbook)
-        if playbook is not None and not phase:
-            phase = phase_at(playbook, contact.started, last_touch).name
-    return State(
-        contact=contact, playbook=contact.playbook, started=contact.started,
-        status=contact.status or "active", paused_until=contact.paused_until,
-        touches=max(contact.touches, 0), last_touch=last_touch,
-        last_channel=contact.last_channel or (last_row.channel if last_row else ""),
-        last_step=contact.last_step, last_kind=kind, last_rule=rule, last_phase=phase,
-        last_reply=contact.last_reply, touch_dates=touch_dates,
-        replies=trail.replies, birthday_done=trail.birthday_done,
-        callback_done=trail.callback_done, no_reply_done=trail.no_reply_done,
-    )
-
-
-NO_TRAIL = Trail()
-
-
-def _kind_of(row: Entry, playbook: Optional[Playbook]) -> tuple:
-    """(kind, rule, phase) of a journal touch: a playbook step (and its phase), a rule (and
-    which), or a person."""
-    if row.step == "no_reply":
-        rules = playbook.no_reply if playbook else ()
-        matches = [i for i, r in enumerate(rules) if r.template == row.template]
-        matches = matches or [i for i, r in enumerate(rules) if r.then == row.channel]
-        # An unknown rule ends the ladder rather than starting it again.
-        return "no_reply", (max(matches) if matches else len(rules)), ""
-    if row.step in ("callback", "birthday"):
-        return row.step, -1, ""
-    phase = phase_of_step(playbook, row.step) if playbook is not None and row.step else None
-    if phase:
-        return "step", -1, phase
-    return "manual", -1, ""
-
-
-# --- one contact, one day --------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
 class Day:
@@ -78,16 +34,17 @@ class Day:
 
 
 def _entry(st: State, today: date, event: str, cand: Optional[Candidate] = None,
-           note: str = "", day: Optional[date] = None) -> Entry:
+           note: str = "", day: Optional[date] = None, playbook: str = "") -> Entry:
     return Entry(
-        date=day or today, contact=st.contact.id, event=event, playbook=st.playbook,
+        date=day or today, contact=st.contact.id, event=event, playbook=playbook or st.playbook,
         step=cand.step if cand else "", channel=cand.channel if cand else "",
         template=cand.template if cand else "", note=note,
     )
 
 
 def act_on_reply(st: State, playbooks: Mapping[str, Playbook]) -> tuple:
-    """A reply not yet acted on: apply the playbook's `reply` rule. Returns (state, entries)."""
+    """A reply not yet acted on: apply the playbook's `reply` rule. Returns (state, entries);
+    a move journals the new playbook's start too (SPEC section 9)."""
     if st.last_reply is None or st.last_reply in st.replies or st.status not in ("active", "paused"):
         return st, ()
     if st.last_touch is not None and st.last_reply < st.last_touch:
@@ -96,23 +53,37 @@ def act_on_reply(st: State, playbooks: Mapping[str, Playbook]) -> tuple:
     acted_in = st.playbook
     when = st.last_reply
     st = replace(st, replies=st.replies | {when})
+    started = ()
     if rule.action == "stop":
         st, note = replace(st, status="replied"), "reply: stop"
     elif rule.action == "pause":
         until = rule.duration.add(when)
         st, note = replace(st, status="paused", paused_until=until), f"reply: pause until {until}"
     elif rule.action == "move":
-        st = replace(st, playbook=rule.playbook, started=when, last_step="", status="active")
+        st = replace(st, playbook=rule.playbook, started=when, last_step="", step_date=None,
+                     status="active")
         note = f"reply: move to {rule.playbook}"
+        started = (Entry(date=when, contact=st.contact.id, event="status", playbook=rule.playbook,
+                         note="started"),)
     else:
         note = "reply: continue"
     entry = Entry(date=when, contact=st.contact.id, event="reply", playbook=acted_in, note=note)
-    return st, (entry,)
+    return st, (entry,) + started
+
+
+def honours_callback(st: State) -> bool:
+    """An agreed call is made whatever the status, but for an unsubscribed or stopped contact
+    or one who opted out of calls (SPEC section 9; `agreed_call`)."""
+    optout = st.contact.optout
+    return st.status not in NO_CALLBACK and "all" not in optout and "call" not in optout
 
 
 def _to_touch(st: State, playbook: Playbook, cand: Candidate, today: date) -> Touch:
+    phase = cand.phase
+    if cand.reason != "step":  # a rule's touch is made in the contact's phase when it is made
+        phase = phase_at(playbook, st.started, max(cand.date, today)).name
     return Touch(
-        contact=st.contact.id, name=st.contact.name, playbook=playbook.name, phase=cand.phase,
+        contact=st.contact.id, name=st.contact.name, playbook=playbook.name, phase=phase,
         step=cand.step, channel=cand.channel, template=cand.template, due=cand.date,
         overdue=max(0, (today - cand.date).days), reason=cand.reason,
         number=st.touches + 1, why=cand.why, detail=cand.detail,
@@ -125,9 +96,10 @@ def _after_touch(st: State, cand: Candidate, today: date) -> State:
         touches=st.touches + 1, last_touch=today, last_channel=cand.channel,
         last_kind="step" if cand.reason == "step" else cand.reason, last_rule=cand.rule,
         last_phase=cand.phase, touch_dates=st.touch_dates + (today,),
+        last_playbook=st.playbook,
     )
     if cand.reason == "step":
-        changes["last_step"] = cand.step
+        changes.update(last_step=cand.step, step_date=today)
     elif cand.reason == "birthday":
         changes["birthday_done"] = today
     elif cand.reason == "callback":
@@ -135,14 +107,14 @@ def _after_touch(st: State, cand: Candidate, today: date) -> State:
     return replace(st, **changes)
 
 
-def _after_skip(st: State, cand: Candidate, today: date) -> State:
+def _after_skip(st: State, cand: Candidate, day: date) -> State:
     if cand.reason == "step":
-        return replace(st, last_step=cand.step)
+        return replace(st, last_step=cand.step, step_date=day)
     if cand.reason == "birthday":
-        return replace(st, birthday_done=today)
+        return replace(st, birthday_done=day)
     if cand.reason == "callback":
-        return replace(st, callback_done=today)
-    return replace(st, no_reply_done=today)
+        return replace(st, callback_done=day)
+    return replace(st, no_reply_done=day)
 
 
 def day(st: State, playbooks: Mapping[str, Playbook], today: date,
@@ -155,32 +127,37 @@ def day(st: State, playbooks: Mapping[str, Playbook], today: date,
     entries = []
     if not st.playbook:
         return Day(None, (), st, st.contact.next_due)
-    if st.started is None:
+    entries.extend(_entry(st, today, event, note=note, day=when)
+                   for event, note, when in st.decisions)
+    if st.started is None:  # enrolled today (SPEC section 9: a `started` row)
         st = replace(st, started=today)
+        entries.append(_entry(st, today, "status", note="started"))
     st, replied = act_on_reply(st, playbooks)
     entries.extend(replied)
     if st.status == "paused" and st.paused_until is not None and st.paused_until <= today:
         st = replace(st, status="active")
         entries.append(_entry(st, today, "status", note=f"active again after a pause until {st.paused_until}"))
-    if st.status != "active" or "all" in st.contact.optout:
-        return Day(None, tuple(entries), st, None)
     playbook = playbooks[st.playbook]
-    missed = missed_birthday(playbook, st, today)
-    if missed is not None:
-        skip = Candidate("birthday", "birthday", phase_at(playbook, st.started, today).name,
-                         "", playbook.birthday.template, today)
-        # Dated when the window closed, so that it cannot count for this year's birthday.
-        closed = missed + timedelta(days=BIRTHDAY_WINDOW)
-        entries.append(_entry(st, today, "skip", skip, day=closed,
-                              note=f"birthday {missed} not greeted within {BIRTHDAY_WINDOW} days"))
-        st = _after_skip(st, skip, closed)
+    active = st.status == "active" and "all" not in st.contact.optout
+    if not active and not (honours_callback(st) and st.contact.callback is not None):
+        return Day(None, tuple(entries), st, None)
+    if active:
+        missed = missed_birthday(playbook, st, today)
+        if missed is not None:
+            skip = Candidate("birthday", "birthday", phase_at(playbook, st.started, today).name,
+                             "", playbook.birthday.template, today)
+            # Dated when the window closed, so that it cannot count for this year's birthday.
+            closed = missed + timedelta(days=BIRTHDAY_WINDOW)
+            entries.append(_entry(st, today, "skip", skip, day=closed,
+                                  note=f"birthday {missed} not greeted within {BIRTHDAY_WINDOW} days"))
+            st = _after_skip(st, skip, closed)
+    horizon = None if want_next else today
     touch = None
-    for _ in range(64):  # each pass journals at least one skip; a playbook has few steps
-        found, step_skips = candidates(st, playbook, today, condition,
-                                       None if want_next else today)
+    for _ in range(256):  # each pass journals at least one skip; a playbook has few steps
+        found, step_skips = _weighed(st, playbook, today, condition, horizon, active)
         for skip in step_skips:
-            entries.append(_entry(st, today, "skip", skip, note=skip.skip))
-            st = _after_skip(st, skip, today)
+            entries.append(_entry(st, today, "skip", skip, note=skip.skip, day=skip.date))
+            st = _after_skip(st, skip, skip.date)
         due_now = next((c for c in found if c.date <= today), None)
         if due_now is None:
             break
@@ -194,14 +171,22 @@ def day(st: State, playbooks: Mapping[str, Playbook], today: date,
         if due_now.reason == "no_reply":
             # the ladder stands where a later run reads it from the journal row, which names
             # the rule only by its template: the same answer today and tomorrow
-            st = replace(st, last_rule=_kind_of(entries[-1], playbook)[1])
+            st = replace(st, last_rule=kind_of(entries[-1], playbook)[1])
         break
     if not want_next:
         return Day(touch, tuple(entries), st, None)
     if touch is not None or entries:
-        found, _ = candidates(st, playbook, today, condition)
+        found, _ = _weighed(st, playbook, today, condition, None, active)
     next_due = min((c.date for c in found if not c.skip), default=None)
     return Day(touch, tuple(entries), st, next_due)
+
+
+def _weighed(st, playbook, today, condition, horizon, active) -> tuple:
+    """The candidates of an active contact, or only the agreed call of one that is not."""
+    if active:
+        return candidates(st, playbook, today, condition, horizon)
+    call = agreed_call(playbook, st, horizon)
+    return (call,) if call is not None else (), []
 
 
 # --- what `run` writes -----------------------------------------------------------------------
@@ -215,19 +200,20 @@ def _text(value) -> str:
 
 
 def changes_of(contact: Contact, after: State, next_due: Optional[date]) -> dict:
-    """The ledger cells that differ, as text: only what the day changed."""
+    """The ledger cells that differ, as text: only what the day changed (or the journal
+    restored)."""
     before = {
         "playbook": contact.playbook, "started": contact.started,
         "status": contact.status or "active", "paused_until": contact.paused_until,
         "touches": contact.touches, "last_touch": contact.last_touch,
         "last_channel": contact.last_channel, "last_step": contact.last_step,
-        "next_due": contact.next_due,
+        "last_reply": contact.last_reply, "next_due": contact.next_due,
     }
     now = {
         "playbook": after.playbook, "started": after.started, "status": after.status,
         "paused_until": after.paused_until, "touches": after.touches,
         "last_touch": after.last_touch, "last_channel": after.last_channel,
-        "last_step": after.last_step, "next_due": next_due,
+        "last_step": after.last_step, "last_reply": after.last_reply, "next_due": next_due,
     }
     return {key: _text(now[key]) for key in now if now[key] != before[key]}
 
@@ -236,29 +222,43 @@ def advance(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, Pl
             today: date, condition: Optional[Condition] = None) -> Outcome:
     """What `run` does to one contact today: its touch, journal rows and changed cells."""
     st = state_of(contact, trail, playbooks)
-    result = day(st, playbooks, today, condition)
     if not st.playbook:
         return Outcome(contact.id)
+    result = day(st, playbooks, today, condition)
     return Outcome(contact.id, result.touch, result.entries,
-                   changes_of(contact, result.state, result.next_due))
+                   changes_of(contact, result.state, result.next_due), st.restored)
 
 
 def due(book: Book, today: date) -> list:
     """The touches due on `today`, sorted by date, then contact id."""
     touches = []
     for contact in book.contacts:
-        if not contact.playbook or "all" in contact.optout:
+        if not _may_be_due(contact, today):
             continue
-        if contact.status not in ("active", "paused") or (
-                contact.status == "paused" and (contact.paused_until is None
-                                                or contact.paused_until > today)):
-            continue  # nothing can be due, whatever its journal says
+        st = state_of(contact, book.trails.get(contact.id), book.playbooks)
         st = state_of(contact, book.trails.get(contact.id), book.playbooks)
         touch = day(st, book.playbooks, today, book.condition, want_next=False).touch
         if touch is not None:
             touches.append(touch)
     touches.sort(key=lambda t: (t.due, t.contact))
     return touches
+
+
+def _may_be_due(contact: Contact, today: date) -> bool:
+    """False for a contact nothing can be due for today, whatever its journal says: no
+    playbook, or a status typed in its row (which wins) that allows no touch and no call."""
+    if not contact.playbook:
+        return False
+    if not contact.row.get("status", "").strip():
+        return True  # the journal may say what the status is
+    status = contact.status
+    if status in NO_CALLBACK:
+        return False
+    if contact.callback is not None:
+        return True
+    if status == "paused":
+        return contact.paused_until is not None and contact.paused_until <= today
+    return status == "active"
 
 
 def run(book: Book, today: date) -> list:
@@ -269,11 +269,12 @@ def run(book: Book, today: date) -> list:
 
 def plan(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, Playbook],
          today: date, days: int = 90, condition: Optional[Condition] = None) -> list:
-    """The contact's coming touches from `today` for `days` days, if nobody replies."""
+    """The contact's coming touches in the `days` days from `today` (today the first of
+    them), if nobody replies."""
     if not contact.playbook:
         return []
     st = state_of(contact, trail, playbooks)
-    end = today + timedelta(days=days)
+    end = today + timedelta(days=days - 1)
     current = today
     touches = []
     while current <= end:
@@ -293,7 +294,10 @@ def plan(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, Playb
 def upcoming(st: State, playbooks: Mapping[str, Playbook], today: date,
              condition: Optional[Condition] = None) -> Optional[date]:
     """The date of the contact's next touch as things stand (on or before today when due)."""
-    if not st.playbook or st.status != "active" or "all" in st.contact.optout:
+    if not st.playbook or st.playbook not in playbooks:
         return None
-    found, _ = candidates(st, playbooks[st.playbook], today, condition)
+    active = st.status == "active" and "all" not in st.contact.optout
+    if not active and not honours_callback(st):
+        return None
+    found, _ = _weighed(st, playbooks[st.playbook], today, condition, None, active)
     return min((c.date for c in found if not c.skip), default=None)

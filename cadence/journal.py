@@ -20,7 +20,7 @@ from .model import (
     CHANNELS, EXIT_DATA, JOURNAL_COLUMNS, Entry, Problem, Source,
 )
 
-EVENTS = ("touch", "skip", "reply", "status", "note")
+EVENTS = ("touch", "skip", "reply", "status", "note", "undo", "sent", "bounce", "autoreply")
 _CHANNELS = frozenset(CHANNELS)
 HEADER = ",".join(JOURNAL_COLUMNS)
 WIDTH = len(JOURNAL_COLUMNS)
@@ -146,6 +146,12 @@ def records(lines: Iterable[bytes], path: str, problems: list, names=None,
                                     "the file looks binary; restore it from a copy", EXIT_DATA))
             continue
         yield start, day, cells, kept if kept is not None else tuple(cells)
+
+
+def first_word(note: str) -> str:
+    """A note's first word: the status a `status` row names ("won; wants a quote" -> won),
+    the kind of row an `undo` row takes back."""
+    return note.strip().split(" ", 1)[0].split(";", 1)[0].strip()
 
 
 def _cr_only(path: str, number: int) -> Problem:

@@ -319,7 +319,9 @@ class Trail:
     cells), so the same rows in any order give the same Trail (cadence.journal folds them).
     """
 
+    rows: int = 0  # rows of any kind
     touches: int = 0
+    first_touch: Optional[date] = None
     last: Optional[Entry] = None  # the latest touch
     recent: tuple = ()  # the dates of every touch in the 7 days up to `last`, sorted
     step: Optional[Entry] = None  # the latest touch or skip of a playbook step
@@ -327,6 +329,11 @@ class Trail:
     birthday_done: Optional[date] = None  # latest birthday touch or skip
     callback_done: Optional[date] = None  # latest call-back touch or skip
     no_reply_done: Optional[date] = None  # latest skip of a no_reply touch
+    status: Optional[Entry] = None  # the latest `status` row but for `started` ones
+    reply: Optional[Entry] = None  # the latest `reply` row
+    callback_noted: Optional[Entry] = None  # the latest `note` row "callback D ..."
+    reply_noted: Optional[date] = None  # the latest date a `note` row "last_reply D" names
+    started: tuple = ()  # (playbook, date it was last started on), by playbook
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,6 +372,7 @@ class Outcome:
     touch: Optional[Touch] = None
     entries: tuple = ()
     changes: Mapping[str, str] = field(default_factory=dict)
+    restored: bool = False  # state cells rebuilt from the journal (SPEC section 9)
 
 
 # The `if` rule's test: given the rule and the contact, does it hold?  Provided by the edge

@@ -7,9 +7,9 @@ row order never matter, and what lets a fold go on from a saved state (cadence.c
 from __future__ import annotations
 
 from datetime import date
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
-from .journal import WIDTH, records
+from .journal import WIDTH, first_word, records
 from .model import RULE_STEPS, Entry, Trail
 
 PER_WEEK_SPAN = 6  # days before a touch that the per-week cap can count with it
@@ -20,18 +20,30 @@ class NotAFold(ValueError):
 
 
 class _Fold:
-    """One contact's Trail while its rows are read, in any order."""
+    """One contact's Trail while its rows are read, in any order.
 
-    __slots__ = ("touches", "last", "last_day", "dates", "step", "step_day", "replies",
-                 "birthday", "callback", "no_reply")
+    Rows are kept as what `journal.records` gives (their text, or their cells), each with its
+    date: the latest touch, playbook step, status row, reply row and call-back note.
+    """
+
+    __slots__ = ("rows", "touches", "first", "last_day", "last", "dates", "step_day", "step",
+                 "replies", "birthday", "callback", "no_reply", "status_day", "status",
+                 "reply_day", "reply", "noted_day", "noted", "reply_noted", "started", "undo")
 
     def __init__(self):
-        self.touches = 0
-        self.last = self.last_day = None  # the cells and date of the latest touch
+        self.rows = self.touches = 0
+        self.first = None  # the earliest touch's date
+        self.last = self.last_day = None  # the latest touch
         self.dates = []  # touch dates, trimmed now and then to the window of the latest
         self.step = self.step_day = None  # the latest touch or skip of a playbook step
         self.replies = set()
         self.birthday = self.callback = self.no_reply = None
+        self.status = self.status_day = None  # the latest `status` row but for `started`
+        self.reply = self.reply_day = None  # the latest `reply` row
+        self.noted = self.noted_day = None  # the latest `note` row "callback D ..."
+        self.reply_noted = None  # the latest date of a `note` row "last_reply D ..."
+        self.started = {}  # playbook -> the latest date it was started on
+        self.undo = False  # an `undo` row: the rows must be read again whole (`refold`)
 
     def state(self) -> list:
         """The fold as plain JSON values, to go on from later (cadence.cache)."""
@@ -39,28 +51,42 @@ class _Fold:
         if self.last is not None:
             floor = self.last_day.toordinal() - PER_WEEK_SPAN
             dates = [d for d in dates if d.toordinal() >= floor]
-        return [self.touches, _iso(self.last_day), _plain(self.last), [d.isoformat() for d in dates],
-                _iso(self.step_day), _plain(self.step), sorted(d.isoformat() for d in self.replies),
-                _iso(self.birthday), _iso(self.callback), _iso(self.no_reply)]
+        return [self.rows, self.touches, _iso(self.first), _iso(self.last_day), _plain(self.last),
+                [d.isoformat() for d in dates], _iso(self.step_day), _plain(self.step),
+                sorted(d.isoformat() for d in self.replies), _iso(self.birthday),
+                _iso(self.callback), _iso(self.no_reply), _iso(self.status_day),
+                _plain(self.status), _iso(self.reply_day), _plain(self.reply),
+                _iso(self.noted_day), _plain(self.noted), _iso(self.reply_noted),
+                sorted((p, d.isoformat()) for p, d in self.started.items()), self.undo]
 
     @classmethod
     def restore(cls, state: list) -> "_Fold":
-        """A fold from `state()`; raises ValueError (or TypeError) on anything else."""
+        """A fold from `state()`; raises NotAFold (or TypeError) on anything else."""
         made = cls()
-        (touches, last_day, last, dates, step_day, step, replies, birthday, callback,
-         no_reply) = state
-        if not isinstance(touches, int) or touches < 0:
-            raise NotAFold("touches")
-        made.touches = touches
+        (rows, touches, first, last_day, last, dates, step_day, step, replies, birthday,
+         callback, no_reply, status_day, status, reply_day, reply, noted_day, noted,
+         reply_noted, started, undo) = state
+        for count in (rows, touches):
+            if not isinstance(count, int) or count < 0:
+                raise NotAFold("a count")
+        made.rows, made.touches, made.first = rows, touches, _day_of(first)
         made.last_day, made.last = _day_of(last_day), _kept(last)
         made.dates = [date.fromisoformat(d) for d in dates]
         made.step_day, made.step = _day_of(step_day), _kept(step)
         made.replies = {date.fromisoformat(d) for d in replies}
         made.birthday, made.callback = _day_of(birthday), _day_of(callback)
         made.no_reply = _day_of(no_reply)
-        if (made.last is None) != (made.last_day is None) or (
-                made.step is None) != (made.step_day is None):
-            raise NotAFold("a row without its date")
+        made.status_day, made.status = _day_of(status_day), _kept(status)
+        made.reply_day, made.reply = _day_of(reply_day), _kept(reply)
+        made.noted_day, made.noted = _day_of(noted_day), _kept(noted)
+        made.reply_noted = _day_of(reply_noted)
+        made.started = {str(p): date.fromisoformat(d) for p, d in started}
+        made.undo = bool(undo)
+        for day, row in ((made.last_day, made.last), (made.step_day, made.step),
+                         (made.status_day, made.status), (made.reply_day, made.reply),
+                         (made.noted_day, made.noted)):
+            if (day is None) != (row is None):
+                raise NotAFold("a row without its date")
         return made
 
     def trail(self, contact: str, shared: dict) -> Trail:
@@ -72,11 +98,16 @@ class _Fold:
             recent = tuple(sorted(shared.setdefault(d, d) for d in self.dates
                                   if d.toordinal() >= floor))
         return Trail(
-            touches=self.touches, last=_entry_of(contact, self.last_day, self.last, shared),
-            recent=recent, step=_entry_of(contact, self.step_day, self.step, shared),
+            rows=self.rows, touches=self.touches, first_touch=self.first,
+            last=_entry_of(contact, self.last_day, self.last, shared), recent=recent,
+            step=_entry_of(contact, self.step_day, self.step, shared),
             replies=frozenset(self.replies) if self.replies else _NO_REPLIES,
             birthday_done=self.birthday, callback_done=self.callback,
-            no_reply_done=self.no_reply)
+            no_reply_done=self.no_reply,
+            status=_entry_of(contact, self.status_day, self.status, shared),
+            reply=_entry_of(contact, self.reply_day, self.reply, shared),
+            callback_noted=_entry_of(contact, self.noted_day, self.noted, shared),
+            reply_noted=self.reply_noted, started=tuple(sorted(self.started.items())))
 
 
 def _iso(day: Optional[date]):
@@ -134,10 +165,17 @@ def _later(a: Optional[date], b: date) -> date:
     return b if a is None or b > a else a
 
 
-def fold(lines: Iterable[bytes], path: str) -> tuple:
-    """({contact id: Trail}, problems) of a whole journal, read once, row by row."""
+def fold(lines: Callable[[], Iterable[bytes]], path: str) -> tuple:
+    """({contact id: Trail}, problems) of a whole journal; `lines()` gives its lines, each
+    time it is called. Read once, row by row, and again for the contacts with `undo` rows."""
     folds = {}
-    problems = fold_more(folds, lines, path)
+    problems = fold_more(folds, lines(), path)
+    again = undone(folds)
+    if again and not problems:
+        from .journal import read_rows
+
+        rows, problems = read_rows(lines(), path, again)
+        refold(folds, rows)
     return trails(folds), problems
 
 
@@ -174,6 +212,7 @@ def _fold(folds: dict, records) -> None:
             acc = get(cid)
             if acc is None:
                 acc = folds[cid] = _Fold()
+        acc.rows += 1
         event = cells[2]
         if event == "touch":
             acc.touches += 1
@@ -182,13 +221,15 @@ def _fold(folds: dict, records) -> None:
             latest = acc.last_day
             if latest is None or day > latest or (day == latest and _cells(kept) > _cells(acc.last)):
                 acc.last_day, acc.last = day, kept
+            if acc.first is None or day < acc.first:
+                acc.first = day
             if len(dates) > 64:
                 floor = acc.last_day.toordinal() - PER_WEEK_SPAN
                 acc.dates = [d for d in dates if d.toordinal() >= floor]
-        elif event == "reply":
-            acc.replies.add(day)
-            continue
-        elif event != "skip":
+        elif event == "skip":
+            pass
+        else:
+            _other(acc, day, event, cells, kept)
             continue
         step = cells[4]
         if not step:
@@ -206,13 +247,104 @@ def _fold(folds: dict, records) -> None:
             acc.step_day, acc.step = day, kept
 
 
+def _other(acc: _Fold, day: date, event: str, cells: list, kept) -> None:
+    """The rows other than touches and skips: few, so a call each."""
+    if event == "reply":
+        acc.replies.add(day)
+        if _newer(day, kept, acc.reply_day, acc.reply):
+            acc.reply_day, acc.reply = day, kept
+    elif event == "status":
+        if first_word(cells[7]) == "started":
+            playbook = cells[3].strip()
+            acc.started[playbook] = _later(acc.started.get(playbook), day)
+        elif acc.status is None or (day, _rank(cells[7]), _cells(kept)) > (
+                acc.status_day, _rank(_cells(acc.status)[7]), _cells(acc.status)):
+            acc.status_day, acc.status = day, kept
+    elif event == "note":
+        note = cells[7].strip()
+        if note.startswith("callback ") and _newer(day, kept, acc.noted_day, acc.noted):
+            acc.noted_day, acc.noted = day, kept
+        elif note.startswith("last_reply "):
+            noted = _day_in(note)
+            if noted is not None:
+                acc.reply_noted = _later(acc.reply_noted, noted)
+    elif event == "undo":
+        acc.undo = True
+
+
+def _rank(note: str) -> int:
+    """The order of one day's status rows: what a run read in the ledger (set in the ledger)
+    comes first, a pause a run ended next, a status a person set (mark, reply) last."""
+    note = note.strip()
+    if note.endswith("(set in the ledger)"):
+        return 0
+    if note.startswith("active again after a pause"):
+        return 1
+    return 2
+
+
+def _newer(day: date, kept, latest: Optional[date], held) -> bool:
+    """Is this row later than the one held: by date, then (same day) by its cells?"""
+    return latest is None or day > latest or (day == latest and _cells(kept) > _cells(held))
+
+
+def _day_in(note: str) -> Optional[date]:
+    """The date after a note's first word ("last_reply 2026-11-20 (set in the ledger)")."""
+    parts = note.split()
+    if len(parts) < 2:
+        return None
+    try:
+        return date.fromisoformat(parts[1][:10])
+    except ValueError:
+        return None
+
+
 def trail_of(rows: Iterable[Entry]) -> Trail:
-    """The Trail of one contact's rows (in any order)."""
-    contact, records, folds = "", [], {}
+    """The Trail of one contact's rows (in any order), `undo` rows applied."""
+    rows = list(rows)
+    if not rows:
+        return Trail()
+    contact = rows[0].contact
+    return _fold_of(rows).trail(contact, {})
+
+
+def _fold_of(rows: list) -> _Fold:
+    """The fold of one contact's rows with every `undo` row applied: each takes back the
+    latest row of its date, playbook and step whose event its note names (a touch unless it
+    says otherwise), which then counts for nothing. The count of undos and rows decides,
+    never their order."""
+    undone = {}
     for e in rows:
-        contact = e.contact
+        if e.event == "undo":
+            key = (e.date, e.playbook, e.step, first_word(e.note) or "touch")
+            undone[key] = undone.get(key, 0) + 1
+    records = []
+    for e in sorted(rows, key=_sort_key, reverse=True):  # the latest of equal rows goes first
+        key = (e.date, e.playbook, e.step, e.event)
+        if e.event != "undo" and undone.get(key):
+            undone[key] -= 1
+            continue
         cells = [e.date.isoformat(), e.contact, e.event, e.playbook, e.step, e.channel,
                  e.template, e.note]
         records.append((0, e.date, cells, tuple(cells)))
+    folds = {}
     _fold(folds, records)
-    return folds[contact].trail(contact, {}) if contact in folds else Trail()
+    fold = next(iter(folds.values()), _Fold())
+    fold.undo = False  # applied
+    return fold
+
+
+def _sort_key(e: Entry) -> tuple:
+    return (e.date, e.contact, e.event, e.playbook, e.step, e.channel, e.template, e.note)
+
+
+def undone(folds: dict) -> set:
+    """The contacts whose rows include an `undo` row: `refold` reads them again whole."""
+    return {cid for cid, acc in folds.items() if acc.undo}
+
+
+def refold(folds: dict, rows: dict) -> None:
+    """Replace the folds of the contacts in `rows` ({contact id: all its rows}) by folds of
+    their whole rows, `undo` rows applied."""
+    for cid, contact_rows in rows.items():
+        folds[cid] = _fold_of(list(contact_rows))

@@ -25,8 +25,9 @@ ALLOWED = {
     "model": (set(), set()),
     "durations": ({"model"}, set()),
     "steps": ({"model"}, set()),
-    "candidates": ({"model", "steps"}, set()),
-    "engine": ({"model", "steps", "candidates"}, set()),
+    "state": ({"model", "steps", "journal"}, set()),
+    "candidates": ({"model", "steps", "state"}, set()),
+    "engine": ({"model", "steps", "state", "candidates"}, set()),
     "report": ({"model", "engine", "steps"}, set()),
     "lint": ({"model"}, set()),
     # parsers: bytes and text in, model values and problems out
@@ -45,7 +46,7 @@ ALLOWED = {
     "emails": (set(), set()),
     "template_lint": ({"model", "lookup"}, {"jinja2"}),
     "sandbox": ({"model", "lookup", "template_lint"}, {"jinja2", "babel"}),
-    "drafts": ({"model", "lookup", "emails", "sandbox"}, set()),
+    "drafts": ({"model", "lookup", "emails", "sandbox", "state"}, set()),
     "overview": ({"lookup", "emails"}, {"icalendar"}),
     "export": (set(), set()),
     # the edge: reading the book, writing files, what commands share, the terminal
@@ -58,7 +59,7 @@ ALLOWED = {
     "cli": ({"model", "book", "contacts"}, {"typer"}),
 }
 # every command may use these; no command imports another
-COMMAND = ({"cli", "terminal", "actions", "book", "config", "engine", "steps", "export", "files", "lint", "lookup",
+COMMAND = ({"cli", "terminal", "actions", "book", "config", "engine", "state", "steps", "export", "files", "lint", "lookup",
             "model", "report", "template_lint", "journal", "drafts", "emails"}, {"typer"})
 EDGE = {"main", "cli", "book", "files", "cache", "actions", "terminal"}  # and every command
 

@@ -69,8 +69,11 @@ ROWS = ("2026-11-02,c1,touch,p,decide-1,email,hello,\n"
 
 
 def _plain(path: str):
-    with open(path, "rb") as handle:
-        return fold(handle, path)
+    def lines():
+        with open(path, "rb") as handle:
+            yield from handle
+
+    return fold(lines, path)
 
 
 def test_an_appended_journal_is_folded_on_top_of_the_entry(tmp_path):

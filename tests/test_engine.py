@@ -23,7 +23,11 @@ PLAYBOOKS = {"p": SPEC}
 
 
 def outcome(cells, today, history="", playbooks=None, condition=None):
+    """What `run` does; a contact with a start has it in its journal too, as `run` writes it
+    on enrolling (SPEC 9), so that the tables show only the day's own rows."""
     c = contact(**cells)
+    if c.started is not None and ",status," not in history:
+        history = f"{c.started},{c.id},status,{c.playbook},,,,started\n" + history
     return engine.advance(c, trail(history, c.id), playbooks or PLAYBOOKS, d(today), condition)
 
 
@@ -331,10 +335,20 @@ def test_stale_last_step_is_read_from_dates():
 
 # --- plan and idempotence --------------------------------------------------------------------
 
+def test_plan_lists_n_days_from_today():
+    """`plan --days N` covers N days: today and the N - 1 after it (a differential finding:
+    it listed N + 1)."""
+    c = contact(started="2026-11-01")
+    assert [t.due for t in engine.plan(c, None, PLAYBOOKS, d("2026-11-02"), 1)] == [d("2026-11-02")]
+    assert [t.due for t in engine.plan(c, None, PLAYBOOKS, d("2026-11-01"), 1)] == []
+    assert engine.plan(c, None, PLAYBOOKS, d("2026-11-01"), 3)[-1].due == d("2026-11-02")
+    assert engine.plan(c, None, PLAYBOOKS, d("2026-11-01"), 4)[-1].due == d("2026-11-04")
+
+
 def test_plan_first_thirty_days():
     c = contact(started="2026-11-01")
     got = [(t.due.isoformat(), t.step, t.channel) for t in
-           engine.plan(c, None, PLAYBOOKS, d("2026-11-01"), 30)]
+           engine.plan(c, None, PLAYBOOKS, d("2026-11-01"), 31)]
     assert got == [
         ("2026-11-02", "decide-1", "email"),
         ("2026-11-04", "decide-2", "call"),

@@ -279,3 +279,54 @@ def test_the_journal_s_row_order_never_changes_an_answer(book, days, shuffle):
         with open(os.path.join(second, "history.csv"), "w", encoding="utf-8", newline="") as handle:
             handle.write(header + "".join(lines))
         assert _outputs(first, today) == _outputs(second, today)
+
+
+# --- the journal is the memory ------------------------------------------------------------------
+
+def _ledger_cells(root: str) -> dict:
+    import csv
+
+    with open(os.path.join(root, "contacts.csv"), encoding="utf-8", newline="") as handle:
+        return {row["id"]: row for row in csv.DictReader(handle)}
+
+
+@FEW
+@given(books(), st.integers(1, 20))
+def test_a_ledger_without_its_state_columns_is_rebuilt_from_the_journal(book, days):
+    """SPEC 9: a re-downloaded sheet (the state columns gone) and a run on the same day give
+    back every state cell, read from the journal; nothing is drafted twice."""
+    from cadence.model import STATE_COLUMNS
+    from randombooks import COLUMNS
+
+    pb, ledger_rows, today = book
+    with tempfile.TemporaryDirectory() as folder:
+        first = make_book(os.path.join(folder, "a"), pb, ledger_rows)
+        _lived(first, today + timedelta(days=1), days)  # the last run is on `today`
+        kept = [c for c in COLUMNS if c not in STATE_COLUMNS]
+        lived = _ledger_cells(first)
+        second = os.path.join(folder, "b")
+        shutil.copytree(first, second)
+        downloaded = [{c: lived[r["id"]].get(c, "") for c in kept} for r in ledger_rows]
+        with open(os.path.join(second, "contacts.csv"), "w", encoding="utf-8", newline="") as f:
+            f.write(_csv(kept, downloaded))
+        result = invoke("-C", second, "run", "--today", today.isoformat(), "--json")
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["drafted"] == []
+        rebuilt = _ledger_cells(second)
+
+        def cell(row, column):  # an empty status reads as active (SPEC 2)
+            value = row.get(column, "")
+            return value or "active" if column == "status" else value
+
+        for cid, row in lived.items():
+            for column in STATE_COLUMNS:
+                assert cell(rebuilt[cid], column) == cell(row, column), (cid, column)
+
+
+def _csv(columns, rows) -> str:
+    def cell(value):
+        return '"' + value.replace('"', '""') + '"' if any(c in value for c in ',"\n\r') else value
+
+    return "".join(",".join(cell(r.get(c, "")) for c in line) + "\n"
+                   for line, r in [(columns, dict(zip(columns, columns)))] +
+                   [(columns, r) for r in rows])

@@ -19,10 +19,8 @@ import random
 import select
 import shutil
 import signal
-import stat
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -36,7 +34,9 @@ REFUSED = ("cadence changed nothing; look at it and at the journal's last rows, 
            ".cadence-pending by hand once the journal is checked")
 CHANGED = "the ledger changed on disk during this run"
 REPLACED_AFTER = "another program replaced the ledger just after cadence wrote it"
-ROWS = (f"{TODAY},c1,touch,p,decide-1,email,hello,\n"
+ROWS = ("2026-11-01,c1,status,p,,,,started (set in the ledger)\n"  # the ledger's start, journaled
+        f"{TODAY},c1,touch,p,decide-1,email,hello,\n"
+        "2026-11-01,c2,status,p,,,,started (set in the ledger)\n"
         f"{TODAY},c2,touch,p,decide-1,email,hello,\n")
 LONG_JOURNAL = JOURNAL + "".join(  # a journal with a past: 200 notes on the contacts
     f"2026-10-{1 + i % 28:02d},c{1 + i % 2},note,p,,,,called about order {i}\n" for i in range(200))

@@ -61,6 +61,15 @@ def _outside_warnings(cfg) -> list:
     return warnings
 
 
+def _restorable(loaded) -> int:
+    """The rows whose state cells the next run gives back from the journal (SPEC section 9)."""
+    from ..state import state_of
+
+    book = loaded.book
+    return sum(1 for c in book.contacts if c.playbook in book.playbooks
+               and state_of(c, book.trails.get(c.id), book.playbooks).restored)
+
+
 def _twin_warnings(renderer) -> list:
     """HTML twins that no text template has, or that repeat the subject line."""
     from ..lookup import HTML, SUFFIX
@@ -272,12 +281,17 @@ def check(
     if not OPTIONS.quiet or strict:
         for problem in warnings:
             typer.echo(str(problem), err=True)
+    restored = _restorable(loaded)
     if as_json:
         emit_json({"errors": [], "warnings": [
-            {"source": str(p.source), "message": p.message, "hint": p.hint} for p in warnings]})
+            {"source": str(p.source), "message": p.message, "hint": p.hint} for p in warnings],
+            "restorable": restored})
     else:
         book = loaded.book
         say(f"ok: {len(book.playbooks)} playbooks, {len(renderer.names)} templates, "
             f"{len(book.contacts)} contacts; {len(warnings)} warning{'s' if len(warnings) != 1 else ''}")
+        if restored:
+            say(f"The ledger lost the state of {restored} row{'s' if restored != 1 else ''} "
+                "(a fresh download?): the next run gives it back from the journal.")
     if strict and warnings:
         raise typer.Exit(1)

@@ -43,7 +43,7 @@ def run(
     if as_json:
         emit_json({"today": day.isoformat(), "drafted": [
             dict(t.as_json(), path=_relative(cfg, path)) for t, path, _ in drafted],
-            "overview": [_relative(cfg, path) for path, _ in extra]})
+            "overview": [_relative(cfg, path) for path, _ in extra], "restored": work.restored})
         return
     if OPTIONS.quiet:
         return
@@ -59,6 +59,9 @@ def run(
             "Nothing written.")
     else:
         say(f"Journal: {added} appended ({skips}). Ledger: {rows} changed.")
+    if work.restored:
+        say(f"{'Would restore' if dry_run else 'Restored'} the state cells of "
+            f"{_count(work.restored, 'row')} from the journal (the ledger had lost them).")
 
 
 def _count(n: int, noun: str) -> str:

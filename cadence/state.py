@@ -1,0 +1,224 @@
+"""A contact's state: its ledger row and its journal, as SPEC section 9 reads them together.
+
+The ledger is the user's spreadsheet, and users overwrite it (a fresh download, a save that
+drops columns); the journal is cadence's own record. So:
+
+- a row whose state cells are empty while the journal holds rows for its id is rebuilt from
+  the journal, never enrolled afresh;
+- a step the journal shows done since the latest start is never drafted again, whatever the
+  ledger's `last_step` says;
+- a status, last_reply or callback cell the user typed, that differs from what the journal
+  says, is the user's decision: it wins, and `run` journals it.
+
+Pure, like the engine that reads the State.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Mapping, Optional
+
+from .journal import first_word
+from .model import STATUSES, Contact, Entry, Playbook, Trail
+from .steps import cursor_of, find_step, phase_at, phase_of_step
+
+SET_IN_THE_LEDGER = "(set in the ledger)"
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """A contact's ledger fields (or their rebuilt values) plus what the engine needs from its
+    journal rows."""
+
+    contact: Contact
+    playbook: str
+    started: Optional[date]
+    status: str
+    paused_until: Optional[date]
+    touches: int
+    last_touch: Optional[date]
+    last_channel: str
+    last_step: str
+    last_kind: str  # step | no_reply | callback | birthday | manual | "" (no touch yet)
+    last_rule: int  # index of the no_reply rule that made the last touch, else -1
+    last_phase: str
+    last_reply: Optional[date]
+    touch_dates: tuple  # sorted dates of every touch, for the per-week cap
+    replies: frozenset  # reply dates already acted on
+    birthday_done: Optional[date]  # latest birthday touch or skip
+    callback_done: Optional[date]  # latest call-back touch or skip
+    no_reply_done: Optional[date]  # latest skip of a no_reply touch
+    step_date: Optional[date] = None  # the date of `last_step`'s touch or skip, when known
+    last_playbook: str = ""  # the playbook the last touch was made under, when known
+    restored: bool = False  # state cells rebuilt from the journal
+    decisions: tuple = ()  # (event, note, date or None: today) rows the user's hand asks for
+
+
+NO_TRAIL = Trail()
+
+
+def state_of(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, Playbook]) -> State:
+    """A contact's state: its ledger row and what its journal rows say (SPEC sections 5, 9)."""
+    trail = trail or NO_TRAIL
+    playbook = playbooks.get(contact.playbook)
+    status, paused_until = journal_status(trail, contact.playbook)
+    journal_reply = _latest(trail.reply.date if trail.reply else None, trail.reply_noted)
+    rebuild = (not contact.touches and contact.last_touch is None and not contact.last_step
+               and trail.rows > 0)
+    typed_status = bool(contact.row.get("status", "").strip())
+    if rebuild:
+        started = dict(trail.started).get(contact.playbook) or contact.started or (
+            trail.first_touch - timedelta(days=1) if trail.first_touch else None)
+        touches, last_touch = trail.touches, trail.last.date if trail.last else None
+        last_channel, last_step = (trail.last.channel if trail.last else ""), ""
+        if not typed_status and status:
+            now_status, now_until = status, paused_until or contact.paused_until
+        else:
+            now_status, now_until = contact.status or "active", contact.paused_until
+        last_reply = contact.last_reply or journal_reply
+    else:
+        started, touches, last_touch = contact.started, max(contact.touches, 0), contact.last_touch
+        last_channel, last_step = contact.last_channel, contact.last_step
+        now_status, now_until = contact.status or "active", contact.paused_until
+        last_reply = contact.last_reply
+    last_row = trail.last
+    if last_row is not None and not last_channel and last_row.date == last_touch:
+        last_channel = last_row.channel
+    last_step, step_date = _furthest_step(playbook, contact.playbook, started, last_step,
+                                          last_touch, trail.step)
+    touch_dates = trail.recent
+    if last_touch is not None and last_touch not in touch_dates:
+        touch_dates = tuple(sorted(touch_dates + (last_touch,)))
+    kind, rule, phase, last_playbook = "", -1, "", contact.playbook
+    if last_touch is not None:
+        kind = "manual"
+        if last_row is not None and last_row.date == last_touch:
+            kind, rule, phase = kind_of(last_row, playbook)
+            last_playbook = last_row.playbook or contact.playbook
+        if playbook is not None and not phase:
+            phase = phase_at(playbook, started, last_touch).name
+    decisions = _decisions(contact, status, journal_reply, trail.callback_noted, typed_status)
+    if (contact.started is not None and not rebuild
+            and contact.playbook not in dict(trail.started)):
+        # a start typed in the ledger (or made before the journal kept starts): journaled
+        # once, dated as the start, so that the journal alone can say it again
+        decisions += (("status", f"started {SET_IN_THE_LEDGER}", contact.started),)
+    restored = rebuild and (started != contact.started or touches != contact.touches
+                            or last_touch != contact.last_touch or bool(last_step)
+                            or now_status != (contact.status or "active")
+                            or last_reply != contact.last_reply)
+    return State(
+        contact=contact, playbook=contact.playbook, started=started, status=now_status,
+        paused_until=now_until, touches=touches, last_touch=last_touch,
+        last_channel=last_channel, last_step=last_step, last_kind=kind, last_rule=rule,
+        last_phase=phase, last_reply=last_reply, touch_dates=touch_dates,
+        replies=trail.replies, birthday_done=trail.birthday_done,
+        callback_done=trail.callback_done, no_reply_done=trail.no_reply_done,
+        step_date=step_date, last_playbook=last_playbook, restored=restored,
+        decisions=decisions,
+    )
+
+
+def _latest(a: Optional[date], b: Optional[date]) -> Optional[date]:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def _furthest_step(playbook: Optional[Playbook], name: str, started: Optional[date],
+                   last_step: str, last_touch: Optional[date], row: Optional[Entry]) -> tuple:
+    """(last_step, its date when the journal knows it): the ledger's, or the journal's latest
+    step of this playbook since `started` when that one is further on. A step the journal
+    shows done is never drafted again, whatever the ledger says."""
+    if row is None or playbook is None or row.playbook != name or (
+            started is not None and row.date < started) or find_step(playbook, row.step) is None:
+        return last_step, None
+    if not last_step:
+        return row.step, row.date
+    ledger = cursor_of(playbook, last_step, started, last_touch)
+    journal = cursor_of(playbook, row.step, started, last_touch)
+    if journal > ledger:
+        return row.step, row.date
+    return last_step, row.date if row.step == last_step else None
+
+
+def kind_of(row: Entry, playbook: Optional[Playbook]) -> tuple:
+    """(kind, rule, phase) of a journal touch: a playbook step (and its phase), a rule (and
+    which), or a person."""
+    if row.step == "no_reply":
+        rules = playbook.no_reply if playbook else ()
+        matches = [i for i, r in enumerate(rules) if r.template == row.template]
+        matches = matches or [i for i, r in enumerate(rules) if r.then == row.channel]
+        # An unknown rule ends the ladder rather than starting it again.
+        return "no_reply", (max(matches) if matches else len(rules)), ""
+    if row.step in ("callback", "birthday"):
+        return row.step, -1, ""
+    phase = phase_of_step(playbook, row.step) if playbook is not None and row.step else None
+    if phase:
+        return "step", -1, phase
+    return "manual", -1, ""
+
+
+# --- what the journal says of a contact's status -------------------------------------------------
+
+def journal_status(trail: Trail, playbook: str) -> tuple:
+    """(status, paused until) by the latest `status` or `reply` row, or the playbook's latest
+    start (active again); of one day's, a status row first, then a reply (a reply and the
+    decision on it are made the same day), then a start. (None, None) with none of them."""
+    status, reply = trail.status, trail.reply
+    started = dict(trail.started).get(playbook)
+    if started is not None and all(row is None or row.date < started for row in (status, reply)):
+        return "active", None
+    if status is not None and (reply is None or status.date >= reply.date):
+        word = first_word(status.note)
+        if word == "paused":
+            return "paused", _date_after(status.note, "until")
+        if word in ("started", "active"):
+            # a pause that ended leaves its date in the row: "active again after a pause until D"
+            return "active", _date_after(status.note, "until")
+        return (word, None) if word in STATUSES else (None, None)
+    if reply is not None:
+        note = reply.note
+        if note.startswith("reply: stop"):
+            return "replied", None
+        if note.startswith("reply: pause"):
+            return "paused", _date_after(note, "until")
+        return "active", None  # continue, or a move to another playbook
+    return None, None
+
+
+def _date_after(note: str, word: str) -> Optional[date]:
+    parts = note.replace(";", " ").split()
+    for i, part in enumerate(parts[:-1]):
+        if part == word:
+            try:
+                return date.fromisoformat(parts[i + 1][:10])
+            except ValueError:
+                return None
+    return None
+
+
+def _decisions(contact: Contact, status: Optional[str], reply: Optional[date],
+               callback: Optional[Entry], typed_status: bool) -> tuple:
+    """The rows the user's hand asks for: a status, last_reply or callback cell typed in the
+    ledger that differs from what the journal says (SPEC section 9)."""
+    found = []
+    if typed_status and contact.status != (status or "active"):
+        until = f" until {contact.paused_until}" if contact.status == "paused" and \
+            contact.paused_until else ""
+        found.append(("status", f"{contact.status}{until} {SET_IN_THE_LEDGER}", None))
+    if contact.last_reply is not None and contact.last_reply != reply:
+        found.append(("note", f"last_reply {contact.last_reply} {SET_IN_THE_LEDGER}", None))
+    agreed = callback_text(contact)
+    if agreed and agreed != _noted_callback(callback):
+        found.append(("note", f"callback {agreed} {SET_IN_THE_LEDGER}", None))
+    return tuple(found)
+
+
+def callback_text(contact: Contact) -> str:
+    """The agreed call-back as the journal writes it: `2027-03-01` or `2027-03-01T10:00`."""
+    if contact.callback is None:
+        return ""
+    return contact.callback.isoformat() + (f"T{contact.callback_time}" if contact.callback_time else "")
+
+
+def _noted_callback(row: Optional[Entry]) -> str:
+    return row.note.split()[1] if row is not None and len(row.note.split()) > 1 else ""

@@ -1,0 +1,256 @@
+"""SPEC section 9, by tables: the journal is the memory. A ledger row, its journal rows and a day
+-> what `run` does. The playbook is the SPEC's own example (section 4) without its calendar,
+unless a row says otherwise; each case cites the clause it holds.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from cadence import engine
+from cadence.model import Calendar, Entry, OnReply
+from cadence.trail import trail_of
+from helpers import SPEC_EXAMPLE, contact, d, journal, playbook, trail
+
+SPEC = replace(playbook(SPEC_EXAMPLE), calendar=Calendar())
+PLAYBOOKS = {"p": SPEC}
+
+# Ann's life so far: enrolled on 11-01, decide-1 (email) on 11-02, decide-2 (call) on 11-04
+LIVED = """
+    2026-11-01,c1,status,p,,,,started
+    2026-11-02,c1,touch,p,decide-1,email,thanks,
+    2026-11-04,c1,touch,p,decide-2,call,questions,
+"""
+
+
+def outcome(cells, today, history="", playbooks=None):
+    c = contact(**cells)
+    return engine.advance(c, trail(history, c.id), playbooks or PLAYBOOKS, d(today))
+
+
+def rows(result) -> list:
+    return [f"{e.date} {e.event} {e.step or '-'} {e.note}".strip() for e in result.entries]
+
+
+# --- rebuilt from the journal ------------------------------------------------------------------
+
+REBUILT = [
+    # (case, cells, journal, today, expected changes, expected touch step or None)
+    ("a re-downloaded row (no state cells) is rebuilt, not enrolled afresh: no thank-you again",
+     dict(), LIVED, "2026-11-05",
+     {"started": "2026-11-01", "touches": "2", "last_touch": "2026-11-04",
+      "last_channel": "call", "last_step": "decide-2"}, None),
+    ("touches 0 counts as empty",
+     dict(touches="0"), LIVED, "2026-11-05",
+     {"started": "2026-11-01", "touches": "2", "last_touch": "2026-11-04",
+      "last_channel": "call", "last_step": "decide-2"}, None),
+    ("without a started row, started is the day before the first touch",
+     dict(), LIVED.replace("2026-11-01,c1,status,p,,,,started", ""), "2026-11-05",
+     {"started": "2026-11-01", "touches": "2", "last_touch": "2026-11-04",
+      "last_channel": "call", "last_step": "decide-2"}, None),
+    ("status, paused_until and last_reply come back from the latest status and reply rows",
+     dict(), LIVED + "2026-11-06,c1,reply,p,,,,reply: pause until 2026-11-20\n", "2026-11-07",
+     {"started": "2026-11-01", "touches": "2", "last_touch": "2026-11-04",
+      "last_channel": "call", "last_step": "decide-2", "status": "paused",
+      "paused_until": "2026-11-20", "last_reply": "2026-11-06"}, None),
+    ("a status the user typed in a rebuilt row is theirs: it wins (and stays)",
+     dict(status="won"), LIVED, "2026-11-05",
+     {"started": "2026-11-01", "touches": "2", "last_touch": "2026-11-04",
+      "last_channel": "call", "last_step": "decide-2"}, None),
+    ("the rebuilt contact goes on where the journal left it",
+     dict(), LIVED, "2026-11-11",
+     {"started": "2026-11-01", "touches": "3", "last_touch": "2026-11-11",
+      "last_channel": "letter", "last_step": "decide-2", "next_due": "2026-11-22"}, "no_reply"),
+]
+
+
+@pytest.mark.parametrize("case, cells, history, today, changes, step", REBUILT,
+                         ids=[r[0] for r in REBUILT])
+def test_rebuilt_from_the_journal(case, cells, history, today, changes, step):
+    got = outcome(cells, today, history)
+    assert {k: v for k, v in got.changes.items() if k != "next_due" or "next_due" in changes} \
+        == changes
+    assert (got.touch.step if got.touch else None) == step
+    assert got.restored
+
+
+def test_a_step_the_journal_shows_done_is_never_drafted_again():
+    """SPEC 9: whatever the ledger says. The ledger's last_step is behind (an old copy)."""
+    got = outcome(dict(started="2026-11-01", touches="1", last_touch="2026-11-02",
+                       last_channel="email", last_step="decide-1"), "2026-11-05", LIVED)
+    assert got.touch is None or got.touch.step != "decide-2"
+    assert got.changes.get("last_step") == "decide-2"
+    assert not got.restored  # the ledger had state: it was read, not rebuilt
+
+
+def test_an_enrolled_row_with_no_touches_is_not_counted_as_restored():
+    got = outcome(dict(started="2026-11-01"), "2026-11-01", "2026-11-01,c1,status,p,,,,started\n")
+    assert not got.restored and got.changes == {"next_due": "2026-11-02"}
+
+
+# --- the user's hand -------------------------------------------------------------------------
+
+HAND = [
+    # (case, cells, journal, today, expected journal rows)
+    ("a status typed in the ledger is journaled once",
+     dict(started="2026-11-01", status="won", touches="2", last_touch="2026-11-04",
+          last_channel="call", last_step="decide-2"), LIVED, "2026-11-05",
+     ["2026-11-05 status - won (set in the ledger)"]),
+    ("and not again once the journal says it",
+     dict(started="2026-11-01", status="won", touches="2", last_touch="2026-11-04",
+          last_channel="call", last_step="decide-2"),
+     LIVED + "2026-11-05,c1,status,p,,,,won (set in the ledger)\n", "2026-11-06", []),
+    ("a call-back typed in: a note, then the call on its day",
+     dict(started="2026-11-01", callback="2026-11-09T10:00", touches="2",
+          last_touch="2026-11-04", last_channel="call", last_step="decide-2"),
+     LIVED, "2026-11-05", ["2026-11-05 note - callback 2026-11-09T10:00 (set in the ledger)"]),
+    ("a last_reply typed in: a note, and the reply acted on (reply: stop)",
+     dict(started="2026-11-01", last_reply="2026-11-05", touches="2",
+          last_touch="2026-11-04", last_channel="call", last_step="decide-2"),
+     LIVED, "2026-11-06",
+     ["2026-11-06 note - last_reply 2026-11-05 (set in the ledger)",
+      "2026-11-05 reply - reply: stop"]),
+    ("a status the journal already says (by a reply row) is no decision",
+     dict(started="2026-11-01", status="replied", last_reply="2026-11-05", touches="2",
+          last_touch="2026-11-04", last_channel="call", last_step="decide-2"),
+     LIVED + "2026-11-05,c1,reply,p,,,,reply: stop\n", "2026-11-06", []),
+]
+
+
+@pytest.mark.parametrize("case, cells, history, today, expected", HAND, ids=[h[0] for h in HAND])
+def test_the_users_hand(case, cells, history, today, expected):
+    assert rows(outcome(cells, today, history)) == expected
+
+
+def test_enrolling_journals_the_start():
+    """SPEC 9: enrolling a contact appends a `status` row, note `started`, dated as started."""
+    got = outcome(dict(), "2026-11-01")
+    assert rows(got) == ["2026-11-01 status - started"] and got.changes["started"] == "2026-11-01"
+
+
+def test_a_move_journals_the_new_start():
+    """SPEC 9: a `move` appends a `status` row, note `started`, for the new playbook, dated
+    as the reply."""
+    q = playbook("""
+        phases:
+          - name: onboard
+            steps:
+              - {after: 3 days, channel: email, template: a}
+    """, name="q")
+    books = {"p": replace(SPEC, on_reply=OnReply("move", playbook="q")), "q": q}
+    got = outcome(dict(started="2026-11-01", last_step="decide-2", last_touch="2026-11-04",
+                       last_channel="call", touches="2", last_reply="2026-11-05"),
+                  "2026-11-06", LIVED, playbooks=books)
+    assert rows(got)[-2:] == ["2026-11-05 reply - reply: move to q", "2026-11-05 status - started"]
+    assert got.changes["started"] == "2026-11-05" and got.changes["next_due"] == "2026-11-08"
+
+
+def test_after_a_move_an_after_step_counts_from_the_new_start():
+    """The differential finding: a reply that crossed a later touch moved the contact
+    (started = the reply's day, before that touch); an `after` step of the new playbook counts
+    from the new `started`, not from the touch made under the old playbook."""
+    q = playbook("""
+        phases:
+          - name: onboard
+            steps:
+              - {after: 3 days, channel: email, template: a}
+    """, name="q")
+    got = outcome(dict(playbook="q", started="2026-11-03", last_touch="2026-11-04",
+                       last_channel="call", touches="2", last_reply="2026-11-03"),
+                  "2026-11-05", LIVED + "2026-11-03,c1,status,q,,,,started\n",
+                  playbooks={"p": SPEC, "q": q})
+    assert got.changes["next_due"] == "2026-11-06"  # 11-03 + 3 days, not 11-04 + 3
+
+
+# --- agreed calls, whatever the status -----------------------------------------------------------
+
+CALLS = [
+    # (case, cells, today, expected touch "step channel due" or None, next_due)
+    ("a replied contact's agreed call comes on its day", dict(status="replied"),
+     "2026-11-09", "callback call 2026-11-09", ""),
+    ("and is its next_due before", dict(status="replied"), "2026-11-06", None, "2026-11-09"),
+    ("a won customer too", dict(status="won"), "2026-11-09", "callback call 2026-11-09", ""),
+    ("a paused contact's call keeps its day inside the pause",
+     dict(status="paused", paused_until="2026-11-30"), "2026-11-09", "callback call 2026-11-09",
+     ""),
+    ("not for an unsubscribed contact", dict(status="unsubscribed"), "2026-11-09", None, ""),
+    ("not for a stopped one", dict(status="stopped"), "2026-11-09", None, ""),
+    ("not for one who opted out of calls", dict(status="replied", optout="call"), "2026-11-09",
+     None, ""),
+    ("without a phone the call falls back to another channel",
+     dict(status="replied", phone=""), "2026-11-09", "callback email 2026-11-09", ""),
+]
+
+
+@pytest.mark.parametrize("case, cells, today, touch, next_due", CALLS, ids=[c[0] for c in CALLS])
+def test_agreed_calls_whatever_the_status(case, cells, today, touch, next_due):
+    base = dict(started="2026-11-01", callback="2026-11-09", touches="2", last_touch="2026-11-04",
+                last_channel="call", last_step="decide-2",
+                last_reply="2026-11-05" if cells.get("status") == "replied" else "")
+    got = outcome({**base, **cells}, today,
+                  LIVED + "2026-11-05,c1,reply,p,,,,reply: stop\n2026-11-05,c1,note,p,,,,"
+                  "callback 2026-11-09 (set in the ledger)\n")
+    t = got.touch
+    assert (f"{t.step} {t.channel} {t.due}" if t else None) == touch
+    assert got.changes.get("next_due", "") == next_due
+
+
+# --- the differential findings -----------------------------------------------------------------
+
+def test_a_no_reply_rule_answers_a_call_back_too():
+    """SPEC 5.2 names only last_channel, `in` and "a rule never answers a touch that it made
+    itself": the call made on the agreed day is answered by the letter rule 7 days on."""
+    got = outcome(dict(started="2026-11-01", last_step="decide-2", last_touch="2026-11-09",
+                       last_channel="call", touches="3"), "2026-11-16",
+                  LIVED + "2026-11-09,c1,touch,p,callback,call,callback,call-back agreed\n")
+    assert got.touch is not None and (got.touch.step, got.touch.channel) == ("no_reply", "letter")
+
+
+def test_a_no_reply_rule_answers_a_birthday_greeting_too():
+    got = outcome(dict(started="2026-11-01", last_step="decide-2", last_touch="2026-11-06",
+                       last_channel="email", touches="3", birthday="11-06"), "2026-11-11",
+                  LIVED + "2026-11-06,c1,touch,p,birthday,email,birthday,birthday on 2026-11-06\n")
+    assert got.touch is not None and (got.touch.step, got.touch.channel) == ("no_reply", "call")
+
+
+def test_a_periodic_phase_without_a_channel_skips_each_occurrence():
+    """Each weekly lesson that cannot go out is skipped on its day, and the phase moves on; when
+    the channel comes back, the next occurrence is due on its own day, not at once."""
+    cells = dict(started="2026-09-01", last_step="offer", last_touch="2026-09-22",
+                 last_channel="letter", touches="3", channels="email", email="")  # email only
+    got = outcome(cells, "2026-10-20")
+    skips = [(str(e.date), e.step) for e in got.entries if e.event == "skip"]
+    assert skips == [("2026-10-01", "learn-1"), ("2026-10-08", "learn-2"),
+                     ("2026-10-15", "learn-3")]
+    history = "".join(f"{e.date},c1,skip,p,{e.step},,lesson,no channel\n" for e in got.entries)
+    back = outcome({**cells, "email": "ann@example.com", "last_step": "learn-3"}, "2026-10-20",
+                   history)
+    assert back.touch is None and back.changes["next_due"] == "2026-10-22"
+
+
+def test_the_phase_of_an_overdue_rule_touch_is_the_current_phase():
+    """SPEC 5: "a touch made by a rule has ... the contact's current phase as its phase"."""
+    got = outcome(dict(started="2026-10-01", last_step="decide-1", last_touch="2026-10-27",
+                       last_channel="email", touches="1"), "2026-11-05")
+    assert got.touch.reason == "no_reply" and got.touch.due.isoformat() == "2026-11-01"
+    assert got.touch.phase == "learn"  # made today; the decide phase ended on 10-31
+
+
+# --- undo ---------------------------------------------------------------------------------------
+
+def test_an_undone_touch_counts_for_nothing_in_any_order():
+    """SPEC 9: an `undo` row names the latest matching touch, which no longer counts for
+    limits, steps or touches; the rows' order does not matter."""
+    lines = LIVED.strip().splitlines() + ["2026-11-04,c1,undo,p,decide-2,call,questions,touch"]
+    for order in (lines, list(reversed(lines)), lines[2:] + lines[:2]):
+        t = trail_of(journal("\n".join(order) + "\n")["c1"])
+        assert (t.touches, t.last.step, t.last.date, t.step.step) == (
+            1, "decide-1", d("2026-11-02"), "decide-1")
+
+
+def test_a_touch_made_again_after_its_undo_counts_once():
+    t = trail_of([Entry(d("2026-11-04"), "c1", "touch", "p", "decide-2", "call", "q"),
+                  Entry(d("2026-11-04"), "c1", "undo", "p", "decide-2", "call", "q", "touch"),
+                  Entry(d("2026-11-04"), "c1", "touch", "p", "decide-2", "call", "q")])
+    assert t.touches == 1 and t.last.step == "decide-2"
