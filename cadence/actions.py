@@ -42,8 +42,9 @@ def prepare(loaded, day, renderer, history) -> Day:
     drafted, entries, updates, problems = [], [], {}, []
     for contact, outcome in zip(book.contacts, outcomes):
         if outcome.touch is not None:
-            rows = past.get(contact.id, ()) + tuple(
-                e for e in outcome.entries if e.event != "touch")
+            # the contact's journal, oldest first, with the rows today's run adds before it
+            rows = tuple(sorted(past.get(contact.id, ()) + tuple(
+                e for e in outcome.entries if e.event != "touch"), key=lambda e: e.date))
             try:
                 draft = renderer.draft(outcome.touch, contact,
                                        book.playbooks[outcome.touch.playbook], rows, day)
