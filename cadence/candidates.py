@@ -95,7 +95,7 @@ def _step_candidate(playbook: Playbook, st: State, today: date, channel_of,
             nominal = phase.every.add(latest)
             step_id = f"{phase.name}-{n}"
             template = phase.templates[(n - 1) % len(phase.templates)]
-            wanted = phase.channel
+            wanted, fallback = phase.channel, phase.fallback
             nxt = (pi, n)
         else:
             if k >= len(phase.steps):
@@ -104,6 +104,7 @@ def _step_candidate(playbook: Playbook, st: State, today: date, channel_of,
             step = phase.steps[k]
             nominal = step.at.add(started) if step.at is not None else step.after.add(anchor)
             step_id, template, wanted = step.id, step.template, step.channel
+            fallback = step.fallback if step.fallback is not None else phase.fallback
             nxt = (pi, k + 1) if k + 1 < len(phase.steps) else (pi + 1, 0)
         if floor is not None and nominal < floor:
             nominal = floor
@@ -112,7 +113,7 @@ def _step_candidate(playbook: Playbook, st: State, today: date, channel_of,
         if horizon is not None and nominal > horizon and (end is None or end > horizon):
             return None, skips  # the moves only put it later, and its phase lasts past then
         day, why = _move(nominal, st, playbook)
-        channel, no_channel = channel_of(wanted)
+        channel, no_channel = channel_of(wanted, fallback)
         cand = Candidate("step", step_id, phase.name, channel, template, day, why,
                          skip=no_channel)
         ended = end is not None and end < max(today, day)
@@ -173,7 +174,7 @@ def _no_reply_candidate(playbook: Playbook, st: State,
             return None
         day, why = _move(nominal, st, playbook)
         phase = phase_at(playbook, st.started, day).name
-        channel, skip = resolve_channel(rule.then, st.contact, playbook)
+        channel, skip = resolve_channel(rule.then, st.contact, playbook, fallback=rule.fallback)
         return Candidate("no_reply", "no_reply", phase, channel, rule.template, day, why,
                          detail=f"no reply since {st.last_touch} ({st.last_channel})",
                          rule=i, skip=skip)
@@ -222,7 +223,8 @@ def _birthday_candidate(playbook: Playbook, st: State, today: date,
         if not done:
             day, why = _move(occurrence, st, playbook)
             if day <= occurrence + window:
-                channel, skip = resolve_channel(rule.channel, st.contact, playbook)
+                channel, skip = resolve_channel(rule.channel, st.contact, playbook,
+                                                fallback=rule.fallback)
                 return Candidate("birthday", "birthday",
                                  phase_at(playbook, st.started, day).name, channel,
                                  rule.template, day, why, detail=f"birthday on {occurrence}",
@@ -252,7 +254,7 @@ def _channel_chooser(st: State, playbook: Playbook, condition: Optional[Conditio
     """Resolve a step's channel; the `if` rules are tested once, and only when needed."""
     override = []
 
-    def choose(wanted: str) -> tuple:
+    def choose(wanted: str, fallback: Optional[tuple] = None) -> tuple:
         if not override:
             found = ""
             if condition is not None:
@@ -261,7 +263,9 @@ def _channel_chooser(st: State, playbook: Playbook, condition: Optional[Conditio
                         found = rule.channel
                         break
             override.append(found)
-        return resolve_channel(override[0] or wanted, st.contact, playbook)
+        if override[0] and override[0] != wanted and fallback is not None:
+            fallback = (wanted,) + fallback  # an `if` rule's channel first, then the step's own
+        return resolve_channel(override[0] or wanted, st.contact, playbook, fallback=fallback)
 
     return choose
 

@@ -170,6 +170,9 @@ class Step:
     at: Optional[Duration] = None
     after: Optional[Duration] = None
     source: Source = Source("")
+    # where the touch may go when its channel cannot be used: None, SPEC 5's default (the
+    # contact's channels, else the playbook's); a tuple of channels in order; () to skip it
+    fallback: Optional[tuple] = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +186,7 @@ class Phase:
     channel: str = ""
     templates: tuple = ()
     source: Source = Source("")
+    fallback: Optional[tuple] = None  # its steps' and touches' (see Step), unless a step has its own
 
     @property
     def periodic(self) -> bool:
@@ -199,6 +203,7 @@ class NoReply:
     after: tuple = ()  # empty: any channel
     phases: tuple = ()  # empty: any phase
     source: Source = Source("")
+    fallback: Optional[tuple] = None  # as a step's
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +230,7 @@ class Birthday:
     channel: str
     template: str
     source: Source = Source("")
+    fallback: Optional[tuple] = None  # as a step's
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ reader checking what a key accepts finds every rule of it here, beside its error
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 from typing import Callable, Collection, Optional
 
@@ -25,13 +26,13 @@ from .yamlnodes import Checker, compose_yaml, did_you_mean, source_of
 TOP_KEYS = ("description", "channels", "calendar", "limits", "phases", "rules", "ignore")
 CALENDAR_KEYS = ("business_days", "holidays")
 LIMIT_KEYS = ("min_gap", "per_week")
-PHASE_KEYS = ("name", "until", "steps", "every", "channel", "template", "templates")
-STEP_KEYS = ("id", "at", "after", "channel", "template")
+PHASE_KEYS = ("name", "until", "steps", "every", "channel", "template", "templates", "fallback")
+STEP_KEYS = ("id", "at", "after", "channel", "template", "fallback")
 RULE_KEYS = {
-    "no_reply": ("no_reply", "after", "in", "then", "template"),
+    "no_reply": ("no_reply", "after", "in", "then", "template", "fallback"),
     "reply": ("reply",),
     "if": ("if", "channel"),
-    "birthday": ("birthday", "template"),
+    "birthday": ("birthday", "template", "fallback"),
 }
 RULE_KINDS = ", ".join(RULE_KEYS)
 RESERVED_IDS = ("callback", "no_reply", "birthday")  # the steps of touches made by rules
@@ -196,6 +197,20 @@ class _Parser:
             return None
         return channel
 
+    def fallback(self, node: Node) -> Optional[tuple]:
+        """`fallback: skip` (no other channel: the touch is skipped), or the channels to try,
+        in order, when the touch's own cannot be used: each one of the playbook's."""
+        from yaml.nodes import ScalarNode, SequenceNode
+
+        if isinstance(node, ScalarNode) and node.value.strip() == "skip":
+            return ()
+        if isinstance(node, SequenceNode) and any(
+                isinstance(item, ScalarNode) and item.value.strip() == "skip" for item in node.value):
+            self.c.report(node, "`fallback` is `skip` or a list of channels, not both",
+                          "`fallback: skip` skips the touch; `fallback: [letter]` tries a letter")
+            return None
+        return self.names("fallback", node, self.channel)
+
     def template(self, key: str, node: Node, channel: Optional[str]) -> Optional[str]:
         template = self.c.text(key, node)
         if template is not None and channel:
@@ -246,10 +261,12 @@ class _Parser:
             self.c.report(fields["every"][0],
                           f"phase {label!r} has both `steps` and `every`: choose one")
             return None
+        fallback = self.fallback(values["fallback"]) if "fallback" in values else None
         if "every" in values:
             if name is not None:
                 self.periodic.add(name)
-            return self.periodic_phase(node, name, until, fields)
+            phase = self.periodic_phase(node, name, until, fields)
+            return phase if phase is None else replace(phase, fallback=fallback)
         if "steps" not in values:
             self.c.report(node, f"phase {label!r} needs `steps` or `every`")
             return None
@@ -261,7 +278,8 @@ class _Parser:
         steps = self.steps(name, until, values["steps"])
         if name is None:
             return None
-        return Phase(name=name, until=until, steps=steps, source=source_of(node))
+        return Phase(name=name, until=until, steps=steps, source=source_of(node),
+                     fallback=fallback)
 
     def phase_name(self, node: Node, values: dict) -> Optional[str]:
         if "name" not in values:
@@ -371,10 +389,11 @@ class _Parser:
             template = self.template("template", values["template"], channel)
         else:
             self.c.report(node, "a step needs a `template`")
+        fallback = self.fallback(values["fallback"]) if "fallback" in values else None
         if None in (step_id, channel, template) or (at is None and after is None):
             return None
         return Step(id=step_id, channel=channel, template=template, at=at, after=after,
-                    source=source_of(node))
+                    source=source_of(node), fallback=fallback)
 
     def check_step_ids(self) -> None:
         """Ids are unique, and none can be mistaken for a rule's touch or a periodic touch."""
@@ -456,10 +475,11 @@ class _Parser:
             template = self.template("template", values["template"], then)
         else:
             self.c.report(node, "a `no_reply` rule needs a `template`")
+        fallback = self.fallback(values["fallback"]) if "fallback" in values else None
         if None in (wait, after, phases, then, template):
             return None
         return NoReply(wait=wait, then=then, template=template, after=after, phases=phases,
-                       source=source_of(node))
+                       source=source_of(node), fallback=fallback)
 
     def names(self, key: str, node: Optional[Node], check) -> Optional[tuple]:
         """A list (or a single name) checked item by item; absent or empty: ()."""
@@ -539,6 +559,8 @@ class _Parser:
             template = "birthday"
             if channel:
                 self.check_template(values["birthday"], template, channel)
+        fallback = self.fallback(values["fallback"]) if "fallback" in values else None
         if channel is None or template is None:
             return None
-        return Birthday(channel=channel, template=template, source=source_of(node))
+        return Birthday(channel=channel, template=template, source=source_of(node),
+                        fallback=fallback)

@@ -109,14 +109,17 @@ def allowed(channel: str, contact: Contact, playbook: Optional[Playbook]) -> boo
 
 
 def resolve_channel(wanted: str, contact: Contact, playbook: Playbook,
-                    agreed: bool = False) -> tuple:
-    """(channel, "") or ("", why not): the step's channel, else the first allowed fallback.
+                    agreed: bool = False, fallback: Optional[tuple] = None) -> tuple:
+    """(channel, "") or ("", why not): the step's channel, else the first allowed fallback:
+    those of `fallback` in order when the step or its phase names them (`()`: none, the
+    touch is skipped), else the contact's channels, else the playbook's (SPEC 5).
 
     An agreed call-back is not held to the playbook's channels: the contact asked for it.
     """
     if allowed(wanted, contact, None if agreed else playbook):
         return wanted, ""
-    for channel in contact.channels or playbook.channels:
+    others = fallback if fallback is not None else (contact.channels or playbook.channels)
+    for channel in others:
         if allowed(channel, contact, playbook):
             return channel, ""
     reasons = []
@@ -128,6 +131,9 @@ def resolve_channel(wanted: str, contact: Contact, playbook: Playbook,
         reasons.append(f"{wanted} is not among the contact's channels")
     elif not contact.reachable(wanted):
         reasons.append(f"no {REACH.get(wanted, wanted)} for {wanted}")
+    if fallback is not None:
+        reasons.append("no fallback" if not fallback else
+                       "nor by " + " or ".join(fallback))
     return "", "no allowed channel: " + ("; ".join(reasons) or f"{wanted} not usable")
 
 

@@ -320,10 +320,10 @@ def test_index_lists_every_touch_by_channel_calls_first(consultant):
     book, document = consultant
     folder = book / "drafts" / "2026-11-23"
     index = (folder / "index.md").read_text(encoding="utf-8")
-    assert index.startswith("# Drafts for 2026-11-23\n\n14 touches: 4 calls, 8 emails, 2 letters.")
+    assert index.startswith("# Drafts for 2026-11-23\n\n14 touches: 3 calls, 8 emails, 3 letters.")
     headings = [line for line in index.splitlines() if line.startswith("## ")]
-    assert headings == ["## Calls (4)", "## Emails (8)", "## Letters (2)"]
-    calls = index.split("## Calls (4)\n\n")[1].split("\n\n")[0].splitlines()
+    assert headings == ["## Calls (3)", "## Emails (8)", "## Letters (3)"]
+    calls = index.split("## Calls (3)\n\n")[1].split("\n\n")[0].splitlines()
     assert calls[0] == ("- 14:30 · [Gustav Ek](c016--callback.md) · +46707778899 · call-back "
                         "agreed for 2026-11-23 at 14:30 · `callback`")
     assert all(line.startswith("- any time · ") for line in calls[1:])
@@ -345,7 +345,7 @@ def test_calls_ics_imports_one_event_a_call(consultant):
     assert [tz["TZID"] for tz in calendar.walk("VTIMEZONE")] == ["Europe/Stockholm"]
     events = calendar.walk("VEVENT")
     calls = [t for t in document["drafted"] if t["channel"] == "call"]
-    assert len(events) == len(calls) == 4
+    assert len(events) == len(calls) == 3
     uids = {str(e["UID"]) for e in events}
     expected = {hashlib.sha256(f"{t['contact']}\x1f{t['step']}\x1f2026-11-23".encode())
                 .hexdigest()[:32] + "@holmadvisory.se" for t in calls}

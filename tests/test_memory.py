@@ -254,3 +254,57 @@ def test_a_touch_made_again_after_its_undo_counts_once():
                   Entry(d("2026-11-04"), "c1", "undo", "p", "decide-2", "call", "q", "touch"),
                   Entry(d("2026-11-04"), "c1", "touch", "p", "decide-2", "call", "q")])
     assert t.touches == 1 and t.last.step == "decide-2"
+
+
+# --- fallback: where a touch may go when its channel cannot be used ------------------------------
+
+FALLBACK = """
+    channels: [email, call, letter]
+    phases:
+      - name: decide
+        until: 30 days
+        steps:
+          - {at: 1 day, channel: email, template: t, fallback: [letter]}
+          - {at: 3 days, channel: email, template: t, fallback: skip}
+          - {at: 5 days, channel: email, template: t}
+      - name: learn
+        every: 1 week
+        channel: email
+        fallback: [letter]
+        template: t
+    rules:
+      - if: "contact.age == '60'"
+        channel: letter
+"""
+
+FALLS = [
+    # (case, cells, today, expected "step channel" or "skip step")
+    ("a step's fallback: a letter, never a call", dict(optout="email"), "2026-11-02", "decide-1 letter"),
+    ("no address either: skipped, the contact moves on",
+     dict(optout="email", address=""), "2026-11-02", "skip decide-1"),
+    ("fallback: skip", dict(optout="email", last_step="decide-1", last_touch="2026-11-02",
+                            last_channel="letter", touches="1"), "2026-11-04", "skip decide-2"),
+    ("without a fallback, SPEC 5's: the playbook's channels in order",
+     dict(optout="email", last_step="decide-2", last_touch="2026-11-02", last_channel="letter",
+          touches="1"), "2026-11-06", "decide-3 call"),
+    ("a phase's fallback holds for its periodic touches",
+     dict(optout="email", last_step="decide-3", last_touch="2026-11-25", last_channel="call",
+          touches="3"), "2026-12-08", "learn-1 letter"),
+    ("an `if` rule's channel first, then the step's own, then its fallback",
+     dict(age="60", address=""), "2026-11-02", "decide-1 email"),
+]
+
+
+@pytest.mark.parametrize("case, cells, today, expected", FALLS, ids=[f[0] for f in FALLS])
+def test_fallback(case, cells, today, expected):
+    from helpers import contact as make
+
+    pb = playbook(FALLBACK)
+    c = make(started="2026-11-01", **cells)
+    got = engine.advance(c, trail("2026-11-01,c1,status,p,,,,started\n", "c1"), {"p": pb},
+                         d(today))
+    if expected.startswith("skip"):
+        assert got.touch is None or got.touch.step != expected.split()[1]
+        assert expected.split()[1] in [e.step for e in got.entries if e.event == "skip"]
+    else:
+        assert f"{got.touch.step} {got.touch.channel}" == expected

@@ -533,7 +533,7 @@ def test_hints():
     _, problems = parse(ONE + "foo: 1\n")
     assert problems[0].hint == "keys here: description, channels, calendar, limits, phases, rules, ignore"
     _, problems = parse(ONE + "rules: [{birthday: email, then: call}]\n")
-    assert problems[0].hint == "keys here: birthday, template"
+    assert problems[0].hint == "keys here: birthday, template, fallback"
     _, problems = parse("""\
         phases:
           - {name: a, until: 1w, steps: [{at: 1d, channel: email, template: t}]}

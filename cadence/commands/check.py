@@ -93,21 +93,26 @@ def _twin_warnings(renderer) -> list:
 # -- which templates the playbooks use, by which channels ---------------------------------------
 
 def _uses(playbook) -> list:
-    """(template, channel, source, label) for each template a playbook may render."""
+    """(template, channel, source, label, fallback) for each template a playbook may render."""
     uses = []
     for phase in playbook.phases:
-        uses += [(s.template, s.channel, s.source, f"step {s.id!r}") for s in phase.steps]
-        uses += [(t, phase.channel, phase.source, f"phase {phase.name!r}") for t in phase.templates]
-    uses += [(r.template, r.then, r.source, "the no_reply rule") for r in playbook.no_reply]
+        uses += [(s.template, s.channel, s.source, f"step {s.id!r}",
+                  s.fallback if s.fallback is not None else phase.fallback) for s in phase.steps]
+        uses += [(t, phase.channel, phase.source, f"phase {phase.name!r}", phase.fallback)
+                 for t in phase.templates]
+    uses += [(r.template, r.then, r.source, "the no_reply rule", r.fallback)
+             for r in playbook.no_reply]
     if playbook.birthday is not None:
         uses.append((playbook.birthday.template, playbook.birthday.channel,
-                     playbook.birthday.source, "the birthday rule"))
+                     playbook.birthday.source, "the birthday rule", playbook.birthday.fallback))
     return uses
 
 
-def _channels(playbook, wanted: str) -> list:
-    """The use's channel, then those it may fall back to (SPEC section 5)."""
-    return [wanted] + [c for c in playbook.channels if c != wanted]
+def _channels(playbook, wanted: str, fallback=None) -> list:
+    """The use's channel, then those it may fall back to (SPEC section 5; a step's or phase's
+    `fallback`)."""
+    others = fallback if fallback is not None else playbook.channels
+    return [wanted] + [c for c in others if c != wanted]
 
 
 def _unusable(renderer, template: str, channel: str) -> Optional[str]:
@@ -128,9 +133,9 @@ def used_templates(loaded, renderer) -> set:
 
     used = set()
     for playbook in loaded.book.playbooks.values():
-        uses = _uses(playbook) + [(playbook.callback_template, "call", playbook.source, "")]
-        for template, wanted, _, _ in uses:
-            for channel in _channels(playbook, wanted):
+        uses = _uses(playbook) + [(playbook.callback_template, "call", playbook.source, "", None)]
+        for template, wanted, _, _, fallback in uses:
+            for channel in _channels(playbook, wanted, fallback):
                 filename = template_file(template, channel, renderer.names)
                 if filename:
                     used.add(filename)
@@ -150,8 +155,17 @@ def variant_problems(loaded, renderer, day) -> tuple:
     warnings = []
     for name in sorted(loaded.book.playbooks):
         playbook = loaded.book.playbooks[name]
-        for template, wanted, source, label in _uses(playbook):
-            for channel in _channels(playbook, wanted):
+        for template, wanted, source, label, fallback in _uses(playbook):
+            for channel in _channels(playbook, wanted, fallback):
+                misread = _read_out(renderer, template, channel, wanted)
+                if misread:
+                    written = "an email" if renderer.has_subject(f"{template}.j2") else \
+                        f"written for {wanted}"
+                    warnings.append(Problem(
+                        source, f"{label} of playbook {name!r}: template {template!r} is "
+                        f"{written}, and falling back to {channel} it would be {misread}",
+                        _read_out_hint(renderer, template, channel, label), EXIT_CONFIG,
+                        warning=True))
                 reason = _unusable(renderer, template, channel)
                 if reason is None:
                     continue
@@ -181,6 +195,32 @@ def variant_problems(loaded, renderer, day) -> tuple:
             f"variant of template {template!r} for the next touch ({first.step} on "
             f"{first.due}): {reason}", f"add {_variant(renderer, template, channel)}", EXIT_CONFIG))
     return errors, warnings
+
+
+_SPOKEN = {"call": "read out as a call script", "sms": "sent as a text message",
+           "messenger": "sent as a messenger message"}
+
+
+def _read_out(renderer, template: str, channel: str, wanted: str) -> str:
+    """How a text written for another channel would be misused when a touch falls back to a
+    spoken one (a call, a text message) that has no variant of its own: an email, or the letter
+    of a touch meant for email or paper, read out as a call script. "" when it would not."""
+    from ..lookup import template_file
+
+    if channel not in _SPOKEN:
+        return ""
+    filename = template_file(template, channel, renderer.names)
+    if filename != f"{template}.j2":
+        return ""  # none at all (another warning says so), or its own variant
+    if channel == wanted and not renderer.has_subject(filename):
+        return ""  # written for this very channel
+    return _SPOKEN[channel]
+
+
+def _read_out_hint(renderer, template: str, channel: str, label: str) -> str:
+    kind = "rule" if label.startswith("the ") else label.split()[0]
+    return (f"add {_variant(renderer, template, channel)}, or give the {kind} a `fallback` "
+            f"without {channel} (`fallback: skip` skips the touch)")
 
 
 def _variant(renderer, template: str, channel: str) -> str:
