@@ -270,6 +270,7 @@ def test_the_proxy_passes_through_and_notes_the_commands(mail_server, mail_user,
     assert proxy.commands == ["CAPABILITY", f"LOGIN {mail_user.login} ***", "EXAMINE Junk",
                               "UID FETCH 1:* (BODY.PEEK[])", "LOGOUT"]
     assert mail_user.password not in repr(proxy.commands)
+    assert proxy.command_names == ["CAPABILITY", "LOGIN", "EXAMINE", "UID FETCH", "LOGOUT"]
     assert proxy.cuts == 0
 
 

@@ -1,7 +1,15 @@
 """Servers that misbehave, for the failure paths of ``sync`` and ``push`` (exit 74 and 77).
 
-Fixtures (import them into the test module, e.g.
-``from mail.faults import refused_port, silent_server, imap_proxy, WRONG_PASSWORD``):
+Fixtures (``from mail.fixtures import *`` brings them with ``mail_server``, which they use)::
+
+    def test_an_interrupted_sync_appends_nothing(mail_server, mail_user, imap_proxy):
+        append(mail_server, mail_user, "INBOX", make("gmail_reply"))
+        proxy = imap_proxy(cut_after_command="FETCH", then_bytes=300, cut_connections=1)
+        # cadence.yaml: imap: <proxy.address>; SSL_CERT_FILE=mail_server.ca_file
+        ...  # first sync: exit 74, journal unchanged; second sync (not cut): the reply
+        assert proxy.cuts == 1
+        assert not {"STORE", "UID STORE", "EXPUNGE", "UID MOVE", "DELETE"} \
+            & set(proxy.command_names)                      # sync never changes the mailbox
 
 ``refused_port`` -> ``Endpoint``
     a port of 127.0.0.1 that refuses every connection (a socket is bound there and never
@@ -17,17 +25,19 @@ Fixtures (import them into the test module, e.g.
     ``then_bytes=200`` (bytes of the answer let through before the cut), ``cut_after_bytes=N``
     (from the connection's start), ``stall=True`` (stop relaying instead of closing: the client
     times out), ``reset=True`` (close with a TCP RST), ``security="starttls"`` or ``"plain"``.
-    After the test, ``proxy.commands`` lists the IMAP commands the client sent (``"LOGIN"``,
-    ``"SELECT Junk"``... passwords masked), ``proxy.cuts`` how many connections were cut.
-``untrusted_tls`` / ``untrusted_starttls`` -> ``Proxy``
-    Dovecot behind a self-signed certificate for ``localhost``/``127.0.0.1`` that no CA
+    After the test, ``proxy.commands`` lists the IMAP commands the client sent with their
+    arguments (``"LOGIN eva.3@konsult.example ***"``, ``"EXAMINE Junk"``: passwords masked),
+    ``proxy.command_names`` the names alone (``"UID FETCH"``), ``proxy.cuts`` how many
+    connections were cut, ``proxy.connections`` how many were made.
+``untrusted_tls`` / ``untrusted_starttls`` -> ``Proxy`` (session)
+    Dovecot (through a ``Proxy``, which does the TLS) behind a self-signed certificate for ``localhost``/``127.0.0.1`` that no CA
     vouches for: a verifying client fails with ``ssl.SSLCertVerificationError``; one that
     does not verify (``tls_verify: false``) reaches the real server and logs in.
-``wrong_host_tls`` -> ``Proxy``
+``wrong_host_tls`` -> ``Proxy`` (session)
     a certificate signed by the trusted test CA but for ``mail.other.example`` only: fails
     hostname verification (``ssl.SSLCertVerificationError`` too).
 
-``WRONG_PASSWORD``: a password no test user has; Dovecot answers ``NO [AUTHENTICATIONFAILED]
+``WRONG_PASSWORD`` (a constant): a password no test user has; Dovecot answers ``NO [AUTHENTICATIONFAILED]
 Authentication failed.``
 
 Everything runs on 127.0.0.1 in threads of the test process, is deterministic (cuts count
@@ -249,6 +259,7 @@ class Proxy:
             self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             self.context.load_cert_chain(str(cert.cert), str(cert.key))
         self.commands: list[str] = []
+        self.command_names: list[str] = []
         self.connections = 0
         self.cuts = 0
         self.handshake_failures: list[str] = []
@@ -420,6 +431,7 @@ class Proxy:
             args = args.split(" ", 1)[0] + " ***" if command == "LOGIN" else args.split(" ")[0]
         with self._lock:
             self.commands.append(f"{command} {args}".rstrip())
+            self.command_names.append(command)
         return command, args
 
     def _cut(self, client: socket.socket, upstream: socket.socket, state: dict) -> None:
