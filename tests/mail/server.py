@@ -358,6 +358,22 @@ def _start_failure(server: MailServer, what: str) -> str:
             f"--- {server.log_file} ---\n{server.log()}\n--- config {server.root / 'dovecot.conf'}")
 
 
+def _new_root() -> Path:
+    root = tempfile.mkdtemp(prefix="cadence-dovecot-")
+    if len(root) > 60:  # Dovecot's sockets live below it; a Unix socket path has 107 bytes
+        os.rmdir(root)
+        root = tempfile.mkdtemp(prefix="cadence-dovecot-", dir="/tmp")
+    return Path(root)
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: Linux sends SIGTERM (Dovecot's clean stop) to Dovecot when
+    the test process dies without its teardown, so no server outlives a killed run."""
+    with contextlib.suppress(Exception):
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def _stop(server: MailServer) -> None:
     process = server.process
     if process is None or process.poll() is not None:
@@ -379,7 +395,7 @@ def dovecot_server(root: Path | None = None, *, keep: bool = False) -> Iterator[
     if binary is None:
         raise DovecotError(INSTALL_HINT)
     made = root is None
-    root = Path(tempfile.mkdtemp(prefix="cadence-dovecot-")) if made else Path(root)
+    root = _new_root() if made else Path(root)
     root.mkdir(parents=True, exist_ok=True)
     # Dovecot's unprivileged processes walk through it to their sockets and the mail.
     root.chmod(0o755)
@@ -403,7 +419,8 @@ def dovecot_server(root: Path | None = None, *, keep: bool = False) -> Iterator[
             with open(root / "dovecot.stderr", "wb") as stderr:
                 server.process = subprocess.Popen(
                     [binary, "-F", "-c", str(config)], stdin=subprocess.DEVNULL,
-                    stdout=stderr, stderr=subprocess.STDOUT, start_new_session=True)
+                    stdout=stderr, stderr=subprocess.STDOUT, start_new_session=True,
+                    preexec_fn=_die_with_parent)
             try:
                 _wait_listening(server, time.monotonic() + START_TIMEOUT)
                 break
