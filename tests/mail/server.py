@@ -145,7 +145,7 @@ class MailServer:
     cert: Pair
     mail_uid: int
     mail_gid: int
-    process: subprocess.Popen | None = None
+    pid: int | None = None  # Dovecot's master process (not a child of the test process)
     host: str = HOST
     user: MailUser | None = None
     _counter: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -339,9 +339,8 @@ def _mailboxes() -> str:
 def _wait_listening(server: MailServer, deadline: float) -> None:
     pending = {server.imap_port, server.imaps_port}
     while pending:
-        if server.process.poll() is not None:
-            raise DovecotError(_start_failure(
-                server, f"dovecot exited with {server.process.returncode}"))
+        if not _alive(server.pid):
+            raise DovecotError(_start_failure(server, "dovecot exited"))
         if time.monotonic() > deadline:
             raise DovecotError(_start_failure(server, f"ports {sorted(pending)} not open after "
                                                       f"{START_TIMEOUT:g} s"))
@@ -366,24 +365,53 @@ def _new_root() -> Path:
     return Path(root)
 
 
-def _die_with_parent() -> None:
-    """In the child before exec: Linux sends SIGTERM (Dovecot's clean stop) to Dovecot when
-    the test process dies without its teardown, so no server outlives a killed run."""
-    with contextlib.suppress(Exception):
-        import ctypes
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+# Dovecot is started by a small watcher shell that the launching shell leaves behind, so it
+# is not a child of the test process: tests may wait for their own children (os.waitpid(-1))
+# and must not find Dovecot there.  The watcher stops Dovecot when the test process is gone
+# without its teardown (killed), so no server outlives a test run.
+_LAUNCH = """(
+  "$1" -F -c "$2" </dev/null >>"$3" 2>&1 &
+  dovecot=$!
+  echo "$dovecot"
+  exec >/dev/null
+  while kill -0 "$4" 2>/dev/null; do sleep 1; done
+  kill -TERM "$dovecot" 2>/dev/null
+  wait "$dovecot"
+) &"""
+
+
+def _launch(binary: str, config: Path, output: Path) -> int:
+    output.write_bytes(b"")
+    with subprocess.Popen(["/bin/sh", "-c", _LAUNCH, "sh", binary, str(config), str(output),
+                           str(os.getpid())], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          start_new_session=True) as launcher:
+        pid = int(launcher.stdout.readline())
+        launcher.stdout.close()
+    return pid
+
+
+def _alive(pid: int | None) -> bool:
+    """Running, and not a zombie waiting for its parent (the watcher) to reap it."""
+    if pid is None:
+        return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
 
 
 def _stop(server: MailServer) -> None:
-    process = server.process
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(5)
+    """SIGTERM, Dovecot's clean stop (it ends its own processes), then SIGKILL after 10 s."""
+    pid = server.pid
+    for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+        if not _alive(pid):
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+        deadline = time.monotonic() + wait
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
 
 
 @contextlib.contextmanager
@@ -416,11 +444,7 @@ def dovecot_server(root: Path | None = None, *, keep: bool = False) -> Iterator[
                 imap_port=server.imap_port, imaps_port=server.imaps_port,
                 mailboxes=_mailboxes(), **accounts), encoding="utf-8")
             server.log_file.unlink(missing_ok=True)
-            with open(root / "dovecot.stderr", "wb") as stderr:
-                server.process = subprocess.Popen(
-                    [binary, "-F", "-c", str(config)], stdin=subprocess.DEVNULL,
-                    stdout=stderr, stderr=subprocess.STDOUT, start_new_session=True,
-                    preexec_fn=_die_with_parent)
+            server.pid = _launch(binary, config, root / "dovecot.stderr")
             try:
                 _wait_listening(server, time.monotonic() + START_TIMEOUT)
                 break
