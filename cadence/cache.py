@@ -31,7 +31,7 @@ from typing import Optional
 from .journal import read_header, read_rows
 from .trail import fold_more, refold, restore, save, trails, undone
 
-VERSION = 3  # the fold's state changes shape with the Trail
+VERSION = 4  # the fold's state changes shape with the Trail
 CHUNK = 1 << 20
 REWRITE_SHARE = 16  # the entry is written again once the rows after it pass 1/16 of it
 
@@ -172,3 +172,80 @@ def _write_entry(entry: str, hashed: _Hashed, folds: dict) -> None:
             raise
     except OSError:
         pass
+
+
+# --- where `sync` left off in each mail folder ---------------------------------------------------
+#
+# Not an answer but a place to start reading: `sync` reads the inbox and the sent folder from
+# the highest UID it read before (SPEC section 10). A cursor is used only while the journal
+# still begins with the bytes it had when the cursor was saved and the contacts' addresses are
+# as they were (`basis`): a journal taken back (`git checkout`) or a ledger with other addresses
+# makes `sync` read every message again, and the journal's Message-IDs keep each one to one row.
+
+def mail_cursors(folder: Optional[str], key: str) -> dict:
+    """The cursors saved under `key`: {"basis": ..., "folders": {name: [uidvalidity, uid]}},
+    or {} when there are none usable."""
+    if not folder or not _usable(folder):
+        return {}
+    try:
+        with open(_cursor_path(folder, key), "rb") as handle:
+            data = json.loads(handle.read(1 << 20))
+        if data.get("version") != CURSOR_VERSION or not isinstance(data.get("folders"), dict):
+            return {}
+        folders = {}
+        for name, pair in data["folders"].items():
+            if isinstance(name, str) and isinstance(pair, list) and len(pair) == 2 and all(
+                    isinstance(n, int) and n >= 0 for n in pair):
+                folders[name] = (pair[0], pair[1])
+        return {"basis": data.get("basis"), "folders": folders}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
+
+
+def save_mail_cursors(folder: Optional[str], key: str, basis, folders: dict) -> None:
+    """Save the cursors; one that cannot be saved costs only time at the next sync."""
+    if not folder or not _usable(folder):
+        return
+    data = json.dumps({"version": CURSOR_VERSION, "basis": basis,
+                       "folders": {name: list(pair) for name, pair in sorted(folders.items())}},
+                      separators=(",", ":")).encode("utf-8")
+    path = _cursor_path(folder, key)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".mail-", suffix=".tmp", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass
+
+
+def journal_prefix(path: str, size: Optional[int] = None) -> Optional[list]:
+    """[size, SHA-256] of the journal's first `size` bytes (all of it when None); None when the
+    journal is shorter or cannot be read."""
+    digest, left, read = hashlib.sha256(), size, 0
+    try:
+        with open(path, "rb") as handle:
+            while left is None or left > 0:
+                chunk = handle.read(CHUNK if left is None else min(CHUNK, left))
+                if not chunk:
+                    break
+                digest.update(chunk)
+                read += len(chunk)
+                if left is not None:
+                    left -= len(chunk)
+    except OSError:
+        return None if size else [0, hashlib.sha256().hexdigest()]
+    if size is not None and read != size:
+        return None
+    return [read, digest.hexdigest()]
+
+
+CURSOR_VERSION = 1
+
+
+def _cursor_path(folder: str, key: str) -> str:
+    return os.path.join(folder, f"mail-{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()[:32]}.json")

@@ -170,6 +170,9 @@ def _no_reply_candidate(playbook: Playbook, st: State,
         if rule.phases and st.last_phase not in rule.phases:
             continue
         nominal = rule.wait.add(st.last_touch)
+        if st.last_channel == "email" and st.bounced is not None and st.bounced >= st.last_touch:
+            # the email bounced: the next rung comes the day after (SPEC section 10)
+            nominal = min(nominal, st.bounced + ONE_DAY)
         if horizon is not None and nominal > horizon:
             return None
         day, why = _move(nominal, st, playbook)

@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional
 
+from .mailconfig import Mail
 from .model import Problem, email_problem
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 CONFIG_NAME = "cadence.yaml"
 
 PATH_KEYS = ("ledger", "history", "playbooks", "templates", "drafts")
-KEYS = PATH_KEYS + ("timezone", "encoding", "sender")
+KEYS = PATH_KEYS + ("timezone", "encoding", "sender", "mail")
 SENDER_KEYS = ("name", "email", "phone", "address")
 
 DEFAULT_PATHS = {
@@ -47,6 +48,7 @@ class Config:
     encoding: str = "utf-8"
     sender: dict = field(default_factory=lambda: {key: "" for key in SENDER_KEYS})
     source: str = ""
+    mail: Optional[Mail] = None  # the mailbox `sync` reads and `push` writes to (SPEC 10)
     # where each key set in the file stands: {key: Source}, for messages about its value
     places: dict = field(default_factory=dict, compare=False)
 
@@ -100,7 +102,12 @@ def _read(c: Checker, node: Node, defaults: Config, path: str, home: str) -> Opt
     if fields is None:
         return None
     settings = dict(defaults.__dict__, source=path, places={})
-    for key, (_, value) in fields.items():
+    for key, (key_node, value) in fields.items():
+        if key == "mail" and not is_empty(value):
+            from .mailconfig import read_mail
+
+            settings[key] = read_mail(c, key_node, value, defaults.root, home)
+            continue
         if is_empty(value):
             continue  # `timezone:` with nothing: the default
         if key in PATH_KEYS:

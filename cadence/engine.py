@@ -19,7 +19,7 @@ from .state import State, kind_of, state_of
 from .steps import phase_at
 
 __all__ = ["State", "state_of", "day", "advance", "due", "run", "plan", "upcoming",
-           "changes_of", "act_on_reply", "honours_callback"]
+           "changes_of", "act_on_reply", "reply_decision", "honours_callback"]
 
 
 
@@ -45,13 +45,24 @@ def _entry(st: State, today: date, event: str, cand: Optional[Candidate] = None,
 def act_on_reply(st: State, playbooks: Mapping[str, Playbook]) -> tuple:
     """A reply not yet acted on: apply the playbook's `reply` rule. Returns (state, entries);
     a move journals the new playbook's start too (SPEC section 9)."""
-    if st.last_reply is None or st.last_reply in st.replies or st.status not in ("active", "paused"):
-        return st, ()
-    if st.last_touch is not None and st.last_reply < st.last_touch:
-        return st, ()
-    rule = playbooks[st.playbook].on_reply
-    acted_in = st.playbook
     when = st.last_reply
+    if when is None or (st.last_touch is not None and when < st.last_touch):
+        return st, ()
+    acted_in = st.playbook
+    st, note, started = reply_decision(st, playbooks, when)
+    if not note:
+        return st, ()
+    entry = Entry(date=when, contact=st.contact.id, event="reply", playbook=acted_in, note=note)
+    return st, (entry,) + started
+
+
+def reply_decision(st: State, playbooks: Mapping[str, Playbook], when: date) -> tuple:
+    """Act on a reply dated `when` by the playbook's `reply` rule (SPEC section 5): (state,
+    what was decided as `reply: stop` ..., the rows of a move's start); (state, "", ()) when
+    the reply is not acted on: one of that day was, or the status takes no replies."""
+    if when in st.replies or st.status not in ("active", "paused") or st.playbook not in playbooks:
+        return st, "", ()
+    rule = playbooks[st.playbook].on_reply
     st = replace(st, replies=st.replies | {when})
     started = ()
     if rule.action == "stop":
@@ -67,8 +78,7 @@ def act_on_reply(st: State, playbooks: Mapping[str, Playbook]) -> tuple:
                          note="started"),)
     else:
         note = "reply: continue"
-    entry = Entry(date=when, contact=st.contact.id, event="reply", playbook=acted_in, note=note)
-    return st, (entry,) + started
+    return st, note, started
 
 
 def honours_callback(st: State) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 from typing import Iterable, Iterator, Optional
 
@@ -146,6 +147,23 @@ def records(lines: Iterable[bytes], path: str, problems: list, names=None,
                                     "the file looks binary; restore it from a copy", EXIT_DATA))
             continue
         yield start, day, cells, kept if kept is not None else tuple(cells)
+
+
+JUNK = "junk:"  # how the note of a reply found in the junk folder begins (SPEC section 10)
+_NOTE_ID = re.compile(r"^(?:junk:\s*)?(<[^<>\s]+>)")
+_ADDRESS = re.compile(r"\[address ([^\[\]\s]+)\]\s*$")
+
+
+def note_id(note: str) -> str:
+    """The Message-ID a mail row's note begins with (after `junk:`), "" when none."""
+    found = _NOTE_ID.match(note.strip())
+    return found.group(1) if found else ""
+
+
+def bounced_address(note: str) -> str:
+    """The address a `bounce` row's note ends with (`[address A]`), as it was written."""
+    found = _ADDRESS.search(note)
+    return found.group(1) if found else ""
 
 
 def first_word(note: str) -> str:

@@ -290,12 +290,15 @@ class Contact:
     last_step: str = ""
     next_due: Optional[date] = None
     index: int = -1  # the row's place in the ledger (0-based); -1 for one made by hand
+    unreachable: tuple = ()  # channels the journal shows do not reach it (email: a bounce)
 
     @property
     def name(self) -> str:
         return self.row.get("name", "")
 
     def reachable(self, channel: str) -> bool:
+        if channel in self.unreachable:
+            return False
         return bool(self.row.get(REACH.get(channel, channel), "").strip())
 
 
@@ -340,6 +343,12 @@ class Trail:
     callback_noted: Optional[Entry] = None  # the latest `note` row "callback D ..."
     reply_noted: Optional[date] = None  # the latest date a `note` row "last_reply D" names
     started: tuple = ()  # (playbook, date it was last started on), by playbook
+    # what `sync` journaled from the mailbox (SPEC section 10)
+    bounced: tuple = ()  # (address, date of its latest bounce), by address
+    drafted: tuple = ()  # (date, playbook, step) of the drafted emails of the latest 14 days
+    sent: frozenset = frozenset()  # Message-ID keys of the drafted emails seen sent lately
+    answered: Optional[date] = None  # the latest reply, automatic answer or bounce
+    junk: tuple = ()  # (date, note) of the replies found in junk in the latest 7 days
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,11 +14,12 @@ Pure, like the engine that reads the State.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Mapping, Optional
 
 from .journal import first_word
+from .addresses import address_key
 from .model import STATUSES, Contact, Entry, Playbook, Trail
 from .steps import cursor_of, find_step, phase_at, phase_of_step
 
@@ -52,6 +53,7 @@ class State:
     last_playbook: str = ""  # the playbook the last touch was made under, when known
     restored: bool = False  # state cells rebuilt from the journal
     decisions: tuple = ()  # (event, note, date or None: today) rows the user's hand asks for
+    bounced: Optional[date] = None  # the latest bounce of the contact's `email` (SPEC 10)
 
 
 NO_TRAIL = Trail()
@@ -62,7 +64,7 @@ def state_of(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, P
     trail = trail or NO_TRAIL
     playbook = playbooks.get(contact.playbook)
     status, paused_until = journal_status(trail, contact.playbook)
-    journal_reply = _latest(trail.reply.date if trail.reply else None, trail.reply_noted)
+    journal_reply = _latest(max(trail.replies) if trail.replies else None, trail.reply_noted)
     rebuild = (not contact.touches and contact.last_touch is None and not contact.last_step
                and trail.rows > 0)
     typed_status = bool(contact.row.get("status", "").strip())
@@ -107,6 +109,9 @@ def state_of(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, P
                             or last_touch != contact.last_touch or bool(last_step)
                             or now_status != (contact.status or "active")
                             or last_reply != contact.last_reply)
+    bounced = _bounced(contact, trail) if trail.bounced else None
+    if bounced is not None:  # email reaches the contact again once its `email` cell changes
+        contact = replace(contact, unreachable=contact.unreachable + ("email",))
     return State(
         contact=contact, playbook=contact.playbook, started=started, status=now_status,
         paused_until=now_until, touches=touches, last_touch=last_touch,
@@ -115,8 +120,14 @@ def state_of(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, P
         replies=trail.replies, birthday_done=trail.birthday_done,
         callback_done=trail.callback_done, no_reply_done=trail.no_reply_done,
         step_date=step_date, last_playbook=last_playbook, restored=restored,
-        decisions=decisions,
+        decisions=decisions, bounced=bounced,
     )
+
+
+def _bounced(contact: Contact, trail: Trail) -> Optional[date]:
+    """The latest bounce of the address in the contact's `email` cell, if it bounced."""
+    email = contact.row.get("email", "").strip()
+    return dict(trail.bounced).get(address_key(email)) if email else None
 
 
 def _latest(a: Optional[date], b: Optional[date]) -> Optional[date]:

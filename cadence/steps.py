@@ -129,6 +129,8 @@ def resolve_channel(wanted: str, contact: Contact, playbook: Playbook,
         reasons.append(f"opted out of {wanted}")
     elif contact.channels and wanted not in contact.channels:
         reasons.append(f"{wanted} is not among the contact's channels")
+    elif wanted in contact.unreachable:
+        reasons.append(f"the {wanted} address bounced")
     elif not contact.reachable(wanted):
         reasons.append(f"no {REACH.get(wanted, wanted)} for {wanted}")
     if fallback is not None:

@@ -72,3 +72,34 @@ def table(title: str, columns, rows) -> None:
     for row in rows:
         grid.add_row(*[str(c) for c in row])
     out.print(grid)
+
+
+class Progress:
+    """A progress bar on stderr while a long read goes on (`sync`'s first), transient: none
+    when not `enabled` (quiet, JSON), when stderr is not a terminal, or for a short read."""
+
+    FROM = 200  # items a read must have for a bar
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled and os.isatty(2)
+        self.bar = self.task = None
+
+    def start(self, what: str, total: int) -> None:
+        self.task = None
+        if not self.enabled or total < self.FROM:
+            return
+        if self.bar is None:
+            from rich.progress import Progress as Bar
+
+            self.bar = Bar(console=console(stderr=True), transient=True)
+            self.bar.start()
+        self.task = self.bar.add_task(f"reading {what or 'the inbox'}", total=total)
+
+    def advance(self, count: int) -> None:
+        if self.bar is not None and self.task is not None:
+            self.bar.advance(self.task, count)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None

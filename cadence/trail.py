@@ -3,16 +3,23 @@
 A fold gives the same Trail for the same rows in any order: every field is a count, a set, or
 the latest row by date with ties broken by the row's cells. That is what makes the journal's
 row order never matter, and what lets a fold go on from a saved state (cadence.cache).
+
+Longer than most: the fold's fields, its loop over the rows, and its saving and restoring for
+the cache must agree field by field, and they stand together so that they do.
 """
 from __future__ import annotations
 
 from datetime import date
 from typing import Callable, Iterable, Optional
 
-from .journal import WIDTH, first_word, records
+from .journal import JUNK, WIDTH, bounced_address, first_word, note_id, records
+from .addresses import address_key, key_of
 from .model import RULE_STEPS, Entry, Trail
 
 PER_WEEK_SPAN = 6  # days before a touch that the per-week cap can count with it
+DRAFTED_SPAN = 14  # days a drafted email not seen sent is noticed (SPEC section 10)
+SENT_SPAN = 30  # days before the latest `sent` row that its kin are kept
+JUNK_SPAN = 7  # days a reply found in junk is noticed by `due`
 
 
 class NotAFold(ValueError):
@@ -28,7 +35,8 @@ class _Fold:
 
     __slots__ = ("rows", "touches", "first", "last_day", "last", "dates", "step_day", "step",
                  "replies", "birthday", "callback", "no_reply", "status_day", "status",
-                 "reply_day", "reply", "noted_day", "noted", "reply_noted", "started", "undo")
+                 "reply_day", "reply", "noted_day", "noted", "reply_noted", "started", "undo",
+                 "bounced", "drafted", "sent", "answered", "junk")
 
     def __init__(self):
         self.rows = self.touches = 0
@@ -44,6 +52,11 @@ class _Fold:
         self.reply_noted = None  # the latest date of a `note` row "last_reply D ..."
         self.started = {}  # playbook -> the latest date it was started on
         self.undo = False  # an `undo` row: the rows must be read again whole (`refold`)
+        self.bounced = {}  # address -> the latest date it bounced
+        self.drafted = []  # (date, playbook, step) of drafted emails, trimmed to DRAFTED_SPAN
+        self.sent = {}  # Message-ID key -> date it was seen sent, trimmed to SENT_SPAN
+        self.answered = None  # the latest reply, autoreply or bounce
+        self.junk = []  # (date, note) of replies found in junk, trimmed to JUNK_SPAN
 
     def state(self) -> list:
         """The fold as plain JSON values, to go on from later (cadence.cache)."""
@@ -57,7 +70,12 @@ class _Fold:
                 _iso(self.callback), _iso(self.no_reply), _iso(self.status_day),
                 _plain(self.status), _iso(self.reply_day), _plain(self.reply),
                 _iso(self.noted_day), _plain(self.noted), _iso(self.reply_noted),
-                sorted((p, d.isoformat()) for p, d in self.started.items()), self.undo]
+                sorted((p, d.isoformat()) for p, d in self.started.items()), self.undo,
+                sorted((a, d.isoformat()) for a, d in self.bounced.items()),
+                sorted((d.isoformat(), p, s) for d, p, s in _recent(self.drafted, DRAFTED_SPAN)),
+                sorted((k, d.isoformat()) for k, d in _recent_keys(self.sent).items())
+                if self.sent else [], _iso(self.answered),
+                sorted((d.isoformat(), n) for d, n in _recent(self.junk, JUNK_SPAN))]
 
     @classmethod
     def restore(cls, state: list) -> "_Fold":
@@ -65,7 +83,7 @@ class _Fold:
         made = cls()
         (rows, touches, first, last_day, last, dates, step_day, step, replies, birthday,
          callback, no_reply, status_day, status, reply_day, reply, noted_day, noted,
-         reply_noted, started, undo) = state
+         reply_noted, started, undo, bounced, drafted, sent, answered, junk) = state
         for count in (rows, touches):
             if not isinstance(count, int) or count < 0:
                 raise NotAFold("a count")
@@ -82,6 +100,11 @@ class _Fold:
         made.reply_noted = _day_of(reply_noted)
         made.started = {str(p): date.fromisoformat(d) for p, d in started}
         made.undo = bool(undo)
+        made.bounced = {str(a): date.fromisoformat(d) for a, d in bounced}
+        made.drafted = [(date.fromisoformat(d), str(p), str(s)) for d, p, s in drafted]
+        made.sent = {str(k): date.fromisoformat(d) for k, d in sent}
+        made.answered = _day_of(answered)
+        made.junk = [(date.fromisoformat(d), str(n)) for d, n in junk]
         for day, row in ((made.last_day, made.last), (made.step_day, made.step),
                          (made.status_day, made.status), (made.reply_day, made.reply),
                          (made.noted_day, made.noted)):
@@ -107,7 +130,27 @@ class _Fold:
             status=_entry_of(contact, self.status_day, self.status, shared),
             reply=_entry_of(contact, self.reply_day, self.reply, shared),
             callback_noted=_entry_of(contact, self.noted_day, self.noted, shared),
-            reply_noted=self.reply_noted, started=tuple(sorted(self.started.items())))
+            reply_noted=self.reply_noted, started=tuple(sorted(self.started.items())),
+            bounced=tuple(sorted(self.bounced.items())) if self.bounced else (),
+            drafted=tuple(sorted(_recent(self.drafted, DRAFTED_SPAN))) if self.drafted else (),
+            sent=frozenset(_recent_keys(self.sent)) if self.sent else _NO_REPLIES,
+            answered=self.answered,
+            junk=tuple(sorted(_recent(self.junk, JUNK_SPAN))) if self.junk else ())
+
+
+def _recent(items: list, span: int) -> list:
+    """The (date, ...) items within `span` days of the latest of them."""
+    if not items:
+        return items
+    floor = max(item[0] for item in items).toordinal() - span
+    return [item for item in items if item[0].toordinal() >= floor]
+
+
+def _recent_keys(sent: dict) -> dict:
+    """The keys seen sent within SENT_SPAN days of the latest: the same whatever order the
+    rows came in, as every key trimmed on the way is older than that."""
+    floor = max(sent.values()).toordinal() - SENT_SPAN
+    return {key: day for key, day in sent.items() if day.toordinal() >= floor}
 
 
 def _iso(day: Optional[date]):
@@ -223,6 +266,9 @@ def _fold(folds: dict, records) -> None:
                 acc.last_day, acc.last = day, kept
             if acc.first is None or day < acc.first:
                 acc.first = day
+            channel = cells[5]
+            if (channel == "email" or channel.strip() == "email") and cells[4].strip():
+                _drafted(acc, day, cells)
             if len(dates) > 64:
                 floor = acc.last_day.toordinal() - PER_WEEK_SPAN
                 acc.dates = [d for d in dates if d.toordinal() >= floor]
@@ -247,12 +293,40 @@ def _fold(folds: dict, records) -> None:
             acc.step_day, acc.step = day, kept
 
 
+def _drafted(acc: _Fold, day: date, cells: list) -> None:
+    """An email touch of a playbook step: an email cadence drafted."""
+    acc.drafted.append((day, cells[3].strip(), cells[4].strip()))
+    if len(acc.drafted) > 16:
+        acc.drafted = _recent(acc.drafted, DRAFTED_SPAN)
+
+
 def _other(acc: _Fold, day: date, event: str, cells: list, kept) -> None:
     """The rows other than touches and skips: few, so a call each."""
     if event == "reply":
         acc.replies.add(day)
-        if _newer(day, kept, acc.reply_day, acc.reply):
+        acc.answered = _later(acc.answered, day)
+        note = cells[7].strip()
+        # the decision on a reply (`reply: stop`, ...); a reply `sync` found says the message
+        if note.startswith("reply:") and _newer(day, kept, acc.reply_day, acc.reply):
             acc.reply_day, acc.reply = day, kept
+        elif note.startswith(JUNK):
+            acc.junk.append((day, note))
+            if len(acc.junk) > 16:
+                acc.junk = _recent(acc.junk, JUNK_SPAN)
+    elif event in ("autoreply", "bounce", "sent"):
+        note = cells[7].strip()
+        if event == "sent":
+            key = key_of(note_id(note))
+            if key:
+                acc.sent[key] = _later(acc.sent.get(key), day)
+                if len(acc.sent) > 64:
+                    acc.sent = _recent_keys(acc.sent)
+            return
+        acc.answered = _later(acc.answered, day)
+        address = bounced_address(note) if event == "bounce" else ""
+        if address:
+            address = address_key(address)
+            acc.bounced[address] = _later(acc.bounced.get(address), day)
     elif event == "status":
         if first_word(cells[7]) == "started":
             playbook = cells[3].strip()

@@ -23,16 +23,22 @@ ALLOWED = {
     "main": ({"cli", "commands"}, set()),
     # the model and the pure engine
     "model": (set(), set()),
+    "addresses": (set(), set()),
     "durations": ({"model"}, set()),
     "steps": ({"model"}, set()),
-    "state": ({"model", "steps", "journal"}, set()),
+    "state": ({"model", "steps", "journal", "addresses"}, set()),
     "candidates": ({"model", "steps", "state"}, set()),
     "engine": ({"model", "steps", "state", "candidates"}, set()),
     "report": ({"model", "engine", "steps"}, set()),
+    # what the mailbox shows, weighed against the book
+    "mailmatch": ({"model", "journal", "mailparse", "emails", "addresses"}, set()),
+    "mailacts": ({"model", "journal", "mailmatch", "emails", "engine", "addresses"}, set()),
     "lint": ({"model"}, set()),
     # parsers: bytes and text in, model values and problems out
     "yamlnodes": ({"model", "durations"}, {"yaml"}),
-    "config": ({"model", "yamlnodes"}, {"yaml"}),
+    "config": ({"model", "yamlnodes", "mailconfig"}, {"yaml"}),
+    "mailconfig": ({"model", "yamlnodes"}, {"yaml"}),
+    "mailparse": ({"addresses"}, set()),
     "playbook": ({"model", "durations", "yamlnodes", "lint"}, {"yaml"}),
     "ledger_file": ({"model"}, set()),
     "ledger_csv": ({"model", "ledger_file"}, set()),
@@ -40,7 +46,7 @@ ALLOWED = {
     "ledger": ({"model", "ledger_file", "ledger_csv", "ledger_yaml"}, set()),
     "contacts": ({"model"}, set()),
     "journal": ({"model"}, set()),
-    "trail": ({"model", "journal"}, set()),
+    "trail": ({"model", "journal", "addresses"}, set()),
     # renderers: values in, bytes out
     "lookup": (set(), set()),
     "emails": (set(), set()),
@@ -56,12 +62,15 @@ ALLOWED = {
               "trail", "sandbox", "drafts", "cache"}, {"jinja2"}),
     "actions": ({"model", "engine", "journal", "ledger", "overview", "files"}, set()),
     "terminal": (set(), {"rich"}),
+    "mailbox": ({"model", "mailconfig", "mailparse", "mailpass"}, {"imapclient"}),
+    "mailpass": ({"model", "mailconfig"}, set()),
     "cli": ({"model", "book", "contacts"}, {"typer"}),
 }
 # every command may use these; no command imports another
 COMMAND = ({"cli", "terminal", "actions", "book", "config", "engine", "state", "steps", "export", "files", "lint", "lookup",
-            "model", "report", "template_lint", "journal", "drafts", "emails"}, {"typer"})
-EDGE = {"main", "cli", "book", "files", "cache", "actions", "terminal"}  # and every command
+            "model", "report", "template_lint", "journal", "drafts", "emails", "mailconfig",
+            "mailbox", "mailmatch", "mailacts", "mailparse", "mailpass", "cache", "addresses"}, {"typer"})
+EDGE = {"main", "cli", "book", "files", "cache", "actions", "terminal", "mailbox", "mailpass"}  # and every command
 
 # what only the edge may call: the disk, the clock, the environment, the terminal
 FORBIDDEN_CALLS = {

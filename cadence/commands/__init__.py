@@ -9,11 +9,11 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Optional
 
-MODULES = ("check", "due", "forecast", "init", "plan", "render", "reply", "run", "stats")
+MODULES = ("check", "due", "forecast", "init", "mail", "plan", "render", "reply", "run", "stats")
 COMMANDS = {  # command name -> module
     "check": "check", "due": "due", "forecast": "forecast", "init": "init", "plan": "plan",
     "render": "render", "reply": "reply", "log": "reply", "mark": "reply", "optout": "reply",
-    "run": "run", "stats": "stats",
+    "run": "run", "stats": "stats", "sync": "mail", "push": "mail",
 }
 _TAKES_VALUE = ("-C",)  # global options followed by a value
 

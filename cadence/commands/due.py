@@ -24,13 +24,19 @@ def due(today: Optional[str] = TODAY, as_json: bool = JSON,
     """List the touches due today: who, how, what, how late. Writes nothing."""
     quiet(quiet_)
     from .. import engine
+    from ..mailacts import notices as notices_of
 
     with guarded(as_json):
         cfg = config()
         day = resolve_today(today, cfg)
-        touches = engine.due(load_book(cfg).book, day)
+        book = load_book(cfg).book
+        touches = engine.due(book, day)
+        notices = notices_of(book, day, cfg.mail is not None)
     if as_json:
-        emit_json({"today": day.isoformat(), "due": [t.as_json() for t in touches]})
+        document = {"today": day.isoformat(), "due": [t.as_json() for t in touches]}
+        if notices:
+            document["notices"] = notices
+        emit_json(document)
         return
     if as_csv:
         from ..export import to_csv
@@ -44,9 +50,14 @@ def due(today: Optional[str] = TODAY, as_json: bool = JSON,
         return
     if not touches:
         say(f"Nothing due on {day}.")
-        return
-    from ..terminal import table
+    else:
+        from ..terminal import table
 
-    table(f"Due on {day}: {len(touches)} touch{'es' if len(touches) != 1 else ''}",
-          ["due", "late", "contact", "name", "channel", "step", "template"],
-          [touch_row(t) for t in touches])
+        table(f"Due on {day}: {len(touches)} touch{'es' if len(touches) != 1 else ''}",
+              ["due", "late", "contact", "name", "channel", "step", "template"],
+              [touch_row(t) for t in touches])
+    if notices:
+        say("")
+        say(f"Notices ({len(notices)}):")
+        for notice in notices:
+            say(f"  {notice['date']}  {notice['contact']}  {notice['text']}")

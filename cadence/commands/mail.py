@@ -1,0 +1,311 @@
+"""`cadence sync` and `cadence push`: the mailbox read into the journal, drafts put where the
+mail program shows them (SPEC section 10)."""
+from __future__ import annotations
+
+import os
+from typing import NamedTuple, Optional
+
+import typer
+
+from ..cli import (APP as app, JSON, OPTIONS, QUIET, TODAY, cache_folder, config, emit_json,
+                   guarded, load_book, quiet, resolve_today, say, write_outside)
+from ..model import EXIT_CONFIG, Failure, Problem, Source
+from ..terminal import Progress
+
+DRY_RUN = typer.Option(False, "--dry-run", help="Show what would be done; write nothing.")
+ROLES_READ = ("inbox", "junk", "sent")
+
+
+def _mail(cfg):
+    """The book's `mail:` section, or exit 78 with one to copy."""
+    from ..mailconfig import EXAMPLE
+
+    if cfg.mail is None:
+        where = Source(cfg.source or os.path.join(cfg.root, "cadence.yaml"))
+        raise Failure(Problem(where, "no `mail:` section: cadence does not know your mailbox",
+                              "add one to cadence.yaml, for example\n  " + EXAMPLE, EXIT_CONFIG))
+    return cfg.mail
+
+
+def _open(mail):
+    from ..mailbox import open_mailbox
+    from ..mailpass import password, run_password_command
+
+    secret = None if mail.maildir else password(mail, os.environ, run_password_command)
+    return open_mailbox(mail, secret)
+
+
+def _read(box, cursors: dict, progress: Progress) -> tuple:
+    """(reads, new cursors, folders, junk ids): the inbox and sent folder from their cursors,
+    the junk folder whole (each sync says which replies still sit there)."""
+    folders = box.folders()
+    reads, moved, junk_ids = [], {}, set()
+    for role in ROLES_READ:
+        name = folders.get(role)
+        if name is None:
+            continue
+        cursor = cursors.get(name) if role != "junk" else None
+        found, after = box.read(role, name, cursor, progress.start, progress.advance)
+        reads.extend(found)
+        if after is not None and role != "junk":
+            moved[name] = after
+        if role == "junk":
+            junk_ids = {r.message.id for r in found}
+    return reads, moved, folders, junk_ids
+
+
+@app.command()
+def sync(today: Optional[str] = TODAY,
+         dry_run: bool = DRY_RUN,
+         as_json: bool = JSON,
+         quiet_: bool = QUIET) -> None:
+    """Read the mailbox into the journal: replies (junk folder too), bounces, sent mail."""
+    quiet(quiet_)
+    from ..cache import mail_cursors, save_mail_cursors
+    from ..files import Lock, recover
+
+    with guarded(as_json):
+        cfg = config()
+        day = resolve_today(today, cfg)
+        loaded = load_book(cfg)  # a book with mistakes stops here, before any mail is read
+        mail = _mail(cfg)
+        store, key = cache_folder(), _cursor_key(cfg, mail)
+        saved = mail_cursors(store, key)
+        cursors = saved.get("folders", {}) if _still(saved.get("basis"), cfg, loaded) else {}
+        progress = Progress(not (OPTIONS.quiet or as_json))
+        box = _open(mail)
+        try:
+            reads, moved, folders, junk_ids = _read(box, cursors, progress)
+        finally:
+            progress.stop()
+            box.close()
+        with Lock(cfg.root):
+            if not dry_run:
+                recover(cfg.root, cfg.history, cfg.ledger)
+            loaded = load_book(cfg)
+            result, later = _weigh(cfg, loaded, reads, junk_ids, day)
+            if not dry_run:
+                from ..actions import write
+
+                write(loaded, [], result.entries, result.updates, write_outside())
+                if result.entries or result.updates:
+                    loaded = load_book(cfg)
+                save_mail_cursors(store, key, _basis(cfg, loaded),
+                                  _cursors_after(cursors, moved, later))
+    if as_json:
+        emit_json({"today": day.isoformat(), "found": result.found_json()})
+        for line in result.junk_lines():
+            typer.echo(line, err=True)
+        return
+    _report(result, len(reads), folders, mail, dry_run)
+
+
+def _weigh(cfg, loaded, reads, junk_ids, day) -> tuple:
+    """(mailacts.Synced, the reads left for a later sync) of what was read."""
+    from .. import mailacts, mailmatch
+    from ..book import journal_rows
+
+    known = mailmatch.known(journal_rows(cfg, loaded.ledger_bytes))
+    weighed = mailmatch.weigh(reads, _people(loaded), known, _own(cfg), _zone(cfg), day)
+    later = [read for read in reads if (read.role, read.place) in set(weighed.later)]
+    return mailacts.synced(loaded.book, weighed, known.junk, junk_ids, day), later
+
+
+def _people(loaded) -> list:
+    """The contacts as mail is matched to them, in the ledger's order."""
+    from .. import engine
+    from ..mailmatch import Person
+    from ..addresses import address_key
+
+    book, people = loaded.book, []
+    for contact in book.contacts:
+        email = contact.row.get("email", "").strip()
+        started = None
+        if email and contact.playbook:
+            started = engine.state_of(contact, book.trails.get(contact.id), book.playbooks).started
+        people.append(Person(contact.id, contact.name, address_key(email) if email else "",
+                             contact.playbook, started))
+    return people
+
+
+def _own(cfg) -> tuple:
+    """The user's own addresses: the sender's and the mailbox login, when it is one."""
+    return tuple(a for a in (cfg.sender.get("email", ""), cfg.mail.user) if "@" in a)
+
+
+def _zone(cfg):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(cfg.timezone) if cfg.timezone else None
+
+
+def _cursor_key(cfg, mail) -> str:
+    return "\x1f".join((os.path.realpath(cfg.root), mail.maildir or mail.host, str(mail.port),
+                        mail.user))
+
+
+def _basis(cfg, loaded) -> dict:
+    """What the cursors were saved against: the journal's bytes and the contacts' addresses."""
+    from ..cache import journal_prefix
+
+    return {"journal": journal_prefix(cfg.history), "people": _people_digest(cfg, loaded)}
+
+
+def _people_digest(cfg, loaded) -> str:
+    """A digest of what matching mail to contacts depends on besides the journal."""
+    import hashlib
+
+    people = hashlib.sha256()
+    for person in _people(loaded):
+        people.update("\x1f".join((person.id, person.email, person.playbook,
+                                    str(person.started))).encode("utf-8", "surrogatepass"))
+        people.update(b"\x1e")
+    people.update("\x1f".join(_own(cfg) + (cfg.timezone,)).encode("utf-8", "surrogatepass"))
+    return people.hexdigest()
+
+
+def _still(saved, cfg, loaded) -> bool:
+    """Do the cursors saved against `saved` still hold: does the journal begin with the bytes
+    it had, are the contacts' addresses and starts as they were?"""
+    from ..cache import journal_prefix
+
+    if not isinstance(saved, dict) or not isinstance(saved.get("journal"), list):
+        return False
+    size, digest = (saved["journal"] + [None, None])[:2]
+    if not isinstance(size, int) or journal_prefix(cfg.history, size) != [size, digest]:
+        return False
+    return saved.get("people") == _people_digest(cfg, loaded)
+
+
+def _cursors_after(cursors: dict, moved: dict, later: list) -> dict:
+    """The cursors for the next sync: past what was read, but before any message left for
+    later (dated after today), which the next sync reads again."""
+    after = dict(cursors)
+    after.update(moved)
+    for read in later:
+        if isinstance(read.place, int) and read.folder in after:
+            validity, uid = after[read.folder]
+            after[read.folder] = (validity, min(uid, read.place - 1))
+    return after
+
+
+def _report(result, read: int, folders, mail, dry_run: bool) -> None:
+    from ..terminal import table
+
+    if OPTIONS.quiet:
+        for line in result.junk_lines():
+            typer.echo(line, err=True)
+        return
+    shown = ", ".join(folders.get(role) or "the inbox" for role in ROLES_READ
+                      if folders.get(role) is not None)
+    say(f"Read {read} message{'s' if read != 1 else ''} from {mail.where}: {shown}.")
+    missing = [role for role in ROLES_READ if folders.get(role) is None]
+    for role in missing:
+        say(f"No {role} folder found: name it in cadence.yaml (mail: folders: {role}: ...).")
+    counts = result.counts()
+    table("Found", ["replies", "in junk", "auto-replies", "bounces", "sent"], [counts])
+    if result.found:
+        table("New in the journal", ["date", "contact", "name", "event", "folder", "subject"],
+              result.found_rows())
+    for line in result.dated_lines():
+        say(line)
+    for line in result.junk_lines():
+        say(line)
+    if dry_run:
+        say("Dry run: nothing was written.")
+
+
+@app.command()
+def push(today: Optional[str] = TODAY,
+         dry_run: bool = DRY_RUN,
+         as_json: bool = JSON,
+         quiet_: bool = QUIET) -> None:
+    """Put the day's email drafts in the mailbox's Drafts folder, once each."""
+    quiet(quiet_)
+    with guarded(as_json):
+        cfg = config()
+        mail = _mail(cfg)
+        day = resolve_today(today, cfg)
+        drafts = _day_drafts(cfg, day)
+        if not drafts:
+            stored, kept = [], []
+        else:
+            box = _open(mail)
+            try:
+                folder = box.folders().get("drafts")
+                if folder is None:
+                    raise Failure(Problem(mail.source, "the mailbox has no drafts folder",
+                                          "name it in cadence.yaml: mail: folders: drafts: ...",
+                                          EXIT_CONFIG))
+                there = box.message_ids(folder)
+                stored, kept = [], []
+                for draft in drafts:
+                    if draft.message_id in there:
+                        kept.append(draft)
+                        continue
+                    if not dry_run:
+                        box.store_draft(folder, draft.data)
+                    there.add(draft.message_id)
+                    stored.append(draft)
+            finally:
+                box.close()
+    if as_json:
+        emit_json({"today": day.isoformat(), "dry_run": dry_run,
+                   "stored": [d.json() for d in stored], "already": [d.json() for d in kept]})
+        return
+    verb = "Would store" if dry_run else "Stored"
+    if not drafts:
+        say(f"No email drafts for {day}: run `cadence run` first.")
+        return
+    say(f"{verb} {len(stored)} draft{'s' if len(stored) != 1 else ''} in the drafts folder of "
+        f"{mail.where}" + (f"; {len(kept)} already there." if kept else "."))
+    for draft in stored:
+        say(f"  {draft.name}  {draft.subject}")
+
+
+class Draft(NamedTuple):
+    name: str  # the file's name in the day's folder
+    data: bytes
+    message_id: str
+    subject: str
+
+    def json(self) -> dict:
+        return {"file": self.name, "message_id": self.message_id, "subject": self.subject}
+
+
+DRAFT_LIMIT = 32 * 1024 * 1024  # bytes of an .eml that push reads at most
+
+
+def _day_drafts(cfg, day) -> list:
+    """The day's .eml drafts, by name; a link or anything but a regular file is refused."""
+    import stat
+
+    from ..mailparse import header_block, parse
+
+    folder = os.path.join(cfg.drafts, day.isoformat())
+    try:
+        names = sorted(n for n in os.listdir(folder) if n.endswith(".eml"))
+    except FileNotFoundError:
+        return []
+    except OSError as err:
+        raise Failure(Problem(Source(folder), f"cannot read the drafts: {err.strerror or err}",
+                              code=74)) from None
+    drafts = []
+    for name in names:
+        path = os.path.join(folder, name)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError as err:
+            raise Failure(Problem(Source(path), "not a draft cadence wrote (a link or unreadable: "
+                                  f"{err.strerror or err})", "remove it, then run push again",
+                                  EXIT_CONFIG)) from None
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise Failure(Problem(Source(path), "not a regular file", code=EXIT_CONFIG))
+            data = handle.read(DRAFT_LIMIT + 1)
+        if len(data) > DRAFT_LIMIT:
+            raise Failure(Problem(Source(path), "too large for a draft cadence wrote",
+                                  code=EXIT_CONFIG))
+        head = parse(header_block(data))
+        drafts.append(Draft(name, data, head.id, head.subject))
+    return drafts

@@ -1,0 +1,164 @@
+"""What `sync` writes for what the mailbox showed (SPEC section 10), and what `due` notices of it:
+the journal rows, the ledger cells they change, and the lines people read. Pure: the book and
+the findings in, values out.
+
+A reply acts as `cadence reply` does, by the playbook's `reply` rule, even when it is dated
+before the last touch (it crossed it). Its decision is journaled as a `status` row (`replied`,
+`paused until D`) or a move's `started` row beside the `reply` row that holds the message, so
+that every reply is one `reply` row, as `stats` counts them.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from typing import NamedTuple
+
+from . import engine
+from .emails import message_key
+from .journal import note_id
+from .addresses import address_key
+from .model import Entry
+
+EVENT_ORDER = ("sent", "autoreply", "reply", "bounce")
+BY_MAIL = "(a reply by email)"
+NOT_SENT_AFTER = 2  # days after its day that a drafted email not seen sent is noticed
+NOT_SENT_UNTIL = 14  # days after which it is not any more
+JUNK_DAYS = 7  # days a reply found in junk is noticed by `due`
+
+
+class Synced(NamedTuple):
+    """A sync's work, worked out before anything is written."""
+
+    found: tuple  # Found, by date, contact, event
+    names: dict  # {contact id: name}
+    entries: tuple  # journal rows, in ledger order
+    updates: dict  # {row index: {column: text}}
+    later: int  # messages dated after today, left for a later sync
+    undated: int  # messages with no usable date at all
+    in_junk: tuple  # (date, contact, message id) of journaled replies still in the junk folder
+
+    def found_json(self) -> list:
+        return [{"contact": f.contact, "event": f.event, "date": f.day.isoformat(),
+                 "folder": f.role, "message_id": f.message.id, "subject": f.message.subject}
+                for f in self.found]
+
+    def counts(self) -> list:
+        """replies, of them in junk, auto-replies, bounces, sent: the summary's one row."""
+        kinds = [f.event for f in self.found]
+        return [kinds.count("reply"), sum(1 for f in self.found if f.event == "reply" and f.junk),
+                kinds.count("autoreply"), kinds.count("bounce"), kinds.count("sent")]
+
+    def found_rows(self) -> list:
+        return [[f.day.isoformat(), f.contact, self.names.get(f.contact, ""),
+                 f.event, f.role, f.message.subject] for f in self.found]
+
+    def junk_lines(self) -> list:
+        """What each sync says loudly while a reply sits in the junk folder."""
+        return [f"warning: {junk_text(self.names.get(cid) or cid, day)}"
+                for day, cid, _ in self.in_junk]
+
+    def dated_lines(self) -> list:
+        """The findings dated otherwise than by their Date header, and what was left."""
+        lines = [f"{f.contact}: {f.message.id} has no usable Date header; dated "
+                 f"{f.day} by {'the server (INTERNALDATE)' if f.message.dated_by == 'internaldate' else 'its file time'}"
+                 for f in self.found if f.message.dated_by]
+        if self.later:
+            lines.append(f"{self.later} message{'s' if self.later != 1 else ''} dated after today "
+                         "left for a later sync.")
+        return lines
+
+
+def junk_text(name: str, day: date) -> str:
+    return (f"a reply from {name} is in your junk folder ({day}): move it to the inbox, "
+            "and tell your mail program it is not spam")
+
+
+def synced(book, weighed, junk_before: tuple, junk_ids: set, today: date) -> Synced:
+    """The rows and cells for the findings `weighed` (mailmatch.weigh); `junk_before` are the
+    junk replies the journal held ((contact, date, id)), `junk_ids` what the junk folder holds
+    now."""
+    found = weighed.found
+    by_contact = {}
+    for finding in found:
+        by_contact.setdefault(finding.contact, []).append(finding)
+    entries, updates = [], {}
+    for contact in book.contacts:
+        finds = by_contact.pop(contact.id, None)
+        if finds:
+            rows, changes = _effects(book, contact, finds, today)
+            entries.extend(rows)
+            if changes:
+                updates[contact.index] = changes
+    names = {c.id: c.name for c in book.contacts}
+    junk = {(day, cid, mid) for cid, day, mid in junk_before}
+    junk |= {(f.day, f.contact, f.message.id) for f in found if f.event == "reply" and f.junk}
+    in_junk = tuple(sorted(item for item in junk if item[2] in junk_ids and item[1] in names))
+    return Synced(found, names, tuple(entries), updates, len(weighed.later),
+                  len(weighed.undated), in_junk)
+
+
+def _effects(book, contact, finds: list, today: date) -> tuple:
+    """(journal rows, ledger cells) of one contact's findings, oldest first."""
+    st = engine.state_of(contact, book.trails.get(contact.id), book.playbooks)
+    rows = []
+    email = address_key(contact.row.get("email", ""))
+    for finding in sorted(finds, key=lambda f: (f.day, EVENT_ORDER.index(f.event), f.message.id)):
+        acted_in = st.playbook or contact.playbook
+        rows.append(finding.entry(acted_in))
+        if finding.event == "reply":
+            latest = finding.day if st.last_reply is None else max(st.last_reply, finding.day)
+            st = replace(st, last_reply=latest)
+            st, decided, started = engine.reply_decision(st, book.playbooks, finding.day)
+            rows.extend(_decision_rows(contact.id, acted_in, finding.day, decided) + started)
+        elif finding.event == "bounce" and finding.address == email:
+            st = replace(st, bounced=max(st.bounced or finding.day, finding.day),
+                         contact=replace(st.contact, unreachable=st.contact.unreachable + ("email",)))
+    changes = {}
+    if contact.playbook and st.playbook in book.playbooks:
+        changes = engine.changes_of(contact, st, engine.upcoming(st, book.playbooks, today,
+                                                                  book.condition))
+    if st.last_reply is not None and st.last_reply != contact.last_reply:
+        changes["last_reply"] = st.last_reply.isoformat()
+    return rows, changes
+
+
+def _decision_rows(contact: str, playbook: str, day: date, decided: str) -> tuple:
+    """The `status` row of a decision on a reply found by `sync`."""
+    if decided == "reply: stop":
+        return (Entry(day, contact, "status", playbook, note=f"replied {BY_MAIL}"),)
+    if decided.startswith("reply: pause until"):
+        until = decided.rsplit(" ", 1)[1]
+        return (Entry(day, contact, "status", playbook, note=f"paused until {until} {BY_MAIL}"),)
+    return ()
+
+
+# --- what `due` notices ---------------------------------------------------------------------
+
+def notices(book, today: date, mailbox: bool) -> list:
+    """The notices of `due` (SPEC section 10): replies found in junk in the last 7 days and,
+    when the book names a mailbox, drafted emails not seen sent 2 to 13 days after their day
+    (until an answer or a bounce comes)."""
+    found = []
+    for contact in book.contacts:
+        trail = book.trails.get(contact.id)
+        if trail is None:
+            continue
+        name = contact.name or contact.id
+        for day, note in trail.junk:
+            if 0 <= (today - day).days < JUNK_DAYS:
+                found.append((day, contact.id, "junk-reply", junk_text(name, day), note_id(note)))
+        if not mailbox:
+            continue
+        for day, playbook, step in trail.drafted:
+            if not NOT_SENT_AFTER <= (today - day).days < NOT_SENT_UNTIL:
+                continue
+            if trail.answered is not None and trail.answered >= day:
+                continue
+            if message_key(contact.id, playbook, step, day) in trail.sent:
+                continue
+            found.append((day, contact.id, "not-sent",
+                          f"drafted, not sent: the email to {name} of {day} ({playbook}, "
+                          f"{step}) is not in your sent folder", ""))
+    found.sort()
+    return [{"contact": cid, "kind": kind, "date": day.isoformat(), "text": text}
+            for day, cid, kind, text, _ in found]

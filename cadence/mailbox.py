@@ -1,0 +1,365 @@
+"""The user's mailbox, read by `sync` and written to by `push` (SPEC section 10): a Maildir++
+tree through the stdlib's `mailbox`, or an IMAP server over TLS through IMAPClient.
+
+This is the edge of the house that touches the network. What is read is the header block of
+each message (and, for a delivery report, the first part of its body): never an attachment
+whole. Nothing is deleted, moved or flagged: folders are opened read-only and fetched with
+BODY.PEEK, which leaves `\\Seen` alone. The only write is `push`'s: a draft added to the drafts
+folder, after looking for its Message-ID there.
+
+Failures come out as cadence's own: a network failure or a certificate that does not verify
+as exit 74, a rejected login as 77 with the server's words. The password never appears in a
+message, a traceback's values or the journal.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import ssl
+from datetime import datetime, timezone
+from typing import Callable, NamedTuple, Optional
+
+from .mailconfig import MAILDIR_FOLDERS, PASSWORD_VARIABLE, ROLES, Mail
+from .mailpass import Secret
+from .mailparse import REPORT_LIMIT, HEADER_LIMIT, header_block, needs_body, parse, Message
+from .model import EXIT_CONFIG, EXIT_IO, Failure, Problem
+
+EXIT_NOPERM = 77  # sysexits' EX_NOPERM: the server refused the login
+BATCH = 200  # messages fetched by one IMAP command
+_SPECIAL = {"junk": b"\\Junk", "sent": b"\\Sent", "drafts": b"\\Drafts"}
+
+
+def _nothing(*args) -> None:
+    pass
+
+
+class Read(NamedTuple):
+    """One message read from a folder."""
+
+    role: str  # inbox | junk | sent
+    folder: str  # the folder's name in the mailbox ("" for a Maildir's inbox)
+    place: object  # its IMAP UID, or its Maildir key
+    message: Message
+
+
+def open_mailbox(mail: Mail, secret: Optional[Secret]):
+    """The mailbox `mail` names, open: a Maildir or an IMAP session (close it when done)."""
+    if mail.maildir:
+        return Maildir(mail)
+    return Imap(mail, secret)
+
+
+class Folders(NamedTuple):
+    """The folder of each role that the mailbox has: {role: name}."""
+
+    names: dict
+
+    def get(self, role: str) -> Optional[str]:
+        return self.names.get(role)
+
+
+# --- Maildir ----------------------------------------------------------------------------------
+
+class Maildir:
+    """A Maildir++ tree: the inbox is the tree's root, other folders `.Name` beside it."""
+
+    def __init__(self, mail: Mail):
+        import mailbox
+
+        self.mail = mail
+        try:
+            self.box = mailbox.Maildir(mail.maildir, factory=None, create=False)
+            os.listdir(os.path.join(mail.maildir, "cur"))
+        except (OSError, mailbox.Error):
+            raise Failure(Problem(mail.source, f"mail.maildir: {mail.maildir} is not a Maildir "
+                                  "(no cur/ folder)", "name the folder your mail program syncs "
+                                  "to, the one that holds cur/, new/ and tmp/",
+                                  EXIT_CONFIG)) from None
+        self.where = mail.maildir
+
+    def close(self) -> None:
+        pass
+
+    def folders(self) -> Folders:
+        """Each role's folder: as `folders` names it, else Junk, Sent, Drafts when present."""
+        present = set(self.box.list_folders())
+        found = {}
+        for role in ROLES:
+            named = self.mail.folder(role)
+            if role == "inbox" and (named is None or named.upper() == "INBOX"):
+                found[role] = ""
+            elif named is not None:
+                if named not in present:
+                    raise Failure(Problem(self.mail.source, f"mail.folders.{role}: the Maildir "
+                                          f"has no folder .{named}",
+                                          "folders here: " + (", ".join(sorted(present)) or
+                                                              "none but the inbox"), EXIT_CONFIG))
+                found[role] = named
+            elif MAILDIR_FOLDERS[role] in present:
+                found[role] = MAILDIR_FOLDERS[role]
+        return Folders(found)
+
+    def _folder(self, name: str):
+        return self.box if not name else self.box.get_folder(name)
+
+    def read(self, role: str, name: str, cursor=None, start: Callable = _nothing,
+             advance: Callable = _nothing) -> tuple:
+        """([Read], None): every message of the folder (a Maildir has no UIDs to go on from;
+        reading the header blocks of a folder is quick). `start(folder, count)` and
+        `advance(count)` report progress."""
+        folder = self._folder(name)
+        keys = sorted(folder.iterkeys())
+        start(name, len(keys))
+        found = []
+        for key in keys:
+            data, moment = self._head(folder, key)
+            advance(1)
+            if data is None:
+                continue
+            found.append(Read(role, name, key, parse(data, moment, "file")))
+        return found, None
+
+    def _head(self, folder, key) -> tuple:
+        """(header bytes, or the start of a report, the file's time) of one message; (None,
+        None) when it vanished meanwhile (a mail program moved it) or is not a regular file.
+
+        The file's path comes from the Maildir's own table of contents (`_lookup`): the
+        public `get_file` hides the file's time, and `get_message` would read the whole
+        message, attachments and all, to give it."""
+        import stat
+
+        try:
+            path = os.path.join(folder._path, folder._lookup(key))
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except (OSError, KeyError):
+            return None, None
+        with os.fdopen(fd, "rb") as handle:
+            try:
+                info = os.fstat(fd)
+                if not stat.S_ISREG(info.st_mode):
+                    return None, None
+                data = handle.read(HEADER_LIMIT)
+                if needs_body(header_block(data)):
+                    data += handle.read(REPORT_LIMIT - len(data))
+            except OSError:
+                return None, None
+        return data, datetime.fromtimestamp(info.st_mtime, timezone.utc)
+
+    def message_ids(self, name: str) -> set:
+        folder = self._folder(name)
+        ids = set()
+        for key in folder.iterkeys():
+            data, _ = self._head(folder, key)
+            if data is not None:
+                ids.add(parse(header_block(data)).id)
+        return ids
+
+    def store_draft(self, name: str, data: bytes) -> None:
+        """A draft into the drafts folder: a file in its cur/ with the D flag."""
+        import mailbox
+
+        message = mailbox.MaildirMessage(data)
+        message.set_subdir("cur")
+        message.set_flags("D")
+        self._folder(name).add(message)
+
+
+# --- IMAP -------------------------------------------------------------------------------------
+
+class Imap:
+    """A session with the IMAP server: TLS (implicit, or STARTTLS), verified unless
+    `tls_verify: false`, timing out after `timeout` seconds of silence."""
+
+    def __init__(self, mail: Mail, secret: Optional[Secret]):
+        from imapclient import IMAPClient
+        from imapclient.exceptions import LoginError
+
+        self.mail = mail
+        self.where = f"{mail.host}:{mail.port}"
+        context = ssl.create_default_context()
+        if not mail.tls_verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        self.client = None
+        with self.failures("connecting to"):
+            client = IMAPClient(mail.host, mail.port, ssl=mail.security == "tls",
+                                ssl_context=context, timeout=mail.timeout)
+            self.client = client
+            client.normalise_times = False
+            if mail.security == "starttls":
+                client.starttls(context)
+            try:
+                client.login(mail.user, secret.reveal() if secret else "")
+            except LoginError as err:
+                words = _server_words(err)
+                raise Failure(Problem(mail.source, f"the server refused the login of "
+                                      f"{mail.user}: {words}",
+                                      "check mail.user and the password (password_command or "
+                                      f"{PASSWORD_VARIABLE})", EXIT_NOPERM)) from None
+
+    def failures(self, doing: str):
+        """Network and protocol failures, while `doing` something, as exit 74."""
+        return _Failures(self, doing)
+
+    def close(self) -> None:
+        if self.client is None:
+            return
+        try:
+            self.client.logout()
+        except Exception:  # noqa: BLE001  (the session is over either way)
+            try:
+                self.client.shutdown()
+            except Exception:  # noqa: BLE001
+                pass
+        self.client = None
+
+    def folders(self) -> Folders:
+        """Each role's folder: as `folders` names it, else by SPECIAL-USE (RFC 6154), else by
+        the names servers commonly give them."""
+        with self.failures("listing the folders of"):
+            listed = self.client.list_folders()
+            names = {name for _, _, name in listed}
+            found = {}
+            for role in ROLES:
+                named = self.mail.folder(role)
+                if named is not None:
+                    if named not in names and named.upper() != "INBOX":
+                        raise Failure(Problem(self.mail.source, f"mail.folders.{role}: the "
+                                              f"server has no folder {named!r}",
+                                              "folders there: " + ", ".join(sorted(names)[:20]),
+                                              EXIT_CONFIG))
+                    found[role] = named
+                elif role == "inbox":
+                    found[role] = "INBOX"
+                else:
+                    flagged = [name for flags, _, name in listed if _SPECIAL[role] in flags]
+                    found_name = flagged[0] if flagged else \
+                        self.client.find_special_folder(_SPECIAL[role])
+                    if found_name:
+                        found[role] = found_name
+        return Folders(found)
+
+    def read(self, role: str, name: str, cursor=None, start: Callable = _nothing,
+             advance: Callable = _nothing) -> tuple:
+        """([Read], (uidvalidity, highest uid)) of the folder's messages after `cursor`
+        ((uidvalidity, uid) of an earlier read, or None: all of them). A cursor of another
+        UIDVALIDITY counts for nothing: the server renumbered the folder."""
+        with self.failures(f"reading {name} on"):
+            selected = self.client.select_folder(name, readonly=True)
+            validity = int(selected.get(b"UIDVALIDITY", 0))
+            after = cursor[1] if cursor and cursor[0] == validity else 0
+            uids = sorted(u for u in self.client.search(["UID", f"{after + 1}:*"]) if u > after)
+            start(name, len(uids))
+            found = []
+            for start in range(0, len(uids), BATCH):
+                batch = uids[start:start + BATCH]
+                fetched = self.client.fetch(batch, ["BODY.PEEK[HEADER]", "INTERNALDATE"])
+                reports = [uid for uid in batch
+                           if needs_body(fetched.get(uid, {}).get(b"BODY[HEADER]", b"") or b"")]
+                bodies = self.client.fetch(reports, [f"BODY.PEEK[]<0.{REPORT_LIMIT}>"]) \
+                    if reports else {}
+                for uid in batch:
+                    item = fetched.get(uid)
+                    if item is None:
+                        continue  # expunged meanwhile
+                    data = bodies.get(uid, {}).get(b"BODY[]<0>") or item.get(b"BODY[HEADER]") or b""
+                    moment = _aware(item.get(b"INTERNALDATE"))
+                    found.append(Read(role, name, uid, parse(data, moment, "internaldate")))
+                advance(len(batch))
+            top = max(uids) if uids else after
+        return found, (validity, top)
+
+    def message_ids(self, name: str) -> set:
+        """The Message-IDs of the folder's messages (a digest for those without one)."""
+        with self.failures(f"reading {name} on"):
+            self.client.select_folder(name, readonly=True)
+            uids = self.client.search(["ALL"])
+            ids = set()
+            for start in range(0, len(uids), BATCH):
+                batch = uids[start:start + BATCH]
+                for item in self.client.fetch(batch, ["BODY.PEEK[HEADER]"]).values():
+                    ids.add(parse(item.get(b"BODY[HEADER]") or b"").id)
+        return ids
+
+    def store_draft(self, name: str, data: bytes) -> None:
+        """A draft into the drafts folder with the \\Draft flag, dated as the draft is."""
+        moment = parse(header_block(data)).date
+        with self.failures(f"storing a draft in {name} on"):
+            self.client.append(name, data, flags=[b"\\Draft"], msg_time=moment)
+
+
+class _Failures:
+    """Turns what the network and the IMAP library raise into cadence's failures."""
+
+    def __init__(self, session: Imap, doing: str):
+        self.session, self.doing = session, doing
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, err, tb):
+        if err is None or isinstance(err, Failure):
+            return False
+        problem = network_problem(err, self.session.mail, self.doing)
+        if problem is None:
+            return False
+        raise Failure(problem) from None
+
+
+def network_problem(err: BaseException, mail: Mail, doing: str) -> Optional[Problem]:
+    """What went wrong on the way to the server, as a problem (exit 74); None for anything
+    that is not a network or protocol failure."""
+    from imapclient.exceptions import IMAPClientError
+
+    where = f"{mail.host}:{mail.port}"
+    source = mail.source
+    if isinstance(err, ssl.SSLCertVerificationError):
+        return Problem(source, f"{doing} {where}: the server's TLS certificate does not verify "
+                       f"({err.verify_message or err.reason})",
+                       "if the server uses a certificate of its own, add its CA to the system's "
+                       "store (or SSL_CERT_FILE); `tls_verify: false` in the mail section turns "
+                       "the check off, and anyone on the way could then read your password",
+                       EXIT_IO)
+    if isinstance(err, ssl.SSLError):
+        return Problem(source, f"{doing} {where}: TLS failed ({err.reason or err})",
+                       "is it the right port? 993 speaks TLS at once; 143 needs "
+                       "`security: starttls`", EXIT_IO)
+    if isinstance(err, (socket.timeout, TimeoutError)):
+        return Problem(source, f"{doing} {where}: no answer in {mail.timeout} seconds",
+                       "check the network, or raise `timeout` in the mail section", EXIT_IO)
+    if isinstance(err, ConnectionRefusedError):
+        return Problem(source, f"{doing} {where}: connection refused",
+                       "check mail.imap (host and port)", EXIT_IO)
+    if isinstance(err, socket.gaierror):
+        return Problem(source, f"{doing} {where}: unknown host ({err.strerror or err})",
+                       "check mail.imap and the network", EXIT_IO)
+    if isinstance(err, OSError):
+        return Problem(source, f"{doing} {where}: {err.strerror or err}",
+                       "check the network, then run sync again: nothing was written", EXIT_IO)
+    if isinstance(err, IMAPClientError):
+        return Problem(source, f"{doing} {where}: {_server_words(err)}",
+                       "the server broke off or answered unexpectedly; run sync again: nothing "
+                       "was written", EXIT_IO)
+    if isinstance(err, EOFError):
+        return Problem(source, f"{doing} {where}: the connection was closed",
+                       "run sync again: nothing was written", EXIT_IO)
+    return None
+
+
+def _server_words(err: Exception) -> str:
+    """The server's words in an IMAP error, as text, one line, not too long."""
+    value = err.args[0] if err.args else err
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    text = " ".join(str(value).split())
+    for prefix in ("b'", 'b"'):
+        if text.startswith(prefix) and text.endswith(prefix[-1]):
+            text = text[2:-1]
+    return text[:300] or type(err).__name__
+
+
+def _aware(moment) -> Optional[datetime]:
+    if not isinstance(moment, datetime):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+

@@ -1,0 +1,190 @@
+"""What the mailbox shows, weighed against the book (SPEC section 10): each message read by
+`sync` becomes a journal row (`reply`, `autoreply`, `bounce`, `sent`) for a contact, or is left
+alone. Pure: messages, contacts and the journal's rows in, findings out.
+
+Each message is weighed in this order: a delivery report (a `bounce` when it failed); a message
+from the user's own address (left alone); an automatic answer; then threading (In-Reply-To and
+References naming a Message-ID that cadence made), which wins over the sender's address.
+"""
+from __future__ import annotations
+
+from datetime import date, timezone, tzinfo
+from typing import Iterable, NamedTuple, Optional
+
+from .emails import message_key
+from .journal import JUNK, note_id
+from .mailparse import Message
+from .addresses import address_key, key_of
+from .model import Entry
+
+MAIL_EVENTS = ("reply", "autoreply", "bounce", "sent")
+
+
+class Touch(NamedTuple):
+    """A drafted email the journal holds: whose, of which step, of which day."""
+
+    contact: str
+    playbook: str
+    step: str
+    day: date
+
+
+class Known(NamedTuple):
+    """What the journal already says about mail."""
+
+    ids: frozenset  # the Message-IDs of every mail row: each message is journaled once
+    touches: dict  # {Message-ID key: Touch} of the emails cadence drafted
+    junk: tuple  # (contact, date, Message-ID) of the replies found in the junk folder
+
+
+class Person(NamedTuple):
+    """A contact as mail is matched to it."""
+
+    id: str
+    name: str
+    email: str  # address_key of its `email` cell
+    playbook: str
+    started: Optional[date]  # None: not enrolled
+
+
+class Found(NamedTuple):
+    """A message that means something for a contact: its journal row to be."""
+
+    contact: str
+    event: str  # reply | autoreply | bounce | sent
+    day: date
+    role: str  # inbox | junk | sent
+    message: Message
+    address: str = ""  # a bounce: the address that bounced
+    touch: Optional[Touch] = None  # `sent`: the drafted email it confirms
+
+    @property
+    def junk(self) -> bool:
+        return self.role == "junk"
+
+    def note(self) -> str:
+        """The row's note: the Message-ID first (how a later sync knows it), the subject, and
+        for a bounce the address that bounced."""
+        text = f"{self.message.id} {self.message.subject}".rstrip()
+        if self.message.dated_by:
+            text += f" (dated by its {'INTERNALDATE' if self.message.dated_by == 'internaldate' else 'file time'}: the Date header is unusable)"
+        if self.junk:
+            text = f"{JUNK} {text}"
+        if self.event == "bounce":
+            text += f" [address {self.address}]"
+        return text
+
+    def entry(self, playbook: str) -> Entry:
+        step = self.touch.step if self.touch else ""
+        if self.touch:
+            playbook = self.touch.playbook
+        return Entry(self.day, self.contact, self.event, playbook, step, "email", "", self.note())
+
+
+class Weighed(NamedTuple):
+    found: tuple  # Found, sorted by date, contact, event, Message-ID
+    later: tuple  # (role, place) of messages dated after today: read again by the next sync
+    undated: tuple  # (role, place) of messages without any usable date
+
+
+def known(rows: Iterable[Entry]) -> Known:
+    """What the journal's rows (in any order) say about mail: the ids already journaled, the
+    emails cadence drafted (by their Message-ID's key), the replies found in junk."""
+    ids, touches, junk = set(), {}, []
+    for row in rows:
+        if row.event == "touch":
+            if row.channel == "email" and row.step:
+                key = message_key(row.contact, row.playbook, row.step, row.date)
+                touches[key] = Touch(row.contact, row.playbook, row.step, row.date)
+        elif row.event in MAIL_EVENTS:
+            found = note_id(row.note)
+            if found:
+                ids.add(found)
+                if row.event == "reply" and row.note.lstrip().startswith(JUNK):
+                    junk.append((row.contact, row.date, found))
+    return Known(frozenset(ids), touches, tuple(sorted(junk)))
+
+
+def weigh(reads: Iterable, people: list, journal: Known, own: Iterable[str],
+          zone: Optional[tzinfo], today: date) -> Weighed:
+    """The findings of the messages read (`mailbox.Read`s of the inbox, junk and sent
+    folders). `people` are the contacts in the ledger's order; `own` the user's addresses."""
+    own = {address_key(a) for a in own if a}
+    by_address = {}
+    for person in people:
+        if person.email:
+            by_address.setdefault(person.email, []).append(person)
+    ids = {person.id: person for person in people}
+    seen, found, later, undated = set(journal.ids), [], [], []
+    for read in sorted(reads, key=_order):
+        message = read.message
+        if message.id in seen:
+            continue
+        if message.date is None:
+            undated.append((read.role, read.place))
+            continue
+        day = message.date.astimezone(zone).date() if zone else \
+            message.date.astimezone(timezone.utc).date()
+        finding = _finding(read.role, message, day, journal, by_address, ids, own)
+        if finding is None:
+            continue
+        if day > today:
+            later.append((read.role, read.place))
+            continue
+        seen.add(message.id)
+        found.append(finding)
+    found.sort(key=lambda f: (f.day, f.contact, f.event, f.message.id))
+    return Weighed(tuple(found), tuple(later), tuple(undated))
+
+
+def _order(read) -> tuple:
+    """Reads in a fixed order (inbox, junk, sent; then by place): the first copy of a message
+    that stands in two folders is the one journaled, whatever order the folders were read in."""
+    return (("inbox", "junk", "sent").index(read.role) if read.role in ("inbox", "junk", "sent")
+            else 3, str(type(read.place)), read.place)
+
+
+def _finding(role, message: Message, day: date, journal: Known, by_address: dict, ids: dict,
+             own: set) -> Optional[Found]:
+    if role == "sent":
+        touch = journal.touches.get(key_of(message.id))
+        if touch is None:
+            return None
+        return Found(touch.contact, "sent", day, role, message, touch=touch)
+    report = message.report
+    if report is not None:
+        if not report.failed:
+            return None  # a delay warning, a relay notice: left alone
+        person = _threaded(report.returned_ids + message.refs, journal, ids)
+        if person is not None:
+            bounced = (report.recipients or report.returned_to or (person.email,))[0]
+            return Found(person.id, "bounce", day, role, message, address=bounced)
+        for address in report.recipients + report.returned_to:
+            person = _by_address(address, day, by_address)
+            if person is not None:
+                return Found(person.id, "bounce", day, role, message, address=address)
+        return None
+    if message.sender in own:
+        return None
+    event = "autoreply" if message.auto else "reply"
+    person = _threaded(message.refs, journal, ids) or _by_address(message.sender, day, by_address)
+    if person is None:
+        return None
+    return Found(person.id, event, day, role, message)
+
+
+def _threaded(keys: Iterable[str], journal: Known, ids: dict) -> Optional[Person]:
+    """The contact of the first id that names an email cadence drafted."""
+    for key in keys:
+        touch = journal.touches.get(key)
+        if touch is not None and touch.contact in ids:
+            return ids[touch.contact]
+    return None
+
+
+def _by_address(address: str, day: date, by_address: dict) -> Optional[Person]:
+    """The first contact in the ledger with this address who was enrolled by `day`."""
+    for person in by_address.get(address, ()):
+        if person.playbook and person.started is not None and person.started <= day:
+            return person
+    return None

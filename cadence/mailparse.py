@@ -1,0 +1,295 @@
+"""A message read from the mailbox, parsed into what `sync` weighs (SPEC section 10): its id, the
+ids it answers, its sender, date and subject, whether it is an automatic answer, and, for a
+delivery report (RFC 3464), what failed.
+
+Mail comes from strangers: every header is read defensively. Values are capped before they are
+parsed, control and direction characters never leave this module, a header that does not parse
+counts as missing, and a report's body is read only as far as the caller fetched it (the
+headers and the first part of the body: never an attachment whole).
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import datetime, timezone
+from email.header import decode_header
+from email.message import Message as EmailMessage
+from email.parser import BytesParser, HeaderParser
+from email.policy import compat32
+from email.utils import getaddresses, parsedate_to_datetime
+from typing import NamedTuple, Optional
+
+from .addresses import address_key, key_of
+
+HEADER_LIMIT = 256 * 1024  # bytes of a message's header block that are read at most
+REPORT_LIMIT = 256 * 1024  # bytes of a delivery report that are read (its parts come first)
+VALUE_LIMIT = 8192  # characters of one header value that are parsed
+SUBJECT_LIMIT = 200  # characters of a subject kept for the journal
+IDS_LIMIT = 100  # ids read from In-Reply-To and References
+PARTS_LIMIT = 100  # parts of a report looked at
+DIGEST_DOMAIN = "digest.cadence.invalid"
+
+_ID = re.compile(r"<([^<>\s@]{1,250}@[^<>\s@]{1,250})>")
+_BIDI = {"\u061c", "\u200e", "\u200f", *map(chr, range(0x202A, 0x202F)),
+         *map(chr, range(0x2066, 0x206A))}
+
+
+class Report(NamedTuple):
+    """A delivery status report: did delivery fail, to whom, and what came back of the message
+    (the ids and recipients of the returned headers)."""
+
+    failed: bool
+    recipients: tuple  # addresses of the recipients whose Action is `failed`
+    returned_ids: tuple  # the returned message's Message-ID (left parts, see `key_of`)
+    returned_to: tuple  # the returned message's To addresses
+
+
+class Message(NamedTuple):
+    """What `sync` needs of one message."""
+
+    id: str  # "<left@right>" as written, or a digest of its header bytes when it has none
+    refs: tuple  # keys (`key_of`) of the ids in In-Reply-To and References, in order
+    sender: str  # the From address, normalised (`address_key`); "" when there is none
+    name: str  # the From name, cleaned
+    date: Optional[datetime]  # aware; None when neither the Date nor the fallback is usable
+    dated_by: str  # "" (its Date), "internaldate" or "file": where the date came from
+    subject: str
+    auto: bool  # an automatic answer (RFC 3834 and the common vendor headers)
+    report: Optional[Report]
+
+
+def needs_body(head: bytes) -> bool:
+    """Does a message with these header bytes need its body read: is it a delivery report?"""
+    lowered = head.lower()
+    return b"multipart/report" in lowered and b"delivery-status" in lowered
+
+
+def header_block(data: bytes) -> bytes:
+    """The header block at the start of `data` (up to the first empty line), at most
+    HEADER_LIMIT bytes."""
+    data = data[:HEADER_LIMIT]
+    ends = [i for i in (data.find(b"\r\n\r\n"), data.find(b"\n\n")) if i >= 0]
+    return data[:min(ends)] if ends else data
+
+
+def digest_id(head: bytes) -> str:
+    """The id of a message without a Message-ID: a digest of its header bytes, line ends
+    made LF (IMAP gives CRLF, a Maildir file often LF: one message, one id)."""
+    data = head.replace(b"\r\n", b"\n").rstrip(b"\n")
+    return f"<{hashlib.sha256(data).hexdigest()[:32]}@{DIGEST_DOMAIN}>"
+
+
+def parse(data: bytes, fallback: Optional[datetime] = None, fallback_kind: str = "") -> Message:
+    """The message in `data`: its header block, and for a delivery report as much of its body
+    as the caller read. `fallback` (aware) dates it when its Date is unusable, and
+    `fallback_kind` says where that date came from ("internaldate" or "file")."""
+    head = header_block(data)
+    headers = HeaderParser(policy=compat32).parsestr(_text_of(head), headersonly=True)
+    message_id = _first_id(_value(headers, "Message-ID"))
+    refs = []
+    for name in ("In-Reply-To", "References"):
+        for found in _ids(_value(headers, name)):
+            key = key_of(found)
+            if key not in refs and len(refs) < IDS_LIMIT:
+                refs.append(key)
+    name, sender = _sender(_value(headers, "From"))
+    date, dated_by = _date(_value(headers, "Date")), ""
+    if date is None and fallback is not None:
+        date, dated_by = fallback, fallback_kind
+    report = None
+    if _is_report(headers):
+        report = _report(data)
+    return Message(
+        id=message_id or digest_id(head), refs=tuple(refs), sender=sender, name=name,
+        date=date, dated_by=dated_by, subject=clean(_decoded(_value(headers, "Subject")),
+                                                    SUBJECT_LIMIT),
+        auto=_automatic(headers), report=report)
+
+
+def clean(text: str, limit: int = SUBJECT_LIMIT) -> str:
+    """One line of printable text: control, format and direction characters dropped,
+    whitespace folded, at most `limit` characters (an ellipsis marks the cut)."""
+    kept = []
+    for ch in text[:limit * 4]:
+        if ch in _BIDI or (unicodedata.category(ch)[0] == "C" and ch not in "\t\n\r"):
+            continue
+        kept.append(ch)
+    text = " ".join("".join(kept).split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+# --- headers ----------------------------------------------------------------------------------
+
+def _text_of(data: bytes) -> str:
+    """Header bytes as text: UTF-8 where it is (RFC 6532), else each byte as itself."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _value(headers: EmailMessage, name: str) -> str:
+    value = headers.get(name)
+    if value is None:
+        return ""
+    return str(value)[:VALUE_LIMIT]
+
+
+def _decoded(value: str) -> str:
+    """An RFC 2047 header value decoded; an unknown charset or bad bytes do not stop it."""
+    if not value:
+        return ""
+    try:
+        parts = decode_header(value)
+    except (ValueError, IndexError, AssertionError, LookupError):
+        return value
+    out = []
+    for part, charset in parts:
+        if isinstance(part, bytes):
+            try:
+                part = part.decode(charset or "ascii", "replace")
+            except LookupError:
+                part = part.decode("utf-8", "replace")
+        out.append(part)
+    # decode_header drops the space between an encoded word and plain text; what it gives back
+    # for a plain value is the value itself
+    return "".join(out) if any(charset for _, charset in parts) else value
+
+
+def _ids(value: str) -> list:
+    return ["<" + found + ">" for found in _ID.findall(value)][:IDS_LIMIT]
+
+
+def _first_id(value: str) -> str:
+    found = _ids(value)
+    return found[0] if found else ""
+
+
+def _sender(value: str) -> tuple:
+    """(name, address key) of a From header; ("", "") when it holds no address."""
+    if not value:
+        return "", ""
+    try:
+        pairs = getaddresses([value])
+    except (ValueError, IndexError, TypeError):
+        return "", ""
+    for name, address in pairs:
+        if "@" in address:
+            return clean(_decoded(name), 100), address_key(clean(address, 320))
+    return "", ""
+
+
+def _date(value: str) -> Optional[datetime]:
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if moment is None or not 1970 <= moment.year <= 2999:
+        return None
+    if moment.tzinfo is None:  # "-0000": the zone is unknown; RFC 5322 says read it as UTC
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment
+
+
+def _automatic(headers: EmailMessage) -> bool:
+    """RFC 3834's Auto-Submitted (anything but `no`), and what autoresponders write instead."""
+    submitted = _value(headers, "Auto-Submitted").split(";")[0].strip().lower()
+    if submitted and submitted != "no":
+        return True
+    if headers.get("X-Autoreply") is not None or headers.get("X-Autorespond") is not None:
+        return True
+    if headers.get("X-Autogenerated", "").strip().lower() == "reply":
+        return True
+    for name in ("Precedence", "X-Precedence"):
+        if _value(headers, name).strip().lower() == "auto_reply":
+            return True
+    return False
+
+
+# --- delivery reports (RFC 3464) --------------------------------------------------------------
+
+def _is_report(headers: EmailMessage) -> bool:
+    if headers.get_content_type() != "multipart/report":
+        return False
+    kind = headers.get_param("report-type", "")
+    return isinstance(kind, str) and kind.strip().lower() == "delivery-status"
+
+
+def _report(data: bytes) -> Report:
+    """What a delivery report says, read from as much of it as `data` holds."""
+    try:
+        message = BytesParser(policy=compat32).parsebytes(data[:REPORT_LIMIT])
+        parts = _parts(message)
+    except (RecursionError, ValueError, IndexError, TypeError, LookupError):
+        return Report(False, (), (), ())
+    failed, recipients, ids, to = False, [], [], []
+    for part in parts:
+        kind = part.get_content_type()
+        if kind == "message/delivery-status":
+            for block in _status_blocks(part):
+                if _value(block, "Action").strip().lower().startswith("failed"):
+                    failed = True
+                    address = _typed_address(_value(block, "Final-Recipient")) or \
+                        _typed_address(_value(block, "Original-Recipient"))
+                    if address and address not in recipients:
+                        recipients.append(address)
+        elif kind in ("text/rfc822-headers", "message/rfc822"):
+            returned = _returned(part)
+            if returned is not None:
+                ids.extend(key_of(i) for i in _ids(_value(returned, "Message-ID")))
+                to.extend(address_key(a) for _, a in _addresses(_value(returned, "To")))
+    return Report(failed, tuple(recipients), tuple(dict.fromkeys(ids)), tuple(dict.fromkeys(to)))
+
+
+def _parts(message: EmailMessage) -> list:
+    """The message's parts, breadth first, at most PARTS_LIMIT of them."""
+    found, queue = [], [message]
+    while queue and len(found) < PARTS_LIMIT:
+        part = queue.pop(0)
+        found.append(part)
+        payload = part.get_payload()
+        if part.is_multipart() and isinstance(payload, list) and \
+                part.get_content_type() != "message/delivery-status":
+            queue.extend(p for p in payload if isinstance(p, EmailMessage))
+    return found
+
+
+def _status_blocks(part: EmailMessage) -> list:
+    """The header blocks of a message/delivery-status part: per message, then per recipient."""
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        return [p for p in payload if isinstance(p, EmailMessage)]
+    if isinstance(payload, str):  # a part the parser left as text
+        return [HeaderParser(policy=compat32).parsestr(block.strip() + "\n")
+                for block in re.split(r"\r?\n\s*\r?\n", payload[:REPORT_LIMIT]) if block.strip()]
+    return []
+
+
+def _returned(part: EmailMessage) -> Optional[EmailMessage]:
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        return payload[0] if payload and isinstance(payload[0], EmailMessage) else None
+    if isinstance(payload, str):
+        return HeaderParser(policy=compat32).parsestr(payload[:HEADER_LIMIT], headersonly=True)
+    return None
+
+
+def _typed_address(value: str) -> str:
+    """The address of an `rfc822; addr` field."""
+    kind, _, address = value.partition(";")
+    if not address or kind.strip().lower() != "rfc822":
+        return ""
+    address = clean(address.strip().strip("<>"), 320)
+    return address_key(address) if "@" in address else ""
+
+
+def _addresses(value: str) -> list:
+    if not value:
+        return []
+    try:
+        return [(n, a) for n, a in getaddresses([value]) if "@" in a]
+    except (ValueError, IndexError, TypeError):
+        return []
