@@ -32,6 +32,12 @@ SUCCEEDS = {
     "optout": ["c2", "letter", "--today", NEXT],
     "run": ["--today", NEXT],
     "stats": ["--today", NEXT],
+    "add": ["--name", "Dan Ek", "--email", "dan@example.com"],
+    "skip": ["c1", "--today", NEXT],
+    "undo": ["c1", "--today", NEXT],
+    "done": ["c1", "--note", "sent", "--today", NEXT],
+    "note": ["c2", "prefers mornings", "--today", NEXT],
+    "pause": ["c2", "--until", "2026-12-01", "--today", NEXT],
 }
 JSON_COMMANDS = sorted(name for name, command in COMMANDS.items()
                        if any("--json" in getattr(p, "opts", ()) for p in command.params))
