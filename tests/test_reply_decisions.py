@@ -188,6 +188,12 @@ def test_plan_says_why_nothing_is_planned(tmp_path, case, commands, options, why
     assert document == {"contact": "c1", "touches": [], "why": why}
 
 
+def test_plan_of_a_contact_not_enrolled(tmp_path):
+    root = build(tmp_path / "book", {"contacts.csv": "id,name,email,playbook\nc1,Ann,a@example.com,\n"})
+    assert ok("-C", root, "plan", "c1", "--today", ON).stdout == (
+        f"Nothing planned for c1 in the 90 days from {ON}: not enrolled (no playbook).\n")
+
+
 def test_plan_when_the_playbook_has_nothing_left(tmp_path):
     short = "phases:\n  - name: decide\n    steps:\n      - {at: 1 day, channel: email, template: hello}\n"
     root = build(tmp_path / "book", {"playbooks/p.yaml": short})

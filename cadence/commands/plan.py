@@ -65,7 +65,7 @@ def _why(book, contact, day, days: int) -> str:
     from ..actions import planned
 
     if not contact.playbook:
-        return "follows no playbook"
+        return "not enrolled (no playbook)"
     trail = book.trails.get(contact.id)
     st = engine.state_of(contact, trail, book.playbooks)
     reason = ""
