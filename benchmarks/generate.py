@@ -635,7 +635,7 @@ def settle_book(book: str, contacts: int, quiet: bool = False) -> dict:
     journal_size = os.path.getsize(os.path.join(book, "history.csv"))
     env = dict(os.environ, CADENCE_NO_CACHE="1")
     env.pop("CADENCE_TODAY", None)
-    done = subprocess.run(CADENCE + ["-C", book, "run", "--today", FRIDAY.isoformat(), "--json"],
+    done = subprocess.run(CADENCE + ["-C", book, "run", "--today", FRIDAY.isoformat(), "--yes", "--json"],
                           env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"settling {book}: cadence run failed ({done.returncode}):\n{done.stderr}")

@@ -224,7 +224,7 @@ class Scene:
 
     def play(self, day: date) -> int:
         """cron's `cadence run` on `day`, untimed; how many drafts it wrote."""
-        self.bench.proc.run(self.cadence("run", "--today", day.isoformat(), "--quiet"),
+        self.bench.proc.run(self.cadence("run", "--today", day.isoformat(), "--yes", "--quiet"),
                             self.env())
         drafts = count_drafts(self.book, day)
         self.bench.discard(os.path.join(self.book, "drafts", day.isoformat()))
@@ -456,11 +456,11 @@ class Bench:
             log(f"draft: repeat {turn + 1}/{self.repeat}")
             scene.restore(monday)
             base, _ = self.proc.time(scene.cadence("run", "--today", monday.isoformat(),
-                                                   "--quiet"), scene.env())
+                                                   "--yes", "--quiet"), scene.env())
             if count_drafts(scene.book, monday):
                 raise SystemExit("the draft book's Monday run drafted something")
             full, peak = self.proc.time(scene.cadence("run", "--today", tuesday.isoformat(),
-                                                      "--quiet"), scene.env())
+                                                      "--yes", "--quiet"), scene.env())
             drafted.append(count_drafts(scene.book, tuesday))
             one, _ = self.proc.time(mailmerge + [single])
             many, mm_peak = self.proc.time(mailmerge + [database])
@@ -493,7 +493,7 @@ class Bench:
                 if turn:
                     scene.restore(day)
                 due.append(self.pair(scene, ["due", "--today", day.isoformat()]))
-                run.append(self.pair(scene, ["run", "--today", day.isoformat(), "--quiet"]))
+                run.append(self.pair(scene, ["run", "--today", day.isoformat(), "--yes", "--quiet"]))
                 drafts.append(count_drafts(scene.book, day))
                 after.append(self.pair(scene, ["due", "--today", day.isoformat()]))
             name = f"{day:%a %m-%d}"
@@ -528,7 +528,7 @@ class Bench:
             due.append(self.pair(scene, ["due", "--today", WEDNESDAY.isoformat()]))
             scene.restore(WEDNESDAY)
             scene.edit_playbook()
-            run.append(self.pair(scene, ["run", "--today", WEDNESDAY.isoformat(), "--quiet"]))
+            run.append(self.pair(scene, ["run", "--today", WEDNESDAY.isoformat(), "--yes", "--quiet"]))
             drafts.append(count_drafts(scene.book, WEDNESDAY))
         self.add("cold", scene.contacts, due, "due", label="Wed, playbook edited: due")
         self.add("cold", scene.contacts, run, "run", drafts=max(drafts),
@@ -543,7 +543,7 @@ class Bench:
             scene.restore(WEDNESDAY)
             due.append(self.pair(scene, ["due", "--today", WEDNESDAY.isoformat()], cached=False))
             scene.restore(WEDNESDAY)
-            run.append(self.pair(scene, ["run", "--today", WEDNESDAY.isoformat(), "--quiet"],
+            run.append(self.pair(scene, ["run", "--today", WEDNESDAY.isoformat(), "--yes", "--quiet"],
                                  cached=False))
             drafts.append(count_drafts(scene.book, WEDNESDAY))
         self.add("nocache", scene.contacts, due, None, label="  Wed, no cache: due")
@@ -582,7 +582,7 @@ class Bench:
             if turn:
                 scene.restore(WEDNESDAY)
             due.append(self.pair(scene, ["due", "--today", WEDNESDAY.isoformat()]))
-            run.append(self.pair(scene, ["run", "--today", WEDNESDAY.isoformat(), "--quiet"]))
+            run.append(self.pair(scene, ["run", "--today", WEDNESDAY.isoformat(), "--yes", "--quiet"]))
             drafts.append(count_drafts(scene.book, WEDNESDAY))
         big = self.add("million", contacts, due, "due", label="Wed due")
         self.add("million", contacts, run, "run", drafts=max(drafts), label="Wed run")

@@ -117,9 +117,11 @@ def places_outside(config, allowed=()) -> list:
     return problems
 
 
-def write(loaded, drafts, entries, updates, allowed=()) -> None:
+def write(loaded, drafts, entries, updates, allowed=(), moves=(), ledger_after=None) -> None:
     """Drafts, then the journal, then the ledger (SPEC section 8); only inside the book or
-    the places the user allowed (`places_outside`)."""
+    the places the user allowed (`places_outside`). `moves` are drafts renamed or removed with
+    the drafts (`files.move_drafts`); `ledger_after` is the ledger's new bytes when they are
+    not cells changed in place (a row added)."""
     from .files import commit
     from .journal import HEADER, format_rows
     from .ledger import LedgerWriteError, dump_ledger
@@ -128,7 +130,7 @@ def write(loaded, drafts, entries, updates, allowed=()) -> None:
     outside = places_outside(config, allowed)
     if outside:
         raise Failure(outside)
-    after = None
+    after = ledger_after
     if updates:
         updates = _widen_once(loaded.ledger, updates)
         try:
@@ -141,7 +143,17 @@ def write(loaded, drafts, entries, updates, allowed=()) -> None:
             after = None
     journal = format_rows(entries).encode("utf-8") if entries else b""
     commit(config.root, drafts, config.history, journal, (HEADER + "\n").encode("utf-8"),
-           config.ledger, loaded.ledger_bytes, after)
+           config.ledger, loaded.ledger_bytes, after, moves)
+
+
+def locked(config, load, work):
+    """`work(loaded)` under the book's lock, after a dead run's rollback, on the book as it is
+    then (`load(config)`): what every command that writes does."""
+    from .files import Lock, recover
+
+    with Lock(config.root):
+        recover(config.root, config.history, config.ledger)
+        return work(load(config))
 
 
 def state_changes(loaded, contact, st, day) -> dict:
@@ -170,3 +182,181 @@ def next_touch(book, contact, day) -> Optional[tuple]:
         start = state.paused_until  # engine.plan stops at a pause; the contact resumes then
     touches = engine.plan(contact, trail, book.playbooks, start, HORIZON, book.condition)
     return (touches[0], (), touches[0].due) if touches else None
+
+
+def update_one(config, load, contact_id, day, change, allowed=()) -> str:
+    """Lock, load, let `change(loaded, contact, day)` say (journal rows, changed cells,
+    message), write them; the message is returned. What `reply`, `log`, `mark`, `note` ...
+    share."""
+    def work(loaded):
+        index, contact = loaded.contact(contact_id)
+        entries, changes, message = change(loaded, contact, day)
+        write(loaded, [], entries, {index: changes} if changes else {}, allowed)
+        return message
+    return locked(config, load, work)
+
+
+# --- a contact's planned touches, by step ------------------------------------------------------
+
+def planned(book, contact, day, step: str = ""):
+    """The contact's first planned touch from `day` (the first of step `step` when given)
+    within HORIZON days, or None; a paused contact's plan begins when the pause ends."""
+    if contact.playbook not in book.playbooks:
+        return None
+    trail = book.trails.get(contact.id)
+    state = engine.state_of(contact, trail, book.playbooks)
+    start = day
+    if state.status == "paused" and state.paused_until is not None and state.paused_until > day:
+        start = state.paused_until
+    for touch in engine.plan(contact, trail, book.playbooks, start, HORIZON, book.condition):
+        if not step or touch.step == step:
+            return touch
+    return None
+
+
+def step_touch(book, contact, step: str, day):
+    """A touch of the playbook step `step` (a step id or `<phase>-<n>` of a periodic phase)
+    made on `day`, by the channel the step may take; None when the playbook has no such step."""
+    from .model import Touch
+    from .steps import find_step, resolve_channel
+
+    playbook = book.playbooks[contact.playbook]
+    found = find_step(playbook, step)
+    if found is None:
+        return None
+    pi, k = found
+    phase = playbook.phases[pi]
+    if phase.periodic:
+        wanted, template = phase.channel, phase.templates[(k - 1) % len(phase.templates)]
+    else:
+        wanted, template = phase.steps[k].channel, phase.steps[k].template
+    channel = resolve_channel(wanted, contact, playbook)[0]
+    return Touch(contact.id, contact.name, playbook.name, phase.name, step, channel, template,
+                 day, 0, "step")
+
+
+def steps_of(playbook) -> list:
+    """The names `--step` takes for a playbook, for a message that lists them."""
+    names = [s.id for phase in playbook.phases for s in phase.steps]
+    names += [f"{phase.name}-N" for phase in playbook.phases if phase.periodic]
+    names += ["callback"] + (["no_reply"] if playbook.no_reply else []) \
+        + (["birthday"] if playbook.birthday is not None else [])
+    return names
+
+
+# --- taking back: `undo`, and `skip` of a touch already drafted ---------------------------------
+
+@dataclass(frozen=True, slots=True)
+class TakeBack:
+    """What taking rows back writes: every row and cell known before anything is written."""
+
+    taken: dict  # {contact id: rows taken back}, in ledger order
+    entries: tuple  # the undo rows (and the rows added with them)
+    updates: dict  # {row index: {column: text}}
+    drafts: tuple  # (path, bytes) of the days' overviews written again
+    moves: tuple  # (path, new path or None): drafts renamed or removed
+    marked: int = 0  # drafts of touches taken back that are there to rename or remove
+
+
+def latest_run(loaded, rows) -> tuple:
+    """(day, {contact id: rows}) of the latest `run` (cadence.takeback.latest_run): `rows` are
+    every journal row, read once; only those after the run before the latest are kept."""
+    from . import takeback
+    from .trail import standing
+
+    book = loaded.book
+    floor = _run_before(book)
+    window = {}
+    for row in rows:
+        if floor is None or row.date > floor:
+            window.setdefault(row.contact, []).append(row)
+    rows = [r for cid in window for r in standing(window[cid]) if r.event != "undo"]
+    day, taken = takeback.latest_run(rows, floor, book.playbooks)
+    found = {}
+    for row in sorted(taken, key=lambda r: (r.date, r.event != "status")):
+        found.setdefault(row.contact, []).append(row)
+    order = [c.id for c in book.contacts if c.id in found]  # a contact gone from the ledger
+    return day, {cid: found[cid] for cid in order}  # keeps its rows: the ledger decides
+
+
+def _run_before(book):
+    """A day on or before that of the run before the latest: the latest day, before the
+    latest, on which some contact's latest touch was made by a run. The journal's rows after
+    it hold the latest run's."""
+    from .takeback import by_hand
+
+    touched = [t.last.date for t in book.trails.values() if t.last is not None and t.last.step]
+    marks = touched + [t.step.date for t in book.trails.values() if t.step is not None
+                       and t.step.event == "skip" and not by_hand(t.step)]
+    if not marks:
+        return None
+    top = max(marks)
+    return max((d for d in touched if d < top), default=None)
+
+
+def take_back(loaded, groups: dict, day, renderer, history, text: str = "", extra=None,
+              mark: str = "") -> TakeBack:
+    """`undo` rows for `groups` ({contact id: rows to take back}), the ledger's state cells as
+    the journal then says them (cadence.takeback.restored, as of `day`), the drafts of the
+    touches taken back removed (renamed with the suffix `mark`, when given) and their days'
+    `index.md` and `calls.ics` written again (removed when nothing is left).
+
+    `extra` ({contact id: rows}) are appended with the undo rows (a skip made by hand);
+    `history(ids)` gives those contacts' journal rows.
+    """
+    from .lookup import draft_name
+    from .takeback import restored, undo_row
+    from .trail import trail_of
+
+    book, config = loaded.book, loaded.config
+    extra = extra or {}
+    by_id = {c.id: c for c in book.contacts}
+    past = history(set(groups))
+    entries, updates, moves, after = [], {}, [], {}
+    for cid, rows in groups.items():
+        contact = by_id[cid]
+        added = [undo_row(r, text) for r in rows] + list(extra.get(cid, ()))
+        after[cid] = trail_of(list(past.get(cid, ())) + added)
+        entries.extend(added)
+        changes = restored(contact, after[cid], rows, book.playbooks, day, book.condition)
+        if changes:
+            updates[contact.index] = changes
+        for row in rows:
+            if row.event == "touch" and row.step:
+                path = os.path.join(config.drafts, row.date.isoformat(),
+                                    draft_name(cid, row.step, row.channel))
+                if os.path.lexists(path):
+                    moves.append((path, path + mark if mark else None))
+    marked = len(moves)
+    drafts = []
+    days = sorted({r.date for rows in groups.values() for r in rows
+                   if r.event == "touch" and r.step})
+    for when in days:
+        written, removed = _overview(book, after, when, config, renderer)
+        drafts += written
+        moves += removed
+    return TakeBack(dict(groups), tuple(entries), updates, tuple(drafts), tuple(moves), marked)
+
+
+def _overview(book, trails, when, config, renderer) -> tuple:
+    """([(path, bytes)], [(path, None)]): a day's index.md and calls.ics as its touches then
+    stand, written again, or removed when none is left; nothing for a day without a folder."""
+    from .overview import CALENDAR, INDEX, calls_ics, day_items, index_md
+
+    folder = os.path.join(config.drafts, when.isoformat())
+    if not os.path.isdir(folder) or os.path.islink(folder):
+        return [], []
+    rows = []
+    for contact in book.contacts:
+        trail = trails.get(contact.id) or book.trails.get(contact.id)
+        if trail is not None and trail.last is not None and trail.last.date == when:
+            rows.append(trail.last)
+    items = day_items(book.contacts, rows, when)
+    index, calendar = os.path.join(folder, INDEX), os.path.join(folder, CALENDAR)
+    if not items:
+        return [], [(index, None), (calendar, None)]
+    written = [(index, index_md(when, items))]
+    ics = calls_ics(when, items, renderer.zone, renderer.tzid, renderer.domain)
+    if ics is not None:
+        return written + [(calendar, ics)], []
+    return written, [(calendar, None)]

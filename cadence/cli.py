@@ -214,6 +214,11 @@ def resolve_today(text: Optional[str], cfg) -> date:
     text = text or os.environ.get("CADENCE_TODAY", "")
     if text:
         return _date_option(text, "--today")
+    return clock_today(cfg)
+
+
+def clock_today(cfg) -> date:
+    """The clock's date in the book's timezone (the machine's local date without one)."""
     if cfg.timezone:
         from zoneinfo import ZoneInfo
 
@@ -221,8 +226,41 @@ def resolve_today(text: Optional[str], cfg) -> date:
     return date.today()
 
 
+FAR_DAYS = 7  # a --today further than this from the clock needs --yes (`run`)
+
+
+def near_the_clock(text: Optional[str], day: date, cfg, yes: bool) -> None:
+    """A `--today` more than FAR_DAYS days from the clock is refused without `--yes`: a typo
+    in the date would draft, journal and move contacts for the wrong day. CADENCE_TODAY, set
+    on purpose (to replay days, in tests), and no --today at all (cron) are never asked."""
+    if not text or yes:
+        return
+    now = clock_today(cfg)
+    apart = abs((day - now).days)
+    if apart > FAR_DAYS:
+        side = "after" if day > now else "before"
+        raise Failure(Problem(
+            Source("--today"), f"{day} is {apart} days {side} today ({now})",
+            "add --yes if you mean that day; `run` drafts, journals and moves contacts for it",
+            EXIT_USAGE))
+
+
 def parse_on(text: Optional[str], today: date, option: str = "--on") -> date:
     return _date_option(text, option) if text else today
+
+
+def parse_date(text: str, option: str) -> date:
+    """A date typed for an option (`--until`, `--callback`), in the ledger's years."""
+    return _date_option(text, option)
+
+
+def not_after(when: date, day: date, option: str = "--on") -> date:
+    """A date typed for something that happened: not after today (a typo would stop or
+    suspend a contact)."""
+    if when > day:
+        raise Failure(Problem(Source(option), f"{when} is after today ({day})",
+                              "give the date it happened", EXIT_USAGE))
+    return when
 
 
 def emit_json(document) -> None:
@@ -242,6 +280,12 @@ TODAY = typer.Option(None, "--today", help="The date to act on (YYYY-MM-DD); def
 JSON = typer.Option(False, "--json", help="Print JSON.")
 CSV = typer.Option(False, "--csv", help="Print CSV for a spreadsheet (no cell starts a formula).")
 QUIET = typer.Option(False, "--quiet", "-q", help="Print nothing on success.")
+CONTACT = typer.Argument(..., metavar="ID", help="The contact's id.")
+ON = typer.Option(None, "--on", help="The date it happened (YYYY-MM-DD); default: today.",
+                  metavar="DATE")
+NOTE = typer.Option("", "--note", help="A note for the journal (topics, agreements).")
+YES = typer.Option(False, "--yes", "-y", help="Go ahead without asking (see the command's help).")
+DRY_RUN = typer.Option(False, "--dry-run", "-n", help="Show what would be done; write nothing.")
 
 
 def quiet(flag: bool) -> None:

@@ -19,7 +19,7 @@ from .state import State, kind_of, state_of
 from .steps import phase_at
 
 __all__ = ["State", "state_of", "day", "advance", "due", "run", "plan", "upcoming",
-           "changes_of", "act_on_reply", "reply_decision", "honours_callback"]
+           "changes_of", "act_on_reply", "reply_decision", "honours_callback", "skipped"]
 
 
 
@@ -31,6 +31,7 @@ class Day:
     entries: tuple
     state: State
     next_due: Optional[date]
+    skipped: Optional[Touch] = None  # the touch a person skipped (`day(..., by_hand=...)`)
 
 
 def _entry(st: State, today: date, event: str, cand: Optional[Candidate] = None,
@@ -117,6 +118,12 @@ def _after_touch(st: State, cand: Candidate, today: date) -> State:
     return replace(st, **changes)
 
 
+def skipped(st: State, touch, day: date) -> State:
+    """The state after a touch (or candidate) is skipped on `day`: a step counts as done, a
+    rule's touch (call-back, birthday, no_reply) as dealt with."""
+    return _after_skip(st, touch, day)
+
+
 def _after_skip(st: State, cand: Candidate, day: date) -> State:
     if cand.reason == "step":
         return replace(st, last_step=cand.step, step_date=day)
@@ -128,11 +135,14 @@ def _after_skip(st: State, cand: Candidate, day: date) -> State:
 
 
 def day(st: State, playbooks: Mapping[str, Playbook], today: date,
-        condition: Optional[Condition] = None, want_next: bool = True) -> Day:
+        condition: Optional[Condition] = None, want_next: bool = True,
+        by_hand: Optional[tuple] = None) -> Day:
     """Everything that happens to one contact on `today`, as `run` would do it.
 
     `want_next=False` is for `due`, which shows only what is due today: no candidate that
     cannot come by today is worked out, and the next touch is not either (`next_due` is None).
+    `by_hand=(step, note)` is for `cadence skip`: no touch is made; the touch due today, if its
+    step is `step` (any when empty), is journaled as a skip with `note` (`Day.skipped`).
     """
     entries = []
     if not st.playbook:
@@ -175,6 +185,15 @@ def day(st: State, playbooks: Mapping[str, Playbook], today: date,
             entries.append(_entry(st, today, "skip", due_now, note=due_now.skip))
             st = _after_skip(st, due_now, today)
             continue
+        if by_hand is not None:
+            wanted, note = by_hand
+            if not wanted or wanted == due_now.step:
+                entries.append(_entry(st, today, "skip", due_now, note=note))
+                st = _after_skip(st, due_now, today)
+                passed = _to_touch(st, playbook, due_now, today)
+                return Day(None, tuple(entries), st, _next(st, playbook, today, condition, active)
+                           if want_next else None, passed)
+            break
         touch = _to_touch(st, playbook, due_now, today)
         entries.append(_entry(st, today, "touch", due_now, note=due_now.detail))
         st = _after_touch(st, due_now, today)
@@ -189,6 +208,11 @@ def day(st: State, playbooks: Mapping[str, Playbook], today: date,
         found, _ = _weighed(st, playbook, today, condition, None, active)
     next_due = min((c.date for c in found if not c.skip), default=None)
     return Day(touch, tuple(entries), st, next_due)
+
+
+def _next(st, playbook, today, condition, active) -> Optional[date]:
+    found, _ = _weighed(st, playbook, today, condition, None, active)
+    return min((c.date for c in found if not c.skip), default=None)
 
 
 def _weighed(st, playbook, today, condition, horizon, active) -> tuple:

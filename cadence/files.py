@@ -567,10 +567,12 @@ def _changed_under_us(ledger_path: str, written: str) -> Failure:
 
 
 def commit(root: str, drafts, journal_path: str, journal_data: bytes, journal_header: bytes,
-           ledger_path: str, ledger_before: bytes, ledger_after) -> None:
+           ledger_path: str, ledger_before: bytes, ledger_after, moves=()) -> None:
     """Write a run's output in the SPEC's order; on failure leave journal and ledger as they were.
 
     `drafts` is a list of (path, bytes); `ledger_after` is None when no cell changed.
+    `moves` are drafts taken back with the drafts' writing: (path, new path), or (path, None)
+    to remove it (`move_drafts`).
     A dead run's marker is dealt with first (recover), before anything of this run is written.
     """
     import json
@@ -582,7 +584,8 @@ def commit(root: str, drafts, journal_path: str, journal_data: bytes, journal_he
     marker = os.path.join(root, MARKER_NAME)
     _clear_stale([ledger_path, marker])
     _write_drafts(root, drafts)
-    if drafts:
+    move_drafts(root, moves)
+    if drafts or moves:
         # thousands of drafts: one sync for all of them, before the journal says they exist
         os.sync()
     if not writes:
@@ -670,6 +673,39 @@ def _write_drafts(root: str, drafts) -> None:
                 _replace_draft(path, data, pid)
         else:
             _write_fresh(folder, files, pid)
+
+
+def move_drafts(root: str, moves) -> None:
+    """Rename drafts (a skipped touch's draft gets a suffix) or remove them (a touch taken
+    back), then remove a day's folder left empty. A draft or a day's folder that is not there
+    is left as it is; nothing is done through a symbolic link: a link in a draft's place is
+    renamed or removed itself, and a day's folder (or the book's drafts folder) that is a link
+    is refused as when drafts are written."""
+    emptied = []
+    for path, new in moves:
+        folder = os.path.dirname(path) or "."
+        home = os.path.dirname(folder) or "."
+        if not os.path.lexists(home) or not os.path.lexists(folder):
+            continue
+        if os.path.normpath(home) == os.path.normpath(os.path.join(root, DRAFTS)) \
+                and os.path.islink(home):
+            _make_drafts_home(root, home)  # says why: the drafts folder is a link
+        _day_folder_exists(folder)  # refuses a link
+        try:
+            if new is None:
+                os.unlink(path)
+                emptied.append(folder)
+            else:
+                os.replace(path, new)
+        except FileNotFoundError:
+            continue
+        except OSError as err:
+            raise write_failure(path, err) from None
+    for folder in dict.fromkeys(emptied):
+        try:
+            os.rmdir(folder)  # only when empty: a file the user put there keeps it
+        except OSError:
+            pass
 
 
 def _make_drafts_home(root: str, home: str) -> None:

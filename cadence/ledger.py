@@ -9,7 +9,7 @@ from typing import Mapping, Optional
 from .ledger_file import LedgerFile, LedgerWriteError, problem, text_position
 from .model import EXIT_CONFIG, Problem, Source
 
-__all__ = ["LedgerFile", "LedgerWriteError", "dump_ledger", "parse_ledger"]
+__all__ = ["LedgerFile", "LedgerWriteError", "append_row", "dump_ledger", "parse_ledger"]
 
 ENCODING_HINT = "set `encoding:` in cadence.yaml to the file's encoding, e.g. `encoding: cp1251`"
 _CODEPAGE_HINT = ("set `encoding:` in cadence.yaml to the file's encoding; it looks like "
@@ -49,6 +49,18 @@ def dump_ledger(ledger: LedgerFile, updates: Mapping[int, Mapping[str, str]]) ->
     text = ledger._layout.dump(ledger, updates)
     if text is None:  # nothing changed: the original bytes, never a re-encoding
         return ledger._data
+    try:
+        return ledger._bom + text.encode(ledger._codec)
+    except UnicodeEncodeError as exc:  # values are checked one by one first: a backstop
+        raise LedgerWriteError(
+            f"cannot write the ledger in {ledger._codec}: {exc.reason}") from None
+
+
+def append_row(ledger: LedgerFile, cells: Mapping[str, str]) -> bytes:
+    """The file's new bytes with one row added after the last, in the file's own format (CSV:
+    its delimiter, quoting, line endings; YAML: a list item like the last one): the bytes
+    before it are the file's, unchanged. `cells` ({column: text}) name columns it has."""
+    text = ledger._layout.append(ledger, cells)
     try:
         return ledger._bom + text.encode(ledger._codec)
     except UnicodeEncodeError as exc:  # values are checked one by one first: a backstop

@@ -229,6 +229,26 @@ class _CsvLayout:
                 self._append(out, ends.get(i, start), extra)
         return self.sep.join(line for line in out if line is not None)
 
+    def append(self, ledger: LedgerFile, cells) -> str:
+        """The text with a row added after the last record (before any blank lines that end
+        the file), quoted as the last row is when it quotes every cell, else where needed."""
+        d = self.delimiter
+        values = [cells.get(c, "") for c in ledger.columns]
+        for column, value in zip(ledger.columns, values):
+            _check_csv_value(value, ledger._codec, ledger, None, column)
+        last = self.ends.get(len(self.starts) - 1, self.starts[-1]) if self.starts \
+            else self.header[1]
+        first = self.starts[-1] if self.starts else self.header[0]
+        _, tokens, _ = _split_record(self.lines, first, d, self.sep)
+        every = all(quoted for _, _, _, quoted in tokens)
+        line = d.join(_csv_cell(v, d, every) for v in values)
+        text = self.sep.join(self.lines)
+        end = sum(len(part) for part in self.lines[:last + 1]) + len(self.sep) * last
+        if last + 1 < len(self.lines):
+            at = end + len(self.sep)
+            return text[:at] + line + self.newline + text[at:]
+        return text + self.newline + line  # the file ends without a line break: so does it now
+
     def _record(self, i: int, cells: dict) -> tuple:
         """(record text, lines it spanned) of row i with `cells` ({position: value}) written:
         unchanged cells keep their raw text, quotes and all."""

@@ -89,6 +89,7 @@ class _YamlReader:
         self.path = path
         self.problems = []
         self.items = []
+        self.root = None  # (flow, offset of the closing `]`) of the list of contacts
 
     def error(self, event, message: str, hint: str = "") -> None:
         self.problems.append(problem(self.path, *_mark(event), message, hint))
@@ -129,7 +130,8 @@ class _YamlReader:
         root = self.next()  # after DocumentStart
         self.check_node(root)
         if isinstance(root, yaml.SequenceStartEvent):
-            self.read_items()
+            end = self.read_items()
+            self.root = (bool(root.flow_style), end.start_mark.index)
         elif not (isinstance(root, yaml.ScalarEvent) and _node_text(root) == ""):
             self.error(root, "the ledger must be a list of contacts",
                        "write one item per contact: `- id: c1` then `  name: ...` indented")
@@ -140,11 +142,11 @@ class _YamlReader:
             self.error(event, "the ledger must be a single YAML document",
                        "remove the `---` line and keep one list of contacts")
 
-    def read_items(self) -> None:
+    def read_items(self):
         while True:
             event = self.next()
             if isinstance(event, yaml.SequenceEndEvent):
-                return
+                return event
             self.check_node(event)
             if isinstance(event, yaml.MappingStartEvent):
                 self.read_item(event)
@@ -251,7 +253,7 @@ def parse_yaml(text: str, path: str):
                  for item in reader.items)
     lines = tuple(item.line for item in reader.items)
     newline = "\r\n" if "\r\n" in text[:text.find("\n") + 1] else "\n"
-    layout = _YamlLayout(text, newline, tuple(reader.items))
+    layout = _YamlLayout(text, newline, tuple(reader.items), reader.root)
     return columns, rows, lines, layout, problems
 
 
@@ -345,6 +347,7 @@ class _YamlLayout:
     text: str
     newline: str
     items: tuple
+    root: Optional[tuple] = None  # (flow, offset of `]`) of the list; None: an empty file
 
     def cell_position(self, row: int, column: str):
         pair = self.items[row].pairs.get(column)
@@ -380,6 +383,50 @@ class _YamlLayout:
             pos = end
         out.append(self.text[pos:])
         return "".join(out)
+
+    def append(self, ledger: LedgerFile, cells) -> str:
+        """The text with a contact added after the last: a list item written like the last
+        one (block or flow, its indentation), with the keys given a value, in the ledger's
+        column order. Comments and everything before stay as they are."""
+        text, flow_list = self.text, bool(self.root and self.root[0])
+        last = self.items[-1] if self.items else None
+        flow = flow_list or (last is not None and last.flow)
+        pairs = []
+        for column in list(ledger.columns) + [c for c in cells if c not in ledger.columns]:
+            value = cells.get(column, "")
+            if value != "":
+                pair = _yaml_scalar(column, "", flow) + ": " + _yaml_scalar(value, "", flow)
+                check_encodable(pair, ledger._codec, f"{column!r} of the new contact")
+                pairs.append(pair)
+        if flow_list:
+            at = self.root[1]
+            before = text[:at].rstrip()
+            item = "{" + ", ".join(pairs) + "}"
+            if before.endswith("[") or before.endswith(","):
+                return before + (" " if before.endswith(",") else "") + item + text[len(before):]
+            return before + ", " + item + text[len(before):]
+        if last is None:
+            lines = ["- " + pairs[0]] + ["  " + p for p in pairs[1:]]
+            at = len(text)
+        else:
+            start = text.rfind("\n", 0, last.start) + 1
+            prefix = text[start:last.start]
+            if "-" not in prefix:  # `-` alone on the line before: indent as that line does
+                prefix = " " * max(0, len(prefix) - 2) + "- "
+            if last.flow:
+                lines = [prefix + "{" + ", ".join(pairs) + "}"]
+            else:
+                indent = " " * len(prefix)
+                lines = [prefix + pairs[0]] + [indent + p for p in pairs[1:]]
+            if last.flow:
+                at = text.find("\n", last.close)
+                at = len(text) if at < 0 else at + 1
+            else:
+                at = self._insert(last, ["x"])[0]
+        block = "".join(line + self.newline for line in lines)
+        if at == len(text) and text and not text.endswith("\n"):
+            return text + self.newline + block[:-len(self.newline)]
+        return text[:at] + block + text[at:]
 
     def _colon(self, key: _Scalar) -> int:
         """Offset just after the `:` that follows a key, or -1 when there is none (`{key}`)."""

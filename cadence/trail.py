@@ -383,21 +383,9 @@ def trail_of(rows: Iterable[Entry]) -> Trail:
 
 
 def _fold_of(rows: list) -> _Fold:
-    """The fold of one contact's rows with every `undo` row applied: each takes back the
-    latest row of its date, playbook and step whose event its note names (a touch unless it
-    says otherwise), which then counts for nothing. The count of undos and rows decides,
-    never their order."""
-    undone = {}
-    for e in rows:
-        if e.event == "undo":
-            key = (e.date, e.playbook, e.step, first_word(e.note) or "touch")
-            undone[key] = undone.get(key, 0) + 1
+    """The fold of one contact's rows with every `undo` row applied (`standing`)."""
     records = []
-    for e in sorted(rows, key=_sort_key, reverse=True):  # the latest of equal rows goes first
-        key = (e.date, e.playbook, e.step, e.event)
-        if e.event != "undo" and undone.get(key):
-            undone[key] -= 1
-            continue
+    for e in standing(rows):
         cells = [e.date.isoformat(), e.contact, e.event, e.playbook, e.step, e.channel,
                  e.template, e.note]
         records.append((0, e.date, cells, tuple(cells)))
@@ -406,6 +394,50 @@ def _fold_of(rows: list) -> _Fold:
     fold = next(iter(folds.values()), _Fold())
     fold.undo = False  # applied
     return fold
+
+
+def standing(rows) -> list:
+    """One contact's rows (in any order) but those its `undo` rows take back; the `undo` rows
+    themselves stay.
+
+    An `undo` row takes back the latest row of its date, playbook and step whose event its
+    note's first word names (a touch unless it says otherwise); a second word names the first
+    word of that row's note (`status started`, `note callback`), so that of one day's status
+    rows the right one goes. An undo whose second word matches no row takes back the latest
+    row of its event, as one without it does. The count of undos and rows decides, never
+    their order.
+    """
+    rows = list(rows)
+    named, plain = {}, {}
+    for e in rows:
+        if e.event == "undo":
+            words = e.note.split(";", 1)[0].split()
+            key = (e.date, e.playbook, e.step, words[0] if words else "touch")
+            if len(words) > 1:
+                named[key + (words[1],)] = named.get(key + (words[1],), 0) + 1
+            else:
+                plain[key] = plain.get(key, 0) + 1
+    if not named and not plain:
+        return rows
+    order = sorted(range(len(rows)), key=lambda i: _sort_key(rows[i]), reverse=True)
+    taken = set()
+    if named:
+        for i in order:  # the latest of equal rows goes first
+            e = rows[i]
+            key = (e.date, e.playbook, e.step, e.event, first_word(e.note))
+            if e.event != "undo" and named.get(key):
+                named[key] -= 1
+                taken.add(i)
+        for key, left in named.items():
+            if left:
+                plain[key[:4]] = plain.get(key[:4], 0) + left
+    for i in order:
+        e = rows[i]
+        key = (e.date, e.playbook, e.step, e.event)
+        if i not in taken and e.event != "undo" and plain.get(key):
+            plain[key] -= 1
+            taken.add(i)
+    return [e for i, e in enumerate(rows) if i not in taken]
 
 
 def _sort_key(e: Entry) -> tuple:

@@ -29,6 +29,7 @@ ALLOWED = {
     "state": ({"model", "steps", "journal", "addresses"}, set()),
     "candidates": ({"model", "steps", "state"}, set()),
     "engine": ({"model", "steps", "state", "candidates"}, set()),
+    "takeback": ({"model", "engine", "journal", "state", "steps"}, set()),
     "report": ({"model", "engine", "steps"}, set()),
     # what the mailbox shows, weighed against the book
     "mailmatch": ({"model", "journal", "mailparse", "emails", "addresses"}, set()),
@@ -60,7 +61,8 @@ ALLOWED = {
     "cache": ({"journal", "trail"}, set()),
     "book": ({"model", "files", "lookup", "config", "playbook", "ledger", "contacts", "journal",
               "trail", "sandbox", "drafts", "cache"}, {"jinja2"}),
-    "actions": ({"model", "engine", "journal", "ledger", "overview", "files"}, set()),
+    "actions": ({"model", "engine", "journal", "ledger", "overview", "files", "lookup", "steps",
+                 "takeback", "trail"}, set()),
     "terminal": (set(), {"rich"}),
     "mailbox": ({"model", "mailconfig", "mailparse", "mailpass"}, {"imapclient"}),
     "mailpass": ({"model", "mailconfig"}, set()),
@@ -68,8 +70,9 @@ ALLOWED = {
 }
 # every command may use these; no command imports another
 COMMAND = ({"cli", "terminal", "actions", "book", "config", "engine", "state", "steps", "export", "files", "lint", "lookup",
-            "model", "report", "template_lint", "journal", "drafts", "emails", "mailconfig",
-            "mailbox", "mailmatch", "mailacts", "mailparse", "mailpass", "cache", "addresses"}, {"typer"})
+            "model", "report", "template_lint", "journal", "drafts", "emails", "takeback", "trail",
+            "contacts", "durations", "ledger", "mailconfig", "mailbox", "mailmatch", "mailacts",
+            "mailparse", "mailpass", "cache", "addresses"}, {"typer"})
 EDGE = {"main", "cli", "book", "files", "cache", "actions", "terminal", "mailbox", "mailpass"}  # and every command
 
 # what only the edge may call: the disk, the clock, the environment, the terminal

@@ -15,7 +15,7 @@ import pytest
 
 import cadence.files
 from smallbook import (
-    JOURNAL, LEDGER, TODAY, build, changed, invoke, snapshot,
+    ANY_DAY, JOURNAL, LEDGER, TODAY, build, changed, invoke, snapshot,
 )
 
 SLOW_COMMIT = """
@@ -30,7 +30,7 @@ f.commit = commit
 
 
 def _start(*args, wrapper: str = ""):
-    code = wrapper + "\nimport sys\nfrom cadence.main import run\nsys.argv = ['cadence'] + sys.argv[1:]\nrun()\n"
+    code = ANY_DAY + wrapper + "\nimport sys\nfrom cadence.main import run\nsys.argv = ['cadence'] + sys.argv[1:]\nrun()\n"
     env = dict(os.environ)
     env.pop("CADENCE_TODAY", None)
     return subprocess.Popen([sys.executable, "-c", code, *[str(a) for a in args]],

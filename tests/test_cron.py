@@ -37,6 +37,12 @@ SUCCEEDS = {
     "stats": ["--today", NEXT],
     "sync": ["--today", NEXT],
     "push": ["--today", NEXT],
+    "add": ["--name", "Dan Ek", "--email", "dan@example.com"],
+    "skip": ["c1", "--today", NEXT],
+    "undo": ["c1", "--today", NEXT],
+    "done": ["c1", "--note", "sent", "--today", NEXT],
+    "note": ["c2", "prefers mornings", "--today", NEXT],
+    "pause": ["c2", "--until", "2026-12-01", "--today", NEXT],
 }
 MAILBOX = "mail:\n  maildir: Mail\n"  # a Maildir in the book, for sync and push
 JSON_COMMANDS = sorted(name for name, command in COMMANDS.items()

@@ -474,7 +474,7 @@ def test_drafts_do_not_depend_on_tz_locale_or_hash_seed(tmp_path):
         book = tmp_path / str(n)
         shutil.copytree(CONSULTANT, book)
         subprocess.run([sys.executable, "-m", "cadence", "-C", str(book), "run", "--today",
-                        "2026-11-23", "--quiet"], check=True, env=dict(os.environ, **env))
+                        "2026-11-23", "--yes", "--quiet"], check=True, env=dict(os.environ, **env))
         folder = book / "drafts" / "2026-11-23"
         outputs.append({name: (folder / name).read_bytes() for name in sorted(os.listdir(folder))})
     assert outputs[0] == outputs[1]

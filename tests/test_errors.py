@@ -80,6 +80,8 @@ def prepare(root: str, setup: dict, monkeypatch, request) -> dict:
                                   someone appends to a book file just before that call
     set: {cadence.book.RENDER_SECONDS: 0.5}
                                   a module's setting, for the case (a limit, made short)
+    clock: 2026-12-03             the clock's date (cadence.cli.clock_today), for messages
+                                  that name it
     replace: {before: cadence.files._still_ours, path: contacts.csv, text: "text"}
                                   someone saves a book file as Excel does (a new file renamed
                                   over it) just before that call
@@ -88,6 +90,13 @@ def prepare(root: str, setup: dict, monkeypatch, request) -> dict:
     for dotted, value in (setup.get("set") or {}).items():
         module_name, _, name = dotted.rpartition(".")
         monkeypatch.setattr(importlib.import_module(module_name), name, value)
+    if "clock" in setup:
+        import datetime
+
+        import cadence.cli
+
+        day = datetime.date.fromisoformat(str(setup["clock"]))
+        monkeypatch.setattr(cadence.cli, "clock_today", lambda cfg: day)
     for path in setup.get("mkdir", ()):
         os.makedirs(os.path.join(root, path))
     for path, target in setup.get("symlink", {}).items():
@@ -223,6 +232,8 @@ UNREACHABLE = {
     "cannot address the email to contact ": "a backstop: the ledger and the config refuse "
                                             "every address a draft's header cannot hold",
     "unreadable character": "PyYAML gives every character it refuses a reason",
+    "the ledger would not read back as written":
+        "a backstop of `add`: each value is written in a form proven to read back",
     "the template needs more memory than there is":
         "only a template that allocates in a way no bound foresaw; test_render.py raises "
         "MemoryError by hand",

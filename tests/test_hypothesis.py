@@ -177,6 +177,8 @@ ENVIRONMENTS = [
 
 WRAPPER = """
 import json, sys
+import cadence.cli
+cadence.cli.FAR_DAYS = 10 ** 6  # the suite replays fixed days (smallbook.ANY_DAY)
 from typer.testing import CliRunner
 from cadence.main import app
 out = []

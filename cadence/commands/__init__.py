@@ -9,11 +9,13 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Optional
 
-MODULES = ("check", "due", "forecast", "init", "mail", "plan", "render", "reply", "run", "stats")
+MODULES = ("add", "check", "due", "forecast", "init", "mail", "notes", "plan", "render", "reply",
+           "run", "skip", "stats", "undo")
 COMMANDS = {  # command name -> module
-    "check": "check", "due": "due", "forecast": "forecast", "init": "init", "plan": "plan",
-    "render": "render", "reply": "reply", "log": "reply", "mark": "reply", "optout": "reply",
-    "run": "run", "stats": "stats", "sync": "mail", "push": "mail",
+    "add": "add", "check": "check", "done": "notes", "due": "due", "forecast": "forecast",
+    "init": "init", "log": "reply", "mark": "reply", "note": "notes", "optout": "reply",
+    "pause": "reply", "plan": "plan", "push": "mail", "render": "render", "reply": "reply",
+    "run": "run", "skip": "skip", "stats": "stats", "sync": "mail", "undo": "undo",
 }
 _TAKES_VALUE = ("-C",)  # global options followed by a value
 

@@ -31,19 +31,20 @@ def plan(
         book = loaded.book
         touches = engine.plan(contact, book.trails.get(contact.id), book.playbooks, day,
                               days, book.condition)
+        why = "" if touches else _why(book, contact, day, days)
     if as_json:
-        emit_json({"contact": contact.id, "touches": [
+        document = {"contact": contact.id, "touches": [
             {"date": max(t.due, day).isoformat(), "step": t.step, "phase": t.phase,
              "channel": t.channel, "template": t.template, "reason": t.reason}
-            for t in touches]})
+            for t in touches]}
+        if why:
+            document["why"] = why
+        emit_json(document)
         return
     if OPTIONS.quiet:
         return
-    if not contact.playbook:
-        say(f"{contact.id} follows no playbook: nothing planned.")
-        return
     if not touches:
-        say(f"Nothing planned for {contact.id} in the {days} days from {day}.")
+        say(f"Nothing planned for {contact.id} in the {days} days from {day}: {why}.")
         return
     from ..terminal import table
 
@@ -54,3 +55,42 @@ def plan(
             t.channel, t.template, t.detail or t.reason,
             "; ".join(x for x in (f"due {t.due}, {t.overdue} days late" if t.due < day else "",
                                   t.why) if x)] for t in touches])
+
+
+def _why(book, contact, day, days: int) -> str:
+    """Why a contact has nothing planned in the days shown, in words: its status (with the
+    day the journal set it), an opt-out, a pause, a playbook with nothing left; and the next
+    touch after those days, if any."""
+    from .. import engine
+    from ..actions import planned
+
+    if not contact.playbook:
+        return "not enrolled (no playbook)"
+    trail = book.trails.get(contact.id)
+    st = engine.state_of(contact, trail, book.playbooks)
+    reason = ""
+    if st.status in ("replied", "won", "lost", "unsubscribed", "stopped"):
+        since = _since(trail, st.status, contact.playbook)
+        reason = f"{st.status} on {since}" if since else f"status {st.status}"
+    elif "all" in contact.optout:
+        reason = "opted out of everything"
+    elif st.status == "paused" and st.paused_until is not None and st.paused_until > day:
+        reason = f"paused until {st.paused_until}"
+    later = planned(book, contact, day)
+    if later is not None:
+        return "; ".join(filter(None, (reason, f"the next touch is on {later.due} "
+                                               f"({later.step})")))
+    return reason or f"the playbook {contact.playbook} has nothing left for it" + (
+        f" (last step {st.last_step})" if st.last_step else "")
+
+
+def _since(trail, status: str, playbook: str):
+    """The date of the journal row that set the status, when the journal has it."""
+    if trail is None:
+        return None
+    from ..state import journal_status
+
+    rows = [r for r in (trail.status, trail.reply) if r is not None]
+    if not rows or journal_status(trail, playbook)[0] != status:
+        return None
+    return max(r.date for r in rows)

@@ -1,4 +1,5 @@
-"""Commands people type during the day: reply, log, mark, optout."""
+"""Commands people type during the day: reply (and the decision taken in it), log, mark,
+pause, optout."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -6,30 +7,20 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import load_book, write_outside, QUIET, quiet, TODAY, APP as app, config, guarded, parse_on, resolve_today, say
+from ..cli import (APP as app, CONTACT as ID, NOTE, ON, QUIET, TODAY, config, guarded,
+                   load_book, not_after, parse_date, parse_on, quiet, resolve_today, say,
+                   write_outside)
 from ..actions import state_changes
-from ..model import CHANNELS, EXIT_USAGE, Entry, Failure, Problem, Source
-
-ON = typer.Option(None, "--on", help="The date it happened (YYYY-MM-DD); default: today.",
-                  metavar="DATE")
-NOTE = typer.Option("", "--note", help="A note for the journal (topics, agreements).")
-ID = typer.Argument(..., metavar="ID", help="The contact's id.")
+from ..model import CHANNELS, EXIT_DATA, EXIT_USAGE, STATUSES, Entry, Failure, Problem, Source
 
 
 def _update(contact_id: str, today_text: Optional[str], change):
-    """Lock, load, let `change(loaded, index, contact, today)` say what to write, write it."""
-    from ..actions import write
-    from ..files import Lock, recover
+    """Lock, load, let `change(loaded, contact, today)` say what to write, write it."""
+    from ..actions import update_one
 
     cfg = config()
-    day = resolve_today(today_text, cfg)
-    with Lock(cfg.root):
-        recover(cfg.root, cfg.history, cfg.ledger)
-        loaded = load_book(cfg)
-        index, contact = loaded.contact(contact_id)
-        entries, changes, message = change(loaded, contact, day)
-        write(loaded, [], entries, {index: changes} if changes else {}, write_outside())
-    return message
+    return update_one(cfg, load_book, contact_id, resolve_today(today_text, cfg), change,
+                      write_outside())
 
 
 def _channel(value: str, option: str = "--channel") -> str:
@@ -40,24 +31,46 @@ def _channel(value: str, option: str = "--channel") -> str:
     return channel
 
 
-def _not_after(when, day, option: str = "--on"):
-    """A date typed for something that happened: not after today (a typo would stop or
-    suspend a contact)."""
-    if when > day:
-        raise Failure(Problem(Source(option), f"{when} is after today ({day})",
-                              "give the date it happened", EXIT_USAGE))
-    return when
+def _changes(loaded, contact, st, day) -> dict:
+    """The cells a new state writes: every state cell of an enrolled contact (next_due worked
+    out again), the status alone of one that follows no playbook."""
+    from .. import engine
+
+    if st.playbook:
+        return state_changes(loaded, contact, st, day)
+    return {k: v for k, v in engine.changes_of(contact, st, None).items()
+            if k in ("status", "paused_until")}
 
 
 @app.command()
 def reply(contact_id: str = ID, on: Optional[str] = ON, note: str = NOTE,
+          callback: Optional[str] = typer.Option(
+              None, "--callback", metavar="DATE[THH:MM]",
+              help="A call agreed in the reply, on that date (and time)."),
+          pause: Optional[str] = typer.Option(
+              None, "--pause", metavar="DURATION",
+              help="Pause the contact this long from the reply (30d, 2 weeks, 3 months)."),
+          move: Optional[str] = typer.Option(
+              None, "--move", metavar="PLAYBOOK",
+              help="Move the contact to this playbook, started on the reply's date."),
+          won: bool = typer.Option(False, "--won", help="The reply won the deal."),
+          lost: bool = typer.Option(False, "--lost", help="The reply lost it."),
           today: Optional[str] = TODAY, quiet_: bool = QUIET) -> None:
-    """Record a contact's reply and act on it by the playbook's `reply` rule."""
+    """Record a contact's reply and act on it by the playbook's `reply` rule; then the decision
+    taken in the reply, if one is given: a call-back, a pause, a move, won or lost."""
     quiet(quiet_)
     from .. import engine
 
     def change(loaded, contact, day):
-        when = _not_after(parse_on(on, day), day)
+        chosen = [name for name, given in (("--pause", pause is not None),
+                                           ("--move", move is not None),
+                                           ("--won", won), ("--lost", lost)) if given]
+        if len(chosen) > 1:
+            raise Failure(Problem(Source(chosen[1]),
+                                  f"{chosen[0]} and {chosen[1]} contradict each other",
+                                  "give one decision: --pause, --move, --won or --lost "
+                                  "(--callback goes with any)", EXIT_USAGE))
+        when = not_after(parse_on(on, day), day)
         book = loaded.book
         st = engine.state_of(contact, book.trails.get(contact.id), book.playbooks)
         latest = max(when, contact.last_reply) if contact.last_reply else when
@@ -65,21 +78,108 @@ def reply(contact_id: str = ID, on: Optional[str] = ON, note: str = NOTE,
         entries = ()
         if contact.playbook and contact.playbook in book.playbooks:
             st, entries = engine.act_on_reply(st, book.playbooks)
+        said = [f"{contact.id}: reply on {when} recorded"]
         if entries:
             entry = entries[0]
-            entries = (entry._replace(note="; ".join(x for x in (entry.note, note) if x)),)
-            message = f"{contact.id}: reply on {when} recorded; {entry.note}."
-        else:
+            entries = (entry._replace(note="; ".join(x for x in (entry.note, note) if x)),) \
+                + entries[1:]
+            said.append(entry.note)
+        decided = ()
+        if chosen:
+            st, decided, words, rule = _decide(loaded, contact, st, chosen[0], when,
+                                               pause=pause, move=move)
+            said.append(words)
+            if not entries:  # the reply is acted on, by the decision: never again by a run
+                entries = (Entry(when, contact.id, "reply", contact.playbook,
+                                 note="; ".join(x for x in (f"reply: {rule}", note) if x)),)
+        if not entries:
             entries = (Entry(when, contact.id, "note", contact.playbook,
                              note="; ".join(x for x in (f"reply on {when}", note) if x)),)
-            message = f"{contact.id}: reply on {when} recorded."
-        changes = state_changes(loaded, contact, st, day) if contact.playbook else {}
+        agreed = ""
+        if callback is not None:
+            st, agreed = _callback(contact, st, callback, when)
+            decided += (Entry(when, contact.id, "note", st.playbook, note=f"callback {agreed}"),)
+            said.append(f"call-back on {agreed}")
+        changes = _changes(loaded, contact, st, day)
         if latest != contact.last_reply:
             changes["last_reply"] = latest.isoformat()
-        return list(entries), changes, message
+        if agreed and agreed != contact.row.get("callback", ""):
+            changes["callback"] = agreed
+        return list(entries + decided), changes, "; ".join(said) + "."
 
     with guarded():
         say(_update(contact_id, today, change))
+
+
+def _decide(loaded, contact, st, decision: str, when, pause=None, move=None) -> tuple:
+    """(state, journal rows, words, the words of a `reply` rule) of a reply's decision,
+    taken after the reply rule."""
+    book = loaded.book
+    if decision in ("--won", "--lost"):
+        word = decision[2:]
+        return (replace(st, status=word),
+                (Entry(when, contact.id, "status", st.playbook, note=word),), word, word)
+    if decision == "--pause":
+        from ..durations import parse_duration
+
+        try:
+            length = parse_duration(pause)
+        except ValueError as err:
+            raise Failure(Problem(Source("--pause"), str(err), code=EXIT_USAGE)) from None
+        until = length.add(when)
+        if until <= when:
+            raise Failure(Problem(Source("--pause"), f"a pause of {pause!r} ends when it begins",
+                                  "give a length such as 30d or 2 weeks", EXIT_USAGE))
+        words = f"paused until {until}"
+        return (replace(st, status="paused", paused_until=until),
+                (Entry(when, contact.id, "status", st.playbook, note=words),), words,
+                f"pause until {until}")
+    name = move.strip()
+    if name not in book.playbooks:
+        import difflib
+
+        close = difflib.get_close_matches(name, sorted(book.playbooks), 1)
+        raise Failure(Problem(Source("--move"), f"no playbook named {name!r}",
+                              (f"did you mean {close[0]!r}? " if close else "")
+                              + "playbooks: " + ", ".join(sorted(book.playbooks)), EXIT_DATA))
+    moved = replace(st, playbook=name, started=when, last_step="", step_date=None,
+                    status="active", paused_until=None)
+    return (moved, (Entry(when, contact.id, "status", name, note="started"),), f"moved to {name}",
+            f"move to {name}")
+
+
+def _callback(contact, st, text: str, when) -> tuple:
+    """(state with the call-back agreed, its text as the ledger holds it)."""
+    from ..engine import honours_callback
+
+    day_text, _, time_text = text.strip().replace(" ", "T", 1).partition("T")
+    agreed = parse_date(day_text, "--callback")
+    time = ""
+    if time_text:
+        hour, _, minute = time_text.partition(":")
+        if not (hour.isdigit() and minute.isdigit() and len(minute) == 2 and len(hour) <= 2):
+            raise Failure(Problem(Source("--callback"),
+                                  f"expected DATE or DATETHH:MM, got {text!r}",
+                                  "e.g. 2027-03-01 or 2027-03-01T10:00", EXIT_USAGE))
+        if int(hour) > 23 or int(minute) > 59:
+            raise Failure(Problem(Source("--callback"), f"impossible time in {text!r}",
+                                  code=EXIT_USAGE))
+        time = f"{int(hour):02d}:{minute}"
+    if agreed < when:
+        raise Failure(Problem(Source("--callback"), f"the call-back ({agreed}) is before the "
+                              f"reply ({when})", "give the date the call was agreed for",
+                              EXIT_USAGE))
+    agreed_text = agreed.isoformat() + (f"T{time}" if time else "")
+    new = replace(contact, callback=agreed, callback_time=time,
+                  row={**contact.row, "callback": agreed_text})
+    st = replace(st, contact=new)
+    if not honours_callback(st):
+        why = "opted out of calls" if {"call", "all"} & set(contact.optout) else f"is {st.status}"
+        raise Failure(Problem(Source("--callback"),
+                              f"{contact.id!r} {why}: no call is made for them",
+                              "an agreed call is made whatever the status but unsubscribed or "
+                              "stopped, unless the contact opted out of calls", EXIT_USAGE))
+    return st, agreed_text
 
 
 @app.command()
@@ -91,7 +191,7 @@ def log(contact_id: str = ID, channel: str = typer.Option(..., "--channel", help
 
     def change(loaded, contact, day):
         used = _channel(channel)
-        when = _not_after(parse_on(on, day), day)
+        when = not_after(parse_on(on, day), day)
         book = loaded.book
         st = engine.state_of(contact, book.trails.get(contact.id), book.playbooks)
         dates = tuple(sorted(st.touch_dates + (when,)))
@@ -108,14 +208,19 @@ def log(contact_id: str = ID, channel: str = typer.Option(..., "--channel", help
         say(_update(contact_id, today, change))
 
 
-MARKS = ("active", "won", "lost", "unsubscribed", "stopped")
+MARKS = STATUSES  # every status the ledger takes
 
 
 @app.command()
 def mark(contact_id: str = ID,
-         status: str = typer.Argument(..., metavar="STATUS", help="won, lost, unsubscribed, stopped or active."),
-         on: Optional[str] = ON, note: str = NOTE, today: Optional[str] = TODAY, quiet_: bool = QUIET) -> None:
-    """Set a contact's status: won, lost, unsubscribed, stopped (or active again)."""
+         status: str = typer.Argument(..., metavar="STATUS",
+                                      help="active, paused (with --until), replied, won, lost, "
+                                           "unsubscribed or stopped."),
+         until: Optional[str] = typer.Option(None, "--until", metavar="DATE",
+                                             help="With `paused`: the day the pause ends."),
+         on: Optional[str] = ON, note: str = NOTE, today: Optional[str] = TODAY,
+         quiet_: bool = QUIET) -> None:
+    """Set a contact's status: any the ledger takes (`paused` needs --until)."""
     quiet(quiet_)
     from .. import engine
 
@@ -124,19 +229,63 @@ def mark(contact_id: str = ID,
         if wanted not in MARKS:
             raise Failure(Problem(Source("STATUS"), f"unknown status {status!r}",
                                   "use one of " + ", ".join(MARKS), EXIT_USAGE))
-        when = _not_after(parse_on(on, day), day)
+        when = not_after(parse_on(on, day), day)
+        if wanted == "paused":
+            if until is None:
+                raise Failure(Problem(Source("--until"), "`paused` needs the day the pause ends",
+                                      "add --until DATE (or use `cadence pause ID --until DATE`)",
+                                      EXIT_USAGE))
+            return _paused(loaded, contact, _until(until, day), when, day, note)
+        if until is not None:
+            raise Failure(Problem(Source("--until"), f"--until goes with `paused`, not {wanted!r}",
+                                  code=EXIT_USAGE))
         book = loaded.book
         st = engine.state_of(contact, book.trails.get(contact.id), book.playbooks)
         ends_pause = wanted == "active" and st.paused_until is not None and st.paused_until > day
         st = replace(st, status=wanted, paused_until=None if ends_pause else st.paused_until)
         entry = Entry(when, contact.id, "status", contact.playbook,
                       note="; ".join(x for x in (wanted, note) if x))
-        changes = state_changes(loaded, contact, st, day) if contact.playbook else (
-            {"status": wanted} if wanted != (contact.status or "active") else {})
-        return [entry], changes, f"{contact.id}: {wanted}."
+        return [entry], _changes(loaded, contact, st, day), f"{contact.id}: {wanted}."
 
     with guarded():
         say(_update(contact_id, today, change))
+
+
+@app.command()
+def pause(contact_id: str = ID,
+          until: str = typer.Option(..., "--until", metavar="DATE",
+                                    help="The day the contact becomes active again."),
+          note: str = NOTE, today: Optional[str] = TODAY, quiet_: bool = QUIET) -> None:
+    """Pause a contact until a date: no touches before it (an agreed call-back still comes).
+    `cadence mark ID active` ends a pause early."""
+    quiet(quiet_)
+
+    def change(loaded, contact, day):
+        return _paused(loaded, contact, _until(until, day), day, day, note)
+
+    with guarded():
+        say(_update(contact_id, today, change))
+
+
+def _until(text: str, day):
+    until = parse_date(text, "--until")
+    if until <= day:
+        raise Failure(Problem(Source("--until"), f"{until} is not after today ({day})",
+                              "a pause runs until a later day; `cadence mark ID active` ends one",
+                              EXIT_USAGE))
+    return until
+
+
+def _paused(loaded, contact, until, when, day, note: str) -> tuple:
+    from .. import engine
+
+    book = loaded.book
+    st = engine.state_of(contact, book.trails.get(contact.id), book.playbooks)
+    st = replace(st, status="paused", paused_until=until)
+    words = f"paused until {until}"
+    entry = Entry(when, contact.id, "status", contact.playbook,
+                  note="; ".join(x for x in (words, note) if x))
+    return [entry], _changes(loaded, contact, st, day), f"{contact.id}: {words}."
 
 
 @app.command()

@@ -7,7 +7,8 @@ from typing import Optional
 
 import typer
 
-from ..cli import load_book, write_outside, QUIET, quiet, JSON, OPTIONS, TODAY, APP as app, config, emit_json, guarded, resolve_today, say
+from ..cli import (load_book, write_outside, QUIET, quiet, JSON, OPTIONS, TODAY, APP as app, config,
+                   emit_json, guarded, near_the_clock, resolve_today, say)
 
 
 def _relative(cfg, path: str) -> str:
@@ -19,9 +20,15 @@ def run(
     today: Optional[str] = TODAY,
     as_json: bool = JSON,
     dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Show what would be done; write nothing."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Run for a --today more than 7 days "
+                             "from the clock's date (asked, in case the date is a typo)."),
     quiet_: bool = QUIET,
 ) -> None:
-    """Render today's drafts, append the journal and write the ledger back."""
+    """Render today's drafts, append the journal and write the ledger back.
+
+    A --today more than 7 days away from the clock's date needs --yes (a typo would move
+    contacts for the wrong day; `cadence undo` takes a run back).
+    """
     quiet(quiet_)
     from ..actions import prepare, write
     from ..book import read_history, renderer
@@ -30,6 +37,8 @@ def run(
     with guarded(as_json):
         cfg = config()
         day = resolve_today(today, cfg)
+        if not dry_run:
+            near_the_clock(today, day, cfg, yes)
         with nullcontext() if dry_run else Lock(cfg.root):  # a dry run only reads
             if not dry_run:
                 recover(cfg.root, cfg.history, cfg.ledger)

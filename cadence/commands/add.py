@@ -1,0 +1,176 @@
+"""`cadence add`: a contact appended to the ledger, in the ledger's own format."""
+from __future__ import annotations
+
+import re
+from typing import List, Optional
+
+import typer
+
+from ..cli import (APP as app, QUIET, config, guarded, load_book, quiet, say,
+                   write_outside)
+from ..model import EXIT_CANTCREAT, EXIT_DATA, EXIT_USAGE, KNOWN_COLUMNS, Failure, Problem, Source
+
+_NUMBERED = re.compile(r"^(\D*?)(\d+)$")
+
+
+@app.command()
+def add(
+    name: str = typer.Option(..., "--name", help="The contact's name."),
+    email: Optional[str] = typer.Option(None, "--email", help="Their email address."),
+    phone: Optional[str] = typer.Option(None, "--phone", help="Their phone number."),
+    playbook: Optional[str] = typer.Option(None, "--playbook", metavar="PLAYBOOK",
+                                           help="The playbook to follow; the next `run` "
+                                                "enrols them."),
+    contact_id: Optional[str] = typer.Option(None, "--id", metavar="ID",
+                                             help="The id (default: one made from the ledger's "
+                                                  "ids or the name, printed)."),
+    cells: Optional[List[str]] = typer.Argument(None, metavar="COLUMN=VALUE",
+                                                help="Other cells, by the ledger's column names."),
+    quiet_: bool = QUIET,
+) -> None:
+    """Add a contact at the end of the ledger, written in the ledger's own format (CSV: its
+    delimiter, quoting, line endings, encoding; YAML: an item like the last, comments kept).
+
+    Every cell is checked as the ledger's cells are. The next `run` enrols a contact with a
+    playbook. The id made is printed (give --id to know it with --quiet).
+    """
+    quiet(quiet_)
+    from ..actions import locked
+
+    given = [("name", name, "--name"), ("email", email, "--email"), ("phone", phone, "--phone"),
+             ("playbook", playbook, "--playbook"), ("id", contact_id, "--id")]
+    with guarded():
+        cfg = config()
+        made, path = locked(cfg, load_book, lambda loaded: _add(loaded, given, cells or []))
+    import os
+
+    say(f"Added {made} ({' '.join(name.split())}) to {os.path.basename(path)}"
+        + (f"; the next `cadence run` enrols it in {playbook.strip()}." if playbook else "."))
+
+
+def _add(loaded, given, cells) -> tuple:
+    from ..actions import write
+    from ..ledger import LedgerWriteError, append_row
+
+    ledger = loaded.ledger
+    values, options = _cells(ledger, given, cells)
+    book = loaded.book
+    ids = [c.id for c in book.contacts]
+    if "id" in values:
+        if values["id"] in ids:
+            line = ledger.lines[ids.index(values["id"])]
+            raise Failure(Problem(Source(options["id"]),
+                                  f"id {values['id']!r} is already in the ledger (line {line})",
+                                  "ids are unique; leave --id out and cadence makes one",
+                                  EXIT_DATA))
+    else:
+        values["id"] = new_id(values.get("name", ""), ids)
+        options["id"] = "--id"
+    if values.get("playbook") and values["playbook"] not in book.playbooks:
+        import difflib
+
+        close = difflib.get_close_matches(values["playbook"], sorted(book.playbooks), 1)
+        raise Failure(Problem(Source(options["playbook"]),
+                              f"no playbook named {values['playbook']!r}",
+                              (f"did you mean {close[0]!r}? " if close else "")
+                              + "playbooks: " + ", ".join(sorted(book.playbooks)), EXIT_DATA))
+    _check(ledger, values, options)
+    try:
+        data = append_row(ledger, values)
+    except LedgerWriteError as err:
+        raise Failure(Problem(Source(ledger.path), str(err),
+                              "set `encoding:` to one that holds every character",
+                              EXIT_CANTCREAT)) from None
+    _proven(loaded, data, values)
+    write(loaded, [], [], {}, write_outside(), ledger_after=data)
+    return values["id"], ledger.path
+
+
+def _cells(ledger, given, cells) -> tuple:
+    """({column: text}, {column: the option or argument it came from}), every column one the
+    ledger has (a YAML ledger: also any column cadence knows)."""
+    import difflib
+
+    known = list(ledger.columns)
+    if ledger.kind == "yaml":
+        known += [c for c in KNOWN_COLUMNS if c not in known]
+    values, options = {}, {}
+    pairs = [(column, value, option) for column, value, option in given if value is not None]
+    for cell in cells:
+        column, equals, value = cell.partition("=")
+        if not equals or not column.strip():
+            raise Failure(Problem(Source(cell), f"expected COLUMN=VALUE, got {cell!r}",
+                                  "e.g. company=\"Lind AB\" birthday=1980-06-14", EXIT_USAGE))
+        pairs.append((column.strip(), value, f"{column.strip()}="))
+    for column, value, option in pairs:
+        if column in options:
+            raise Failure(Problem(Source(option), f"{column!r} is given twice "
+                                  f"({options[column]} and {option})", code=EXIT_USAGE))
+        if column not in known:
+            close = difflib.get_close_matches(column, known, 1)
+            raise Failure(Problem(
+                Source(option), f"the ledger has no column {column!r}",
+                (f"did you mean {close[0]!r}? " if close else "") + "cadence adds a contact's "
+                "cells to the columns the ledger has; add the column in the spreadsheet first",
+                EXIT_USAGE))
+        text = " ".join(value.split()) if column in ("id", "name", "playbook") else value.strip()
+        if column in ("id", "name") and not text:
+            raise Failure(Problem(Source(option), f"the {column} is empty", code=EXIT_USAGE))
+        values[column], options[column] = text, option
+    return values, options
+
+
+def _check(ledger, values: dict, options: dict) -> None:
+    """Each cell read as the ledger's cells are (cadence.contacts), its problems said with the
+    option it came from: the same messages as for a cell in the file."""
+    from ..contacts import parse_contacts
+
+    class _OneRow:
+        columns = tuple(values)
+        rows = (dict(values),)
+        lines = (0,)
+
+        @staticmethod
+        def source(index, column=None):
+            return Source(options.get(column, "add"))
+
+    _, problems = parse_contacts(_OneRow())
+    if problems:
+        from dataclasses import replace
+
+        raise Failure([replace(p, code=EXIT_USAGE) for p in problems])
+
+
+def _proven(loaded, data: bytes, values: dict) -> None:
+    """The new file read back: the rows it had, then the new one (a backstop)."""
+    from ..ledger import parse_ledger
+
+    ledger = loaded.ledger
+    again, problems = parse_ledger(data, ledger.path, loaded.config.encoding)
+    expected = tuple(ledger.rows) + ({c: values.get(c, "") for c in ledger.columns},)
+    if again is None or [p for p in problems if not p.warning] or \
+            tuple({c: r.get(c, "") for c in ledger.columns} for r in again.rows) != expected:
+        raise Failure(Problem(Source(ledger.path), "cannot add the contact: the ledger would "
+                              "not read back as written", "a bug in cadence; nothing was written",
+                              EXIT_CANTCREAT))
+
+
+def new_id(name: str, taken) -> str:
+    """An id that no contact has: the next number when every id is a number after one prefix
+    (`c038` -> `c039`, zeros kept), else the name made a slug (`Åsa Öberg` -> `asa-oberg`),
+    with -2, -3 ... until it is free."""
+    import unicodedata
+
+    taken = set(taken)
+    found = [_NUMBERED.match(i) for i in taken]
+    if found and all(found) and len({m.group(1) for m in found}) == 1:
+        prefix = found[0].group(1)
+        width = max(len(m.group(2)) for m in found)
+        number = max(int(m.group(2)) for m in found) + 1
+        return f"{prefix}{number:0{width}d}"
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")[:40].strip("-") or "contact"
+    made, n = slug, 2
+    while made in taken:
+        made, n = f"{slug}-{n}", n + 1
+    return made

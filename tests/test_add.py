@@ -1,0 +1,151 @@
+"""`cadence add`: a contact appended to the ledger in the file's own format. Every case checks
+the bytes: the file as it was, then only the new row (or list item)."""
+from __future__ import annotations
+
+import codecs
+
+import pytest
+
+from cadence.commands.add import new_id
+from smallbook import CONFIG, TODAY, build, invoke, snapshot
+from test_day_commands import ledger, ok
+
+BOM = codecs.BOM_UTF8
+CSV = [
+    # (case, ledger bytes, arguments, the bytes added)
+    ("comma, LF",
+     b"id,name,email,phone,playbook,started\nc1,Ann Lind,ann@example.com,+4670,p,2026-11-01\n",
+     ["--name", "Bob Berg", "--email", "bob@example.com", "--playbook", "p"],
+     b"c2,Bob Berg,bob@example.com,,p,\n"),
+    ("semicolon, BOM and CRLF (Excel)",
+     BOM + b"id;name;email;company\r\nc001;Ann Lind;ann@example.com;Lind AB\r\n",
+     ["--name", "\u00c5sa \u00d6berg", "company=\u00d6berg & Co; Ltd"],
+     "c002;\u00c5sa \u00d6berg;;\"\u00d6berg & Co; Ltd\"\r\n".encode("utf-8")),
+    ("every cell quoted: so is the new row",
+     b'"id","name","email"\n"a1","Ann Lind","ann@example.com"\n',
+     ["--name", "Bob", "--email", "bob@example.com"],
+     b'"a2","Bob","bob@example.com"\n'),
+    ("a cell that holds the delimiter or a quote is quoted",
+     b"id,name,email\nann,Ann Lind,ann@example.com\n",
+     ["--name", 'Dan "D" Ek, Jr.', "--id", "dan"],
+     b'dan,"Dan ""D"" Ek, Jr.",\n'),
+    ("a tab-separated file",
+     b"id\tname\tphone\nann\tAnn\t0671234567\n",
+     ["--name", "Boris", "--phone", "0501234567"],
+     b"boris\tBoris\t0501234567\n"),
+]
+
+
+@pytest.mark.parametrize("case, data, args, added", CSV, ids=[c[0] for c in CSV])
+def test_add_to_a_csv_ledger(tmp_path, case, data, args, added):
+    root = build(tmp_path / "book", {"contacts.csv": data, "history.csv": None})
+    result = invoke("-C", root, "add", *args)
+    assert result.exit_code == 0, result.output
+    assert open(f"{root}/contacts.csv", "rb").read() == data + added
+    journal = tmp_path / "book" / "history.csv"
+    assert not journal.exists() or journal.read_bytes() == b""  # nothing journaled
+
+
+def test_a_file_without_a_final_line_break_gets_none_after_the_new_row(tmp_path):
+    data = b"id,name\r\nann,Ann"
+    root = build(tmp_path / "book", {"contacts.csv": data})
+    ok("-C", root, "add", "--name", "Bob", "--id", "bob")
+    assert open(f"{root}/contacts.csv", "rb").read() == b"id,name\r\nann,Ann\r\nbob,Bob"
+
+
+def test_blank_lines_at_the_end_stay_at_the_end(tmp_path):
+    root = build(tmp_path / "book", {"contacts.csv": b"id,name\nann,Ann\n\n\n"})
+    ok("-C", root, "add", "--name", "Bob", "--id", "bob")
+    assert open(f"{root}/contacts.csv", "rb").read() == b"id,name\nann,Ann\nbob,Bob\n\n\n"
+
+
+def test_a_ledger_in_another_encoding(tmp_path):
+    data = "id,name\nann,\u0410\u043d\u043d\u0430\n".encode("cp1251")
+    root = build(tmp_path / "book", {"contacts.csv": data,
+                                     "cadence.yaml": CONFIG + "encoding: cp1251\n"})
+    ok("-C", root, "add", "--name", "\u0411\u043e\u0440\u0438\u0441", "--id", "boris")
+    assert open(f"{root}/contacts.csv", "rb").read() == \
+        data + "boris,\u0411\u043e\u0440\u0438\u0441\n".encode("cp1251")
+    before = snapshot(root)
+    result = invoke("-C", root, "add", "--name", "\u674e\u96f7", "--id", "li")
+    assert result.exit_code == 73 and "has no encoding in cp1251" in result.stderr
+    assert snapshot(root) == before
+
+
+YAML = [
+    ("block items with comments: the new item like the last",
+     "# contacts\n\n# Ann, met at the fair\n- id: ann\n  name: Ann Lind   # the founder\n"
+     "  email: ann@example.com\n  country: SE\n  playbook: p\n\n# the end of the list\n",
+     ["--name", "Bob Berg", "--phone", "0671234567", "--playbook", "p", "country=NO"],
+     # the ledger's keys in its order, then a key it has not used yet
+     "- id: bob-berg\n  name: Bob Berg\n  country: NO\n  playbook: p\n  phone: 0671234567\n",
+     "after the last item"),
+    ("a list indented under nothing but spaces",
+     "  - id: ann\n    name: Ann\n",
+     ["--name", "Bob: the second"],
+     '  - id: bob-the-second\n    name: "Bob: the second"\n', "at the end"),
+    ("flow items", "- {id: ann, name: Ann}\n", ["--name", "Bob", "--id", "b1"],
+     "- {id: b1, name: Bob}\n", "at the end"),
+    ("a flow list", "[{id: ann, name: Ann}]\n", ["--name", "Bob", "--id", "b1"],
+     None, "[{id: ann, name: Ann}, {id: b1, name: Bob}]\n"),
+    ("an empty file", "# no contacts yet\n", ["--name", "Bob", "--id", "b1"],
+     "- id: b1\n  name: Bob\n", "at the end"),
+]
+
+
+@pytest.mark.parametrize("case, text, args, added, where", YAML, ids=[y[0] for y in YAML])
+def test_add_to_a_yaml_ledger(tmp_path, case, text, args, added, where):
+    root = build(tmp_path / "book", {"contacts.csv": None, "contacts.yaml": text,
+                                     "cadence.yaml": CONFIG + "ledger: contacts.yaml\n"})
+    ok("-C", root, "add", *args)
+    now = open(f"{root}/contacts.yaml", encoding="utf-8").read()
+    if added is None:
+        assert now == where
+    elif where == "at the end":
+        assert now == text + added
+    else:  # before the comment that follows the last item
+        assert now == text.replace("\n\n# the end", "\n" + added + "\n# the end")
+    assert ok("-C", root, "check").exit_code == 0
+
+
+def test_the_new_contact_is_enrolled_by_the_next_run(tmp_path):
+    root = build(tmp_path / "book")
+    result = ok("-C", root, "add", "--name", "Cid Holm", "--email", "cid@example.com",
+                "--playbook", "p", "started=")
+    assert result.stdout == ("Added c3 (Cid Holm) to contacts.csv; the next `cadence run` "
+                             "enrols it in p.\n")
+    assert ledger(root)["c3"] == {"id": "c3", "name": "Cid Holm", "email": "cid@example.com",
+                                  "phone": "", "playbook": "p", "started": ""}
+    ok("-C", root, "run", "--today", TODAY)
+    assert ledger(root)["c3"]["started"] == TODAY
+
+
+def test_every_cell_is_checked_and_nothing_is_written(tmp_path):
+    root = build(tmp_path / "book")
+    before = snapshot(root)
+    for args, code, text in (
+            (["--name", "X", "started=2026-02-30"], 2, "started=: impossible date '2026-02-30'"),
+            (["--name", "X", "--email", "x@"], 2, "--email: not an email address"),
+            (["--name", "X", "--id", "c1"], 65, "already in the ledger (line 2)"),
+            (["--name", "X", "birthday=03-17"], 2, "the ledger has no column 'birthday'"),
+            (["--name", "X", "--playbook", "q"], 65, "no playbook named 'q'")):
+        result = invoke("-C", root, "add", *args)
+        assert (result.exit_code, text in result.stderr) == (code, True), result.output
+    assert snapshot(root) == before
+
+
+IDS = [
+    # (case, name, ids taken, id made)
+    ("numbered ids: the next number, zeros kept", "Dan", ["c001", "c038", "c002"], "c039"),
+    ("numbered without zeros", "Dan", ["c1", "c2"], "c3"),
+    ("ids of another shape: the name as a slug", "\u00c5sa \u00d6berg", ["ann", "bob"], "asa-oberg"),
+    ("a slug already taken gets a number", "Ann Lind", ["ann-lind", "ann-lind-2"], "ann-lind-3"),
+    ("a name with no Latin letters", "\u0411\u043e\u0440\u0438\u0441", ["ann"], "contact"),
+    ("two prefixes: not a series", "Dan Ek", ["a1", "b2"], "dan-ek"),
+    ("an empty ledger", "Dan Ek", [], "dan-ek"),
+]
+
+
+@pytest.mark.parametrize("case, name, taken, made", IDS, ids=[i[0] for i in IDS])
+def test_new_id(case, name, taken, made):
+    assert new_id(name, taken) == made

@@ -1,0 +1,368 @@
+"""The draft's life: `skip`, `undo`, `done`, `note`, and `run --today` far from the clock.
+
+Each case asserts the journal rows it appends, the ledger cells it writes and the drafts
+folder it leaves, on the small book (tests/smallbook.py): decide-1 (email) is due for c1 and c2
+on TODAY, decide-2 (call; c2 has no phone, so email) two days after it, then a weekly email
+from the end of the 30-day decide phase.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+from datetime import date
+
+import pytest
+from hypothesis import given
+
+import cadence.cli
+from cadence.journal import parse_journal
+from cadence.trail import standing
+from randombooks import books, examples, make_book, slow
+from smallbook import FILES, NEXT, TODAY, build, changed, invoke, snapshot
+
+EXAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                       "examples", "consultant")
+
+
+def rows(root) -> list:
+    with open(os.path.join(root, "history.csv"), encoding="utf-8") as handle:
+        return handle.read().splitlines()[1:]
+
+
+def ledger(root, name="contacts.csv") -> dict:
+    with open(os.path.join(root, name), encoding="utf-8-sig", newline="") as handle:
+        text = handle.read()
+    delimiter = ";" if text.count(";") > text.count(",") else ","
+    return {r["id"]: r for r in csv.DictReader(io.StringIO(text), delimiter=delimiter)}
+
+
+def drafts(root, day=TODAY) -> list:
+    folder = os.path.join(root, "drafts", day)
+    return sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+
+
+def ok(*args):
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture
+def book(tmp_path):
+    root = build(tmp_path / "book")
+    ok("-C", root, "run", "--today", TODAY)
+    return root
+
+
+STATE = ("touches", "last_touch", "last_channel", "last_step", "next_due")
+
+
+def cells(root, cid, names=STATE) -> dict:
+    row = ledger(root)[cid]
+    return {n: row.get(n, "") for n in names}
+
+
+# --- skip -------------------------------------------------------------------------------------
+
+def test_skip_of_todays_drafted_touch_marks_its_draft(book):
+    draft = os.path.join(book, "drafts", TODAY, "c1--decide-1.eml")
+    made = open(draft, "rb").read()
+    before = rows(book)
+    result = ok("-C", book, "skip", "c1", "--today", TODAY, "--note", "sent by hand")
+    assert "c1--decide-1.eml.skipped" in result.stdout
+    assert rows(book)[len(before):] == [
+        "2026-11-02,c1,undo,p,decide-1,email,hello,touch; skipped by hand",
+        "2026-11-02,c1,skip,p,decide-1,email,hello,skipped by hand; sent by hand"]
+    # not a touch any more; the step counts as done: decide-2 comes two days after the start
+    assert cells(book, "c1") == {"touches": "", "last_touch": "", "last_channel": "",
+                                 "last_step": "decide-1", "next_due": "2026-11-03"}
+    assert drafts(book) == ["c1--decide-1.eml.skipped", "c2--decide-1.eml", "index.md"]
+    assert open(draft + ".skipped", "rb").read() == made
+    index = open(os.path.join(book, "drafts", TODAY, "index.md"), encoding="utf-8").read()
+    assert "c2--decide-1.eml" in index and "c1--" not in index and "1 touch: 1 email." in index
+    again = ok("-C", book, "run", "--today", TODAY)
+    assert again.stdout.startswith(f"Drafted 0 touches for {TODAY}.")
+
+
+SKIPS = [
+    # (case, ledger override, runs before, skip args, rows appended, c1's cells after)
+    ("the touch due today, before the run: skipped, never drafted", None, [],
+     ["--today", TODAY],
+     ["2026-11-01,c1,status,p,,,,started (set in the ledger)",
+      "2026-11-02,c1,skip,p,decide-1,email,hello,skipped by hand"],
+     {"last_step": "decide-1", "next_due": "2026-11-03"}),
+    ("nothing due today: the next planned touch, skipped today", None, [TODAY],
+     ["--today", "2026-11-03"],
+     ["2026-11-03,c1,skip,p,decide-2,call,call,skipped by hand"],
+     {"touches": "1", "last_step": "decide-2", "next_due": "2026-12-01"}),
+    ("a step named: the contact jumps to it", None, [TODAY],
+     ["--step", "keep-2", "--today", "2026-11-03"],
+     ["2026-11-03,c1,skip,p,keep-2,email,hello,skipped by hand"],
+     {"touches": "1", "last_step": "keep-2", "next_due": "2026-12-01"}),
+    ("an agreed call-back: skipped on its own day, so that it counts for it",
+     {"contacts.csv": "id,name,email,phone,playbook,started,callback\n"
+                      "c1,Ann Lind,ann@example.com,+46701234567,p,2026-11-01,2026-11-20\n"},
+     [TODAY], ["--step", "callback", "--today", "2026-11-03"],
+     ["2026-11-20,c1,skip,p,callback,call,callback,skipped by hand"],
+     {"touches": "1", "last_step": "decide-1", "next_due": "2026-11-04"}),
+]
+
+
+@pytest.mark.parametrize("case, files, runs, args, expected, after", SKIPS,
+                         ids=[s[0] for s in SKIPS])
+def test_skip(tmp_path, case, files, runs, args, expected, after):
+    root = build(tmp_path / "book", files)
+    for day in runs:
+        ok("-C", root, "run", "--today", day)
+    before, drafted = rows(root), {d: drafts(root, d) for d in runs}
+    ok("-C", root, "skip", "c1", *args)
+    assert rows(root)[len(before):] == expected
+    assert {k: v for k, v in cells(root, "c1").items() if k in after} == after
+    assert {d: drafts(root, d) for d in runs} == drafted  # no draft of today's touch: none moved
+
+
+def test_a_skipped_callback_is_not_drafted_on_its_day(tmp_path):
+    files = {"contacts.csv": "id,name,email,phone,playbook,started,callback\n"
+                             "c1,Ann Lind,ann@example.com,+46701234567,p,2026-11-01,2026-11-20\n"}
+    root = build(tmp_path / "book", files)
+    ok("-C", root, "run", "--today", TODAY)
+    ok("-C", root, "skip", "c1", "--step", "callback", "--today", "2026-11-03")
+    due = ok("-C", root, "due", "--today", "2026-11-20", "--json").stdout
+    assert '"callback"' not in due
+
+
+def test_skip_before_the_run_then_the_run_drafts_the_next_step(tmp_path):
+    root = build(tmp_path / "book")
+    ok("-C", root, "skip", "c1", "--today", TODAY)
+    ok("-C", root, "run", "--today", TODAY)
+    assert drafts(root) == ["c2--decide-1.eml", "index.md"]
+    ok("-C", root, "run", "--today", "2026-11-03")
+    assert drafts(root, "2026-11-03") == ["c1--decide-2.md", "calls.ics", "index.md"]
+
+
+# --- undo ---------------------------------------------------------------------------------------
+
+def test_undo_of_one_contacts_touch(book):
+    draft = open(os.path.join(book, "drafts", TODAY, "c1--decide-1.eml"), "rb").read()
+    before = rows(book)
+    result = ok("-C", book, "undo", "c1", "--today", TODAY, "--note", "wrong address")
+    assert result.stdout == f"c1: touch decide-1 of {TODAY} taken back; its draft removed.\n"
+    assert rows(book)[len(before):] == [
+        "2026-11-02,c1,undo,p,decide-1,email,hello,touch; wrong address"]
+    assert cells(book, "c1") == {"touches": "", "last_touch": "", "last_channel": "",
+                                 "last_step": "", "next_due": TODAY}
+    assert cells(book, "c2")["touches"] == "1"
+    assert drafts(book) == ["c2--decide-1.eml", "index.md"]
+    # the next run makes it again, the same draft
+    ok("-C", book, "run", "--today", TODAY)
+    assert open(os.path.join(book, "drafts", TODAY, "c1--decide-1.eml"), "rb").read() == draft
+    assert cells(book, "c1")["touches"] == "1"
+
+
+def test_undo_of_a_skip_by_hand_makes_the_step_due_again(book):
+    ok("-C", book, "skip", "c1", "--today", TODAY)
+    ok("-C", book, "undo", "c1", "--today", TODAY)
+    assert rows(book)[-1] == "2026-11-02,c1,undo,p,decide-1,email,hello,skip"
+    assert cells(book, "c1")["last_step"] == "" and cells(book, "c1")["next_due"] == TODAY
+    assert ok("-C", book, "run", "--today", TODAY).stdout.startswith(f"Drafted 1 touch for {TODAY}")
+
+
+def test_undo_of_a_far_future_run_gives_the_ledger_back_byte_for_byte(tmp_path):
+    """The issue's example: `run --today 2027-12-04` (a typo) moved most contacts and wrote
+    skips; `undo` takes all of it back, and the next run on the right day does what it would
+    have done."""
+    book, twin = tmp_path / "book", tmp_path / "twin"
+    for root in (book, twin):
+        shutil.copytree(EXAMPLE, root, symlinks=False)
+        ok("-C", root, "run", "--today", "2026-11-23")
+    ledger_before = open(book / "contacts.csv", "rb").read()
+    journal_before = rows(book)
+    mistake = ok("-C", book, "run", "--today", "2027-12-04", "--yes")
+    assert "skips" in mistake.stdout and drafts(book, "2027-12-04")
+    written = rows(book)[len(journal_before):]
+    refused = invoke("-C", book, "undo", "--today", "2026-11-23")
+    assert refused.exit_code == 2 and "add --yes" in refused.stderr
+    assert "Would take back" in refused.stdout and rows(book)[len(journal_before):] == written
+    result = ok("-C", book, "undo", "--yes", "--today", "2026-11-23")
+    assert "(the run of 2027-12-04)" in result.stdout
+    assert open(book / "contacts.csv", "rb").read() == ledger_before
+    assert not os.path.exists(book / "drafts" / "2027-12-04")
+    journal = rows(book)
+    assert journal[:len(journal_before)] == journal_before
+    undo = journal[len(journal_before) + len(written):]
+    assert len(undo) == len(written) and all(",undo," in line for line in undo)
+    header = "date,contact,event,playbook,step,channel,template,note\n"
+    mine, _ = parse_journal(header + "\n".join(journal) + "\n", "history.csv")
+    theirs, _ = parse_journal(header + "\n".join(journal_before) + "\n", "history.csv")
+    kept = {cid: sorted(r for r in standing(rs) if r.event != "undo") for cid, rs in mine.items()}
+    assert kept == {cid: sorted(rs) for cid, rs in theirs.items()}
+    for root in (book, twin):
+        ok("-C", root, "run", "--today", "2026-11-24")
+    assert open(book / "contacts.csv", "rb").read() == open(twin / "contacts.csv", "rb").read()
+    assert snapshot(book / "drafts") == snapshot(twin / "drafts")
+
+
+def test_undo_takes_back_the_contacts_a_run_enrolled(book):
+    ok("-C", book, "add", "--name", "Cid Holm", "--email", "cid@example.com", "--playbook", "p")
+    before = snapshot(book)
+    ok("-C", book, "run", "--today", "2027-12-04", "--yes")
+    assert ledger(book)["c3"]["started"] == "2027-12-04"
+    assert "2027-12-04,c3,status,p,,,,started" in rows(book)
+    ok("-C", book, "undo", "--yes", "--today", TODAY)
+    assert "2027-12-04,c3,undo,p,,,,status started" in rows(book)
+    after = snapshot(book)
+    assert changed(before, after) == ["history.csv"]
+    ok("-C", book, "run", "--today", NEXT)
+    assert ledger(book)["c3"]["started"] == NEXT  # enrolled by the right run
+
+
+def test_undo_lists_and_asks_before_taking_back_several_contacts(book):
+    before = snapshot(book)
+    refused = invoke("-C", book, "undo", "--today", TODAY)
+    assert refused.exit_code == 2
+    assert refused.stdout.splitlines()[1:] == [
+        "  c1         2026-11-02  touch  decide-1 (email)",
+        "  c2         2026-11-02  touch  decide-1 (email)"]
+    dry = ok("-C", book, "undo", "--dry-run", "--today", TODAY)
+    assert dry.stdout.endswith("Nothing written.\n")
+    assert snapshot(book) == before
+    ok("-C", book, "undo", "--yes", "--today", TODAY, "--quiet")
+    assert drafts(book) == []  # every draft of the day gone, and its index with them
+    assert not os.path.exists(os.path.join(book, "drafts", TODAY))
+
+
+def test_undo_twice_takes_back_the_run_before(tmp_path):
+    root = build(tmp_path / "book")
+    ok("-C", root, "run", "--today", TODAY)
+    ok("-C", root, "run", "--today", NEXT)
+    ok("-C", root, "undo", "--yes", "--today", NEXT)
+    assert cells(root, "c1")["last_step"] == "decide-1"
+    ok("-C", root, "undo", "--yes", "--today", NEXT)
+    assert cells(root, "c1")["last_step"] == "" and cells(root, "c1")["touches"] == ""
+    assert drafts(root) == [] and drafts(root, NEXT) == []
+
+
+def _same_ledger(now: bytes, was: bytes) -> None:
+    """Byte for byte; but the state columns a mistaken run added (the one-time widening of
+    SPEC section 2) stay, empty: then cell for cell."""
+    if now.split(b"\n", 1)[0] == was.split(b"\n", 1)[0]:
+        assert now == was
+        return
+    table = {r["id"]: r for r in csv.DictReader(io.StringIO(was.decode("utf-8")))}
+    assert {cid: {k: v for k, v in row.items() if k in table[cid] or v} for cid, row in
+            ((r["id"], r) for r in csv.DictReader(io.StringIO(now.decode("utf-8"))))} == table
+
+
+@slow
+@examples(15)
+@given(books())
+def test_a_run_taken_back_leaves_the_ledger_as_before(book):
+    """Property: run a day, then a mistaken day a year on, undo: the ledger is byte for byte
+    the ledger of the first day; the journal's rows that stand are its rows; and the next run
+    on the right day does what it would have done."""
+    import tempfile
+
+    pb, ledger_rows, today = book
+    later = date.fromordinal(today.toordinal() + 1).isoformat()
+    with tempfile.TemporaryDirectory() as folder:
+        root = make_book(os.path.join(folder, "a"), pb, ledger_rows)
+        twin = make_book(os.path.join(folder, "b"), pb, ledger_rows)
+        for place in (root, twin):
+            ok("-C", place, "run", "--today", today)
+        first = snapshot(root)
+        ok("-C", root, "run", "--today", date(today.year + 1, 6, 1), "--yes")
+        if rows(root) == rows(twin):
+            return  # the mistaken run journaled nothing: there is no run of its to take back
+        ok("-C", root, "undo", "--yes", "--today", today)
+        now = snapshot(root)
+        _same_ledger(now["contacts.csv"], first["contacts.csv"])
+        assert {k: v for k, v in now.items() if k.startswith("drafts/")} == \
+            {k: v for k, v in first.items() if k.startswith("drafts/")}
+        for place in (root, twin):
+            ok("-C", place, "run", "--today", later)
+        _same_ledger(snapshot(root)["contacts.csv"], snapshot(twin)["contacts.csv"])
+        assert {k: v for k, v in snapshot(root).items() if k.startswith("drafts/")} == \
+            {k: v for k, v in snapshot(twin).items() if k.startswith("drafts/")}
+
+
+# --- done and note ------------------------------------------------------------------------------
+
+def test_done_notes_the_touch_without_a_second_one(book):
+    ok("-C", book, "done", "c1", "--note", "she liked the checklist", "--today", "2026-11-03")
+    assert rows(book)[-1] == "2026-11-03,c1,note,p,decide-1,email,hello,done: she liked the checklist"
+    assert cells(book, "c1")["touches"] == "1"
+    ok("-C", book, "run", "--today", NEXT)
+    sheet = open(os.path.join(book, "drafts", NEXT, "c1--decide-2.md"), encoding="utf-8").read()
+    assert "## Last topics" in sheet
+    assert "- 2026-11-03 note email: done: she liked the checklist" in sheet
+    assert cells(book, "c1")["touches"] == "2"  # decide-2 only: done added no touch
+
+
+def test_note(book):
+    result = ok("-C", book, "note", "c2", "prefers  mornings", "--on", "2026-11-01", "--today", NEXT)
+    assert result.stdout == "c2: note on 2026-11-01 added.\n"
+    assert rows(book)[-1] == "2026-11-01,c2,note,p,,,,prefers mornings"
+    assert cells(book, "c2")["touches"] == "1"
+
+
+# --- run --today far from the clock -----------------------------------------------------------
+
+FAR = [
+    # (case, args, env, exit code)
+    ("a year ahead", ["--today", "2027-12-03"], {}, 2),
+    ("a year ahead, meant", ["--today", "2027-12-03", "--yes"], {}, 0),
+    ("a year back", ["--today", "2025-12-03"], {}, 2),
+    ("within a week", ["--today", "2026-12-10"], {}, 0),
+    ("a dry run writes nothing: not asked", ["--today", "2027-12-03", "--dry-run"], {}, 0),
+    ("CADENCE_TODAY is set on purpose: not asked", [], {"CADENCE_TODAY": "2027-12-03"}, 0),
+]
+
+
+@pytest.mark.parametrize("case, args, env, code", FAR, ids=[f[0] for f in FAR])
+def test_run_far_from_the_clock_asks_for_yes(tmp_path, monkeypatch, case, args, env, code):
+    monkeypatch.setattr(cadence.cli, "FAR_DAYS", 7)
+    monkeypatch.setattr(cadence.cli, "clock_today", lambda cfg: date(2026, 12, 3))
+    root = build(tmp_path / "book")
+    before = snapshot(root)
+    result = invoke("-C", root, "run", *args, env=env)
+    assert result.exit_code == code, result.output
+    if code:
+        assert "add --yes if you mean that day" in result.stderr
+        assert snapshot(root) == before
+
+
+def test_the_small_book_is_the_one_described():
+    assert "after: 2 days, channel: call" in FILES["playbooks/p.yaml"]
+
+
+# --- drafts are renamed and removed, never through a link ---------------------------------------
+
+def test_a_link_in_a_drafts_place_is_renamed_itself(book, tmp_path):
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(b"not a draft")
+    draft = os.path.join(book, "drafts", TODAY, "c1--decide-1.eml")
+    os.remove(draft)
+    os.symlink(outside, draft)
+    ok("-C", book, "skip", "c1", "--today", TODAY)
+    assert os.path.islink(draft + ".skipped") and outside.read_bytes() == b"not a draft"
+
+
+def test_a_days_folder_that_is_a_link_is_refused(book, tmp_path):
+    folder = os.path.join(book, "drafts", TODAY)
+    elsewhere = tmp_path / "elsewhere"
+    shutil.move(folder, elsewhere)
+    os.symlink(elsewhere, folder)
+    before = snapshot(book)
+    result = invoke("-C", book, "undo", "c1", "--today", TODAY)
+    assert result.exit_code == 73 and "the day's drafts folder is a symbolic link" in result.stderr
+    assert snapshot(book) == before and sorted(os.listdir(elsewhere))[0] == "c1--decide-1.eml"
+
+
+def test_a_file_of_yours_keeps_the_days_folder(book):
+    mine = os.path.join(book, "drafts", TODAY, "notes.txt")
+    with open(mine, "w") as handle:
+        handle.write("call Ann first")
+    ok("-C", book, "undo", "--yes", "--today", TODAY)
+    assert drafts(book) == ["notes.txt"]

@@ -1,0 +1,203 @@
+"""A reply with the decision taken in it (`reply --callback/--pause/--move/--won/--lost`),
+`pause`, `mark` with every status, and `plan` saying why nothing is planned.
+
+On the small book (tests/smallbook.py) after its first run: c1 and c2 got decide-1 on TODAY;
+the reply rule is the default, `stop`. Each case asserts the journal rows and ledger cells.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from smallbook import NEXT, TODAY, build, invoke, snapshot
+from test_day_commands import cells, ledger, ok, rows
+
+CUSTOMER = """\
+channels: [email, call]
+phases:
+  - name: onboard
+    steps:
+      - {after: 3 days, channel: email, template: hello}
+"""
+
+
+CALLBACK = "Call {{ contact.name }} as agreed.\n"
+
+
+@pytest.fixture
+def book(tmp_path):
+    root = build(tmp_path / "book", {"playbooks/customer.yaml": CUSTOMER,
+                                     "templates/callback.j2": CALLBACK})
+    ok("-C", root, "run", "--today", TODAY)
+    return root
+
+
+ON = "2026-11-03"
+DECISIONS = [
+    # (case, options, rows appended, cells after)
+    ("the rule alone (stop)", [],
+     [f"{ON},c1,reply,p,,,,reply: stop"],
+     {"status": "replied", "last_reply": ON, "next_due": ""}),
+    ("won", ["--won"],
+     [f"{ON},c1,reply,p,,,,reply: stop", f"{ON},c1,status,p,,,,won"],
+     {"status": "won", "last_reply": ON, "next_due": ""}),
+    ("lost, with a note", ["--lost", "--note", "went elsewhere"],
+     [f"{ON},c1,reply,p,,,,reply: stop; went elsewhere", f"{ON},c1,status,p,,,,lost"],
+     {"status": "lost", "next_due": ""}),
+    ("a pause of 30 days from the reply", ["--pause", "30d"],
+     [f"{ON},c1,reply,p,,,,reply: stop", f"{ON},c1,status,p,,,,paused until 2026-12-03"],
+     {"status": "paused", "paused_until": "2026-12-03", "next_due": ""}),
+    ("a move: started on the reply's date", ["--move", "customer"],
+     [f"{ON},c1,reply,p,,,,reply: stop", f"{ON},c1,status,customer,,,,started"],
+     {"playbook": "customer", "started": ON, "status": "", "last_step": "",
+      "next_due": "2026-11-06"}),
+    ("a call-back: the column is added, the call is the next touch",
+     ["--callback", "2026-11-20T10:00"],
+     [f"{ON},c1,reply,p,,,,reply: stop", f"{ON},c1,note,p,,,,callback 2026-11-20T10:00"],
+     {"status": "replied", "callback": "2026-11-20T10:00", "next_due": "2026-11-20"}),
+    ("won with a call-back", ["--won", "--callback", "2026-11-20"],
+     [f"{ON},c1,reply,p,,,,reply: stop", f"{ON},c1,status,p,,,,won",
+      f"{ON},c1,note,p,,,,callback 2026-11-20"],
+     {"status": "won", "callback": "2026-11-20", "next_due": "2026-11-20"}),
+]
+
+
+@pytest.mark.parametrize("case, options, expected, after", DECISIONS, ids=[d[0] for d in DECISIONS])
+def test_reply_with_a_decision(book, case, options, expected, after):
+    before = rows(book)
+    ok("-C", book, "reply", "c1", "--today", ON, *options)
+    assert rows(book)[len(before):] == expected
+    row = ledger(book)["c1"]
+    assert {k: row.get(k, "") for k in after} == after
+    # the next run does not act on the reply again, and journals nothing for the decision
+    ok("-C", book, "run", "--today", NEXT)
+    assert not [r for r in rows(book)[len(before) + len(expected):] if r.startswith(f"{ON},c1")
+                or ",c1,reply," in r or "(set in the ledger)" in r]
+
+
+def test_a_call_back_agreed_in_a_reply_is_drafted_on_its_day(book):
+    ok("-C", book, "reply", "c1", "--today", ON, "--won", "--callback", "2026-11-20T10:00")
+    ok("-C", book, "run", "--today", "2026-11-20")
+    sheet = open(f"{book}/drafts/2026-11-20/c1--callback.md", encoding="utf-8").read()
+    assert "- When: 2026-11-20 at 10:00" in sheet
+
+
+def test_a_decision_on_a_reply_the_rule_does_not_act_on_still_marks_it_acted_on(book):
+    """A won contact replies again: the rule is not applied (not active), the decision is,
+    and the reply row marks the reply done for the runs to come."""
+    ok("-C", book, "mark", "c2", "won", "--today", ON)
+    before = rows(book)
+    ok("-C", book, "reply", "c2", "--today", "2026-11-05", "--pause", "2 weeks")
+    assert rows(book)[len(before):] == [
+        "2026-11-05,c2,reply,p,,,,reply: pause until 2026-11-19",
+        "2026-11-05,c2,status,p,,,,paused until 2026-11-19"]
+    ok("-C", book, "run", "--today", "2026-11-19")
+    assert ",c2,reply," not in "\n".join(rows(book)[len(before) + 2:])
+    assert cells(book, "c2", ("status",)) == {"status": "active"}
+
+
+@pytest.mark.parametrize("options", [["--won", "--lost"], ["--pause", "30d", "--won"],
+                                     ["--move", "customer", "--lost"], ["--pause", "1w", "--move", "p"]])
+def test_contradicting_decisions_are_a_usage_error(book, options):
+    before = snapshot(book)
+    result = invoke("-C", book, "reply", "c1", "--today", ON, *options)
+    assert result.exit_code == 2 and "contradict each other" in result.stderr
+    assert snapshot(book) == before
+
+
+def test_a_move_to_a_playbook_no_file_has(book):
+    result = invoke("-C", book, "reply", "c1", "--today", ON, "--move", "custmer")
+    assert result.exit_code == 65 and "did you mean 'customer'?" in result.stderr
+
+
+# --- pause and mark -------------------------------------------------------------------------
+
+def test_pause(book):
+    before = rows(book)
+    result = ok("-C", book, "pause", "c1", "--until", "2026-12-01", "--note", "on leave", "--today", ON)
+    assert result.stdout == "c1: paused until 2026-12-01.\n"
+    assert rows(book)[len(before):] == [f"{ON},c1,status,p,,,,paused until 2026-12-01; on leave"]
+    assert cells(book, "c1", ("status", "paused_until", "next_due")) == {
+        "status": "paused", "paused_until": "2026-12-01", "next_due": ""}
+    ok("-C", book, "run", "--today", "2026-12-01")
+    assert cells(book, "c1", ("status",)) == {"status": "active"}
+
+
+MARKS = [
+    # (status, extra options, cells after)
+    ("active", [], {"status": "", "next_due": NEXT}),  # active is the empty cell already
+    ("paused", ["--until", "2026-11-30"], {"status": "paused", "paused_until": "2026-11-30",
+                                           "next_due": ""}),
+    ("replied", [], {"status": "replied", "next_due": ""}),
+    ("won", [], {"status": "won", "next_due": ""}),
+    ("lost", [], {"status": "lost", "next_due": ""}),
+    ("unsubscribed", [], {"status": "unsubscribed", "next_due": ""}),
+    ("stopped", [], {"status": "stopped", "next_due": ""}),
+]
+
+
+@pytest.mark.parametrize("status, options, after", MARKS, ids=[m[0] for m in MARKS])
+def test_mark_takes_every_status_of_the_ledger(book, status, options, after):
+    before = rows(book)
+    ok("-C", book, "mark", "c1", status.upper(), "--today", ON, *options)
+    note = status + (f" until {options[1]}" if options else "")
+    assert rows(book)[len(before):] == [f"{ON},c1,status,p,,,,{note}"]
+    row = ledger(book)["c1"]
+    assert {k: row.get(k, "") for k in after} == after
+    ok("-C", book, "run", "--today", ON)  # the journal says what the ledger says: no decision
+    assert not any("(set in the ledger)" in r for r in rows(book)[len(before):])
+
+
+# --- plan: why nothing is planned ------------------------------------------------------------
+
+WHY = [
+    # (case, commands before, plan options, why)
+    ("replied, with the reply's date", [["reply", "c1", "--today", ON]], [],
+     f"replied on {ON}"),
+    ("won, with the day it was marked", [["mark", "c1", "won", "--today", ON]], [],
+     f"won on {ON}"),
+    ("a status typed in the ledger, not yet journaled: no date", None, [], "status stopped"),
+    ("a status typed in the ledger, journaled by the run", [], [], f"stopped on {TODAY}"),
+    ("opted out of everything", [["optout", "c1", "all", "--today", ON]], [],
+     "opted out of everything"),
+    ("paused beyond the days shown", [["pause", "c1", "--until", "2027-03-01", "--today", ON]],
+     ["--days", "30"], "paused until 2027-03-01; the next touch is on 2027-03-01 (keep-1)"),
+    ("the next touch after the days shown", [], ["--days", "1"],
+     f"the next touch is on {NEXT} (decide-2)"),
+    ("a won contact's call-back after the days shown",
+     [["reply", "c1", "--won", "--callback", "2027-02-01", "--today", ON]], [],
+     f"won on {ON}; the next touch is on 2027-02-01 (callback)"),
+]
+
+
+@pytest.mark.parametrize("case, commands, options, why", WHY, ids=[w[0] for w in WHY])
+def test_plan_says_why_nothing_is_planned(tmp_path, case, commands, options, why):
+    files = {"playbooks/customer.yaml": CUSTOMER}
+    if case.startswith("a status typed"):
+        files["contacts.csv"] = ("id,name,email,phone,playbook,started,status\n"
+                                 "c1,Ann Lind,ann@example.com,+46701234567,p,2026-11-01,stopped\n")
+    root = build(tmp_path / "book", files)
+    if commands is not None:
+        ok("-C", root, "run", "--today", TODAY)
+    for args in commands or ():
+        ok("-C", root, *args)
+    shown = ok("-C", root, "plan", "c1", "--today", ON, *options)
+    assert shown.stdout.rstrip("\n").endswith(f": {why}.")
+    document = json.loads(ok("-C", root, "plan", "c1", "--today", ON, "--json", *options).stdout)
+    assert document == {"contact": "c1", "touches": [], "why": why}
+
+
+def test_plan_of_a_contact_not_enrolled(tmp_path):
+    root = build(tmp_path / "book", {"contacts.csv": "id,name,email,playbook\nc1,Ann,a@example.com,\n"})
+    assert ok("-C", root, "plan", "c1", "--today", ON).stdout == (
+        f"Nothing planned for c1 in the 90 days from {ON}: not enrolled (no playbook).\n")
+
+
+def test_plan_when_the_playbook_has_nothing_left(tmp_path):
+    short = "phases:\n  - name: decide\n    steps:\n      - {at: 1 day, channel: email, template: hello}\n"
+    root = build(tmp_path / "book", {"playbooks/p.yaml": short})
+    ok("-C", root, "run", "--today", TODAY)
+    shown = ok("-C", root, "plan", "c1", "--today", ON)
+    assert shown.stdout == (f"Nothing planned for c1 in the 90 days from {ON}: the playbook p "
+                            "has nothing left for it (last step decide-1).\n")
