@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from . import engine, steps
 from .model import CHANNELS
+from .trail import standing
 
 SLIP_DAYS = 30  # a periodic touch later than this has missed a month
 
@@ -61,23 +62,54 @@ def stats(book, rows, today: date, since=None) -> dict:
     `rows()` gives the journal's rows, in any order, each time it is called: they are read
     twice (the touches, then the touches of the contacts who replied), never all held.
     """
-    touch_count, replies = 0, {}
+    touch_count, replies, undoing = 0, {}, set()
     by = {"channel": Counter(), "step": Counter(), "playbook": Counter()}
-    for row in rows():
+
+    def count(row, sign: int) -> None:
+        nonlocal touch_count
         if since is not None and row.date < since:
-            continue
+            return
         if row.event == "touch":
-            touch_count += 1
-            by["channel"][row.channel] += 1
-            by["step"][(row.playbook, row.step or "(by hand)")] += 1
-            by["playbook"][row.playbook] += 1
+            touch_count += sign
+            by["channel"][row.channel] += sign
+            by["step"][(row.playbook, row.step or "(by hand)")] += sign
+            by["playbook"][row.playbook] += sign
         elif row.event == "reply":
-            replies.setdefault(row.contact, []).append(row.date)
-    touched = {}  # the touches of contacts who replied
+            days = replies.setdefault(row.contact, [])
+            if sign > 0:
+                days.append(row.date)
+            else:
+                days.remove(row.date)
+
+    for row in rows():
+        count(row, 1)
+        if row.event == "undo":
+            undoing.add(row.contact)
+    if undoing:  # what `undo` rows took back counts for nothing: taken out again
+        whole = {}
+        for row in rows():
+            if row.contact in undoing:
+                whole.setdefault(row.contact, []).append(row)
+        for contact_rows in whole.values():
+            kept = Counter(standing(contact_rows))
+            for row in contact_rows:
+                if kept[row]:
+                    kept[row] -= 1
+                else:
+                    count(row, -1)
+        for counter in by.values():
+            for key in [key for key, n in counter.items() if n <= 0]:
+                del counter[key]
+        replies = {c: days for c, days in replies.items() if days}
+    touched = {}  # the touches of contacts who replied (and that stand)
     if replies:
         for row in rows():
-            if row.event == "touch" and row.contact in replies:
+            if row.event == "touch" and row.contact in replies and row.contact not in undoing:
                 touched.setdefault(row.contact, []).append(row)
+        for contact_rows in (whole if undoing else {}).values():
+            for row in standing(contact_rows):
+                if row.event == "touch" and row.contact in replies:
+                    touched.setdefault(row.contact, []).append(row)
     answered = {"channel": Counter(), "step": Counter()}
     for contact, days in replies.items():
         for day in days:

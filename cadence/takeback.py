@@ -104,13 +104,21 @@ def _on_its_day(row: Entry) -> bool:
 
 
 def latest_act(rows) -> Optional[Entry]:
-    """A contact's latest touch or skip among the rows that stand: by date; of one day's, a
-    skip by hand (made after the day's run), then a touch, then a run's skip."""
+    """A contact's latest touch or skip among the rows that stand: by date; of one day's, what
+    a person did (a skip by hand, a touch logged by hand: made after the day's run), then a
+    run's touch, then a run's skip."""
     acts = [r for r in rows if r.event in ("touch", "skip")]
     if not acts:
         return None
-    return max(acts, key=lambda r: (r.date, 2 if by_hand(r) else 1 if r.event == "touch" else 0,
-                                    tuple(r[1:])))
+
+    def rank(r) -> int:
+        if by_hand(r):
+            return 3
+        if r.event == "touch":
+            return 2 if not r.step else 1
+        return 0
+
+    return max(acts, key=lambda r: (r.date, rank(r), tuple(r[1:])))
 
 
 def step_before(playbook: Playbook, step_id: str) -> str:

@@ -30,7 +30,7 @@ ALLOWED = {
     "candidates": ({"model", "steps", "state"}, set()),
     "engine": ({"model", "steps", "state", "candidates"}, set()),
     "takeback": ({"model", "engine", "journal", "state", "steps"}, set()),
-    "report": ({"model", "engine", "steps"}, set()),
+    "report": ({"model", "engine", "steps", "trail"}, set()),
     # what the mailbox shows, weighed against the book
     "mailmatch": ({"model", "journal", "mailparse", "emails", "addresses"}, set()),
     "mailacts": ({"model", "journal", "mailmatch", "emails", "engine", "addresses"}, set()),

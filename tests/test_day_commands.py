@@ -366,3 +366,31 @@ def test_a_file_of_yours_keeps_the_days_folder(book):
         handle.write("call Ann first")
     ok("-C", book, "undo", "--yes", "--today", TODAY)
     assert drafts(book) == ["notes.txt"]
+
+
+def test_stats_do_not_count_what_undo_took_back(book):
+    """`stats` counts the rows that stand: a touch taken back by `undo` counts for nothing."""
+    import json
+
+    before = json.loads(ok("-C", book, "stats", "--today", TODAY, "--json").stdout)
+    assert before["touches"] == 2
+    ok("-C", book, "undo", "c1", "--today", TODAY)
+    after = json.loads(ok("-C", book, "stats", "--today", TODAY, "--json").stdout)
+    assert after["touches"] == 1
+    assert after["by_channel"] == [{"channel": "email", "touches": 1, "replies": 0,
+                                    "reply_rate": 0.0}]
+    assert after["by_playbook"] == [{"playbook": "p", "touches": 1}]
+    ok("-C", book, "run", "--today", TODAY)  # made again: it counts once
+    again = json.loads(ok("-C", book, "stats", "--today", TODAY, "--json").stdout)
+    assert again["touches"] == 2
+
+
+def test_a_call_sheet_leaves_out_the_notes_of_what_undo_took_back(tmp_path):
+    """A draft's history (its last topics) holds the rows that stand, not the undone ones."""
+    root = build(tmp_path / "book")
+    ok("-C", root, "run", "--today", TODAY)
+    ok("-C", root, "log", "c1", "--channel", "call", "--note", "talked budget", "--today", TODAY)
+    ok("-C", root, "undo", "c1", "--today", TODAY)  # the logged call was a mistake
+    ok("-C", root, "run", "--today", NEXT)
+    sheet = open(os.path.join(root, "drafts", NEXT, "c1--decide-2.md"), encoding="utf-8").read()
+    assert "talked budget" not in sheet
