@@ -161,12 +161,18 @@ def _write_entry(entry: str, hashed: _Hashed, folds: dict) -> None:
     data = json.dumps({"version": VERSION, "size": hashed.size, "digest": hashed.hexdigest(),
                        "lines": hashed.lines, "folds": save(folds)},
                       separators=(",", ":")).encode("utf-8")
+    _write(entry, data)
+
+
+def _write(path: str, data: bytes) -> None:
+    """`data` at `path` whole or not at all (a temporary file renamed); a cache that cannot be
+    written costs only time."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".journal-", suffix=".tmp", dir=os.path.dirname(entry))
+        fd, tmp = tempfile.mkstemp(prefix=".cadence-", suffix=".tmp", dir=os.path.dirname(path))
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
-            os.replace(tmp, entry)
+            os.replace(tmp, path)
         except BaseException:
             os.unlink(tmp)
             raise
@@ -209,18 +215,7 @@ def save_mail_cursors(folder: Optional[str], key: str, basis, folders: dict) -> 
     data = json.dumps({"version": CURSOR_VERSION, "basis": basis,
                        "folders": {name: list(pair) for name, pair in sorted(folders.items())}},
                       separators=(",", ":")).encode("utf-8")
-    path = _cursor_path(folder, key)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".mail-", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except OSError:
-        pass
+    _write(_cursor_path(folder, key), data)
 
 
 def journal_prefix(path: str, size: Optional[int] = None) -> Optional[list]:
