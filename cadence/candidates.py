@@ -170,17 +170,18 @@ def _no_reply_candidate(playbook: Playbook, st: State,
         if rule.phases and st.last_phase not in rule.phases:
             continue
         nominal = rule.wait.add(st.last_touch)
+        detail = f"no reply since {st.last_touch} ({st.last_channel})"
         if st.last_channel == "email" and st.bounced is not None and st.bounced >= st.last_touch:
             # the email bounced: the next rung comes the day after (SPEC section 10)
             nominal = min(nominal, st.bounced + ONE_DAY)
+            detail = f"the email of {st.last_touch} bounced on {st.bounced}"
         if horizon is not None and nominal > horizon:
             return None
         day, why = _move(nominal, st, playbook)
         phase = phase_at(playbook, st.started, day).name
         channel, skip = resolve_channel(rule.then, st.contact, playbook, fallback=rule.fallback)
         return Candidate("no_reply", "no_reply", phase, channel, rule.template, day, why,
-                         detail=f"no reply since {st.last_touch} ({st.last_channel})",
-                         rule=i, skip=skip)
+                         detail=detail, rule=i, skip=skip)
     return None
 
 

@@ -13,6 +13,8 @@ import typer.main
 
 import cadence.files
 from cadence.main import app
+from mail.faults import WRONG_PASSWORD
+from mail.fixtures import mail_server, mail_user  # noqa: F401  (pytest fixtures)
 from mail.maildir import make_maildir
 from smallbook import CONFIG, NEXT, TODAY, build, cadence_process, invoke, snapshot
 
@@ -271,7 +273,7 @@ def _fail_writes(code):
     return fault
 
 
-def produce(code: int, root, monkeypatch):
+def produce(code: int, root, monkeypatch, request=None):
     """Run the case that must end in `code`; returns the result."""
     run = ["-C", root, "run", "--today", NEXT]
     if code == 0:
@@ -305,6 +307,14 @@ def produce(code: int, root, monkeypatch):
             return invoke(*run)
         finally:
             held.release()
+    if code == 77:  # the mail server refuses the login
+        server = request.getfixturevalue("mail_server")
+        user = request.getfixturevalue("mail_user")
+        build(root, {"cadence.yaml": CONFIG + f"mail:\n  imap: {server.host}:{server.imaps_port}\n"
+                                              f"  user: {user.login}\n"})
+        return invoke("-C", root, "sync", "--today", NEXT,
+                      env={"CADENCE_IMAP_PASSWORD": WRONG_PASSWORD,
+                           "SSL_CERT_FILE": str(server.ca_file)})
     if code == 78:
         build(root, {"cadence.yaml": "timezone: Mars/Olympus\n"})
         return invoke(*run)
@@ -320,13 +330,13 @@ def produce(code: int, root, monkeypatch):
 
 
 def test_the_readme_lists_these_exit_codes():
-    assert sorted(_readme_codes()) == [0, 1, 2, 65, 66, 70, 73, 74, 75, 78, 130]
+    assert sorted(_readme_codes()) == [0, 1, 2, 65, 66, 70, 73, 74, 75, 77, 78, 130]
 
 
 @pytest.mark.parametrize("code", sorted(_readme_codes()))
-def test_every_exit_code_of_the_readme_happens(tmp_path, monkeypatch, code):
+def test_every_exit_code_of_the_readme_happens(tmp_path, monkeypatch, request, code):
     root = build(tmp_path / "book")
-    result = produce(code, root, monkeypatch)
+    result = produce(code, root, monkeypatch, request)
     assert result.exit_code == code, result.output
     assert "Traceback" not in result.output
     if code > 2:

@@ -88,8 +88,8 @@ def sync(today: Optional[str] = TODAY,
                 from ..actions import write
 
                 write(loaded, [], result.entries, result.updates, write_outside())
-                if result.entries or result.updates:
-                    loaded = load_book(cfg)
+                # the contacts as read before this sync's writes: a move it made (a new
+                # playbook and start) makes the next sync read everything again, which is right
                 save_mail_cursors(store, key, _basis(cfg, loaded),
                                   _cursors_after(cursors, moved, later))
     if as_json:
