@@ -303,7 +303,7 @@ def test_a_bounce_makes_email_unusable_and_brings_the_next_rung_forward(book, tr
         assert cadence(book, "run", "--today", day).exit_code == 0
     mine = [line for line in new_lines(before, journal(book)) if ",c1," in line]
     assert mine == [
-        "2026-12-04,c1,touch,p,no_reply,call,call,no reply since 2026-12-02 (email)",
+        "2026-12-04,c1,touch,p,no_reply,call,call,the email of 2026-12-02 bounced on 2026-12-03",
         "2026-12-15,c1,touch,p,decide-2,letter,hello,",
         "2026-12-22,c1,skip,p,decide-3,,hello,no allowed channel: the email address bounced; no "
         "fallback",
