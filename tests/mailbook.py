@@ -14,6 +14,7 @@ changed the mail.
 from __future__ import annotations
 
 import csv
+import email
 import io
 import json
 import os
@@ -21,6 +22,7 @@ from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from cadence.emails import message_id
+from mail.messages import make
 from smallbook import build, invoke, snapshot
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -62,6 +64,10 @@ JONAS = 'c1,Jonas Ek,jonas.ek@nordbygg.example,+46701234567,"Storgatan 1, Stockh
 KARIN = 'c2,Karin Dahl,karin@dahlredovisning.example,+46701234568,"Kungsgatan 2, Uppsala",p,2026-12-01\n'
 ANNA = "c3,Anna Berg,anna.berg@gmail.com,+46701234569,,p,2026-12-01\n"
 LEDGER = HEADER + JONAS + KARIN + ANNA
+JONAS_MAIL = "jonas.ek@nordbygg.example"
+KARIN_MAIL = "karin@dahlredovisning.example"
+ANNA_MAIL = "anna.berg@gmail.com"
+SUBJECT = "Thank you for the meeting"  # the drafts' subject, and the harness's messages'
 JOURNAL = "date,contact,event,playbook,step,channel,template,note\n"
 
 FILES = {
@@ -176,3 +182,60 @@ def tree_state(root) -> dict:
             with open(path, "rb") as handle:
                 found[os.path.relpath(path, str(root))] = (handle.read(), os.stat(path).st_mtime_ns)
     return found
+
+
+def mid(data: bytes) -> str:
+    """A message's Message-ID as the stdlib reads it (not as cadence does)."""
+    return email.message_from_bytes(data)["Message-ID"].strip()
+
+
+# --- a fixed morning, for the golden tests of both back ends ---------------------------------
+
+def morning(add) -> dict:
+    """A morning's mailbox, stored by `add(folder, bytes)` (folders INBOX, Junk, Sent): a
+    threaded reply, a reply in junk, an out-of-office, a bounce, a sent draft, a stranger and a
+    delay warning. Returns {name: bytes}."""
+    found = {
+        "reply": make("outlook_reply", in_reply_to=draft_id("c1"), date=at("2026-12-03", 9, 1)),
+        "junk": make("junk_reply", from_addr=ANNA_MAIL, in_reply_to=draft_id("c3"),
+                     date=at("2026-12-03", 14, 2)),
+        "autoreply": make("autoreply_x_autoreply", in_reply_to=draft_id("c2"),
+                          date=at("2026-12-02", 9, 3)),
+        "bounce": make("postfix_bounce", recipient=KARIN_MAIL, in_reply_to=draft_id("c2"),
+                       date=at("2026-12-03", 11, 4)),
+        "sent": make("sent_copy", message_id=draft_id("c1"), to_addr=JONAS_MAIL,
+                     date=at(DRAFTED, 9, 5)),
+        "stranger": make("stranger"),
+        "delayed": make("delayed_dsn", in_reply_to=draft_id("c3")),
+    }
+    folders = {"junk": "Junk", "sent": "Sent"}
+    for name, data in found.items():
+        add(folders.get(name, "INBOX"), data)
+    return found
+
+
+def expected_rows(found: dict) -> list:
+    return [
+        f"2026-12-02,c1,sent,p,decide-1,email,,{draft_id('c1')} {SUBJECT}",
+        f"2026-12-03,c1,reply,p,,email,,{mid(found['reply'])} RE: {SUBJECT}",
+        "2026-12-03,c1,status,p,,,,replied (a reply by email)",
+        f"2026-12-02,c2,autoreply,p,,email,,{mid(found['autoreply'])} Re: {SUBJECT}",
+        f"2026-12-03,c2,bounce,p,,email,,{mid(found['bounce'])} Undelivered Mail Returned to "
+        f"Sender [address {KARIN_MAIL}]",
+        f"2026-12-03,c3,reply,p,,email,,junk: {mid(found['junk'])} Re: {SUBJECT}",
+        "2026-12-03,c3,status,p,,,,replied (a reply by email)",
+    ]
+
+
+def expected_json(found: dict) -> dict:
+    def item(contact, event, day, folder, name, subject):
+        return {"contact": contact, "event": event, "date": day, "folder": folder,
+                "message_id": draft_id("c1") if name == "sent" else mid(found[name]),
+                "subject": subject}
+    return {"today": AFTER, "found": [
+        item("c1", "sent", "2026-12-02", "sent", "sent", SUBJECT),
+        item("c2", "autoreply", "2026-12-02", "inbox", "autoreply", f"Re: {SUBJECT}"),
+        item("c1", "reply", "2026-12-03", "inbox", "reply", f"RE: {SUBJECT}"),
+        item("c2", "bounce", "2026-12-03", "inbox", "bounce", "Undelivered Mail Returned to Sender"),
+        item("c3", "reply", "2026-12-03", "junk", "junk", f"Re: {SUBJECT}"),
+    ]}

@@ -20,20 +20,12 @@ import pytest
 
 from mail.maildir import make_maildir
 from mail.messages import HYPERLINK, INJECTED, make
-from mailbook import (AFTER, ANNA, DRAFTED, UTC, HEADER, JONAS, KARIN, LEDGER, at, book_files,
-                      cadence, cells, draft_id, due_json, journal, ledger, make_book,
-                      maildir_section, new_lines, plan_json, row_of, sync, tree_state)
+from mailbook import (AFTER, ANNA_MAIL, DRAFTED, HEADER, JONAS, JONAS_MAIL, KARIN_MAIL, LEDGER,
+                      SUBJECT, UTC, at, book_files, cadence, cells, draft_id, due_json,
+                      expected_json, expected_rows, journal, ledger, make_book, maildir_section,
+                      mid, morning, new_lines, plan_json, row_of, sync, tree_state)
 
-JONAS_MAIL = "jonas.ek@nordbygg.example"
-KARIN_MAIL = "karin@dahlredovisning.example"
-ANNA_MAIL = "anna.berg@gmail.com"
-SUBJECT = "Thank you for the meeting"
 CALL_ON_THE_7TH = ("2026-12-07", "no_reply", "call", "no_reply")
-
-
-def mid(data: bytes) -> str:
-    """A message's Message-ID as the stdlib reads it (not as cadence does)."""
-    return email.message_from_bytes(data)["Message-ID"].strip()
 
 
 @pytest.fixture
@@ -542,60 +534,11 @@ def test_a_message_without_a_message_id_is_known_by_a_digest_once(book, tree):
 
 # --- sync as a whole ---------------------------------------------------------------------------
 
-def scenario(tree) -> dict:
-    """A morning's mailbox: a threaded reply, a reply in junk, an out-of-office, a bounce, a
-    sent draft, a stranger and a delay warning. Returns {name: bytes}."""
-    found = {
-        "reply": make("outlook_reply", in_reply_to=draft_id("c1"), date=at("2026-12-03", 9, 1)),
-        "junk": make("junk_reply", from_addr=ANNA_MAIL, in_reply_to=draft_id("c3"),
-                     date=at("2026-12-03", 14, 2)),
-        "autoreply": make("autoreply_x_autoreply", in_reply_to=draft_id("c2"),
-                          date=at("2026-12-02", 9, 3)),
-        "bounce": make("postfix_bounce", recipient=KARIN_MAIL, in_reply_to=draft_id("c2"),
-                       date=at("2026-12-03", 11, 4)),
-        "sent": make("sent_copy", message_id=draft_id("c1"), to_addr=JONAS_MAIL,
-                     date=at(DRAFTED, 9, 5)),
-        "stranger": make("stranger"),
-        "delayed": make("delayed_dsn", in_reply_to=draft_id("c3")),
-    }
-    folders = {"junk": "Junk", "sent": "Sent"}
-    for name, data in found.items():
-        tree.add(folders.get(name, "INBOX"), data)
-    return found
-
-
-def expected_rows(found: dict) -> list:
-    return [
-        f"2026-12-02,c1,sent,p,decide-1,email,,{draft_id('c1')} {SUBJECT}",
-        f"2026-12-03,c1,reply,p,,email,,{mid(found['reply'])} RE: {SUBJECT}",
-        "2026-12-03,c1,status,p,,,,replied (a reply by email)",
-        f"2026-12-02,c2,autoreply,p,,email,,{mid(found['autoreply'])} Re: {SUBJECT}",
-        f"2026-12-03,c2,bounce,p,,email,,{mid(found['bounce'])} Undelivered Mail Returned to "
-        f"Sender [address {KARIN_MAIL}]",
-        f"2026-12-03,c3,reply,p,,email,,junk: {mid(found['junk'])} Re: {SUBJECT}",
-        "2026-12-03,c3,status,p,,,,replied (a reply by email)",
-    ]
-
-
-def expected_json(found: dict) -> dict:
-    def item(contact, event, day, folder, name, subject):
-        return {"contact": contact, "event": event, "date": day, "folder": folder,
-                "message_id": draft_id("c1") if name == "sent" else mid(found[name]),
-                "subject": subject}
-    return {"today": AFTER, "found": [
-        item("c1", "sent", "2026-12-02", "sent", "sent", SUBJECT),
-        item("c2", "autoreply", "2026-12-02", "inbox", "autoreply", f"Re: {SUBJECT}"),
-        item("c1", "reply", "2026-12-03", "inbox", "reply", f"RE: {SUBJECT}"),
-        item("c2", "bounce", "2026-12-03", "inbox", "bounce", "Undelivered Mail Returned to Sender"),
-        item("c3", "reply", "2026-12-03", "junk", "junk", f"Re: {SUBJECT}"),
-    ]}
-
-
 def test_golden_journal_rows_and_json_of_a_morning(book, tree):
     """Golden: the `sync --json` document ({"today", "found": [{"contact", "event", "date",
     "folder", "message_id", "subject"}]}, by date, contact, event) and the journal's rows
     (by the ledger's order, each contact's oldest first) of a fixed mailbox."""
-    found = scenario(tree)
+    found = morning(tree.add)
     before = journal(book)
     result = sync(book, AFTER, "--json")
     assert json.loads(result.stdout) == expected_json(found)
@@ -610,7 +553,7 @@ def test_golden_journal_rows_and_json_of_a_morning(book, tree):
 
 def test_the_summary_table(book, tree):
     """Issue 15, 7: "a summary table (replies, in junk, auto-replies, bounces, sent)"."""
-    scenario(tree)
+    morning(tree.add)
     out = sync(book).stdout.splitlines()
     assert out[0] == f"Read 7 messages from {tree.root}: the inbox, Junk, Sent."
     assert out[1:5] == ["Found", "replies  in junk  auto-replies  bounces  sent",
@@ -621,7 +564,7 @@ def test_the_summary_table(book, tree):
 def test_sync_twice_is_sync_once(book, tree):
     """"each message at most once however often sync runs": the second sync changes no
     byte of the book."""
-    scenario(tree)
+    morning(tree.add)
     sync(book)
     after_one = book_files(book)
     result = sync(book)
@@ -636,7 +579,7 @@ def test_the_order_messages_arrive_in_does_not_matter(tmp_path, seed):
     reference = tmp_path / "reference"
     ref_tree = make_maildir(reference / "Mail")
     ref_book = make_book(reference / "book", maildir_section())
-    messages = list(scenario(ref_tree).items())
+    messages = list(morning(ref_tree.add).items())
     messages.append(("late", make("gmail_reply", from_addr=KARIN_MAIL, date=at("2026-12-04"))))
     ref_tree.add("INBOX", messages[-1][1])
     sync(ref_book)
@@ -654,7 +597,7 @@ def test_the_order_messages_arrive_in_does_not_matter(tmp_path, seed):
 
 def test_a_dry_run_writes_nothing(book, tree, tmp_path):
     """`sync --dry-run`: what would be found, and nothing written (book and cursors)."""
-    found = scenario(tree)
+    found = morning(tree.add)
     cache = os.environ["CADENCE_CACHE_DIR"]
     before, cached = book_files(book), sorted(os.listdir(cache))
     result = sync(book, AFTER, "--dry-run", "--json")
@@ -680,7 +623,7 @@ def test_a_message_dated_after_today_waits_for_a_later_sync(book, tree):
 def test_sync_never_changes_the_mailbox(book, tree):
     """"sync never deletes, moves or flags mail": every file of the tree keeps its name
     (new/ stays new/, no S flag), bytes and time."""
-    scenario(tree)
+    morning(tree.add)
     tree.add("INBOX", make("huge", from_addr=JONAS_MAIL, size=1 << 20))
     before = tree_state(tree.root)
     sync(book)
@@ -752,7 +695,7 @@ def test_push_without_drafts_says_so(book, tree):
 
 def test_sync_reads_the_tree_again_after_the_journal_is_taken_back(book, tree):
     """A Maildir has no cursor: a journal reverted to an earlier copy gets its rows back."""
-    found = scenario(tree)
+    found = morning(tree.add)
     kept = book_files(book)
     sync(book)
     first = book_files(book)
