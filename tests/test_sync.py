@@ -21,6 +21,7 @@ import pytest
 from mail.maildir import make_maildir
 from mail.messages import HYPERLINK, INJECTED, make
 from mailbook import (AFTER, ANNA_MAIL, DRAFTED, HEADER, JONAS, JONAS_MAIL, KARIN_MAIL, LEDGER,
+                      PLAYBOOK,
                       SUBJECT, UTC, at, book_files, cadence, cells, draft_id, due_json,
                       expected_json, expected_rows, journal, ledger, make_book, maildir_section,
                       mid, morning, new_lines, plan_json, row_of, sync, tree_state)
@@ -704,3 +705,101 @@ def test_sync_reads_the_tree_again_after_the_journal_is_taken_back(book, tree):
             handle.write(kept[name])
     sync(book)
     assert book_files(book) == first
+
+
+# --- the playbook's reply rule ------------------------------------------------------------------
+
+OTHER = """\
+description: After a reply.
+channels: [email, call]
+phases:
+  - name: care
+    every: 1 month
+    channel: email
+    template: hello
+"""
+
+
+@pytest.mark.parametrize("rule, rows, cells", [
+    ("stop", ["2026-12-03,c1,status,p,,,,replied (a reply by email)"],
+     {"status": "replied", "next_due": "", "playbook": "p"}),
+    ("pause 14 days", ["2026-12-03,c1,status,p,,,,paused until 2026-12-17 (a reply by email)"],
+     {"status": "paused", "paused_until": "2026-12-17", "next_due": ""}),
+    ("continue", [], {"status": "", "next_due": "2026-12-15", "playbook": "p"}),
+    ("move q", ["2026-12-03,c1,status,q,,,,started"],
+     {"status": "", "playbook": "q", "started": "2026-12-03", "next_due": "2027-01-03"}),
+])
+def test_a_reply_acts_by_the_playbooks_reply_rule(tmp_path, tree, rule, rows, cells):
+    """Row 1: sync "acts on the reply as cadence reply does (the playbook's reply rule)":
+    stop, pause, continue (only the pending no_reply is cancelled), move (SPEC 9: a `started`
+    row of the new playbook, dated as the reply). The ledger ends as `cadence reply` leaves
+    it."""
+    playbooks = {"playbooks/p.yaml": PLAYBOOK.replace("reply: stop", f"reply: {rule}"),
+                 "playbooks/q.yaml": OTHER}
+    book = make_book(tmp_path / "book", maildir_section(), ledger=HEADER + JONAS,
+                     overrides=playbooks)
+    by_hand = make_book(tmp_path / "by-hand", maildir_section(), ledger=HEADER + JONAS,
+                        overrides=playbooks)
+    data = make("outlook_reply", in_reply_to=draft_id("c1"))
+    tree.add("INBOX", data)
+    assert synced_lines(book) == [f"2026-12-03,c1,reply,p,,email,,{mid(data)} RE: {SUBJECT}"] + rows
+    row = row_of(book, "c1")
+    assert {k: row.get(k, "") for k in cells} == cells
+    assert row["last_reply"] == "2026-12-03"
+    kept = book_files(book)
+    sync(book)  # twice is once, also after a move
+    assert book_files(book) == kept
+    assert cadence(by_hand, "reply", "c1", "--today", AFTER, "--on", "2026-12-03").exit_code == 0
+    assert ledger(book) == ledger(by_hand)
+
+
+# --- Maildir details -----------------------------------------------------------------------------
+
+def test_a_maildir_folder_named_in_folders_and_what_is_not_a_message(tmp_path):
+    """"the other folders are .Junk, .Sent, .Drafts (names as in folders, with the leading
+    dot)"; a message still in tmp/ (being delivered) and a link in cur/ (to a file anywhere
+    on the disk) are not read."""
+    tree = make_maildir(tmp_path / "Mail", folders=("Spam", "Sent", "Drafts"))
+    book = make_book(tmp_path / "book", maildir_section(extra="  folders: {junk: Spam}\n"))
+    spam = make("junk_reply")
+    tree.add("Spam", spam)
+    tree.add("INBOX", make("gmail_reply", from_addr=KARIN_MAIL), subdir="tmp")
+    outside = tmp_path / "elsewhere.eml"
+    outside.write_bytes(make("gmail_reply", from_addr=ANNA_MAIL))
+    os.symlink(outside, tree.folder("INBOX") / "cur" / "1796289400.1_1.laptop,U=9:2,S")
+    result = sync(book)
+    assert new_lines(LEDGER_JOURNAL_AFTER_RUN, journal(book)) == [
+        f"2026-12-03,c1,reply,p,,email,,junk: {mid(spam)} Re: {SUBJECT}",
+        "2026-12-03,c1,status,p,,,,replied (a reply by email)"]
+    assert result.stdout.startswith(f"Read 1 message from {tree.root}: the inbox, Spam, Sent.")
+    assert "No sent folder" not in result.stdout
+
+
+def test_a_maildir_without_a_sent_folder_says_so(tmp_path):
+    tree = make_maildir(tmp_path / "Mail", folders=("Junk",))
+    book = make_book(tmp_path / "book", maildir_section())
+    out = sync(book).stdout.splitlines()
+    assert out[:2] == [f"Read 0 messages from {tree.root}: the inbox, Junk.",
+                       "No sent folder found: name it in cadence.yaml (mail: folders: sent: ...)."]
+
+
+def test_due_is_the_same_with_and_without_the_journals_cache(tmp_path, tree, monkeypatch):
+    """The mail rows are folded like every other row (cadence/trail.py): `due`, its notices
+    included, says the same from a fold kept between commands as from a fresh read."""
+    book = make_book(tmp_path / "book", maildir_section())
+    steps = [
+        lambda: tree.add("Junk", make("junk_reply", from_addr=ANNA_MAIL)),
+        lambda: tree.add("INBOX", make("gmail_bounce", in_reply_to=draft_id("c1"))),
+        lambda: tree.add("Sent", make("sent_copy", message_id=draft_id("c2"))),
+        lambda: cadence(book, "run", "--today", "2026-12-05"),
+        lambda: tree.add("INBOX", make("autoreply_exchange", from_addr=KARIN_MAIL,
+                                       date=at("2026-12-06"))),
+    ]
+    for step in steps:
+        step()
+        sync(book, "2026-12-06")
+        for today in ("2026-12-05", "2026-12-08", "2026-12-12"):
+            cached = due_json(book, today)
+            monkeypatch.setenv("CADENCE_NO_CACHE", "1")
+            assert due_json(book, today) == cached
+            monkeypatch.delenv("CADENCE_NO_CACHE")
