@@ -538,3 +538,22 @@ def test_a_reply_moved_out_of_junk_is_no_longer_warned_about(tmp_path, mail_serv
         assert session.uid("MOVE", "1", '"INBOX"')[0] == "OK"
     result = sync(book)
     assert warning not in result.stdout and journal(book) == kept
+
+
+@pytest.mark.parametrize("given, code", [("right", 0), ("wrong", 77)])
+def test_a_password_beyond_ascii(tmp_path, mail_server, imap, monkeypatch, given, code):
+    """A password such as `pässwörd` logs in (IMAP's LOGIN takes ASCII strings only: such a
+    password goes by AUTHENTICATE PLAIN, which carries UTF-8), and a wrong one is refused as
+    any other (77), not an internal error."""
+    user = mail_server.add_user(password="pässwörd-2026", materialize=False)
+    monkeypatch.setenv("CADENCE_IMAP_PASSWORD",
+                       "pässwörd-2026" if given == "right" else "fel-lösenord")
+    book = imap_book(tmp_path, direct(mail_server), user.login)
+    result = cadence(book, "sync", "--today", AFTER)
+    assert result.exit_code == code, result.output
+    if code:
+        assert result.stderr.startswith(f"{book}/cadence.yaml:5:1: the server refused the login "
+                                        f"of {user.login}: [AUTHENTICATIONFAILED] ")
+        assert "lösenord" not in result.output
+    else:
+        assert result.stdout.startswith(f"Read 0 messages from {user.login} on ")
