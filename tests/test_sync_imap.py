@@ -557,3 +557,20 @@ def test_a_password_beyond_ascii(tmp_path, mail_server, imap, monkeypatch, given
         assert "lösenord" not in result.output
     else:
         assert result.stdout.startswith(f"Read 0 messages from {user.login} on ")
+
+
+def test_a_folder_named_beyond_ascii(tmp_path, mail_server, mail_user, imap):
+    """`folders` names a folder as the mail program shows it (Outlook's Swedish junk folder is
+    Skräppost); IMAP spells it in modified UTF-7 (RFC 3501 5.1.3), and cadence does that."""
+    with mail_server.connect(mail_user) as session:
+        assert session.create('"Skr&AOQ-ppost"')[0] == "OK"
+    data = make("junk_reply", in_reply_to=draft_id("c1"))
+    imap("Skr&AOQ-ppost", data)
+    book = imap_book(tmp_path, direct(mail_server), mail_user.login,
+                     "  folders: {junk: Skräppost}\n")
+    before = journal(book)
+    result = sync(book)
+    assert new_lines(before, journal(book))[0] == \
+        f"2026-12-03,c1,reply,p,,email,,junk: {mid(data)} Re: {SUBJECT}"
+    assert result.stdout.startswith(f"Read 1 message from {mail_user.login} on "
+                                    f"{direct(mail_server)}: INBOX, Skräppost, Sent.")
