@@ -189,7 +189,7 @@ class Imap:
             if mail.security == "starttls":
                 client.starttls(context)
             try:
-                client.login(mail.user, secret.reveal() if secret else "")
+                _login(client, mail.user, secret)
             except LoginError as err:
                 words = _server_words(err)
                 raise Failure(Problem(mail.source, f"the server refused the login of "
@@ -286,6 +286,16 @@ class Imap:
         moment = parse(header_block(data)).date
         with self.failures(f"storing a draft in {name} on"):
             self.client.append(name, data, flags=[b"\\Draft"], msg_time=moment)
+
+
+def _login(client, user: str, secret: Optional[Secret]) -> None:
+    """Log in. LOGIN's strings are ASCII (imaplib cannot even send others): a user or
+    password with other characters goes by AUTHENTICATE PLAIN, which carries UTF-8 (RFC
+    4616)."""
+    if user.isascii() and (secret is None or secret.reveal().isascii()):
+        client.login(user, secret.reveal() if secret else "")
+    else:
+        client.plain_login(user, secret.reveal() if secret else "")
 
 
 class _Failures:

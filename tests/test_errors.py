@@ -22,6 +22,13 @@ same before and after, byte for byte (but for `.cadence.lock`, which the command
 lock leave behind, empty, and what `leaves` lists). `python -m pytest --update-golden` rewrites
 stderr, exit and stdout from what the commands print; review the diff.
 
+The mailbox cases (`sync`, `push`; SPEC section 10) that need a server name it in `setup:
+mailbox:` (see `prepare`): the test starts it through the fixtures of tests/mail/, and appends
+the `mail:` section that reaches it to the copy's cadence.yaml before the snapshot. What varies
+from run to run is written the same in the compared output: a port of the test machine
+(`127.0.0.1:41234`) as `127.0.0.1:<port>`, the test user's login (`eva.7@konsult.example`) as
+`eva@konsult.example`. CADENCE_IMAP_PASSWORD is unset for every case unless its mailbox sets it.
+
 `test_every_message_has_a_case` reads the package's source and fails naming each message that
 no case's stderr shows.
 """
@@ -32,6 +39,7 @@ import builtins
 import errno
 import importlib
 import os
+import re
 import shutil
 
 import pytest
@@ -40,6 +48,10 @@ from typer.testing import CliRunner
 
 import cadence
 from cadence.main import app
+from mail.faults import WRONG_PASSWORD
+from mail.fixtures import *  # noqa: F401,F403  (the mail server's fixtures, for `mailbox`)
+from mail.messages import make
+from mail.server import append
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ERRORS = os.path.join(HERE, "errors")
@@ -85,8 +97,23 @@ def prepare(root: str, setup: dict, monkeypatch, request) -> dict:
     replace: {before: cadence.files._still_ours, path: contacts.csv, text: "text"}
                                   someone saves a book file as Excel does (a new file renamed
                                   over it) just before that call
+    mailbox: {kind: dovecot, password: wrong, yaml: "  timeout: 1\n",
+              messages: {INBOX: [gmail_reply]}, cut: FETCH}
+                                  an IMAP server for sync and push, and the `mail:` section
+                                  (imap, user, then `yaml`'s lines) appended to cadence.yaml;
+                                  kind: dovecot (the test server, implicit TLS), refused (a
+                                  port that refuses), silent (accepts, never answers),
+                                  untrusted (a self-signed certificate), wrong-host (a
+                                  certificate for another host), tls-on-plain-port (Dovecot's
+                                  plain IMAP port, spoken to in TLS), cut (a proxy that cuts
+                                  the connection once the command `cut` is sent); password:
+                                  wrong gives a password the server refuses; `messages` are
+                                  put in the folders first (kinds of tests/mail/messages.py)
     """
     edited = {}
+    monkeypatch.delenv("CADENCE_IMAP_PASSWORD", raising=False)
+    if "mailbox" in setup:
+        _mailbox(root, setup["mailbox"], monkeypatch, request)
     for dotted, value in (setup.get("set") or {}).items():
         module_name, _, name = dotted.rpartition(".")
         monkeypatch.setattr(importlib.import_module(module_name), name, value)
@@ -148,6 +175,40 @@ def prepare(root: str, setup: dict, monkeypatch, request) -> dict:
     return edited
 
 
+MAIL_SERVERS = {"refused": "refused_port", "silent": "silent_server",
+                "untrusted": "untrusted_tls", "wrong-host": "wrong_host_tls"}
+
+
+def _mailbox(root: str, step: dict, monkeypatch, request) -> None:
+    """The `mailbox` setup step (see `prepare`)."""
+    server = request.getfixturevalue("mail_server")
+    user = request.getfixturevalue("mail_user")
+    kind = step.get("kind", "dovecot")
+    if kind == "dovecot":
+        address = f"{server.host}:{server.imaps_port}"
+    elif kind == "tls-on-plain-port":
+        address = f"{server.host}:{server.imap_port}"
+    elif kind == "cut":
+        address = request.getfixturevalue("imap_proxy")(cut_after_command=step["cut"]).address
+    else:
+        address = request.getfixturevalue(MAIL_SERVERS[kind]).address
+    for folder, kinds in (step.get("messages") or {}).items():
+        for name in kinds:
+            append(server, user, folder, make(name))
+    monkeypatch.setenv("CADENCE_IMAP_PASSWORD",
+                       WRONG_PASSWORD if step.get("password") == "wrong" else user.password)
+    monkeypatch.setenv("SSL_CERT_FILE", str(server.ca_file))
+    with open(os.path.join(root, "cadence.yaml"), "a", encoding="utf-8") as handle:
+        handle.write(f"mail:\n  imap: {address}\n  user: {user.login}\n" + step.get("yaml", ""))
+
+
+def normal(text: str) -> str:
+    """Output with what varies from run to run written one way: the ports of the test
+    machine's servers, the per-test login of the test mail server."""
+    text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:<port>", text)
+    return re.sub(r"\beva\.\d+@konsult\.example", "eva@konsult.example", text)
+
+
 def _quick(init):
     def quick(self, root, timeout=10.0):
         init(self, root, timeout=0.1)
@@ -195,9 +256,9 @@ def test_error_case(name, tmp_path, monkeypatch, request, update_golden):
     monkeypatch.chdir(HERE)
     after = snapshot(root)
     # a path outside the book's copy prints as <tmp>/..., the same on every machine
-    got = {"stderr": result.stderr.replace(str(tmp_path), "<tmp>"),
+    got = {"stderr": normal(result.stderr.replace(str(tmp_path), "<tmp>")),
            "exit": f"{result.exit_code}\n",
-           "stdout": (result.stdout or "").replace(str(tmp_path), "<tmp>") or None}
+           "stdout": normal((result.stdout or "").replace(str(tmp_path), "<tmp>")) or None}
     if update_golden:
         for file, text in got.items():
             _write(os.path.join(folder, file), text)
@@ -234,6 +295,11 @@ UNREACHABLE = {
     "unreadable character": "PyYAML gives every character it refuses a reason",
     "the ledger would not read back as written":
         "a backstop of `add`: each value is written in a form proven to read back",
+    ": the connection was closed": "a backstop in mailbox.network_problem: imaplib and IMAPClient "
+                                   "report a connection closed under them as IMAP4.abort "
+                                   "(\"socket error: EOF\"), worded by the branch before it "
+                                   "(case sync-connection-cut-during-fetch); neither raises "
+                                   "EOFError",
     "the template needs more memory than there is":
         "only a template that allocates in a way no bound foresaw; test_render.py raises "
         "MemoryError by hand",

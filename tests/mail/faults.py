@@ -344,7 +344,7 @@ class Proxy:
         client.settimeout(None)
         upstream.settimeout(None)
         state = {"seen": 0, "budget": self.cut_after_bytes if cuts else None, "armed": False,
-                 "line": b"", "stalled": False}
+                 "line": b"", "forwarded": 0, "stalled": False}
 
         def to_client(data: bytes) -> None:
             if tls is not None:
@@ -389,6 +389,9 @@ class Proxy:
         while b"\n" in state["line"]:
             line, state["line"] = state["line"].split(b"\n", 1)
             line += b"\n"
+            # the start of a line that came in an earlier read went on then (a client may
+            # send a command in pieces: IMAPClient sends its CRLF apart); it is noted whole
+            already, state["forwarded"] = state["forwarded"], 0
             command, args = self._note(line)
             if command == "STARTTLS" and self.security == "starttls" and tls is None:
                 # Answer for the server, which never learns TLS was spoken.
@@ -404,7 +407,7 @@ class Proxy:
                 if more:
                     tls = self._from_client(more, client, upstream, tls, to_client, state, cuts)
                 continue
-            forward += line
+            forward += line[already:]
             if cuts and command is not None and self.cut_after_command is not None \
                     and command.split()[-1] == self.cut_after_command:
                 state["seen"] += 1
@@ -415,8 +418,10 @@ class Proxy:
                     if self.then_bytes == 0:
                         self._cut(client, upstream, state)
                         return tls
-        forward += state["line"]  # a partial line (or a literal's bytes) goes on as it is
-        state["line"] = b""
+        # a partial line (or a literal's bytes) goes on as it is, and is kept to be noted once
+        # its line ends
+        forward += state["line"][state["forwarded"]:]
+        state["forwarded"] = len(state["line"])
         if forward:
             upstream.sendall(bytes(forward))
         return tls

@@ -1,0 +1,2 @@
+#!/bin/sh
+echo pigeon-post-2026

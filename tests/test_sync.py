@@ -1,0 +1,805 @@
+"""`cadence sync` and `cadence push` over a Maildir++ tree (SPEC section 10): what each kind of
+message writes to the journal and the ledger, what follows for the ladder, what `due` notices,
+and what sync never does. No server: these are the quick ones; tests/test_sync_imap.py runs
+the same against Dovecot, with the network's failures.
+
+Each test names the SPEC section 10 row or sentence it proves. The book (tests/mailbook.py):
+contacts c1 Jonas Ek, c2 Karin Dahl, c3 Anna Berg, each sent decide-1 by email on 2026-12-02;
+the playbook's `no_reply` rule plans a call 5 days later (2026-12-07); `reply: stop`.
+"""
+from __future__ import annotations
+
+import email
+import hashlib
+import json
+import os
+import random
+import time
+
+import pytest
+
+from mail.maildir import make_maildir
+from mail.messages import HYPERLINK, INJECTED, make
+from mailbook import (AFTER, ANNA_MAIL, DRAFTED, HEADER, JONAS, JONAS_MAIL, KARIN_MAIL, LEDGER,
+                      PLAYBOOK,
+                      SUBJECT, UTC, at, book_files, cadence, cells, draft_id, due_json,
+                      expected_json, expected_rows, journal, ledger, make_book, maildir_section,
+                      mid, morning, new_lines, plan_json, row_of, sync, tree_state)
+
+CALL_ON_THE_7TH = ("2026-12-07", "no_reply", "call", "no_reply")
+
+
+@pytest.fixture
+def tree(tmp_path):
+    return make_maildir(tmp_path / "Mail")
+
+
+@pytest.fixture
+def book(tmp_path, tree):
+    return make_book(tmp_path / "book", maildir_section())
+
+
+def one_book(tmp_path, ledger_text: str, name: str = "book", mail: bool = True) -> str:
+    return make_book(tmp_path / name, maildir_section() if mail else "", ledger=ledger_text)
+
+
+def synced_lines(book, today: str = AFTER, *args) -> list:
+    before = journal(book)
+    sync(book, today, *args)
+    return new_lines(before, journal(book))
+
+
+# --- replies ------------------------------------------------------------------------------------
+
+def test_a_threaded_reply_is_the_contacts_reply_and_acts_by_the_reply_rule(book, tree):
+    """Row 1: a message whose In-Reply-To names a Message-ID cadence made is a `reply`, dated
+    by its Date in the book's timezone, channel email; sync sets `last_reply` and acts as
+    `cadence reply` does (reply: stop -> replied). The sender's address is no contact's."""
+    data = make("outlook_reply", from_addr="jonas.privat@example.net",
+                in_reply_to=draft_id("c1"), date=at("2026-12-03", 23, 30))
+    tree.add("INBOX", data)
+    assert synced_lines(book) == [
+        f"2026-12-03,c1,reply,p,,email,,{mid(data)} RE: {SUBJECT}",
+        "2026-12-03,c1,status,p,,,,replied (a reply by email)",
+    ]
+    row = row_of(book, "c1")
+    assert (row["status"], row["last_reply"], row["next_due"]) == ("replied", "2026-12-03", "")
+    assert plan_json(book, "c1", AFTER) == []
+
+
+@pytest.mark.parametrize("in_reply_to, references", [
+    (None, None),  # In-Reply-To names c1's draft
+    ("<unknown.1@elsewhere.example>", ["<unknown.1@elsewhere.example>", "DRAFT"]),
+], ids=["in-reply-to", "references"])
+def test_threading_wins_over_the_sender_address(book, tree, in_reply_to, references):
+    """Order of weighing: threading (In-Reply-To/References), which wins over the address.
+    Karin (c2) writes in Jonas's (c1) thread: the reply is Jonas's."""
+    refs = [draft_id("c1") if r == "DRAFT" else r for r in references] if references else None
+    fields = {"in_reply_to": in_reply_to or draft_id("c1")}
+    if refs:
+        fields["references"] = refs
+    data = make("gmail_reply", from_addr=KARIN_MAIL, **fields)
+    tree.add("INBOX", data)
+    assert synced_lines(book) == [
+        f"2026-12-03,c1,reply,p,,email,,{mid(data)} Re: {SUBJECT}",
+        "2026-12-03,c1,status,p,,,,replied (a reply by email)",
+    ]
+    assert row_of(book, "c2")["status"] == ""
+
+
+def test_threading_on_a_changed_sender_domain_still_finds_the_touch(book, tree):
+    """"match on its part before @, so a changed sender.email keeps old threads"."""
+    key = draft_id("c1").strip("<>").split("@")[0]
+    data = make("gmail_reply", from_addr="someone@else.example",
+                in_reply_to=f"<{key}@old-domain.example>")
+    tree.add("INBOX", data)
+    assert synced_lines(book)[0] == f"2026-12-03,c1,reply,p,,email,,{mid(data)} Re: {SUBJECT}"
+
+
+@pytest.mark.parametrize("sender", [ANNA_MAIL, "Anna.Berg@GMAIL.com"])
+def test_a_reply_by_the_senders_address_in_any_case(book, tree, sender):
+    """Row 1: "a message from a contact's `email` (any case)". The harness's reply answers a
+    Message-ID cadence did not make: only the address ties it to Anna (c3)."""
+    data = make("gmail_reply", from_addr=sender)
+    tree.add("INBOX", data)
+    assert synced_lines(book) == [
+        f"2026-12-03,c3,reply,p,,email,,{mid(data)} Re: {SUBJECT}",
+        "2026-12-03,c3,status,p,,,,replied (a reply by email)",
+    ]
+
+
+def test_the_address_matches_only_mail_dated_from_started(tmp_path, tree):
+    """"the sender's address, which matches an enrolled contact only for mail dated on or
+    after its started": Lars starts on 2026-12-04; his mail of the 3rd is left alone, that of
+    the 4th is his reply. Mail from a contact who follows no playbook is left alone."""
+    lars = "c4,Lars Holm,lars.holm@nordbygg.example,,,p,2026-12-04\n"
+    idle = "c5,Åsa Öberg,asa.oberg@bygghandel.example,,,,\n"
+    book = one_book(tmp_path, HEADER + JONAS + lars + idle)
+    before_start = make("stranger", date=at("2026-12-03"))
+    on_start = make("stranger", date=at("2026-12-04", 8, 0), subject="A second question")
+    tree.add("INBOX", before_start)
+    tree.add("INBOX", on_start)
+    tree.add("INBOX", make("swedish_reply"))  # from Åsa, not enrolled
+    assert synced_lines(book, "2026-12-05") == [
+        f"2026-12-04,c4,reply,p,,email,,{mid(on_start)} A second question",
+        "2026-12-04,c4,status,p,,,,replied (a reply by email)",
+    ]
+
+
+@pytest.mark.parametrize("order, owner", [(["c1", "c9"], "c1"), (["c9", "c1"], "c9")])
+def test_several_contacts_with_one_address_the_first_in_the_ledger(tmp_path, tree, order, owner):
+    """"several contacts with one address: the first in the ledger"."""
+    rows = {"c1": JONAS, "c9": f"c9,Jonas Ek (home),{JONAS_MAIL},,,p,2026-12-01\n"}
+    book = one_book(tmp_path, HEADER + "".join(rows[c] for c in order))
+    data = make("outlook_reply")  # from Jonas, answering no draft of this book
+    tree.add("INBOX", data)
+    assert synced_lines(book) == [
+        f"2026-12-03,{owner},reply,p,,email,,{mid(data)} RE: {SUBJECT}",
+        f"2026-12-03,{owner},status,p,,,,replied (a reply by email)",
+    ]
+
+
+def test_a_reply_that_crossed_a_later_touch_still_acts(tmp_path, tree):
+    """Row 1: "also when the reply is dated before last_touch (it crossed a later touch)".
+    Jonas answered on the 3rd; the call of the 7th was made before sync saw it."""
+    book = one_book(tmp_path, HEADER + JONAS)
+    assert cadence(book, "run", "--today", "2026-12-07").exit_code == 0
+    assert row_of(book, "c1")["last_touch"] == "2026-12-07"
+    data = make("outlook_reply", in_reply_to=draft_id("c1"))
+    tree.add("INBOX", data)
+    assert synced_lines(book, "2026-12-08") == [
+        f"2026-12-03,c1,reply,p,,email,,{mid(data)} RE: {SUBJECT}",
+        "2026-12-03,c1,status,p,,,,replied (a reply by email)",
+    ]
+    row = row_of(book, "c1")
+    assert (row["status"], row["last_reply"], row["next_due"]) == ("replied", "2026-12-03", "")
+
+
+def test_last_reply_never_moves_back(tmp_path, tree):
+    """Row 1: "sets the contact's last_reply (never moving it back)". Two replies, the later
+    one read first (a reply-all landed in Junk, dated after)."""
+    book = one_book(tmp_path, HEADER + JONAS)
+    late = make("outlook_reply", date=at("2026-12-05"), subject="Second thoughts")
+    early = make("outlook_reply", date=at("2026-12-03"))
+    tree.add("INBOX", late)
+    sync(book, "2026-12-05")
+    tree.add("INBOX", early)
+    lines = synced_lines(book, "2026-12-05")
+    assert lines == [f"2026-12-03,c1,reply,p,,email,,{mid(early)} RE: {SUBJECT}"]
+    assert row_of(book, "c1")["last_reply"] == "2026-12-05"
+
+
+# --- the junk folder ---------------------------------------------------------------------------
+
+JUNK_WARNING = ("warning: a reply from Jonas Ek is in your junk folder (2026-12-03): move it to "
+                "the inbox, and tell your mail program it is not spam")
+
+
+def test_a_reply_in_junk_is_a_reply_and_sync_says_so_while_it_stays_there(book, tree):
+    """Row 2: "reply, and its note begins junk:"; "each sync lists it ... while it stays
+    there"; once moved to the inbox, no warning and no second row."""
+    data = make("junk_reply")
+    path = tree.add("Junk", data, flags="S")
+    first = sync(book)
+    assert new_lines(LEDGER_JOURNAL_AFTER_RUN, journal(book)) == [
+        f"2026-12-03,c1,reply,p,,email,,junk: {mid(data)} Re: {SUBJECT}",
+        "2026-12-03,c1,status,p,,,,replied (a reply by email)",
+    ]
+    assert JUNK_WARNING in first.stdout.splitlines()
+    kept = journal(book)
+    again = sync(book)
+    assert journal(book) == kept
+    assert JUNK_WARNING in again.stdout.splitlines()
+    quiet = sync(book, AFTER, "-q")
+    assert (quiet.stdout, quiet.stderr) == ("", JUNK_WARNING + "\n")
+    as_json = sync(book, AFTER, "--json")
+    assert json.loads(as_json.stdout) == {"today": AFTER, "found": []}
+    assert as_json.stderr == JUNK_WARNING + "\n"
+    os.rename(path, tree.folder("INBOX") / "cur" / path.name)  # the user moved it
+    moved = sync(book)
+    assert journal(book) == kept
+    assert "your junk folder" not in moved.stdout
+    assert moved.stderr == ""
+
+
+LEDGER_JOURNAL_AFTER_RUN = (
+    "date,contact,event,playbook,step,channel,template,note\n"
+    "2026-12-01,c1,status,p,,,,started (set in the ledger)\n"
+    "2026-12-02,c1,touch,p,decide-1,email,hello,\n"
+    "2026-12-01,c2,status,p,,,,started (set in the ledger)\n"
+    "2026-12-02,c2,touch,p,decide-1,email,hello,\n"
+    "2026-12-01,c3,status,p,,,,started (set in the ledger)\n"
+    "2026-12-02,c3,touch,p,decide-1,email,hello,\n")
+
+
+def test_the_books_journal_after_run(book):
+    """The starting point every expected row in this module follows."""
+    assert journal(book) == LEDGER_JOURNAL_AFTER_RUN
+
+
+@pytest.mark.parametrize("today, listed", [
+    ("2026-12-03", True), ("2026-12-09", True), ("2026-12-10", False), ("2026-12-20", False),
+])
+def test_due_notices_a_junk_reply_journaled_in_the_last_7_days(book, tree, today, listed):
+    """Row 2: "due lists junk replies journaled in the last 7 days under notices"."""
+    tree.add("Junk", make("junk_reply"))
+    sync(book)
+    notice = {"contact": "c1", "kind": "junk-reply", "date": "2026-12-03",
+              "text": JUNK_WARNING.removeprefix("warning: ")}
+    notices = due_json(book, today).get("notices", [])
+    assert [n for n in notices if n["kind"] == "junk-reply"] == ([notice] if listed else [])
+    table = cadence(book, "due", "--today", today).stdout
+    assert (f"  2026-12-03  c1  {notice['text']}" in table.splitlines()) == listed
+
+
+# --- automatic answers --------------------------------------------------------------------------
+
+AUTOMATIC = ["autoreply_exchange", "autoreply_x_autoreply", "autoreply_x_autorespond",
+             "autoreply_precedence"]
+
+
+@pytest.mark.parametrize("kind", AUTOMATIC)
+def test_an_automatic_answer_is_no_reply_and_the_ladder_goes_on(book, tree, kind):
+    """Row 3: Auto-Submitted other than no, X-Autoreply, X-Autorespond, Precedence:
+    auto_reply -> `autoreply`, "not a reply: the ladder goes on" (the call of the 7th)."""
+    data = make(kind, from_addr=KARIN_MAIL, in_reply_to=draft_id("c2"))
+    tree.add("INBOX", data)
+    subject = email.header.make_header(email.header.decode_header(
+        email.message_from_bytes(data)["Subject"]))
+    assert synced_lines(book) == [f"2026-12-03,c2,autoreply,p,,email,,{mid(data)} {subject}"]
+    row = row_of(book, "c2")
+    assert (row["status"], row.get("last_reply", ""), row["next_due"]) == ("", "", "2026-12-07")
+    assert plan_json(book, "c2", AFTER)[0] == CALL_ON_THE_7TH
+    due = [(d["contact"], d["step"]) for d in due_json(book, "2026-12-07")["due"]]
+    assert ("c2", "no_reply") in due
+
+
+def test_auto_submitted_no_is_a_person_writing(book, tree):
+    """Row 3: "Auto-Submitted other than `no`": `no` is a reply."""
+    data = make("auto_submitted_no", in_reply_to=draft_id("c2"))
+    tree.add("INBOX", data)
+    assert synced_lines(book) == [
+        f"2026-12-03,c2,reply,p,,email,,{mid(data)} Re: {SUBJECT}",
+        "2026-12-03,c2,status,p,,,,replied (a reply by email)",
+    ]
+    assert plan_json(book, "c2", AFTER) == []
+
+
+# --- delivery reports --------------------------------------------------------------------------
+
+BOUNCES = [
+    pytest.param("postfix_bounce", {}, "Undelivered Mail Returned to Sender", id="postfix"),
+    pytest.param("postfix_bounce", {"returned": "message"}, "Undelivered Mail Returned to Sender",
+                 id="postfix-whole-message"),
+    pytest.param("gmail_bounce", {}, "Delivery Status Notification (Failure)", id="gmail"),
+]
+
+
+@pytest.mark.parametrize("kind, fields, subject", BOUNCES)
+def test_a_bounce_makes_email_unusable_and_brings_the_next_rung_forward(book, tree, kind,
+                                                                        fields, subject):
+    """Row 4: `bounce`, channel email, note ending `[address A]`; "the contact cannot be
+    reached by email"; "a no_reply rule that answers an email falls on the earlier of its
+    duration and the day after the bounce". The next email step falls back as the playbook
+    says: decide-2 to a letter, decide-3 (`fallback: skip`) skipped."""
+    data = make(kind, in_reply_to=draft_id("c1"), **fields)
+    tree.add("INBOX", data)
+    assert synced_lines(book) == [
+        f"2026-12-03,c1,bounce,p,,email,,{mid(data)} {subject} [address {JONAS_MAIL}]"]
+    assert row_of(book, "c1")["next_due"] == "2026-12-04"
+    assert plan_json(book, "c1", AFTER) == [
+        ("2026-12-04", "no_reply", "call", "no_reply"), ("2026-12-15", "decide-2", "letter", "step")]
+    assert plan_json(book, "c2", AFTER)[:2] == [
+        CALL_ON_THE_7TH, ("2026-12-15", "decide-2", "email", "step")]  # not Karin's
+    before = journal(book)
+    for day in ("2026-12-04", "2026-12-15", "2026-12-22"):
+        assert cadence(book, "run", "--today", day).exit_code == 0
+    mine = [line for line in new_lines(before, journal(book)) if ",c1," in line]
+    assert mine == [
+        "2026-12-04,c1,touch,p,no_reply,call,call,the email of 2026-12-02 bounced on 2026-12-03",
+        "2026-12-15,c1,touch,p,decide-2,letter,hello,",
+        "2026-12-22,c1,skip,p,decide-3,,hello,no allowed channel: the email address bounced; no "
+        "fallback",
+    ]
+
+
+def test_a_bounce_found_by_its_final_recipient(book, tree):
+    """Row 4: a report "naming a cadence Message-ID or a contact's address": this one returns
+    a message cadence did not make, to Karin's address."""
+    data = make("postfix_bounce", recipient=KARIN_MAIL)
+    tree.add("INBOX", data)
+    assert synced_lines(book) == [
+        f"2026-12-03,c2,bounce,p,,email,,{mid(data)} Undelivered Mail Returned to Sender "
+        f"[address {KARIN_MAIL}]"]
+
+
+def test_a_changed_email_cell_makes_email_usable_again(book, tree):
+    """Row 4: "until its email cell differs from the address that bounced"."""
+    tree.add("INBOX", make("gmail_bounce", in_reply_to=draft_id("c1")))
+    sync(book)
+    path = os.path.join(book, "contacts.csv")
+    with open(path, encoding="utf-8", newline="") as handle:
+        text = handle.read()
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text.replace(JONAS_MAIL, "jonas@nordbygg-ab.example"))
+    assert plan_json(book, "c1", AFTER)[:2] == [
+        CALL_ON_THE_7TH, ("2026-12-15", "decide-2", "email", "step")]
+    # the same address in another case is the same address: still unusable
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text.replace(JONAS_MAIL, JONAS_MAIL.upper()))
+    assert plan_json(book, "c1", AFTER)[1] == ("2026-12-15", "decide-2", "letter", "step")
+
+
+def test_a_delay_warning_is_left_alone(book, tree):
+    """"a delivery report (a bounce when its Action is failed; other reports are left alone)"."""
+    tree.add("INBOX", make("delayed_dsn", in_reply_to=draft_id("c1")))
+    before = book_files(book)
+    result = sync(book)
+    assert book_files(book) == before
+    assert "0        0        0             0        0" in result.stdout
+
+
+# --- the sent folder ---------------------------------------------------------------------------
+
+def test_a_sent_copy_confirms_the_touch(book, tree):
+    """Row 5: "a message in the sent folder whose Message-ID is one cadence made" -> `sent`
+    with the touch's playbook and step; one cadence did not make is left alone."""
+    data = make("sent_copy", message_id=draft_id("c1"), date=at(DRAFTED, 9, 5))
+    tree.add("Sent", data, flags="S")
+    tree.add("Sent", make("sent_copy", message_id="<private.1@konsult.example>"))
+    assert synced_lines(book) == [
+        f"2026-12-02,c1,sent,p,decide-1,email,,{draft_id('c1')} {SUBJECT}"]
+
+
+NOT_SENT = {"contact": "c1", "kind": "not-sent", "date": DRAFTED,
+            "text": "drafted, not sent: the email to Jonas Ek of 2026-12-02 (p, decide-1) is not "
+                    "in your sent folder"}
+
+
+@pytest.mark.parametrize("today, listed", [
+    ("2026-12-03", False), ("2026-12-04", True), ("2026-12-15", True), ("2026-12-16", False),
+])
+def test_a_drafted_email_not_seen_sent_is_noticed_from_2_to_13_days(tmp_path, tree, today,
+                                                                     listed):
+    """Row 5: "a drafted email not seen sent 2 days after its day is listed under notices
+    by due ... until ... 14 days pass"."""
+    book = one_book(tmp_path, HEADER + JONAS)
+    sync(book, DRAFTED)  # an empty mailbox: nothing seen sent
+    assert due_json(book, today).get("notices", []) == ([NOT_SENT] if listed else [])
+
+
+@pytest.mark.parametrize("folder, kind, fields", [
+    ("Sent", "sent_copy", {"message_id": "DRAFT"}),
+    ("INBOX", "outlook_reply", {}),
+    ("INBOX", "postfix_bounce", {"in_reply_to": "DRAFT"}),
+    ("INBOX", "autoreply_exchange", {"in_reply_to": "DRAFT"}),
+], ids=["sent", "reply", "bounce", "autoreply"])
+def test_the_not_sent_notice_stops_once_seen_sent_or_answered(tmp_path, tree, folder, kind,
+                                                              fields):
+    """Row 5: "until it is seen sent, an answer or a bounce comes"."""
+    book = one_book(tmp_path, HEADER + JONAS)
+    assert due_json(book, "2026-12-05")["notices"] == [NOT_SENT]
+    fields = {k: draft_id("c1") if v == "DRAFT" else v for k, v in fields.items()}
+    tree.add(folder, make(kind, **fields))
+    sync(book)
+    assert "notices" not in due_json(book, "2026-12-05")
+
+
+def test_no_not_sent_notice_without_a_mailbox(tmp_path):
+    """`not-sent` only when the book has a mail: section (without one, nothing is ever seen
+    sent)."""
+    book = one_book(tmp_path, HEADER + JONAS, mail=False)
+    assert due_json(book, "2026-12-05") == {"today": "2026-12-05", "due": []}
+
+
+# --- mail left alone ---------------------------------------------------------------------------
+
+def test_own_mail_and_strangers_are_left_alone(book, tree):
+    """"a message from the user's own address ... is left alone" (even threaded to a
+    draft: a Cc to herself, her own follow-up), and "messages that match no contact are left
+    alone"."""
+    tree.add("INBOX", make("gmail_reply", from_addr="Eva@Konsult.example",
+                           in_reply_to=draft_id("c1")))
+    tree.add("INBOX", make("stranger"))
+    tree.add("INBOX", make("stranger", in_reply_to="<nothing.cadence.made@konsult.example>"))
+    tree.add("Junk", make("russian_reply"))
+    before = book_files(book)
+    result = sync(book)
+    assert book_files(book) == before
+    assert result.stdout.startswith("Read 4 messages from ")
+
+
+# --- addresses and languages -------------------------------------------------------------------
+
+IDN = "juergen@müller-bau.example"
+IDN_ASCII = "juergen@xn--mller-bau-q9a.example"
+
+
+@pytest.mark.parametrize("cell, kind, sender", [
+    (IDN, "idn_sender", None),  # the message in punycode, the ledger in Unicode
+    (IDN, "idn_sender_utf8", IDN),  # both in Unicode (SMTPUTF8)
+    (IDN_ASCII, "idn_sender_utf8", IDN),  # the ledger in punycode
+    ("JUERGEN@MÜLLER-BAU.EXAMPLE", "idn_sender", None),
+], ids=["punycode-mail", "utf8-mail", "punycode-ledger", "upper-case"])
+def test_an_international_domain_is_one_address_however_written(tmp_path, tree, cell, kind,
+                                                                sender):
+    """Issue 15: the sender's address against the ledger's `email` cells, "case-insensitive,
+    IDN-aware"."""
+    assert "müller-bau.example".encode("idna").decode() == IDN_ASCII.split("@")[1]
+    book = one_book(tmp_path, HEADER + f"c6,Jürgen Müller,{cell},,,p,2026-12-01\n")
+    data = make(kind, **({"from_addr": sender} if sender else {}))
+    tree.add("INBOX", data)
+    assert synced_lines(book)[0] == f"2026-12-03,c6,reply,p,,email,,{mid(data)} Re: {SUBJECT}"
+
+
+@pytest.mark.parametrize("kind, subject", [
+    ("russian_reply", "Re: Спасибо за встречу"),
+    ("ukrainian_reply", "ВІДП: Дякуємо за зустріч"),
+    ("swedish_reply", "Sv: Tack för mötet"),
+])
+def test_subjects_in_other_scripts_are_decoded_in_the_journal(book, tree, kind, subject):
+    """The journal's note keeps the subject (`<id@host> Re: Thank you`), decoded from its
+    encoded words (UTF-8 base64, windows-1251, Q)."""
+    data = make(kind, from_addr=JONAS_MAIL)
+    tree.add("INBOX", data)
+    assert synced_lines(book)[0] == f"2026-12-03,c1,reply,p,,email,,{mid(data)} {subject}"
+    found = json.loads(cadence(book, "sync", "--today", AFTER, "--json", "--dry-run").stdout)
+    assert found["found"] == []
+
+
+# --- hostile and broken mail -------------------------------------------------------------------
+
+def test_a_header_injection_stays_on_one_line(book, tree):
+    """Issue 15, 6: "header injection in a subject copied to the journal's note" cannot
+    inject anything: one row, no CR or LF in it."""
+    data = make("header_injection", from_addr=JONAS_MAIL)
+    tree.add("INBOX", data)
+    lines = synced_lines(book)
+    assert lines == [
+        f"2026-12-03,c1,reply,p,,email,,{mid(data)} Re: {SUBJECT} {INJECTED}",
+        "2026-12-03,c1,status,p,,,,replied (a reply by email)",
+    ]
+    assert "\r" not in journal(book) and journal(book).count("\n") == 9
+
+
+def test_a_formula_in_a_subject_begins_no_cell(book, tree):
+    """Issue 15, 6: "a formula in a subject" cannot inject anything: no cell of the journal
+    or the ledger begins with = + - @."""
+    data = make("hyperlink_subject", from_addr=JONAS_MAIL)
+    tree.add("INBOX", data)
+    lines = synced_lines(book)
+    assert lines[0] == f"2026-12-03,c1,reply,p,,email,,\"{mid(data)} {HYPERLINK.replace(chr(34), chr(34) * 2)}\""
+    written = cells(journal(book))[1:] + [
+        [row[c] for c in ("status", "last_reply", "next_due", "last_step")] for row in ledger(book)]
+    for row in written:
+        assert not [cell for cell in row if cell[:1] in ("=", "+", "-", "@")], row
+
+
+def test_a_huge_message_is_read_by_its_headers(book, tree):
+    """Issue 15, 6: "a 50 MB attachment" cannot hang sync: it reads headers, not
+    attachments. Reading 50 MiB and parsing it whole takes seconds; the headers, a blink."""
+    data = make("huge", from_addr=JONAS_MAIL)
+    assert len(data) > 50 * 1024 * 1024
+    tree.add("INBOX", data)
+    started = time.monotonic()
+    lines = synced_lines(book)
+    assert time.monotonic() - started < 2.0
+    assert lines[0] == f"2026-12-03,c1,reply,p,,email,,{mid(data)} Re: {SUBJECT}"
+
+
+def test_a_deeply_nested_message_is_a_plain_reply(book, tree):
+    """Issue 15, 6: "a deeply nested ... message" cannot crash sync."""
+    data = make("deep_multipart", from_addr=JONAS_MAIL, depth=900)
+    tree.add("INBOX", data)
+    assert synced_lines(book)[0] == f"2026-12-03,c1,reply,p,,email,,{mid(data)} Re: {SUBJECT}"
+
+
+@pytest.mark.parametrize("mtime, day", [
+    (at("2026-12-03", 8, 0), "2026-12-03"),
+    (at("2026-12-03", 23, 30, zone=UTC), "2026-12-04"),  # past midnight in Stockholm
+], ids=["same-day", "utc-evening-is-stockholm-morning"])
+def test_a_broken_date_is_dated_by_the_files_time_and_says_so(book, tree, mtime, day):
+    """"a message without a usable Date is dated by ... the file's time" (in the book's
+    timezone), and the note says so."""
+    data = make("broken_date", from_addr=JONAS_MAIL)
+    tree.add("INBOX", data, mtime=mtime)
+    before = journal(book)
+    result = sync(book)
+    assert new_lines(before, journal(book))[0] == (
+        f"{day},c1,reply,p,,email,,{mid(data)} Re: {SUBJECT} (dated by its file time: the Date "
+        "header is unusable)")
+    assert f"c1: {mid(data)} has no usable Date header; dated {day} by its file time" in \
+        result.stdout.splitlines()
+
+
+def digest_of(data: bytes) -> str:
+    """SPEC: "a message without a Message-ID is known by a digest of its bytes": its header
+    block's, line ends made LF."""
+    head = data.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
+    return f"<{hashlib.sha256(head).hexdigest()[:32]}@digest.cadence.invalid>"
+
+
+def test_a_message_without_a_message_id_is_known_by_a_digest_once(book, tree):
+    """"A message without a Message-ID is known by a digest of its bytes", and is journaled
+    once however often sync runs, in either line ending."""
+    data = make("no_message_id", from_addr=JONAS_MAIL)
+    assert "Message-ID" not in email.message_from_bytes(data)
+    tree.add("INBOX", data)
+    assert synced_lines(book)[0] == \
+        f"2026-12-03,c1,reply,p,,email,,{digest_of(data)} Re: {SUBJECT}"
+    kept = journal(book)
+    tree.add("Junk", data.replace(b"\r\n", b"\n"))  # the same message, stored with LF
+    sync(book)
+    assert journal(book) == kept
+
+
+# --- sync as a whole ---------------------------------------------------------------------------
+
+def test_golden_journal_rows_and_json_of_a_morning(book, tree):
+    """Golden: the `sync --json` document ({"today", "found": [{"contact", "event", "date",
+    "folder", "message_id", "subject"}]}, by date, contact, event) and the journal's rows
+    (by the ledger's order, each contact's oldest first) of a fixed mailbox."""
+    found = morning(tree.add)
+    before = journal(book)
+    result = sync(book, AFTER, "--json")
+    assert json.loads(result.stdout) == expected_json(found)
+    assert result.stderr == ("warning: a reply from Anna Berg is in your junk folder "
+                             "(2026-12-03): move it to the inbox, and tell your mail program it "
+                             "is not spam\n")
+    assert new_lines(before, journal(book)) == expected_rows(found)
+    assert [(r["id"], r["status"], r["last_reply"], r["next_due"]) for r in ledger(book)] == [
+        ("c1", "replied", "2026-12-03", ""), ("c2", "", "", "2026-12-04"),
+        ("c3", "replied", "2026-12-03", "")]
+
+
+def test_the_summary_table(book, tree):
+    """Issue 15, 7: "a summary table (replies, in junk, auto-replies, bounces, sent)"."""
+    morning(tree.add)
+    out = sync(book).stdout.splitlines()
+    assert out[0] == f"Read 7 messages from {tree.root}: the inbox, Junk, Sent."
+    assert out[1:5] == ["Found", "replies  in junk  auto-replies  bounces  sent",
+                        "-------  -------  ------------  -------  ----",
+                        "2        1        1             1        1"]
+
+
+def test_sync_twice_is_sync_once(book, tree):
+    """"each message at most once however often sync runs": the second sync changes no
+    byte of the book."""
+    morning(tree.add)
+    sync(book)
+    after_one = book_files(book)
+    result = sync(book)
+    assert book_files(book) == after_one
+    assert "2        1" not in result.stdout
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_order_messages_arrive_in_does_not_matter(tmp_path, seed):
+    """The journal's bytes depend on the messages, not on their order in the folders (nor on
+    which of the file names a Maildir gives them): four shuffles, one journal."""
+    reference = tmp_path / "reference"
+    ref_tree = make_maildir(reference / "Mail")
+    ref_book = make_book(reference / "book", maildir_section())
+    messages = list(morning(ref_tree.add).items())
+    messages.append(("late", make("gmail_reply", from_addr=KARIN_MAIL, date=at("2026-12-04"))))
+    ref_tree.add("INBOX", messages[-1][1])
+    sync(ref_book)
+    shuffled = tmp_path / "shuffled"
+    tree = make_maildir(shuffled / "Mail", style=("mbsync", "offlineimap", "dovecot")[seed % 3])
+    book = make_book(shuffled / "book", maildir_section())
+    random.Random(seed).shuffle(messages)
+    folders = {"junk": "Junk", "sent": "Sent"}
+    for name, data in messages:
+        tree.add(folders.get(name, "INBOX"), data, flags=random.Random(name).choice(["", "S"]))
+    sync(book)
+    assert journal(book) == journal(ref_book)
+    assert ledger(book) == ledger(ref_book)
+
+
+def test_a_dry_run_writes_nothing(book, tree, tmp_path):
+    """`sync --dry-run`: what would be found, and nothing written (book and cursors)."""
+    found = morning(tree.add)
+    cache = os.environ["CADENCE_CACHE_DIR"]
+    before, cached = book_files(book), sorted(os.listdir(cache))
+    result = sync(book, AFTER, "--dry-run", "--json")
+    assert json.loads(result.stdout) == expected_json(found)
+    assert book_files(book) == before and sorted(os.listdir(cache)) == cached
+    assert sync(book, AFTER, "--dry-run").stdout.splitlines()[-1] == "Dry run: nothing was written."
+    assert book_files(book) == before
+
+
+def test_a_message_dated_after_today_waits_for_a_later_sync(book, tree):
+    """"one dated after --today is left for a later sync"."""
+    data = make("outlook_reply", date=at("2026-12-06"))
+    tree.add("INBOX", data)
+    before = book_files(book)
+    result = sync(book, "2026-12-05")
+    assert book_files(book) == before
+    assert "1 message dated after today left for a later sync." in result.stdout.splitlines()
+    assert synced_lines(book, "2026-12-06") == [
+        f"2026-12-06,c1,reply,p,,email,,{mid(data)} RE: {SUBJECT}",
+        "2026-12-06,c1,status,p,,,,replied (a reply by email)"]
+
+
+def test_sync_never_changes_the_mailbox(book, tree):
+    """"sync never deletes, moves or flags mail": every file of the tree keeps its name
+    (new/ stays new/, no S flag), bytes and time."""
+    morning(tree.add)
+    tree.add("INBOX", make("huge", from_addr=JONAS_MAIL, size=1 << 20))
+    before = tree_state(tree.root)
+    sync(book)
+    sync(book, AFTER, "--json")
+    assert tree_state(tree.root) == before
+
+
+def test_without_a_mail_section_sync_and_push_exit_78(tmp_path):
+    """"Without a mail: section, sync exits 78 with a hint showing one"; push too."""
+    book = one_book(tmp_path, LEDGER, mail=False)
+    for command in ("sync", "push"):
+        result = cadence(book, command, "--today", AFTER)
+        assert result.exit_code == 78
+        assert "no `mail:` section" in result.stderr and "maildir: ~/Mail/work" in result.stderr
+
+
+# --- push ----------------------------------------------------------------------------------------
+
+def drafts_of(book, day: str = DRAFTED) -> dict:
+    folder = os.path.join(book, "drafts", day)
+    return {name: open(os.path.join(folder, name), "rb").read()
+            for name in sorted(os.listdir(folder)) if name.endswith(".eml")}
+
+
+def test_push_puts_each_draft_in_the_drafts_folder_once(book, tree):
+    """push: "in a Maildir, a file in .Drafts/cur with the D flag"; "A draft whose
+    Message-ID is already there is not stored twice"; --dry-run stores nothing."""
+    drafts = drafts_of(book)
+    assert len(drafts) == 3
+    dry = cadence(book, "push", "--today", DRAFTED, "--dry-run", "--json")
+    assert dry.exit_code == 0 and tree.files("Drafts") == []
+    assert json.loads(dry.stdout)["dry_run"] is True
+    result = cadence(book, "push", "--today", DRAFTED, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "today": DRAFTED, "dry_run": False, "already": [],
+        "stored": [{"file": name, "message_id": draft_id(f"c{n}"), "subject": SUBJECT}
+                   for n, name in enumerate(drafts, 1)]}
+    stored = tree.files("Drafts")
+    assert [p.parent.name for p in stored] == ["cur"] * 3
+    assert all(p.name.endswith(":2,D") for p in stored)
+    assert sorted(p.read_bytes() for p in stored) == sorted(
+        data.replace(b"\r\n", b"\n") for data in drafts.values())
+    again = cadence(book, "push", "--today", DRAFTED)
+    assert again.exit_code == 0
+    assert again.stdout == (f"Stored 0 drafts in the drafts folder of {tree.root}; 3 already "
+                            "there.\n")
+    assert len(tree.files("Drafts")) == 3
+
+
+def test_push_refuses_a_linked_draft(book, tree, tmp_path):
+    """A draft in the day's folder that is a link is not cadence's: refused (78), nothing
+    stored (a link could send any file of the disk to the mail server)."""
+    secret = tmp_path / "secret.eml"
+    secret.write_bytes(b"Subject: private\n\nnot a draft\n")
+    os.symlink(secret, os.path.join(book, "drafts", DRAFTED, "a-link.eml"))
+    result = cadence(book, "push", "--today", DRAFTED)
+    assert result.exit_code == 78
+    assert "a-link.eml: not a draft cadence wrote (a link or unreadable" in result.stderr
+    assert tree.files("Drafts") == []
+
+
+def test_push_without_drafts_says_so(book, tree):
+    result = cadence(book, "push", "--today", "2026-12-05")
+    assert (result.exit_code, result.stdout) == (
+        0, "No email drafts for 2026-12-05: run `cadence run` first.\n")
+    assert tree.files("Drafts") == []
+
+
+def test_sync_reads_the_tree_again_after_the_journal_is_taken_back(book, tree):
+    """A Maildir has no cursor: a journal reverted to an earlier copy gets its rows back."""
+    found = morning(tree.add)
+    kept = book_files(book)
+    sync(book)
+    first = book_files(book)
+    for name in ("history.csv", "contacts.csv"):  # `git checkout` of both
+        with open(os.path.join(book, name), "wb") as handle:
+            handle.write(kept[name])
+    sync(book)
+    assert book_files(book) == first
+
+
+# --- the playbook's reply rule ------------------------------------------------------------------
+
+OTHER = """\
+description: After a reply.
+channels: [email, call]
+phases:
+  - name: care
+    every: 1 month
+    channel: email
+    template: hello
+"""
+
+
+@pytest.mark.parametrize("rule, rows, cells", [
+    ("stop", ["2026-12-03,c1,status,p,,,,replied (a reply by email)"],
+     {"status": "replied", "next_due": "", "playbook": "p"}),
+    ("pause 14 days", ["2026-12-03,c1,status,p,,,,paused until 2026-12-17 (a reply by email)"],
+     {"status": "paused", "paused_until": "2026-12-17", "next_due": ""}),
+    ("continue", [], {"status": "", "next_due": "2026-12-15", "playbook": "p"}),
+    ("move q", ["2026-12-03,c1,status,q,,,,started"],
+     {"status": "", "playbook": "q", "started": "2026-12-03", "next_due": "2027-01-03"}),
+])
+def test_a_reply_acts_by_the_playbooks_reply_rule(tmp_path, tree, rule, rows, cells):
+    """Row 1: sync "acts on the reply as cadence reply does (the playbook's reply rule)":
+    stop, pause, continue (only the pending no_reply is cancelled), move (SPEC 9: a `started`
+    row of the new playbook, dated as the reply). The ledger ends as `cadence reply` leaves
+    it."""
+    playbooks = {"playbooks/p.yaml": PLAYBOOK.replace("reply: stop", f"reply: {rule}"),
+                 "playbooks/q.yaml": OTHER}
+    book = make_book(tmp_path / "book", maildir_section(), ledger=HEADER + JONAS,
+                     overrides=playbooks)
+    by_hand = make_book(tmp_path / "by-hand", maildir_section(), ledger=HEADER + JONAS,
+                        overrides=playbooks)
+    data = make("outlook_reply", in_reply_to=draft_id("c1"))
+    tree.add("INBOX", data)
+    assert synced_lines(book) == [f"2026-12-03,c1,reply,p,,email,,{mid(data)} RE: {SUBJECT}"] + rows
+    row = row_of(book, "c1")
+    assert {k: row.get(k, "") for k in cells} == cells
+    assert row["last_reply"] == "2026-12-03"
+    kept = book_files(book)
+    sync(book)  # twice is once, also after a move
+    assert book_files(book) == kept
+    assert cadence(by_hand, "reply", "c1", "--today", AFTER, "--on", "2026-12-03").exit_code == 0
+    assert ledger(book) == ledger(by_hand)
+
+
+# --- Maildir details -----------------------------------------------------------------------------
+
+def test_a_maildir_folder_named_in_folders_and_what_is_not_a_message(tmp_path):
+    """"the other folders are .Junk, .Sent, .Drafts (names as in folders, with the leading
+    dot)"; a message still in tmp/ (being delivered) and a link in cur/ (to a file anywhere
+    on the disk) are not read."""
+    tree = make_maildir(tmp_path / "Mail", folders=("Spam", "Sent", "Drafts"))
+    book = make_book(tmp_path / "book", maildir_section(extra="  folders: {junk: Spam}\n"))
+    spam = make("junk_reply")
+    tree.add("Spam", spam)
+    tree.add("INBOX", make("gmail_reply", from_addr=KARIN_MAIL), subdir="tmp")
+    outside = tmp_path / "elsewhere.eml"
+    outside.write_bytes(make("gmail_reply", from_addr=ANNA_MAIL))
+    os.symlink(outside, tree.folder("INBOX") / "cur" / "1796289400.1_1.laptop,U=9:2,S")
+    result = sync(book)
+    assert new_lines(LEDGER_JOURNAL_AFTER_RUN, journal(book)) == [
+        f"2026-12-03,c1,reply,p,,email,,junk: {mid(spam)} Re: {SUBJECT}",
+        "2026-12-03,c1,status,p,,,,replied (a reply by email)"]
+    assert result.stdout.startswith(f"Read 1 message from {tree.root}: the inbox, Spam, Sent.")
+    assert "No sent folder" not in result.stdout
+
+
+def test_a_maildir_without_a_sent_folder_says_so(tmp_path):
+    tree = make_maildir(tmp_path / "Mail", folders=("Junk",))
+    book = make_book(tmp_path / "book", maildir_section())
+    out = sync(book).stdout.splitlines()
+    assert out[:2] == [f"Read 0 messages from {tree.root}: the inbox, Junk.",
+                       "No sent folder found: name it in cadence.yaml (mail: folders: sent: ...)."]
+
+
+def test_due_is_the_same_with_and_without_the_journals_cache(tmp_path, tree, monkeypatch):
+    """The mail rows are folded like every other row (cadence/trail.py): `due`, its notices
+    included, says the same from a fold kept between commands as from a fresh read."""
+    book = make_book(tmp_path / "book", maildir_section())
+    steps = [
+        lambda: tree.add("Junk", make("junk_reply", from_addr=ANNA_MAIL)),
+        lambda: tree.add("INBOX", make("gmail_bounce", in_reply_to=draft_id("c1"))),
+        lambda: tree.add("Sent", make("sent_copy", message_id=draft_id("c2"))),
+        lambda: cadence(book, "run", "--today", "2026-12-05"),
+        lambda: tree.add("INBOX", make("autoreply_exchange", from_addr=KARIN_MAIL,
+                                       date=at("2026-12-06"))),
+    ]
+    for step in steps:
+        step()
+        sync(book, "2026-12-06")
+        for today in ("2026-12-05", "2026-12-08", "2026-12-12"):
+            cached = due_json(book, today)
+            monkeypatch.setenv("CADENCE_NO_CACHE", "1")
+            assert due_json(book, today) == cached
+            monkeypatch.delenv("CADENCE_NO_CACHE")
