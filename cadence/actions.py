@@ -61,7 +61,8 @@ def prepare(loaded, day, renderer, history) -> Day:
     overview = ()
     if drafted:
         # the day's touches from the journal too: a second run that day keeps the first's
-        items = day_items(book.contacts, _earlier_today(book, day, by_id) + entries, day)
+        late = {(t.contact, t.step): t.overdue for t, _, _ in drafted}
+        items = day_items(book.contacts, _earlier_today(book, day, by_id) + entries, day, late)
         overview = ((os.path.join(folder, INDEX), index_md(day, items)),)
         calendar = calls_ics(day, items, renderer.zone, renderer.tzid, renderer.domain)
         if calendar is not None:
@@ -141,9 +142,28 @@ def write(loaded, drafts, entries, updates, allowed=(), moves=(), ledger_after=N
                                   EXIT_CANTCREAT)) from None
         if after == loaded.ledger_bytes:
             after = None
-    journal = format_rows(entries).encode("utf-8") if entries else b""
-    commit(config.root, drafts, config.history, journal, (HEADER + "\n").encode("utf-8"),
+    delimiter, bom = journal_dialect(config.history, loaded.ledger)
+    journal = format_rows(entries, delimiter=delimiter).encode("utf-8") if entries else b""
+    header = (bom + HEADER.replace(",", delimiter) + "\n").encode("utf-8")
+    commit(config.root, drafts, config.history, journal, header,
            config.ledger, loaded.ledger_bytes, after, moves)
+
+
+def journal_dialect(path: str, ledger) -> tuple:
+    """(delimiter, BOM) of the rows cadence appends to the journal: an existing journal's own
+    (its header line's delimiter); a journal cadence starts takes the ledger's delimiter and
+    BOM, so that the spreadsheet that saved the ledger opens the journal too."""
+    from .journal import delimiter_of
+
+    try:
+        with open(path, "rb") as handle:
+            first = handle.readline(4096)
+    except OSError:
+        first = b""
+    if first.strip():
+        return delimiter_of(first.decode("utf-8", "replace").lstrip("\ufeff").rstrip("\r\n")), ""
+    delimiter, _, bom = ledger.dialect()
+    return delimiter, bom
 
 
 def locked(config, load, work):

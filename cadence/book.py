@@ -178,7 +178,7 @@ def renderer(config, names):
 
         zone = ZoneInfo(config.timezone)
     return Renderer(template_loader(config.templates), config.templates, names, config.sender,
-                    zone, config.timezone, deadline)
+                    zone, config.timezone, deadline, config.locale)
 
 
 @contextmanager
@@ -363,9 +363,7 @@ def load(config, expressions: Optional[_Expressions] = None, conditions: bool = 
     off, the book has no `if` test (the commands that never ask which channel a touch takes).
     `cache` is the folder of the journal's cache (cadence.cache), None for none.
     """
-    from .contacts import parse_contacts
     from .trail import fold
-    from .ledger import parse_ledger
 
     expressions = expressions or _Expressions(config)
     templates = frozenset(template_names(config.templates))
@@ -373,19 +371,10 @@ def load(config, expressions: Optional[_Expressions] = None, conditions: bool = 
 
     regular_file(config.ledger, "ledger")
     data = read_bytes(config.ledger, "ledger")
-    ledger, found = parse_ledger(data, config.ledger, config.encoding)
+    from .sheet import read_ledger
+
+    ledger, contacts, found = read_ledger(config, data, playbooks, problems)
     problems.extend(found)
-    contacts = ()
-    if ledger is not None:
-        contacts, found = parse_contacts(ledger)
-        problems.extend(found)
-        for index, contact in enumerate(contacts):
-            if contact.playbook and contact.playbook not in playbooks and not any(
-                    p.source.path.endswith(contact.playbook + ".yaml") for p in problems):
-                problems.append(Problem(
-                    ledger.source(index, "playbook"),
-                    f"contact {contact.id!r} follows playbook {contact.playbook!r}, which no file has",
-                    _known(playbooks), EXIT_DATA))
 
     # a run that died midway left rows that the next run takes back: they do not count
     limit = journal_limit(config.root, config.history, data)

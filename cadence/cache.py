@@ -44,7 +44,7 @@ def journal_trails(handle, path: str, folder: Optional[str]) -> tuple:
     found = read_header(handle, path, problems)
     if found is None:
         return {}, problems
-    names, number = found
+    names, number, delimiter = found
     start, hit = handle.tell(), False
     kept = _read_entry(entry) if entry else None
     if kept is not None:
@@ -62,7 +62,7 @@ def journal_trails(handle, path: str, folder: Optional[str]) -> tuple:
         handle.seek(0)
         hashed = _Hashed(handle)  # the header's bytes are hashed too
         hashed.skip(start)
-    problems = fold_more(folds, hashed, path, names, number)
+    problems = fold_more(folds, hashed, path, names, number, delimiter)
     again = undone(folds)
     if again and not problems:  # `undo` rows: those contacts' rows are read again, whole
         handle.seek(0)

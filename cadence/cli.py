@@ -9,14 +9,14 @@ from datetime import date, datetime
 from typing import Optional
 
 import typer
-from typer.core import TyperGroup
 
+from .helptext import App, Group
 from .model import EXIT_IO, EXIT_USAGE, Failure, Problem, Source
 
 EXIT_SOFTWARE = 70  # sysexits' EX_SOFTWARE: a bug in cadence, not in the book
 
 
-class _Answered(TyperGroup):
+class _Answered(Group):
     """Every way a command can go wrong ends in a message and an exit code, never a traceback.
 
     A traceback may show contact data, so it is for `--debug` only; with `--json`, stdout gets
@@ -62,7 +62,7 @@ def _is_usage_error(err: Exception) -> bool:
         and hasattr(err, "format_message") and hasattr(err, "exit_code")
 
 
-APP = typer.Typer(  # commands register here as their module is imported (commands/)
+APP = App(  # commands register here as their module is imported (commands/)
     add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
     rich_markup_mode=None, cls=_Answered,
     help="Follow-up cadences over plain files: who to contact today, and how.",
@@ -83,7 +83,8 @@ OPTIONS = Options()
 @APP.callback(invoke_without_command=True)
 def main(
     ctx: typer.Context,
-    directory: str = typer.Option(".", "-C", help="Run as if started in DIR.", metavar="DIR"),
+    directory: str = typer.Option(".", "-C", help="Run as if started in DIR (default: the "
+                                   "current folder).", metavar="DIR"),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success."),
     version: bool = typer.Option(False, "--version", help="Print the version and exit."),
@@ -226,6 +227,30 @@ def clock_today(cfg) -> date:
     return date.today()
 
 
+def machine_timezone() -> str:
+    """This machine's IANA timezone (TZ, tzlocal, else the link /etc/localtime), "" when
+    unknown."""
+    import zoneinfo
+
+    name = os.environ.get("TZ", "").lstrip(":")  # what tzlocal reads first, but uncached
+    if "/" not in name:
+        try:
+            import tzlocal
+
+            name = tzlocal.get_localzone_name() or ""
+        except Exception:  # noqa: BLE001  (tzlocal raises its own kinds on odd machines)
+            name = ""
+    if not name:
+        try:
+            target = os.path.realpath("/etc/localtime")
+        except OSError:
+            target = ""
+        name = target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else ""
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return ""
+    return name
 FAR_DAYS = 7  # a --today further than this from the clock needs --yes (`run`)
 
 
@@ -249,6 +274,11 @@ def parse_on(text: Optional[str], today: date, option: str = "--on") -> date:
     return _date_option(text, option) if text else today
 
 
+def count(n: int, noun: str, plural: str = "") -> str:
+    """`1 contact`, `2 contacts`, `1 touch`, `3 touches`: the number and its noun, agreeing."""
+    if n == 1:
+        return f"{n} {noun}"
+    return f"{n} {plural or (noun + 'es' if noun.endswith(('ch', 'sh', 's', 'x')) else noun + 's')}"
 def parse_date(text: str, option: str) -> date:
     """A date typed for an option (`--until`, `--callback`), in the ledger's years."""
     return _date_option(text, option)

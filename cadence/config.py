@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional
 
 from .mailconfig import Mail
-from .model import Problem, email_problem
+from .model import KNOWN_COLUMNS, Problem, email_problem
+from .sheet import NO_MAP, LedgerMap
 
 if TYPE_CHECKING:
     from yaml.nodes import Node
@@ -21,8 +22,11 @@ if TYPE_CHECKING:
 CONFIG_NAME = "cadence.yaml"
 
 PATH_KEYS = ("ledger", "history", "playbooks", "templates", "drafts")
-KEYS = PATH_KEYS + ("timezone", "encoding", "sender", "mail")
+KEYS = PATH_KEYS + ("timezone", "encoding", "sender", "locale", "mail")
 SENDER_KEYS = ("name", "email", "phone", "address")
+# `ledger:` as a mapping: the user's own sheet, described (cadence.sheet)
+LEDGER_KEYS = ("file", "columns", "dates", "default_playbook", "ids")
+IDS = ("required", "generate")
 
 DEFAULT_PATHS = {
     "ledger": "contacts.csv",
@@ -47,6 +51,8 @@ class Config:
     timezone: str = ""
     encoding: str = "utf-8"
     sender: dict = field(default_factory=lambda: {key: "" for key in SENDER_KEYS})
+    sheet: LedgerMap = NO_MAP  # the `ledger:` mapping: the sheet's headers, dates, defaults
+    locale: str = ""  # the language letters are dated in (`de`, `sv_SE`); "": ISO dates
     source: str = ""
     mail: Optional[Mail] = None  # the mailbox `sync` reads and `push` writes to (SPEC 10)
     # where each key set in the file stands: {key: Source}, for messages about its value
@@ -96,6 +102,8 @@ def _with_source(config: Config, path: str) -> Config:
 
 
 def _read(c: Checker, node: Node, defaults: Config, path: str, home: str) -> Optional[Config]:
+    from yaml.nodes import MappingNode
+
     from .yamlnodes import is_empty, source_of
 
     fields = c.mapping(node, "the config", KEYS, hint="keys: " + ", ".join(KEYS))
@@ -107,10 +115,20 @@ def _read(c: Checker, node: Node, defaults: Config, path: str, home: str) -> Opt
             from .mailconfig import read_mail
 
             settings[key] = read_mail(c, key_node, value, defaults.root, home)
+            settings["places"] = {**settings["places"], key: source_of(key_node)}
             continue
         if is_empty(value):
             continue  # `timezone:` with nothing: the default
-        if key in PATH_KEYS:
+        if key in ("sender", "timezone"):
+            settings["places"] = {**settings["places"], key: source_of(key_node)}
+        if key == "ledger" and isinstance(value, MappingNode):
+            settings["sheet"], path_node = _ledger_map(c, value)
+            if path_node is not None:
+                text = c.text("ledger.file", path_node)
+                if text is not None:
+                    settings[key] = _resolve(defaults.root, text.strip(), home)
+                    settings["places"] = {**settings["places"], key: source_of(path_node)}
+        elif key in PATH_KEYS:
             text = c.text(key, value)
             if text is not None:
                 settings[key] = _resolve(defaults.root, text.strip(), home)
@@ -121,6 +139,8 @@ def _read(c: Checker, node: Node, defaults: Config, path: str, home: str) -> Opt
             settings[key] = _encoding(c, value)
         elif key == "sender":
             settings[key] = _sender(c, value)
+        elif key == "locale":
+            settings[key] = _locale(c, value)
     return Config(**settings)
 
 
@@ -183,3 +203,75 @@ def _sender(c: Checker, node: Node) -> dict:
                 c.report(value, f"sender.email: {problem}", "the address drafts come from, "
                          "such as eva@konsult.example")
     return sender
+
+
+def _ledger_map(c: Checker, node: Node) -> tuple:
+    """(LedgerMap, the `file:` node or None) of `ledger:` written as a mapping."""
+    from .sheet_dates import date_format
+    from .yamlnodes import did_you_mean, is_empty, source_of
+
+    fields = c.mapping(node, "`ledger`", LEDGER_KEYS, hint="keys: " + ", ".join(LEDGER_KEYS))
+    if fields is None:
+        return NO_MAP, None
+    settings = {"places": {"ledger": source_of(node)}}
+    for key, (key_node, value) in fields.items():
+        if is_empty(value):
+            continue
+        settings["places"][key] = source_of(key_node)
+        if key == "columns":
+            columns = []
+            for name, (name_node, header_node) in (c.mapping(value, "`ledger.columns`") or {}).items():
+                header = c.text(f"ledger.columns.{name}", header_node)
+                guess = did_you_mean(name, KNOWN_COLUMNS) if name not in KNOWN_COLUMNS else ""
+                if guess and guess.lower() != name.lower():
+                    c.report(name_node, f"`ledger.columns`: unknown column {name!r} "
+                             f"(did you mean {guess!r}?)", "map a cadence column to the "
+                             "sheet's header: `email: E-mail`")
+                elif header is not None:
+                    columns.append((name, header.strip()))
+                    settings["places"][f"columns.{name}"] = source_of(header_node)
+            taken = {}
+            for name, header in columns:
+                if header in taken:
+                    c.report(settings["places"][f"columns.{name}"], f"`ledger.columns`: "
+                             f"{taken[header]!r} and {name!r} both read the column {header!r}")
+                taken.setdefault(header, name)
+            settings["columns"] = tuple(columns)
+        elif key == "dates":
+            text = c.text("ledger.dates", value)
+            if text is not None:
+                found, why = date_format(text)
+                if found is None:
+                    c.report(value, f"`ledger.dates`: {why}", 'e.g. "%d.%m.%Y" for 14.03.1975, '
+                             '"%m/%d/%Y" for 03/14/1975, "%Y-%m-%d" (the default) for ISO')
+                else:
+                    settings["dates"] = found
+        elif key == "default_playbook":
+            text = c.text("ledger.default_playbook", value)
+            if text is not None:
+                settings["default_playbook"] = text.strip()
+        elif key == "ids":
+            text = c.text("ledger.ids", value)
+            if text is not None and text.strip() not in IDS:
+                c.report(value, f"`ledger.ids` must be {' or '.join(IDS)}, got {text.strip()!r}",
+                         "generate: a row without an id gets one made from its name, written "
+                         "back in the `id` column")
+            elif text is not None:
+                settings["generate_ids"] = text.strip() == "generate"
+    path_node = fields.get("file", (None, None))[1]
+    return LedgerMap(**settings), None if path_node is None or is_empty(path_node) else path_node
+
+
+def _locale(c: Checker, node: Node) -> str:
+    """A language for dates in letters, as Babel knows it (`sv`, `de_AT`, `pt-BR`)."""
+    name = c.text("locale", node)
+    if name is None:
+        return ""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(name.strip().replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        c.report(node, f"unknown locale {name.strip()!r}", "a language such as sv, de or en_GB")
+        return ""
+    return name.strip().replace("-", "_")

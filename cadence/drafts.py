@@ -16,8 +16,8 @@ from . import emails
 from .emails import fold
 from .lookup import SUFFIX, draft_name, html_twin, template_file
 from .state import SET_IN_THE_LEDGER
-from .model import EXIT_CONFIG, EXIT_DATA, Failure, Problem, Source
-from .sandbox import environment, located, render
+from .model import EXIT_CONFIG, EXIT_DATA, KNOWN_COLUMNS, Failure, Problem, Source
+from .sandbox import environment, format_day, located, render
 
 SENDER_KEYS = ("name", "email", "phone", "address")
 
@@ -40,11 +40,13 @@ class Renderer:
     """Renders the drafts of one book: its templates (through `loader`), sender and timezone."""
 
     def __init__(self, loader, folder: str, names, sender: dict, zone=None, tzid: str = "",
-                 guard=nullcontext):
+                 guard=nullcontext, locale: str = ""):
         """`loader` is a Jinja loader over the templates `folder`, which holds the templates
         `names`; `zone` is the book's timezone (None: UTC) and `tzid` its IANA name. `guard()`
-        is entered around each rendering: the caller's deadline (it raises TimeoutError)."""
+        is entered around each rendering: the caller's deadline (it raises TimeoutError).
+        `locale` is the book's language, for the date of letters ("": ISO)."""
         self.folder = folder
+        self.locale = locale
         self.names = frozenset(names)
         self.sender = {k: sender.get(k, "") for k in SENDER_KEYS}
         self.zone, self.tzid = zone or timezone.utc, tzid
@@ -190,13 +192,16 @@ class Renderer:
                  f"- Phone: {fold(row.get('phone', '')) or '(none)'}",
                  f"- When: {when}",
                  f"- Why: {_why(touch)}",
-                 f"- Playbook: {touch.playbook} / {touch.phase} / {touch.step}", ""]
-        topics = [e for e in history if e.note and e.event in ("touch", "reply", "note")
-                  and not e.note.endswith(SET_IN_THE_LEDGER)][-5:]
+                 f"- Playbook: {touch.playbook} / {touch.phase} / {touch.step}"]
+        # the sheet's own columns (Company, Notes, ...): what the caller knows of the contact
+        lines += [f"- {fold(column)}: {fold(value)}" for column, value in row.items()
+                  if column not in KNOWN_COLUMNS and value.strip()]
+        lines.append("")
+        topics = [(e, note) for e, note in ((e, topic(e)) for e in history) if note][-5:]
         if topics:
             lines += ["## Last topics", ""]
-            lines += [f"- {e.date} {' '.join(filter(None, (e.event, e.channel)))}: {fold(e.note)}"
-                      for e in topics]
+            lines += [f"- {e.date} {' '.join(filter(None, (e.event, e.channel)))}: {fold(note)}"
+                      for e, note in topics]
             lines.append("")
         lines += ["## Script", "", text.strip(), ""]
         return "\n".join(lines)
@@ -205,13 +210,32 @@ class Renderer:
         """The sender's and the contact's address blocks, the date, the text: ready to print."""
         block = _lines(self.sender["name"]) + _lines(self.sender["address"])
         to = _lines(contact.name) + _lines(contact.row.get("address", ""))
-        parts = ["  \n".join(block), "  \n".join(to), today.isoformat(), text.strip()]
+        dated = format_day(today, "long", self.locale) if self.locale else today.isoformat()
+        parts = ["  \n".join(block), "  \n".join(to), dated, text.strip()]
         return "\n\n".join(p for p in parts if p) + "\n"
 
 
 def _lines(text: str) -> list:
     """The non-empty lines of a cell, each folded: an address block line by line."""
     return [fold(line) for line in re.split(r"\r\n|\r|\n", text or "") if line.strip()]
+
+
+# what cadence itself writes into a note (the rest of a note is what a person typed)
+_AUTOMATIC = re.compile(r"^(no reply since .*|call-back agreed for .*|birthday on .*|"
+                        r"reply: \S+.*|reply on \d{4}-\d{2}-\d{2}|opted out of .*|started|"
+                        r"active again after .*|callback \d{4}-\d{2}-\d{2}(T\d{2}:\d{2})?|junk:.*|"
+                        r"<[^>]*>.*)$")
+
+
+def topic(entry) -> str:
+    """What a person noted in a journal row, for a call sheet's last topics ("" for none): of a
+    touch, a reply or a note, without what cadence writes itself (the reason of a touch it made,
+    "reply: stop", "reply on ...", a value set in the ledger, a message's id)."""
+    if entry.event not in ("touch", "reply", "note") or not entry.note:
+        return ""
+    parts = [p.strip() for p in entry.note.split("; ")]
+    return "; ".join(p for p in parts if p and not _AUTOMATIC.match(p)
+                     and not p.endswith(SET_IN_THE_LEDGER))
 
 
 def _why(touch) -> str:

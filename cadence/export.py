@@ -28,8 +28,9 @@ def _quoted(text: str) -> str:
     return text
 
 
-def to_csv(header, rows, delimiter: str = ",", newline: str = "\n") -> str:
+def to_csv(header, rows, delimiter: str = ",", newline: str = "\n", bom: str = "") -> str:
     """The rows as CSV text: `header` first, each value made safe by `cell` and quoted when it
-    holds a separator a spreadsheet may split on."""
+    holds a separator a spreadsheet may split on. `delimiter`, `newline` and `bom` are the
+    ledger's (`LedgerFile.dialect`): the spreadsheet that saved it splits the columns so."""
     lines = [delimiter.join(_quoted(cell(v)) for v in row) for row in [header, *rows]]
-    return "".join(line + newline for line in lines)
+    return bom + "".join(line + newline for line in lines)

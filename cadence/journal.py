@@ -4,7 +4,9 @@ command appends formatted. cadence.trail folds the rows into what the engine rea
 cadence only ever appends to the journal; it is the record of what happened. The readers take
 the file's lines (bytes) from the caller, so that nothing here opens a file.
 
-Rows are split on commas unless they hold a quote; a quoted row (a note with a comma) goes to
+The delimiter is the header line's (`,`, else `;` or a tab: a journal made beside a
+spreadsheet's semicolon ledger is written like it, so that the same Excel opens it).
+Rows are split on the delimiter unless they hold a quote; a quoted row (a note with a comma) goes to
 the stdlib's csv reader. The journal is the largest file cadence reads (millions of rows at an
 agency) and nearly every row is plain: the split reads it in two thirds of csv.reader's time
 (docs/benchmarks.md) and keeps each row's line number for the messages.
@@ -24,14 +26,24 @@ from .model import (
 EVENTS = ("touch", "skip", "reply", "status", "note", "undo", "sent", "bounce", "autoreply")
 _CHANNELS = frozenset(CHANNELS)
 HEADER = ",".join(JOURNAL_COLUMNS)
+DELIMITERS = (",", ";", "\t")
 WIDTH = len(JOURNAL_COLUMNS)
 
 
 # --- reading rows ---------------------------------------------------------------------------
 
+def delimiter_of(header: str) -> str:
+    """The delimiter of a journal's header line: the first of DELIMITERS that splits it into
+    the journal's columns (`,` when none does: the message names the columns it lacks)."""
+    for delimiter in DELIMITERS:
+        if "date" in [h.strip() for h in header.split(delimiter)]:
+            return delimiter
+    return ","
+
+
 def read_header(lines: Iterator[bytes], path: str, problems: list) -> Optional[tuple]:
-    """(column names, lines read) of the journal's header, taken from `lines`; None when the
-    journal is empty or its header unusable (then said in `problems`)."""
+    """(column names, lines read, delimiter) of the journal's header, taken from `lines`; None
+    when the journal is empty or its header unusable (then said in `problems`)."""
     number = 0
     for raw in lines:
         number += 1
@@ -47,8 +59,10 @@ def read_header(lines: Iterator[bytes], path: str, problems: list) -> Optional[t
     if "\r" in text.rstrip("\r\n"):
         problems.append(_cr_only(path, number))
         return None
+    delimiter = delimiter_of(text.rstrip("\r\n"))
     try:
-        names = [h.strip() for h in next(csv.reader([text.rstrip("\r\n")], strict=True))]
+        names = [h.strip() for h in next(csv.reader([text.rstrip("\r\n")], strict=True,
+                                                    delimiter=delimiter))]
     except csv.Error as err:
         problems.append(Problem(Source(path, number), f"unreadable header: {err}", code=EXIT_DATA))
         return None
@@ -58,14 +72,14 @@ def read_header(lines: Iterator[bytes], path: str, problems: list) -> Optional[t
             Source(path, number, 1), "the journal's header lacks " + ", ".join(map(repr, missing)),
             f"the first line must be {HEADER}", EXIT_DATA))
         return None
-    return tuple(names), number
+    return tuple(names), number, delimiter
 
 
 def records(lines: Iterable[bytes], path: str, problems: list, names=None,
-             number: int = 0) -> Iterator[tuple]:
+             number: int = 0, delimiter: str = ",") -> Iterator[tuple]:
     """(line number, date, cells, kept) of every valid row, cells in JOURNAL_COLUMNS order;
     `kept` is what a fold keeps of the row: its text when splitting it on commas gives the
-    cells back, else the cells as a tuple.
+    cells back (a comma journal's), else the cells as a tuple.
 
     The header comes first in `lines`, unless `names` (its columns) are given: then `lines`
     go on from line `number`. A row that cannot be read is reported in `problems` (with its
@@ -76,7 +90,7 @@ def records(lines: Iterable[bytes], path: str, problems: list, names=None,
         found = read_header(it, path, problems)
         if found is None:
             return
-        names, number = found
+        names, number, delimiter = found
     order = None if list(names) == list(JOURNAL_COLUMNS) else [names.index(c) for c in JOURNAL_COLUMNS]
     width = len(names)
     days = {}  # date text -> date: a journal has few distinct days and many rows
@@ -95,7 +109,7 @@ def records(lines: Iterable[bytes], path: str, problems: list, names=None,
             if text is None:
                 return
             try:
-                cells = next(csv.reader([text], strict=True), [])
+                cells = next(csv.reader([text], strict=True, delimiter=delimiter), [])
             except csv.Error as err:
                 problems.append(Problem(Source(path, start), f"unreadable row: {err}",
                                         code=EXIT_DATA))
@@ -109,7 +123,9 @@ def records(lines: Iterable[bytes], path: str, problems: list, names=None,
             if "\r" in kept:
                 problems.append(_cr_only(path, start))
                 return
-            cells = kept.split(",")
+            cells = kept.split(delimiter)
+            if delimiter != ",":
+                kept = None
         if len(cells) != width:
             if not "".join(cells).strip():
                 continue  # a blank line
@@ -228,10 +244,10 @@ def parse_journal(text: str, path: str) -> tuple:
 
 # --- writing ----------------------------------------------------------------------------------
 
-def format_rows(entries, newline: str = "\n") -> str:
+def format_rows(entries, newline: str = "\n", delimiter: str = ",") -> str:
     """The journal lines for `entries`: one line each, no line breaks inside a cell."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator=newline)
+    writer = csv.writer(out, lineterminator=newline, delimiter=delimiter)
     for e in entries:
         cells = [e.date.isoformat(), e.contact, e.event, e.playbook, e.step, e.channel,
                  e.template, e.note]

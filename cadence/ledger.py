@@ -6,7 +6,7 @@ from __future__ import annotations
 import codecs
 from typing import Mapping, Optional
 
-from .ledger_file import LedgerFile, LedgerWriteError, problem, text_position
+from .ledger_file import PLAIN, Header, LedgerFile, LedgerWriteError, problem, text_position
 from .model import EXIT_CONFIG, Problem, Source
 
 __all__ = ["LedgerFile", "LedgerWriteError", "append_row", "dump_ledger", "parse_ledger"]
@@ -17,10 +17,13 @@ _CODEPAGE_HINT = ("set `encoding:` in cadence.yaml to the file's encoding; it lo
 
 
 def parse_ledger(data: bytes, path: str, encoding: str = "utf-8",
-                 kind: Optional[str] = None) -> tuple[Optional[LedgerFile], list[Problem]]:
+                 kind: Optional[str] = None,
+                 header: Header = PLAIN) -> tuple[Optional[LedgerFile], list[Problem]]:
     """(LedgerFile, problems), or (None, problems) when any problem is an error.
 
     `kind` is "csv" or "yaml"; by default .yaml/.yml files are YAML and anything else CSV.
+    `header` says which of the file's headers are cadence's columns (the `ledger:` mapping)
+    and whether every row needs an id.
     """
     if kind is None:
         kind = "yaml" if path.lower().endswith((".yaml", ".yml")) else "csv"
@@ -31,18 +34,22 @@ def parse_ledger(data: bytes, path: str, encoding: str = "utf-8",
     if kind == "yaml":
         from .ledger_yaml import parse_yaml
 
-        columns, rows, lines, layout, problems = parse_yaml(text, path)
+        columns, rows, lines, layout, problems = parse_yaml(text, path, header)
     else:
         from .ledger_csv import parse_csv
 
-        columns, rows, lines, layout, problems = parse_csv(text, path)
+        columns, rows, lines, layout, problems = parse_csv(text, path, header)
     if any(not p.warning for p in problems):
         return None, problems
     return LedgerFile(path, kind, columns, rows, lines, data, codec, bom, layout), problems
 
 
 def dump_ledger(ledger: LedgerFile, updates: Mapping[int, Mapping[str, str]]) -> bytes:
-    """The file's new bytes with `updates` ({row index: {column: text}}) applied."""
+    """The file's new bytes with `updates` ({row index: {column: text}}) applied; given the
+    sheet's view (cadence.sheet), `updates` name cadence's columns and ISO dates."""
+    file = getattr(ledger, "file", None)
+    if file is not None:
+        ledger, updates = file, ledger.to_file(updates)
     for index in updates:
         if not 0 <= index < len(ledger.rows):
             raise IndexError(f"no row {index} in the ledger ({len(ledger.rows)} rows)")
@@ -56,6 +63,16 @@ def dump_ledger(ledger: LedgerFile, updates: Mapping[int, Mapping[str, str]]) ->
             f"cannot write the ledger in {ledger._codec}: {exc.reason}") from None
 
 
+def guess_encoding(data: bytes) -> str:
+    """The encoding a spreadsheet's file most likely has: UTF-8 (with or without a BOM, or
+    UTF-16 by its BOM), else the Windows code page its bytes suggest (see _codepage_hint)."""
+    if data.startswith(_UTF16_BOMS):
+        return "utf-16"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "cp1251" if "cp1251" in _codepage_hint(data) else "cp1252"
+    return "utf-8"
 def append_row(ledger: LedgerFile, cells: Mapping[str, str]) -> bytes:
     """The file's new bytes with one row added after the last, in the file's own format (CSV:
     its delimiter, quoting, line endings; YAML: a list item like the last one): the bytes

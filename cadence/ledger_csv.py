@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Optional
 
 from .ledger_file import (
-    ID_HINT, LedgerFile, LedgerWriteError, check_encodable, misspelling, problem,
+    ID_HINT, PLAIN, Header, LedgerFile, LedgerWriteError, check_encodable, map_hint, misspelling,
+    problem,
 )
 from .model import Problem
 
@@ -289,7 +290,7 @@ def _check_csv_value(value: str, codec: str, ledger: LedgerFile, row, column: st
     check_encodable(value, codec, where)
 
 
-def parse_csv(text: str, path: str):
+def parse_csv(text: str, path: str, rules: Header = PLAIN):
     problems = []
     if not text.strip():
         problems.append(problem(path, 1, 1, "the ledger is empty", "it needs a header line "
@@ -308,9 +309,9 @@ def parse_csv(text: str, path: str):
         return (), (), (), None, problems
     header = (k, nk - 1)
     columns = tuple(value.strip() for _, _, value, _ in cells)
-    problems += _check_header(path, s, cells, columns, sep, k + 1)
+    problems += _check_header(path, s, cells, columns, sep, k + 1, rules)
     index = {c: j for j, c in enumerate(columns)}
-    rows, starts, ends = _read_rows(path, lines, nk, columns, delim, sep, problems)
+    rows, starts, ends = _read_rows(path, lines, nk, columns, delim, sep, problems, rules)
     layout = _CsvLayout(path, tuple(lines), sep, newline, delim, header, tuple(starts), ends, index)
     return columns, tuple(rows), tuple(k + 1 for k in starts), layout, problems
 
@@ -350,13 +351,15 @@ class _LazyPosition:
         return iter(_offset_position(*self.args))
 
 
-def _check_header(path: str, s: str, cells, columns, sep: str, first_line: int) -> list:
+def _check_header(path: str, s: str, cells, columns, sep: str, first_line: int,
+                  header: Header = PLAIN) -> list:
     if len(columns) > MAX_COLUMNS:
         return [problem(path, first_line, 1, f"the header has {len(columns)} columns; a ledger "
                         f"has at most {MAX_COLUMNS}", "is this file the contact list?")]
     problems = []
     seen = {}
-    present = frozenset(columns)  # looked up once a column: a set, or a wide header is slow
+    # looked up once a column: a set, or a wide header is slow
+    present = frozenset(header.canonical(c) for c in columns)
     misspelt_id = False
     for j, name in enumerate(columns):
         # a cell's line and column are worked out only when it has a problem: counting from
@@ -372,22 +375,25 @@ def _check_header(path: str, s: str, cells, columns, sep: str, first_line: int) 
             problems.append(problem(path, *at(), message, "rename or delete one of them"))
         else:
             seen[name] = j
-            guess = misspelling(name, present)
+            guess = None if header.loose or name in header.names else misspelling(name, present)
             if guess:
                 misspelt_id = misspelt_id or guess == "id"
                 problems.append(problem(path, *at(),
-                                        f"unknown column {name!r} (did you mean {guess!r}?)"))
-    if "id" not in seen and not misspelt_id:
+                                        f"unknown column {name!r} (did you mean {guess!r}?)",
+                                        map_hint(guess, name)))
+    if "id" not in present and not misspelt_id and header.ids and not header.loose:
         problems.append(problem(path, first_line, 1, "no 'id' column in the header",
                                  "add an `id` column with a unique id for each contact"))
     return problems
 
 
-def _read_rows(path, lines, k, columns, delim, sep, problems):
+def _read_rows(path, lines, k, columns, delim, sep, problems, header: Header = PLAIN):
     """The data rows from physical line k on: (rows, start lines, {row: last line})."""
     rows, starts, ends = [], [], {}
     ncols = len(columns)
-    id_at = columns.index("id") if "id" in columns else -1
+    id_column = header.id_column(columns)
+    id_at = columns.index(id_column) if id_column is not None else -1
+    need_id = id_at if header.ids and not header.loose else -1  # else: one is made for it
     seen = {}
     strip_cr = sep == "\n"
     n = len(lines)
@@ -413,7 +419,7 @@ def _read_rows(path, lines, k, columns, delim, sep, problems):
                     k = _next_record(lines, k, delim, sep)
                     continue
                 values = [c[2] for c in cells]
-        if len(values) != ncols or (id_at >= 0 and not values[id_at].strip()):
+        if len(values) != ncols or (need_id >= 0 and not values[need_id].strip()):
             if not "".join(values).strip():
                 k = nk  # a blank line (or one of only delimiters): not a row, kept as it is
                 continue
@@ -423,7 +429,9 @@ def _read_rows(path, lines, k, columns, delim, sep, problems):
         if id_at >= 0:
             key = values[id_at].strip()
             first = seen.get(key)
-            if first is None:
+            if not key:
+                pass
+            elif first is None:
                 seen[key] = k + 1
             else:
                 line_no, col = _cell_position(lines, k, id_at, delim, sep)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Mapping, NamedTuple, Optional
 
 from .model import EXIT_DATA, KNOWN_COLUMNS, Problem, Source
 
@@ -28,6 +28,13 @@ class LedgerFile:
     _bom: bytes = field(default=b"", repr=False, compare=False)
     _layout: object = field(default=None, repr=False, compare=False)
 
+    def dialect(self) -> tuple:
+        """(delimiter, line ending, BOM) of the spreadsheet that saved the file, for what
+        cadence exports (`due --csv`): a CSV ledger's own; for a YAML ledger, commas."""
+        delimiter = getattr(self._layout, "delimiter", ",")
+        newline = getattr(self._layout, "newline", "\n")
+        return delimiter, newline, "\ufeff" if self._bom == b"\xef\xbb\xbf" else ""
+
     def source(self, index: int, column: Optional[str] = None) -> Source:
         """Where row `index` (0-based) starts, or where its cell in `column` starts."""
         line = self.lines[index]
@@ -47,6 +54,32 @@ def text_position(text: str, index: int) -> tuple:
 
 def problem(path: str, line: int, col: int, message: str, hint: str = "") -> Problem:
     return Problem(Source(path, line, col), message, hint, code=EXIT_DATA)
+
+
+class Header(NamedTuple):
+    """How a reader checks the header: `names` maps the file's headers to cadence's columns
+    (the `ledger:` mapping); without `ids`, rows may lack an id (cadence makes one); `loose`
+    checks nothing about the names (someone else's sheet, before it has a mapping)."""
+
+    names: Mapping = {}
+    ids: bool = True
+    loose: bool = False
+
+    def canonical(self, column: str) -> str:
+        return self.names.get(column, column)
+
+    def id_column(self, columns) -> Optional[str]:
+        """The file's column that holds the ids, or None."""
+        return next((c for c in columns if self.canonical(c) == "id"), None)
+
+
+PLAIN = Header()
+
+
+def map_hint(column: str, header: str) -> str:
+    """How to keep a sheet's own header for one of cadence's columns."""
+    return (f"rename it, or keep the sheet as it is and map it in cadence.yaml: "
+            f"`ledger: {{columns: {{{column}: {header}}}}}`")
 
 
 def misspelling(name: str, present) -> Optional[str]:

@@ -14,7 +14,7 @@ from typing import Optional
 import yaml
 
 from .ledger_file import (
-    ID_HINT, LedgerFile, LedgerWriteError, check_encodable, misspelling, problem, text_position,
+    ID_HINT, PLAIN, Header, LedgerFile, map_hint, LedgerWriteError, check_encodable, misspelling, problem, text_position,
 )
 from .model import Problem
 from .yamlnodes import flow_too_deep
@@ -215,7 +215,7 @@ class _YamlReader:
                        event.style or "", *_mark(event))
 
 
-def parse_yaml(text: str, path: str):
+def parse_yaml(text: str, path: str, header: Header = PLAIN):
     reader = _YamlReader(text, path)
     deep = flow_too_deep(text, _MAX_DEPTH)
     try:
@@ -242,12 +242,15 @@ def parse_yaml(text: str, path: str):
             if name not in first:
                 first[name] = key
                 columns.append(name)
+    present = {header.canonical(name) for name in first}
     for name, key in first.items():
-        guess = misspelling(name, first)
+        guess = None if header.loose or name in header.names else misspelling(name, present)
         if guess:
             problems.append(problem(path, key.line, key.col,
-                                     f"unknown column {name!r} (did you mean {guess!r}?)"))
-    problems += _check_yaml_ids(path, reader.items)
+                                     f"unknown column {name!r} (did you mean {guess!r}?)",
+                                     map_hint(guess, name)))
+    problems += _check_yaml_ids(path, reader.items, header.id_column(first) or "id",
+                                header.ids and not header.loose)
     columns = tuple(columns) or ("id",)
     rows = tuple({c: (item.pairs[c][1].value if c in item.pairs else "") for c in columns}
                  for item in reader.items)
@@ -270,18 +273,22 @@ def _syntaxproblem(path: str, exc: yaml.MarkedYAMLError) -> Problem:
     return problem(path, line, col, message, hint)
 
 
-def _check_yaml_ids(path: str, items) -> list:
+def _check_yaml_ids(path: str, items, column: str = "id", required: bool = True) -> list:
+    """Every contact has an id, and no two the same; without `required`, a contact may have
+    none (cadence makes one)."""
     problems = []
     seen = {}
     for item in items:
-        pair = item.pairs.get("id")
+        pair = item.pairs.get(column)
         if pair is None:
-            problems.append(problem(path, item.line, item.col, "contact has no 'id'", ID_HINT))
+            if required:
+                problems.append(problem(path, item.line, item.col, "contact has no 'id'", ID_HINT))
             continue
         value = pair[1]
         key = value.value.strip()
         if not key:
-            problems.append(problem(path, value.line, value.col, "empty id", ID_HINT))
+            if required:
+                problems.append(problem(path, value.line, value.col, "empty id", ID_HINT))
         elif key in seen:
             problems.append(problem(path, value.line, value.col,
                                      f"duplicate id {key!r} (first at line {seen[key]})", ID_HINT))

@@ -144,9 +144,17 @@ class Duration:
 class Calendar:
     business_days: bool = False
     holidays: frozenset = frozenset()
+    country: str = ""  # ISO 3166 code whose public holidays count too (`calendar: {country: SE}`)
+    # the country's holidays, any year: a container of dates (the `holidays` package's, made
+    # by the playbook's parser), consulted beside the explicit `holidays`
+    country_days: object = field(default=None, compare=False, repr=False)
 
     def is_working(self, day: date) -> bool:
-        return not self.business_days or (day.weekday() < 5 and day not in self.holidays)
+        if not self.business_days:
+            return True
+        if day.weekday() >= 5 or day in self.holidays:
+            return False
+        return self.country_days is None or day not in self.country_days
 
     def next_working(self, day: date) -> date:
         while not self.is_working(day):

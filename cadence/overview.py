@@ -41,14 +41,17 @@ class Item:
     time: str  # "HH:MM" of an agreed call-back, else ""
     reach: str  # the phone, email or address the channel uses
     file: str  # the draft's file name in the day's folder
+    late: int = 0  # days after its due date (known for the touches of the run that made it)
 
 
-def day_items(contacts, rows, day: date) -> list:
+def day_items(contacts, rows, day: date, late=None) -> list:
     """The day's touches made by `run` among journal `rows` (earlier runs' and this run's).
 
     Rows made by hand (`cadence log`) have no step and no draft, and rows of contacts no longer
-    in the ledger are left out.
+    in the ledger are left out. `late` ({(contact, step): days}) says how late this run's
+    touches are; the journal does not keep it for an earlier run's.
     """
+    late = late or {}
     by_id = {c.id: c for c in contacts}
     items, seen = [], set()
     for row in rows:
@@ -64,7 +67,8 @@ def day_items(contacts, rows, day: date) -> list:
             why=row.note or f"step {row.step} of {row.playbook}",
             time=contact.callback_time if row.step == "callback" else "",
             reach=_reach(contact, row.channel),
-            file=draft_name(row.contact, row.step, row.channel)))
+            file=draft_name(row.contact, row.step, row.channel),
+            late=late.get((row.contact, row.step), 0)))
     return sorted(items, key=_order)
 
 
@@ -94,8 +98,9 @@ def index_md(day: date, items) -> bytes:
         for item in group:
             when = f"{item.time} · " if item.time else ("any time · " if channel == "call" else "")
             reach = f" · {_escape(item.reach)}" if item.reach else ""
+            late = f" · {item.late} day{'s' if item.late != 1 else ''} late" if item.late else ""
             body.append(f"- {when}[{_escape(item.name)}]({item.file}){reach} · "
-                        f"{_escape(item.why)} · `{item.template}`")
+                        f"{_escape(item.why)}{late} · `{item.template}`")
         body.append("")
     total = len(items)
     summary = f"{total} touch{'es' if total != 1 else ''}: " + ", ".join(counts) + "."

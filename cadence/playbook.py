@@ -24,7 +24,7 @@ from .model import (
 from .yamlnodes import Checker, compose_yaml, did_you_mean, source_of
 
 TOP_KEYS = ("description", "channels", "calendar", "limits", "phases", "rules", "ignore")
-CALENDAR_KEYS = ("business_days", "holidays")
+CALENDAR_KEYS = ("business_days", "holidays", "country")
 LIMIT_KEYS = ("min_gap", "per_week")
 PHASE_KEYS = ("name", "until", "steps", "every", "channel", "template", "templates", "fallback")
 STEP_KEYS = ("id", "at", "after", "channel", "template", "fallback")
@@ -161,7 +161,29 @@ class _Parser:
             for item in self.c.items("holidays", fields["holidays"][1]) or ():
                 holidays.add(self.c.date("holidays", item))
         holidays.discard(None)
-        return Calendar(business_days=business_days, holidays=frozenset(holidays))
+        country, days = "", None
+        if "country" in fields:
+            country, days = self.country(fields["country"][1])
+        return Calendar(business_days=business_days, holidays=frozenset(holidays),
+                        country=country, country_days=days)
+
+    def country(self, node: Node) -> tuple:
+        """(code, its public holidays) of `country:`, by the `holidays` package."""
+        code = self.c.scalar("country", node, "a country code such as SE or DE")
+        if code is None:
+            return "", None
+        import holidays as calendars
+
+        known = calendars.list_supported_countries()
+        if code.upper() not in known:
+            from .yamlnodes import did_you_mean
+
+            guess = did_you_mean(code.upper(), [k for k in known if len(k) == 2])
+            self.c.report(node, f"unknown country {code!r}" + (
+                f" (did you mean {guess!r}?)" if guess else ""),
+                "a two-letter ISO 3166 code such as SE, DE, NO or GB")
+            return "", None
+        return code.upper(), calendars.country_holidays(code.upper())
 
     def limits(self, node: Node) -> Optional[Limits]:
         fields = self.c.mapping(node, "`limits`", LIMIT_KEYS)

@@ -222,11 +222,12 @@ def fold(lines: Callable[[], Iterable[bytes]], path: str) -> tuple:
     return trails(folds), problems
 
 
-def fold_more(folds: dict, lines: Iterable[bytes], path: str, names=None, number: int = 0):
+def fold_more(folds: dict, lines: Iterable[bytes], path: str, names=None, number: int = 0,
+              delimiter: str = ","):
     """Fold more rows into `folds` ({contact id: _Fold}); returns the problems. `lines` begin
     with the header, or, with `names` (the header's columns), go on after line `number`."""
     problems = []
-    _fold(folds, records(lines, path, problems, names, number))
+    _fold(folds, records(lines, path, problems, names, number, delimiter))
     return problems
 
 

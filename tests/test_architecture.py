@@ -31,20 +31,24 @@ ALLOWED = {
     "engine": ({"model", "steps", "state", "candidates"}, set()),
     "takeback": ({"model", "engine", "journal", "state", "steps"}, set()),
     "report": ({"model", "engine", "steps", "trail"}, set()),
+    "guess": ({"sheet_dates"}, set()),
     # what the mailbox shows, weighed against the book
     "mailmatch": ({"model", "journal", "mailparse", "emails", "addresses"}, set()),
     "mailacts": ({"model", "journal", "mailmatch", "emails", "engine", "addresses"}, set()),
     "lint": ({"model"}, set()),
+    "readiness": ({"model"}, set()),
     # parsers: bytes and text in, model values and problems out
     "yamlnodes": ({"model", "durations"}, {"yaml"}),
-    "config": ({"model", "yamlnodes", "mailconfig"}, {"yaml"}),
+    "config": ({"model", "yamlnodes", "mailconfig", "sheet", "sheet_dates"}, {"yaml", "babel"}),
     "mailconfig": ({"model", "yamlnodes"}, {"yaml"}),
     "mailparse": ({"addresses"}, set()),
-    "playbook": ({"model", "durations", "yamlnodes", "lint"}, {"yaml"}),
+    "playbook": ({"model", "durations", "yamlnodes", "lint"}, {"yaml", "holidays"}),
     "ledger_file": ({"model"}, set()),
     "ledger_csv": ({"model", "ledger_file"}, set()),
     "ledger_yaml": ({"model", "ledger_file", "yamlnodes"}, {"yaml"}),
     "ledger": ({"model", "ledger_file", "ledger_csv", "ledger_yaml"}, set()),
+    "sheet_dates": (set(), set()),
+    "sheet": ({"model", "ledger_file", "ledger", "contacts", "sheet_dates"}, set()),
     "contacts": ({"model"}, set()),
     "journal": ({"model"}, set()),
     "trail": ({"model", "journal", "addresses"}, set()),
@@ -59,21 +63,25 @@ ALLOWED = {
     # the edge: reading the book, writing files, what commands share, the terminal
     "files": ({"model"}, {"filelock"}),
     "cache": ({"journal", "trail"}, set()),
-    "book": ({"model", "files", "lookup", "config", "playbook", "ledger", "contacts", "journal",
+    "book": ({"model", "files", "lookup", "config", "playbook", "ledger", "sheet", "contacts", "journal",
               "trail", "sandbox", "drafts", "cache"}, {"jinja2"}),
     "actions": ({"model", "engine", "journal", "ledger", "overview", "files", "lookup", "steps",
                  "takeback", "trail"}, set()),
     "terminal": (set(), {"rich"}),
+    "helptext": (set(), {"typer"}),
     "mailbox": ({"model", "mailconfig", "mailparse", "mailpass"}, {"imapclient"}),
     "mailpass": ({"model", "mailconfig"}, set()),
-    "cli": ({"model", "book", "contacts"}, {"typer"}),
+    "cli": ({"model", "book", "contacts", "helptext"}, {"typer", "tzlocal"}),
 }
 # every command may use these; no command imports another
 COMMAND = ({"cli", "terminal", "actions", "book", "config", "engine", "state", "steps", "export", "files", "lint", "lookup",
             "model", "report", "template_lint", "journal", "drafts", "emails", "takeback", "trail",
             "contacts", "durations", "ledger", "mailconfig", "mailbox", "mailmatch", "mailacts",
-            "mailparse", "mailpass", "cache", "addresses"}, {"typer"})
-EDGE = {"main", "cli", "book", "files", "cache", "actions", "terminal", "mailbox", "mailpass"}  # and every command
+            "mailparse", "mailpass", "cache", "addresses", "guess", "sheet", "sheet_dates", "readiness", "ledger_file",
+            "helptext"},
+           {"typer", "tzlocal"})
+EDGE = {"main", "cli", "book", "files", "cache", "actions", "terminal", "mailbox", "mailpass",
+        "helptext"}  # and every command
 
 # what only the edge may call: the disk, the clock, the environment, the terminal
 FORBIDDEN_CALLS = {

@@ -37,7 +37,7 @@ def test_the_basic_book_passes_with_its_fallback_warnings(book):
     assert result.exit_code == 0, result.output
     # fallback warnings (a variant missing; a text that would be read out on the phone), and
     # the lints of a test playbook that is no real decision window
-    assert result.stdout.startswith("ok: 1 playbooks, 11 templates, 13 contacts; 13 warnings")
+    assert result.stdout.startswith("ok: 1 playbook, 11 templates, 13 contacts; 13 warnings")
     assert ("template 'thanks' is an email, and falling back to call it would be read out as "
             "a call script") in result.stderr
     assert "warning: 4 touches in the first 30 days [few-touches]" in result.stderr

@@ -297,7 +297,7 @@ def test_init_writes_a_working_book(tmp_path):
 def test_check_ok(book):
     result = invoke("-C", book, "check")
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("ok: 1 playbooks, 11 templates, 13 contacts")
+    assert result.stdout.startswith("ok: 1 playbook, 11 templates, 13 contacts")
 
 
 def test_version():
@@ -432,3 +432,50 @@ def test_the_cadence_command_runs_with_only_its_module_loaded():
     assert done.returncode == 0, done.stderr
     assert "Due on 2026-11-23" in done.stdout
     assert "['cadence.commands.due']" in done.stderr
+
+
+@pytest.mark.parametrize("n, noun, said", [
+    (0, "touch", "0 touches"), (1, "touch", "1 touch"), (2, "touch", "2 touches"),
+    (1, "contact", "1 contact"), (5, "contact", "5 contacts"), (1, "playbook", "1 playbook"),
+    (3, "warning", "3 warnings"), (1, "warning", "1 warning"),
+])
+def test_numbers_agree_with_their_nouns(n, noun, said):
+    """README "Commands": `ok: 1 playbook, 11 templates, 1 contact`; `Due on ...: 1 touch`."""
+    from cadence.cli import count
+
+    assert count(n, noun) == said
+
+
+def test_help_is_grouped_and_reads_as_the_readme_writes_it():
+    """README "Commands": --help groups the commands, names arguments as ID and [DIR], and
+    shows each summary whole."""
+    import re
+
+    from cadence.helptext import PANELS
+
+    main = invoke("--help").stdout
+    assert [line[:-1] for line in main.splitlines() if line.endswith(":") and
+            not line.startswith(" ")][-len(PANELS):] == list(PANELS)
+    assert "...\n" not in main.split("\n", 1)[1] and "…" not in main
+    for args in (["optout", "--help"], ["init", "--help"], ["plan", "--help"], ["log", "--help"]):
+        text = invoke(*args).stdout
+        assert not re.search(r"\{[A-Z]+\}|\[\[|<(str|int|list)", text), text
+    assert invoke("optout", "--help").stdout.startswith(
+        "Usage: root optout [OPTIONS] ID CHANNEL...\n")
+    assert invoke("init", "--help").stdout.startswith("Usage: root init [OPTIONS] [DIR]\n")
+
+
+def test_every_command_has_one_line_in_the_apps_help():
+    """Issue of the first week: summaries cut mid-word or wrapped. Each command's line in
+    `cadence --help` is one line of at most 80 columns, in the order the panels give."""
+    from typer.main import get_command
+
+    from cadence.helptext import ORDER, SUMMARIES
+
+    names = sorted(get_command(app).commands)
+    assert sorted(SUMMARIES) == names and sorted(ORDER) == names
+    main = invoke("--help").stdout
+    listed = main[main.index("\nDaily:\n"):]
+    rows = [line for line in listed.splitlines() if line.startswith("  ")]
+    assert [row.split()[0] for row in rows] == list(ORDER)  # one line each, nothing wrapped
+    assert all(len(row) <= 80 for row in main.splitlines())

@@ -164,7 +164,7 @@ def test_hints():
     assert problems[0].hint == "an IANA name such as Europe/Berlin or America/New_York"
     _, problems = parse_config("colour: red\n", "cadence.yaml")
     assert problems[0].hint == ("keys here: ledger, history, playbooks, templates, drafts, "
-                                "timezone, encoding, sender, mail")
+                                "timezone, encoding, sender, locale, mail")
 
 
 def test_find_config_in_the_folder_or_its_parents(tmp_path):

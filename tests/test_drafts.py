@@ -479,3 +479,39 @@ def test_drafts_do_not_depend_on_tz_locale_or_hash_seed(tmp_path):
         outputs.append({name: (folder / name).read_bytes() for name in sorted(os.listdir(folder))})
     assert outputs[0] == outputs[1]
     assert {"index.md", "calls.ics"} <= set(outputs[0])
+
+
+@pytest.mark.parametrize("locale, dated", [
+    ("", "2026-11-23"), ("sv", "23 november 2026"), ("de", "23. November 2026"),
+    ("uk", "23 листопада 2026\u202fр."),
+])
+def test_a_letter_is_dated_in_the_books_locale(tmp_path, locale, dated):
+    """README "Templates and drafts": a letter's date in the book's `locale:`, ISO without."""
+    from cadence.book import template_loader, template_names
+    from cadence.drafts import Renderer
+
+    build_tree(tmp_path / "templates", {"hello.j2": "Dear {{ contact.name }},\n"})
+    folder = str(tmp_path / "templates")
+    r = Renderer(template_loader(folder), folder, template_names(folder), SENDER, None, "",
+                 locale=locale)
+    text = r.draft(touch(channel="letter"), contact(address="Vägen 2\n222 33 Lund"), PB, (),
+                   TODAY).data.decode("utf-8")
+    assert f"\n\n{dated}\n\nDear " in text
+
+
+def test_a_book_s_locale_dates_its_letters(tmp_path):
+    """`locale:` in cadence.yaml reaches the letters `run` writes."""
+    from smallbook import build
+
+    root = build(tmp_path / "book", {
+        "cadence.yaml": "timezone: Europe/Stockholm\nlocale: sv\nsender: {name: Eva, email: "
+                        "eva@konsult.example, address: Gatan 1}\n",
+        "playbooks/p.yaml": "phases:\n  - name: decide\n    steps:\n"
+                            "      - {at: 1 day, channel: letter, template: hello}\n",
+        "contacts.csv": "id,name,email,address,playbook,started\n"
+                        "c1,Ann Lind,ann@example.com,Vägen 2,p,2026-11-22\n"})
+    assert invoke("-C", root, "run", "--today", "2026-11-23").exit_code == 0
+    letters = [n for n in os.listdir(os.path.join(root, "drafts", "2026-11-23"))
+               if n.startswith("c1--")]
+    text = open(os.path.join(root, "drafts", "2026-11-23", letters[0]), encoding="utf-8").read()
+    assert "\n\n23 november 2026\n\n" in text

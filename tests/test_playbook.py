@@ -622,3 +622,30 @@ def test_source_of_carries_the_path():
     node, problems = yamlnodes.compose_yaml("a:\n  b: 1\n", "dir/x.yaml")
     assert problems == []
     assert yamlnodes.source_of(node.value[0][1].value[0][1]) == Source("dir/x.yaml", 2, 6)
+
+
+@pytest.mark.parametrize("calendar, day, working", [
+    # README "Playbooks": a country's public holidays (the `holidays` package) beside the dates
+    ("{business_days: true, country: SE}", "2026-04-03", False),   # Good Friday
+    ("{business_days: true, country: SE}", "2026-04-06", False),   # Easter Monday
+    ("{business_days: true, country: SE}", "2026-04-07", True),
+    ("{business_days: true, country: se, holidays: [2026-04-07]}", "2026-04-07", False),
+    ("{business_days: true, country: DE}", "2027-10-04", True),
+    ("{business_days: true, country: NO}", "2031-05-16", True),
+    ("{business_days: true, country: NO}", "2030-05-17", False),   # Constitution Day, a Friday
+    ("{business_days: false, country: SE}", "2026-12-25", True),   # not asked for
+    ("{business_days: true, country: SE}", "2031-12-25", False),   # any year
+])
+def test_a_country_s_holidays_are_not_working_days(calendar, day, working):
+    text = f"calendar: {calendar}\nphases:\n  - name: a\n    every: 1 week\n" \
+           "    channel: email\n    template: t\n"
+    found, problems = parse_playbook(text, "p.yaml", "p", None, None)
+    assert problems == []
+    assert found.calendar.is_working(date.fromisoformat(day)) is working
+
+
+def test_a_due_date_on_a_country_s_holiday_moves_past_it_and_the_listed_dates():
+    text = ("calendar: {business_days: true, country: SE, holidays: [2026-04-07]}\n"
+            "phases:\n  - name: a\n    every: 1 week\n    channel: email\n    template: t\n")
+    found, _ = parse_playbook(text, "p.yaml", "p", None, None)
+    assert found.calendar.next_working(date(2026, 4, 3)) == date(2026, 4, 8)

@@ -65,3 +65,32 @@ def test_due_json_example_is_an_item_of_the_example_book():
     items = json.loads(result.stdout)["due"]
     match = re.search(r'\[\.\.\., (\{"contact": "c016".*?\}), \.\.\.\]', README, re.S)
     assert json.loads(match.group(1).replace("\n  ", " ")) in items
+
+
+def test_the_first_screen_holds_the_users_command_then_the_test_command_ci_runs():
+    """The README opens with the command that runs `cadence due` on the example book, and
+    holds the test command that `.ci/run` runs, word for word, before its first section."""
+    first = README[:README.index("\n## ")]
+    commands = re.findall(r"```sh\n(python3 -m venv[^\n]*)\n```", first)
+    assert len(commands) == 2
+    assert commands[0].endswith("cadence -C examples/consultant due --today 2026-11-23")
+    with open(os.path.join(ROOT, ".ci", "run"), encoding="utf-8") as handle:
+        assert handle.read().rstrip("\n").splitlines()[-1] == commands[1]
+    assert "never sends anything" in first and "--from" in first
+
+
+def test_the_init_from_example_is_what_init_prints(tmp_path, monkeypatch):
+    """README "Start from your own spreadsheet": the Swedish Excel export, as init reads it."""
+    import shutil
+
+    shown = re.search(r"```\n\$ cadence init mybook --from ~/Downloads/kunder.csv\n(.*?)```",
+                      README, re.S).group(1)
+    gitconfig = tmp_path / "gitconfig"
+    gitconfig.write_text("[user]\n\tname = Eva Konsult\n\temail = eva@konsult.example\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
+    monkeypatch.setenv("TZ", "Europe/Stockholm")
+    shutil.copy(os.path.join(ROOT, "tests", "sheets", "swedish-excel.csv"), tmp_path / "kunder.csv")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["init", "mybook", "--from", "kunder.csv"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == shown

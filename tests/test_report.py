@@ -53,8 +53,9 @@ def test_forecast_cli_json_and_csv(tmp_path):
     assert [d["date"] for d in document["per_day"]][:2] == ["2026-11-23", "2026-11-24"]
     csv_text = invoke("-C", book, "forecast", "--today", TODAY, "--days", "7", "--csv").stdout
     lines = csv_text.splitlines()
-    assert lines[0] == "date,email,call,sms,messenger,letter,total,overdue"
-    assert lines[1] == "2026-11-23,3,4,0,0,1,8,1"
+    # the basic book's ledger is semicolon-separated: so is its export (README, `due --csv`)
+    assert lines[0] == "date;email;call;sms;messenger;letter;total;overdue"
+    assert lines[1] == "2026-11-23;3;4;0;0;1;8;1"
     table = invoke("-C", book, "forecast", "--today", TODAY, "--days", "7").stdout
     assert "2026-11-23 Mon" in table and "█" in table
 
@@ -156,8 +157,8 @@ def test_due_csv_is_safe(tmp_path):
     path.write_bytes(path.read_bytes().replace("Åsa Öberg".encode(), b"=cmd|' /C calc'!A0"))
     text = invoke("-C", book, "due", "--today", TODAY, "--csv").stdout
     assert "'=cmd|' /C calc'!A0" in text
-    assert text.splitlines()[0] == ("contact,name,playbook,phase,step,channel,template,due,"
-                                    "overdue,reason,time")
+    assert text.splitlines()[0] == ("contact;name;playbook;phase;step;channel;template;due;"
+                                    "overdue;reason;time")  # the ledger's delimiter
     assert to_csv(["a"], [["=1"]]) == "a\n'=1\n"
 
 

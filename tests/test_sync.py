@@ -696,7 +696,7 @@ def test_push_without_drafts_says_so(book, tree):
 
 def test_sync_reads_the_tree_again_after_the_journal_is_taken_back(book, tree):
     """A Maildir has no cursor: a journal reverted to an earlier copy gets its rows back."""
-    found = morning(tree.add)
+    morning(tree.add)
     kept = book_files(book)
     sync(book)
     first = book_files(book)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Optional
 
-MODULES = ("add", "check", "due", "forecast", "init", "mail", "notes", "plan", "render", "reply",
+MODULES = ("add", "check", "doctor", "due", "forecast", "init", "mail", "notes", "plan", "render", "reply",
            "run", "skip", "stats", "undo")
 COMMANDS = {  # command name -> module
-    "add": "add", "check": "check", "done": "notes", "due": "due", "forecast": "forecast",
+    "add": "add", "check": "check", "doctor": "doctor", "done": "notes", "due": "due", "forecast": "forecast",
     "init": "init", "log": "reply", "mark": "reply", "note": "notes", "optout": "reply",
     "pause": "reply", "plan": "plan", "push": "mail", "render": "render", "reply": "reply",
     "run": "run", "skip": "skip", "stats": "stats", "sync": "mail", "undo": "undo",

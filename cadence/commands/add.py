@@ -6,14 +6,14 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import (APP as app, QUIET, config, guarded, load_book, quiet, say,
-                   write_outside)
+from ..cli import (APP as app, QUIET, config, guarded, load_book, quiet, say, write_outside)
+from ..helptext import CONTACTS
 from ..model import EXIT_CANTCREAT, EXIT_DATA, EXIT_USAGE, KNOWN_COLUMNS, Failure, Problem, Source
 
 _NUMBERED = re.compile(r"^(\D*?)(\d+)$")
 
 
-@app.command()
+@app.command(rich_help_panel=CONTACTS)
 def add(
     name: str = typer.Option(..., "--name", help="The contact's name."),
     email: Optional[str] = typer.Option(None, "--email", help="Their email address."),
@@ -44,16 +44,18 @@ def add(
         made, path = locked(cfg, load_book, lambda loaded: _add(loaded, given, cells or []))
     import os
 
+    follows = (playbook or "").strip() or cfg.sheet.default_playbook
     say(f"Added {made} ({' '.join(name.split())}) to {os.path.basename(path)}"
-        + (f"; the next `cadence run` enrols it in {playbook.strip()}." if playbook else "."))
+        + (f"; the next `cadence run` enrols it in {follows}." if follows else "."))
 
 
 def _add(loaded, given, cells) -> tuple:
     from ..actions import write
     from ..ledger import LedgerWriteError, append_row
 
-    ledger = loaded.ledger
-    values, options = _cells(ledger, given, cells)
+    view = loaded.ledger  # the sheet as cadence reads it (cadence.sheet): cadence's names
+    ledger = view.file
+    values, options = _cells(view, given, cells)
     book = loaded.book
     ids = [c.id for c in book.contacts]
     if "id" in values:
@@ -63,9 +65,11 @@ def _add(loaded, given, cells) -> tuple:
                                   f"id {values['id']!r} is already in the ledger (line {line})",
                                   "ids are unique; leave --id out and cadence makes one",
                                   EXIT_DATA))
-    else:
+    elif view.header("id") in ledger.columns or not view.lmap.generate_ids:
         values["id"] = new_id(values.get("name", ""), ids)
         options["id"] = "--id"
+    # else the sheet has no id column and cadence makes the ids as it reads (ledger: ids:
+    # generate): the new row's id is the one made for it, read back below
     if values.get("playbook") and values["playbook"] not in book.playbooks:
         import difflib
 
@@ -74,23 +78,30 @@ def _add(loaded, given, cells) -> tuple:
                               f"no playbook named {values['playbook']!r}",
                               (f"did you mean {close[0]!r}? " if close else "")
                               + "playbooks: " + ", ".join(sorted(book.playbooks)), EXIT_DATA))
-    _check(ledger, values, options)
+    _check(view, values, options)
+    from ..sheet import to_sheet
+
     try:
-        data = append_row(ledger, values)
+        data = append_row(ledger, to_sheet(view, values))
     except LedgerWriteError as err:
         raise Failure(Problem(Source(ledger.path), str(err),
                               "set `encoding:` to one that holds every character",
                               EXIT_CANTCREAT)) from None
-    _proven(loaded, data, values)
+    made = _proven(loaded, data, to_sheet(view, values))
     write(loaded, [], [], {}, write_outside(), ledger_after=data)
-    return values["id"], ledger.path
+    return made, ledger.path
 
 
 def _cells(ledger, given, cells) -> tuple:
     """({column: text}, {column: the option or argument it came from}), every column one the
-    ledger has (a YAML ledger: also any column cadence knows)."""
+    ledger has, by cadence's name or the sheet's own header (a YAML ledger: also any column
+    cadence knows). A date may be typed as the sheet writes them or as ISO."""
     import difflib
 
+    from ..sheet import DATE_COLUMNS
+    from ..sheet_dates import read_cell
+
+    by_header = {ledger.header(c): c for c in ledger.columns}
     known = list(ledger.columns)
     if ledger.kind == "yaml":
         known += [c for c in KNOWN_COLUMNS if c not in known]
@@ -101,7 +112,8 @@ def _cells(ledger, given, cells) -> tuple:
         if not equals or not column.strip():
             raise Failure(Problem(Source(cell), f"expected COLUMN=VALUE, got {cell!r}",
                                   "e.g. company=\"Lind AB\" birthday=1980-06-14", EXIT_USAGE))
-        pairs.append((column.strip(), value, f"{column.strip()}="))
+        column = column.strip()
+        pairs.append((by_header.get(column, column), value, f"{column}="))
     for column, value, option in pairs:
         if column in options:
             raise Failure(Problem(Source(option), f"{column!r} is given twice "
@@ -116,6 +128,9 @@ def _cells(ledger, given, cells) -> tuple:
         text = " ".join(value.split()) if column in ("id", "name", "playbook") else value.strip()
         if column in ("id", "name") and not text:
             raise Failure(Problem(Source(option), f"the {column} is empty", code=EXIT_USAGE))
+        if column in DATE_COLUMNS and text:
+            iso, _, error = read_cell(text, ledger.lmap.dates)
+            text = text if error else iso
         values[column], options[column] = text, option
     return values, options
 
@@ -125,9 +140,11 @@ def _check(ledger, values: dict, options: dict) -> None:
     option it came from: the same messages as for a cell in the file."""
     from ..contacts import parse_contacts
 
+    row = {"id": "x", **values}  # a stand-in for an id cadence makes as it reads the sheet
+
     class _OneRow:
-        columns = tuple(values)
-        rows = (dict(values),)
+        columns = tuple(row)
+        rows = (row,)
         lines = (0,)
 
         @staticmethod
@@ -141,18 +158,24 @@ def _check(ledger, values: dict, options: dict) -> None:
         raise Failure([replace(p, code=EXIT_USAGE) for p in problems])
 
 
-def _proven(loaded, data: bytes, values: dict) -> None:
-    """The new file read back: the rows it had, then the new one (a backstop)."""
+def _proven(loaded, data: bytes, cells: dict) -> str:
+    """The new file read back: the rows it had, then the new one (a backstop); the new
+    contact's id as cadence reads it."""
     from ..ledger import parse_ledger
+    from ..sheet import header_of, map_ledger
 
-    ledger = loaded.ledger
-    again, problems = parse_ledger(data, ledger.path, loaded.config.encoding)
-    expected = tuple(ledger.rows) + ({c: values.get(c, "") for c in ledger.columns},)
+    view = loaded.ledger
+    ledger = view.file
+    again, problems = parse_ledger(data, ledger.path, loaded.config.encoding,
+                                   header=header_of(view.lmap))
+    expected = tuple(ledger.rows) + ({c: cells.get(c, "") for c in ledger.columns},)
     if again is None or [p for p in problems if not p.warning] or \
             tuple({c: r.get(c, "") for c in ledger.columns} for r in again.rows) != expected:
         raise Failure(Problem(Source(ledger.path), "cannot add the contact: the ledger would "
                               "not read back as written", "a bug in cadence; nothing was written",
                               EXIT_CANTCREAT))
+    mapped, _ = map_ledger(again, view.lmap)
+    return mapped.rows[-1].get("id", "")
 
 
 def new_id(name: str, taken) -> str:

@@ -6,7 +6,9 @@ from typing import Optional
 
 import typer
 
-from ..cli import load_book, QUIET, quiet, JSON, OPTIONS, TODAY, APP as app, config, emit_json, fail, relative, resolve_today, say
+from ..cli import (load_book, QUIET, quiet, JSON, OPTIONS, TODAY, APP as app, config, count,
+                   emit_json, fail, relative, resolve_today, say)
+from ..helptext import INSIGHT
 from ..model import EXIT_CONFIG, Failure, Problem, Source
 
 def _template_problems(renderer) -> list:
@@ -39,7 +41,17 @@ def lint(loaded, renderer) -> list:
                 f"contact {contact.id!r}: last_step {contact.last_step!r} is not in playbook "
                 f"{playbook.name!r}", "cadence reads it as the last step dated on or before "
                 "last_touch; set last_step to a step of the playbook"))
-    return warnings + _twin_warnings(renderer) + _outside_warnings(loaded.config)
+    return warnings + _twin_warnings(renderer) + _outside_warnings(loaded.config) + \
+        _setup_warnings(loaded)
+
+
+def _setup_warnings(loaded) -> list:
+    """A placeholder sender; call-backs with a time in a book without a timezone."""
+    from ..readiness import as_warnings, sender_findings, timezone_findings
+
+    cfg = loaded.config
+    return as_warnings(sender_findings(cfg) + timezone_findings(cfg, loaded.book.contacts,
+                                                                loaded.ledger))
 
 
 def _outside_warnings(cfg) -> list:
@@ -283,7 +295,7 @@ def _lint_from(renderer, start, columns, warning: bool, follow: bool = True) -> 
     return sorted(problems)
 
 
-@app.command()
+@app.command(rich_help_panel=INSIGHT)
 def check(
     today: Optional[str] = TODAY,
     as_json: bool = JSON,
@@ -328,10 +340,11 @@ def check(
             "restorable": restored})
     else:
         book = loaded.book
-        say(f"ok: {len(book.playbooks)} playbooks, {len(renderer.names)} templates, "
-            f"{len(book.contacts)} contacts; {len(warnings)} warning{'s' if len(warnings) != 1 else ''}")
+        say(f"ok: {count(len(book.playbooks), 'playbook')}, "
+            f"{count(len(renderer.names), 'template')}, {count(len(book.contacts), 'contact')}; "
+            f"{count(len(warnings), 'warning')}")
         if restored:
-            say(f"The ledger lost the state of {restored} row{'s' if restored != 1 else ''} "
+            say(f"The ledger lost the state of {count(restored, 'row')} "
                 "(a fresh download?): the next run gives it back from the journal.")
     if strict and warnings:
         raise typer.Exit(1)

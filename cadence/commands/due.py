@@ -5,8 +5,9 @@ from typing import Optional
 
 import typer
 
-from ..cli import (CSV, load_book, JSON, OPTIONS, QUIET, TODAY, APP as app, config, emit_json, guarded, quiet,
-                   resolve_today, say)
+from ..cli import (CSV, load_book, JSON, OPTIONS, QUIET, TODAY, APP as app, config, count,
+                   emit_json, guarded, quiet, resolve_today, say)
+from ..helptext import DAILY
 
 
 def touch_row(t) -> list:
@@ -17,7 +18,7 @@ def touch_row(t) -> list:
     return [when, t.overdue or "", t.contact, t.name, t.channel, t.step, what]
 
 
-@app.command()
+@app.command(rich_help_panel=DAILY)
 def due(today: Optional[str] = TODAY, as_json: bool = JSON,
         as_csv: bool = CSV,
         quiet_: bool = QUIET) -> None:
@@ -29,7 +30,8 @@ def due(today: Optional[str] = TODAY, as_json: bool = JSON,
     with guarded(as_json):
         cfg = config()
         day = resolve_today(today, cfg)
-        book = load_book(cfg).book
+        loaded = load_book(cfg)
+        book = loaded.book
         touches = engine.due(book, day)
         notices = notices_of(book, day, cfg.mail is not None)
     if as_json:
@@ -44,16 +46,19 @@ def due(today: Optional[str] = TODAY, as_json: bool = JSON,
         fields = ["contact", "name", "playbook", "phase", "step", "channel", "template", "due",
                   "overdue", "reason"]
         typer.echo(to_csv(fields + ["time"], [[t.as_json()[f] for f in fields] + [t.time]
-                                              for t in touches]), nl=False)
+                                              for t in touches], *loaded.ledger.dialect()),
+                   nl=False)
         return
     if OPTIONS.quiet:
         return
     if not touches:
-        say(f"Nothing due on {day}.")
+        enrolled = any(c.playbook for c in book.contacts)
+        say(f"Nothing due on {day}." if enrolled or not book.contacts else
+            f"Nothing due on {day}: no contact follows a playbook (`cadence check` says more).")
     else:
         from ..terminal import table
 
-        table(f"Due on {day}: {len(touches)} touch{'es' if len(touches) != 1 else ''}",
+        table(f"Due on {day}: {count(len(touches), 'touch')}",
               ["due", "late", "contact", "name", "channel", "step", "template"],
               [touch_row(t) for t in touches])
     if notices:

@@ -5,15 +5,17 @@ from typing import Optional
 
 import typer
 
-from ..cli import (CSV, load_book, JSON, OPTIONS, QUIET, TODAY, APP as app, config, emit_json, guarded, quiet,
-                   resolve_today)
+from ..cli import (CSV, load_book, JSON, OPTIONS, QUIET, TODAY, APP as app, config, emit_json,
+                   guarded, quiet, resolve_today)
+from ..helptext import INSIGHT
 from ..model import CHANNELS
 
 
 
-@app.command()
+@app.command(rich_help_panel=INSIGHT)
 def forecast(
-    days: int = typer.Option(14, "--days", min=1, max=3660, help="How many days, from today."),
+    days: int = typer.Option(14, "--days", min=1, max=3660, metavar="N",
+                              help="How many days, from today."),
     today: Optional[str] = TODAY,
     as_json: bool = JSON,
     as_csv: bool = CSV,
@@ -36,7 +38,8 @@ def forecast(
 
         rows = [[d.isoformat(), *[c.get(ch, 0) for ch in CHANNELS], sum(c.values()),
                  len(result.backlog) if d == day else 0] for d, c in result.per_day]
-        typer.echo(to_csv(["date", *CHANNELS, "total", "overdue"], rows), nl=False)
+        typer.echo(to_csv(["date", *CHANNELS, "total", "overdue"], rows,
+                          *loaded.ledger.dialect()), nl=False)
         return
     if OPTIONS.quiet:
         return

@@ -1,31 +1,39 @@
-"""`cadence init [DIR]`: write a working example book a new user can run at once."""
+"""`cadence init [DIR] [--from FILE]`: write a working book a new user can run at once: the
+example book, or a book around the user's own spreadsheet, set for this machine's timezone."""
 from __future__ import annotations
 
 import os
 import shutil
+from typing import Optional
 
 import typer
 
-from ..cli import APP as app, guarded, say
-from ..model import EXIT_CANTCREAT, EXIT_MISSING, Failure, Problem, Source
+from ..cli import (APP as app, count, guarded, machine_timezone, say)
+from ..helptext import SETUP
+from ..model import EXIT_CANTCREAT, EXIT_DATA, EXIT_MISSING, Failure, Problem, Source
 
-CONFIG = """\
-# cadence book settings; every key is optional. See the README for all of them.
-ledger: contacts.csv
+PLACEHOLDER_NAME, PLACEHOLDER_EMAIL = "Your Name", "you@example.com"
+
+SETTINGS = """\
 history: history.csv
 playbooks: playbooks
 templates: templates
 drafts: drafts
-# timezone: Europe/Stockholm     # without it: the machine's date, and drafts dated in UTC
-sender:
-  name: Your Name
-  email: you@example.com
+{timezone}
+sender:                 # who the drafts come from
+  name: {name}
+  email: {email}
+{rest}"""
+
+EXAMPLE_LEDGER = "ledger: contacts.csv\n"
+EXAMPLE_SENDER_REST = """\
   phone: "+46 70 000 00 00"
   address: |
     Your Company AB
     Street 1
     111 22 Stockholm
 """
+HEADER = "# cadence book settings; every key is optional. See the README for all of them.\n"
 
 CONTACTS = """\
 id,name,email,phone,address,company,age,playbook,started,status,paused_until,channels,optout,callback,birthday,last_reply,touches,last_touch,last_channel,last_step,next_due
@@ -42,7 +50,9 @@ HISTORY = "date,contact,event,playbook,step,channel,template,note\n"
 
 # the lock, the marker of a run in progress, and the temporary files of a write in progress
 # (a copy of the ledger among them): none of them belongs in a commit
-GITIGNORE = "drafts/\n.cadence.lock\n.cadence-pending\n.*.cadence-*.tmp\n"
+GITIGNORE = "drafts/\n.cadence.lock\n.cadence-pending\n.*.cadence-*.tmp\ncron.log\n"
+
+DEFAULT_PLAYBOOK = "new-lead"
 
 
 def _copy_bundled(name: str, target: str) -> None:
@@ -56,29 +66,162 @@ def _copy_bundled(name: str, target: str) -> None:
         shutil.copytree(source, target)
 
 
-@app.command()
-def init(directory: str = typer.Argument(".", metavar="[DIR]", help="Where to write the book.")) -> None:
-    """Write a working example book: config, ledger, journal, playbooks, templates."""
+def git_identity() -> tuple:
+    """(user.name, user.email) from git's config, "" for what is not set."""
+    import subprocess
+
+    found = []
+    for key in ("user.name", "user.email"):
+        try:
+            done = subprocess.run(["git", "config", "--get", key], capture_output=True,
+                                  text=True, timeout=5, check=False)
+            found.append(done.stdout.strip() if done.returncode == 0 else "")
+        except (OSError, subprocess.SubprocessError, UnicodeDecodeError):
+            found.append("")
+    return tuple(found)
+
+
+def _quoted(text: str) -> str:
+    """A YAML scalar that stays text whatever it holds."""
+    import json
+
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _settings(ledger: str, zone: str, name: str, email: str, rest: str) -> str:
+    timezone = (f"timezone: {zone}            # this machine's; times in drafts and the "
+                "calendar use it") if zone else (
+        "# timezone: Europe/Stockholm   # not found on this machine: without it, drafts are "
+        "dated in UTC")
+    return HEADER + ledger + SETTINGS.format(timezone=timezone, name=_quoted(name),
+                                             email=_quoted(email), rest=rest)
+
+
+def _sheet_settings(filename: str, guess, encoding: str) -> str:
+    """The `ledger:` mapping of a book around someone else's sheet."""
+    lines = ["ledger:", f"  file: {_quoted(filename)}"]
+    if guess.columns:
+        lines.append("  columns:                  # cadence's column: the sheet's header")
+        lines += [f"    {name}: {_quoted(header)}" for name, header in guess.columns]
+    lines.append(f"  dates: {_quoted(guess.dates.pattern)}"
+                 "          # as the sheet writes dates; cadence writes them so too")
+    lines.append(f"  default_playbook: {DEFAULT_PLAYBOOK}   # for every row without a playbook")
+    if not guess.has_ids:
+        lines.append("  ids: generate             # rows without an id get one from the name, "
+                     "written back in an `id` column")
+    out = "\n".join(lines) + "\n"
+    if encoding != "utf-8":
+        out += f"encoding: {encoding}\n"
+    return out
+
+
+def _read_sheet(source: str):
+    """(filename, bytes, LedgerFile, encoding) of the spreadsheet `init --from` was given."""
+    from ..files import read_bytes
+    from ..ledger import guess_encoding, parse_ledger
+    from ..ledger_file import Header
+
+    if not os.path.isfile(source):
+        raise Failure(Problem(Source(source), "no such file", "give the path of the CSV or "
+                              "YAML file your spreadsheet saved", EXIT_MISSING))
+    data = read_bytes(source, "spreadsheet")
+    encoding = guess_encoding(data)
+    ledger, problems = parse_ledger(data, source, encoding, header=Header(loose=True))
+    if ledger is None:
+        raise Failure(problems)
+    if not ledger.rows:
+        raise Failure(Problem(Source(source), "the sheet has no contacts", "export the sheet "
+                              "with its header line and at least one row", EXIT_DATA))
+    return os.path.basename(source), data, ledger, encoding
+
+
+@app.command(rich_help_panel=SETUP)
+def init(
+    directory: str = typer.Argument(".", metavar="DIR", help="Where to write the book "
+                                    "(default: the current folder)."),
+    source: Optional[str] = typer.Option(
+        None, "--from", metavar="FILE", help="Your own contact list (CSV or YAML): it becomes "
+        "the book's ledger, as it is."),
+    sender_name: Optional[str] = typer.Option(
+        None, "--sender-name", metavar="NAME", help="Who the drafts come from; default: git's "
+        "user.name."),
+    sender_email: Optional[str] = typer.Option(
+        None, "--sender-email", metavar="EMAIL", help="The address drafts come from; default: "
+        "git's user.email."),
+) -> None:
+    """Write a book: the working example, or one around your own contact list (--from)."""
     with guarded():
         target = os.path.abspath(directory)
         if os.path.exists(os.path.join(target, "cadence.yaml")):
             raise Failure(Problem(Source(os.path.join(directory, "cadence.yaml")),
                                   "a book is already here", "choose an empty folder", EXIT_CANTCREAT))
-        taken = [n for n in ("contacts.csv", "history.csv", "playbooks", "templates")
-                 if os.path.exists(os.path.join(target, n))]
+        sheet = _read_sheet(source) if source else None
+        ledger_name = sheet[0] if sheet else "contacts.csv"
+        in_place = sheet is not None and os.path.dirname(os.path.abspath(source)) == target
+        names = ([] if in_place else [ledger_name]) + ["history.csv", "playbooks", "templates"]
+        taken = [n for n in names if os.path.exists(os.path.join(target, n))]
         if taken:
             raise Failure(Problem(Source(directory), "would overwrite " + ", ".join(taken),
                                   "choose an empty folder", EXIT_CANTCREAT))
+        git_name, git_email = git_identity() if not (sender_name and sender_email) else ("", "")
+        name = (sender_name or git_name or PLACEHOLDER_NAME).strip()
+        email = (sender_email or git_email or PLACEHOLDER_EMAIL).strip()
+        zone = machine_timezone()
+        if sheet is None:
+            config = _settings(EXAMPLE_LEDGER, zone, name, email, EXAMPLE_SENDER_REST)
+            files = [("cadence.yaml", config.encode("utf-8")),
+                     ("contacts.csv", CONTACTS.encode("utf-8"))]
+        else:
+            from ..guess import guess_sheet
+
+            guess = guess_sheet(sheet[2].columns, sheet[2].rows)
+            config = _settings(_sheet_settings(ledger_name, guess, sheet[3]), zone, name,
+                               email, "")
+            files = [("cadence.yaml", config.encode("utf-8"))]
+            if not in_place:
+                files.append((ledger_name, sheet[1]))  # byte for byte: it is the user's own
+        history = HISTORY
+        if sheet is not None:  # the journal opens in the spreadsheet that saved the ledger
+            delimiter, _, bom = sheet[2].dialect()
+            history = bom + HISTORY.replace(",", delimiter)
+        files += [("history.csv", history.encode("utf-8")), (".gitignore", GITIGNORE.encode())]
         try:
             os.makedirs(target, exist_ok=True)
-            for name in ("playbooks", "templates"):
-                _copy_bundled(name, os.path.join(target, name))
-            for name, text in (("cadence.yaml", CONFIG), ("contacts.csv", CONTACTS),
-                               ("history.csv", HISTORY), (".gitignore", GITIGNORE)):
-                with open(os.path.join(target, name), "w", encoding="utf-8", newline="\n") as handle:
-                    handle.write(text)
+            for folder in ("playbooks", "templates"):
+                _copy_bundled(folder, os.path.join(target, folder))
+            for filename, data in files:
+                if filename == ".gitignore" and os.path.exists(os.path.join(target, filename)):
+                    continue  # the folder's own, kept
+                with open(os.path.join(target, filename), "wb") as handle:
+                    handle.write(data)
         except OSError as err:
             from ..files import write_failure
 
             raise write_failure(err.filename or directory, err) from None
-    say(f"Wrote a cadence book to {directory}. Try: cadence -C {directory} due")
+    _tell(directory, sheet, guess if sheet else None, zone, name, email,
+          sender_name, sender_email)
+
+
+def _tell(directory, sheet, guess, zone, name, email, given_name, given_email) -> None:
+    """What init wrote and guessed, and what to run next."""
+    from ..guess import described
+
+    here = "" if directory in (".", "") else f" -C {directory}"
+    if sheet is None:
+        say(f"Wrote a cadence book to {directory}.")
+    else:
+        say(f"Wrote a cadence book around {sheet[0]} ({count(guess.rows, 'contact')}) "
+            f"to {directory}. Guessed from the sheet:")
+        for line in described(guess, DEFAULT_PLAYBOOK):
+            say(f"  {line}")
+        if sheet[3] != "utf-8":
+            say(f"  encoding: {sheet[3]} (the file is not UTF-8)")
+    say(f"  timezone: {zone} (this machine's)" if zone else
+        "  timezone: not found on this machine; set `timezone:` in cadence.yaml")
+    if name == PLACEHOLDER_NAME or email == PLACEHOLDER_EMAIL:
+        say(f"  sender: {name} <{email}>: a placeholder; set `sender:` in cadence.yaml "
+            "(or init with --sender-name and --sender-email)")
+    else:
+        origin = "given" if given_name or given_email else "from git"
+        say(f"  sender: {name} <{email}> ({origin})")
+    say(f"Next: cadence{here} check, then cadence{here} due, then cadence{here} run")

@@ -9,6 +9,7 @@ import typer
 
 from ..cli import (APP as app, JSON, OPTIONS, QUIET, TODAY, cache_folder, config, emit_json,
                    guarded, load_book, quiet, resolve_today, say, write_outside)
+from ..helptext import DAILY
 from ..model import EXIT_CONFIG, Failure, Problem, Source
 from ..terminal import Progress
 
@@ -54,7 +55,7 @@ def _read(box, cursors: dict, progress: Progress) -> tuple:
     return reads, moved, folders, junk_ids
 
 
-@app.command()
+@app.command(rich_help_panel=DAILY)
 def sync(today: Optional[str] = TODAY,
          dry_run: bool = DRY_RUN,
          as_json: bool = JSON,
@@ -215,7 +216,7 @@ def _report(result, read: int, folders, mail, dry_run: bool) -> None:
         say("Dry run: nothing was written.")
 
 
-@app.command()
+@app.command(rich_help_panel=DAILY)
 def push(today: Optional[str] = TODAY,
          dry_run: bool = DRY_RUN,
          as_json: bool = JSON,

@@ -7,6 +7,7 @@ import typer
 
 from ..cli import (APP as app, CONTACT, NOTE, ON, QUIET, TODAY, config, guarded, load_book,
                    not_after, parse_on, quiet, resolve_today, say, write_outside)
+from ..helptext import CONTACTS
 from ..model import EXIT_USAGE, Entry, Failure, Problem, Source
 
 NOTHING = 1  # exit code: no touch to say done (as `render` with nothing planned)
@@ -20,7 +21,7 @@ def _update(contact_id: str, today_text: Optional[str], change) -> str:
                       write_outside())
 
 
-@app.command()
+@app.command(rich_help_panel=CONTACTS)
 def note(contact_id: str = CONTACT,
          text: str = typer.Argument(..., metavar="TEXT",
                                     help="What to note (a topic, an agreement)."),
@@ -42,7 +43,7 @@ def note(contact_id: str = CONTACT,
         say(_update(contact_id, today, change))
 
 
-@app.command()
+@app.command(rich_help_panel=CONTACTS)
 def done(contact_id: str = CONTACT, note: str = NOTE, on: Optional[str] = ON,
          today: Optional[str] = TODAY, quiet_: bool = QUIET) -> None:
     """Say the contact's latest touch happened as drafted, with a note for the next call sheet

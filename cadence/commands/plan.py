@@ -5,14 +5,17 @@ from typing import Optional
 
 import typer
 
-from ..cli import load_book, QUIET, quiet, JSON, OPTIONS, TODAY, APP as app, config, emit_json, guarded, resolve_today, say
+from ..cli import (load_book, QUIET, quiet, JSON, OPTIONS, TODAY, APP as app, config, count,
+                   emit_json, guarded, resolve_today, say)
+from ..helptext import INSIGHT
 
 
-@app.command()
+@app.command(rich_help_panel=INSIGHT)
 def plan(
     contact_id: str = typer.Argument(..., metavar="ID", help="The contact's id."),
     today: Optional[str] = TODAY,
-    days: int = typer.Option(90, "--days", min=1, max=3660, help="How many days ahead."),
+    days: int = typer.Option(90, "--days", min=1, max=3660, metavar="N",
+                              help="How many days ahead."),
     as_json: bool = JSON,
     quiet_: bool = QUIET,
 ) -> None:
@@ -48,7 +51,7 @@ def plan(
         return
     from ..terminal import table
 
-    table(f"{contact.id} {contact.name}: {len(touches)} touch{'es' if len(touches) != 1 else ''} "
+    table(f"{contact.id} {contact.name}: {count(len(touches), 'touch')} "
           f"in {days} days from {day}",
           ["date", "step", "phase", "channel", "template", "reason", "moved by"],
           [[max(t.due, day).isoformat() + (f" {t.time}" if t.time else ""), t.step, t.phase,

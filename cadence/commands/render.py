@@ -6,14 +6,16 @@ from typing import Optional
 
 import typer
 
-from ..cli import load_book, QUIET, quiet, OPTIONS, TODAY, APP as app, config, guarded, resolve_today
+from ..cli import (load_book, QUIET, quiet, OPTIONS, TODAY, APP as app, config, guarded,
+                   resolve_today)
+from ..helptext import INSIGHT
 from ..model import EXIT_USAGE, Failure, Problem, Source, Touch
 
 NOTHING = 1  # exit code: the contact has no touch to render
 _NUMBERED = re.compile(r"^(.*)-(\d+)$")
 
 
-@app.command()
+@app.command(rich_help_panel=INSIGHT)
 def render(
     contact_id: str = typer.Argument(..., metavar="ID", help="The contact's id."),
     step: Optional[str] = typer.Option(None, "--step", metavar="STEP",

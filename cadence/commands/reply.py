@@ -7,9 +7,9 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import (APP as app, CONTACT as ID, NOTE, ON, QUIET, TODAY, config, guarded,
-                   load_book, not_after, parse_date, parse_on, quiet, resolve_today, say,
-                   write_outside)
+from ..cli import (APP as app, CONTACT as ID, NOTE, ON, QUIET, TODAY, config, guarded, load_book,
+                   not_after, parse_date, parse_on, quiet, resolve_today, say, write_outside)
+from ..helptext import CONTACTS
 from ..actions import state_changes
 from ..model import CHANNELS, EXIT_DATA, EXIT_USAGE, STATUSES, Entry, Failure, Problem, Source
 
@@ -42,7 +42,7 @@ def _changes(loaded, contact, st, day) -> dict:
             if k in ("status", "paused_until")}
 
 
-@app.command()
+@app.command(rich_help_panel=CONTACTS)
 def reply(contact_id: str = ID, on: Optional[str] = ON, note: str = NOTE,
           callback: Optional[str] = typer.Option(
               None, "--callback", metavar="DATE[THH:MM]",
@@ -182,7 +182,7 @@ def _callback(contact, st, text: str, when) -> tuple:
     return st, agreed_text
 
 
-@app.command()
+@app.command(rich_help_panel=CONTACTS)
 def log(contact_id: str = ID, channel: str = typer.Option(..., "--channel", help="email, call, sms, messenger or letter."),
         on: Optional[str] = ON, note: str = NOTE, today: Optional[str] = TODAY, quiet_: bool = QUIET) -> None:
     """Record a touch made by hand; it counts for gaps and caps and resets periodic intervals."""
@@ -211,7 +211,7 @@ def log(contact_id: str = ID, channel: str = typer.Option(..., "--channel", help
 MARKS = STATUSES  # every status the ledger takes
 
 
-@app.command()
+@app.command(rich_help_panel=CONTACTS)
 def mark(contact_id: str = ID,
          status: str = typer.Argument(..., metavar="STATUS",
                                       help="active, paused (with --until), replied, won, lost, "
@@ -251,7 +251,7 @@ def mark(contact_id: str = ID,
         say(_update(contact_id, today, change))
 
 
-@app.command()
+@app.command(rich_help_panel=CONTACTS)
 def pause(contact_id: str = ID,
           until: str = typer.Option(..., "--until", metavar="DATE",
                                     help="The day the contact becomes active again."),
@@ -288,7 +288,7 @@ def _paused(loaded, contact, until, when, day, note: str) -> tuple:
     return [entry], _changes(loaded, contact, st, day), f"{contact.id}: {words}."
 
 
-@app.command()
+@app.command(rich_help_panel=CONTACTS)
 def optout(contact_id: str = ID,
            channels: List[str] = typer.Argument(..., metavar="CHANNEL...", help="Channels never to use again, or `all`."),
            note: str = NOTE, today: Optional[str] = TODAY, quiet_: bool = QUIET) -> None:

@@ -7,15 +7,16 @@ from typing import Optional
 
 import typer
 
-from ..cli import (load_book, write_outside, QUIET, quiet, JSON, OPTIONS, TODAY, APP as app, config,
-                   emit_json, guarded, near_the_clock, resolve_today, say)
+from ..cli import (load_book, write_outside, QUIET, quiet, JSON, OPTIONS, TODAY, APP as app,
+                   config, count, emit_json, guarded, near_the_clock, resolve_today, say)
+from ..helptext import DAILY
 
 
 def _relative(cfg, path: str) -> str:
     return os.path.relpath(path, cfg.root).replace(os.sep, "/")
 
 
-@app.command()
+@app.command(rich_help_panel=DAILY)
 def run(
     today: Optional[str] = TODAY,
     as_json: bool = JSON,
@@ -57,12 +58,12 @@ def run(
     if OPTIONS.quiet:
         return
     verb = "Would draft" if dry_run else "Drafted"
-    say(f"{verb} {len(drafted)} touch{'es' if len(drafted) != 1 else ''} for {day}"
+    say(f"{verb} {count(len(drafted), 'touch')} for {day}"
         + (f" in {_relative(cfg, os.path.join(cfg.drafts, day.isoformat()))}/" if drafted else "") + ".")
     for touch, path, _ in drafted:
         say(f"  {touch.channel:<9} {touch.contact:<10} {touch.step:<14} {_relative(cfg, path)}")
-    skips = _count(sum(1 for e in entries if e.event == "skip"), "skip")
-    rows, added = _count(len(updates), "row"), _count(len(entries), "row")
+    skips = count(sum(1 for e in entries if e.event == "skip"), "skip")
+    rows, added = count(len(updates), "row"), count(len(entries), "row")
     if dry_run:
         say(f"Would append {added} to the journal ({skips}) and change {rows} of the ledger. "
             "Nothing written.")
@@ -70,9 +71,9 @@ def run(
         say(f"Journal: {added} appended ({skips}). Ledger: {rows} changed.")
     if work.restored:
         say(f"{'Would restore' if dry_run else 'Restored'} the state cells of "
-            f"{_count(work.restored, 'row')} from the journal (the ledger had lost them).")
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+            f"{count(work.restored, 'row')} from the journal (the ledger had lost them).")
+    enrolled = sum(1 for e in entries if e.event == "status" and e.note == "started")
+    if enrolled:
+        say(f"{'Would enrol' if dry_run else 'Enrolled'} {count(enrolled, 'contact')} today: "
+            "the first touches come from the next day on (`cadence due` tomorrow).")
 

@@ -7,12 +7,13 @@ import typer
 
 from ..cli import (APP as app, CONTACT, NOTE, QUIET, TODAY, config, guarded, load_book, quiet,
                    resolve_today, say, write_outside)
+from ..helptext import CONTACTS
 from ..model import EXIT_USAGE, Entry, Failure, Problem, Source
 
 NOTHING = 1  # exit code: the contact has no touch to skip (as `render`)
 
 
-@app.command()
+@app.command(rich_help_panel=CONTACTS)
 def skip(
     contact_id: str = CONTACT,
     step: Optional[str] = typer.Option(None, "--step", metavar="STEP",

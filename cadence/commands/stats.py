@@ -5,11 +5,12 @@ from typing import Optional
 
 import typer
 
-from ..cli import (CSV, load_book, JSON, OPTIONS, QUIET, TODAY, APP as app, config, emit_json, guarded, parse_on, quiet,
-                   resolve_today)
+from ..cli import (CSV, load_book, JSON, OPTIONS, QUIET, TODAY, APP as app, config, emit_json,
+                   guarded, parse_on, quiet, resolve_today)
+from ..helptext import INSIGHT
 
 
-@app.command()
+@app.command(rich_help_panel=INSIGHT)
 def stats(
     since: Optional[str] = typer.Option(None, "--since", help="Count journal rows from this date.",
                                         metavar="DATE"),
@@ -36,7 +37,8 @@ def stats(
         from ..export import to_csv
 
         typer.echo(to_csv(["section", "playbook", "key", "touches", "replies", "reply_rate",
-                           "contacts"], _csv_rows(result)), nl=False)
+                           "contacts"], _csv_rows(result), *loaded.ledger.dialect()),
+                   nl=False)
         return
     if OPTIONS.quiet:
         return

@@ -7,12 +7,13 @@ import typer
 
 from ..cli import (APP as app, DRY_RUN, NOTE, OPTIONS, QUIET, TODAY, YES, config, guarded,
                    load_book, quiet, resolve_today, say, write_outside)
+from ..helptext import CONTACTS
 from ..model import EXIT_USAGE, Failure, Problem, Source
 
 NOTHING = 1  # exit code: nothing to take back (as `render` with nothing planned)
 
 
-@app.command()
+@app.command(rich_help_panel=CONTACTS)
 def undo(
     contact_id: Optional[str] = typer.Argument(None, metavar="ID",
                                                help="Take back this contact's latest touch or "

@@ -1,0 +1,143 @@
+"""What `cadence init --from FILE` guesses about someone else's spreadsheet: which of its headers
+are cadence's columns, how it writes dates, whether it has ids. Pure: a parsed LedgerFile in,
+the guess and the words that say it out."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .sheet_dates import DateFormat, date_format
+
+# cadence's column -> the headers that mean it (compared lower case, without spaces, dots,
+# dashes and underscores), in the languages the bundled playbooks speak and a few more
+SYNONYMS = {
+    "id": ("id", "kundid", "kundnr", "kundnummer", "customerid", "contactid", "kontaktid",
+           "kundennummer"),
+    "name": ("name", "fullname", "namn", "fulltnamn", "kontakt", "contact", "contactname",
+             "kontaktperson", "vollständigername", "имя", "фио", "nom", "nombre", "nome"),
+    "email": ("email", "emailaddress", "mail", "epost", "epostadress", "emailadresse",
+              "mailadresse", "почта", "электроннаяпочта", "courriel", "correo"),
+    "phone": ("phone", "phonenumber", "telephone", "tel", "telefon", "telefonnummer", "mobil",
+              "mobile", "mobilnummer", "mobilephone", "cell", "cellphone", "телефон",
+              "téléphone", "teléfono", "telefone"),
+    "address": ("address", "adress", "adresse", "postaladdress", "postadress", "anschrift",
+                "адрес", "dirección", "endereço"),
+    "birthday": ("birthday", "birthdate", "dateofbirth", "födelsedag", "födelsedatum",
+                 "geburtstag", "geburtsdatum", "деньрождения", "датарождения",
+                 "anniversaire", "cumpleaños"),
+    "playbook": ("playbook",),
+    "status": ("status",),
+    "channels": ("channels", "kanaler"),
+    "optout": ("optout",),
+    "callback": ("callback",),
+    "started": ("started",),
+    "last_reply": ("lastreply",),
+}
+
+_SHAPES = (
+    (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?$"), ("Y", "m", "d"), "-"),
+    (re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?: .*)?$"), ("d", "m", "Y"), "."),
+    (re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?: .*)?$"), ("?", "?", "Y"), "/"),
+    (re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})(?: .*)?$"), ("d", "m", "Y"), "-"),
+)
+
+
+def _key(header: str) -> str:
+    return re.sub(r"[\s._\-]+", "", header.strip().lower())
+
+
+@dataclass(frozen=True, slots=True)
+class Guess:
+    """What the sheet looks like to cadence."""
+
+    columns: tuple  # ((cadence column, the sheet's header), ...) of headers to map
+    dates: DateFormat  # the format its dates are written in (ISO when it has none)
+    date_sample: str  # a cell it was seen in, "" when none
+    ambiguous: bool  # dates such as 03/04/2026 only: day or month first cannot be told
+    has_ids: bool
+    has_playbook: bool
+    rows: int
+
+
+def guess_sheet(columns, rows) -> Guess:
+    """The mapping of a sheet's header (`columns`) and its date format, read from its cells."""
+    mapped, taken = [], set()
+    for header in columns:
+        key = _key(header)
+        for name, words in SYNONYMS.items():
+            if name in taken or key not in words:
+                continue
+            taken.add(name)
+            if header != name:
+                mapped.append((name, header))
+            break
+    dates, sample, ambiguous = _dates(columns, rows)
+    return Guess(tuple(mapped), dates, sample, ambiguous, "id" in taken, "playbook" in taken,
+                 len(rows))
+
+
+def _dates(columns, rows) -> tuple:
+    """(format, a sample cell, ambiguous) from every cell that looks like a date."""
+    counts, samples, short, first_big, second_big = {}, {}, {}, {}, {}
+    for row in rows:
+        for column in columns:
+            cell = row.get(column, "").strip()
+            if not cell or not cell[0].isdigit():
+                continue
+            for index, (regex, order, sep) in enumerate(_SHAPES):
+                match = regex.match(cell)
+                if match is None:
+                    continue
+                a, b = int(match.group(1)), int(match.group(2))
+                counts[index] = counts.get(index, 0) + 1
+                samples.setdefault(index, cell)
+                one = short.setdefault(index, [False, False])
+                one[0] |= len(match.group(1)) == 1
+                one[1] |= len(match.group(2)) == 1
+                if order == ("Y", "m", "d"):
+                    one[0] |= len(match.group(3)) == 1  # day: position 3
+                first_big[index] = first_big.get(index, False) or a > 12
+                second_big[index] = second_big.get(index, False) or b > 12
+                break
+    if not counts:
+        return DateFormat(), "", False
+    index = max(sorted(counts), key=lambda i: counts[i])
+    regex, order, sep = _SHAPES[index]
+    ambiguous = False
+    if order[0] == "?":
+        month_first = second_big[index] and not first_big[index]
+        ambiguous = not first_big[index] and not second_big[index]
+        order = ("m", "d", "Y") if month_first else ("d", "m", "Y")
+    unpadded = short[index]
+    parts = []
+    for position, part in enumerate(order):
+        if part == "Y":
+            parts.append("%Y")
+        elif order == ("Y", "m", "d"):
+            parts.append(f"%{part}")
+        else:
+            parts.append(f"%-{part}" if unpadded[position] else f"%{part}")
+    found, _ = date_format(sep.join(parts))
+    return found, samples[index], ambiguous
+
+
+def described(guess: Guess, default_playbook: str) -> list:
+    """What was guessed, in words for the person who ran `init --from`."""
+    lines = []
+    if guess.columns:
+        lines.append("columns: " + ", ".join(f"{name} = {header!r}"
+                                              for name, header in guess.columns))
+    else:
+        lines.append("columns: the sheet's headers are cadence's own")
+    if guess.date_sample:
+        lines.append(f"dates: {guess.dates.shown} (as in {guess.date_sample!r})"
+                     + ("; day and month could not be told apart, check `dates:`"
+                        if guess.ambiguous else ""))
+    else:
+        lines.append(f"dates: {guess.dates.shown} (the sheet has none yet)")
+    if not guess.has_ids:
+        lines.append("ids: none in the sheet; the first run makes them from the names and "
+                     "writes them back in a new `id` column")
+    lines.append(f"playbook: {default_playbook} for every row without one"
+                 + ("" if guess.has_playbook else " (the sheet has no `playbook` column)"))
+    return lines

@@ -1,0 +1,120 @@
+"""Is the book ready where it runs? What `check` warns about in the settings, and what
+`cadence doctor` reports: the sender, the timezone, the clock, the mailbox.
+
+Pure: the config, the contacts and what the edge read from the machine (the clock, the zone)
+come in; findings go out. A finding is (name, ok, what it says, hint), so that `doctor` prints
+it and `check` makes a warning of it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Optional
+
+from .model import EXIT_CONFIG, Problem, Source
+
+PLACEHOLDER_NAMES = ("your name", "name surname", "firstname lastname")
+PLACEHOLDER_EMAILS = ("you@example.com", "your@email.com", "name@example.com")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing `doctor` looked at: `ok` or not, in words, with a hint when it is not."""
+
+    topic: str  # book | clock | timezone | sender | mailbox
+    ok: bool
+    text: str
+    hint: str = ""
+    source: Optional[Source] = None
+    blocking: bool = True  # False: something off that the daily run does without
+
+    @property
+    def label(self) -> str:
+        return "ok" if self.ok else ("NO" if self.blocking else "off")
+
+
+def sender_findings(config) -> list:
+    """The sender: set, and not the placeholder `init` writes when it knows no better."""
+    name, email = config.sender.get("name", "").strip(), config.sender.get("email", "").strip()
+    where = config.places.get("sender") or Source(config.source or "cadence.yaml")
+    if name.lower() in PLACEHOLDER_NAMES or email.lower() in PLACEHOLDER_EMAILS:
+        return [Finding("sender", False, f"the sender is a placeholder ({name} <{email}>): "
+                        "drafts would be signed so", "set `sender: {name: ..., email: ...}` "
+                        "in cadence.yaml to your own name and address", where)]
+    if not name or not email:
+        missing = " and ".join(k for k, v in (("name", name), ("email", email)) if not v)
+        return [Finding("sender", False, f"the sender has no {missing}: drafts come from "
+                        "nobody", "set `sender: {name: ..., email: ...}` in cadence.yaml", where)]
+    return [Finding("sender", True, f"drafts come from {name} <{email}>")]
+
+
+def timezone_findings(config, contacts, ledger) -> list:
+    """A call-back agreed with a time needs the book's timezone: without it the time is UTC.
+    `contacts` is None when the book could not be read."""
+    if config.timezone:
+        return [Finding("timezone", True, f"the book's timezone is {config.timezone}")]
+    timed = [(i, c) for i, c in enumerate(contacts or ()) if c.callback is not None
+             and c.callback_time]
+    if not timed:
+        return [Finding("timezone", True, "no `timezone:`: dates follow the machine's clock, "
+                        "times in drafts are UTC" + (" (no call-back has a time)"
+                                                     if contacts is not None else ""))]
+    index, first = timed[0]
+    many = len(timed) - 1
+    others = f" (and {many} more)" if many else ""
+    return [Finding("timezone", False, f"contact {first.id!r} has a call-back at "
+                    f"{first.callback_time}{others}, but the book has no `timezone:`: the "
+                    "calendar and the drafts read it as UTC",
+                    "set `timezone:` in cadence.yaml to yours, e.g. `timezone: Europe/Stockholm`",
+                    ledger.source(index, "callback") if ledger is not None else None)]
+
+
+def clock_findings(now: datetime, zone_name: str, today: date, machine_zone: str = "") -> list:
+    """The clock the book runs by: the date cadence takes for today, in which zone; and the
+    zone cron's hours are in (the machine's), when it is another."""
+    where = zone_name or "the machine's local time"
+    if now.year < 2000:
+        return [Finding("clock", False, f"the clock says {now:%Y-%m-%d %H:%M}: it is not set",
+                        "set the machine's clock (NTP), or run with --today")]
+    text = f"today is {today.isoformat()} ({now:%H:%M} in {where})"
+    if zone_name and machine_zone and machine_zone != zone_name:
+        text += f"; cron's hours are the machine's ({machine_zone})"
+    return [Finding("clock", True, text)]
+
+
+MAIL_EXAMPLE = ("mail: {maildir: ~/Mail/work}, or mail: {imap: imap.example.com, user: you@..., "
+                "password_command: pass show mail}")
+
+
+def mail_findings(config, password_in_environment: bool = False,
+                  maildir_found: bool = True) -> list:
+    """Whether the mailbox is named, and how `sync` will log in (never connects: `sync` does).
+    The section itself is checked when cadence.yaml is read (SPEC section 10)."""
+    mail = config.mail
+    where = config.places.get("mail") or Source(config.source or "cadence.yaml")
+    if mail is None:
+        return [Finding("mailbox", False, "no `mail:` section: `sync` and `push` cannot reach "
+                        "your mailbox (drafts are still written)", MAIL_EXAMPLE, where,
+                        blocking=False)]
+    if mail.maildir and not maildir_found:
+        return [Finding("mailbox", False, f"{mail.maildir} is not a Maildir (no cur/ folder): "
+                        "`sync` and `push` would fail", "name the folder your mail program "
+                        "(mbsync, offlineimap) keeps the account in", where)]
+    if mail.maildir:
+        return [Finding("mailbox", True, f"the Maildir {mail.maildir}")]
+    if mail.password_command:
+        how = "password from `password_command`"
+    elif password_in_environment:
+        how = "password from CADENCE_IMAP_PASSWORD"
+    else:
+        return [Finding("mailbox", False, f"IMAP {mail.where}: no password (neither "
+                        "`password_command` nor CADENCE_IMAP_PASSWORD): `sync` would fail",
+                        "add `password_command:` to `mail:`, or set CADENCE_IMAP_PASSWORD in "
+                        "cron's environment", where)]
+    return [Finding("mailbox", True, f"IMAP {mail.where} ({mail.security}, {how})")]
+
+
+def as_warnings(findings) -> list:
+    """The findings that are not ok, as `check`'s warnings."""
+    return [Problem(f.source or Source("cadence.yaml"), f.text, f.hint, EXIT_CONFIG,
+                    warning=True) for f in findings if not f.ok]

@@ -1,0 +1,130 @@
+"""Dates as a sheet writes them (`14.03.1975`, `3/14/1975`): the `dates:` setting of the
+`ledger:` mapping, read and written digit by digit, never through the machine's locale."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Optional
+
+_DIRECTIVES = {"%d": "d", "%-d": "d", "%m": "m", "%-m": "m", "%Y": "Y"}
+_WORDS = (("yyyy", "%Y"), ("dd", "%d"), ("mm", "%m"), ("d", "%-d"), ("m", "%-m"))
+
+
+@dataclass(frozen=True, slots=True)
+class DateFormat:
+    """How a sheet writes dates: `%d.%m.%Y` (or `dd.mm.yyyy`); `%-d` and `%-m` without a
+    leading zero. Only digits: a month's name would depend on the spreadsheet's language."""
+
+    pattern: str = "%Y-%m-%d"
+    parts: tuple = ("%Y", "-", "%m", "-", "%d")
+
+    @property
+    def iso(self) -> bool:
+        return self.pattern == "%Y-%m-%d"
+
+    @property
+    def shown(self) -> str:
+        """The format as people read it: DD.MM.YYYY."""
+        words = {"%d": "DD", "%-d": "D", "%m": "MM", "%-m": "M", "%Y": "YYYY"}
+        return "".join(words.get(p, p) for p in self.parts)
+
+    def parse(self, text: str) -> Optional[tuple]:
+        """(year, month, day) of a cell written in this format, else None (never raises)."""
+        match = _regex(self.parts).match(text)
+        if match is None:
+            return None
+        values = dict(zip([_DIRECTIVES[p] for p in self.parts if p in _DIRECTIVES],
+                          (int(g) for g in match.groups())))
+        return values["Y"], values["m"], values["d"]
+
+    def format(self, day: date) -> str:
+        values = {"%d": f"{day.day:02d}", "%-d": str(day.day), "%m": f"{day.month:02d}",
+                  "%-m": str(day.month), "%Y": f"{day.year:04d}"}
+        return "".join(values.get(p, p) for p in self.parts)
+
+
+ISO = DateFormat()
+
+
+def _compiled_regex(parts: tuple):
+    pieces = {"%d": r"(\d{1,2})", "%-d": r"(\d{1,2})", "%m": r"(\d{1,2})", "%-m": r"(\d{1,2})",
+              "%Y": r"(\d{4})"}
+    return re.compile("^" + "".join(pieces.get(p, re.escape(p)) for p in parts) + "$")
+
+
+_REGEXES: dict = {}
+
+
+def _regex(parts: tuple):
+    found = _REGEXES.get(parts)
+    if found is None:
+        found = _REGEXES[parts] = _compiled_regex(parts)
+    return found
+
+
+def date_format(text: str) -> tuple:
+    """(DateFormat, "") for a `dates:` setting, or (None, why not)."""
+    pattern = text.strip()
+    if "%" not in pattern:  # dd.mm.yyyy
+        lowered, out, i = pattern.lower(), [], 0
+        while i < len(lowered):
+            for word, directive in _WORDS:
+                if lowered.startswith(word, i):
+                    out.append(directive)
+                    i += len(word)
+                    break
+            else:
+                out.append(pattern[i])
+                i += 1
+        parts = out
+    else:
+        parts = re.findall(r"%-?.|[^%]+", pattern)
+    kinds = [_DIRECTIVES.get(p) for p in parts if p.startswith("%")]
+    if None in kinds:
+        bad = next(p for p in parts if p.startswith("%") and p not in _DIRECTIVES)
+        return None, f"{bad!r} is not a date part cadence reads: use %d, %m and %Y"
+    if sorted(kinds) != ["Y", "d", "m"]:
+        return None, "a date format needs a day, a month and a year: %d, %m and %Y, once each"
+    literals = "".join(p for p in parts if not p.startswith("%"))
+    if any(ch.isalnum() for ch in literals):
+        return None, f"the format {pattern!r} has letters or digits between its parts"
+    if any(a.startswith("%") and b.startswith("%") for a, b in zip(parts, parts[1:])):
+        return None, f"the format {pattern!r} needs a separator between its parts"
+    joined = "".join(parts)
+    return DateFormat(joined, tuple(parts)), ""
+
+
+_ISO_CELL = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2})?)?$")
+_DOTTED = DateFormat("%d.%m.%Y", ("%d", ".", "%m", ".", "%Y"))
+_TIME = re.compile(r"^(.*?)(?:[T ](\d{1,2}:\d{2}(?::\d{2})?))?$")
+_SERIAL = re.compile(r"^\d{4,5}(?:[.,]\d+)?$")
+
+
+def read_cell(text: str, dates: DateFormat) -> tuple:
+    """(ISO text, the shape of another format it is written in or "", error) of a date cell.
+
+    The configured format first; then ISO, which is never ambiguous, and day.month.year with
+    dots, which no spreadsheet writes in another order. A cell in none of them is left as it
+    is for cadence.contacts to judge, but for a sheet whose dates are not ISO: its message
+    names the sheet's format."""
+    match = _TIME.match(text)
+    head, clock = match.group(1), match.group(2) or ""
+    tried = [(dates, "")] + [(f, f.shown) for f in (ISO, _DOTTED) if f.pattern != dates.pattern]
+    for fmt, shape in tried:
+        if fmt.iso:
+            if _ISO_CELL.match(text):
+                return text, shape, ""
+            continue
+        ymd = fmt.parse(head)
+        if ymd is None:
+            continue
+        try:
+            date(*ymd)
+        except ValueError:
+            return "", "", f"impossible date {text!r}"
+        return f"{ymd[0]:04d}-{ymd[1]:02d}-{ymd[2]:02d}" + (f"T{clock}" if clock else ""), \
+            shape, ""
+    if dates.iso or _SERIAL.match(text):
+        return text, "", ""
+    return "", "", f"expected a date as {dates.shown}, got {text!r}"

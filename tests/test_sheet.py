@@ -1,0 +1,263 @@
+"""The user's own spreadsheet as it is (README "Start from your own spreadsheet", "The ledger:
+mapping"; SPEC section 2 extended): the `ledger:` mapping, dates in the sheet's format, ids made
+once, the default playbook, and `cadence init --from` on real-shaped exports.
+
+The exports under tests/sheets/ are shaped as the programs write them: a Swedish Excel "CSV
+(semicolon)" save (UTF-8 BOM, `;`, CRLF between rows, LF inside a quoted cell, dd.mm.yyyy), a
+Google Sheets download (`,`, CRLF, M/D/YYYY), and a YAML list with a comment.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import date
+
+import pytest
+
+from cadence.guess import guess_sheet
+from cadence.ledger import dump_ledger, parse_ledger
+from cadence.ledger_file import Header
+from cadence.sheet import LedgerMap, make_ids, map_ledger, slug
+from cadence.sheet_dates import date_format
+from smallbook import build, invoke
+
+SHEETS = os.path.join(os.path.dirname(__file__), "sheets")
+
+
+# --- the `dates:` setting ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("setting, day, written", [
+    ("%d.%m.%Y", date(1975, 3, 4), "04.03.1975"),
+    ("dd.mm.yyyy", date(1975, 3, 4), "04.03.1975"),
+    ("%-m/%-d/%Y", date(1985, 3, 14), "3/14/1985"),
+    ("m/d/yyyy", date(1985, 3, 4), "3/4/1985"),
+    ("%Y-%m-%d", date(2026, 12, 3), "2026-12-03"),
+    ("%d-%m-%Y", date(2026, 12, 3), "03-12-2026"),
+    ("%Y/%m/%d", date(2026, 1, 2), "2026/01/02"),
+])
+def test_a_date_format_reads_what_it_writes(setting, day, written):
+    fmt, why = date_format(setting)
+    assert why == ""
+    assert fmt.format(day) == written
+    assert fmt.parse(written) == (day.year, day.month, day.day)
+
+
+@pytest.mark.parametrize("setting, why", [
+    ("%d %B %Y", "'%B' is not a date part cadence reads: use %d, %m and %Y"),
+    ("%d.%m", "a date format needs a day, a month and a year: %d, %m and %Y, once each"),
+    ("%d.%d.%Y", "a date format needs a day, a month and a year: %d, %m and %Y, once each"),
+    ("%Y%m%d", "the format '%Y%m%d' needs a separator between its parts"),
+    ("%dT%m.%Y", "the format '%dT%m.%Y' has letters or digits between its parts"),
+])
+def test_a_date_format_cadence_cannot_read_says_why(setting, why):
+    assert date_format(setting) == (None, why)
+
+
+# --- ids made once --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, made", [
+    ("Ann Lind", "ann-lind"),
+    ("Åsa Öberg", "asa-oberg"),
+    ("  Björn  Ek-Son ", "bjorn-ek-son"),
+    ("Борис Петров", "борис-петров"),
+    ("O'Brien, Dan", "o-brien-dan"),
+    ("!!!", ""),
+])
+def test_an_id_is_made_from_the_name(name, made):
+    assert slug(name) == made
+
+
+def test_made_ids_are_distinct_stable_and_skip_the_rows_that_have_one():
+    rows = [{"id": "", "name": "Ann Lind"}, {"id": "ann-lind-2", "name": "X"},
+            {"id": "", "name": "Ann Lind"}, {"id": "", "name": "Ann Lind"},
+            {"id": "", "name": "", "email": "bo.ek@example.com"}, {"id": "", "name": "?"}]
+    made = make_ids(rows, {"ann-lind-2"})
+    assert made == {0: "ann-lind", 2: "ann-lind-3", 3: "ann-lind-4", 4: "bo-ek", 5: "contact"}
+    assert make_ids(rows, {"ann-lind-2"}) == made  # the same sheet, the same ids
+
+
+# --- the view and the way back ----------------------------------------------------------------
+
+SWEDISH = LedgerMap(columns=(("name", "Namn"), ("email", "E-post")),
+                    dates=date_format("%d.%m.%Y")[0], default_playbook="new-lead",
+                    generate_ids=True)
+
+
+def _view(data: bytes, lmap: LedgerMap, path: str = "contacts.csv"):
+    header = Header({h: n for n, h in lmap.columns}, ids=not lmap.generate_ids)
+    ledger, problems = parse_ledger(data, path, header=header)
+    assert ledger is not None, problems
+    view, found = map_ledger(ledger, lmap)
+    assert [p for p in found if not p.warning] == []
+    return view
+
+
+def test_the_view_speaks_cadences_columns_and_iso_dates():
+    data = "\ufeffNamn;E-post;started\r\nAnn Lind;ann@example.se;01.11.2026\r\n".encode()
+    view = _view(data, SWEDISH)
+    assert view.columns == ("id", "name", "email", "started", "playbook")
+    assert view.rows[0] == {"id": "ann-lind", "name": "Ann Lind", "email": "ann@example.se",
+                            "started": "2026-11-01", "playbook": "new-lead"}
+    assert str(view.source(0, "email")) == "contacts.csv:2:10"
+
+
+def test_writing_back_keeps_the_sheets_headers_dates_and_dialect():
+    data = "\ufeffNamn;E-post;started\r\nAnn Lind;ann@example.se;01.11.2026\r\n".encode()
+    view = _view(data, SWEDISH)
+    assert dump_ledger(view, {}) == data
+    out = dump_ledger(view, {0: {"started": "2026-11-02", "last_touch": "2026-11-03"}})
+    assert out == ("\ufeffNamn;E-post;started;id;playbook;last_touch\r\n"
+                   "Ann Lind;ann@example.se;02.11.2026;ann-lind;new-lead;03.11.2026\r\n").encode()
+    again = _view(out, SWEDISH)
+    assert again.made_ids == {} and again.defaulted == frozenset()
+    assert again.rows[0]["started"] == "2026-11-02" and again.rows[0]["id"] == "ann-lind"
+
+
+def test_a_sheet_with_its_ids_and_playbooks_needs_no_write():
+    data = b"id,name,playbook\nann,Ann,p\n"
+    view = _view(data, LedgerMap(default_playbook="p", generate_ids=True))
+    assert view.rows is view.file.rows  # nothing to translate: the file's own rows
+    assert view.to_file({}) == {}
+    assert dump_ledger(view, {0: {"name": "Ann"}}) == data
+
+
+# --- init --from on real-shaped exports -----------------------------------------------------------
+
+EXPORTS = [
+    # file, what init says it guessed, the format dates are written back in
+    ("swedish-excel.csv", ["columns: name = 'Name', email = 'E-mail', phone = 'Phone', "
+                           "birthday = 'Birthday'", "dates: DD.MM.YYYY (as in '14.03.1975')"],
+     "02.12.2026"),
+    ("google-sheets.csv", ["columns: name = 'Full name', email = 'Email', phone = 'Phone number', "
+                           "birthday = 'Birthday'", "dates: M/D/YYYY (as in '3/14/1985')"],
+     "12/2/2026"),
+    ("contacts.yaml", ["columns: the sheet's headers are cadence's own",
+                       "dates: YYYY-MM-DD (as in '1979-08-21')"], "2026-12-02"),
+]
+
+
+@pytest.fixture
+def machine(tmp_path, monkeypatch):
+    """A machine whose timezone is Stockholm's and whose git knows the user."""
+    config = tmp_path / "gitconfig"
+    config.write_text("[user]\n\tname = Eva Konsult\n\temail = eva@konsult.example\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    monkeypatch.setenv("TZ", "Europe/Stockholm")
+    return tmp_path
+
+
+@pytest.mark.parametrize("export, guessed, written", EXPORTS)
+def test_init_from_an_export_works_with_no_hand_edit(machine, export, guessed, written):
+    """README "Start from your own spreadsheet": init --from, check, due, run, as they are."""
+    shutil.copy(os.path.join(SHEETS, export), machine / export)
+    original = (machine / export).read_bytes()
+    book = machine / "book"
+    result = invoke("init", book, "--from", machine / export)
+    assert result.exit_code == 0, result.output
+    for line in guessed:
+        assert f"  {line}\n" in result.stdout
+    assert "  timezone: Europe/Stockholm (this machine's)\n" in result.stdout
+    assert "  sender: Eva Konsult <eva@konsult.example> (from git)\n" in result.stdout
+    assert (book / export).read_bytes() == original  # the file becomes the ledger, unchanged
+    config = (book / "cadence.yaml").read_text()
+    assert "timezone: Europe/Stockholm" in config and "default_playbook: new-lead" in config
+
+    checked = invoke("-C", book, "check", "--today", "2026-12-02")
+    assert checked.exit_code == 0, checked.output
+    assert "no contact follows a playbook" not in checked.stderr
+    assert invoke("-C", book, "due", "--today", "2026-12-02").stdout == \
+        "Nothing due on 2026-12-02.\n"
+    ran = invoke("-C", book, "run", "--today", "2026-12-02")
+    assert ran.exit_code == 0, ran.output
+    count = len(parse_ledger(original, export, header=Header(loose=True))[0].rows)
+    # the journal cadence made for the book opens in the same spreadsheet: its delimiter, BOM
+    d = ";" if export == "swedish-excel.csv" else ","
+    head, *journal = (book / "history.csv").read_text(encoding="utf-8").splitlines()
+    assert head == ("\ufeff" if export == "swedish-excel.csv" else "") + d.join(
+        ["date", "contact", "event", "playbook", "step", "channel", "template", "note"])
+    assert len(journal) == count and all(
+        d.join(["", "status", "new-lead", "", "", "", "started"]) in r for r in journal)
+    due = invoke("-C", book, "due", "--today", "2026-12-03", "--json")
+    assert len(__import__("json").loads(due.stdout)["due"]) == count  # every contact enrolled
+
+    after = (book / export).read_bytes()
+    if export.endswith(".csv"):
+        old_lines, new_lines = original.split(b"\r\n"), after.split(b"\r\n")
+        assert len(old_lines) == len(new_lines)
+        for old, new in zip(old_lines, new_lines):
+            assert new.startswith(old)  # the user's cells as they were, cadence's appended
+        assert written.encode() in after and after.startswith(original[:3])
+    else:
+        assert b"# my contacts\n" in after and b"  company: Martin SARL   # met in Lyon\n" in after
+        assert f"started: {written}".encode() in after
+
+
+def test_init_from_guesses_month_first_only_when_the_cells_say_so():
+    rows = [{"d": "03/04/2026"}, {"d": "11/02/2026"}]
+    guess = guess_sheet(("d",), rows)
+    assert (guess.dates.pattern, guess.ambiguous) == ("%d/%m/%Y", True)
+    guess = guess_sheet(("d",), rows + [{"d": "12/31/2026"}])
+    assert (guess.dates.pattern, guess.ambiguous) == ("%m/%d/%Y", False)
+    assert guess_sheet(("d",), [{"d": "x"}]).date_sample == ""
+
+
+def test_init_without_git_or_flags_writes_a_placeholder_that_check_warns_about(tmp_path, monkeypatch):
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "none"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    result = invoke("init", tmp_path / "book")
+    assert "sender: Your Name <you@example.com>: a placeholder" in result.stdout
+    checked = invoke("-C", tmp_path / "book", "check", "--today", "2026-12-02")
+    assert "cadence.yaml:" in checked.stderr and "placeholder" in checked.stderr
+
+
+def test_init_takes_the_sender_it_is_given(machine):
+    result = invoke("init", machine / "book", "--sender-name", "Åsa Berg",
+                    "--sender-email", "asa@berg.example")
+    assert result.exit_code == 0
+    assert "  sender: Åsa Berg <asa@berg.example> (given)\n" in result.stdout
+    assert 'name: "Åsa Berg"\n  email: "asa@berg.example"' in (machine / "book" / "cadence.yaml").read_text()
+
+
+@pytest.mark.parametrize("export, start, newline", [
+    ("swedish-excel.csv", "\ufeffcontact;name;playbook;", "\r\n"),
+    ("google-sheets.csv", "contact,name,playbook,", "\r\n"),
+    ("contacts.yaml", "contact,name,playbook,", "\n"),
+])
+def test_exports_open_in_the_spreadsheet_that_saved_the_ledger(machine, export, start, newline):
+    """README "Commands" (`due --csv`): the ledger's delimiter, line ending and BOM, so that a
+    Swedish or German Excel splits the columns; forecast and stats alike."""
+    shutil.copy(os.path.join(SHEETS, export), machine / export)
+    book = machine / "book"
+    assert invoke("init", book, "--from", machine / export).exit_code == 0
+    assert invoke("-C", book, "run", "--today", "2026-12-02").exit_code == 0
+    for args, header in ((["due"], start), (["forecast", "--days", "2"], start[:2] and None),
+                         (["stats"], None)):
+        out = invoke("-C", book, *args, "--today", "2026-12-03", "--csv").stdout_bytes.decode()
+        if header:
+            assert out.startswith(header)
+        first = out.split(newline, 1)[0]
+        assert out.count(newline) >= 2 and "\n" not in first
+        assert out.startswith("\ufeff") == start.startswith("\ufeff")
+        delim = ";" if ";" in start else ","
+        assert first.count(delim) >= 3
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_a_journal_is_read_and_appended_with_its_own_delimiter(tmp_path, delimiter):
+    """README "The journal": the delimiter is the header line's; what cadence appends follows
+    it, and the rows read back as the same touches whatever the delimiter."""
+    from cadence.journal import parse_journal
+
+    columns = ["date", "contact", "event", "playbook", "step", "channel", "template", "note"]
+    text = "\ufeff" + delimiter.join(columns) + "\n" + delimiter.join(
+        ["2026-11-20", "c1", "touch", "p", "hello", "email", "hello", '"a note; with, both"']) + "\n"
+    rows, problems = parse_journal(text, "history.csv")
+    assert problems == [] and rows["c1"][0].note == "a note; with, both"
+    assert rows["c1"][0].step == "hello"
+    root = build(tmp_path / "book", {"history.csv": text})
+    assert invoke("-C", root, "run", "--today", "2026-11-23").exit_code == 0
+    lines = (tmp_path / "book" / "history.csv").read_text(encoding="utf-8").splitlines()
+    assert len(lines) > 2 and all(line.count(delimiter) >= 7 for line in lines[2:])
+    again, problems = parse_journal((tmp_path / "book" / "history.csv").read_text(), "history.csv")
+    assert problems == [] and len(sum(again.values(), ())) == len(lines) - 1
