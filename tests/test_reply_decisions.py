@@ -173,7 +173,7 @@ WHY = [
 
 @pytest.mark.parametrize("case, commands, options, why", WHY, ids=[w[0] for w in WHY])
 def test_plan_says_why_nothing_is_planned(tmp_path, case, commands, options, why):
-    files = {"playbooks/customer.yaml": CUSTOMER}
+    files = {"playbooks/customer.yaml": CUSTOMER, "templates/callback.j2": CALLBACK}
     if case.startswith("a status typed"):
         files["contacts.csv"] = ("id,name,email,phone,playbook,started,status\n"
                                  "c1,Ann Lind,ann@example.com,+46701234567,p,2026-11-01,stopped\n")
@@ -201,3 +201,17 @@ def test_plan_when_the_playbook_has_nothing_left(tmp_path):
     shown = ok("-C", root, "plan", "c1", "--today", ON)
     assert shown.stdout == (f"Nothing planned for c1 in the 90 days from {ON}: the playbook p "
                             "has nothing left for it (last step decide-1).\n")
+
+
+def test_a_callback_without_a_call_sheet_is_refused_before_it_is_written(tmp_path):
+    """A reply that agrees a call in a book whose playbook has no `callback` template would
+    make every later run stop at that call (exit 78): it is refused, and nothing is written."""
+    root = build(tmp_path / "book")
+    ok("-C", root, "run", "--today", TODAY)
+    before = snapshot(root)
+    result = invoke("-C", root, "reply", "c1", "--callback", "2026-11-20", "--today", TODAY)
+    assert result.exit_code == 78 and "no call sheet for agreed calls" in result.stderr
+    assert snapshot(root) == before
+    (tmp_path / "book" / "templates" / "callback.j2").write_text(CALLBACK)
+    ok("-C", root, "reply", "c1", "--callback", "2026-11-20", "--today", TODAY)
+    assert ok("-C", root, "run", "--today", "2026-11-20").exit_code == 0

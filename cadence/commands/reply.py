@@ -11,7 +11,7 @@ from ..cli import (APP as app, CONTACT as ID, NOTE, ON, QUIET, TODAY, config, gu
                    not_after, parse_date, parse_on, quiet, resolve_today, say, write_outside)
 from ..helptext import CONTACTS
 from ..actions import state_changes
-from ..model import CHANNELS, EXIT_DATA, EXIT_USAGE, STATUSES, Entry, Failure, Problem, Source
+from ..model import CHANNELS, EXIT_CONFIG, EXIT_DATA, EXIT_USAGE, STATUSES, Entry, Failure, Problem, Source
 
 
 def _update(contact_id: str, today_text: Optional[str], change):
@@ -98,6 +98,7 @@ def reply(contact_id: str = ID, on: Optional[str] = ON, note: str = NOTE,
         agreed = ""
         if callback is not None:
             st, agreed = _callback(contact, st, callback, when)
+            _callback_drafted(loaded, st)
             decided += (Entry(when, contact.id, "note", st.playbook, note=f"callback {agreed}"),)
             said.append(f"call-back on {agreed}")
         changes = _changes(loaded, contact, st, day)
@@ -146,6 +147,22 @@ def _decide(loaded, contact, st, decision: str, when, pause=None, move=None) -> 
                     status="active", paused_until=None)
     return (moved, (Entry(when, contact.id, "status", name, note="started"),), f"moved to {name}",
             f"move to {name}")
+
+
+def _callback_drafted(loaded, st) -> None:
+    """An agreed call needs the call sheet of its playbook's `callback` template: without one,
+    every later `run` would stop at it (exit 78), so the reply is refused before it is written."""
+    from ..lookup import template_file
+
+    playbook = loaded.book.playbooks.get(st.playbook)
+    if playbook is None or template_file(playbook.callback_template, "call", loaded.templates):
+        return
+    name = playbook.callback_template
+    raise Failure(Problem(Source("--callback"),
+                          f"playbook {st.playbook!r} has no call sheet for agreed calls: "
+                          f"neither {name}.call.j2 nor {name}.j2 is among the templates",
+                          f"add templates/{name}.call.j2 (the bundled playbooks' templates have "
+                          "one), then record the reply again", EXIT_CONFIG))
 
 
 def _callback(contact, st, text: str, when) -> tuple:
