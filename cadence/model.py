@@ -1,6 +1,9 @@
 """The frozen model: what the parsers produce and the engine reads.
 
 Nothing here touches files, the clock, YAML, Jinja or the terminal.
+
+Longer than most modules: every value the layers pass each other is defined here, once, so that
+a reader finds the whole vocabulary (and the exit codes) in one file.
 """
 from __future__ import annotations
 
