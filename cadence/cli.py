@@ -106,11 +106,23 @@ def fail(problems, code: Optional[int] = None, as_json: bool = False) -> None:
     """Report problems on stderr (and one JSON document on stdout with --json), then exit."""
     failure = problems if isinstance(problems, Failure) else Failure(problems, code)
     shown = [relative(p) for p in failure.problems]
-    for problem in shown:
-        typer.echo(str(problem), err=True)
+    echo_problems(shown)
     if as_json:
         _json_error(failure.code, shown)
     raise typer.Exit(failure.code)
+
+
+def echo_problems(problems) -> None:
+    """Each problem on stderr, in order; a hint already shown above is not repeated (five
+    ambiguous dates give five lines with their places and one hint). --json keeps every hint."""
+    from dataclasses import replace
+
+    hints = set()
+    for problem in problems:
+        if problem.hint in hints:
+            problem = replace(problem, hint="")
+        hints.add(problem.hint)
+        typer.echo(str(problem), err=True)
 
 
 def relative(problem: Problem) -> Problem:

@@ -49,7 +49,8 @@ def _date(text: str) -> date:
     if _SLASHED.match(text):
         raise CellError(
             f"ambiguous date {text!r}",
-            "write dates as YYYY-MM-DD (ISO 8601), e.g. 2026-11-22",
+            "write dates as YYYY-MM-DD (ISO 8601), e.g. 2026-11-22, or keep the sheet's and "
+            "name its format in cadence.yaml: `ledger: {dates: \"%m/%d/%Y\"}`",
         )
     raise CellError(f"expected a date as YYYY-MM-DD, got {text!r}")
 

@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 
 from ..cli import (load_book, QUIET, quiet, JSON, OPTIONS, TODAY, APP as app, config, count,
-                   emit_json, fail, relative, resolve_today, say)
+                   echo_problems, emit_json, fail, relative, resolve_today, say)
 from ..helptext import INSIGHT
 from ..model import EXIT_CONFIG, Failure, Problem, Source
 
@@ -331,8 +331,7 @@ def check(
         fail(err, as_json=as_json)
     warnings = sorted(set(relative(p) for p in warnings))
     if not OPTIONS.quiet or strict:
-        for problem in warnings:
-            typer.echo(str(problem), err=True)
+        echo_problems(warnings)
     restored = _restorable(loaded)
     if as_json:
         emit_json({"errors": [], "warnings": [
