@@ -45,7 +45,7 @@ def forecast(book, today: date, days: int) -> Forecast:
         if not contact.playbook:
             continue
         touches = engine.plan(contact, book.trails.get(contact.id), book.playbooks, today,
-                              days - 1, book.condition)
+                              days, book.condition)
         for touch in touches:
             made = max(touch.due, today)
             if made > last:

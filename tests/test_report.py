@@ -32,7 +32,7 @@ def test_forecast_is_the_sum_of_the_plans():
     expected = Counter()
     for contact in book.contacts:
         for touch in engine.plan(contact, book.trails.get(contact.id), book.playbooks,
-                                 TODAY, 29, book.condition):
+                                 TODAY, 30, book.condition):
             expected[(max(touch.due, TODAY), touch.channel)] += 1
     got = Counter({(d, ch): n for d, counts in result.per_day for ch, n in counts.items() if n})
     assert got == expected
@@ -41,6 +41,16 @@ def test_forecast_is_the_sum_of_the_plans():
     today = dict(result.per_day)[TODAY]
     assert sum(today.values()) == 8  # what `due` lists today
     assert {t.contact for t in result.backlog} == {"optout"}
+
+
+def test_a_shorter_forecast_is_the_first_days_of_a_longer_one():
+    """`forecast --days N` covers N days, its last day whole (it once dropped the touches of
+    its last day: `plan` was asked for one day fewer)."""
+    book = load(load_config(BASIC)).book
+    month = forecast(book, TODAY, 30).per_day
+    for days in range(1, 30):
+        assert forecast(book, TODAY, days).per_day == month[:days], days
+    assert any(sum(counts.values()) for _, counts in month[1:12])
 
 
 def test_forecast_cli_json_and_csv(tmp_path):
