@@ -286,11 +286,6 @@ def parse_on(text: Optional[str], today: date, option: str = "--on") -> date:
     return _date_option(text, option) if text else today
 
 
-def count(n: int, noun: str, plural: str = "") -> str:
-    """`1 contact`, `2 contacts`, `1 touch`, `3 touches`: the number and its noun, agreeing."""
-    if n == 1:
-        return f"{n} {noun}"
-    return f"{n} {plural or (noun + 'es' if noun.endswith(('ch', 'sh', 's', 'x')) else noun + 's')}"
 def parse_date(text: str, option: str) -> date:
     """A date typed for an option (`--until`, `--callback`), in the ledger's years."""
     return _date_option(text, option)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .model import CHANNELS, STATUSES
 from .sheet_dates import DateFormat, date_format
 
 # cadence's column -> the headers that mean it (compared lower case, without spaces, dots,
@@ -14,7 +15,9 @@ SYNONYMS = {
     "id": ("id", "kundid", "kundnr", "kundnummer", "customerid", "contactid", "kontaktid",
            "kundennummer"),
     "name": ("name", "fullname", "namn", "fulltnamn", "kontakt", "contact", "contactname",
-             "kontaktperson", "vollständigername", "имя", "фио", "nom", "nombre", "nome"),
+             "kontaktperson", "vollständigername", "имя", "фио", "nom", "nombre", "nome",
+             # a first name greets as well as a full one (an Outlook or Google contacts export)
+             "firstname", "givenname", "förnamn", "vorname", "prénom", "ім'я"),
     "email": ("email", "emailaddress", "mail", "epost", "epostadress", "emailadresse",
               "mailadresse", "почта", "электроннаяпочта", "courriel", "correo"),
     "phone": ("phone", "phonenumber", "telephone", "tel", "telefon", "telefonnummer", "mobil",
@@ -54,26 +57,44 @@ class Guess:
     dates: DateFormat  # the format its dates are written in (ISO when it has none)
     date_sample: str  # a cell it was seen in, "" when none
     ambiguous: bool  # dates such as 03/04/2026 only: day or month first cannot be told
-    has_ids: bool
+    has_ids: bool  # an id in every row
     has_playbook: bool
     rows: int
+    has_names: bool = True
+    id_column: bool = False  # a column of ids (some rows may lack one)
+
+
+# cadence's columns whose cells must hold its own words: a sheet's `Status` of `VIP` is the
+# sheet's own column, not cadence's
+_WORDS_OF = {
+    "status": lambda cell: cell.lower() in STATUSES,
+    "channels": lambda cell: all(c.strip().lower() in CHANNELS for c in cell.split(";")),
+    "optout": lambda cell: cell.lower() == "all" or all(
+        c.strip().lower() in CHANNELS for c in cell.split(";")),
+}
 
 
 def guess_sheet(columns, rows) -> Guess:
     """The mapping of a sheet's header (`columns`) and its date format, read from its cells."""
-    mapped, taken = [], set()
+    mapped, taken, headers = [], set(), {}
     for header in columns:
         key = _key(header)
         for name, words in SYNONYMS.items():
             if name in taken or key not in words:
                 continue
+            fits = _WORDS_OF.get(name)
+            if fits and not all(fits(c) for c in (r.get(header, "").strip() for r in rows) if c):
+                continue
             taken.add(name)
+            headers[name] = header
             if header != name:
                 mapped.append((name, header))
             break
     dates, sample, ambiguous = _dates(columns, rows)
-    return Guess(tuple(mapped), dates, sample, ambiguous, "id" in taken, "playbook" in taken,
-                 len(rows))
+    ids = [r.get(headers["id"], "").strip() for r in rows] if "id" in headers else []
+    has_ids = bool(ids) and all(ids)
+    return Guess(tuple(mapped), dates, sample, ambiguous, has_ids, "playbook" in taken,
+                 len(rows), "name" in taken, "id" in taken)
 
 
 def _dates(columns, rows) -> tuple:
@@ -135,9 +156,15 @@ def described(guess: Guess, default_playbook: str) -> list:
                         if guess.ambiguous else ""))
     else:
         lines.append(f"dates: {guess.dates.shown} (the sheet has none yet)")
-    if not guess.has_ids:
+    if not guess.has_ids and guess.id_column:
+        lines.append("ids: some rows have none; the first run makes the missing ones from "
+                     "the names and writes them in")
+    elif not guess.has_ids:
         lines.append("ids: none in the sheet; the first run makes them from the names and "
                      "writes them back in a new `id` column")
+    if not guess.has_names:
+        lines.append("names: no column of names found; drafts greet people by `contact.name`: "
+                     "map one in cadence.yaml (`columns:` under `ledger:`, e.g. `name: Kund`)")
     lines.append(f"playbook: {default_playbook} for every row without one"
                  + ("" if guess.has_playbook else " (the sheet has no `playbook` column)"))
     return lines

@@ -20,7 +20,7 @@ from datetime import date
 from typing import Iterable, Iterator, Optional
 
 from .model import (
-    CHANNELS, EXIT_DATA, JOURNAL_COLUMNS, Entry, Problem, Source,
+    CHANNELS, count, EXIT_DATA, JOURNAL_COLUMNS, Entry, Problem, Source,
 )
 
 EVENTS = ("touch", "skip", "reply", "status", "note", "undo", "sent", "bounce", "autoreply")
@@ -130,7 +130,7 @@ def records(lines: Iterable[bytes], path: str, problems: list, names=None,
             if not "".join(cells).strip():
                 continue  # a blank line
             problems.append(Problem(Source(path, start, 1),
-                                    f"row has {len(cells)} cells, the header has {width}",
+                                    f"row has {count(len(cells), 'cell')}, the header has {width}",
                                     code=EXIT_DATA))
             continue
         if order is not None:

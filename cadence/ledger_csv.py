@@ -19,7 +19,7 @@ from .ledger_file import (
     ID_HINT, PLAIN, Header, LedgerFile, LedgerWriteError, check_encodable, map_hint, misspelling,
     problem,
 )
-from .model import Problem
+from .model import Problem, count as _count
 
 
 class _StrayText(Exception):
@@ -375,7 +375,8 @@ def _check_header(path: str, s: str, cells, columns, sep: str, first_line: int,
             problems.append(problem(path, *at(), message, "rename or delete one of them"))
         else:
             seen[name] = j
-            guess = None if header.loose or name in header.names else misspelling(name, present)
+            guess = None if header.loose or header.own or name in header.names \
+                else misspelling(name, present)
             if guess:
                 misspelt_id = misspelt_id or guess == "id"
                 problems.append(problem(path, *at(),
@@ -419,10 +420,10 @@ def _read_rows(path, lines, k, columns, delim, sep, problems, header: Header = P
                     k = _next_record(lines, k, delim, sep)
                     continue
                 values = [c[2] for c in cells]
+        if not "".join(values).strip():
+            k = nk  # a blank line (or one of only delimiters): not a row, kept as it is
+            continue
         if len(values) != ncols or (need_id >= 0 and not values[need_id].strip()):
-            if not "".join(values).strip():
-                k = nk  # a blank line (or one of only delimiters): not a row, kept as it is
-                continue
             problems.append(_row_problem(path, lines, k, values, ncols, id_at, delim, sep))
             k = nk
             continue
@@ -450,14 +451,18 @@ def _cell_position(lines, k: int, j: int, delim: str, sep: str) -> tuple:
     return _offset_position(s, cells[j][0], sep, k + 1)
 
 
+def cells(n: int) -> str:
+    return _count(n, "cell")
+
+
 def _row_problem(path, lines, k, values, ncols, id_at, delim, sep) -> Problem:
     count = len(values)
     if count > ncols:
         line, col = _cell_position(lines, k, ncols, delim, sep)
-        return problem(path, line, col, f"row has {count} cells, the header has {ncols}",
+        return problem(path, line, col, f"row has {cells(count)}, the header has {ncols}",
                         f"a cell holding the delimiter {delim!r} must be quoted")
     if count < ncols:
-        return problem(path, k + 1, 0, f"row has {count} cells, the header has {ncols}",
+        return problem(path, k + 1, 0, f"row has {cells(count)}, the header has {ncols}",
                         "add the missing cells (they may be empty)")
     line, col = _cell_position(lines, k, id_at, delim, sep)
     return problem(path, line, col, "empty id", ID_HINT)

@@ -33,7 +33,11 @@ class LedgerFile:
         cadence exports (`due --csv`): a CSV ledger's own; for a YAML ledger, commas."""
         delimiter = getattr(self._layout, "delimiter", ",")
         newline = getattr(self._layout, "newline", "\n")
-        return delimiter, newline, "\ufeff" if self._bom == b"\xef\xbb\xbf" else ""
+        # a UTF-8 BOM when the file has one, or is in a code page (cp1252, cp1251) or UTF-16:
+        # cadence writes UTF-8, and the BOM is how Excel knows it
+        bom = self._bom == b"\xef\xbb\xbf" or self._codec.replace("_", "-").lower() not in (
+            "utf-8", "utf8", "utf-8-sig")
+        return delimiter, newline, "\ufeff" if bom else ""
 
     def source(self, index: int, column: Optional[str] = None) -> Source:
         """Where row `index` (0-based) starts, or where its cell in `column` starts."""
@@ -64,6 +68,8 @@ class Header(NamedTuple):
     names: Mapping = {}
     ids: bool = True
     loose: bool = False
+    own: bool = False  # a `ledger:` mapping describes the sheet: the headers it does not map
+    #                    are the sheet's own (`Status` is not taken for a misspelt `status`)
 
     def canonical(self, column: str) -> str:
         return self.names.get(column, column)

@@ -244,7 +244,8 @@ def parse_yaml(text: str, path: str, header: Header = PLAIN):
                 columns.append(name)
     present = {header.canonical(name) for name in first}
     for name, key in first.items():
-        guess = None if header.loose or name in header.names else misspelling(name, present)
+        guess = None if header.loose or header.own or name in header.names \
+            else misspelling(name, present)
         if guess:
             problems.append(problem(path, key.line, key.col,
                                      f"unknown column {name!r} (did you mean {guess!r}?)",

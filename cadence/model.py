@@ -14,6 +14,13 @@ from typing import Callable, Mapping, NamedTuple, Optional
 
 CHANNELS = ("email", "call", "sms", "messenger", "letter")
 
+
+def count(n: int, noun: str, plural: str = "") -> str:
+    """`1 contact`, `2 contacts`, `1 touch`, `3 touches`: the number and its noun, agreeing."""
+    if n == 1:
+        return f"{n} {noun}"
+    return f"{n} {plural or (noun + 'es' if noun.endswith(('ch', 'sh', 's', 'x')) else noun + 's')}"
+
 # Which ledger column makes a channel reachable.
 REACH = {"email": "email", "call": "phone", "sms": "phone", "messenger": "phone", "letter": "address"}
 

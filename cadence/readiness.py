@@ -15,6 +15,8 @@ from .model import EXIT_CONFIG, Problem, Source
 
 PLACEHOLDER_NAMES = ("your name", "name surname", "firstname lastname")
 PLACEHOLDER_EMAILS = ("you@example.com", "your@email.com", "name@example.com")
+PLACEHOLDER_PHONE = "+46 70 000 00 00"  # what `init` writes (commands/init.py)
+PLACEHOLDER_ADDRESS = "Your Company AB"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,16 @@ def sender_findings(config) -> list:
         missing = " and ".join(k for k, v in (("name", name), ("email", email)) if not v)
         return [Finding("sender", False, f"the sender has no {missing}: drafts come from "
                         "nobody", "set `sender: {name: ..., email: ...}` in cadence.yaml", where)]
+    phone, address = config.sender.get("phone", ""), config.sender.get("address", "")
+    examples = [key for key, placeholder in (("phone", phone.strip() == PLACEHOLDER_PHONE),
+                                             ("address", PLACEHOLDER_ADDRESS in address))
+                if placeholder]
+    if examples:
+        return [Finding("sender", False, f"the sender's {' and '.join(examples)} "
+                        f"{'are' if len(examples) > 1 else 'is'} init's example: drafts would "
+                        "show them", "set them in cadence.yaml under `sender:` to your own "
+                        "(the bundled templates sign emails with the phone; letters carry the "
+                        "address)", where)]
     return [Finding("sender", True, f"drafts come from {name} <{email}>")]
 
 

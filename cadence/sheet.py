@@ -137,7 +137,8 @@ def header_of(lmap: LedgerMap):
     """How the ledger's reader takes the sheet's header under this mapping."""
     from .ledger_file import Header
 
-    return Header({header: name for name, header in lmap.columns}, ids=not lmap.generate_ids)
+    return Header({header: name for name, header in lmap.columns}, ids=not lmap.generate_ids,
+                  own=bool(lmap.places))
 
 
 def to_sheet(view: SheetView, cells: Mapping) -> dict:
@@ -299,7 +300,9 @@ def read_ledger(config, data: bytes, playbooks, earlier=()) -> tuple:
 
 # --- what a sheet's cells say about it ---------------------------------------------------------
 
-_SCIENTIFIC = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE]\+?\d+$")
+# what a spreadsheet shows for a long number (`4,67012E+11`, `1E+11`): the `+` is always
+# there, which an id such as `1E5` lacks
+_SCIENTIFIC = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE]\+\d+$")
 
 
 def sheet_warnings(view: SheetView, contacts, playbooks) -> list:

@@ -101,6 +101,17 @@ _TIME = re.compile(r"^(.*?)(?:[T ](\d{1,2}:\d{2}(?::\d{2})?))?$")
 _SERIAL = re.compile(r"^\d{4,5}(?:[.,]\d+)?$")
 
 
+def _clock(text: str) -> str:
+    """A cell's time as cadence writes it (`14:30`): seconds dropped; midnight, which a
+    spreadsheet adds to a date it exports as a date and time (`1975-03-14 00:00:00`), is none."""
+    if not text:
+        return ""
+    hour, minute, *seconds = text.split(":")
+    if int(hour) == 0 and int(minute) == 0 and not any(int(s) for s in seconds):
+        return ""
+    return f"{int(hour):02d}:{minute}"
+
+
 def read_cell(text: str, dates: DateFormat) -> tuple:
     """(ISO text, the shape of another format it is written in or "", error) of a date cell.
 
@@ -109,12 +120,12 @@ def read_cell(text: str, dates: DateFormat) -> tuple:
     is for cadence.contacts to judge, but for a sheet whose dates are not ISO: its message
     names the sheet's format."""
     match = _TIME.match(text)
-    head, clock = match.group(1), match.group(2) or ""
+    head, clock = match.group(1), _clock(match.group(2) or "")
     tried = [(dates, "")] + [(f, f.shown) for f in (ISO, _DOTTED) if f.pattern != dates.pattern]
     for fmt, shape in tried:
         if fmt.iso:
             if _ISO_CELL.match(text):
-                return text, shape, ""
+                return head + (f"T{clock}" if clock else ""), shape, ""
             continue
         ymd = fmt.parse(head)
         if ymd is None:

@@ -31,7 +31,7 @@ ALLOWED = {
     "engine": ({"model", "steps", "state", "candidates"}, set()),
     "takeback": ({"model", "engine", "journal", "state", "steps"}, set()),
     "report": ({"model", "engine", "steps", "trail"}, set()),
-    "guess": ({"sheet_dates"}, set()),
+    "guess": ({"model", "sheet_dates"}, set()),
     # what the mailbox shows, weighed against the book
     "mailmatch": ({"model", "journal", "mailparse", "emails", "addresses"}, set()),
     "mailacts": ({"model", "journal", "mailmatch", "emails", "engine", "addresses"}, set()),

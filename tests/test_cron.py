@@ -378,3 +378,27 @@ def test_the_guarantees_name_tests_that_exist():
             tree = ast.parse(open(os.path.join(here, file), encoding="utf-8").read())
             defined[file] = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
         assert name in defined[file], f"README names {file}::{name}, which does not exist"
+
+
+def test_doctors_crontab_line_runs_as_cron_runs_it(tmp_path):
+    """README "From cron": the line doctor prints, with a `%` and a space in the book's path
+    and a `$` in the program's: cron turns `\\%` into `%` (crontab(5)) and gives the rest to
+    sh; a failing step leaves its messages in the log and prints one line with its exit code."""
+    import subprocess
+
+    from cadence.commands.doctor import cron_line
+
+    book = tmp_path / "my book 100%"
+    book.mkdir()
+    program = tmp_path / "bin $x" / "cadence"
+    program.parent.mkdir()
+    program.write_text("#!/bin/sh\necho \"$1 says why\" >&2\n[ \"$1\" = sync ] && exit 74\nexit 0\n")
+    program.chmod(0o755)
+    mailto, line = cron_line(str(book), str(program), "eva@konsult.example", True).splitlines()
+    assert mailto == "MAILTO=eva@konsult.example"
+    assert "%" not in line.replace("\\%", "")  # every % escaped
+    command = line.split("  ", 1)[1].replace("\\%", "%")  # what cron hands to sh
+    done = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=30)
+    log = book / "cron.log"
+    assert done.stdout == f"cadence sync failed (exit 74): see {log}\n"  # what cron mails
+    assert log.read_text() == "sync says why\nrun says why\n"  # run ran all the same

@@ -261,3 +261,133 @@ def test_a_journal_is_read_and_appended_with_its_own_delimiter(tmp_path, delimit
     assert len(lines) > 2 and all(line.count(delimiter) >= 7 for line in lines[2:])
     again, problems = parse_journal((tmp_path / "book" / "history.csv").read_text(), "history.csv")
     assert problems == [] and len(sum(again.values(), ())) == len(lines) - 1
+
+
+# --- sheets as people have them (README "Semantics": a sheet's own columns, dates with a time) ---
+
+def _init(tmp_path, name: str, data: bytes, *more):
+    (tmp_path / name).write_bytes(data)
+    result = invoke("init", tmp_path / "book", "--from", tmp_path / name, *more)
+    assert result.exit_code == 0, result.output
+    return tmp_path / "book", result.stdout
+
+
+def _ok(book, *args):
+    result = invoke("-C", book, *args, "--today", "2026-12-03")
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_rows_of_empty_cells_are_not_contacts_and_stay_as_they_are(machine):
+    data = b"Name;E-mail;Phone\r\nAnn Ek;ann@ek.se;070 1\r\n;;\r\n;;\r\n"
+    book, said = _init(machine, "s.csv", data)
+    assert "(1 contact)" in said
+    _ok(book, "check")
+    ran = _ok(book, "run")
+    assert "Enrolled 1 contact today" in ran.stdout
+    assert (book / "s.csv").read_bytes().endswith(b"\r\n;;\r\n;;\r\n")
+    assert (book / "history.csv").read_text().count("started") == 1
+
+
+def test_an_id_column_with_empty_cells_gets_the_missing_ids_made(machine):
+    book, said = _init(machine, "k.csv", b"ID,Name,Email\r\n17,Ann,a@x.se\r\n,Bo Berg,b@x.se\r\n")
+    assert "ids: some rows have none" in said
+    assert "ids: generate" in (book / "cadence.yaml").read_text()
+    _ok(book, "check")
+    _ok(book, "run")
+    lines = (book / "k.csv").read_text().splitlines()
+    assert lines[1].startswith("17,Ann,") and lines[2].startswith("bo-berg,Bo Berg,")
+
+
+def test_a_sheets_own_status_column_is_its_own(machine):
+    """`Status` holding `VIP` is not cadence's status: not mapped, and no misspelling error."""
+    book, said = _init(machine, "k.csv", "Kund-ID;Namn;Mobil;Status\r\n17;Ann Ek;0701;VIP\r\n"
+                       "18;Bo Ek;0702;\r\n".encode())
+    assert "status" not in said.split("columns:", 1)[1].split("\n", 1)[0]
+    _ok(book, "check")
+    _ok(book, "run")
+    header = (book / "k.csv").read_text().splitlines()[0]
+    assert header.startswith("Kund-ID;Namn;Mobil;Status;") and ";status;" in header
+    (machine / "b2").mkdir()
+    _, said = _init(machine / "b2", "k.csv", b"Name,Status\r\nAnn,won\r\nBo,\r\n")
+    assert "status = 'Status'" in said  # cadence's own words: cadence's column
+
+
+def test_a_first_name_stands_for_the_name_and_no_name_is_said(machine):
+    _, said = _init(machine, "o.csv", b"First Name,Last Name,E-mail Address\r\nAnn,Ek,a@x.se\r\n")
+    assert "name = 'First Name'" in said and "email = 'E-mail Address'" in said
+    (machine / "b2").mkdir()
+    _, said = _init(machine / "b2", "f.csv", b"foo,bar\r\n1,2\r\n")
+    assert "names: no column of names found" in said
+
+
+@pytest.mark.parametrize("cell, read", [
+    ("1975-03-14 00:00:00", "1975-03-14"), ("14.03.1975 00:00", "1975-03-14"),
+    ("2026-12-20 9:30:00", "2026-12-20T09:30"), ("2026-12-20T14:30", "2026-12-20T14:30"),
+])
+def test_a_date_exported_with_a_time(cell, read):
+    from cadence.sheet_dates import ISO, read_cell
+
+    assert read_cell(cell, ISO)[0] == read and read_cell(cell, ISO)[2] == ""
+
+
+def test_a_date_with_midnight_passes_check(machine):
+    book, said = _init(machine, "g.csv", b"Name,Email,Birthday\r\nAnn,a@x.se,1975-03-14 00:00:00\r\n")
+    assert "(as in '1975-03-14 00:00:00')" in said
+    _ok(book, "check")
+
+
+def test_a_sheet_named_like_the_journal_is_copied_under_another_name(machine):
+    (machine / "dir").mkdir()
+    book, said = _init(machine / "dir", "history.csv", b"Name,Email\r\nAnn,a@x.se\r\n")
+    assert "around history.csv (copied as contacts.csv)" in said
+    assert (book / "contacts.csv").read_bytes() == b"Name,Email\r\nAnn,a@x.se\r\n"
+    assert (book / "history.csv").read_text().startswith("date,contact,event")
+    _ok(book, "check")
+    (machine / "here").mkdir()
+    (machine / "here" / "history.csv").write_bytes(b"Name\r\nAnn\r\n")
+    refused = invoke("init", machine / "here", "--from", machine / "here" / "history.csv")
+    assert refused.exit_code == 2 and "rename the file" in refused.stderr
+
+
+def test_the_example_sender_phone_and_address_are_warned_about(machine):
+    book, _ = _init(machine, "g.csv", b"Name,Email\r\nAnn,a@x.se\r\n")
+    text = (book / "cadence.yaml").read_text()
+    assert 'phone: "+46 70 000 00 00"' in text  # templates sign with it: never left empty
+    checked = _ok(book, "check")
+    assert "the sender's phone and address are init's example" in checked.stderr
+
+
+def test_scientific_notation_needs_the_plus_a_spreadsheet_writes(machine):
+    book, _ = _init(machine, "s.csv", "Name;Email;Kod;Phone\r\nAnn;a@x.se;1E5;4,67012E+11\r\n"
+                    "Bo;b@x.se;2E3;46701234567\r\n".encode())
+    warned = _ok(book, "check").stderr
+    assert "column 'Phone': 1 cell ('4,67012E+11')" in warned and "'Kod'" not in warned
+
+
+def test_exports_of_a_code_page_ledger_are_utf8_with_a_bom_and_rates_have_a_decimal_comma(machine):
+    book, said = _init(machine, "w.csv", "Name;Email\r\nJürgen Böhm;j@b.de\r\nAnn;a@x.se\r\n"
+                       .encode("cp1252"))
+    assert "encoding: cp1252" in said
+    _ok(book, "run")
+    due = invoke("-C", book, "due", "--today", "2026-12-04", "--csv").stdout_bytes.decode("utf-8")
+    assert due.startswith("\ufeffcontact;") and "Jürgen Böhm" in due
+    who = _id_of(book, "Jürgen")
+    assert invoke("-C", book, "run", "--today", "2026-12-04").exit_code == 0
+    assert invoke("-C", book, "reply", who, "--today", "2026-12-05").exit_code == 0
+    stats = invoke("-C", book, "stats", "--today", "2026-12-05", "--csv").stdout_bytes.decode()
+    rates = [line.split(";")[5] for line in stats.splitlines()[1:] if line.startswith("channel")]
+    assert rates and all("." not in r for r in rates)
+
+
+def _id_of(book, name: str) -> str:
+    plan = invoke("-C", book, "due", "--today", "2026-12-04", "--json").stdout
+    import json
+
+    return next(t["contact"] for t in json.loads(plan)["due"] if t["name"].startswith(name))
+
+
+def test_run_says_when_no_contact_follows_a_playbook(tmp_path):
+    root = build(tmp_path / "book", {"contacts.csv": "id,name,email\nc1,Ann,a@x.se\n"})
+    ran = invoke("-C", root, "run", "--today", "2026-11-23")
+    assert ran.exit_code == 0 and "No contact follows a playbook" in ran.stdout

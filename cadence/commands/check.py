@@ -6,10 +6,9 @@ from typing import Optional
 
 import typer
 
-from ..cli import (load_book, QUIET, quiet, JSON, OPTIONS, TODAY, APP as app, config, count,
-                   echo_problems, emit_json, fail, relative, resolve_today, say)
+from ..cli import (load_book, QUIET, quiet, JSON, OPTIONS, TODAY, APP as app, config, echo_problems, emit_json, fail, relative, resolve_today, say)
 from ..helptext import INSIGHT
-from ..model import EXIT_CONFIG, Failure, Problem, Source
+from ..model import EXIT_CONFIG, Failure, Problem, Source, count
 
 def _template_problems(renderer) -> list:
     """Syntax errors and unknown filters in every template, found without rendering."""

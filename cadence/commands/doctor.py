@@ -10,10 +10,10 @@ from typing import Optional
 
 import typer
 
-from ..cli import (APP as app, JSON, OPTIONS, QUIET, quiet, TODAY, config, count, emit_json,
+from ..cli import (APP as app, JSON, OPTIONS, QUIET, quiet, TODAY, config, emit_json,
                    guarded, load_book, machine_timezone, relative, resolve_today, say)
 from ..helptext import SETUP
-from ..model import Failure
+from ..model import Failure, count
 
 LOG = "cron.log"
 
@@ -65,10 +65,11 @@ def cron_line(root: str, program: str, email: str, mail: bool = False) -> str:
     log = shlex.quote(os.path.join(root, LOG))
     steps = (["sync"] if mail else []) + ["run"]
     body = "; ".join(f"{shlex.quote(program)} {step} --quiet >> {log} 2>&1 || "
-                     f'echo "cadence {step} failed (exit $?): see {os.path.join(root, LOG)}"'
+                     f'echo "cadence {step} failed (exit $?): see "{log}'
                      for step in steps)
-    return (f"MAILTO={email or 'you@example.com'}\n"
-            f"0 7 * * 1-5  cd {shlex.quote(root)} && {{ {body}; }}")
+    # cron makes a `%` a line break unless it is escaped (crontab(5)); the shell gets the rest
+    line = f"0 7 * * 1-5  cd {shlex.quote(root)} && {{ {body}; }}".replace("%", "\\%")
+    return f"MAILTO={email or 'you@example.com'}\n{line}"
 
 
 @app.command(rich_help_panel=SETUP)

@@ -5,8 +5,8 @@ from typing import Optional
 
 import typer
 
-from ..cli import (CSV, load_book, JSON, OPTIONS, QUIET, TODAY, APP as app, config, count,
-                   emit_json, guarded, quiet, resolve_today, say)
+from ..cli import (CSV, load_book, JSON, OPTIONS, QUIET, TODAY, APP as app, config, emit_json, guarded, quiet, resolve_today, say)
+from ..model import count
 from ..helptext import DAILY
 
 

@@ -8,7 +8,7 @@ import typer
 from ..cli import (CSV, load_book, JSON, OPTIONS, QUIET, TODAY, APP as app, config, emit_json,
                    guarded, quiet, resolve_today)
 from ..helptext import INSIGHT
-from ..model import CHANNELS
+from ..model import CHANNELS, count
 
 
 
@@ -54,7 +54,7 @@ def forecast(
         rows.append([f"{d.isoformat()} {d.strftime('%a')}", *[counts.get(ch, 0) or "" for ch in used],
                      total or "", bar])
     late = len(result.backlog)
-    title = f"Forecast from {day}, {days} days, if nobody replies"
+    title = f"Forecast from {day}, {count(days, 'day')}, if nobody replies"
     if late:
         title += f" (today includes {late} overdue)"
     table(title, ["date", *used, "total", ""], rows)

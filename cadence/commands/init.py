@@ -8,9 +8,9 @@ from typing import Optional
 
 import typer
 
-from ..cli import (APP as app, count, guarded, machine_timezone, say)
+from ..cli import (APP as app, guarded, machine_timezone, say)
 from ..helptext import SETUP
-from ..model import EXIT_CANTCREAT, EXIT_DATA, EXIT_MISSING, Failure, Problem, Source
+from ..model import EXIT_CANTCREAT, EXIT_DATA, EXIT_MISSING, EXIT_USAGE, Failure, Problem, Source, count
 
 PLACEHOLDER_NAME, PLACEHOLDER_EMAIL = "Your Name", "you@example.com"
 
@@ -26,6 +26,8 @@ sender:                 # who the drafts come from
 {rest}"""
 
 EXAMPLE_LEDGER = "ledger: contacts.csv\n"
+# the placeholders `check` and `doctor` warn about (readiness.PLACEHOLDER_*): the bundled
+# templates sign with the phone and letters carry the address
 EXAMPLE_SENDER_REST = """\
   phone: "+46 70 000 00 00"
   address: |
@@ -53,6 +55,8 @@ HISTORY = "date,contact,event,playbook,step,channel,template,note\n"
 GITIGNORE = "drafts/\n.cadence.lock\n.cadence-pending\n.*.cadence-*.tmp\ncron.log\n"
 
 DEFAULT_PLAYBOOK = "new-lead"
+BOOK_NAMES = ("history.csv", "cadence.yaml", ".gitignore", "cron.log", ".cadence.lock",
+              ".cadence-pending")  # files init writes or cadence keeps in a book
 
 
 def _copy_bundled(name: str, target: str) -> None:
@@ -116,7 +120,8 @@ def _sheet_settings(filename: str, guess, encoding: str) -> str:
 
 
 def _read_sheet(source: str):
-    """(filename, bytes, LedgerFile, encoding) of the spreadsheet `init --from` was given."""
+    """(filename in the book, bytes, LedgerFile, encoding, the file's own name) of the
+    spreadsheet `init --from` was given."""
     from ..files import read_bytes
     from ..ledger import guess_encoding, parse_ledger
     from ..ledger_file import Header
@@ -132,7 +137,7 @@ def _read_sheet(source: str):
     if not ledger.rows:
         raise Failure(Problem(Source(source), "the sheet has no contacts", "export the sheet "
                               "with its header line and at least one row", EXIT_DATA))
-    return os.path.basename(source), data, ledger, encoding
+    return os.path.basename(source), data, ledger, encoding, os.path.basename(source)
 
 
 @app.command(rich_help_panel=SETUP)
@@ -158,6 +163,14 @@ def init(
         sheet = _read_sheet(source) if source else None
         ledger_name = sheet[0] if sheet else "contacts.csv"
         in_place = sheet is not None and os.path.dirname(os.path.abspath(source)) == target
+        if ledger_name in BOOK_NAMES:  # the copy must not take the journal's or config's name
+            if in_place:
+                raise Failure(Problem(Source(source), f"a contact list named {ledger_name} "
+                                      "would be the book's own file of that name",
+                                      "rename the file (e.g. contacts.csv) and run init again",
+                                      EXIT_USAGE))
+            ledger_name = "contacts" + os.path.splitext(ledger_name)[1]
+            sheet = (ledger_name,) + tuple(sheet[1:])
         names = ([] if in_place else [ledger_name]) + ["history.csv", "playbooks", "templates"]
         taken = [n for n in names if os.path.exists(os.path.join(target, n))]
         if taken:
@@ -176,7 +189,7 @@ def init(
 
             guess = guess_sheet(sheet[2].columns, sheet[2].rows)
             config = _settings(_sheet_settings(ledger_name, guess, sheet[3]), zone, name,
-                               email, "")
+                               email, EXAMPLE_SENDER_REST)
             files = [("cadence.yaml", config.encode("utf-8"))]
             if not in_place:
                 files.append((ledger_name, sheet[1]))  # byte for byte: it is the user's own
@@ -207,11 +220,13 @@ def _tell(directory, sheet, guess, zone, name, email, given_name, given_email) -
     from ..guess import described
 
     here = "" if directory in (".", "") else f" -C {directory}"
+    where = "here" if directory in (".", "") else f"to {directory}"
     if sheet is None:
-        say(f"Wrote a cadence book to {directory}.")
+        say(f"Wrote a cadence book {where}.")
     else:
-        say(f"Wrote a cadence book around {sheet[0]} ({count(guess.rows, 'contact')}) "
-            f"to {directory}. Guessed from the sheet:")
+        copied = f" (copied as {sheet[0]})" if sheet[0] != sheet[4] else ""
+        say(f"Wrote a cadence book around {sheet[4]}{copied} ({count(guess.rows, 'contact')}) "
+            f"{where}. Guessed from the sheet:")
         for line in described(guess, DEFAULT_PLAYBOOK):
             say(f"  {line}")
         if sheet[3] != "utf-8":

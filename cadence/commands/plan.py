@@ -5,8 +5,8 @@ from typing import Optional
 
 import typer
 
-from ..cli import (load_book, QUIET, quiet, JSON, OPTIONS, TODAY, APP as app, config, count,
-                   emit_json, guarded, resolve_today, say)
+from ..cli import (load_book, QUIET, quiet, JSON, OPTIONS, TODAY, APP as app, config, emit_json, guarded, resolve_today, say)
+from ..model import count
 from ..helptext import INSIGHT
 
 
@@ -47,16 +47,16 @@ def plan(
     if OPTIONS.quiet:
         return
     if not touches:
-        say(f"Nothing planned for {contact.id} in the {days} days from {day}: {why}.")
+        say(f"Nothing planned for {contact.id} in the {count(days, 'day')} from {day}: {why}.")
         return
     from ..terminal import table
 
     table(f"{contact.id} {contact.name}: {count(len(touches), 'touch')} "
-          f"in {days} days from {day}",
+          f"in {count(days, 'day')} from {day}",
           ["date", "step", "phase", "channel", "template", "reason", "moved by"],
           [[max(t.due, day).isoformat() + (f" {t.time}" if t.time else ""), t.step, t.phase,
             t.channel, t.template, t.detail or t.reason,
-            "; ".join(x for x in (f"due {t.due}, {t.overdue} days late" if t.due < day else "",
+            "; ".join(x for x in (f"due {t.due}, {count(t.overdue, 'day')} late" if t.due < day else "",
                                   t.why) if x)] for t in touches])
 
 

@@ -8,7 +8,8 @@ from typing import Optional
 import typer
 
 from ..cli import (load_book, write_outside, QUIET, quiet, JSON, OPTIONS, TODAY, APP as app,
-                   config, count, emit_json, guarded, near_the_clock, resolve_today, say)
+                   config, emit_json, guarded, near_the_clock, resolve_today, say)
+from ..model import count
 from ..helptext import DAILY
 
 
@@ -60,8 +61,11 @@ def run(
     verb = "Would draft" if dry_run else "Drafted"
     say(f"{verb} {count(len(drafted), 'touch')} for {day}"
         + (f" in {_relative(cfg, os.path.join(cfg.drafts, day.isoformat()))}/" if drafted else "") + ".")
+    width = max([10] + [len(t.contact) for t, _, _ in drafted])
+    step_width = max([14] + [len(t.step) for t, _, _ in drafted])
     for touch, path, _ in drafted:
-        say(f"  {touch.channel:<9} {touch.contact:<10} {touch.step:<14} {_relative(cfg, path)}")
+        say(f"  {touch.channel:<9} {touch.contact:<{width}} {touch.step:<{step_width}} "
+            f"{_relative(cfg, path)}")
     skips = count(sum(1 for e in entries if e.event == "skip"), "skip")
     rows, added = count(len(updates), "row"), count(len(entries), "row")
     if dry_run:
@@ -76,4 +80,8 @@ def run(
     if enrolled:
         say(f"{'Would enrol' if dry_run else 'Enrolled'} {count(enrolled, 'contact')} today: "
             "the first touches come from the next day on (`cadence due` tomorrow).")
+    contacts = loaded.book.contacts
+    if contacts and not any(c.playbook for c in contacts):
+        say("No contact follows a playbook, so nothing will ever be drafted "
+            "(`cadence check` says more).")
 

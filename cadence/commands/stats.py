@@ -36,9 +36,9 @@ def stats(
     if as_csv:
         from ..export import to_csv
 
+        dialect = loaded.ledger.dialect()
         typer.echo(to_csv(["section", "playbook", "key", "touches", "replies", "reply_rate",
-                           "contacts"], _csv_rows(result), *loaded.ledger.dialect()),
-                   nl=False)
+                           "contacts"], _csv_rows(result, dialect[0]), *dialect), nl=False)
         return
     if OPTIONS.quiet:
         return
@@ -65,11 +65,16 @@ def stats(
                 s["months"]] for s in result["slipped"]])
 
 
-def _csv_rows(result) -> list:
-    rows = [["channel", "", i["channel"], i["touches"], i["replies"], i["reply_rate"], ""]
+def _csv_rows(result, delimiter: str = ",") -> list:
+    """The rows of `stats --csv`. In a `;` file (the spreadsheets of the languages that write
+    `0,25`) a rate has a decimal comma, so that the spreadsheet reads it as a number."""
+    def rate(value) -> str:
+        return str(value).replace(".", ",") if delimiter == ";" else str(value)
+
+    rows = [["channel", "", i["channel"], i["touches"], i["replies"], rate(i["reply_rate"]), ""]
             for i in result["by_channel"]]
-    rows += [["step", i["playbook"], i["step"], i["touches"], i["replies"], i["reply_rate"], ""]
-             for i in result["by_step"]]
+    rows += [["step", i["playbook"], i["step"], i["touches"], i["replies"],
+              rate(i["reply_rate"]), ""] for i in result["by_step"]]
     rows += [["status", "", k, "", "", "", n] for k, n in result["status"].items()]
     rows += [["phase", i["playbook"], i["phase"], "", "", "", i["contacts"]] for i in result["phase"]]
     rows += [["won", k, "", "", "", "", n] for k, n in result["won"].items()]
