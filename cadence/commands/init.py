@@ -126,10 +126,17 @@ def _read_sheet(source: str):
     from ..ledger import guess_encoding, parse_ledger
     from ..ledger_file import Header
 
+    if os.path.isdir(source):
+        raise Failure(Problem(Source(source), "is a folder, not a contact list", "give the path "
+                              "of the CSV or YAML file your spreadsheet saved", EXIT_USAGE))
     if not os.path.isfile(source):
         raise Failure(Problem(Source(source), "no such file", "give the path of the CSV or "
                               "YAML file your spreadsheet saved", EXIT_MISSING))
     data = read_bytes(source, "spreadsheet")
+    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):  # a zip (.xlsx, .ods), old .xls
+        raise Failure(Problem(Source(source), "a spreadsheet workbook, not a CSV file",
+                              "save the sheet as CSV (Excel: Save As > CSV UTF-8; Google "
+                              "Sheets: File > Download > CSV) and give that file", EXIT_DATA))
     encoding = guess_encoding(data)
     ledger, problems = parse_ledger(data, source, encoding, header=Header(loose=True))
     if ledger is None:
