@@ -47,6 +47,11 @@ def sender_findings(config) -> list:
         missing = " and ".join(k for k, v in (("name", name), ("email", email)) if not v)
         return [Finding("sender", False, f"the sender has no {missing}: drafts come from "
                         "nobody", "set `sender: {name: ..., email: ...}` in cadence.yaml", where)]
+    if any(word in email.lower() for word in ("noreply", "no-reply", "donotreply")):
+        return [Finding("sender", False, f"the sender's address {email} takes no replies: "
+                        "answers to the drafts would be lost", "set `sender: {email: ...}` in "
+                        "cadence.yaml to the address you read (git's user.email is often a "
+                        "no-reply one)", where)]
     phone, address = config.sender.get("phone", ""), config.sender.get("address", "")
     examples = [key for key, placeholder in (("phone", phone.strip() == PLACEHOLDER_PHONE),
                                              ("address", PLACEHOLDER_ADDRESS in address))

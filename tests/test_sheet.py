@@ -391,3 +391,13 @@ def test_run_says_when_no_contact_follows_a_playbook(tmp_path):
     root = build(tmp_path / "book", {"contacts.csv": "id,name,email\nc1,Ann,a@x.se\n"})
     ran = invoke("-C", root, "run", "--today", "2026-11-23")
     assert ran.exit_code == 0 and "No contact follows a playbook" in ran.stdout
+
+
+def test_a_no_reply_address_from_git_is_said_at_once(tmp_path, monkeypatch):
+    config = tmp_path / "gitconfig"
+    config.write_text("[user]\n\tname = Eva\n\temail = 1+eva@users.noreply.github.com\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    result = invoke("init", tmp_path / "book")
+    assert "(from git; a no-reply address, which loses the answers" in result.stdout
+    checked = invoke("-C", tmp_path / "book", "check")
+    assert "takes no replies" in checked.stderr

@@ -245,5 +245,8 @@ def _tell(directory, sheet, guess, zone, name, email, given_name, given_email) -
             "(or init with --sender-name and --sender-email)")
     else:
         origin = "given" if given_name or given_email else "from git"
+        if "noreply" in email.lower() or "no-reply" in email.lower():
+            origin += "; a no-reply address, which loses the answers: set your own in " \
+                      "cadence.yaml"
         say(f"  sender: {name} <{email}> ({origin})")
     say(f"Next: cadence{here} check, then cadence{here} due, then cadence{here} run")
