@@ -112,11 +112,10 @@ def _dates(columns, rows) -> tuple:
                 a, b = int(match.group(1)), int(match.group(2))
                 counts[index] = counts.get(index, 0) + 1
                 samples.setdefault(index, cell)
-                one = short.setdefault(index, [False, False])
-                one[0] |= len(match.group(1)) == 1
-                one[1] |= len(match.group(2)) == 1
-                if order == ("Y", "m", "d"):
-                    one[0] |= len(match.group(3)) == 1  # day: position 3
+                # by part: +1 a cell written without a zero (`3`), -1 one with it (`03`)
+                one = short.setdefault(index, [0, 0])
+                for position, part in enumerate(match.group(1, 2)):
+                    one[position] += (len(part) == 1) - (len(part) == 2 and part[0] == "0")
                 first_big[index] = first_big.get(index, False) or a > 12
                 second_big[index] = second_big.get(index, False) or b > 12
                 break
@@ -129,7 +128,10 @@ def _dates(columns, rows) -> tuple:
         month_first = second_big[index] and not first_big[index]
         ambiguous = not first_big[index] and not second_big[index]
         order = ("m", "d", "Y") if month_first else ("d", "m", "Y")
-    unpadded = short[index]
+    # a part is written without its zero when more cells show that (`3/14/1985`) than show a
+    # zero (`14.03.1975`): a hand-typed `2.5.1980` among Excel's dates does not make cadence
+    # write `3.12.2026`, and `11/2/1970` proves nothing either way
+    unpadded = [n > 0 for n in short[index]]
     parts = []
     for position, part in enumerate(order):
         if part == "Y":

@@ -401,3 +401,13 @@ def test_a_no_reply_address_from_git_is_said_at_once(tmp_path, monkeypatch):
     assert "(from git; a no-reply address, which loses the answers" in result.stdout
     checked = invoke("-C", tmp_path / "book", "check")
     assert "takes no replies" in checked.stderr
+
+
+@pytest.mark.parametrize("cells, pattern", [
+    (["3/14/1985", "11/2/1970"], "%-m/%-d/%Y"),          # Google Sheets: no zeros
+    (["14.03.1975", "02.11.1960"], "%d.%m.%Y"),          # Excel: zeros
+    (["14.03.1975", "02.11.1960", "2.5.1980"], "%d.%m.%Y"),  # one typed by hand
+    (["1.2.1980", "12.11.1990"], "%-d.%-m.%Y"),
+])
+def test_init_writes_dates_without_zeros_only_when_the_sheet_does(cells, pattern):
+    assert guess_sheet(("d",), [{"d": c} for c in cells]).dates.pattern == pattern
