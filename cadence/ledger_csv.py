@@ -164,6 +164,9 @@ def _offset_position(s: str, offset: int, sep: str, first_line: int) -> tuple:
     return line, offset - (brk + len(sep) if brk >= 0 else 0) + 1
 
 
+_SEP_LINE = re.compile(r'^"?sep=([,;\t|])"?\s*$', re.IGNORECASE)
+
+
 def _detect_delimiter(line: str) -> str:
     """The most frequent of , ; TAB outside quotes on the header line (ties: that order)."""
     bare = re.sub(r'"[^"]*"', "", line)
@@ -301,7 +304,14 @@ def parse_csv(text: str, path: str, rules: Header = PLAIN):
     k = 0
     while not lines[k].strip():
         k += 1
-    delim = _detect_delimiter(lines[k])
+    named = _SEP_LINE.match(lines[k].lstrip("\ufeff"))
+    if named and k + 1 < len(lines):  # Excel's `sep=;` line: it names the delimiter, kept as is
+        k += 1
+        while k + 1 < len(lines) and not lines[k].strip():
+            k += 1
+        delim = named.group(1)
+    else:
+        delim = _detect_delimiter(lines[k])
     try:
         s, cells, nk = _split_record(lines, k, delim, sep)
     except (_Unclosed, _StrayText) as exc:
@@ -332,9 +342,6 @@ def _next_record(lines, k: int, delim: str, sep: str) -> int:
         open_quotes = (open_quotes + lines[k].count('"')) % 2
         k += 1
     return k
-
-
-MAX_COLUMNS = 16_384  # as many as Excel has: a wider header is not a ledger
 
 
 MAX_COLUMNS = 16_384  # as many as Excel has: a wider header is not a ledger

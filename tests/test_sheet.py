@@ -411,3 +411,17 @@ def test_a_no_reply_address_from_git_is_said_at_once(tmp_path, monkeypatch):
 ])
 def test_init_writes_dates_without_zeros_only_when_the_sheet_does(cells, pattern):
     assert guess_sheet(("d",), [{"d": c} for c in cells]).dates.pattern == pattern
+
+
+def test_excels_sep_line_names_the_delimiter_and_stays(machine):
+    """README "The ledger": a first line `sep=;` (Excel's way of naming the delimiter) is read
+    as that, and written back as it was."""
+    data = b"sep=;\r\nName;E-mail;Phone\r\nAnn Ek;ann@ek.se;070 1\r\nBo Berg;b@x.se;\r\n"
+    book, said = _init(machine, "s.csv", data)
+    assert "(2 contacts)" in said and "email = 'E-mail'" in said
+    _ok(book, "check")
+    _ok(book, "run")
+    after = (book / "s.csv").read_bytes()
+    assert after.startswith(b"sep=;\r\nName;E-mail;Phone;id;playbook;")
+    assert b"\r\nAnn Ek;ann@ek.se;070 1;ann-ek;new-lead;2026-12-03;" in after
+    assert (book / "history.csv").read_text().startswith("date;contact;")
