@@ -137,6 +137,9 @@ def _read_sheet(source: str):
         raise Failure(Problem(Source(source), "a spreadsheet workbook, not a CSV file",
                               "save the sheet as CSV (Excel: Save As > CSV UTF-8; Google "
                               "Sheets: File > Download > CSV) and give that file", EXIT_DATA))
+    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise Failure(Problem(Source(source), "the file is empty", "export the sheet with its "
+                              "header line and at least one row", EXIT_DATA))
     encoding = guess_encoding(data)
     ledger, problems = parse_ledger(data, source, encoding, header=Header(loose=True))
     if ledger is None:
