@@ -154,6 +154,10 @@ class Maildir:
                 ids.add(parse(header_block(data)).id)
         return ids
 
+    def found_ids(self, name: str, wanted) -> set:
+        """Which of the Message-IDs `wanted` the folder holds."""
+        return self.message_ids(name) & set(wanted)
+
     def store_draft(self, name: str, data: bytes) -> None:
         """A draft into the drafts folder: a file in its cur/ with the D flag."""
         import mailbox
@@ -280,6 +284,17 @@ class Imap:
                 for item in self.client.fetch(batch, ["BODY.PEEK[HEADER]"]).values():
                     ids.add(parse(item.get(b"BODY[HEADER]") or b"").id)
         return ids
+
+    def found_ids(self, name: str, wanted) -> set:
+        """Which of the Message-IDs `wanted` the folder holds: a SEARCH by each, so that a
+        sent folder of years is not read whole."""
+        found = set()
+        with self.failures(f"reading {name} on"):
+            self.client.select_folder(name, readonly=True)
+            for message_id in sorted(set(wanted)):
+                if self.client.search(["HEADER", "Message-ID", message_id]):
+                    found.add(message_id)
+        return found
 
     def store_draft(self, name: str, data: bytes) -> None:
         """A draft into the drafts folder with the \\Draft flag, dated as the draft is."""

@@ -45,6 +45,9 @@ class Report(NamedTuple):
     returned_to: tuple  # the returned message's To addresses
 
 
+OTHER_REPORT = Report(False, (), (), ())
+
+
 class Message(NamedTuple):
     """What `sync` needs of one message."""
 
@@ -100,6 +103,8 @@ def parse(data: bytes, fallback: Optional[datetime] = None, fallback_kind: str =
     report = None
     if _is_report(headers):
         report = _report(data)
+    elif headers.get_content_type() == "multipart/report":
+        report = OTHER_REPORT  # a read receipt (RFC 8098) or another report: left alone
     return Message(
         id=message_id or digest_id(head), refs=tuple(refs), sender=sender, name=name,
         date=date, dated_by=dated_by, subject=clean(_decoded(_value(headers, "Subject")),
@@ -144,21 +149,26 @@ def _decoded(value: str) -> str:
         parts = decode_header(value)
     except (ValueError, IndexError, AssertionError, LookupError):
         return value
+    if not any(charset for _, charset in parts):
+        return value  # no encoded word: the value as it is (a raw UTF-8 subject included)
     out = []
     for part, charset in parts:
         if isinstance(part, bytes):
+            # the plain text beside an encoded word comes back as the str's
+            # `raw-unicode-escape` bytes (`по поводу`, `Müller`), which ASCII would garble
             try:
-                part = part.decode(charset or "ascii", "replace")
-            except LookupError:
+                part = part.decode(charset or "raw-unicode-escape", "replace")
+            except (LookupError, UnicodeDecodeError):
                 part = part.decode("utf-8", "replace")
         out.append(part)
-    # decode_header drops the space between an encoded word and plain text; what it gives back
-    # for a plain value is the value itself
-    return "".join(out) if any(charset for _, charset in parts) else value
+    # decode_header drops the space between an encoded word and plain text
+    return "".join(out)
 
 
 def _ids(value: str) -> list:
-    return ["<" + found + ">" for found in _ID.findall(value)][:IDS_LIMIT]
+    """The message ids in a header value; one holding a control, format or direction character
+    (a NUL, an escape, U+202E) is no id: it would reach the journal and the terminal."""
+    return ["<" + found + ">" for found in _ID.findall(value) if found.isprintable()][:IDS_LIMIT]
 
 
 def _first_id(value: str) -> str:

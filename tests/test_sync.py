@@ -660,7 +660,7 @@ def test_push_puts_each_draft_in_the_drafts_folder_once(book, tree):
     result = cadence(book, "push", "--today", DRAFTED, "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {
-        "today": DRAFTED, "dry_run": False, "already": [],
+        "today": DRAFTED, "dry_run": False, "already": [], "sent": [],
         "stored": [{"file": name, "message_id": draft_id(f"c{n}"), "subject": SUBJECT}
                    for n, name in enumerate(drafts, 1)]}
     stored = tree.files("Drafts")
@@ -673,6 +673,17 @@ def test_push_puts_each_draft_in_the_drafts_folder_once(book, tree):
     assert again.stdout == (f"Stored 0 drafts in the drafts folder of {tree.root}; 3 already "
                             "there.\n")
     assert len(tree.files("Drafts")) == 3
+    # the mail program sends one: its file moves from Drafts to Sent; push never puts it back
+    first = stored[0]
+    sent_dir = first.parent.parent.parent / ".Sent" / "cur"
+    first.rename(sent_dir / first.name.replace(":2,D", ":2,S"))
+    after = cadence(book, "push", "--today", DRAFTED, "--json")
+    document = json.loads(after.stdout)
+    assert document["stored"] == [] and len(document["already"]) == 2
+    assert len(document["sent"]) == 1 and len(tree.files("Drafts")) == 2
+    assert cadence(book, "push", "--today", DRAFTED).stdout == (
+        f"Stored 0 drafts in the drafts folder of {tree.root}; 2 already there; 1 already "
+        "sent.\n")
 
 
 def test_push_refuses_a_linked_draft(book, tree, tmp_path):

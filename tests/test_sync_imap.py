@@ -522,6 +522,21 @@ def test_push_appends_each_draft_once_with_the_draft_flag(tmp_path, mail_server,
     assert len(messages(mail_server, mail_user, "Drafts")) == 3
 
 
+def test_push_never_puts_a_sent_email_back_in_drafts(tmp_path, mail_server, mail_user, imap):
+    """A draft whose copy is in the sent folder (found by SEARCH HEADER Message-ID) was sent:
+    push leaves it out, so it cannot go out twice."""
+    book = imap_book(tmp_path, direct(mail_server), mail_user.login)
+    folder = os.path.join(book, "drafts", DRAFTED)
+    first = sorted(n for n in os.listdir(folder) if n.endswith(".eml"))[0]
+    imap("Sent", open(os.path.join(folder, first), "rb").read())
+    result = cadence(book, "push", "--today", DRAFTED, "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert [d["file"] for d in document["sent"]] == [first]
+    assert len(document["stored"]) == 2
+    assert len(messages(mail_server, mail_user, "Drafts")) == 2
+
+
 def test_a_reply_moved_out_of_junk_is_no_longer_warned_about(tmp_path, mail_server, mail_user,
                                                               imap):
     """Row 2: "each sync lists it ... while it stays there": moved to the inbox (a new UID

@@ -10,7 +10,7 @@ import typer
 from ..cli import (APP as app, JSON, OPTIONS, QUIET, TODAY, cache_folder, config, emit_json,
                    guarded, load_book, quiet, resolve_today, say, write_outside)
 from ..helptext import DAILY
-from ..model import EXIT_CONFIG, Failure, Problem, Source
+from ..model import EXIT_CONFIG, Failure, Problem, Source, count
 from ..terminal import Progress
 
 DRY_RUN = typer.Option(False, "--dry-run", help="Show what would be done; write nothing.")
@@ -229,7 +229,7 @@ def push(today: Optional[str] = TODAY,
         day = resolve_today(today, cfg)
         drafts = _day_drafts(cfg, day)
         if not drafts:
-            stored, kept = [], []
+            stored, kept, sent = [], [], []
         else:
             box = _open(mail)
             try:
@@ -239,10 +239,18 @@ def push(today: Optional[str] = TODAY,
                                           "name it in cadence.yaml: mail: folders: drafts: ...",
                                           EXIT_CONFIG))
                 there = box.message_ids(folder)
-                stored, kept = [], []
+                sent_folder = box.folders().get("sent")
+                # a draft already sent (its copy in the sent folder) never goes back to Drafts
+                gone = box.found_ids(sent_folder, [d.message_id for d in drafts
+                                                   if d.message_id not in there]) \
+                    if sent_folder else set()
+                stored, kept, sent = [], [], []
                 for draft in drafts:
                     if draft.message_id in there:
                         kept.append(draft)
+                        continue
+                    if draft.message_id in gone:
+                        sent.append(draft)
                         continue
                     if not dry_run:
                         box.store_draft(folder, draft.data)
@@ -252,14 +260,16 @@ def push(today: Optional[str] = TODAY,
                 box.close()
     if as_json:
         emit_json({"today": day.isoformat(), "dry_run": dry_run,
-                   "stored": [d.json() for d in stored], "already": [d.json() for d in kept]})
+                   "stored": [d.json() for d in stored], "already": [d.json() for d in kept],
+                   "sent": [d.json() for d in sent]})
         return
     verb = "Would store" if dry_run else "Stored"
     if not drafts:
         say(f"No email drafts for {day}: run `cadence run` first.")
         return
-    say(f"{verb} {len(stored)} draft{'s' if len(stored) != 1 else ''} in the drafts folder of "
-        f"{mail.where}" + (f"; {len(kept)} already there." if kept else "."))
+    say(f"{verb} {count(len(stored), 'draft')} in the drafts folder of {mail.where}"
+        + (f"; {len(kept)} already there" if kept else "")
+        + (f"; {len(sent)} already sent" if sent else "") + ".")
     for draft in stored:
         say(f"  {draft.name}  {draft.subject}")
 

@@ -1,0 +1,37 @@
+"""Headers from strangers, read defensively (SPEC section 10: mail is untrusted input)."""
+from __future__ import annotations
+
+import pytest
+
+from cadence.mailparse import parse
+
+
+@pytest.mark.parametrize("raw", [b"<n\x00ul@x>", b"<a\x1b[2J@x>", "<a\u202eb@x>".encode()])
+def test_an_id_with_a_control_or_direction_character_is_no_id(raw):
+    """Such an id would reach the journal (a NUL stops every later command) and the terminal:
+    the message is known by its digest instead."""
+    message = parse(b"From: p@lund.example\nSubject: x\nMessage-ID: " + raw +
+                    b"\nIn-Reply-To: " + raw + b"\n\nbody")
+    assert message.id.endswith("@digest.cadence.invalid>") and message.refs == ()
+    assert message.id.isprintable()
+
+
+@pytest.mark.parametrize("subject, read", [
+    ("Re: =?UTF-8?B?0J7RgtCy0LXRgg==?= по поводу", "Re: Ответ по поводу"),
+    ("Frågor om =?UTF-8?Q?pris?=", "Frågor om pris"),
+    ("=?UTF-8?Q?Hans?= Müller", "Hans Müller"),
+    ("x =?bogus?Q?a?= y", "x a y"),
+])
+def test_encoded_words_beside_plain_text_beyond_ascii(subject, read):
+    message = parse(f"From: p@lund.example\nSubject: {subject}\n\nbody".encode())
+    assert message.subject == read
+
+
+def test_a_read_receipt_is_a_report_left_alone():
+    """RFC 8098: a disposition notification is no reply (SPEC 10: other reports are left
+    alone), however it is threaded."""
+    message = parse(b"From: karin@example.com\nSubject: Read: Hello\n"
+                    b"In-Reply-To: <x@cadence>\nContent-Type: multipart/report; "
+                    b"report-type=disposition-notification; boundary=b\n\n--b\n\nread\n--b--\n")
+    assert message.report is not None and not message.report.failed
+    assert not message.auto
