@@ -171,10 +171,13 @@ def _no_reply_candidate(playbook: Playbook, st: State,
             continue
         nominal = rule.wait.add(st.last_touch)
         detail = f"no reply since {st.last_touch} ({st.last_channel})"
-        if st.last_channel == "email" and st.bounced is not None and st.bounced >= st.last_touch:
-            # the email bounced: the next rung comes the day after (SPEC section 10)
-            nominal = min(nominal, st.bounced + ONE_DAY)
-            detail = f"the email of {st.last_touch} bounced on {st.bounced}"
+        if st.last_channel == "email" and st.bounced is not None:
+            # the email bounced: the next rung comes the day after (SPEC section 10); an email
+            # drafted before sync saw the bounce went to the same dead address
+            nominal = min(nominal, max(st.bounced, st.last_touch) + ONE_DAY)
+            detail = (f"the email of {st.last_touch} bounced on {st.bounced}"
+                      if st.bounced >= st.last_touch else f"the email of {st.last_touch} went "
+                      f"to an address that bounced on {st.bounced}")
         if horizon is not None and nominal > horizon:
             return None
         day, why = _move(nominal, st, playbook)
