@@ -15,7 +15,7 @@ from .candidates import (
     BIRTHDAY_WINDOW, NO_CALLBACK, ONE_DAY, Candidate, agreed_call, candidates, missed_birthday,
 )
 from .model import Book, Condition, Contact, Entry, Outcome, Playbook, Touch, Trail
-from .state import State, kind_of, state_of
+from .state import State, callback_text, kind_of, state_of
 from .steps import phase_at
 
 __all__ = ["State", "state_of", "day", "advance", "due", "run", "plan", "upcoming",
@@ -249,7 +249,11 @@ def changes_of(contact: Contact, after: State, next_due: Optional[date]) -> dict
         "last_touch": after.last_touch, "last_channel": after.last_channel,
         "last_step": after.last_step, "last_reply": after.last_reply, "next_due": next_due,
     }
-    return {key: _text(now[key]) for key in now if now[key] != before[key]}
+    changes = {key: _text(now[key]) for key in now if now[key] != before[key]}
+    agreed = callback_text(after.contact)
+    if agreed != callback_text(contact):  # a call-back the journal restored
+        changes["callback"] = agreed
+    return changes
 
 
 def advance(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, Playbook],
@@ -269,7 +273,6 @@ def due(book: Book, today: date) -> list:
     for contact in book.contacts:
         if not _may_be_due(contact, today):
             continue
-        st = state_of(contact, book.trails.get(contact.id), book.playbooks)
         st = state_of(contact, book.trails.get(contact.id), book.playbooks)
         touch = day(st, book.playbooks, today, book.condition, want_next=False).touch
         if touch is not None:

@@ -78,6 +78,8 @@ def state_of(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, P
         else:
             now_status, now_until = contact.status or "active", contact.paused_until
         last_reply = contact.last_reply or journal_reply
+        if contact.callback is None and trail.callback_noted is not None:
+            contact = _with_callback(contact, _noted_callback(trail.callback_noted))
     else:
         started, touches, last_touch = contact.started, max(contact.touches, 0), contact.last_touch
         last_channel, last_step = contact.last_channel, contact.last_step
@@ -229,6 +231,18 @@ def callback_text(contact: Contact) -> str:
     if contact.callback is None:
         return ""
     return contact.callback.isoformat() + (f"T{contact.callback_time}" if contact.callback_time else "")
+
+
+def _with_callback(contact: Contact, text: str) -> Contact:
+    """The contact with the call-back the journal noted (`2027-03-01` or `2027-03-01T10:00`):
+    an empty cell of a row being rebuilt is restored, not a decision (SPEC section 9)."""
+    day_text, _, time = text.partition("T")
+    try:
+        agreed = date.fromisoformat(day_text)
+    except ValueError:
+        return contact
+    return replace(contact, callback=agreed, callback_time=time,
+                   row={**contact.row, "callback": text})
 
 
 def _noted_callback(row: Optional[Entry]) -> str:

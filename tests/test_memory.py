@@ -331,3 +331,14 @@ def test_a_bounce_brings_the_ladder_forward_even_past_a_later_email(history, las
     planned = engine.plan(c, trail(lived + history, c.id), PLAYBOOKS, d(last_touch), 30)
     rung = next(t for t in planned if t.step == "no_reply")
     assert (str(rung.due), rung.channel, rung.detail) == (call_on, "call", detail)
+
+
+def test_a_rebuilt_row_gets_its_agreed_call_back_again():
+    """SPEC 9: "An empty cell in a row being rebuilt is restored, not a decision": a call-back
+    agreed with `reply --callback` survives a re-downloaded sheet, and the call comes."""
+    history = LIVED + ("2026-11-05,c1,reply,p,,,,reply: stop\n"
+                       "2026-11-05,c1,note,p,,,,callback 2026-11-20T10:00\n")
+    got = outcome(dict(), "2026-11-20", history)
+    assert got.changes["callback"] == "2026-11-20T10:00"
+    assert got.touch is not None and (got.touch.step, got.touch.time) == ("callback", "10:00")
+    assert not [e for e in got.entries if "set in the ledger" in e.note]
