@@ -339,8 +339,10 @@ def _other(acc: _Fold, day: date, event: str, cells: list, kept) -> None:
         note = cells[7].strip()
         if note.startswith("callback ") and _newer(day, kept, acc.noted_day, acc.noted):
             acc.noted_day, acc.noted = day, kept
-        elif note.startswith("last_reply "):
-            noted = _day_in(note)
+        elif note.startswith(("last_reply ", "reply on ")):
+            # a reply typed in the ledger, or one `cadence reply` recorded without a rule to
+            # act on it ("reply on D": a won contact answered): the journal knows of it
+            noted = _day_in(note[len("reply "):] if note.startswith("reply on ") else note)
             if noted is not None:
                 acc.reply_noted = _later(acc.reply_noted, noted)
     elif event == "undo":

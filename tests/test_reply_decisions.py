@@ -215,3 +215,13 @@ def test_a_callback_without_a_call_sheet_is_refused_before_it_is_written(tmp_pat
     (tmp_path / "book" / "templates" / "callback.j2").write_text(CALLBACK)
     ok("-C", root, "reply", "c1", "--callback", "2026-11-20", "--today", TODAY)
     assert ok("-C", root, "run", "--today", "2026-11-20").exit_code == 0
+
+
+def test_a_reply_from_a_won_contact_is_not_taken_for_a_ledger_edit(book):
+    """`reply` to a contact no reply rule acts on (won) journals it; the next run does not add
+    a `last_reply ... (set in the ledger)` row for what cadence itself wrote."""
+    ok("-C", book, "mark", "c1", "won", "--today", TODAY)
+    ok("-C", book, "reply", "c1", "--today", NEXT)
+    before = rows(book)
+    ok("-C", book, "run", "--today", NEXT)
+    assert not [r for r in rows(book)[len(before):] if "set in the ledger" in r]
