@@ -225,3 +225,17 @@ def test_a_reply_from_a_won_contact_is_not_taken_for_a_ledger_edit(book):
     before = rows(book)
     ok("-C", book, "run", "--today", NEXT)
     assert not [r for r in rows(book)[len(before):] if "set in the ledger" in r]
+
+
+def test_a_move_the_reply_rule_already_made_is_journaled_once(tmp_path):
+    """README's `cadence reply dan --move customer` when the playbook's reply rule moves to
+    customer too: one `started` row, said once."""
+    rule = ("phases:\n  - name: decide\n    steps:\n"
+            "      - {at: 1 day, channel: email, template: hello}\n"
+            "rules:\n  - reply: move customer\n")
+    root = build(tmp_path / "book", {"playbooks/p.yaml": rule, "playbooks/customer.yaml": CUSTOMER})
+    ok("-C", root, "run", "--today", TODAY)
+    said = ok("-C", root, "reply", "c1", "--move", "customer", "--today", NEXT).stdout
+    assert said.count("customer") == 1
+    started = [r for r in rows(root) if ",c1,status,customer," in r and r.endswith(",started")]
+    assert len(started) == 1

@@ -88,7 +88,8 @@ def reply(contact_id: str = ID, on: Optional[str] = ON, note: str = NOTE,
         if chosen:
             st, decided, words, rule = _decide(loaded, contact, st, chosen[0], when,
                                                pause=pause, move=move)
-            said.append(words)
+            if words:
+                said.append(words)
             if not entries:  # the reply is acted on, by the decision: never again by a run
                 entries = (Entry(when, contact.id, "reply", contact.playbook,
                                  note="; ".join(x for x in (f"reply: {rule}", note) if x)),)
@@ -143,6 +144,8 @@ def _decide(loaded, contact, st, decision: str, when, pause=None, move=None) -> 
         raise Failure(Problem(Source("--move"), f"no playbook named {name!r}",
                               (f"did you mean {close[0]!r}? " if close else "")
                               + "playbooks: " + ", ".join(sorted(book.playbooks)), EXIT_DATA))
+    if st.playbook == name and st.started == when and st.status == "active":
+        return st, (), "", f"move to {name}"  # the reply rule moved it there already
     moved = replace(st, playbook=name, started=when, last_step="", step_date=None,
                     status="active", paused_until=None)
     return (moved, (Entry(when, contact.id, "status", name, note="started"),), f"moved to {name}",
