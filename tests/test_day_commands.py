@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import shutil
 from datetime import date
@@ -93,14 +94,14 @@ SKIPS = [
      ["2026-11-01,c1,status,p,,,,started (set in the ledger)",
       "2026-11-02,c1,skip,p,decide-1,email,hello,skipped by hand"],
      {"last_step": "decide-1", "next_due": "2026-11-03"}),
-    ("nothing due today: the next planned touch, skipped today", None, [TODAY],
+    ("nothing due today: the next planned touch, skipped as of its own day", None, [TODAY],
      ["--today", "2026-11-03"],
-     ["2026-11-03,c1,skip,p,decide-2,call,call,skipped by hand"],
+     ["2026-11-04,c1,skip,p,decide-2,call,call,skipped by hand"],
      {"touches": "1", "last_step": "decide-2", "next_due": "2026-12-01"}),
     ("a step named: the contact jumps to it", None, [TODAY],
      ["--step", "keep-2", "--today", "2026-11-03"],
-     ["2026-11-03,c1,skip,p,keep-2,email,hello,skipped by hand"],
-     {"touches": "1", "last_step": "keep-2", "next_due": "2026-12-01"}),
+     ["2026-12-08,c1,skip,p,keep-2,email,hello,skipped by hand"],
+     {"touches": "1", "last_step": "keep-2", "next_due": "2026-12-15"}),
     ("an agreed call-back: skipped on its own day, so that it counts for it",
      {"contacts.csv": "id,name,email,phone,playbook,started,callback\n"
                       "c1,Ann Lind,ann@example.com,+46701234567,p,2026-11-01,2026-11-20\n"},
@@ -394,3 +395,16 @@ def test_a_call_sheet_leaves_out_the_notes_of_what_undo_took_back(tmp_path):
     ok("-C", root, "run", "--today", NEXT)
     sheet = open(os.path.join(root, "drafts", NEXT, "c1--decide-2.md"), encoding="utf-8").read()
     assert "talked budget" not in sheet
+
+
+def test_a_skipped_future_touch_moves_the_contact_on_as_of_its_day(tmp_path):
+    """README "Semantics" (skip): a periodic touch skipped weeks ahead counts as made on its
+    own day; the next one comes a period after it, never before the skipped one's date."""
+    root = build(tmp_path / "book")
+    ok("-C", root, "run", "--today", TODAY)
+    ok("-C", root, "skip", "c1", "--today", "2026-11-03")  # decide-2 of 11-04
+    said = ok("-C", root, "skip", "c1", "--today", "2026-11-03").stdout  # keep-1 of 12-01
+    assert said == "c1: keep-1 (email) of 2026-12-01 skipped; next touch on 2026-12-08.\n"
+    assert cells(root, "c1")["next_due"] == "2026-12-08"
+    due = json.loads(ok("-C", root, "due", "--today", "2026-12-05", "--json").stdout)["due"]
+    assert [t for t in due if t["contact"] == "c1"] == []

@@ -64,9 +64,9 @@ def _skip(loaded, contact_id: str, step: Optional[str], note: str, day) -> str:
         next_due = result.next_due
     else:
         touch = _target(loaded, index, contact, st, step, day)
-        # a call-back or a birthday counts as dealt with from the skip's date on: a later one
-        # is skipped on its own day; a step, today
-        when = max(day, touch.due) if touch.reason in ("callback", "birthday") else day
+        # the skip is dated the touch's own day (today when it is due or late): the contact
+        # moves on as if the touch had been made then, and a periodic phase counts from it
+        when = max(day, touch.due)
         entries = result.entries + (Entry(when, contact.id, "skip", touch.playbook, touch.step,
                                           touch.channel, touch.template, text),)
         after = engine.skipped(result.state, touch, when)
