@@ -239,3 +239,12 @@ def test_a_move_the_reply_rule_already_made_is_journaled_once(tmp_path):
     assert said.count("customer") == 1
     started = [r for r in rows(root) if ",c1,status,customer," in r and r.endswith(",started")]
     assert len(started) == 1
+
+
+@pytest.mark.parametrize("decision", [["--pause", "30d"], ["--move", "customer"]])
+def test_a_decision_does_not_revive_an_unsubscribed_contact(book, decision):
+    ok("-C", book, "mark", "c1", "unsubscribed", "--today", TODAY)
+    before = snapshot(book)
+    result = invoke("-C", book, "reply", "c1", *decision, "--today", NEXT)
+    assert result.exit_code == 2 and "is unsubscribed" in result.stderr
+    assert snapshot(book) == before

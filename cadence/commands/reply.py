@@ -117,6 +117,8 @@ def _decide(loaded, contact, st, decision: str, when, pause=None, move=None) -> 
     """(state, journal rows, words, the words of a `reply` rule) of a reply's decision,
     taken after the reply rule."""
     book = loaded.book
+    if decision in ("--pause", "--move"):
+        _not_revived(contact, st, decision)
     if decision in ("--won", "--lost"):
         word = decision[2:]
         return (replace(st, status=word),
@@ -150,6 +152,16 @@ def _decide(loaded, contact, st, decision: str, when, pause=None, move=None) -> 
                     status="active", paused_until=None)
     return (moved, (Entry(when, contact.id, "status", name, note="started"),), f"moved to {name}",
             f"move to {name}")
+
+
+def _not_revived(contact, st, what: str) -> None:
+    """A pause or a move would make cadence write again to someone who said no (unsubscribed)
+    or whom the user stopped: refused; `mark ID active` is the way back, said on purpose."""
+    if st.status in ("unsubscribed", "stopped"):
+        raise Failure(Problem(Source(what), f"{contact.id!r} is {st.status}: {what.lstrip('-')} "
+                              "would start touching them again",
+                              f"if they asked to hear from you, `cadence mark {contact.id} "
+                              "active` first", EXIT_USAGE))
 
 
 def _callback_drafted(loaded, st) -> None:
@@ -301,6 +313,7 @@ def _paused(loaded, contact, until, when, day, note: str) -> tuple:
 
     book = loaded.book
     st = engine.state_of(contact, book.trails.get(contact.id), book.playbooks)
+    _not_revived(contact, st, "pause")
     st = replace(st, status="paused", paused_until=until)
     words = f"paused until {until}"
     entry = Entry(when, contact.id, "status", contact.playbook,
