@@ -288,7 +288,9 @@ def latest_run(loaded, rows) -> tuple:
     floor = _run_before(book)
     window = {}
     for row in rows:
-        if floor is None or row.date > floor:
+        # the run before's own day too: a skip of an ended phase may be dated before the step
+        # it follows, on that day (takeback.latest_run tells the two runs' rows apart)
+        if floor is None or row.date >= floor:
             window.setdefault(row.contact, []).append(row)
     rows = [r for cid in window for r in standing(window[cid]) if r.event != "undo"]
     day, taken = takeback.latest_run(rows, floor, book.playbooks)

@@ -352,6 +352,9 @@ class Trail:
     last: Optional[Entry] = None  # the latest touch
     recent: tuple = ()  # the dates of every touch in the 7 days up to `last`, sorted
     step: Optional[Entry] = None  # the latest touch or skip of a playbook step
+    # the latest step row of each other playbook the contact followed (a `move`): a sheet
+    # downloaded again with the old playbook must not start that playbook over (SPEC 9)
+    other_steps: tuple = ()
     replies: frozenset = frozenset()  # dates of the `reply` rows: replies acted on
     birthday_done: Optional[date] = None  # latest birthday touch or skip
     callback_done: Optional[date] = None  # latest call-back touch or skip

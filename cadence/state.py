@@ -88,8 +88,11 @@ def state_of(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, P
     last_row = trail.last
     if last_row is not None and not last_channel and last_row.date == last_touch:
         last_channel = last_row.channel
+    step_row = trail.step
+    if step_row is not None and step_row.playbook != contact.playbook:
+        step_row = next((e for e in trail.other_steps if e.playbook == contact.playbook), None)
     last_step, step_date = _furthest_step(playbook, contact.playbook, started, last_step,
-                                          last_touch, trail.step)
+                                          last_touch, step_row)
     touch_dates = trail.recent
     if last_touch is not None and last_touch not in touch_dates:
         touch_dates = tuple(sorted(touch_dates + (last_touch,)))

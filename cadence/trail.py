@@ -36,7 +36,7 @@ class _Fold:
     __slots__ = ("rows", "touches", "first", "last_day", "last", "dates", "step_day", "step",
                  "replies", "birthday", "callback", "no_reply", "status_day", "status",
                  "reply_day", "reply", "noted_day", "noted", "reply_noted", "started", "undo",
-                 "bounced", "drafted", "sent", "answered", "junk")
+                 "bounced", "drafted", "sent", "answered", "junk", "steps")
 
     def __init__(self):
         self.rows = self.touches = 0
@@ -57,6 +57,9 @@ class _Fold:
         self.sent = {}  # Message-ID key -> date it was seen sent, trimmed to SENT_SPAN
         self.answered = None  # the latest reply, autoreply or bounce
         self.junk = []  # (date, note) of replies found in junk, trimmed to JUNK_SPAN
+        # playbook -> (date, row) of its latest step row, made once a second playbook shows
+        # (a `move`): most contacts follow one, and `step` says all there is
+        self.steps = None
 
     def state(self) -> list:
         """The fold as plain JSON values, to go on from later (cadence.cache)."""
@@ -75,7 +78,8 @@ class _Fold:
                 sorted((d.isoformat(), p, s) for d, p, s in _recent(self.drafted, DRAFTED_SPAN)),
                 sorted((k, d.isoformat()) for k, d in _recent_keys(self.sent).items())
                 if self.sent else [], _iso(self.answered),
-                sorted((d.isoformat(), n) for d, n in _recent(self.junk, JUNK_SPAN))]
+                sorted((d.isoformat(), n) for d, n in _recent(self.junk, JUNK_SPAN)),
+                sorted([p, d.isoformat(), _plain(k)] for p, (d, k) in (self.steps or {}).items())]
 
     @classmethod
     def restore(cls, state: list) -> "_Fold":
@@ -83,7 +87,7 @@ class _Fold:
         made = cls()
         (rows, touches, first, last_day, last, dates, step_day, step, replies, birthday,
          callback, no_reply, status_day, status, reply_day, reply, noted_day, noted,
-         reply_noted, started, undo, bounced, drafted, sent, answered, junk) = state
+         reply_noted, started, undo, bounced, drafted, sent, answered, junk, steps) = state
         for count in (rows, touches):
             if not isinstance(count, int) or count < 0:
                 raise NotAFold("a count")
@@ -105,6 +109,7 @@ class _Fold:
         made.sent = {str(k): date.fromisoformat(d) for k, d in sent}
         made.answered = _day_of(answered)
         made.junk = [(date.fromisoformat(d), str(n)) for d, n in junk]
+        made.steps = {str(p): (date.fromisoformat(d), _kept(k)) for p, d, k in steps} or None
         for day, row in ((made.last_day, made.last), (made.step_day, made.step),
                          (made.status_day, made.status), (made.reply_day, made.reply),
                          (made.noted_day, made.noted)):
@@ -124,6 +129,9 @@ class _Fold:
             rows=self.rows, touches=self.touches, first_touch=self.first,
             last=_entry_of(contact, self.last_day, self.last, shared), recent=recent,
             step=_entry_of(contact, self.step_day, self.step, shared),
+            other_steps=tuple(_entry_of(contact, d, k, shared) for p, (d, k)
+                              in sorted((self.steps or {}).items())
+                              if self.step is None or p != _cells(self.step)[3].strip()),
             replies=frozenset(self.replies) if self.replies else _NO_REPLIES,
             birthday_done=self.birthday, callback_done=self.callback,
             no_reply_done=self.no_reply,
@@ -290,8 +298,16 @@ def _fold(folds: dict, records) -> None:
                 acc.no_reply = _later(acc.no_reply, day)
             continue
         latest = acc.step_day
+        playbook = cells[3].strip()
+        if acc.steps is None and latest is not None and \
+                _cells(acc.step)[3].strip() != playbook:
+            acc.steps = {_cells(acc.step)[3].strip(): (latest, acc.step)}
         if latest is None or day > latest or (day == latest and _cells(kept) > _cells(acc.step)):
             acc.step_day, acc.step = day, kept
+        if acc.steps is not None:
+            held = acc.steps.get(playbook)
+            if held is None or _newer(day, kept, *held):
+                acc.steps[playbook] = (day, kept)
 
 
 def _drafted(acc: _Fold, day: date, cells: list) -> None:

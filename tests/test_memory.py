@@ -342,3 +342,23 @@ def test_a_rebuilt_row_gets_its_agreed_call_back_again():
     assert got.changes["callback"] == "2026-11-20T10:00"
     assert got.touch is not None and (got.touch.step, got.touch.time) == ("callback", "10:00")
     assert not [e for e in got.entries if "set in the ledger" in e.note]
+
+
+def test_a_sheet_with_the_old_playbook_after_a_move_does_not_start_it_over():
+    """SPEC 9: "Whatever the ledger says, a step that the journal shows done since the latest
+    `started` is never drafted again": a contact moved to q, then a sheet downloaded again
+    (no state cells, the old playbook p) stands where the journal left p, not at its start."""
+    q = playbook("""
+        phases:
+          - name: onboard
+            steps:
+              - {after: 3 days, channel: email, template: a}
+    """, name="q")
+    books = {"p": SPEC, "q": q}
+    history = LIVED + ("2026-11-05,c1,reply,p,,,,reply: move to q\n"
+                       "2026-11-05,c1,status,q,,,,started\n"
+                       "2026-11-08,c1,touch,q,onboard-1,email,a,\n")
+    got = outcome(dict(), "2026-11-09", history, playbooks=books)
+    assert got.changes["last_step"] == "decide-2" and got.changes["started"] == "2026-11-01"
+    plan = engine.plan(contact(), trail(history, "c1"), books, d("2026-11-09"), 60)
+    assert [t.step for t in plan if t.reason == "step"][:1] == ["offer"]
