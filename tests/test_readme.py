@@ -94,3 +94,22 @@ def test_the_init_from_example_is_what_init_prints(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["init", "mybook", "--from", "kunder.csv"])
     assert result.exit_code == 0, result.output
     assert result.stdout == shown
+
+
+def test_the_mornings_commands_work_on_inits_book(tmp_path):
+    """README "A morning with cadence": the commands after the day's run, on `init`'s book,
+    each as written (exit 0)."""
+    block = README.split("Then you send what you drafted", 1)[1].split("```sh\n", 1)[1]
+    commands = [line.split("  #", 1)[0].strip() for line in block.split("```", 1)[0].splitlines()
+                if line.startswith("cadence ")]
+    assert len(commands) >= 10
+    runner = CliRunner()
+    book = str(tmp_path / "mybook")
+    assert runner.invoke(app, ["init", book, "--sender-name", "Eva", "--sender-email",
+                               "eva@konsult.example"]).exit_code == 0
+    for day in ("2026-12-03", "2026-12-04"):
+        assert runner.invoke(app, ["-C", book, "run"], env={"CADENCE_TODAY": day}).exit_code == 0
+    for command in commands:
+        result = runner.invoke(app, ["-C", book, *shlex.split(command)[1:]],
+                               env={"CADENCE_TODAY": "2026-12-04"})
+        assert result.exit_code == 0, (command, result.output)
