@@ -75,6 +75,12 @@ class Maildir:
                                   "(no cur/ folder)", "name the folder your mail program syncs "
                                   "to, the one that holds cur/, new/ and tmp/",
                                   EXIT_CONFIG)) from None
+        missing = [d for d in ("new", "tmp") if not os.path.isdir(os.path.join(mail.maildir, d))]
+        if missing:  # the mailbox module would fail later with a bare I/O error
+            raise Failure(Problem(mail.source, f"mail.maildir: {mail.maildir} lacks "
+                                  + " and ".join(f"{d}/" for d in missing) + " (a Maildir has "
+                                  "cur/, new/ and tmp/)", "let the mail program sync it again, "
+                                  "or create the empty folders", EXIT_CONFIG))
         self.where = mail.maildir
 
     def close(self) -> None:

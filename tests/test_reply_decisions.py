@@ -248,3 +248,18 @@ def test_a_decision_does_not_revive_an_unsubscribed_contact(book, decision):
     result = invoke("-C", book, "reply", "c1", *decision, "--today", NEXT)
     assert result.exit_code == 2 and "is unsubscribed" in result.stderr
     assert snapshot(book) == before
+
+
+def test_plan_says_when_no_channel_reaches_the_contact(tmp_path):
+    root = build(tmp_path / "book", {"contacts.csv": "id,name,email,phone,playbook,started,optout\n"
+                                     "c1,Ann,a@example.com,+4670,p,2026-11-01,email;call;letter\n"})
+    said = ok("-C", root, "plan", "c1", "--today", ON).stdout
+    assert said.endswith(": no channel of the playbook (email, call, letter) reaches them: check "
+                         "the ledger's email, phone, address, channels and optout.\n")
+
+
+def test_plan_says_a_typed_reply_is_why(tmp_path):
+    root = build(tmp_path / "book", {"contacts.csv": "id,name,email,playbook,started,last_reply\n"
+                                     "c1,Ann,a@example.com,p,2026-11-01,2026-11-02\n"})
+    said = ok("-C", root, "plan", "c1", "--today", "2026-11-03").stdout
+    assert "replied on 2026-11-02 (the ledger's last_reply); the next run acts on it" in said

@@ -703,6 +703,9 @@ def test_push_without_drafts_says_so(book, tree):
     assert (result.exit_code, result.stdout) == (
         0, "No email drafts for 2026-12-05: run `cadence run` first.\n")
     assert tree.files("Drafts") == []
+    os.makedirs(os.path.join(book, "drafts", "2026-12-05"))  # a day of calls only
+    result = cadence(book, "push", "--today", "2026-12-05")
+    assert result.stdout == "No email drafts for 2026-12-05: the day's drafts are calls and letters.\n"
 
 
 def test_sync_reads_the_tree_again_after_the_journal_is_taken_back(book, tree):

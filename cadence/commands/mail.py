@@ -236,6 +236,8 @@ def push(today: Optional[str] = TODAY,
                 folder = box.folders().get("drafts")
                 if folder is None:
                     raise Failure(Problem(mail.source, "the mailbox has no drafts folder",
+                                          "create a .Drafts folder (with cur/, new/, tmp/) in "
+                                          "the Maildir" if mail.maildir else
                                           "name it in cadence.yaml: mail: folders: drafts: ...",
                                           EXIT_CONFIG))
                 there = box.message_ids(folder)
@@ -265,7 +267,9 @@ def push(today: Optional[str] = TODAY,
         return
     verb = "Would store" if dry_run else "Stored"
     if not drafts:
-        say(f"No email drafts for {day}: run `cadence run` first.")
+        folder = os.path.join(cfg.drafts, day.isoformat())
+        say(f"No email drafts for {day}: the day's drafts are calls and letters." if
+            os.path.isdir(folder) else f"No email drafts for {day}: run `cadence run` first.")
         return
     say(f"{verb} {count(len(stored), 'draft')} in the drafts folder of {mail.where}"
         + (f"; {len(kept)} already there" if kept else "")

@@ -83,7 +83,19 @@ def _why(book, contact, day, days: int) -> str:
     if later is not None:
         return "; ".join(filter(None, (reason, f"the next touch is on {later.due} "
                                                f"({later.step})")))
-    return reason or f"the playbook {contact.playbook} has nothing left for it" + (
+    if reason:
+        return reason
+    if st.last_reply is not None and (st.last_touch is None or st.last_reply >= st.last_touch):
+        return (f"replied on {st.last_reply} (the ledger's last_reply); the next run acts on it "
+                "by the playbook's reply rule")
+    from ..steps import allowed
+
+    playbook = book.playbooks.get(contact.playbook)
+    if playbook is not None and not any(allowed(c, st.contact, playbook)
+                                        for c in playbook.channels):
+        return (f"no channel of the playbook ({', '.join(playbook.channels)}) reaches them: "
+                "check the ledger's email, phone, address, channels and optout")
+    return f"the playbook {contact.playbook} has nothing left for it" + (
         f" (last step {st.last_step})" if st.last_step else "")
 
 
