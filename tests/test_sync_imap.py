@@ -312,7 +312,7 @@ def test_a_wrong_password_is_77_with_the_servers_words_and_never_shown(tmp_path,
     assert WRONG_PASSWORD not in result.output and result.stdout == ""
     # --debug shows the failure's traceback, in a process of its own as a user sees it
     env = {"CADENCE_IMAP_PASSWORD": WRONG_PASSWORD, "SSL_CERT_FILE": str(mail_server.ca_file),
-           "CADENCE_CACHE_DIR": os.environ["CADENCE_CACHE_DIR"], "COLUMNS": "200"}
+           "CADENCE_CACHE_DIR": os.environ["CADENCE_CACHE_DIR"], "COLUMNS": "1000"}
     done = cadence_process("--debug", "-C", book, "sync", "--today", AFTER, env=env)
     assert done.returncode != 0 and b"Traceback" in done.stderr
     assert b"[AUTHENTICATIONFAILED] Authentication failed." in done.stderr
