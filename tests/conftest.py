@@ -13,6 +13,15 @@ sys.path.insert(0, os.path.dirname(__file__))
 # put it back (tests/test_day_commands.py).
 cadence.cli.FAR_DAYS = 10 ** 6
 
+# The property tests draw the same examples on every run of the plain suite (CI, the README's
+# command), so that its verdict does not depend on luck; a deliberate deeper run
+# (CADENCE_PROPERTY_EXAMPLES=N, see tests/randombooks.py) draws fresh ones.
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile(
+    "cadence", derandomize=os.environ.get("CADENCE_PROPERTY_EXAMPLES", "1") in ("", "1"))
+settings.load_profile("cadence")
+
 
 def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true",

@@ -21,7 +21,7 @@ slow = pytest.mark.slow
 
 def examples(n: int) -> settings:
     """Hypothesis settings for a property test of `n` examples (times SCALE)."""
-    return settings(max_examples=n * SCALE, deadline=None,
+    return settings(max_examples=n * SCALE, deadline=None, derandomize=SCALE == 1,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
