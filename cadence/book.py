@@ -312,12 +312,9 @@ def journal_lines(path: str, limit: Optional[int] = None):
         if limit is None:
             yield from handle
             return
-        left = limit
-        for line in handle:
-            if left <= 0:
-                return
-            yield line[:left]
-            left -= len(line)
+        from .cache import upto
+
+        yield from upto(handle, limit)
 
 
 def _is_file(path: str) -> bool:

@@ -66,7 +66,7 @@ def journal_trails(handle, path: str, folder: Optional[str]) -> tuple:
     again = undone(folds)
     if again and not problems:  # `undo` rows: those contacts' rows are read again, whole
         handle.seek(0)
-        rows, problems = read_rows(_upto(handle, hashed.size), path, again)
+        rows, problems = read_rows(upto(handle, hashed.size), path, again)
         refold(folds, rows)
     if entry and not problems and hashed.whole and (
             not hit or hashed.size - start > start // REWRITE_SHARE):
@@ -110,7 +110,7 @@ class _Hashed:
             yield raw
 
 
-def _upto(handle, size: int):
+def upto(handle, size: int):
     """The file's lines within its first `size` bytes (the bytes this command folded)."""
     left = size
     for line in handle:
