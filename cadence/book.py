@@ -370,20 +370,23 @@ def load(config, expressions: Optional[_Expressions] = None, conditions: bool = 
     data = read_bytes(config.ledger, "ledger")
     from .sheet import read_ledger
 
-    ledger, contacts, found = read_ledger(config, data, playbooks, problems)
-    problems.extend(found)
-
-    # a run that died midway left rows that the next run takes back: they do not count
+    # The journal is folded before the ledger's rows are read: the fold's passing values are
+    # gone by then, and a large book's peak memory is the larger of the two, not their sum.
+    # A run that died midway left rows that the next run takes back: they do not count.
     limit = journal_limit(config.root, config.history, data)
     if cache is not None and limit is None and _is_file(config.history):
         from .cache import journal_trails
 
         handle = open_journal(config.history)
         with handle:
-            trails, found = journal_trails(handle, config.history, cache)
+            trails, journal_problems = journal_trails(handle, config.history, cache)
     else:
-        trails, found = fold(lambda: journal_lines(config.history, limit), config.history)
+        trails, journal_problems = fold(lambda: journal_lines(config.history, limit),
+                                        config.history)
+
+    ledger, contacts, found = read_ledger(config, data, playbooks, problems)
     problems.extend(found)
+    problems.extend(journal_problems)
 
     errors = [p for p in problems if not p.warning]
     if errors:

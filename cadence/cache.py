@@ -29,7 +29,7 @@ import tempfile
 from typing import Optional
 
 from .journal import read_header, read_rows
-from .trail import fold_more, refold, restore, save, trails, undone
+from .trail import NotAFold, fold_more, refold, save, saved_folds, trails, undone
 
 VERSION = 6  # the fold's state changes shape with the Trail
 CHUNK = 1 << 20
@@ -39,39 +39,48 @@ REWRITE_SHARE = 16  # the entry is written again once the rows after it pass 1/1
 def journal_trails(handle, path: str, folder: Optional[str]) -> tuple:
     """({contact id: Trail}, problems) of the journal open in `handle` (a binary file that
     can seek) at `path`, through the cache kept in `folder` (None: no cache)."""
-    folds, problems = {}, []
     entry = _entry_path(folder, path) if folder and _usable(folder) else None
+    kept = _read_entry(entry) if entry else None
+    if kept is not None:
+        try:
+            return _through(handle, path, entry, kept)
+        except (NotAFold, ValueError, TypeError, KeyError, IndexError):
+            pass  # an entry that is not what `save` wrote: the journal is folded whole
+    return _through(handle, path, entry, None)
+
+
+def _through(handle, path: str, entry: Optional[str], kept) -> tuple:
+    """journal_trails, going on from `kept` (an entry read) when the journal still begins
+    with the bytes it names."""
+    folds, saved, problems = {}, {}, []
+    handle.seek(0)
     found = read_header(handle, path, problems)
     if found is None:
         return {}, problems
     names, number, delimiter = found
     start, hit = handle.tell(), False
-    kept = _read_entry(entry) if entry else None
     if kept is not None:
-        size, digest, lines, saved = kept
+        size, digest, lines, entries = kept
         handle.seek(0)
         hashed = _Hashed(handle)
         if size >= start and hashed.skip(size) and (hashed.hexdigest(), hashed.lines) == (
                 digest, lines):
-            try:
-                folds, start, number, hit = restore(saved), size, lines, True
-            except (ValueError, TypeError, KeyError):
-                folds = {}
-        del kept, saved  # the entry's text, read whole, is not needed any more
+            saved, start, number, hit = saved_folds(entries), size, lines, True
+        del kept, entries  # the entry's text, read whole, is not needed any more
     if not hit:
         handle.seek(0)
         hashed = _Hashed(handle)  # the header's bytes are hashed too
         hashed.skip(start)
-    problems = fold_more(folds, hashed, path, names, number, delimiter)
-    again = undone(folds)
+    problems = fold_more(folds, hashed, path, names, number, delimiter, saved)
+    again = undone(folds, saved)
     if again and not problems:  # `undo` rows: those contacts' rows are read again, whole
         handle.seek(0)
         rows, problems = read_rows(upto(handle, hashed.size), path, again)
-        refold(folds, rows)
+        refold(folds, rows, saved)
     if entry and not problems and hashed.whole and (
             not hit or hashed.size - start > start // REWRITE_SHARE):
-        _write_entry(entry, hashed, folds)
-    return trails(folds), problems
+        _write_entry(entry, hashed, save(folds, saved))
+    return trails(folds, saved), problems
 
 
 class _Hashed:
@@ -156,10 +165,10 @@ def _read_entry(entry: str):
         return None
 
 
-def _write_entry(entry: str, hashed: _Hashed, folds: dict) -> None:
+def _write_entry(entry: str, hashed: _Hashed, saved: dict) -> None:
     """The entry for the bytes `hashed` read; a cache that cannot be written costs only time."""
     data = json.dumps({"version": VERSION, "size": hashed.size, "digest": hashed.hexdigest(),
-                       "lines": hashed.lines, "folds": save(folds)},
+                       "lines": hashed.lines, "folds": saved},
                       separators=(",", ":")).encode("utf-8")
     _write(entry, data)
 

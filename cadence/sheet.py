@@ -226,30 +226,39 @@ def _row(i, row, renames, converted, made, defaulted, playbook) -> dict:
 
 def _dates_of(ledger: LedgerFile, header: str, column: str, dates: DateFormat) -> tuple:
     """({cell text: ISO text} of a date column's cells that are not ISO, problems): cells in a
-    format other than the configured one are counted and reported once for the column."""
-    change, seen, other, problems = {}, {}, {}, []
-    first, total = None, 0
-    for index, row in enumerate(ledger.rows):
-        text = row.get(header, "")
+    format other than the configured one are counted and reported once for the column.
+
+    Each distinct cell is judged once; the rows are walked again only when one is to be
+    reported (most sheets: never)."""
+    cells = [row.get(header, "") for row in ledger.rows]
+    change, judged = {}, {}
+    for text in set(cells):
         cell = text.strip()
         if not cell:
             continue
+        if column == "birthday" and re.match(r"^(?:--)?\d{2}-\d{2}$", cell):
+            iso, shape, error = cell, "", ""
+        else:
+            iso, shape, error = read_cell(cell, dates)
+        if error:
+            change[text] = ""
+        elif iso != text:
+            change[text] = iso
+        if error or shape:
+            judged[text] = (shape, error)
+    if not judged:
+        return change, []
+    problems, other, first, total = [], {}, None, 0
+    for index, text in enumerate(cells):
+        if not text.strip():
+            continue
         total += 1
-        if cell not in seen:
-            if column == "birthday" and re.match(r"^(?:--)?\d{2}-\d{2}$", cell):
-                seen[cell] = (cell, "", "")
-            else:
-                seen[cell] = read_cell(cell, dates)
-        iso, shape, error = seen[cell]
+        shape, error = judged.get(text, ("", ""))
         if error:
             problems.append(Problem(ledger.source(index, header), error,
                                     f"the ledger's dates are written as {dates.shown} "
                                     "(`dates:` under `ledger:` in cadence.yaml)", EXIT_DATA))
-            change[text] = ""
-            continue
-        if iso != text:
-            change[text] = iso
-        if shape:
+        elif shape:
             other[shape] = other.get(shape, 0) + 1
             first = index if first is None else first
     if other:

@@ -146,6 +146,61 @@ class _Fold:
             junk=tuple(sorted(_recent(self.junk, JUNK_SPAN))) if self.junk else ())
 
 
+def _saved_trail(contact: str, state: list, shared: dict, days: dict) -> Trail:
+    """The Trail of a fold saved by `_Fold.state`, made straight from the saved values: what
+    `_Fold.restore(state).trail(contact, shared)` gives, without the fold in between (most
+    contacts of a morning have no new row, and restoring their folds took a second of a
+    100,000-contact `due`). Raises NotAFold (or TypeError, ValueError) on anything else.
+
+    `days` holds one date for each ISO text (memory, and each text is parsed once)."""
+    (rows, touches, first, last_day, last, dates, step_day, step, replies, birthday,
+     callback, no_reply, status_day, status, reply_day, reply, noted_day, noted,
+     reply_noted, started, undo, bounced, drafted, sent, answered, junk, steps) = state
+
+    def day(text):
+        if text is None:
+            return None
+        found = days.get(text)
+        if found is None:
+            found = days[text] = date.fromisoformat(text)
+        return found
+
+    def entry(on, kept):
+        if (on is None) != (kept is None):
+            raise NotAFold("a row without its date")
+        return _entry_of(contact, day(on), _kept(kept), shared) if kept is not None else None
+
+    for count in (rows, touches):
+        if not isinstance(count, int) or count < 0:
+            raise NotAFold("a count")
+
+    def one(text):
+        return shared.setdefault(text, text)
+
+    last_entry = entry(last_day, last)
+    # most contacts' latest touch is their latest step: one Entry for both (memory)
+    step_entry = last_entry if step == last and step_day == last_day else entry(step_day, step)
+    others = ()
+    if steps:
+        current = None if step is None else _cells(_kept(step))[3].strip()
+        others = tuple(entry(d, k) for p, d, k in sorted(steps) if p != current)
+    return Trail(
+        rows=rows, touches=touches, first_touch=day(first), last=last_entry,
+        recent=tuple(sorted(day(d) for d in dates)) if last is not None else (),
+        step=step_entry, other_steps=others,
+        replies=frozenset(day(d) for d in replies) if replies else _NO_REPLIES,
+        birthday_done=day(birthday), callback_done=day(callback), no_reply_done=day(no_reply),
+        status=entry(status_day, status), reply=entry(reply_day, reply),
+        callback_noted=entry(noted_day, noted), reply_noted=day(reply_noted),
+        started=tuple(sorted((one(str(p)), day(d)) for p, d in started)),
+        bounced=tuple(sorted((str(a), day(d)) for a, d in bounced)) if bounced else (),
+        drafted=tuple(sorted((day(d), one(str(p)), one(str(s))) for d, p, s in drafted))
+        if drafted else (),
+        sent=frozenset(str(k) for k, _ in sent) if sent else _NO_REPLIES,
+        answered=day(answered),
+        junk=tuple(sorted((day(d), str(n)) for d, n in junk)) if junk else ())
+
+
 def _recent(items: list, span: int) -> list:
     """The (date, ...) items within `span` days of the latest of them."""
     if not items:
@@ -181,16 +236,25 @@ def _kept(value):
     raise NotAFold("a row")
 
 
-def save(folds: dict) -> dict:
-    """The folds as plain JSON values (cadence.cache keeps them)."""
-    return {cid: acc.state() for cid, acc in folds.items()}
+def save(folds: dict, saved: Optional[dict] = None) -> dict:
+    """The folds as plain JSON values (cadence.cache keeps them), with the `saved` ones that
+    no row changed."""
+    out = dict(saved or {})
+    out.update((cid, acc.state()) for cid, acc in folds.items())
+    return out
 
 
-def restore(saved) -> dict:
-    """The folds `save` gave; raises ValueError or TypeError on anything else."""
-    if not isinstance(saved, dict):
+def saved_folds(saved) -> dict:
+    """The saved folds as `save` gave them, checked for shape; raises NotAFold on anything
+    else. Each is read into a Trail (`trails`) or a fold (`_fold`) when it is needed."""
+    if not isinstance(saved, dict) or not all(
+            isinstance(cid, str) and isinstance(state, list) and len(state) == _STATE_WIDTH
+            for cid, state in saved.items()):
         raise NotAFold("folds")
-    return {cid: _Fold.restore(state) for cid, state in saved.items() if isinstance(cid, str)}
+    return saved
+
+
+_STATE_WIDTH = 27  # the values of `_Fold.state`
 
 
 def _cells(kept) -> tuple:
@@ -231,24 +295,30 @@ def fold(lines: Callable[[], Iterable[bytes]], path: str) -> tuple:
 
 
 def fold_more(folds: dict, lines: Iterable[bytes], path: str, names=None, number: int = 0,
-              delimiter: str = ","):
+              delimiter: str = ",", saved: Optional[dict] = None):
     """Fold more rows into `folds` ({contact id: _Fold}); returns the problems. `lines` begin
-    with the header, or, with `names` (the header's columns), go on after line `number`."""
+    with the header, or, with `names` (the header's columns), go on after line `number`.
+    A contact of `saved` (`saved_folds`) that has a row goes on from its saved fold, which
+    moves from `saved` to `folds`."""
     problems = []
-    _fold(folds, records(lines, path, problems, names, number, delimiter))
+    _fold(folds, records(lines, path, problems, names, number, delimiter), saved)
     return problems
 
 
-def trails(folds: dict) -> dict:
-    """{contact id: Trail} of the folds, which are emptied on the way (memory)."""
-    shared, out = {}, {}
+def trails(folds: dict, saved: Optional[dict] = None) -> dict:
+    """{contact id: Trail} of the folds and the `saved` ones, which are emptied on the way
+    (memory)."""
+    shared, days, out = {}, {}, {}
+    while saved:
+        cid, state = saved.popitem()
+        out[cid] = _saved_trail(cid, state, shared, days)
     while folds:
         cid, acc = folds.popitem()
         out[cid] = acc.trail(cid, shared)
     return out
 
 
-def _fold(folds: dict, records) -> None:
+def _fold(folds: dict, records, saved: Optional[dict] = None) -> None:
     """Fold (line, date, cells, kept) records, in any order, into `folds`.
 
     Written as one loop, not a method call a row: the journal is the largest file cadence
@@ -263,7 +333,8 @@ def _fold(folds: dict, records) -> None:
             cid = cells[1] = cid.strip()
             acc = get(cid)
             if acc is None:
-                acc = folds[cid] = _Fold()
+                state = saved.pop(cid, None) if saved else None
+                acc = folds[cid] = _Fold() if state is None else _Fold.restore(state)
         acc.rows += 1
         event = cells[2]
         if event == "touch":
@@ -463,13 +534,16 @@ def _sort_key(e: Entry) -> tuple:
     return (e.date, e.contact, e.event, e.playbook, e.step, e.channel, e.template, e.note)
 
 
-def undone(folds: dict) -> set:
+def undone(folds: dict, saved: Optional[dict] = None) -> set:
     """The contacts whose rows include an `undo` row: `refold` reads them again whole."""
-    return {cid for cid, acc in folds.items() if acc.undo}
+    again = {cid for cid, acc in folds.items() if acc.undo}
+    return again | {cid for cid, state in (saved or {}).items() if state[20]}
 
 
-def refold(folds: dict, rows: dict) -> None:
+def refold(folds: dict, rows: dict, saved: Optional[dict] = None) -> None:
     """Replace the folds of the contacts in `rows` ({contact id: all its rows}) by folds of
     their whole rows, `undo` rows applied."""
     for cid, contact_rows in rows.items():
+        if saved:
+            saved.pop(cid, None)
         folds[cid] = _fold_of(list(contact_rows))

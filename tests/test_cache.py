@@ -112,7 +112,10 @@ def test_a_planted_entry_that_claims_the_journal_is_passed_over(tmp_path):
     (name,) = os.listdir(folder)
     entry = folder / name
     data = json.loads(entry.read_text())
-    for folds in ({"c1": "rm -rf /"}, [], {"c1": [1, 2, 3]}, {"c1": [-5] + [None] * 9}):
+    state = data["folds"]["c1"]
+    for folds in ({"c1": "rm -rf /"}, [], {"c1": [1, 2, 3]}, {"c1": [-5] + [None] * 9},
+                  {"c1": [-5] + state[1:]}, {"c1": state[:4] + [7] + state[5:]},
+                  {"c1": state[:6] + [None] + state[7:]}):
         entry.write_text(json.dumps(dict(data, folds=folds)))
         assert _trails(path, folder) == _plain(path)
     entry.write_bytes(b"\x80\x04not json")
@@ -148,3 +151,36 @@ def test_cadence_no_cache_leaves_the_folder_alone(tmp_path):
     result = invoke("-C", book, "due", "--today", "2026-11-02",
                     env={"CADENCE_NO_CACHE": "", "CADENCE_CACHE_DIR": str(folder)})
     assert result.exit_code == 0 and os.listdir(folder)
+
+
+_EVENTS = st.sampled_from([
+    "touch,p,decide-1,email,hello,", "touch,p,decide-2,call,call, note", "touch,q,keep-1,letter,l,",
+    "touch,p,birthday,email,bd,", "touch,p,callback,call,cb,", "touch,p,,email,,by hand",
+    "skip,p,decide-3,email,hello,skipped", "skip,p,no_reply,call,call,", "skip,p,birthday,,,",
+    "reply,p,,,,reply: stop", "reply,p,,,,<a@b> Re: hello", "reply,p,,,,junk: <j@b> Re: x",
+    "autoreply,p,,,,<x@y> away", "bounce,p,,,,<m@b> failed [address C@Example.org]",
+    "sent,p,,,,<a@b> sent", "status,p,,,,started", "status,q,,,,started",
+    "status,p,,,,paused until 2026-12-01", "status,p,,,,won (set in the ledger)",
+    "note,p,,,,callback 2026-11-20T14:00 call me", "note,p,,,,last_reply 2026-11-03",
+    "note,p,,,,reply on 2026-11-04", " touch , p , decide-1 , email , hello ,",
+    'touch,p,decide-1,email,hello,"a, quoted note"',
+])
+
+
+@given(st.lists(st.tuples(st.integers(0, 40), st.sampled_from(["c1", "c2", "c3"]), _EVENTS),
+                max_size=40))
+def test_a_saved_fold_gives_the_trail_its_fold_gives(rows):
+    """A contact with no new row gets its Trail straight from the saved fold
+    (`trail._saved_trail`): the same Trail as the fold itself gives, field by field."""
+    from datetime import date as day_of
+
+    from cadence import trail as t
+
+    start = day_of(2026, 10, 1)
+    lines = ["date,contact,event,playbook,step,channel,template,note\n"] + [
+        f"{(start + timedelta(days=n)).isoformat()},{cid},{event}\n" for n, cid, event in rows]
+    folds = {}
+    assert t.fold_more(folds, [line.encode() for line in lines], "history.csv") == []
+    for cid, acc in folds.items():
+        state = json.loads(json.dumps(acc.state()))  # as the cache keeps it
+        assert t._saved_trail(cid, state, {}, {}) == acc.trail(cid, {})

@@ -1,0 +1,55 @@
+"""The drafts' email policy (cadence.emails._Policy) writes every header exactly as the
+stdlib's compat32 policy does: its short-line path only skips work, never changes a byte."""
+from __future__ import annotations
+
+from email.header import Header
+from email.policy import compat32
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cadence import emails
+
+_COMPAT = compat32.clone(linesep="\r\n")
+_NAMES = st.sampled_from(["From", "To", "Subject", "Message-ID", "X-Cadence-Contact",
+                          "X-Cadence-Playbook", "In-Reply-To", "X"])
+_WORDS = st.lists(st.text(st.characters(min_codepoint=32, max_codepoint=126), min_size=0,
+                          max_size=30), max_size=8)
+
+
+@given(_NAMES, _WORDS, st.sampled_from([" ", "  ", "\t", ", ", "; "]))
+def test_a_header_is_folded_as_compat32_folds_it(name, words, gap):
+    value = gap.join(words)
+    assert emails._POLICY.fold_binary(name, value) == _COMPAT.fold_binary(name, value)
+    assert emails._POLICY.fold(name, value) == _COMPAT.fold(name, value)
+
+
+@given(_NAMES, st.integers(1, 120))
+def test_the_line_length_boundary_is_compat32_s(name, length):
+    value = ("word " * 40)[:length].strip() or "w"
+    assert emails._POLICY.fold_binary(name, value) == _COMPAT.fold_binary(name, value)
+
+
+def test_other_headers_go_through_compat32():
+    for value in ("Åsa Öberg <asa@example.se>", "line\r\nbreak", "x" * 200, " lead", "trail ",
+                  "tab\there", "bytes \udcff"):
+        assert emails._POLICY.fold_binary("Subject", value) == _COMPAT.fold_binary(
+            "Subject", value)
+    encoded = Header("Привет", "utf-8")
+    assert emails._POLICY.fold("Subject", encoded) == _COMPAT.fold("Subject", encoded)
+
+
+def test_a_draft_is_the_bytes_compat32_writes():
+    from datetime import datetime, timezone
+
+    args = (("Eva Konsult", "eva@konsult.example"), ("Åsa Öberg", "asa@example.se"),
+            "Tack – och vad händer nu", datetime(2026, 11, 24, 9, tzinfo=timezone.utc),
+            "<id@konsult.example>", [("X-Cadence-Contact", "c1"), ("X-Unsent", "1")],
+            "Hej Åsa,\n\n" + "ord " * 400 + "\n", "<p>Hej</p>")
+    fast = emails.build(*args)
+    saved = emails._POLICY
+    try:
+        emails._POLICY = _COMPAT
+        assert emails.build(*args) == fast
+    finally:
+        emails._POLICY = saved
