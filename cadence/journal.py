@@ -76,14 +76,16 @@ def read_header(lines: Iterator[bytes], path: str, problems: list) -> Optional[t
 
 
 def records(lines: Iterable[bytes], path: str, problems: list, names=None,
-             number: int = 0, delimiter: str = ",") -> Iterator[tuple]:
+             number: int = 0, delimiter: str = ",", only=None) -> Iterator[tuple]:
     """(line number, date, cells, kept) of every valid row, cells in JOURNAL_COLUMNS order;
     `kept` is what a fold keeps of the row: its text when splitting it on commas gives the
     cells back (a comma journal's), else the cells as a tuple.
 
     The header comes first in `lines`, unless `names` (its columns) are given: then `lines`
     go on from line `number`. A row that cannot be read is reported in `problems` (with its
-    line) and left out.
+    line) and left out. With `only` (a set of contact ids), a line that plainly names
+    another contact (no quote, its contact cell readable) is passed over unread and
+    unchecked: for reading a few contacts' rows of a journal already checked.
     """
     it = iter(lines)
     if names is None:
@@ -94,9 +96,18 @@ def records(lines: Iterable[bytes], path: str, problems: list, names=None,
     order = None if list(names) == list(JOURNAL_COLUMNS) else [names.index(c) for c in JOURNAL_COLUMNS]
     width = len(names)
     days = {}  # date text -> date: a journal has few distinct days and many rows
+    split = delimiter.encode("ascii") if only is not None and order is None else None
     for raw in it:
         number += 1
         start = number
+        if split is not None and b'"' not in raw:
+            parts = raw.split(split, 2)
+            if len(parts) == 3:
+                try:
+                    if parts[1].decode("utf-8").strip() not in only:
+                        continue
+                except UnicodeDecodeError:
+                    pass
         if b'"' in raw:
             record = raw
             while record.count(b'"') % 2:  # a quoted cell goes on to the next line
@@ -213,18 +224,22 @@ def _day(text: str) -> Optional[date]:
 
 
 def _entry(day: date, cells: list) -> Entry:
-    return Entry(day, *(c.strip() for c in cells[1:]))
+    return Entry(day, cells[1].strip(), cells[2].strip(), cells[3].strip(), cells[4].strip(),
+                 cells[5].strip(), cells[6].strip(), cells[7].strip())
 
 
 def read_rows(lines: Iterable[bytes], path: str, wanted=None) -> tuple:
-    """({contact id: its rows, oldest first}, problems); with `wanted`, only those contacts.
+    """({contact id: its rows, oldest first}, problems); with `wanted`, only those contacts,
+    and only their rows are checked (`records`' `only`: the journal was checked whole when
+    the book was loaded).
 
     Rows of one day keep their order in the file: they were written in the order they
     happened.
     """
     problems = []
     found = {}
-    for _, day, cells, _ in records(lines, path, problems):
+    only = set(wanted) if wanted is not None else None
+    for _, day, cells, _ in records(lines, path, problems, only=only):
         cid = cells[1].strip()
         if wanted is None or cid in wanted:
             found.setdefault(cid, []).append(_entry(day, cells))

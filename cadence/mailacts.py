@@ -14,7 +14,6 @@ from datetime import date
 from typing import NamedTuple
 
 from . import engine
-from .emails import message_key
 from .journal import note_id
 from .addresses import address_key
 from .model import Entry
@@ -154,6 +153,8 @@ def notices(book, today: date, mailbox: bool) -> list:
                 continue
             if trail.answered is not None and trail.answered >= day:
                 continue
+            from .emails import message_key  # the email package only when a draft is weighed
+
             if message_key(contact.id, playbook, step, day) in trail.sent:
                 continue
             found.append((day, contact.id, "not-sent",

@@ -184,3 +184,27 @@ def test_a_saved_fold_gives_the_trail_its_fold_gives(rows):
     for cid, acc in folds.items():
         state = json.loads(json.dumps(acc.state()))  # as the cache keeps it
         assert t._saved_trail(cid, state, {}, {}) == acc.trail(cid, {})
+
+
+_CONTACTS = st.sampled_from(["c1", "c2", " c2", "c3 ", "c\u00e41", '"c1"', "c1\x1f", "c2\u00a0"])
+
+
+@given(st.lists(st.tuples(st.integers(0, 40), _CONTACTS, _EVENTS), max_size=40),
+       st.sets(st.sampled_from(["c1", "c2", "c3", "c\u00e41", "c4"])),
+       st.sampled_from([",", ";"]))
+def test_reading_a_few_contacts_rows_gives_what_reading_them_all_gives(rows, wanted, delimiter):
+    """`read_rows(..., wanted)` passes over the lines that plainly name other contacts
+    (`journal.records`' `only`): the rows it gives are those of a read of every row."""
+    from datetime import date as day_of
+
+    from cadence.journal import read_rows
+
+    start = day_of(2026, 10, 1)
+    header = "date,contact,event,playbook,step,channel,template,note\n".replace(",", delimiter)
+    lines = [header] + [
+        f"{(start + timedelta(days=n)).isoformat()},{cid},{event}\n".replace(",", delimiter)
+        for n, cid, event in rows if delimiter == "," or '"' not in event]
+    data = [line.encode() for line in lines]
+    everything, problems = read_rows(data, "history.csv")
+    few, _ = read_rows(data, "history.csv", wanted)
+    assert few == {cid: found for cid, found in everything.items() if cid in wanted}
