@@ -454,6 +454,9 @@ class Bench:
         cadence_costs, mailmerge_costs, drafted, rss, mm_rss = [], [], [], [], []
         for turn in range(self.repeat):
             log(f"draft: repeat {turn + 1}/{self.repeat}")
+            # the Tuesday's drafts of the turn before go too: each turn's Tuesday run is the
+            # day's first, as cron's is, not a run again over a day already drafted
+            self.discard(os.path.join(scene.book, "drafts", tuesday.isoformat()))
             scene.restore(monday)
             base, _ = self.proc.time(scene.cadence("run", "--today", monday.isoformat(),
                                                    "--yes", "--quiet"), scene.env())

@@ -4,9 +4,8 @@ the limits and the calendar. Pure, like the engine that uses them."""
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from .model import Condition, Playbook
 from .state import State
@@ -16,8 +15,7 @@ ONE_DAY = timedelta(days=1)
 BIRTHDAY_WINDOW = 7  # days after a birthday in which a late greeting is still made
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(NamedTuple):
     """A touch the engine weighs: its kind, nominal date, date after the limits' moves."""
 
     reason: str
@@ -140,7 +138,7 @@ def _step_candidate(playbook: Playbook, st: State, today: date, channel_of,
                 # dated the day the step would have been made (today at the latest), so that
                 # the journal's latest step is the furthest one
                 note = f"phase {phase.name} ended on {end}" if ended else no_channel
-                skips.append(replace(cand, date=min(day, today), skip=note))
+                skips.append(cand._replace(date=min(day, today), skip=note))
             elif not ended:
                 passed = day
                 if pending is None:

@@ -7,7 +7,7 @@ section 5 from cadence.candidates.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Mapping, Optional
 
@@ -64,15 +64,15 @@ def reply_decision(st: State, playbooks: Mapping[str, Playbook], when: date) -> 
     if when in st.replies or st.status not in ("active", "paused") or st.playbook not in playbooks:
         return st, "", ()
     rule = playbooks[st.playbook].on_reply
-    st = replace(st, replies=st.replies | {when})
+    st = st._replace(replies=st.replies | {when})
     started = ()
     if rule.action == "stop":
-        st, note = replace(st, status="replied"), "reply: stop"
+        st, note = st._replace(status="replied"), "reply: stop"
     elif rule.action == "pause":
         until = rule.duration.add(when)
-        st, note = replace(st, status="paused", paused_until=until), f"reply: pause until {until}"
+        st, note = st._replace(status="paused", paused_until=until), f"reply: pause until {until}"
     elif rule.action == "move":
-        st = replace(st, playbook=rule.playbook, started=when, last_step="", step_date=None,
+        st = st._replace(playbook=rule.playbook, started=when, last_step="", step_date=None,
                      status="active")
         note = f"reply: move to {rule.playbook}"
         started = (Entry(date=when, contact=st.contact.id, event="status", playbook=rule.playbook,
@@ -115,7 +115,7 @@ def _after_touch(st: State, cand: Candidate, today: date) -> State:
         changes["birthday_done"] = today
     elif cand.reason == "callback":
         changes["callback_done"] = today
-    return replace(st, **changes)
+    return st._replace(**changes)
 
 
 def skipped(st: State, touch, day: date) -> State:
@@ -126,12 +126,12 @@ def skipped(st: State, touch, day: date) -> State:
 
 def _after_skip(st: State, cand: Candidate, day: date) -> State:
     if cand.reason == "step":
-        return replace(st, last_step=cand.step, step_date=day)
+        return st._replace(last_step=cand.step, step_date=day)
     if cand.reason == "birthday":
-        return replace(st, birthday_done=day)
+        return st._replace(birthday_done=day)
     if cand.reason == "callback":
-        return replace(st, callback_done=day)
-    return replace(st, no_reply_done=day)
+        return st._replace(callback_done=day)
+    return st._replace(no_reply_done=day)
 
 
 def day(st: State, playbooks: Mapping[str, Playbook], today: date,
@@ -150,12 +150,12 @@ def day(st: State, playbooks: Mapping[str, Playbook], today: date,
     entries.extend(_entry(st, today, event, note=note, day=when)
                    for event, note, when in st.decisions)
     if st.started is None:  # enrolled today (SPEC section 9: a `started` row)
-        st = replace(st, started=today)
+        st = st._replace(started=today)
         entries.append(_entry(st, today, "status", note="started"))
     st, replied = act_on_reply(st, playbooks)
     entries.extend(replied)
     if st.status == "paused" and st.paused_until is not None and st.paused_until <= today:
-        st = replace(st, status="active")
+        st = st._replace(status="active")
         entries.append(_entry(st, today, "status", note=f"active again after a pause until {st.paused_until}"))
     playbook = playbooks[st.playbook]
     active = st.status == "active" and "all" not in st.contact.optout
@@ -200,7 +200,7 @@ def day(st: State, playbooks: Mapping[str, Playbook], today: date,
         if due_now.reason == "no_reply":
             # the ladder stands where a later run reads it from the journal row, which names
             # the rule only by its template: the same answer today and tomorrow
-            st = replace(st, last_rule=kind_of(entries[-1], playbook)[1])
+            st = st._replace(last_rule=kind_of(entries[-1], playbook)[1])
         break
     if not want_next:
         return Day(touch, tuple(entries), st, None)

@@ -9,7 +9,6 @@ that every reply is one `reply` row, as `stats` counts them.
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from typing import NamedTuple
 
@@ -106,12 +105,12 @@ def _effects(book, contact, finds: list, today: date) -> tuple:
         rows.append(finding.entry(acted_in))
         if finding.event == "reply":
             latest = finding.day if st.last_reply is None else max(st.last_reply, finding.day)
-            st = replace(st, last_reply=latest)
+            st = st._replace(last_reply=latest)
             st, decided, started = engine.reply_decision(st, book.playbooks, finding.day)
             rows.extend(_decision_rows(contact.id, acted_in, finding.day, decided) + started)
         elif finding.event == "bounce" and finding.address == email:
-            st = replace(st, bounced=max(st.bounced or finding.day, finding.day),
-                         contact=replace(st.contact, unreachable=st.contact.unreachable + ("email",)))
+            st = st._replace(bounced=max(st.bounced or finding.day, finding.day),
+                         contact=st.contact._replace(unreachable=st.contact.unreachable + ("email",)))
     changes = {}
     if contact.playbook and st.playbook in book.playbooks:
         changes = engine.changes_of(contact, st, engine.upcoming(st, book.playbooks, today,

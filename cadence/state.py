@@ -14,9 +14,8 @@ Pure, like the engine that reads the State.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Mapping, Optional
+from typing import Mapping, NamedTuple, Optional
 
 from .journal import first_word
 from .addresses import address_key
@@ -26,8 +25,7 @@ from .steps import cursor_of, find_step, phase_at, phase_of_step
 SET_IN_THE_LEDGER = "(set in the ledger)"
 
 
-@dataclass(frozen=True, slots=True)
-class State:
+class State(NamedTuple):
     """A contact's ledger fields (or their rebuilt values) plus what the engine needs from its
     journal rows."""
 
@@ -116,7 +114,7 @@ def state_of(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, P
                             or last_reply != contact.last_reply)
     bounced = _bounced(contact, trail) if trail.bounced else None
     if bounced is not None:  # email reaches the contact again once its `email` cell changes
-        contact = replace(contact, unreachable=contact.unreachable + ("email",))
+        contact = contact._replace(unreachable=contact.unreachable + ("email",))
     return State(
         contact=contact, playbook=contact.playbook, started=started, status=now_status,
         paused_until=now_until, touches=touches, last_touch=last_touch,
@@ -244,7 +242,7 @@ def _with_callback(contact: Contact, text: str) -> Contact:
         agreed = date.fromisoformat(day_text)
     except ValueError:
         return contact
-    return replace(contact, callback=agreed, callback_time=time,
+    return contact._replace(callback=agreed, callback_time=time,
                    row={**contact.row, "callback": text})
 
 

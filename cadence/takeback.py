@@ -6,7 +6,6 @@ Pure, like the engine it asks: rows and values in, rows and cells out.
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from typing import Mapping, Optional
 
@@ -184,7 +183,7 @@ def restored(contact: Contact, trail: Trail, undone, playbooks: Mapping[str, Pla
                                           for r in undone):
         fields["status"] = "paused"
         row = {**row, "status": "paused"}
-    st = state_of(replace(contact, row=row, **fields), trail, playbooks)
+    st = state_of(contact._replace(row=row, **fields), trail, playbooks)
     next_due = None
     if playbook is not None and st.started is not None:
         next_due = upcoming(st, playbooks, today, condition)

@@ -2,7 +2,6 @@
 pause, optout."""
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import List, Optional
 
 import typer
@@ -74,7 +73,7 @@ def reply(contact_id: str = ID, on: Optional[str] = ON, note: str = NOTE,
         book = loaded.book
         st = engine.state_of(contact, book.trails.get(contact.id), book.playbooks)
         latest = max(when, contact.last_reply) if contact.last_reply else when
-        st = replace(st, last_reply=latest)
+        st = st._replace(last_reply=latest)
         entries = ()
         if contact.playbook and contact.playbook in book.playbooks:
             st, entries = engine.act_on_reply(st, book.playbooks)
@@ -121,7 +120,7 @@ def _decide(loaded, contact, st, decision: str, when, pause=None, move=None) -> 
         _not_revived(contact, st, decision)
     if decision in ("--won", "--lost"):
         word = decision[2:]
-        return (replace(st, status=word),
+        return (st._replace(status=word),
                 (Entry(when, contact.id, "status", st.playbook, note=word),), word, word)
     if decision == "--pause":
         from ..durations import parse_duration
@@ -135,7 +134,7 @@ def _decide(loaded, contact, st, decision: str, when, pause=None, move=None) -> 
             raise Failure(Problem(Source("--pause"), f"a pause of {pause!r} ends when it begins",
                                   "give a length such as 30d or 2 weeks", EXIT_USAGE))
         words = f"paused until {until}"
-        return (replace(st, status="paused", paused_until=until),
+        return (st._replace(status="paused", paused_until=until),
                 (Entry(when, contact.id, "status", st.playbook, note=words),), words,
                 f"pause until {until}")
     name = move.strip()
@@ -148,7 +147,7 @@ def _decide(loaded, contact, st, decision: str, when, pause=None, move=None) -> 
                               + "playbooks: " + ", ".join(sorted(book.playbooks)), EXIT_DATA))
     if st.playbook == name and st.started == when and st.status == "active":
         return st, (), "", f"move to {name}"  # the reply rule moved it there already
-    moved = replace(st, playbook=name, started=when, last_step="", step_date=None,
+    moved = st._replace(playbook=name, started=when, last_step="", step_date=None,
                     status="active", paused_until=None)
     return (moved, (Entry(when, contact.id, "status", name, note="started"),), f"moved to {name}",
             f"move to {name}")
@@ -202,9 +201,9 @@ def _callback(contact, st, text: str, when) -> tuple:
                               f"reply ({when})", "give the date the call was agreed for",
                               EXIT_USAGE))
     agreed_text = agreed.isoformat() + (f"T{time}" if time else "")
-    new = replace(contact, callback=agreed, callback_time=time,
+    new = contact._replace(callback=agreed, callback_time=time,
                   row={**contact.row, "callback": agreed_text})
-    st = replace(st, contact=new)
+    st = st._replace(contact=new)
     if not honours_callback(st):
         why = "opted out of calls" if {"call", "all"} & set(contact.optout) else f"is {st.status}"
         raise Failure(Problem(Source("--callback"),
@@ -227,9 +226,9 @@ def log(contact_id: str = ID, channel: str = typer.Option(..., "--channel", help
         book = loaded.book
         st = engine.state_of(contact, book.trails.get(contact.id), book.playbooks)
         dates = tuple(sorted(st.touch_dates + (when,)))
-        st = replace(st, touches=st.touches + 1, touch_dates=dates)
+        st = st._replace(touches=st.touches + 1, touch_dates=dates)
         if st.last_touch is None or when >= st.last_touch:
-            st = replace(st, last_touch=when, last_channel=used, last_kind="manual", last_rule=-1)
+            st = st._replace(last_touch=when, last_channel=used, last_kind="manual", last_rule=-1)
         entry = Entry(when, contact.id, "touch", contact.playbook, channel=used, note=note)
         changes = engine.changes_of(contact, st, None)
         if contact.playbook and st.playbook in book.playbooks:
@@ -274,7 +273,7 @@ def mark(contact_id: str = ID,
         book = loaded.book
         st = engine.state_of(contact, book.trails.get(contact.id), book.playbooks)
         ends_pause = wanted == "active" and st.paused_until is not None and st.paused_until > day
-        st = replace(st, status=wanted, paused_until=None if ends_pause else st.paused_until)
+        st = st._replace(status=wanted, paused_until=None if ends_pause else st.paused_until)
         entry = Entry(when, contact.id, "status", contact.playbook,
                       note="; ".join(x for x in (wanted, note) if x))
         return [entry], _changes(loaded, contact, st, day), f"{contact.id}: {wanted}."
@@ -314,7 +313,7 @@ def _paused(loaded, contact, until, when, day, note: str) -> tuple:
     book = loaded.book
     st = engine.state_of(contact, book.trails.get(contact.id), book.playbooks)
     _not_revived(contact, st, "pause")
-    st = replace(st, status="paused", paused_until=until)
+    st = st._replace(status="paused", paused_until=until)
     words = f"paused until {until}"
     entry = Entry(when, contact.id, "status", contact.playbook,
                   note="; ".join(x for x in (words, note) if x))
@@ -337,7 +336,7 @@ def optout(contact_id: str = ID,
         merged = list(contact.optout) + [c for c in chosen if c not in contact.optout]
         text = ";".join(merged)
         book = loaded.book
-        new = replace(contact, optout=tuple(merged), row={**contact.row, "optout": text})
+        new = contact._replace(optout=tuple(merged), row={**contact.row, "optout": text})
         st = engine.state_of(new, book.trails.get(contact.id), book.playbooks)
         changes = state_changes(loaded, contact, st, day) if contact.playbook else {}
         if text != contact.row.get("optout", ""):
