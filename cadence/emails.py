@@ -27,7 +27,7 @@ class _Policy(Compat32):
     """compat32, but a header that is one short line of printable ASCII words is written as
     it stands: what compat32's Header folding writes for it, without the folding's cost.
 
-    Measured: the folding took a quarter of a draft's cost (about 140 us of 520 on the
+    Measured: the folding took a quarter of a draft's cost (about 150 us of 520 on the
     benchmark's 5,000-email morning, docs/benchmarks.md), for the dozen short ASCII headers
     every draft has. Anything else (a long line, an encoded word, 8-bit text) goes through
     compat32 unchanged; test_emails.py holds the two to the same bytes on random headers.
