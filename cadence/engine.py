@@ -73,7 +73,7 @@ def reply_decision(st: State, playbooks: Mapping[str, Playbook], when: date) -> 
         st, note = st._replace(status="paused", paused_until=until), f"reply: pause until {until}"
     elif rule.action == "move":
         st = st._replace(playbook=rule.playbook, started=when, last_step="", step_date=None,
-                     status="active")
+                         status="active")
         note = f"reply: move to {rule.playbook}"
         started = (Entry(date=when, contact=st.contact.id, event="status", playbook=rule.playbook,
                          note="started"),)

@@ -109,8 +109,9 @@ def _effects(book, contact, finds: list, today: date) -> tuple:
             st, decided, started = engine.reply_decision(st, book.playbooks, finding.day)
             rows.extend(_decision_rows(contact.id, acted_in, finding.day, decided) + started)
         elif finding.event == "bounce" and finding.address == email:
+            unreachable = st.contact.unreachable + ("email",)
             st = st._replace(bounced=max(st.bounced or finding.day, finding.day),
-                         contact=st.contact._replace(unreachable=st.contact.unreachable + ("email",)))
+                             contact=st.contact._replace(unreachable=unreachable))
     changes = {}
     if contact.playbook and st.playbook in book.playbooks:
         changes = engine.changes_of(contact, st, engine.upcoming(st, book.playbooks, today,

@@ -243,7 +243,7 @@ def _with_callback(contact: Contact, text: str) -> Contact:
     except ValueError:
         return contact
     return contact._replace(callback=agreed, callback_time=time,
-                   row={**contact.row, "callback": text})
+                            row={**contact.row, "callback": text})
 
 
 def _noted_callback(row: Optional[Entry]) -> str:

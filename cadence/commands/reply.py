@@ -148,7 +148,7 @@ def _decide(loaded, contact, st, decision: str, when, pause=None, move=None) -> 
     if st.playbook == name and st.started == when and st.status == "active":
         return st, (), "", f"move to {name}"  # the reply rule moved it there already
     moved = st._replace(playbook=name, started=when, last_step="", step_date=None,
-                    status="active", paused_until=None)
+                        status="active", paused_until=None)
     return (moved, (Entry(when, contact.id, "status", name, note="started"),), f"moved to {name}",
             f"move to {name}")
 
@@ -202,7 +202,7 @@ def _callback(contact, st, text: str, when) -> tuple:
                               EXIT_USAGE))
     agreed_text = agreed.isoformat() + (f"T{time}" if time else "")
     new = contact._replace(callback=agreed, callback_time=time,
-                  row={**contact.row, "callback": agreed_text})
+                           row={**contact.row, "callback": agreed_text})
     st = st._replace(contact=new)
     if not honours_callback(st):
         why = "opted out of calls" if {"call", "all"} & set(contact.optout) else f"is {st.status}"
