@@ -53,3 +53,37 @@ def test_a_draft_is_the_bytes_compat32_writes():
         assert emails.build(*args) == fast
     finally:
         emails._POLICY = saved
+
+
+def _mimetext(text: str, subtype: str) -> bytes:
+    from email.charset import QP, Charset
+    from email.mime.text import MIMEText
+
+    charset = Charset("utf-8")
+    charset.body_encoding = None
+    if any(len(line.encode("utf-8")) > emails.MAX_LINE for line in text.splitlines()):
+        charset.body_encoding = QP
+    return MIMEText(text, subtype, charset).as_bytes(policy=_COMPAT)
+
+
+_TEXTS = st.lists(st.one_of(
+    st.text(st.characters(blacklist_categories=("Cs",)), max_size=40),
+    st.sampled_from(["\n", "\r\n", "\r", "From me", ".", "=", " ", "\t", "Åsa", "Привіт",
+                     "x" * 999, "ä" * 500, "\x00", "\udcff".encode("utf-8", "surrogatepass")
+                     .decode("utf-8", "replace")])), max_size=12).map("".join)
+
+
+@given(_TEXTS, st.sampled_from(["plain", "html"]))
+def test_a_text_part_is_the_bytes_mimetext_writes(text, subtype):
+    assert emails._text_part(text, subtype).as_bytes(policy=_COMPAT) == _mimetext(text, subtype)
+
+
+def test_text_parts_of_each_kind_are_mimetext_s():
+    for text in ("", "ascii only\n", "Hej Åsa,\n\nTack.\n", "x" * 1200 + "\n", "Привет " * 300,
+                 "line\r\nbreaks\rmixed\n"):
+        part = emails._text_part(text, "plain")
+        assert part.as_bytes(policy=_COMPAT) == _mimetext(text, "plain")
+    assert emails._text_part("Åsa", "plain")["Content-Transfer-Encoding"] == "8bit"
+    assert emails._text_part("Asa", "plain")["Content-Transfer-Encoding"] == "7bit"
+    assert emails._text_part("Å" * 600, "plain")["Content-Transfer-Encoding"] == \
+        "quoted-printable"
