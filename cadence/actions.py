@@ -12,6 +12,7 @@ from . import engine
 from .model import EXIT_CANTCREAT, EXIT_CONFIG, STATE_COLUMNS, Failure, Problem, Source
 
 HORIZON = 400  # days to look ahead for a contact's next touch: past a yearly birthday
+SKIPPED = ".skipped"  # the suffix of a draft `skip` set aside
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,7 +328,7 @@ def take_back(loaded, groups: dict, day, renderer, history, text: str = "", extr
     `history(ids)` gives those contacts' journal rows.
     """
     from .lookup import draft_name
-    from .takeback import restored, undo_row
+    from .takeback import by_hand, restored, undo_row
     from .trail import trail_of
 
     book, config = loaded.book, loaded.config
@@ -344,11 +345,16 @@ def take_back(loaded, groups: dict, day, renderer, history, text: str = "", extr
         if changes:
             updates[contact.index] = changes
         for row in rows:
-            if row.event == "touch" and row.step:
-                path = os.path.join(config.drafts, row.date.isoformat(),
-                                    draft_name(cid, row.step, row.channel))
-                if os.path.lexists(path):
-                    moves.append((path, path + mark if mark else None))
+            if not row.step or row.event not in ("touch", "skip"):
+                continue
+            path = os.path.join(config.drafts, row.date.isoformat(),
+                                draft_name(cid, row.step, row.channel))
+            if row.event == "touch" and os.path.lexists(path):
+                moves.append((path, path + mark if mark else None))
+            elif row.event == "skip" and by_hand(row) and os.path.lexists(path + SKIPPED):
+                # the draft a `skip` set aside: once the skip is taken back the touch is due
+                # again, and `run` drafts it afresh (the touch the skip took back stays so)
+                moves.append((path + SKIPPED, None))
     marked = len(moves)
     drafts = []
     days = sorted({r.date for rows in groups.values() for r in rows

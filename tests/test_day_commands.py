@@ -87,6 +87,42 @@ def test_skip_of_todays_drafted_touch_marks_its_draft(book):
     assert again.stdout.startswith(f"Drafted 0 touches for {TODAY}.")
 
 
+def test_undo_of_a_skip_of_todays_draft_removes_the_draft_set_aside(book):
+    """README "Semantics" (`undo` and drafts): once the skip is taken back the touch is due
+    again, so the `.skipped` copy goes and the next run drafts the touch afresh."""
+    draft = os.path.join(book, "drafts", TODAY, "c1--decide-1.eml")
+    made = open(draft, "rb").read()
+    ok("-C", book, "skip", "c1", "--today", TODAY)
+    before = rows(book)
+    result = ok("-C", book, "undo", "c1", "--today", TODAY)
+    assert result.stdout == "c1: skip decide-1 of 2026-11-02 taken back; its skipped draft removed.\n"
+    assert rows(book)[len(before):] == [
+        "2026-11-02,c1,undo,p,decide-1,email,hello,skip"]
+    assert drafts(book) == ["c2--decide-1.eml", "index.md"]
+    assert cells(book, "c1")["next_due"] == TODAY
+    assert "c1" in ok("-C", book, "due", "--today", TODAY).stdout
+    again = ok("-C", book, "run", "--today", TODAY)
+    assert again.stdout.startswith(f"Drafted 1 touch for {TODAY} in ")
+    assert drafts(book) == ["c1--decide-1.eml", "c2--decide-1.eml", "index.md"]
+    assert open(draft, "rb").read() == made
+
+
+def test_undo_of_a_skip_leaves_a_file_of_that_name_it_did_not_set_aside(book):
+    """Only a skip by hand of a drafted touch sets a draft aside: the skip of a touch not yet
+    drafted leaves nothing to remove, and a `.skipped` file beside it stays."""
+    ok("-C", book, "skip", "c1", "--today", TODAY)
+    ok("-C", book, "undo", "c1", "--today", TODAY)
+    ok("-C", book, "run", "--today", TODAY)
+    nxt = os.path.join(book, "drafts", NEXT)
+    os.makedirs(nxt, exist_ok=True)
+    mine = os.path.join(nxt, "c1--decide-2.call.md.skipped")
+    with open(mine, "w", encoding="utf-8") as handle:
+        handle.write("mine")
+    ok("-C", book, "skip", "c1", "--today", TODAY)  # today's draft set aside again
+    ok("-C", book, "undo", "c1", "--today", TODAY)
+    assert open(mine, encoding="utf-8").read() == "mine"
+
+
 SKIPS = [
     # (case, ledger override, runs before, skip args, rows appended, c1's cells after)
     ("the touch due today, before the run: skipped, never drafted", None, [],

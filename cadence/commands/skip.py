@@ -81,7 +81,7 @@ def _skip(loaded, contact_id: str, step: Optional[str], note: str, day) -> str:
 def _drafted(loaded, contact, last, text: str, day) -> str:
     """Today's touch, drafted by `run`: taken back (an `undo` row), journaled as skipped, and
     its draft renamed `<draft>.skipped`."""
-    from ..actions import take_back, write
+    from ..actions import SKIPPED, take_back, write
     from ..book import read_history, renderer
     from ..lookup import draft_name
 
@@ -90,11 +90,11 @@ def _drafted(loaded, contact, last, text: str, day) -> str:
                 text)
     back = take_back(loaded, {contact.id: [last]}, day, renderer(cfg, loaded.templates),
                      lambda ids: read_history(cfg, ids, loaded.ledger_bytes),
-                     text="skipped by hand", extra={contact.id: [row]}, mark=".skipped")
+                     text="skipped by hand", extra={contact.id: [row]}, mark=SKIPPED)
     write(loaded, list(back.drafts), back.entries, back.updates, write_outside(), back.moves)
     name = draft_name(contact.id, last.step, last.channel)
     return (f"{contact.id}: today's {last.step} ({last.channel}) skipped"
-            + (f"; its draft is now {name}.skipped." if back.marked else "."))
+            + (f"; its draft is now {name}{SKIPPED}." if back.marked else "."))
 
 
 def _target(loaded, index, contact, st, step: str, day):

@@ -52,7 +52,8 @@ def undo(
     if contact_id is not None:
         (cid, (row,)), = back.taken.items()
         say(f"{cid}: {row.event} {row.step or row.channel} of {row.date} taken back"
-            + ("; its draft removed." if back.marked else "."))
+            + ((f"; its {'skipped ' if row.event == 'skip' else ''}draft removed.")
+               if back.marked else "."))
         return
     touches = sum(1 for rows in back.taken.values() for r in rows if r.event == "touch")
     say(f"Took back {_count(sum(map(len, back.taken.values())), 'row')} of "
