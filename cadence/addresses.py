@@ -9,12 +9,23 @@ def address_key(address: str) -> str:
     if not at:
         return address.strip().lower()
     domain = domain.strip().rstrip(".").lower()
-    if not domain.isascii():
-        try:
-            domain = domain.encode("idna").decode("ascii")
-        except UnicodeError:
-            pass
+    try:
+        domain = idna_domain(domain)
+    except UnicodeError:
+        pass
     return f"{local.lower()}@{domain}"
+
+
+def idna_domain(domain: str) -> str:
+    """A domain in its ASCII (`xn--`) form, by IDNA 2008 with the UTS 46 mapping, as mail
+    systems and browsers read it (`straße.de` is `xn--strae-oqa.de`; Python's own `idna`
+    codec is IDNA 2003, which makes it `strasse.de`, another domain). An ASCII domain is
+    returned as it stands. Raises UnicodeError when the domain has no such form."""
+    if domain.isascii():
+        return domain
+    import idna  # only for an international domain
+
+    return idna.encode(domain, uts46=True).decode("ascii")
 
 
 def key_of(message_id: str) -> str:

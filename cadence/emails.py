@@ -20,6 +20,8 @@ from email.policy import Compat32
 from email.utils import format_datetime, formataddr
 from typing import Optional
 
+from .addresses import idna_domain
+
 MAX_LINE = 998  # octets a line may hold (RFC 5322 section 2.1.1)
 _ONE_LINE = re.compile(r"[!-~]+(?: [!-~]+)*")  # printable ASCII words, one space apart
 
@@ -56,8 +58,8 @@ def ascii_address(address: str) -> str:
     local, at, domain = fold(address).rpartition("@")
     if not local.isascii():
         raise UnicodeError("local-part contains non-ASCII characters")
-    if at and not domain.isascii():
-        domain = domain.encode("idna").decode("ascii")
+    if at:
+        domain = idna_domain(domain)
     return f"{local}{at}{domain}"
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable, Mapping, NamedTuple, Optional
 
+from .addresses import idna_domain
+
 CHANNELS = ("email", "call", "sms", "messenger", "letter")
 
 
@@ -50,7 +52,7 @@ def email_problem(text: str) -> str:
         return f"the part before @ must be ASCII (a-z, 0-9 and .!#$%&'*+/=?^_`{{|}}~-): {text!r}"
     if not domain.isascii():
         try:
-            domain.encode("idna")
+            idna_domain(domain)
         except UnicodeError:
             return f"the domain cannot be written in a mail header (IDNA): {text!r}"
     return ""

@@ -22,8 +22,8 @@ ALLOWED = {
     "__main__": ({"main"}, set()),
     "main": ({"cli", "commands"}, set()),
     # the model and the pure engine
-    "model": (set(), set()),
-    "addresses": (set(), set()),
+    "model": ({"addresses"}, set()),
+    "addresses": (set(), {"idna"}),
     "durations": ({"model"}, set()),
     "steps": ({"model"}, set()),
     "state": ({"model", "steps", "journal", "addresses"}, set()),
@@ -54,7 +54,7 @@ ALLOWED = {
     "trail": ({"model", "journal", "addresses"}, set()),
     # renderers: values in, bytes out
     "lookup": (set(), set()),
-    "emails": (set(), set()),
+    "emails": ({"addresses"}, set()),
     "template_lint": ({"model", "lookup"}, {"jinja2"}),
     "sandbox": ({"model", "lookup", "template_lint"}, {"jinja2", "babel"}),
     "drafts": ({"model", "lookup", "emails", "sandbox", "state"}, set()),

@@ -226,6 +226,28 @@ def test_international_domain_is_written_in_idna(tmp_path):
     assert parse(data)["To"].addresses[0].domain == "xn--bcher-kva.example"
 
 
+@pytest.mark.parametrize("cell, domain", [
+    ("anna@straße.de", "xn--strae-oqa.de"),  # IDNA 2003 (Python's codec) made it strasse.de
+    ("anna@Bücher.Example", "xn--bcher-kva.example"),  # UTS 46 maps the case
+    ("anna@ΣΟΦΊΑ.gr", "xn--kxae4bpq.gr"),
+    ("anna@москва.рф", "xn--80adxhks.xn--p1ai"),
+])
+def test_an_international_domain_is_written_by_idna_2008(tmp_path, cell, domain):
+    """README "Semantics": the `xn--` form of IDNA 2008 (with the UTS 46 mapping), which mail
+    systems use, not the IDNA 2003 of Python's codec, for which `straße.de` is another
+    domain."""
+    r = renderer(tmp_path, {"hello.j2": "Subject: Hi\n\nB\n"})
+    assert parse(draft(r, email=cell))["To"].addresses[0].domain == domain
+
+
+def test_a_domain_idna_2008_cannot_write_is_refused_at_its_cell():
+    from cadence.model import email_problem
+
+    assert email_problem("ann@i\u2764.example") == (
+        "the domain cannot be written in a mail header (IDNA): 'ann@i\u2764.example'")
+    assert email_problem("ann@bücher.example") == ""
+
+
 def test_non_ascii_local_part_is_refused_in_the_ledger():
     """The stdlib cannot write `åsa@` in a header: the ledger says so at the cell (65), before
     any run (tests/errors/ledger-email-non-ascii-local-part has the whole message)."""

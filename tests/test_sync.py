@@ -425,11 +425,24 @@ def test_an_international_domain_is_one_address_however_written(tmp_path, tree, 
                                                                 sender):
     """Issue 15: the sender's address against the ledger's `email` cells, "case-insensitive,
     IDN-aware"."""
-    assert "müller-bau.example".encode("idna").decode() == IDN_ASCII.split("@")[1]
+    from cadence.addresses import idna_domain
+
+    assert idna_domain("müller-bau.example") == IDN_ASCII.split("@")[1]
     book = one_book(tmp_path, HEADER + f"c6,Jürgen Müller,{cell},,,p,2026-12-01\n")
     data = make(kind, **({"from_addr": sender} if sender else {}))
     tree.add("INBOX", data)
     assert synced_lines(book)[0] == f"2026-12-03,c6,reply,p,,email,,{mid(data)} Re: {SUBJECT}"
+
+
+def test_address_keys_read_an_international_domain_by_idna_2008():
+    """`straße.de` and its IDNA 2008 form are one address; IDNA 2003's `strasse.de` (what
+    Python's own codec writes) is another domain, and another address."""
+    from cadence.addresses import address_key
+
+    assert address_key("Anna@Straße.de") == address_key("anna@xn--strae-oqa.de") == \
+        "anna@xn--strae-oqa.de"
+    assert address_key("anna@strasse.de") != address_key("anna@straße.de")
+    assert address_key("anna@i\u2764.example") == "anna@i\u2764.example"  # no IDNA form: as is
 
 
 @pytest.mark.parametrize("kind, subject", [
