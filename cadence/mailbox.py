@@ -1,5 +1,6 @@
-"""The user's mailbox, read by `sync` and written to by `push` (SPEC section 10): a Maildir++
-tree through the stdlib's `mailbox`, or an IMAP server over TLS through IMAPClient.
+"""The user's mailbox, read by `sync` and written to by `push` (SPEC section 10): a Maildir
+tree (Maildir++, or one Maildir a folder) through the stdlib's `mailbox`, or an IMAP server
+over TLS through IMAPClient.
 
 This is the edge of the house that touches the network. What is read is the header block of
 each message (and, for a delivery report, the first part of its body): never an attachment
@@ -10,6 +11,11 @@ folder, after looking for its Message-ID there.
 Failures come out as cadence's own: a network failure or a certificate that does not verify
 as exit 74, a rejected login as 77 with the server's words. The password never appears in a
 message, a traceback's values or the journal.
+
+Longer than most modules: the Maildir (in its two layouts) and the IMAP session are two
+halves that answer the same questions (folders, read, message ids, store a draft) with the
+same values and wording; each half reads in one sitting, and keeping them side by side keeps
+them alike.
 """
 from __future__ import annotations
 
@@ -37,7 +43,7 @@ class Read(NamedTuple):
     """One message read from a folder."""
 
     role: str  # inbox | junk | sent
-    folder: str  # the folder's name in the mailbox ("" for a Maildir's inbox)
+    folder: str  # the folder's name in the mailbox ("" for a Maildir++ inbox)
     place: object  # its IMAP UID, or its Maildir key
     message: Message
 
@@ -61,51 +67,79 @@ class Folders(NamedTuple):
 # --- Maildir ----------------------------------------------------------------------------------
 
 class Maildir:
-    """A Maildir++ tree: the inbox is the tree's root, other folders `.Name` beside it."""
+    """A Maildir tree, in either layout mail programs leave: Maildir++ (the inbox is the
+    tree's root, other folders `.Name` beside it: Dovecot's, mbsync's with `SubFolders
+    Maildir++`) or one Maildir a folder (`INBOX/`, `Junk/`, ... each with cur/ new/ tmp/:
+    offlineimap's default, mbsync's `SubFolders Verbatim`)."""
 
     def __init__(self, mail: Mail):
         import mailbox
 
-        self.mail = mail
+        self.mail, root = mail, mail.maildir
+        self.subfolders = {}  # one Maildir a folder: {name: its path}; empty for Maildir++
+        not_one = Problem(mail.source, f"mail.maildir: {root} is not a Maildir (no cur/ "
+                          "folder)", "name the folder your mail program syncs to: the one that "
+                          "holds cur/, new/ and tmp/, or the one that holds a Maildir a folder "
+                          "(INBOX/, Junk/, ...)", EXIT_CONFIG)
         try:
-            self.box = mailbox.Maildir(mail.maildir, factory=None, create=False)
-            os.listdir(os.path.join(mail.maildir, "cur"))
-        except (OSError, mailbox.Error):
-            raise Failure(Problem(mail.source, f"mail.maildir: {mail.maildir} is not a Maildir "
-                                  "(no cur/ folder)", "name the folder your mail program syncs "
-                                  "to, the one that holds cur/, new/ and tmp/",
-                                  EXIT_CONFIG)) from None
-        missing = [d for d in ("new", "tmp") if not os.path.isdir(os.path.join(mail.maildir, d))]
-        if missing:  # the mailbox module would fail later with a bare I/O error
-            raise Failure(Problem(mail.source, f"mail.maildir: {mail.maildir} lacks "
+            os.listdir(os.path.join(root, "cur"))
+        except OSError:
+            self.subfolders = _subfolders(root)
+            if not self.subfolders:
+                raise Failure(not_one) from None
+        if not self.subfolders:
+            self._complete(root)
+        try:
+            self.box = None if self.subfolders else mailbox.Maildir(root, factory=None,
+                                                                     create=False)
+        except (OSError, mailbox.Error):  # gone since
+            raise Failure(not_one) from None
+        self.where = root
+
+    def _complete(self, path: str) -> None:
+        """A Maildir lacking new/ or tmp/ is a problem now: the mailbox module would fail
+        later with a bare I/O error."""
+        missing = [d for d in ("new", "tmp") if not os.path.isdir(os.path.join(path, d))]
+        if missing:
+            raise Failure(Problem(self.mail.source, f"mail.maildir: {path} lacks "
                                   + " and ".join(f"{d}/" for d in missing) + " (a Maildir has "
                                   "cur/, new/ and tmp/)", "let the mail program sync it again, "
                                   "or create the empty folders", EXIT_CONFIG))
-        self.where = mail.maildir
 
     def close(self) -> None:
         pass
 
     def folders(self) -> Folders:
-        """Each role's folder: as `folders` names it, else Junk, Sent, Drafts when present."""
-        present = set(self.box.list_folders())
+        """Each role's folder: as `folders` names it, else Junk, Sent, Drafts when present
+        (and, in a tree of one Maildir a folder, INBOX for the inbox)."""
+        tree = bool(self.subfolders)
+        present = set(self.subfolders) if tree else set(self.box.list_folders())
         found = {}
         for role in ROLES:
             named = self.mail.folder(role)
-            if role == "inbox" and (named is None or named.upper() == "INBOX"):
+            if role == "inbox" and not tree and (named is None or named.upper() == "INBOX"):
                 found[role] = ""
-            elif named is not None:
-                if named not in present:
+            elif named is not None or (tree and role == "inbox"):
+                name = named if named is not None else "INBOX"
+                if tree and name not in present:  # offlineimap keeps the server's INBOX
+                    name = next((p for p in sorted(present) if p.upper() == name.upper()), name)
+                if name not in present:
+                    shown = name if tree else f".{name}"
                     raise Failure(Problem(self.mail.source, f"mail.folders.{role}: the Maildir "
-                                          f"has no folder .{named}",
+                                          f"has no folder {shown}",
                                           "folders here: " + (", ".join(sorted(present)) or
                                                               "none but the inbox"), EXIT_CONFIG))
-                found[role] = named
+                found[role] = name
             elif MAILDIR_FOLDERS[role] in present:
                 found[role] = MAILDIR_FOLDERS[role]
         return Folders(found)
 
     def _folder(self, name: str):
+        import mailbox
+
+        if self.subfolders:
+            self._complete(self.subfolders[name])
+            return mailbox.Maildir(self.subfolders[name], factory=None, create=False)
         return self.box if not name else self.box.get_folder(name)
 
     def read(self, role: str, name: str, cursor=None, start: Callable = _nothing,
@@ -172,6 +206,26 @@ class Maildir:
         message.set_subdir("cur")
         message.set_flags("D")
         self._folder(name).add(message)
+
+
+def found_maildir(path: str) -> bool:
+    """Does `path` hold a Maildir tree, in either layout (`doctor` asks, without opening it)?"""
+    return os.path.isdir(os.path.join(path, "cur")) or bool(_subfolders(path))
+
+
+def _subfolders(root: str) -> dict:
+    """{name: path} of the Maildirs directly in `root` (each holding cur/): a tree of one
+    Maildir a folder. Links are not followed: a folder is a directory of the tree itself."""
+    found = {}
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return found
+    for entry in entries:
+        if not entry.name.startswith(".") and entry.is_dir(follow_symlinks=False) and \
+                os.path.isdir(os.path.join(entry.path, "cur")):
+            found[entry.name] = entry.path
+    return found
 
 
 # --- IMAP -------------------------------------------------------------------------------------

@@ -114,7 +114,8 @@ def mail_findings(config, password_in_environment: bool = False,
                         "your mailbox (drafts are still written)", MAIL_EXAMPLE, where,
                         blocking=False)]
     if mail.maildir and not maildir_found:
-        return [Finding("mailbox", False, f"{mail.maildir} is not a Maildir (no cur/ folder): "
+        return [Finding("mailbox", False, f"{mail.maildir} is not a Maildir (no cur/ folder, nor "
+                        "folders that hold one): "
                         "`sync` and `push` would fail", "name the folder your mail program "
                         "(mbsync, offlineimap) keeps the account in", where)]
     if mail.maildir:

@@ -802,6 +802,75 @@ def test_a_maildir_folder_named_in_folders_and_what_is_not_a_message(tmp_path):
     assert "No sent folder" not in result.stdout
 
 
+# --- a tree of one Maildir a folder (offlineimap's default) ------------------------------------
+
+def test_a_tree_of_one_maildir_a_folder_reads_as_maildir_plus_plus(tmp_path):
+    """README "Semantics" (the mailbox): INBOX/, Junk/, Sent/ each a Maildir, as offlineimap
+    keeps them, give the journal and ledger a Maildir++ tree of the same mail gives."""
+    books = {}
+    for layout in ("maildir++", "folders"):
+        tree = make_maildir(tmp_path / layout / "Mail", style="offlineimap", layout=layout)
+        books[layout] = make_book(tmp_path / layout / "book", maildir_section())
+        morning(tree.add)
+        out = sync(books[layout]).stdout.splitlines()
+        shown = "the inbox" if layout == "maildir++" else "INBOX"
+        assert out[0] == f"Read 7 messages from {tree.root}: {shown}, Junk, Sent."
+    assert journal(books["folders"]) == journal(books["maildir++"])
+    assert ledger(books["folders"]) == ledger(books["maildir++"])
+
+
+def test_push_stores_drafts_in_a_trees_drafts_maildir(tmp_path):
+    tree = make_maildir(tmp_path / "Mail", layout="folders")
+    book = make_book(tmp_path / "book", maildir_section())
+    result = cadence(book, "push", "--today", DRAFTED)
+    assert result.exit_code == 0, result.output
+    stored = tree.files("Drafts")
+    assert len(stored) == 3 and all(p.parent == tree.root / "Drafts" / "cur" for p in stored)
+    assert all(p.name.endswith(":2,D") for p in stored)
+    assert cadence(book, "push", "--today", DRAFTED).stdout.startswith("Stored 0 drafts")
+
+
+def test_a_trees_folders_by_name_and_what_is_not_a_folder(tmp_path):
+    """The inbox is the folder named INBOX in any case (or `folders: inbox:`); other roles as
+    `folders` names them, such as Gmail's; a link to a Maildir elsewhere, a dot folder and a
+    folder without cur/ are not folders of the tree."""
+    tree = make_maildir(tmp_path / "Mail", folders=("[Gmail].Spam", "[Gmail].Sent Mail"),
+                        layout="folders")
+    (tree.root / "INBOX").rename(tree.root / "Inbox")
+    tree.layout = "maildir++"  # no more folders made by the helper: the files go by path
+    elsewhere = make_maildir(tmp_path / "elsewhere", folders=())
+    elsewhere.add("INBOX", make("gmail_reply", from_addr=KARIN_MAIL))
+    os.symlink(elsewhere.root, tree.root / "Linked")
+    (tree.root / ".hidden" / "cur").mkdir(parents=True)
+    (tree.root / "notes").mkdir()
+    spam = make("junk_reply")
+    target = tree.root / "[Gmail].Spam" / "new" / "1796289400.1_1.laptop"
+    target.write_bytes(spam)
+    book = make_book(tmp_path / "book", maildir_section(
+        extra="  folders: {junk: '[Gmail].Spam', sent: '[Gmail].Sent Mail'}\n"))
+    result = sync(book)
+    assert result.stdout.startswith(f"Read 1 message from {tree.root}: Inbox, [Gmail].Spam, "
+                                    "[Gmail].Sent Mail.")
+    assert new_lines(LEDGER_JOURNAL_AFTER_RUN, journal(book)) == [
+        f"2026-12-03,c1,reply,p,,email,,junk: {mid(spam)} Re: {SUBJECT}",
+        "2026-12-03,c1,status,p,,,,replied (a reply by email)"]
+    wrong = make_book(tmp_path / "wrong", maildir_section(extra="  folders: {junk: Linked}\n"))
+    refused = cadence(wrong, "sync", "--today", AFTER)
+    assert refused.exit_code == 78
+    assert "mail.folders.junk: the Maildir has no folder Linked" in refused.stderr
+    assert "folders here: Inbox, [Gmail].Sent Mail, [Gmail].Spam" in refused.stderr
+
+
+@pytest.mark.parametrize("layout", ["maildir++", "folders"])
+def test_doctor_knows_either_layout_and_refuses_neither(tmp_path, layout):
+    tree = make_maildir(tmp_path / "Mail", layout=layout)
+    book = make_book(tmp_path / "book", maildir_section())
+    result = cadence(book, "doctor", "--today", AFTER, "--json")
+    [found] = [f for f in json.loads(result.stdout)["findings"] if f["topic"] == "mailbox"]
+    assert found == {"topic": "mailbox", "ok": True, "text": f"the Maildir {tree.root}",
+                     "hint": ""}
+
+
 def test_a_maildir_without_a_sent_folder_says_so(tmp_path):
     tree = make_maildir(tmp_path / "Mail", folders=("Junk",))
     book = make_book(tmp_path / "book", maildir_section())

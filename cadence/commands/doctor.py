@@ -77,6 +77,7 @@ def doctor(today: Optional[str] = TODAY, as_json: bool = JSON, quiet_: bool = QU
     """Tell whether the book, the clock, the timezone, the sender and the mailbox are ready for
     cron, and print the crontab line (exit 1 when something stops a run)."""
     quiet(quiet_)
+    from ..mailbox import found_maildir
     from ..readiness import mail_findings, sender_findings, timezone_findings
 
     with_json = as_json
@@ -89,7 +90,7 @@ def doctor(today: Optional[str] = TODAY, as_json: bool = JSON, quiet_: bool = QU
     findings += timezone_findings(cfg, contacts, loaded.ledger if loaded else None)
     findings += sender_findings(cfg) + mail_findings(
         cfg, bool(os.environ.get("CADENCE_IMAP_PASSWORD")),
-        not (cfg.mail and cfg.mail.maildir) or os.path.isdir(os.path.join(cfg.mail.maildir, "cur")))
+        not (cfg.mail and cfg.mail.maildir) or found_maildir(cfg.mail.maildir))
     program = os.path.abspath(sys.argv[0]) if os.path.basename(sys.argv[0]) == "cadence" \
         else "cadence"
     line = cron_line(cfg.root, program, cfg.sender.get("email", ""), cfg.mail is not None)

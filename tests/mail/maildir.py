@@ -60,15 +60,21 @@ def _timestamp(when: dt.datetime | float | int | None, fallback: float) -> float
 
 @dataclass
 class MaildirTree:
-    """A Maildir++ tree at ``root``; made by ``make_maildir``."""
+    """A Maildir++ tree at ``root`` (``layout="maildir++"``), or a tree of one Maildir a
+    folder (``layout="folders"``: ``INBOX/``, ``Junk/``, ... as offlineimap keeps them by
+    default); made by ``make_maildir``."""
     root: Path
     style: str = "mbsync"
     host: str = "laptop"
+    layout: str = "maildir++"
     _count: int = 0
     _uids: dict = field(default_factory=dict)
 
     def folder(self, name: str) -> Path:
-        """The directory of folder ``name``: the root for INBOX (or ""), else ``.name``."""
+        """The directory of folder ``name``: for Maildir++ the root for INBOX (or ""), else
+        ``.name``; for one Maildir a folder, ``INBOX`` or ``name``."""
+        if self.layout == "folders":
+            return self.root / ("INBOX" if name in ("", "INBOX", "inbox") else name)
         if name in ("", "INBOX", "inbox"):
             return self.root
         return self.root / ("." + name.lstrip("."))
@@ -77,7 +83,7 @@ class MaildirTree:
         path = self.folder(name)
         for sub in ("cur", "new", "tmp"):
             (path / sub).mkdir(parents=True, exist_ok=True)
-        if path != self.root:
+        if path != self.root and self.layout == "maildir++":
             (path / "maildirfolder").touch()
         if self.style == "mbsync":
             self._write_mbsync_state(name)
@@ -126,7 +132,9 @@ class MaildirTree:
     def __iter__(self) -> Iterator[Path]:
         yield from self.files("INBOX")
         for entry in sorted(self.root.iterdir()):
-            if entry.name.startswith(".") and entry.is_dir():
+            if self.layout == "folders" and entry.is_dir() and entry.name != "INBOX":
+                yield from self.files(entry.name)
+            elif entry.name.startswith(".") and entry.is_dir():
                 yield from self.files(entry.name[1:])
 
     def _name(self, folder: str, data: bytes, uid: int, when: int) -> str:
@@ -151,12 +159,16 @@ class MaildirTree:
 
 
 def make_maildir(root: Path, folders: tuple[str, ...] = DEFAULT_FOLDERS, *,
-                 style: str = "mbsync", host: str = "laptop") -> MaildirTree:
-    """An empty Maildir++ tree at ``root`` (made with its parents) with the inbox and
-    ``folders`` (names as in cadence.yaml's ``folders``, without the leading dot)."""
+                 style: str = "mbsync", host: str = "laptop",
+                 layout: str = "maildir++") -> MaildirTree:
+    """An empty tree at ``root`` (made with its parents) with the inbox and ``folders``
+    (names as in cadence.yaml's ``folders``, without the leading dot); ``layout`` is
+    "maildir++" or "folders" (one Maildir a folder)."""
     if style not in STYLES:
         raise ValueError(f"style is one of {STYLES}, not {style!r}")
-    tree = MaildirTree(Path(root), style, host)
+    if layout not in ("maildir++", "folders"):
+        raise ValueError(f"layout is maildir++ or folders, not {layout!r}")
+    tree = MaildirTree(Path(root), style, host, layout)
     tree.make_folder("INBOX")
     for name in folders:
         tree.make_folder(name)
