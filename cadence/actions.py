@@ -318,17 +318,19 @@ def _run_before(book):
 
 
 def take_back(loaded, groups: dict, day, renderer, history, text: str = "", extra=None,
-              mark: str = "") -> TakeBack:
+              mark: str = "", set_aside=()) -> TakeBack:
     """`undo` rows for `groups` ({contact id: rows to take back}), the ledger's state cells as
     the journal then says them (cadence.takeback.restored, as of `day`), the drafts of the
     touches taken back removed (renamed with the suffix `mark`, when given) and their days'
     `index.md` and `calls.ics` written again (removed when nothing is left).
 
     `extra` ({contact id: rows}) are appended with the undo rows (a skip made by hand);
-    `history(ids)` gives those contacts' journal rows.
+    `history(ids)` gives those contacts' journal rows. `set_aside` are the skips (rows of
+    `groups`) that set a drafted touch's draft aside as `<draft>.skipped`: that file goes
+    with them.
     """
     from .lookup import draft_name
-    from .takeback import by_hand, restored, undo_row
+    from .takeback import restored, undo_row
     from .trail import trail_of
 
     book, config = loaded.book, loaded.config
@@ -351,7 +353,7 @@ def take_back(loaded, groups: dict, day, renderer, history, text: str = "", extr
                                 draft_name(cid, row.step, row.channel))
             if row.event == "touch" and os.path.lexists(path):
                 moves.append((path, path + mark if mark else None))
-            elif row.event == "skip" and by_hand(row) and os.path.lexists(path + SKIPPED):
+            elif row in set_aside and os.path.lexists(path + SKIPPED):
                 # the draft a `skip` set aside: once the skip is taken back the touch is due
                 # again, and `run` drafts it afresh (the touch the skip took back stays so)
                 moves.append((path + SKIPPED, None))

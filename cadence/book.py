@@ -328,14 +328,17 @@ def _is_file(path: str) -> bool:
         return False
 
 
-def read_history(config, ids, ledger_bytes: bytes) -> dict:
+def read_history(config, ids, ledger_bytes: bytes, undone: bool = False) -> dict:
     """The journal rows of the contacts `ids` that stand, oldest first: the `history` their
-    drafts show. A row an `undo` row took back is left out, and so is the `undo` row."""
+    drafts show. A row an `undo` row took back is left out, and so is the `undo` row (with
+    `undone`, every row is kept: the journal's own record)."""
     from .journal import read_rows
     from .trail import standing
 
     limit = journal_limit(config.root, config.history, ledger_bytes)
     rows, _ = read_rows(journal_lines(config.history, limit), config.history, set(ids))
+    if undone:
+        return rows
     for cid, contact_rows in rows.items():
         if any(e.event == "undo" for e in contact_rows):
             rows[cid] = tuple(e for e in standing(contact_rows) if e.event != "undo")

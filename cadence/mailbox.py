@@ -85,7 +85,7 @@ class Maildir:
             os.listdir(os.path.join(root, "cur"))
         except OSError:
             self.subfolders = _subfolders(root)
-            if not self.subfolders:
+            if _inbox_of(self.subfolders, mail.folder("inbox")) is None:
                 raise Failure(not_one) from None
         if not self.subfolders:
             self._complete(root)
@@ -97,8 +97,8 @@ class Maildir:
         self.where = root
 
     def _complete(self, path: str) -> None:
-        """A Maildir lacking new/ or tmp/ is a problem now: the mailbox module would fail
-        later with a bare I/O error."""
+        """A Maildir++ root lacking new/ or tmp/ is a problem now: the mailbox module would
+        fail later with a bare I/O error. (A folder of a tree without them is no folder.)"""
         missing = [d for d in ("new", "tmp") if not os.path.isdir(os.path.join(path, d))]
         if missing:
             raise Failure(Problem(self.mail.source, f"mail.maildir: {path} lacks "
@@ -113,7 +113,9 @@ class Maildir:
         """Each role's folder: as `folders` names it, else Junk, Sent, Drafts when present
         (and, in a tree of one Maildir a folder, INBOX for the inbox)."""
         tree = bool(self.subfolders)
-        present = set(self.subfolders) if tree else set(self.box.list_folders())
+        present = set(self.subfolders) if tree else {
+            name for name in self.box.list_folders()
+            if _is_maildir(os.path.join(self.where, "." + name))}
         found = {}
         for role in ROLES:
             named = self.mail.folder(role)
@@ -121,7 +123,7 @@ class Maildir:
                 found[role] = ""
             elif named is not None or (tree and role == "inbox"):
                 name = named if named is not None else "INBOX"
-                if tree and name not in present:  # offlineimap keeps the server's INBOX
+                if tree and name not in present:  # the server's INBOX, in any case
                     name = next((p for p in sorted(present) if p.upper() == name.upper()), name)
                 if name not in present:
                     shown = name if tree else f".{name}"
@@ -138,7 +140,6 @@ class Maildir:
         import mailbox
 
         if self.subfolders:
-            self._complete(self.subfolders[name])
             return mailbox.Maildir(self.subfolders[name], factory=None, create=False)
         return self.box if not name else self.box.get_folder(name)
 
@@ -208,14 +209,18 @@ class Maildir:
         self._folder(name).add(message)
 
 
-def found_maildir(path: str) -> bool:
-    """Does `path` hold a Maildir tree, in either layout (`doctor` asks, without opening it)?"""
-    return os.path.isdir(os.path.join(path, "cur")) or bool(_subfolders(path))
+def found_maildir(mail: Mail) -> bool:
+    """Does `mail.maildir` hold a Maildir tree that `sync` opens, in either layout (`doctor`
+    asks, without opening it)?"""
+    path = mail.maildir
+    return os.path.isdir(os.path.join(path, "cur")) or \
+        _inbox_of(_subfolders(path), mail.folder("inbox")) is not None
 
 
 def _subfolders(root: str) -> dict:
-    """{name: path} of the Maildirs directly in `root` (each holding cur/): a tree of one
-    Maildir a folder. Links are not followed: a folder is a directory of the tree itself."""
+    """{name: path} of the Maildirs directly in `root`: a tree of one Maildir a folder. A
+    folder is a directory of the tree itself, not a link, and so are its cur/, new/, tmp/;
+    a folder inside a folder is not read."""
     found = {}
     try:
         entries = list(os.scandir(root))
@@ -223,9 +228,28 @@ def _subfolders(root: str) -> dict:
         return found
     for entry in entries:
         if not entry.name.startswith(".") and entry.is_dir(follow_symlinks=False) and \
-                os.path.isdir(os.path.join(entry.path, "cur")):
+                _is_maildir(entry.path):
             found[entry.name] = entry.path
     return found
+
+
+def _inbox_of(subfolders: dict, named: Optional[str]) -> Optional[str]:
+    """The inbox of a tree of one Maildir a folder: the folder `folders: inbox:` names, else
+    INBOX in any case; None when there is none."""
+    wanted = (named or "INBOX").upper()
+    return next((name for name in sorted(subfolders) if name.upper() == wanted), None)
+
+
+def _is_maildir(path: str) -> bool:
+    """A folder of the tree: itself and its cur/, new/ and tmp/ directories, not links (a
+    draft stored through a link would land outside the mailbox)."""
+    import stat
+
+    try:
+        return all(stat.S_ISDIR(os.lstat(os.path.join(path, *part)).st_mode)
+                   for part in ((), ("cur",), ("new",), ("tmp",)))
+    except OSError:
+        return False
 
 
 # --- IMAP -------------------------------------------------------------------------------------

@@ -107,19 +107,18 @@ def test_undo_of_a_skip_of_todays_draft_removes_the_draft_set_aside(book):
     assert open(draft, "rb").read() == made
 
 
-def test_undo_of_a_skip_leaves_a_file_of_that_name_it_did_not_set_aside(book):
-    """Only a skip by hand of a drafted touch sets a draft aside: the skip of a touch not yet
-    drafted leaves nothing to remove, and a `.skipped` file beside it stays."""
-    ok("-C", book, "skip", "c1", "--today", TODAY)
-    ok("-C", book, "undo", "c1", "--today", TODAY)
-    ok("-C", book, "run", "--today", TODAY)
-    nxt = os.path.join(book, "drafts", NEXT)
-    os.makedirs(nxt, exist_ok=True)
-    mine = os.path.join(nxt, "c1--decide-2.call.md.skipped")
+def test_undo_of_a_skip_leaves_a_file_of_that_name_it_did_not_set_aside(tmp_path):
+    """Only a skip of a touch the day's run had drafted sets a draft aside: the skip of a
+    touch not yet drafted leaves nothing to remove, and a `.skipped` file of yours stays."""
+    root = build(tmp_path / "book")
+    folder = os.path.join(root, "drafts", TODAY)
+    os.makedirs(folder)
+    mine = os.path.join(folder, "c1--decide-1.eml.skipped")
     with open(mine, "w", encoding="utf-8") as handle:
         handle.write("mine")
-    ok("-C", book, "skip", "c1", "--today", TODAY)  # today's draft set aside again
-    ok("-C", book, "undo", "c1", "--today", TODAY)
+    ok("-C", root, "skip", "c1", "--today", TODAY)  # due today, not drafted: nothing set aside
+    result = ok("-C", root, "undo", "c1", "--today", TODAY)
+    assert result.stdout == "c1: skip decide-1 of 2026-11-02 taken back.\n"
     assert open(mine, encoding="utf-8").read() == "mine"
 
 

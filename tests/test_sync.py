@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import random
+import shutil
 import time
 
 import pytest
@@ -869,6 +870,47 @@ def test_doctor_knows_either_layout_and_refuses_neither(tmp_path, layout):
     [found] = [f for f in json.loads(result.stdout)["findings"] if f["topic"] == "mailbox"]
     assert found == {"topic": "mailbox", "ok": True, "text": f"the Maildir {tree.root}",
                      "hint": ""}
+
+
+@pytest.mark.parametrize("layout", ["maildir++", "folders"])
+def test_a_linked_folder_is_not_a_folder_of_the_tree_in_either_layout(tmp_path, layout):
+    """A folder that is a link, or whose cur/, new/ or tmp/ is one, is not read, and no draft
+    is stored through it: the same journal in both layouts."""
+    tree = make_maildir(tmp_path / "Mail", folders=("Sent", "Drafts"), layout=layout)
+    elsewhere = make_maildir(tmp_path / "elsewhere", folders=(), layout="maildir++")
+    elsewhere.add("INBOX", make("junk_reply"))
+    junk = tree.folder("Junk")
+    os.symlink(elsewhere.root, junk)
+    drafts = tree.folder("Drafts")
+    shutil.rmtree(drafts / "tmp")
+    os.symlink(elsewhere.root / "tmp", drafts / "tmp")
+    book = make_book(tmp_path / "book", maildir_section())
+    result = sync(book)
+    assert result.stdout.splitlines()[0] == (
+        f"Read 0 messages from {tree.root}: {'the inbox' if layout == 'maildir++' else 'INBOX'}"
+        ", Sent.")
+    assert new_lines(LEDGER_JOURNAL_AFTER_RUN, journal(book)) == []
+    pushed = cadence(book, "push", "--today", DRAFTED)
+    assert pushed.exit_code == 78 and "the mailbox has no drafts folder" in pushed.stderr
+    assert sorted(os.listdir(elsewhere.root / "tmp")) == []
+    assert sorted(os.listdir(elsewhere.root / "cur")) == []
+
+
+def test_a_tree_without_an_inbox_is_not_a_maildir(tmp_path):
+    """A folder holding other Maildir trees (two accounts side by side) is not one: no
+    folder of it is INBOX. `sync` says so as for any folder that is not a Maildir, and so
+    does `doctor`."""
+    make_maildir(tmp_path / "Mail" / "work")
+    make_maildir(tmp_path / "Mail" / "home")
+    book = make_book(tmp_path / "book", maildir_section())
+    refused = cadence(book, "sync", "--today", AFTER)
+    assert refused.exit_code == 78
+    assert "is not a Maildir (no cur/ folder)" in refused.stderr
+    doctor = cadence(book, "doctor", "--today", AFTER, "--json")
+    [found] = [f for f in json.loads(doctor.stdout)["findings"] if f["topic"] == "mailbox"]
+    assert found["ok"] is False and "is not a Maildir" in found["text"]
+    named = make_book(tmp_path / "named", maildir_section(extra="  folders: {inbox: work}\n"))
+    assert cadence(named, "sync", "--today", AFTER).exit_code == 0
 
 
 def test_a_maildir_without_a_sent_folder_says_so(tmp_path):

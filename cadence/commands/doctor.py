@@ -90,7 +90,7 @@ def doctor(today: Optional[str] = TODAY, as_json: bool = JSON, quiet_: bool = QU
     findings += timezone_findings(cfg, contacts, loaded.ledger if loaded else None)
     findings += sender_findings(cfg) + mail_findings(
         cfg, bool(os.environ.get("CADENCE_IMAP_PASSWORD")),
-        not (cfg.mail and cfg.mail.maildir) or found_maildir(cfg.mail.maildir))
+        not (cfg.mail and cfg.mail.maildir) or found_maildir(cfg.mail))
     program = os.path.abspath(sys.argv[0]) if os.path.basename(sys.argv[0]) == "cadence" \
         else "cadence"
     line = cron_line(cfg.root, program, cfg.sender.get("email", ""), cfg.mail is not None)

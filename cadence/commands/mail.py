@@ -235,8 +235,10 @@ def push(today: Optional[str] = TODAY,
             try:
                 folder = box.folders().get("drafts")
                 if folder is None:
+                    where = ("a Drafts folder" if getattr(box, "subfolders", None)
+                             else "a .Drafts folder")
                     raise Failure(Problem(mail.source, "the mailbox has no drafts folder",
-                                          "create a .Drafts folder (with cur/, new/, tmp/) in "
+                                          f"create {where} (with cur/, new/, tmp/) in "
                                           "the Maildir" if mail.maildir else
                                           "name it in cadence.yaml: mail: folders: drafts: ...",
                                           EXIT_CONFIG))

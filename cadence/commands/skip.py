@@ -84,13 +84,14 @@ def _drafted(loaded, contact, last, text: str, day) -> str:
     from ..actions import SKIPPED, take_back, write
     from ..book import read_history, renderer
     from ..lookup import draft_name
+    from ..takeback import BY_HAND
 
     cfg = loaded.config
     row = Entry(day, contact.id, "skip", last.playbook, last.step, last.channel, last.template,
                 text)
     back = take_back(loaded, {contact.id: [last]}, day, renderer(cfg, loaded.templates),
                      lambda ids: read_history(cfg, ids, loaded.ledger_bytes),
-                     text="skipped by hand", extra={contact.id: [row]}, mark=SKIPPED)
+                     text=BY_HAND, extra={contact.id: [row]}, mark=SKIPPED)
     write(loaded, list(back.drafts), back.entries, back.updates, write_outside(), back.moves)
     name = draft_name(contact.id, last.step, last.channel)
     return (f"{contact.id}: today's {last.step} ({last.channel}) skipped"

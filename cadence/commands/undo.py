@@ -66,12 +66,12 @@ def _work(loaded, contact_id, note, day, yes, dry_run) -> tuple:
     """(TakeBack, the run's day or None), written unless `dry_run`."""
     from ..actions import latest_run, take_back, write
     from ..book import journal_rows, read_history, renderer
-    from ..takeback import latest_act
+    from ..takeback import BY_HAND, by_hand, latest_act
     from ..trail import standing
 
     cfg = loaded.config
     history = lambda ids: read_history(cfg, ids, loaded.ledger_bytes)  # noqa: E731
-    run_day = None
+    run_day, set_aside = None, ()
     if contact_id is not None:
         index, contact = loaded.contact(contact_id)
         rows = [r for r in standing(history({contact.id}).get(contact.id, ()))
@@ -81,13 +81,21 @@ def _work(loaded, contact_id, note, day, yes, dry_run) -> tuple:
             raise Failure(Problem(loaded.ledger.source(index), f"contact {contact.id!r} has no "
                                   "touch or skip to take back", code=NOTHING))
         groups = {contact.id: [act]}
+        if by_hand(act):
+            # a skip of a touch the day's run had drafted took the touch back first (an
+            # `undo` row, `touch; skipped by hand`) and set its draft aside
+            whole = read_history(cfg, {contact.id}, loaded.ledger_bytes, undone=True)
+            if any(r.event == "undo" and r.note == f"touch; {BY_HAND}" and (
+                    r.date, r.step, r.channel) == (act.date, act.step, act.channel)
+                   for r in whole.get(contact.id, ())):
+                set_aside = (act,)
     else:
         run_day, groups = latest_run(loaded, journal_rows(cfg, loaded.ledger_bytes))
         if not groups:
             raise Failure(Problem(Source(cfg.history), "the journal holds no run to take back",
                                   code=NOTHING))
     back = take_back(loaded, groups, day, renderer(cfg, loaded.templates), history,
-                     text=note.strip())
+                     text=note.strip(), set_aside=set_aside)
     if len(groups) > 1 and not yes and not dry_run:
         if not OPTIONS.quiet:
             _show(back, run_day, "Would take back")
