@@ -102,9 +102,10 @@ def read_mail(c: Checker, key_node: Node, node: Node, root: str, home: str) -> O
         settings["folders"] = _folders(c, values["folders"])
         for role, name in settings["folders"] if "maildir" in settings else ():
             if "/" in name or name.startswith("."):
-                c.report(values["folders"], f"mail.folders.{role}: {name!r} is not a Maildir++ "
-                         "folder name", "name it as it stands after the dot, such as Junk for "
-                         ".Junk; subfolders are joined by dots (Archive.2026)")
+                c.report(values["folders"], f"mail.folders.{role}: {name!r} is not a Maildir "
+                         "folder name", "name the folder without a leading dot or a slash: "
+                         "Junk for .Junk (Maildir++) or for Junk/ (one Maildir a folder); "
+                         "Maildir++ subfolders are joined by dots (Archive.2026)")
     if "timeout" in values:
         seconds = c.positive_int("mail.timeout", values["timeout"])
         if seconds is not None:
