@@ -47,22 +47,23 @@ def sender_findings(config) -> list:
         missing = " and ".join(k for k, v in (("name", name), ("email", email)) if not v)
         return [Finding("sender", False, f"the sender has no {missing}: drafts come from "
                         "nobody", "set `sender: {name: ..., email: ...}` in cadence.yaml", where)]
+    found = []  # each of what follows, all at once: one fix, one `check`
     if any(word in email.lower() for word in ("noreply", "no-reply", "donotreply")):
-        return [Finding("sender", False, f"the sender's address {email} takes no replies: "
-                        "answers to the drafts would be lost", "set `sender: {email: ...}` in "
-                        "cadence.yaml to the address you read (git's user.email is often a "
-                        "no-reply one)", where)]
+        found.append(Finding("sender", False, f"the sender's address {email} takes no replies: "
+                             "answers to the drafts would be lost", "set `sender: {email: ...}` "
+                             "in cadence.yaml to the address you read (git's user.email is "
+                             "often a no-reply one)", where))
     phone, address = config.sender.get("phone", ""), config.sender.get("address", "")
     examples = [key for key, placeholder in (("phone", phone.strip() == PLACEHOLDER_PHONE),
                                              ("address", PLACEHOLDER_ADDRESS in address))
                 if placeholder]
     if examples:
-        return [Finding("sender", False, f"the sender's {' and '.join(examples)} "
-                        f"{'are' if len(examples) > 1 else 'is'} init's example: drafts would "
-                        "show them", "set them in cadence.yaml under `sender:` to your own "
-                        "(the bundled templates sign emails with the phone; letters carry the "
-                        "address)", where)]
-    return [Finding("sender", True, f"drafts come from {name} <{email}>")]
+        found.append(Finding("sender", False, f"the sender's {' and '.join(examples)} "
+                             f"{'are' if len(examples) > 1 else 'is'} init's example: drafts "
+                             "would show them", "set them in cadence.yaml under `sender:` to "
+                             "your own (the bundled templates sign emails with the phone; "
+                             "letters carry the address)", where))
+    return found or [Finding("sender", True, f"drafts come from {name} <{email}>")]
 
 
 def timezone_findings(config, contacts, ledger) -> list:

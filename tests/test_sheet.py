@@ -8,6 +8,7 @@ Google Sheets download (`,`, CRLF, M/D/YYYY), and a YAML list with a comment.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from datetime import date
@@ -62,6 +63,12 @@ def test_a_date_format_cadence_cannot_read_says_why(setting, why):
     ("Борис Петров", "борис-петров"),
     ("O'Brien, Dan", "o-brien-dan"),
     ("!!!", ""),
+    ("Anna Groß", "anna-gross"),  # README "Semantics" (made ids): ß, æ, ø ... spelt in ASCII
+    ("STRAẞE", "strasse"),
+    ("Søren Kjær", "soren-kjaer"),
+    ("Łukasz Wałęsa", "lukasz-walesa"),
+    ("Þóra Ðórðardóttir", "thora-dordardottir"),
+    ("Дмитрий Волков", "дмитрий-волков"),
 ])
 def test_an_id_is_made_from_the_name(name, made):
     assert slug(name) == made
@@ -190,6 +197,46 @@ def test_init_from_an_export_works_with_no_hand_edit(machine, export, guessed, w
     else:
         assert b"# my contacts\n" in after and b"  company: Martin SARL   # met in Lyon\n" in after
         assert f"started: {written}".encode() in after
+
+
+@pytest.mark.parametrize("header, cells, mapped", [
+    ("Ålder", ["51", "34", ""], True),
+    ("Age", ["67"], True),
+    ("Возраст", ["40"], True),
+    ("Вік", ["40"], True),
+    ("Alter", ["58"], True),
+    ("Age", ["about 50"], False),  # not whole years: the sheet's own column
+    ("Age", ["5O"], False),
+])
+def test_init_from_maps_a_column_of_ages_for_the_bundled_if_rule(header, cells, mapped):
+    """README (columns): the bundled playbooks' "paper for older contacts" rule reads
+    `contact.age`: a sheet's column of whole years is mapped to it."""
+    guess = guess_sheet(("Namn", header), [{"Namn": "A", header: c} for c in cells])
+    assert (("age", header) in guess.columns) is mapped
+
+
+def test_a_sheet_with_ages_gets_paper_for_older_contacts_from_init_on(machine):
+    """End to end: `init --from` a sheet with an `Ålder` column, and the bundled new-lead's
+    `if` rule sends the 65-year-old's steps by letter, the 30-year-old's by email."""
+    sheet = machine / "kunder.csv"
+    sheet.write_text("Namn;E-post;Adress;Ålder\nAnna Groß;anna@straße.de;Hauptstr. 1, Berlin;65\n"
+                     "Erik Lund;erik@example.se;Storgatan 1, Lund;30\n", encoding="utf-8")
+    book = machine / "book"
+    result = invoke("init", book, "--from", sheet)
+    assert result.exit_code == 0, result.output
+    assert "age = 'Ålder'" in result.stdout
+    channels = {}
+    for cid in ("anna-gross", "erik-lund"):
+        planned = invoke("-C", book, "plan", cid, "--today", "2026-12-03", "--json")
+        assert planned.exit_code == 0, planned.output
+        channels[cid] = json.loads(planned.stdout)["touches"][0]["channel"]
+    assert channels == {"anna-gross": "letter", "erik-lund": "email"}
+
+
+@pytest.mark.parametrize("header", ["Född", "DOB", "Дата народження"])
+def test_init_from_knows_more_birthday_headers(header):
+    guess = guess_sheet(("Name", header), [{"Name": "A", header: "1975-03-14"}])
+    assert ("birthday", header) in guess.columns
 
 
 def test_init_from_guesses_month_first_only_when_the_cells_say_so():
@@ -401,6 +448,8 @@ def test_a_no_reply_address_from_git_is_said_at_once(tmp_path, monkeypatch):
     assert "(from git; a no-reply address, which loses the answers" in result.stdout
     checked = invoke("-C", tmp_path / "book", "check")
     assert "takes no replies" in checked.stderr
+    # and init's example phone and address with it, in the same `check`: one fix, not two
+    assert "the sender's phone and address are init's example" in checked.stderr
 
 
 @pytest.mark.parametrize("cells, pattern", [

@@ -814,8 +814,7 @@ def test_a_tree_of_one_maildir_a_folder_reads_as_maildir_plus_plus(tmp_path):
         books[layout] = make_book(tmp_path / layout / "book", maildir_section())
         morning(tree.add)
         out = sync(books[layout]).stdout.splitlines()
-        shown = "the inbox" if layout == "maildir++" else "INBOX"
-        assert out[0] == f"Read 7 messages from {tree.root}: {shown}, Junk, Sent."
+        assert out[0] == f"Read 7 messages from {tree.root}: the inbox, Junk, Sent."
     assert journal(books["folders"]) == journal(books["maildir++"])
     assert ledger(books["folders"]) == ledger(books["maildir++"])
 
@@ -850,8 +849,8 @@ def test_a_trees_folders_by_name_and_what_is_not_a_folder(tmp_path):
     book = make_book(tmp_path / "book", maildir_section(
         extra="  folders: {junk: '[Gmail].Spam', sent: '[Gmail].Sent Mail'}\n"))
     result = sync(book)
-    assert result.stdout.startswith(f"Read 1 message from {tree.root}: Inbox, [Gmail].Spam, "
-                                    "[Gmail].Sent Mail.")
+    assert result.stdout.startswith(f"Read 1 message from {tree.root}: the inbox, "
+                                    "[Gmail].Spam, [Gmail].Sent Mail.")
     assert new_lines(LEDGER_JOURNAL_AFTER_RUN, journal(book)) == [
         f"2026-12-03,c1,reply,p,,email,,junk: {mid(spam)} Re: {SUBJECT}",
         "2026-12-03,c1,status,p,,,,replied (a reply by email)"]
@@ -886,9 +885,7 @@ def test_a_linked_folder_is_not_a_folder_of_the_tree_in_either_layout(tmp_path, 
     os.symlink(elsewhere.root / "tmp", drafts / "tmp")
     book = make_book(tmp_path / "book", maildir_section())
     result = sync(book)
-    assert result.stdout.splitlines()[0] == (
-        f"Read 0 messages from {tree.root}: {'the inbox' if layout == 'maildir++' else 'INBOX'}"
-        ", Sent.")
+    assert result.stdout.splitlines()[0] == f"Read 0 messages from {tree.root}: the inbox, Sent."
     assert new_lines(LEDGER_JOURNAL_AFTER_RUN, journal(book)) == []
     pushed = cadence(book, "push", "--today", DRAFTED)
     assert pushed.exit_code == 78 and "the mailbox has no drafts folder" in pushed.stderr
