@@ -109,6 +109,28 @@ with open(sys.argv[3], newline="", encoding="utf-8") as f:
         pass
 """
 
+# the disk's share of a draft: the day's draft files written again as cadence commits them
+# (one file each, created new in a hidden folder, one sync, the folder renamed into place),
+# timed alone; prints the seconds
+DISK_FLOOR = """\
+import os, sys, time
+source, scratch = sys.argv[1], sys.argv[2]
+files = []
+for name in sorted(os.listdir(source)):
+    with open(os.path.join(source, name), "rb") as handle:
+        files.append((name, handle.read()))
+hidden = scratch + ".tmp"
+start = time.perf_counter()
+os.mkdir(hidden)
+for name, data in files:
+    fd = os.open(os.path.join(hidden, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
+    os.write(fd, data)
+    os.close(fd)
+os.sync()
+os.rename(hidden, scratch)
+print(time.perf_counter() - start)
+"""
+
 MAILMERGE_CONF = """\
 [smtp_server]
 host = localhost
@@ -312,7 +334,8 @@ class Bench:
         os.makedirs(self.work, exist_ok=True)
         self.scripts = {}
         for name, text in (("hello.py", HELLO), ("ledger_floor.py", LEDGER_FLOOR),
-                           ("book_floor.py", BOOK_FLOOR), ("mailmerge.conf", MAILMERGE_CONF)):
+                           ("book_floor.py", BOOK_FLOOR), ("disk_floor.py", DISK_FLOOR),
+                           ("mailmerge.conf", MAILMERGE_CONF)):
             path = os.path.join(self.work, name)
             with open(path, "w", encoding="utf-8") as handle:
                 handle.write(text)
@@ -451,7 +474,7 @@ class Bench:
         self.facts["mailmerge_messages"] = messages
         if messages != DRAFT_CONTACTS:
             self.notes.append(f"mailmerge rendered {messages} messages, not {DRAFT_CONTACTS}")
-        cadence_costs, mailmerge_costs, drafted, rss, mm_rss = [], [], [], [], []
+        cadence_costs, mailmerge_costs, drafted, rss, mm_rss, disk = [], [], [], [], [], []
         for turn in range(self.repeat):
             log(f"draft: repeat {turn + 1}/{self.repeat}")
             # the Tuesday's drafts of the turn before go too: each turn's Tuesday run is the
@@ -465,6 +488,12 @@ class Bench:
             full, peak = self.proc.time(scene.cadence("run", "--today", tuesday.isoformat(),
                                                       "--yes", "--quiet"), scene.env())
             drafted.append(count_drafts(scene.book, tuesday))
+            written = os.path.join(scene.book, "drafts", tuesday.isoformat())
+            scratch = os.path.join(scene.book, "drafts", "disk-floor")
+            self.discard(scratch)
+            disk.append(float(self.proc.run([PY, self.scripts["disk_floor.py"], written,
+                                             scratch]).strip()) / max(1, drafted[-1]))
+            self.discard(scratch)
             one, _ = self.proc.time(mailmerge + [single])
             many, mm_peak = self.proc.time(mailmerge + [database])
             cadence_costs.append((full - base) / DRAFT_CONTACTS)
@@ -475,6 +504,12 @@ class Bench:
             self.notes.append(f"the draft book's Tuesday run drafted {drafted}, "
                               f"not {DRAFT_CONTACTS}")
         self.per_draft_mailmerge = median(mailmerge_costs)
+        self.facts["draft_disk_us"] = [round(d * 1e6) for d in disk]
+        self.notes.append(
+            "draft: writing the Tuesday's draft files alone, as cadence commits them, took "
+            f"{median(disk) * 1e6:.0f} us a file (median; {min(disk) * 1e6:.0f} to "
+            f"{max(disk) * 1e6:.0f}): part of cadence's cost a draft that mailmerge's dry run "
+            "does not have")
         ratios = [c / m for c, m in zip(cadence_costs, mailmerge_costs)]
         self.rows.append({
             "scene": "draft", "label": "per draft: run vs mailmerge", "contacts": DRAFT_CONTACTS,
