@@ -62,9 +62,16 @@ def test_today_from_the_environment(book):
 
 
 def test_nothing_due(book):
+    """Nothing due, and a contact the next run enrols is said (README "Semantics": `due`)."""
     result = invoke("-C", book, "due", "--today", "2026-06-01")
     assert result.exit_code == 0
-    assert result.stdout.strip() == "Nothing due on 2026-06-01."
+    assert result.stdout == (
+        "Nothing due on 2026-06-01.\n"
+        "Not started yet: 1 contact; `cadence run` enrols it, and the first touches come from "
+        "the next day on.\n")
+    invoke("-C", book, "run", "--today", "2026-06-01")
+    assert invoke("-C", book, "due", "--today", "2026-06-01").stdout == \
+        "Nothing due on 2026-06-01.\n"
 
 
 def test_bad_today_is_usage(book):

@@ -61,6 +61,11 @@ def due(today: Optional[str] = TODAY, as_json: bool = JSON,
         table(f"Due on {day}: {count(len(touches), 'touch')}",
               ["due", "late", "contact", "name", "channel", "step", "template"],
               [touch_row(t) for t in touches])
+    waiting = sum(1 for c in book.contacts
+                  if c.playbook and c.started is None and c.id not in book.trails)
+    if waiting:
+        say(f"Not started yet: {count(waiting, 'contact')}; `cadence run` enrols "
+            f"{'it' if waiting == 1 else 'them'}, and the first touches come from the next day on.")
     if notices:
         say("")
         say(f"Notices ({len(notices)}):")
