@@ -111,15 +111,16 @@ with open(sys.argv[3], newline="", encoding="utf-8") as f:
 
 # the disk's share of a draft: the day's draft files written again as cadence commits them
 # (one file each, created new in a hidden folder, one sync, the folder renamed into place),
-# timed alone; prints the seconds
+# timed alone; prints the seconds and the number of files
 DISK_FLOOR = """\
 import os, sys, time
 source, scratch = sys.argv[1], sys.argv[2]
 files = []
-for name in sorted(os.listdir(source)):
-    with open(os.path.join(source, name), "rb") as handle:
-        files.append((name, handle.read()))
-hidden = scratch + ".tmp"
+for entry in sorted(os.scandir(source), key=lambda e: e.name):
+    if entry.is_file(follow_symlinks=False):
+        with open(entry.path, "rb") as handle:
+            files.append((entry.name, handle.read()))
+hidden = os.path.join(os.path.dirname(scratch), "." + os.path.basename(scratch) + ".tmp")
 start = time.perf_counter()
 os.mkdir(hidden)
 for name, data in files:
@@ -128,7 +129,7 @@ for name, data in files:
     os.close(fd)
 os.sync()
 os.rename(hidden, scratch)
-print(time.perf_counter() - start)
+print(time.perf_counter() - start, len(files))
 """
 
 MAILMERGE_CONF = """\
@@ -491,8 +492,9 @@ class Bench:
             written = os.path.join(scene.book, "drafts", tuesday.isoformat())
             scratch = os.path.join(scene.book, "drafts", "disk-floor")
             self.discard(scratch)
-            disk.append(float(self.proc.run([PY, self.scripts["disk_floor.py"], written,
-                                             scratch]).strip()) / max(1, drafted[-1]))
+            seconds, files = self.proc.run([PY, self.scripts["disk_floor.py"], written,
+                                            scratch]).split()
+            disk.append(float(seconds) / max(1, int(files)))
             self.discard(scratch)
             one, _ = self.proc.time(mailmerge + [single])
             many, mm_peak = self.proc.time(mailmerge + [database])

@@ -26,7 +26,7 @@ SYNONYMS = {
     "address": ("address", "adress", "adresse", "postaladdress", "postadress", "anschrift",
                 "адрес", "dirección", "endereço"),
     "birthday": ("birthday", "birthdate", "dateofbirth", "dob", "födelsedag", "födelsedatum",
-                 "född", "geburtstag", "geburtsdatum", "деньрождения", "датарождения",
+                 "geburtstag", "geburtsdatum", "деньрождения", "датарождения",
                  "деньнародження", "датанародження", "anniversaire", "cumpleaños"),
     # not one of cadence's columns: the bundled playbooks' `if` rule reads `contact.age`
     "age": ("age", "ålder", "alder", "возраст", "вік", "alter", "âge", "edad", "idade"),
@@ -69,7 +69,8 @@ class Guess:
 # cadence's columns whose cells must hold its own words: a sheet's `Status` of `VIP` is the
 # sheet's own column, not cadence's
 _WORDS_OF = {
-    "age": lambda cell: cell.isdigit() and cell.isascii(),  # whole years, as the rule reads them
+    # whole years of a person's age, as the rule reads them (not a birth year, not days)
+    "age": lambda cell: cell.isdigit() and cell.isascii() and int(cell) <= 120,
     "status": lambda cell: cell.lower() in STATUSES,
     "channels": lambda cell: all(c.strip().lower() in CHANNELS for c in cell.split(";")),
     "optout": lambda cell: cell.lower() == "all" or all(

@@ -39,16 +39,17 @@ def sender_findings(config) -> list:
     """The sender: set, and not the placeholder `init` writes when it knows no better."""
     name, email = config.sender.get("name", "").strip(), config.sender.get("email", "").strip()
     where = config.places.get("sender") or Source(config.source or "cadence.yaml")
+    found = []  # every problem at once: one fix, one `check`
     if name.lower() in PLACEHOLDER_NAMES or email.lower() in PLACEHOLDER_EMAILS:
-        return [Finding("sender", False, f"the sender is a placeholder ({name} <{email}>): "
-                        "drafts would be signed so", "set `sender: {name: ..., email: ...}` "
-                        "in cadence.yaml to your own name and address", where)]
-    if not name or not email:
+        found.append(Finding("sender", False, f"the sender is a placeholder ({name} <{email}>): "
+                             "drafts would be signed so", "set `sender: {name: ..., email: "
+                             "...}` in cadence.yaml to your own name and address", where))
+    elif not name or not email:
         missing = " and ".join(k for k, v in (("name", name), ("email", email)) if not v)
-        return [Finding("sender", False, f"the sender has no {missing}: drafts come from "
-                        "nobody", "set `sender: {name: ..., email: ...}` in cadence.yaml", where)]
-    found = []  # each of what follows, all at once: one fix, one `check`
-    if any(word in email.lower() for word in ("noreply", "no-reply", "donotreply")):
+        found.append(Finding("sender", False, f"the sender has no {missing}: drafts come from "
+                             "nobody", "set `sender: {name: ..., email: ...}` in cadence.yaml",
+                             where))
+    elif any(word in email.lower() for word in ("noreply", "no-reply", "donotreply")):
         found.append(Finding("sender", False, f"the sender's address {email} takes no replies: "
                              "answers to the drafts would be lost", "set `sender: {email: ...}` "
                              "in cadence.yaml to the address you read (git's user.email is "

@@ -45,20 +45,11 @@ NO_MAP = LedgerMap()
 
 # --- ids -----------------------------------------------------------------------------------------
 
-# Latin letters that carry no accent to take off, spelt in ASCII as their languages do
-_LATIN = {"ß": "ss", "æ": "ae", "ø": "o", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th",
-          "ı": "i"}
-
-
 def slug(text: str) -> str:
-    """A readable id from a name: lower case, accents off Latin letters (and `ß`, `æ`, `ø`, ...
-    spelt in ASCII), other scripts kept, every run of anything else one `-` (`Åsa Öberg` ->
-    `asa-oberg`, `Anna Groß` -> `anna-gross`)."""
+    """A readable id from a name: lower case, accents off Latin letters, other scripts kept,
+    every run of anything else one `-` (`Åsa Öberg` -> `asa-oberg`)."""
     out = []
     for ch in text.strip().lower():
-        if ch in _LATIN:
-            out.append(_LATIN[ch])
-            continue
         base = unicodedata.normalize("NFKD", ch)[0]
         if base.isascii() and base.isalnum():
             out.append(base)

@@ -67,8 +67,8 @@ def test_nothing_due(book):
     assert result.exit_code == 0
     assert result.stdout == (
         "Nothing due on 2026-06-01.\n"
-        "Not started yet: 1 contact; `cadence run` enrols it, and the first touches come from "
-        "the next day on.\n")
+        "New in the ledger: 1 contact with a playbook, not started yet; `cadence run` enrols "
+        "it.\n")
     invoke("-C", book, "run", "--today", "2026-06-01")
     assert invoke("-C", book, "due", "--today", "2026-06-01").stdout == \
         "Nothing due on 2026-06-01.\n"

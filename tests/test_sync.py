@@ -907,7 +907,9 @@ def test_a_tree_without_an_inbox_is_not_a_maildir(tmp_path):
     [found] = [f for f in json.loads(doctor.stdout)["findings"] if f["topic"] == "mailbox"]
     assert found["ok"] is False and "is not a Maildir" in found["text"]
     named = make_book(tmp_path / "named", maildir_section(extra="  folders: {inbox: work}\n"))
-    assert cadence(named, "sync", "--today", AFTER).exit_code == 0
+    synced = cadence(named, "sync", "--today", AFTER)
+    assert synced.exit_code == 0
+    assert synced.stdout.startswith(f"Read 0 messages from {tmp_path / 'Mail'}: work.")
 
 
 def test_a_maildir_without_a_sent_folder_says_so(tmp_path):

@@ -64,8 +64,8 @@ def due(today: Optional[str] = TODAY, as_json: bool = JSON,
     waiting = sum(1 for c in book.contacts
                   if c.playbook and c.started is None and c.id not in book.trails)
     if waiting:
-        say(f"Not started yet: {count(waiting, 'contact')}; `cadence run` enrols "
-            f"{'it' if waiting == 1 else 'them'}, and the first touches come from the next day on.")
+        say(f"New in the ledger: {count(waiting, 'contact')} with a playbook, not started yet; "
+            f"`cadence run` enrols {'it' if waiting == 1 else 'them'}.")
     if notices:
         say("")
         say(f"Notices ({len(notices)}):")

@@ -197,9 +197,9 @@ def _report(result, read: int, folders, mail, dry_run: bool) -> None:
         for line in result.junk_lines():
             typer.echo(line, err=True)
         return
-    shown = ", ".join("the inbox" if role == "inbox" and (mail.maildir or not folders.get(role))
-                      else folders.get(role) for role in ROLES_READ
-                      if folders.get(role) is not None)
+    shown = ", ".join("the inbox" if role == "inbox" and mail.maildir and folders.get(role).upper()
+                      in ("", "INBOX") else folders.get(role) or "the inbox"
+                      for role in ROLES_READ if folders.get(role) is not None)
     say(f"Read {read} message{'s' if read != 1 else ''} from {mail.where}: {shown}.")
     missing = [role for role in ROLES_READ if folders.get(role) is None]
     for role in missing:
