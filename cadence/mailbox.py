@@ -69,8 +69,8 @@ class Folders(NamedTuple):
 class Maildir:
     """A Maildir tree, in either layout mail programs leave: Maildir++ (the inbox is the
     tree's root, other folders `.Name` beside it: Dovecot's, mbsync's with `SubFolders
-    Maildir++`) or one Maildir a folder (`INBOX/`, `Junk/`, ... each with cur/ new/ tmp/:
-    offlineimap's default, mbsync's `SubFolders Verbatim`)."""
+    Maildir++`) or one Maildir a folder (`INBOX/`, `Junk/`, ... each with cur/ new/ tmp/,
+    side by side: offlineimap's default)."""
 
     def __init__(self, mail: Mail):
         import mailbox
@@ -85,7 +85,7 @@ class Maildir:
             os.listdir(os.path.join(root, "cur"))
         except OSError:
             self.subfolders = _subfolders(root)
-            if _inbox_of(self.subfolders, mail.folder("inbox")) is None:
+            if _in_any_case(self.subfolders, mail.folder("inbox") or "INBOX") is None:
                 raise Failure(not_one) from None
         if not self.subfolders:
             self._complete(root)
@@ -122,11 +122,11 @@ class Maildir:
             if role == "inbox" and not tree and (named is None or named.upper() == "INBOX"):
                 found[role] = ""
             elif named is not None or (tree and role == "inbox"):
-                name = named if named is not None else "INBOX"
-                if tree and name not in present:  # the server's INBOX, in any case
-                    name = next((p for p in sorted(present) if p.upper() == name.upper()), name)
-                if name not in present:
-                    shown = name if tree else f".{name}"
+                wanted = named if named is not None else "INBOX"
+                name = _in_any_case(present, wanted) if tree else (
+                    wanted if wanted in present else None)
+                if name is None:
+                    shown = wanted if tree else f".{wanted}"
                     raise Failure(Problem(self.mail.source, f"mail.folders.{role}: the Maildir "
                                           f"has no folder {shown}",
                                           "folders here: " + (", ".join(sorted(present)) or
@@ -214,7 +214,7 @@ def found_maildir(mail: Mail) -> bool:
     asks, without opening it)?"""
     path = mail.maildir
     return os.path.isdir(os.path.join(path, "cur")) or \
-        _inbox_of(_subfolders(path), mail.folder("inbox")) is not None
+        _in_any_case(_subfolders(path), mail.folder("inbox") or "INBOX") is not None
 
 
 def _subfolders(root: str) -> dict:
@@ -233,11 +233,12 @@ def _subfolders(root: str) -> dict:
     return found
 
 
-def _inbox_of(subfolders: dict, named: Optional[str]) -> Optional[str]:
-    """The inbox of a tree of one Maildir a folder: the folder `folders: inbox:` names, else
-    INBOX in any case; None when there is none."""
-    wanted = (named or "INBOX").upper()
-    return next((name for name in sorted(subfolders) if name.upper() == wanted), None)
+def _in_any_case(names, wanted: str) -> Optional[str]:
+    """The folder `wanted` of a tree of one Maildir a folder: as named, else in any case (the
+    server's INBOX is `Inbox` on some disks); None when there is none."""
+    if wanted in names:
+        return wanted
+    return next((name for name in sorted(names) if name.upper() == wanted.upper()), None)
 
 
 def _is_maildir(path: str) -> bool:

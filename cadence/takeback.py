@@ -47,6 +47,13 @@ def undo_row(row: Entry, text: str = "") -> Entry:
                  row.template, note + (f"; {text}" if text else ""))
 
 
+def set_aside(skip: Entry, rows) -> bool:
+    """Did `skip` set a drafted touch's draft aside (`<draft>.skipped`)? `cadence skip` of a
+    touch that day's run had drafted takes the touch back first: `rows` (the contact's
+    journal, `undo` rows kept) then hold that touch's undo row, `undo_row(touch, BY_HAND)`."""
+    return by_hand(skip) and undo_row(skip._replace(event="touch"), BY_HAND) in rows
+
+
 def latest_run(rows, floor: Optional[date] = None,
                playbooks: Optional[Mapping[str, Playbook]] = None) -> tuple:
     """(day, rows) of the latest `run` among `rows` (rows that stand, dated after `floor`).

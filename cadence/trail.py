@@ -255,6 +255,7 @@ def saved_folds(saved) -> dict:
 
 
 _STATE_WIDTH = 27  # the values of `_Fold.state`
+_STATE_UNDO = 20  # where `_Fold.state` keeps `undo`
 
 
 def _cells(kept) -> tuple:
@@ -537,7 +538,7 @@ def _sort_key(e: Entry) -> tuple:
 def undone(folds: dict, saved: Optional[dict] = None) -> set:
     """The contacts whose rows include an `undo` row: `refold` reads them again whole."""
     again = {cid for cid, acc in folds.items() if acc.undo}
-    return again | {cid for cid, state in (saved or {}).items() if state[20]}
+    return again | {cid for cid, state in (saved or {}).items() if state[_STATE_UNDO]}
 
 
 def refold(folds: dict, rows: dict, saved: Optional[dict] = None) -> None:

@@ -162,3 +162,19 @@ def test_a_skip_dated_before_the_run_before_is_taken_back_with_the_steps_it_foll
     assert str(day) == "2026-01-02"
     assert sorted(r.step for r in taken) == ["decide-2", "decide-3"]
     assert [r.step for r in takeback.latest_run(rows)[1]] == ["decide-2"]  # by dates alone
+
+
+def test_a_skip_set_a_draft_aside_only_after_taking_its_touch_back():
+    """`undo ID` removes `<draft>.skipped` only for a skip that set the draft aside: `skip` of
+    a touch the day's run had drafted wrote that touch's undo row (`touch; skipped by hand`)."""
+    from cadence.model import Entry
+
+    skip = Entry(d("2026-11-02"), "c1", "skip", "p", "decide-1", "email", "hello",
+                 "skipped by hand; sent by hand")
+    undone = Entry(d("2026-11-02"), "c1", "undo", "p", "decide-1", "email", "hello",
+                   "touch; skipped by hand")
+    assert takeback.set_aside(skip, [undone, skip])
+    assert not takeback.set_aside(skip, [skip])  # skipped before any run drafted it
+    assert not takeback.set_aside(skip, [undone._replace(step="decide-2"), skip])
+    assert not takeback.set_aside(skip, [undone._replace(date=d("2026-11-01")), skip])
+    assert not takeback.set_aside(skip._replace(note="phase decide ended"), [undone])

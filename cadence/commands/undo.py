@@ -66,7 +66,7 @@ def _work(loaded, contact_id, note, day, yes, dry_run) -> tuple:
     """(TakeBack, the run's day or None), written unless `dry_run`."""
     from ..actions import latest_run, take_back, write
     from ..book import journal_rows, read_history, renderer
-    from ..takeback import BY_HAND, by_hand, latest_act
+    from ..takeback import by_hand, latest_act, set_aside as was_set_aside
     from ..trail import standing
 
     cfg = loaded.config
@@ -82,13 +82,8 @@ def _work(loaded, contact_id, note, day, yes, dry_run) -> tuple:
                                   "touch or skip to take back", code=NOTHING))
         groups = {contact.id: [act]}
         if by_hand(act):
-            # a skip of a touch the day's run had drafted took the touch back first (an
-            # `undo` row, `touch; skipped by hand`) and set its draft aside
             whole = read_history(cfg, {contact.id}, loaded.ledger_bytes, undone=True)
-            if any(r.event == "undo" and r.note == f"touch; {BY_HAND}" and (
-                    r.date, r.step, r.channel) == (act.date, act.step, act.channel)
-                   for r in whole.get(contact.id, ())):
-                set_aside = (act,)
+            set_aside = (act,) if was_set_aside(act, whole.get(contact.id, ())) else ()
     else:
         run_day, groups = latest_run(loaded, journal_rows(cfg, loaded.ledger_bytes))
         if not groups:
