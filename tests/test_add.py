@@ -3,6 +3,7 @@ the bytes: the file as it was, then only the new row (or list item)."""
 from __future__ import annotations
 
 import codecs
+import os
 
 import pytest
 
@@ -120,6 +121,23 @@ def test_the_new_contact_is_enrolled_by_the_next_run(tmp_path):
     assert ledger(root)["c3"]["started"] == TODAY
 
 
+def test_a_cyrillic_name_gets_its_own_id_and_its_drafts(tmp_path):
+    """Two contacts whose names have no Latin letters get two ids of their names (not
+    `contact` and `contact-2`), which every command takes, as it takes made ids."""
+    root = build(tmp_path / "book", {"contacts.csv": "id,name,email,playbook,started\n"
+                                     "ann,Ann Lind,ann@example.com,p,2026-11-01\n"})
+    for name, email in (("\u0411\u043e\u0440\u0438\u0441 \u041f\u0435\u0442\u0440\u0435\u043d\u043a\u043e", "b@example.com"),
+                        ("\u0411\u043e\u0440\u0438\u0441 \u041f\u0435\u0442\u0440\u0435\u043d\u043a\u043e", "b2@example.com")):
+        ok("-C", root, "add", "--name", name, "--email", email, "--playbook", "p",
+           "started=2026-11-01")
+    made = "\u0431\u043e\u0440\u0438\u0441-\u043f\u0435\u0442\u0440\u0435\u043d\u043a\u043e"
+    assert sorted(ledger(root)) == ["ann", made, made + "-2"]
+    ok("-C", root, "run", "--today", TODAY)
+    drafted = sorted(os.listdir(os.path.join(root, "drafts", TODAY)))
+    assert [n for n in drafted if n.startswith(made)] == [
+        f"{made}--decide-1.eml", f"{made}-2--decide-1.eml"], drafted
+
+
 def test_every_cell_is_checked_and_nothing_is_written(tmp_path):
     root = build(tmp_path / "book")
     before = snapshot(root)
@@ -140,7 +158,14 @@ IDS = [
     ("numbered without zeros", "Dan", ["c1", "c2"], "c3"),
     ("ids of another shape: the name as a slug", "\u00c5sa \u00d6berg", ["ann", "bob"], "asa-oberg"),
     ("a slug already taken gets a number", "Ann Lind", ["ann-lind", "ann-lind-2"], "ann-lind-3"),
-    ("a name with no Latin letters", "\u0411\u043e\u0440\u0438\u0441", ["ann"], "contact"),
+    ("a Cyrillic name keeps its letters, as a made id does", "\u0411\u043e\u0440\u0438\u0441 "
+     "\u0413\u0440\u0438\u0433\u043e\u0440\u0454\u043d\u043a\u043e", ["ann"],
+     "\u0431\u043e\u0440\u0438\u0441-\u0433\u0440\u0438\u0433\u043e\u0440\u0454\u043d\u043a\u043e"),
+    ("a sharp s is kept, not spelt ss", "Anna Gro\u00df", [], "anna-gro\u00df"),
+    ("two Cyrillic names do not share an id", "\u0411\u043e\u0440\u0438\u0441", ["\u0431\u043e\u0440\u0438\u0441"],
+     "\u0431\u043e\u0440\u0438\u0441-2"),
+    ("no letters in the name: the email's part before @", "???", ["ann"], "dan-ek"),
+    ("nothing to make it from", "", ["ann"], "contact"),
     ("two prefixes: not a series", "Dan Ek", ["a1", "b2"], "dan-ek"),
     ("an empty ledger", "Dan Ek", [], "dan-ek"),
 ]
@@ -148,4 +173,4 @@ IDS = [
 
 @pytest.mark.parametrize("case, name, taken, made", IDS, ids=[i[0] for i in IDS])
 def test_new_id(case, name, taken, made):
-    assert new_id(name, taken) == made
+    assert new_id(name, taken, "Dan.Ek@example.com" if name == "???" else "") == made

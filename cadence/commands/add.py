@@ -66,7 +66,7 @@ def _add(loaded, given, cells) -> tuple:
                                   "ids are unique; leave --id out and cadence makes one",
                                   EXIT_DATA))
     elif view.header("id") in ledger.columns or not view.lmap.generate_ids:
-        values["id"] = new_id(values.get("name", ""), ids)
+        values["id"] = new_id(values.get("name", ""), ids, values.get("email", ""))
         options["id"] = "--id"
     # else the sheet has no id column and cadence makes the ids as it reads (ledger: ids:
     # generate): the new row's id is the one made for it, read back below
@@ -178,11 +178,12 @@ def _proven(loaded, data: bytes, cells: dict) -> str:
     return mapped.rows[-1].get("id", "")
 
 
-def new_id(name: str, taken) -> str:
+def new_id(name: str, taken, email: str = "") -> str:
     """An id that no contact has: the next number when every id is a number after one prefix
-    (`c038` -> `c039`, zeros kept), else the name made a slug (`Åsa Öberg` -> `asa-oberg`),
-    with -2, -3 ... until it is free."""
-    import unicodedata
+    (`c038` -> `c039`, zeros kept), else the name made a slug as a made id is
+    (cadence.sheet.slug: `Åsa Öberg` -> `asa-oberg`, `Борис` -> `борис`), else the email's part
+    before @, else `contact`, with -2, -3 ... until it is free."""
+    from ..sheet import slug
 
     taken = set(taken)
     found = [_NUMBERED.match(i) for i in taken]
@@ -191,9 +192,8 @@ def new_id(name: str, taken) -> str:
         width = max(len(m.group(2)) for m in found)
         number = max(int(m.group(2)) for m in found) + 1
         return f"{prefix}{number:0{width}d}"
-    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")[:40].strip("-") or "contact"
-    made, n = slug, 2
+    base = slug(name) or slug(email.partition("@")[0]) or "contact"
+    made, n = base, 2
     while made in taken:
-        made, n = f"{slug}-{n}", n + 1
+        made, n = f"{base}-{n}", n + 1
     return made
