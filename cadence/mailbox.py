@@ -70,7 +70,8 @@ class Maildir:
     """A Maildir tree, in either layout mail programs leave: Maildir++ (the inbox is the
     tree's root, other folders `.Name` beside it: Dovecot's, mbsync's with `SubFolders
     Maildir++`) or one Maildir a folder (`INBOX/`, `Junk/`, ... each with cur/ new/ tmp/,
-    side by side: offlineimap's default)."""
+    side by side: offlineimap's default; folders in folders: mbsync's `SubFolders
+    Verbatim`)."""
 
     def __init__(self, mail: Mail):
         import mailbox
@@ -217,19 +218,30 @@ def found_maildir(mail: Mail) -> bool:
         _in_any_case(_subfolders(path), mail.folder("inbox") or "INBOX") is not None
 
 
-def _subfolders(root: str) -> dict:
-    """{name: path} of the Maildirs directly in `root`: a tree of one Maildir a folder. A
-    folder is a directory of the tree itself, not a link, and so are its cur/, new/, tmp/;
-    a folder inside a folder is not read."""
+def _subfolders(root: str, depth: int = 4) -> dict:
+    """{name: path} of the Maildirs in `root`: a tree of one Maildir a folder. A folder is a
+    directory of the tree itself, not a link, and so are its cur/, new/, tmp/. A folder inside
+    another (mbsync's `SubFolders Verbatim`: `[Gmail]/Sent Mail`, whether `[Gmail]` is a Maildir
+    or a plain directory) is named by its path from `root` with `/`, up to `depth` levels;
+    hidden directories and a Maildir's cur/, new/, tmp/ are not looked into."""
     found = {}
-    try:
-        entries = list(os.scandir(root))
-    except OSError:
-        return found
-    for entry in entries:
-        if not entry.name.startswith(".") and entry.is_dir(follow_symlinks=False) and \
-                _is_maildir(entry.path):
-            found[entry.name] = entry.path
+    todo = [("", root, 1)]
+    while todo:
+        prefix, folder, level = todo.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        inside = _is_maildir(folder)
+        for entry in entries:
+            if entry.name.startswith(".") or not entry.is_dir(follow_symlinks=False) or (
+                    inside and entry.name in ("cur", "new", "tmp")):
+                continue
+            name = prefix + entry.name
+            if _is_maildir(entry.path):
+                found[name] = entry.path
+            if level < depth:
+                todo.append((name + "/", entry.path, level + 1))
     return found
 
 

@@ -101,11 +101,11 @@ def read_mail(c: Checker, key_node: Node, node: Node, root: str, home: str) -> O
     if "folders" in values:
         settings["folders"] = _folders(c, values["folders"])
         for role, name in settings["folders"] if "maildir" in settings else ():
-            if "/" in name or name.startswith("."):
+            if any(not part or part.startswith(".") for part in name.split("/")):
                 c.report(values["folders"], f"mail.folders.{role}: {name!r} is not a Maildir "
-                         "folder name", "name the folder without a leading dot or a slash: "
-                         "Junk for .Junk (Maildir++) or for Junk/ (one Maildir a folder); "
-                         "Maildir++ subfolders are joined by dots (Archive.2026)")
+                         "folder name", "name the folder without a leading dot: Junk for .Junk "
+                         "(Maildir++) or for Junk/ (one Maildir a folder); a folder in a folder "
+                         "is Archive.2026 in Maildir++, [Gmail]/Sent Mail in a tree of folders")
     if "timeout" in values:
         seconds = c.positive_int("mail.timeout", values["timeout"])
         if seconds is not None:

@@ -867,6 +867,48 @@ def test_a_trees_folders_by_name_and_what_is_not_a_folder(tmp_path):
     assert "folders here: Inbox, [Gmail].Sent Mail, [Gmail].Spam" in refused.stderr
 
 
+def test_folders_in_folders_as_mbsync_keeps_them_verbatim(tmp_path):
+    """README "Semantics" (the mailbox): mbsync's `SubFolders Verbatim` keeps Gmail's folders
+    as [Gmail]/Spam/, [Gmail]/Sent Mail/, [Gmail]/Drafts/ in a plain [Gmail]/ directory;
+    `folders` names them with a slash; sync reads them and push stores there. A link at any
+    depth is no folder."""
+    tree = make_maildir(tmp_path / "Mail", folders=("[Gmail]/Spam", "[Gmail]/Sent Mail",
+                                                    "[Gmail]/Drafts", "Archive/2026"),
+                        layout="folders")
+    assert not (tree.root / "[Gmail]" / "cur").exists()
+    elsewhere = make_maildir(tmp_path / "elsewhere", folders=())
+    os.symlink(elsewhere.root, tree.root / "[Gmail]" / "Trash")
+    os.symlink(elsewhere.root, tree.root / "Archive" / "2026" / "Linked")
+    spam = make("junk_reply")
+    tree.add("[Gmail]/Spam", spam)
+    book = make_book(tmp_path / "book", maildir_section(
+        extra="  folders: {junk: '[Gmail]/Spam', sent: '[Gmail]/Sent Mail', "
+              "drafts: '[Gmail]/Drafts'}\n"))
+    result = sync(book)
+    assert result.stdout.startswith(f"Read 1 message from {tree.root}: the inbox, "
+                                    "[Gmail]/Spam, [Gmail]/Sent Mail.")
+    assert new_lines(LEDGER_JOURNAL_AFTER_RUN, journal(book)) == [
+        f"2026-12-03,c1,reply,p,,email,,junk: {mid(spam)} Re: {SUBJECT}",
+        "2026-12-03,c1,status,p,,,,replied (a reply by email)"]
+    pushed = make_book(tmp_path / "pushed", maildir_section(
+        extra="  folders: {drafts: '[Gmail]/Drafts'}\n"))
+    assert cadence(pushed, "push", "--today", DRAFTED).exit_code == 0
+    stored = tree.files("[Gmail]/Drafts")
+    assert len(stored) == 3 and {p.parent for p in stored} == {
+        tree.root / "[Gmail]" / "Drafts" / "cur"}
+    wrong = make_book(tmp_path / "wrong", maildir_section(
+        extra="  folders: {junk: '[Gmail]/Trash'}\n"))
+    refused = cadence(wrong, "sync", "--today", AFTER)
+    assert refused.exit_code == 78
+    assert "folders here: Archive/2026, INBOX, [Gmail]/Drafts, [Gmail]/Sent Mail, " \
+        "[Gmail]/Spam" in refused.stderr
+    for n, name in enumerate(("'[Gmail]//Spam'", "'Spam/'", "'[Gmail]/.Spam'")):
+        bad = make_book(tmp_path / f"bad{n}", maildir_section(
+            extra=f"  folders: {{junk: {name}}}\n"), run=False)
+        refused = cadence(bad, "sync", "--today", AFTER)
+        assert refused.exit_code == 78 and "is not a Maildir folder name" in refused.stderr
+
+
 @pytest.mark.parametrize("layout", ["maildir++", "folders"])
 def test_doctor_knows_either_layout_and_refuses_neither(tmp_path, layout):
     tree = make_maildir(tmp_path / "Mail", layout=layout)
