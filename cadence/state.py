@@ -158,17 +158,26 @@ def kind_of(row: Entry, playbook: Optional[Playbook]) -> tuple:
     """(kind, rule, phase) of a journal touch: a playbook step (and its phase), a rule (and
     which), or a person."""
     if row.step == "no_reply":
-        rules = playbook.no_reply if playbook else ()
-        matches = [i for i, r in enumerate(rules) if r.template == row.template]
-        matches = matches or [i for i, r in enumerate(rules) if r.then == row.channel]
-        # An unknown rule ends the ladder rather than starting it again.
-        return "no_reply", (max(matches) if matches else len(rules)), ""
+        return "no_reply", rule_of(row, playbook.no_reply if playbook else ()), ""
     if row.step in ("callback", "birthday"):
         return row.step, -1, ""
     phase = phase_of_step(playbook, row.step) if playbook is not None and row.step else None
     if phase:
         return "step", -1, phase
     return "manual", -1, ""
+
+
+def rule_of(row: Entry, rules: tuple) -> int:
+    """The index of the `no_reply` rule that made the journal touch `row`. A row names its
+    rule only by its template and channel: the rules with its template, narrowed to those
+    whose `then` is its channel when two or more share the template (else the rules with that
+    `then`, for a template since renamed); of several left, the last, and with none,
+    len(rules): a touch is answered only by a later rule, so a doubt ends the ladder rather
+    than starting it again."""
+    matches = [i for i, r in enumerate(rules) if r.template == row.template]
+    matches = [i for i in matches if rules[i].then == row.channel] or matches or [
+        i for i, r in enumerate(rules) if r.then == row.channel]
+    return max(matches) if matches else len(rules)
 
 
 # --- what the journal says of a contact's status -------------------------------------------------
