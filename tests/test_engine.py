@@ -136,6 +136,29 @@ def test_condition_is_passed_in():
     assert got.channel == "email"
 
 
+def _decide_2_falling_back_to(fallback):
+    decide = SPEC.phases[0]
+    steps = (decide.steps[0], replace(decide.steps[1], fallback=fallback)) + decide.steps[2:]
+    return {"p": replace(SPEC, phases=(replace(decide, steps=steps),) + SPEC.phases[1:])}
+
+
+@pytest.mark.parametrize("fallback, channel", [
+    (None, "email"),  # SPEC 5: the playbook's first usable channel
+    (("email",), "call"),  # the step's own channel first, then its fallback
+    (("letter",), "call"),
+    ((), "call"),  # `fallback: []`: the step's own channel, then none
+])
+def test_an_if_channel_that_cannot_be_used_falls_back(fallback, channel):
+    """README "Semantics" (channels): the `if` rule asks for a letter, the contact has no
+    address; decide-2 is a call."""
+    got = outcome(dict(started="2026-11-01", last_step="decide-1", last_touch="2026-11-02",
+                       last_channel="email", touches="1", age="61", address=""),
+                  "2026-11-04", "2026-11-02,c1,touch,p,decide-1,email,thanks,\n",
+                  playbooks=_decide_2_falling_back_to(fallback),
+                  condition=lambda rule, c: int(c.row["age"]) >= 50)
+    assert got.touch.channel == channel
+
+
 # --- moves of the candidate's date -----------------------------------------------------------
 
 MOVES = [
