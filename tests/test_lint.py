@@ -100,7 +100,7 @@ def test_unknown_lint_in_ignore_is_an_error():
 
 
 def test_every_lint_is_named():
-    assert set(VARIANTS) | {"unreachable-channel", "stranded-contact"} == set(LINTS)
+    assert set(VARIANTS) | {"unreachable-channel", "stranded-contact", "pause-ahead"} == set(LINTS)
 
 
 def test_check_reports_the_lints(tmp_path):
@@ -124,3 +124,35 @@ def test_check_reports_the_lints(tmp_path):
     path.write_text(path.read_text() + "ignore: [few-touches, repeated-template]\n")
     quiet = CliRunner().invoke(app, ["-C", str(book), "check", "--json"])
     assert not [m for m in json.loads(quiet.stdout)["warnings"] if "few-touches" in m["message"]]
+
+
+@pytest.mark.parametrize("status, paused_until, warned", [
+    ("active", "2026-11-20", True),  # typed active, the pause's end ahead: touches still wait
+    ("active", "2026-11-05", False),  # it ends today
+    ("active", "2026-11-01", False),
+    ("paused", "2026-11-20", False),  # a pause, as meant
+    ("", "2026-11-20", False),  # no status typed: the journal may say paused
+])
+def test_a_pause_ahead_of_an_active_contact_is_warned_about(tmp_path, status, paused_until,
+                                                            warned):
+    import json
+    import os
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from cadence.main import app
+
+    book = tmp_path / "book"
+    shutil.copytree(os.path.join(os.path.dirname(__file__), "errors", "lint-pause-ahead", "book"),
+                    book)
+    (book / "contacts.csv").write_text("id,name,email,playbook,started,status,paused_until\n"
+                                       f"ann,Ann,ann@example.com,p,2026-11-01,{status},"
+                                       f"{paused_until}\n")
+    found = CliRunner().invoke(app, ["-C", str(book), "check", "--json", "--today", "2026-11-05"])
+    named = [w for w in json.loads(found.stdout)["warnings"] if "[pause-ahead]" in w["message"]]
+    assert bool(named) == warned
+    path = book / "playbooks" / "p.yaml"
+    path.write_text(path.read_text().replace("ignore: [", "ignore: [pause-ahead, "))
+    quiet = CliRunner().invoke(app, ["-C", str(book), "check", "--json", "--today", "2026-11-05"])
+    assert not [w for w in json.loads(quiet.stdout)["warnings"] if "[pause-ahead]" in w["message"]]

@@ -21,7 +21,7 @@ def _shown(renderer, filename: str) -> str:
     return display_path(os.path.join(renderer.folder, filename))
 
 
-def lint(loaded, renderer) -> list:
+def lint(loaded, renderer, day) -> list:
     """Warnings: what is valid but probably not meant, and playbooks that go against the
     practice of the seeds (cadence.lint)."""
     from ..steps import is_stranded
@@ -40,6 +40,17 @@ def lint(loaded, renderer) -> list:
                 f"contact {contact.id!r}: last_step {contact.last_step!r} is not in playbook "
                 f"{playbook.name!r}", "cadence reads it as the last step dated on or before "
                 "last_touch; set last_step to a step of the playbook"))
+        if playbook is not None and "pause-ahead" not in playbook.ignore and \
+                contact.row.get("status", "").strip() == "active" and \
+                contact.paused_until is not None and contact.paused_until > day:
+            # SPEC 5 moves every touch to paused_until: a pause ended by typing `active`
+            # still holds the contact back until that day
+            warnings.append(warning(
+                "pause-ahead", loaded.ledger.source(index, "paused_until"),
+                f"contact {contact.id!r}: status active, but paused_until "
+                f"{contact.paused_until} is still ahead: no touch before then",
+                f"to end the pause now, clear paused_until (or run `cadence mark {contact.id} "
+                "active`)"))
     return warnings + _twin_warnings(renderer) + _outside_warnings(loaded.config) + \
         _setup_warnings(loaded)
 
@@ -321,7 +332,7 @@ def check(
         errors, warnings = variable_problems(loaded, renderer, used_templates(loaded, renderer))
         needed, fallbacks = variant_problems(loaded, renderer, day)
         errors += needed
-        warnings = list(loaded.warnings) + lint(loaded, renderer) + warnings + fallbacks
+        warnings = list(loaded.warnings) + lint(loaded, renderer, day) + warnings + fallbacks
         if errors:
             raise Failure(errors + warnings)
     except Failure as err:
