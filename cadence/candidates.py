@@ -189,7 +189,7 @@ def _no_reply_candidate(playbook: Playbook, st: State,
 NO_CALLBACK = ("unsubscribed", "stopped")  # statuses for which no agreed call is made
 
 
-def agreed_call(playbook: Playbook, st: State,
+def agreed_call(playbook: Playbook, st: State, today: date,
                 horizon: Optional[date] = None) -> Optional[Candidate]:
     """The call agreed with the contact (the `callback` cell), made on its day whatever the
     status, but for an unsubscribed or stopped contact or one who opted out of calls (SPEC
@@ -202,7 +202,10 @@ def agreed_call(playbook: Playbook, st: State,
         return None
     if st.last_touch is not None and st.last_touch >= agreed:
         return None
-    if st.callback_done is not None and st.callback_done >= agreed:
+    done = st.callback_done
+    if done is not None and done >= agreed and (done == agreed or done <= today):
+        # a call-back made or skipped on its day or later; a skip dated after today was made
+        # ahead for a later date agreed before this one, which it does not cover
         return None
     channel, skip = resolve_channel("call", st.contact, playbook, agreed=True)
     time = st.contact.callback_time
@@ -285,7 +288,7 @@ def candidates(st: State, playbook: Playbook, today: date,
     """
     step, skips = _step_candidate(playbook, st, today, _channel_chooser(st, playbook, condition),
                                   horizon)
-    found = (agreed_call(playbook, st, horizon),
+    found = (agreed_call(playbook, st, today, horizon),
              _no_reply_candidate(playbook, st, horizon),
              _birthday_candidate(playbook, st, today, horizon), step)
     return tuple(c for c in found if c is not None), skips

@@ -219,7 +219,7 @@ def _weighed(st, playbook, today, condition, horizon, active) -> tuple:
     """The candidates of an active contact, or only the agreed call of one that is not."""
     if active:
         return candidates(st, playbook, today, condition, horizon)
-    call = agreed_call(playbook, st, horizon)
+    call = agreed_call(playbook, st, today, horizon)
     return (call,) if call is not None else (), []
 
 

@@ -169,6 +169,27 @@ def test_a_skipped_callback_is_not_drafted_on_its_day(tmp_path):
     assert '"callback"' not in due
 
 
+def test_a_call_back_agreed_earlier_than_one_skipped_ahead_is_still_made(tmp_path):
+    """A call-back for 11-20 skipped ahead on 11-03 (a skip dated 11-20); then the contact
+    agrees a call for 11-10 instead: that one is made on its day."""
+    files = {"contacts.csv": "id,name,email,phone,playbook,started,callback\n"
+                             "c1,Ann Lind,ann@example.com,+46701234567,p,2026-11-01,2026-11-20\n",
+             "templates/callback.j2": "Call {{ contact.name }} back, as agreed.\n"}
+    root = build(tmp_path / "book", files)
+    ok("-C", root, "run", "--today", TODAY)
+    ok("-C", root, "skip", "c1", "--step", "callback", "--today", "2026-11-03")
+    path = os.path.join(root, "contacts.csv")
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text.replace("2026-11-20", "2026-11-10"))
+    due = json.loads(ok("-C", root, "due", "--today", "2026-11-10", "--json").stdout)["due"]
+    assert [(t["contact"], t["reason"]) for t in due] == [("c1", "callback")]
+    ok("-C", root, "run", "--today", "2026-11-10")
+    assert "c1--callback.md" in drafts(root, "2026-11-10")
+    assert '"callback"' not in ok("-C", root, "due", "--today", "2026-11-20", "--json").stdout
+
+
 def test_skip_before_the_run_then_the_run_drafts_the_next_step(tmp_path):
     root = build(tmp_path / "book")
     ok("-C", root, "skip", "c1", "--today", TODAY)
