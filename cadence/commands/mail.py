@@ -245,17 +245,17 @@ def push(today: Optional[str] = TODAY,
                                           EXIT_CONFIG))
                 there = box.message_ids(folder)
                 sent_folder = box.folders().get("sent")
-                # a draft already sent (its copy in the sent folder) never goes back to
-                # Drafts, and counts as sent even when a copy stayed in Drafts as well
-                gone = box.found_ids(sent_folder, [d.message_id for d in drafts]) \
+                # a draft already sent (its copy in the sent folder) never goes back to Drafts
+                gone = box.found_ids(sent_folder, [d.message_id for d in drafts
+                                                   if d.message_id not in there]) \
                     if sent_folder else set()
                 stored, kept, sent = [], [], []
                 for draft in drafts:
-                    if draft.message_id in gone:
-                        sent.append(draft)
-                        continue
                     if draft.message_id in there:
                         kept.append(draft)
+                        continue
+                    if draft.message_id in gone:
+                        sent.append(draft)
                         continue
                     if not dry_run:
                         box.store_draft(folder, draft.data)
