@@ -198,8 +198,8 @@ def day(st: State, playbooks: Mapping[str, Playbook], today: date,
         entries.append(_entry(st, today, "touch", due_now, note=due_now.detail))
         st = _after_touch(st, due_now, today)
         if due_now.reason == "no_reply":
-            # the ladder stands where a later run reads it from the journal row, which names
-            # the rule only by its template: the same answer today and tomorrow
+            # the ladder stands where a later run reads it from the journal row (its
+            # template, channel and note: state.rule_of): the same answer today and tomorrow
             st = st._replace(last_rule=kind_of(entries[-1], playbook)[1])
         break
     if not want_next:

@@ -14,6 +14,7 @@ Pure, like the engine that reads the State.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Mapping, NamedTuple, Optional
 
@@ -167,16 +168,25 @@ def kind_of(row: Entry, playbook: Optional[Playbook]) -> tuple:
     return "manual", -1, ""
 
 
+_ANSWERED = re.compile(r"^no reply since \d{4}-\d\d-\d\d \((\w+)\)")
+
+
 def rule_of(row: Entry, rules: tuple) -> int:
-    """The index of the `no_reply` rule that made the journal touch `row`. A row names its
-    rule only by its template and channel: the rules with its template, narrowed to those
-    whose `then` is its channel when two or more share the template (else the rules with that
-    `then`, for a template since renamed); of several left, the last, and with none,
-    len(rules): a touch is answered only by a later rule, so a doubt ends the ladder rather
-    than starting it again."""
-    matches = [i for i, r in enumerate(rules) if r.template == row.template]
-    matches = [i for i in matches if rules[i].then == row.channel] or matches or [
+    """The index of the `no_reply` rule that made the journal touch `row`: the rules with its
+    template (else, for a template since renamed, those whose `then` is its channel). When
+    several share it, the row's note says what the rule answered (`no reply since D (call)`;
+    `the email of D bounced ...`): only a rule whose `after` holds that channel can have made
+    it. Of those left, the last: the rule that made it is among them, and a touch is answered
+    only by a later rule, so a doubt ends the ladder rather than looping. None: len(rules)."""
+    matches = [i for i, r in enumerate(rules) if r.template == row.template] or [
         i for i, r in enumerate(rules) if r.then == row.channel]
+    if len(matches) > 1:
+        found = _ANSWERED.match(row.note)
+        answered = found.group(1) if found else (
+            "email" if row.note.startswith("the email of ") else "")
+        if answered:
+            matches = [i for i in matches if not rules[i].after or answered in rules[i].after] \
+                or matches
     return max(matches) if matches else len(rules)
 
 

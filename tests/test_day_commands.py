@@ -190,6 +190,35 @@ def test_a_call_back_agreed_earlier_than_one_skipped_ahead_is_still_made(tmp_pat
     assert '"callback"' not in ok("-C", root, "due", "--today", "2026-11-20", "--json").stdout
 
 
+CROSSED_RULES = """\
+channels: [email, call]
+phases:
+  - name: decide
+    until: 60 days
+    steps:
+      - {at: 1 day, channel: email, template: hello}
+rules:
+  - {no_reply: 3 days, after: [call], then: email, template: nudge}
+  - {no_reply: 3 days, after: [email], then: call, template: nudge}
+"""
+
+
+def test_a_rung_that_fell_back_to_an_earlier_rules_channel_is_not_answered_again(tmp_path):
+    """Two rules share a template; the second one's call falls back to email (no phone), the
+    first rule's channel. Run every three days, the ladder still ends after that touch: the
+    journal row's note says it answered an email, which only the second rule does."""
+    root = build(tmp_path / "book", {
+        "contacts.csv": "id,name,email,phone,playbook,started\n"
+                        "c1,Ann Lind,ann@example.com,,p,2026-11-01\n",
+        "playbooks/p.yaml": CROSSED_RULES,
+        "templates/nudge.j2": "Subject: Still there?\n\nA short nudge.\n"})
+    for day in range(2, 30, 3):
+        ok("-C", root, "run", "--today", f"2026-11-{day:02d}")
+    touches = [(r[0], r[4], r[5]) for r in csv.reader(open(os.path.join(root, "history.csv")))
+               if r[2] == "touch"]
+    assert touches == [("2026-11-02", "decide-1", "email"), ("2026-11-05", "no_reply", "email")]
+
+
 def test_skip_before_the_run_then_the_run_drafts_the_next_step(tmp_path):
     root = build(tmp_path / "book")
     ok("-C", root, "skip", "c1", "--today", TODAY)

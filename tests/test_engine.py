@@ -290,17 +290,17 @@ SHARED = replace(SPEC, no_reply=tuple(replace(r, template="nudge") for r in SPEC
 
 
 def test_two_rules_sharing_a_template_still_climb():
-    """SPEC 5.2 with both rules' template `nudge`: the call is read as rule 1's by its channel
-    (rule 1's `then`), so rule 2 answers it with the letter."""
+    """SPEC 5.2 with both rules' template `nudge`: the call answered an email (its note says
+    so), so it is rule 1's, and rule 2 answers it with the letter."""
     base = dict(started="2026-11-01", last_step="decide-1", touches="2")
     history = """
         2026-11-02,c1,touch,p,decide-1,email,thanks,
-        2026-11-07,c1,touch,p,no_reply,call,nudge,
+        2026-11-07,c1,touch,p,no_reply,call,nudge,no reply since 2026-11-02 (email)
     """
     got = outcome(dict(base, last_touch="2026-11-07", last_channel="call"), "2026-11-14",
                   history, playbooks={"p": SHARED})
     assert show(got.touch) == "no_reply letter nudge 2026-11-14 no_reply"
-    history += "2026-11-14,c1,touch,p,no_reply,letter,nudge,\n"
+    history += "2026-11-14,c1,touch,p,no_reply,letter,nudge,no reply since 2026-11-07 (call)\n"
     got = outcome(dict(base, last_touch="2026-11-14", last_channel="letter", touches="3"),
                   "2026-11-30", history, playbooks={"p": SHARED})
     assert got.touch.reason == "step"
@@ -313,29 +313,40 @@ def _rule(then, template, after=()):
     return NoReply(parse_duration("5 days"), then, template, tuple(after))
 
 
+LADDER = [("call", "n", ["email"]), ("letter", "n", ["call"])]
+CROSSED = [("email", "n", ["call"]), ("call", "n", ["email"])]
 RULES_OF = [
-    # (case, rules as (then, template, after), the row's channel and template, the rule read)
-    ("by its template", [("call", "a", ["email"]), ("letter", "b", ["call"])], "call", "a", 0),
-    ("a shared template: by the rule's channel",
-     [("call", "n", ["email"]), ("letter", "n", ["call"])], "call", "n", 0),
-    ("a shared template, the touch fell back to another channel: the later rule",
-     [("call", "n", ["email"]), ("letter", "n", ["call"])], "email", "n", 1),
-    ("template and channel shared: the later rule, so that the ladder ends",
-     [("call", "n", ["email"]), ("call", "n", ["call"])], "call", "n", 1),
+    # (case, rules as (then, template, after), the row's channel, template and note, the
+    # rule read)
+    ("by its template", [("call", "a", ["email"]), ("letter", "b", ["call"])], "call", "a",
+     "", 0),
+    ("a shared template: by what the note says it answered", LADDER, "call", "n",
+     "no reply since 2026-11-02 (email)", 0),
+    ("the same for a touch after a bounce", LADDER, "call", "n",
+     "the email of 2026-11-02 bounced on 2026-11-03", 0),
+    ("the second rung, fallen back to a call", LADDER, "call", "n",
+     "no reply since 2026-11-05 (call)", 1),
+    ("a note that says nothing: the later rule, so that the ladder ends", LADDER, "call", "n",
+     "called by hand", 1),
+    ("a fallback to another rule's channel is not read as that rule's", CROSSED, "email", "n",
+     "no reply since 2026-11-02 (email)", 1),
+    ("template and answered channel shared: the later rule",
+     [("call", "n", ["email"]), ("call", "n", [])], "call", "n",
+     "no reply since 2026-11-02 (email)", 1),
     ("a template since renamed: by the rule's channel",
-     [("call", "a", ["email"]), ("letter", "b", ["call"])], "letter", "old", 1),
+     [("call", "a", ["email"]), ("letter", "b", ["call"])], "letter", "old", "", 1),
     ("no rule of that template or channel: past the last rule",
-     [("call", "a", ["email"]), ("letter", "b", ["call"])], "sms", "old", 2),
+     [("call", "a", ["email"]), ("letter", "b", ["call"])], "sms", "old", "", 2),
 ]
 
 
-@pytest.mark.parametrize("case, rules, channel, template, made", RULES_OF,
+@pytest.mark.parametrize("case, rules, channel, template, note, made", RULES_OF,
                          ids=[r[0] for r in RULES_OF])
-def test_which_rule_made_a_journal_touch(case, rules, channel, template, made):
+def test_which_rule_made_a_journal_touch(case, rules, channel, template, note, made):
     from cadence.model import Entry
     from cadence.state import rule_of
 
-    row = Entry(d("2026-11-07"), "c1", "touch", "p", "no_reply", channel, template, "")
+    row = Entry(d("2026-11-07"), "c1", "touch", "p", "no_reply", channel, template, note)
     assert rule_of(row, tuple(_rule(*r) for r in rules)) == made
 
 
