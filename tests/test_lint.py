@@ -128,6 +128,7 @@ def test_check_reports_the_lints(tmp_path):
 
 @pytest.mark.parametrize("status, paused_until, warned", [
     ("active", "2026-11-20", True),  # typed active, the pause's end ahead: touches still wait
+    ("Active", "2026-11-20", True),  # as the ledger reads it
     ("active", "2026-11-05", False),  # it ends today
     ("active", "2026-11-01", False),
     ("paused", "2026-11-20", False),  # a pause, as meant

@@ -41,14 +41,15 @@ def lint(loaded, renderer, day) -> list:
                 f"{playbook.name!r}", "cadence reads it as the last step dated on or before "
                 "last_touch; set last_step to a step of the playbook"))
         if playbook is not None and "pause-ahead" not in playbook.ignore and \
-                contact.row.get("status", "").strip() == "active" and \
+                contact.row.get("status", "").strip() and contact.status == "active" and \
                 contact.paused_until is not None and contact.paused_until > day:
-            # SPEC 5 moves every touch to paused_until: a pause ended by typing `active`
-            # still holds the contact back until that day
+            # SPEC 5 moves every touch but an agreed call-back to paused_until: a pause
+            # ended by typing `active` still holds the contact back until that day
             warnings.append(warning(
                 "pause-ahead", loaded.ledger.source(index, "paused_until"),
                 f"contact {contact.id!r}: status active, but paused_until "
-                f"{contact.paused_until} is still ahead: no touch before then",
+                f"{contact.paused_until} is still ahead: its touches wait until then (but "
+                "for an agreed call-back)",
                 f"to end the pause now, clear paused_until (or run `cadence mark {contact.id} "
                 "active`)"))
     return warnings + _twin_warnings(renderer) + _outside_warnings(loaded.config) + \
