@@ -162,6 +162,8 @@ IDS = [
      "\u0413\u0440\u0438\u0433\u043e\u0440\u0454\u043d\u043a\u043e", ["ann"],
      "\u0431\u043e\u0440\u0438\u0441-\u0433\u0440\u0438\u0433\u043e\u0440\u0454\u043d\u043a\u043e"),
     ("a sharp s is kept, not spelt ss", "Anna Gro\u00df", [], "anna-gro\u00df"),
+    ("a name typed with combining accents", "A\u030asa O\u0308berg", [], "asa-oberg"),
+    ("Turkish dotted I", "\u0130lker \u015eahin", [], "ilker-sahin"),
     ("two Cyrillic names do not share an id", "\u0411\u043e\u0440\u0438\u0441", ["\u0431\u043e\u0440\u0438\u0441"],
      "\u0431\u043e\u0440\u0438\u0441-2"),
     ("no letters in the name: the email's part before @", "???", ["ann"], "dan-ek"),

@@ -178,6 +178,17 @@ def _proven(loaded, data: bytes, cells: dict) -> str:
     return mapped.rows[-1].get("id", "")
 
 
+def _composed(name: str) -> str:
+    """The name lower-cased and composed (NFC), with no combining mark left: `Åsa` typed with
+    a combining ring, or Turkish `İ`, lower-cased to `i` and a dot above, make the ids they
+    look like. (Made ids keep sheet.slug as it is: they are made again on every read of a
+    sheet without ids, so they must never change.)"""
+    import unicodedata
+
+    return "".join(ch for ch in unicodedata.normalize("NFC", name.lower())
+                   if not unicodedata.combining(ch))
+
+
 def new_id(name: str, taken, email: str = "") -> str:
     """An id that no contact has: the next number when every id is a number after one prefix
     (`c038` -> `c039`, zeros kept), else the name made a slug as a made id is
@@ -192,7 +203,7 @@ def new_id(name: str, taken, email: str = "") -> str:
         width = max(len(m.group(2)) for m in found)
         number = max(int(m.group(2)) for m in found) + 1
         return f"{prefix}{number:0{width}d}"
-    base = slug(name) or slug(email.partition("@")[0]) or "contact"
+    base = slug(_composed(name)) or slug(email.partition("@")[0]) or "contact"
     made, n = base, 2
     while made in taken:
         made, n = f"{base}-{n}", n + 1
