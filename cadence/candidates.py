@@ -205,7 +205,8 @@ def agreed_call(playbook: Playbook, st: State, today: date,
     done = st.callback_done
     if done is not None and done >= agreed and (done == agreed or done <= today):
         # a call-back made or skipped on its day or later; a skip dated after today was made
-        # ahead for a later date agreed before this one, which it does not cover
+        # ahead for a later date agreed before this one, which it does not cover (once
+        # that date has come, the row reads as this call dealt with late: README "skip")
         return None
     channel, skip = resolve_channel("call", st.contact, playbook, agreed=True)
     time = st.contact.callback_time
