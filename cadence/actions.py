@@ -122,7 +122,7 @@ def places_outside(config, allowed=()) -> list:
 def write(loaded, drafts, entries, updates, allowed=(), moves=(), ledger_after=None) -> None:
     """Drafts, then the journal, then the ledger (SPEC section 8); only inside the book or
     the places the user allowed (`places_outside`). `moves` are drafts renamed or removed with
-    the drafts (`files.move_drafts`); `ledger_after` is the ledger's new bytes when they are
+    the drafts (`files.commit`); `ledger_after` is the ledger's new bytes when they are
     not cells changed in place (a row added)."""
     from .files import commit
     from .journal import HEADER, format_rows

@@ -572,24 +572,41 @@ def commit(root: str, drafts, journal_path: str, journal_data: bytes, journal_he
 
     `drafts` is a list of (path, bytes); `ledger_after` is None when no cell changed.
     `moves` are drafts taken back with the drafts' writing: (path, new path), or (path, None)
-    to remove it (`move_drafts`).
+    to remove it (`_stage_moves`).
     A dead run's marker is dealt with first (recover), before anything of this run is written.
     """
-    import json
-
     writes = bool(journal_data) or ledger_after is not None
     if writes and read_bytes(ledger_path, "ledger") != ledger_before:
         raise _changed_under_us(ledger_path, "nothing was written")
     recover(root, journal_path, ledger_path)
     marker = os.path.join(root, MARKER_NAME)
     _clear_stale([ledger_path, marker])
-    _write_drafts(root, drafts)
-    move_drafts(root, moves)
-    if drafts or moves:
-        # thousands of drafts: one sync for all of them, before the journal says they exist
-        os.sync()
-    if not writes:
-        return
+    # a take-back (moves) changes drafts the journal still counts: each is put back as it
+    # was if the journal or the ledger cannot be written, so that an error writes nothing
+    kept = _kept_drafts(drafts) if moves else None
+    staged = []
+    try:
+        _write_drafts(root, drafts)
+        staged = _stage_moves(root, moves)
+        if drafts or moves:
+            # thousands of drafts: one sync for all of them, before the journal says they exist
+            os.sync()
+        if writes:
+            _commit_rows(root, marker, journal_path, journal_data, journal_header, ledger_path,
+                         ledger_before, ledger_after)
+    except BaseException:
+        if kept is not None:
+            _restore_drafts(kept, staged)
+        raise
+    _finish_moves(staged)
+
+
+def _commit_rows(root: str, marker: str, journal_path: str, journal_data: bytes,
+                 journal_header: bytes, ledger_path: str, ledger_before: bytes,
+                 ledger_after) -> None:
+    """The journal's append and the ledger's swap, under the marker that undoes them."""
+    import json
+
     existed = os.path.exists(journal_path)
     try:
         if existed:
@@ -675,13 +692,49 @@ def _write_drafts(root: str, drafts) -> None:
             _write_fresh(folder, files, pid)
 
 
-def move_drafts(root: str, moves) -> None:
-    """Rename drafts (a skipped touch's draft gets a suffix) or remove them (a touch taken
-    back), then remove a day's folder left empty. A draft or a day's folder that is not there
-    is left as it is; nothing is done through a symbolic link: a link in a draft's place is
-    renamed or removed itself, and a day's folder (or the book's drafts folder) that is a link
-    is refused as when drafts are written."""
-    emptied = []
+def _kept_drafts(drafts) -> dict:
+    """{path: its bytes, or None when there is none} of the files `drafts` replace (a day's
+    overview, a few files): what `_restore_drafts` writes again."""
+    kept = {}
+    for path, _ in drafts:
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            kept[path] = None
+            continue
+        with os.fdopen(fd, "rb") as handle:
+            kept[path] = handle.read() if stat.S_ISREG(os.fstat(fd).st_mode) else None
+    return kept
+
+
+def _restore_drafts(kept: dict, staged: list) -> None:
+    """The drafts as they were before a take-back whose journal or ledger failed: best
+    effort, since the disk is failing already."""
+    for path, now, _ in reversed(staged):
+        try:
+            os.replace(now, path)
+        except OSError:
+            pass
+    pid = os.getpid()
+    for path, data in kept.items():
+        try:
+            if data is None:
+                _unlink_quietly(path)
+            else:
+                _replace_draft(path, data, pid)
+        except Failure:
+            pass
+
+
+def _stage_moves(root: str, moves) -> list:
+    """Rename drafts (a skipped touch's draft gets a suffix) or set them aside to be removed
+    (a touch taken back): [(path, where it is now, removed)], for `_finish_moves` once the
+    journal says so, or `_restore_drafts`. A draft or a day's folder that is not there is left as
+    it is; nothing is done through a symbolic link: a link in a draft's place is renamed or
+    removed itself, and a day's folder (or the book's drafts folder) that is a link is refused
+    as when drafts are written."""
+    staged = []
+    pid = os.getpid()
     for path, new in moves:
         folder = os.path.dirname(path) or "."
         home = os.path.dirname(folder) or "."
@@ -691,16 +744,25 @@ def move_drafts(root: str, moves) -> None:
                 and os.path.islink(home):
             _make_drafts_home(root, home)  # says why: the drafts folder is a link
         _day_folder_exists(folder)  # refuses a link
+        now = new if new is not None else \
+            os.path.join(folder, f"{_tmp_prefix(path)}{pid}.taken-back{TMP_SUFFIX}")
         try:
-            if new is None:
-                os.unlink(path)
-                emptied.append(folder)
-            else:
-                os.replace(path, new)
+            os.replace(path, now)
         except FileNotFoundError:
             continue
         except OSError as err:
             raise write_failure(path, err) from None
+        staged.append((path, now, new is None))
+    return staged
+
+
+def _finish_moves(staged: list) -> None:
+    """The drafts set aside removed, then a day's folder left empty."""
+    emptied = []
+    for _, now, removed in staged:
+        if removed:
+            _unlink_quietly(now)
+            emptied.append(os.path.dirname(now) or ".")
     for folder in dict.fromkeys(emptied):
         try:
             os.rmdir(folder)  # only when empty: a file the user put there keeps it

@@ -462,3 +462,38 @@ def test_a_fresh_day_folder_appears_whole_or_not_at_all(tmp_path, n):
     assert fault.hit == "draft" and result.exit_code == 74, result.output
     assert f"drafts/{TODAY}/" in result.stderr  # named by the draft, not the hidden folder
     assert os.listdir(os.path.join(root, "drafts")) == []
+
+
+@pytest.mark.parametrize("failing", ["journal", "ledger"])
+@pytest.mark.parametrize("command", [
+    ["undo", "--yes", "--today", TODAY],  # the day's run taken back: its drafts removed
+    ["undo", "c1"],  # one contact's touch: its draft removed, the overview written again
+    ["skip", "c1", "--today", TODAY],  # a drafted touch skipped: its draft renamed
+])
+def test_a_take_back_whose_journal_or_ledger_fails_leaves_the_drafts_as_they_were(
+        tmp_path, monkeypatch, command, failing):
+    """undo and skip change drafts the journal counts: when the journal or the ledger cannot
+    be written, the drafts are put back, so that the error writes nothing at all."""
+    root = build(tmp_path / "book")
+    assert invoke("-C", root, "run", "--today", TODAY).exit_code == 0
+    before = snapshot(root)
+    assert [k for k in before if k.startswith(f"drafts/{TODAY}/c1")]
+    name = JOURNAL_NAME if failing == "journal" else LEDGER_NAME
+    real_append, real_atomic = cadence.files.append_bytes, cadence.files.atomic_write
+
+    def append(path, data):
+        if os.path.basename(path) == name:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+        return real_append(path, data)
+
+    def atomic(path, data, *args, **kwargs):
+        if os.path.basename(path) == name:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+        return real_atomic(path, data, *args, **kwargs)
+
+    monkeypatch.setattr(cadence.files, "append_bytes", append)
+    monkeypatch.setattr(cadence.files, "atomic_write", atomic)
+    monkeypatch.setenv("CADENCE_TODAY", TODAY)
+    result = invoke("-C", root, *command)
+    assert result.exit_code == 73 and "cannot write" in result.stderr, result.output
+    assert changed(before, snapshot(root)) == []
