@@ -87,6 +87,9 @@ def date_format(text: str) -> tuple:
     if sorted(kinds) != ["Y", "d", "m"]:
         return None, "a date format needs a day, a month and a year: %d, %m and %Y, once each"
     literals = "".join(p for p in parts if not p.startswith("%"))
+    if not literals.isprintable():  # a line break in a cell cadence writes: a torn row
+        return None, f"the format {pattern!r} has a line break, tab or other control " \
+            "character between its parts"
     if any(ch.isalnum() for ch in literals):
         return None, f"the format {pattern!r} has letters or digits between its parts"
     if any(a.startswith("%") and b.startswith("%") for a, b in zip(parts, parts[1:])):
@@ -120,6 +123,8 @@ def read_cell(text: str, dates: DateFormat) -> tuple:
     is for cadence.contacts to judge, but for a sheet whose dates are not ISO: its message
     names the sheet's format."""
     match = _TIME.match(text)
+    if match is None:  # a line break in the cell: no date; its column's reader says so
+        return text, "", "" if dates.iso else f"expected a date as {dates.shown}, got {text!r}"
     head, clock = match.group(1), _clock(match.group(2) or "")
     tried = [(dates, "")] + [(f, f.shown) for f in (ISO, _DOTTED) if f.pattern != dates.pattern]
     for fmt, shape in tried:

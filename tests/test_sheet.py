@@ -50,6 +50,10 @@ def test_a_date_format_reads_what_it_writes(setting, day, written):
     ("%d.%d.%Y", "a date format needs a day, a month and a year: %d, %m and %Y, once each"),
     ("%Y%m%d", "the format '%Y%m%d' needs a separator between its parts"),
     ("%dT%m.%Y", "the format '%dT%m.%Y' has letters or digits between its parts"),
+    ("%d\n%m\n%Y", "the format '%d\\n%m\\n%Y' has a line break, tab or other control "
+     "character between its parts"),
+    ("%d\t%m.%Y", "the format '%d\\t%m.%Y' has a line break, tab or other control "
+     "character between its parts"),
 ])
 def test_a_date_format_cadence_cannot_read_says_why(setting, why):
     assert date_format(setting) == (None, why)
@@ -487,3 +491,14 @@ def test_excels_sep_line_names_the_delimiter_and_stays(machine):
     assert after.startswith(b"sep=;\r\nName;E-mail;Phone;id;playbook;")
     assert b"\r\nAnn Ek;ann@ek.se;070 1;ann-ek;new-lead;2026-12-03;" in after
     assert (book / "history.csv").read_text().startswith("date;contact;")
+
+
+@pytest.mark.parametrize("setting", ["%Y-%m-%d", "%d.%m.%Y"])
+def test_a_date_cell_with_a_line_break_is_no_date(setting):
+    """A cell typed over two lines in a spreadsheet is an error to report, not a crash."""
+    from cadence.sheet_dates import date_format, read_cell
+
+    fmt, _ = date_format(setting)
+    for cell in ("1975-03-14\nx", "14.03.1975\n10:00"):
+        iso, _, error = read_cell(cell, fmt)
+        assert iso == cell if fmt.iso else error == f"expected a date as {fmt.shown}, got {cell!r}"
