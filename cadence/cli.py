@@ -207,7 +207,7 @@ def config():
 
 def _date_option(text: str, option: str) -> date:
     """A date given on the command line, within the years a ledger may hold."""
-    from .contacts import FIRST_YEAR, LAST_YEAR
+    from .model import FIRST_YEAR, LAST_YEAR
 
     try:
         day = date.fromisoformat(text.strip())

@@ -4,7 +4,9 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from .model import CHANNELS, EXIT_DATA, STATUSES, Contact, Problem, email_problem
+from .model import (
+    CHANNELS, EXIT_DATA, FIRST_YEAR, LAST_YEAR, STATUSES, Contact, Problem, email_problem,
+)
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{1,2}):(\d{2})(?::\d{2})?$")
@@ -22,7 +24,6 @@ class CellError(ValueError):
 _fromiso = date.fromisoformat
 
 
-FIRST_YEAR, LAST_YEAR = 1900, 2999  # far from the calendar's ends: arithmetic never overflows
 
 
 def _date(text: str) -> date:

@@ -14,7 +14,9 @@ from typing import Mapping, Optional
 from .candidates import (
     BIRTHDAY_WINDOW, NO_CALLBACK, ONE_DAY, Candidate, agreed_call, candidates, missed_birthday,
 )
-from .model import Book, Condition, Contact, Entry, Outcome, Playbook, Touch, Trail
+from .model import (
+    LAST_YEAR, Book, Condition, Contact, Entry, Outcome, Playbook, Touch, Trail,
+)
 from .state import State, callback_text, kind_of, state_of
 from .steps import phase_at
 
@@ -243,9 +245,14 @@ def changes_of(contact: Contact, after: State, next_due: Optional[date]) -> dict
         "last_channel": contact.last_channel, "last_step": contact.last_step,
         "last_reply": contact.last_reply, "next_due": contact.next_due,
     }
+    if next_due is not None and next_due.year > LAST_YEAR:
+        next_due = None  # past the dates cadence reads: nothing it can plan
+    paused_until = after.paused_until
+    if paused_until is not None and paused_until.year > LAST_YEAR:
+        paused_until = date(LAST_YEAR, 12, 31)  # a pause past them: until their last day
     now = {
         "playbook": after.playbook, "started": after.started, "status": after.status,
-        "paused_until": after.paused_until, "touches": after.touches,
+        "paused_until": paused_until, "touches": after.touches,
         "last_touch": after.last_touch, "last_channel": after.last_channel,
         "last_step": after.last_step, "last_reply": after.last_reply, "next_due": next_due,
     }

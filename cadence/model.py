@@ -28,6 +28,10 @@ REACH = {"email": "email", "call": "phone", "sms": "phone", "messenger": "phone"
 
 STATUSES = ("active", "paused", "replied", "won", "lost", "unsubscribed", "stopped")
 
+# the years a date in the ledger or on the command line may have: far from the calendar's
+# ends, so that date arithmetic never overflows; cadence never writes a date past them
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
 STATE_COLUMNS = (
     "started", "status", "paused_until", "touches", "last_touch", "last_channel",
     "last_step", "next_due",

@@ -514,3 +514,31 @@ def test_a_skipped_future_touch_moves_the_contact_on_as_of_its_day(tmp_path):
     assert cells(root, "c1")["next_due"] == "2026-12-08"
     due = json.loads(ok("-C", root, "due", "--today", "2026-12-05", "--json").stdout)["due"]
     assert [t for t in due if t["contact"] == "c1"] == []
+
+
+@pytest.mark.parametrize("ledger_text, today", [
+    # a last touch typed as the last day cadence reads: the next touch falls after it
+    ("id,name,email,phone,playbook,started,touches,last_touch,last_channel,last_step\n"
+     "c1,Ann Lind,ann@example.com,+46701234567,p,2026-11-01,1,2999-12-30,email,decide-1\n",
+     TODAY),
+    # a run on the last day: every next touch falls after it
+    ("id,name,email,phone,playbook,started\nc1,Ann Lind,ann@example.com,+46701234567,p,\n",
+     "2999-12-31"),
+])
+def test_cadence_never_writes_a_date_past_those_it_reads(tmp_path, ledger_text, today):
+    """Dates run from 1900 to 2999 (README "Semantics"): a `next_due` past them is left
+    empty, so that the book stays readable, and the next commands work."""
+    root = build(tmp_path / "book", {"contacts.csv": ledger_text})
+    ok("-C", root, "run", "--today", today, "--yes")
+    assert cells(root, "c1", ["next_due"]) == {"next_due": ""}
+    ok("-C", root, "check", "--today", today)
+    ok("-C", root, "due", "--today", today)
+
+
+def test_a_pause_past_the_last_day_ends_on_it():
+    from cadence.engine import changes_of, state_of
+    from helpers import contact as a_contact
+
+    c = a_contact(started="2026-11-01", status="paused", paused_until="2999-12-01")
+    st = state_of(c, None, {})._replace(paused_until=date(3001, 1, 1))
+    assert changes_of(c, st, None)["paused_until"] == "2999-12-31"
