@@ -12,6 +12,7 @@ import typer
 
 from .helptext import App, Group
 from .model import EXIT_IO, EXIT_USAGE, Failure, Problem, Source
+from .terminal import visible
 
 EXIT_SOFTWARE = 70  # sysexits' EX_SOFTWARE: a bug in cadence, not in the book
 
@@ -122,7 +123,7 @@ def echo_problems(problems) -> None:
         if problem.hint in hints:
             problem = replace(problem, hint="")
         hints.add(problem.hint)
-        typer.echo(str(problem), err=True)
+        typer.echo(visible(str(problem)), err=True)
 
 
 def relative(problem: Problem) -> Problem:
@@ -309,7 +310,7 @@ def emit_json(document) -> None:
 def say(text: str) -> None:
     """A message for people: stderr-free stdout, silenced by --quiet."""
     if not OPTIONS.quiet:
-        typer.echo(text)
+        typer.echo(visible(text))
 
 
 TODAY = typer.Option(None, "--today", help="The date to act on (YYYY-MM-DD); default: today.",

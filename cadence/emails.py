@@ -47,9 +47,16 @@ class _Policy(Compat32):
 _POLICY = _Policy(linesep="\r\n")
 
 
+_CONTROLS = dict.fromkeys((*range(0x20), 0x7f, *range(0x80, 0xa0)), " ")
+
+
 def fold(text) -> str:
-    """One line: a line break in ledger data never becomes a header or a new line."""
-    return " ".join(str(text).split())
+    """One line: a line break in ledger data never becomes a header or a new line, and no
+    other control character (a terminal escape in a name) goes into a header."""
+    text = str(text)
+    if not text.isprintable():
+        text = text.translate(_CONTROLS)
+    return " ".join(text.split())
 
 
 def ascii_address(address: str) -> str:

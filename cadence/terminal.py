@@ -24,6 +24,17 @@ def console(stderr: bool = False):
     return Console(stderr=stderr, width=width, highlight=False, soft_wrap=False, **plain)
 
 
+# C0 controls but tab and line feed, DEL and C1: a cell or a name from a shared book could
+# otherwise move the cursor, recolour or retitle the user's terminal. Shown as \x1b.
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x09), *range(0x0b, 0x20), 0x7f,
+                                         *range(0x80, 0xa0))}
+
+
+def visible(text: str) -> str:
+    """`text` with every control character but tab and line feed spelt out (`\x1b`)."""
+    return text if text.isprintable() else text.translate(_CONTROLS)
+
+
 def _width(text: str) -> int:
     if text.isascii():
         return len(text)
@@ -38,7 +49,7 @@ def _char_width(ch: str) -> int:
 
 
 def _plain(title: str, columns, rows) -> None:
-    cells = [[" ".join(str(c).split()) for c in row] for row in rows]
+    cells = [[visible(" ".join(str(c).split())) for c in row] for row in rows]
     sizes = [[_width(value) for value in row] for row in cells]
     widths = [max([_width(h)] + [s[i] for s in sizes]) for i, h in enumerate(columns)]
     right = [c in ("late", "#") for c in columns]
@@ -50,7 +61,7 @@ def _plain(title: str, columns, rows) -> None:
             out.append(pad + value if flush else value + pad)
         return "  ".join(out).rstrip()
 
-    text = [title, line(list(columns), [_width(c) for c in columns]),
+    text = [visible(title), line(list(columns), [_width(c) for c in columns]),
             "  ".join("-" * w for w in widths)]
     text.extend(map(line, cells, sizes))
     sys.stdout.write("\n".join(text) + "\n")
@@ -62,15 +73,16 @@ def table(title: str, columns, rows) -> None:
         _plain(title, columns, rows)
         return
     from rich.table import Table
+    from rich.text import Text
 
     out = console()
-    out.print(title, style="bold", overflow="fold")
+    out.print(Text(visible(title), style="bold"), overflow="fold")
     grid = Table(show_edge=False, pad_edge=False)
     for column in columns:
         justify = "right" if column in ("late", "#") else "left"
         grid.add_column(column, justify=justify, overflow="fold")
-    for row in rows:
-        grid.add_row(*[str(c) for c in row])
+    for row in rows:  # Text, not markup: a name like `[/b]` is a name, not a style
+        grid.add_row(*[Text(visible(str(c))) for c in row])
     out.print(grid)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from email.header import Header
 from email.policy import compat32
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -87,3 +88,13 @@ def test_text_parts_of_each_kind_are_mimetext_s():
     assert emails._text_part("Asa", "plain")["Content-Transfer-Encoding"] == "7bit"
     assert emails._text_part("Å" * 600, "plain")["Content-Transfer-Encoding"] == \
         "quoted-printable"
+
+
+@pytest.mark.parametrize("text, header", [
+    ("Ann\nLind", "Ann Lind"),  # a line break never starts a header
+    ("Ann \x1b[31mLind\x07", "Ann [31mLind"),  # a terminal escape never reaches one
+    ("Ann\x9b2J Lind", "Ann 2J Lind"),
+    ("Åsa  Öberg", "Åsa Öberg"),
+])
+def test_a_header_value_is_one_line_of_printable_text(text, header):
+    assert emails.fold(text) == header

@@ -824,3 +824,33 @@ def test_a_ledger_link_out_of_the_book_is_not_written_through(tmp_path):
     result = invoke("-C", root, "run", "--today", TODAY)
     assert result.exit_code == 78 and "`ledger` leads out of the book's folder" in result.stderr
     assert target.read_text() == LEDGER
+
+
+HOSTILE_NAME = "Ann \x1b]0;owned\x07\x1b[31mLind [/bold] \x9b2J"
+
+
+def test_a_cell_cannot_drive_the_terminal(tmp_path):
+    """A name from a shared book with terminal escapes (a title, a colour, C1 CSI) is printed
+    with its control characters spelt out, by `due` and `plan`; JSON escapes them itself."""
+    root = build(tmp_path / "book", {"contacts.csv": (
+        "id,name,email,phone,playbook,started\n"
+        f'c1,"{HOSTILE_NAME}",ann@example.com,+46701234567,p,2026-11-01\n')})
+    for args in (["due", "--today", TODAY], ["plan", "c1", "--today", TODAY]):
+        result = invoke("-C", root, *args)
+        assert result.exit_code == 0, result.output
+        assert "\\x1b]0;owned\\x07\\x1b[31mLind [/bold] \\x9b2J" in result.stdout
+        assert not any(ch in result.output for ch in "\x1b\x07\x9b")
+    document = invoke("-C", root, "due", "--today", TODAY, "--json").stdout
+    assert json.loads(document)["due"][0]["name"] == HOSTILE_NAME
+
+
+def test_a_table_on_a_terminal_takes_cells_as_text(monkeypatch, capsys):
+    """On a terminal (rich), a cell is text: `[/bold]` is no closing tag (which rich would
+    refuse with an error), and control characters are spelt out."""
+    from cadence import terminal
+
+    monkeypatch.setattr(terminal.os, "isatty", lambda fd: True)
+    terminal.table("Due \x1b[2J", ["contact", "name"], [["c1", HOSTILE_NAME]])
+    out = capsys.readouterr().out
+    assert "[/bold]" in out and "\\x1b[31m" in out and "\\x1b[2J" in out
+    assert "\x1b" not in out
