@@ -353,6 +353,16 @@ def journal_rows(config, ledger_bytes: bytes):
     return entries(journal_lines(config.history, limit), config.history)
 
 
+def rows_after(config, ledger_bytes: bytes, day) -> list:
+    """[(line number, date)] of the journal's rows dated after `day` (`check` warns: such a
+    row counts as done already, and `undo` takes back the latest run first)."""
+    from .journal import records
+
+    limit = journal_limit(config.root, config.history, ledger_bytes)
+    return [(number, when) for number, when, _, _ in
+            records(journal_lines(config.history, limit), config.history, []) if when > day]
+
+
 # --- the whole book ----------------------------------------------------------------------------
 
 def load(config, expressions: Optional[_Expressions] = None, conditions: bool = True,

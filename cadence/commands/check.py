@@ -8,7 +8,7 @@ import typer
 
 from ..cli import (load_book, QUIET, quiet, JSON, OPTIONS, TODAY, APP as app, config, echo_problems, emit_json, fail, relative, resolve_today, say)
 from ..helptext import INSIGHT
-from ..model import EXIT_CONFIG, Failure, Problem, Source, count
+from ..model import EXIT_CONFIG, EXIT_DATA, Failure, Problem, Source, count
 
 def _template_problems(renderer) -> list:
     """Syntax errors and unknown filters in every template, found without rendering."""
@@ -54,6 +54,21 @@ def lint(loaded, renderer, day) -> list:
                 "active`)"))
     return warnings + _twin_warnings(renderer) + _outside_warnings(loaded.config) + \
         _setup_warnings(loaded)
+
+
+def _future_warnings(loaded, day) -> list:
+    """One warning for the journal's rows dated after `day`, at the first of them."""
+    from ..book import rows_after
+
+    later = rows_after(loaded.config, loaded.ledger_bytes, day)
+    if not later:
+        return []
+    number, when = later[0]
+    return [Problem(Source(loaded.config.history, number, 1),
+                    f"{count(len(later), 'journal row')} dated after {day}, the first on "
+                    f"{when}: a touch dated ahead counts as made, and `undo` takes the latest "
+                    "run back first", "if a date is a typo, correct it in the journal (cadence "
+                    "only appends to it)", EXIT_DATA, warning=True)]
 
 
 def _setup_warnings(loaded) -> list:
@@ -333,7 +348,8 @@ def check(
         errors, warnings = variable_problems(loaded, renderer, used_templates(loaded, renderer))
         needed, fallbacks = variant_problems(loaded, renderer, day)
         errors += needed
-        warnings = list(loaded.warnings) + lint(loaded, renderer, day) + warnings + fallbacks
+        warnings = list(loaded.warnings) + lint(loaded, renderer, day) + warnings + \
+            fallbacks + _future_warnings(loaded, day)
         if errors:
             raise Failure(errors + warnings)
     except Failure as err:
