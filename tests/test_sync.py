@@ -830,6 +830,15 @@ def test_push_stores_drafts_in_a_trees_drafts_maildir(tmp_path):
     assert cadence(book, "push", "--today", DRAFTED).stdout.startswith("Stored 0 drafts")
 
 
+def _reads_the_junk_reply(book, tree, spam: bytes, folders: str) -> None:
+    """sync reads the one reply, found in the junk folder, from the folders named."""
+    result = sync(book)
+    assert result.stdout.startswith(f"Read 1 message from {tree.root}: the inbox, {folders}.")
+    assert new_lines(LEDGER_JOURNAL_AFTER_RUN, journal(book)) == [
+        f"2026-12-03,c1,reply,p,,email,,junk: {mid(spam)} Re: {SUBJECT}",
+        "2026-12-03,c1,status,p,,,,replied (a reply by email)"]
+
+
 def test_a_trees_folders_by_name_and_what_is_not_a_folder(tmp_path):
     """The inbox is the folder named INBOX in any case (or `folders: inbox:`); other roles as
     `folders` names them, such as Gmail's; a link to a Maildir elsewhere, a dot folder and a
@@ -848,12 +857,7 @@ def test_a_trees_folders_by_name_and_what_is_not_a_folder(tmp_path):
     target.write_bytes(spam)
     book = make_book(tmp_path / "book", maildir_section(
         extra="  folders: {junk: '[Gmail].Spam', sent: '[Gmail].Sent Mail'}\n"))
-    result = sync(book)
-    assert result.stdout.startswith(f"Read 1 message from {tree.root}: the inbox, "
-                                    "[Gmail].Spam, [Gmail].Sent Mail.")
-    assert new_lines(LEDGER_JOURNAL_AFTER_RUN, journal(book)) == [
-        f"2026-12-03,c1,reply,p,,email,,junk: {mid(spam)} Re: {SUBJECT}",
-        "2026-12-03,c1,status,p,,,,replied (a reply by email)"]
+    _reads_the_junk_reply(book, tree, spam, "[Gmail].Spam, [Gmail].Sent Mail")
     wrong = make_book(tmp_path / "wrong", maildir_section(extra="  folders: {junk: Linked}\n"))
     refused = cadence(wrong, "sync", "--today", AFTER)
     assert refused.exit_code == 78
@@ -878,12 +882,7 @@ def test_folders_in_folders_as_mbsync_keeps_them_verbatim(tmp_path):
     book = make_book(tmp_path / "book", maildir_section(
         extra="  folders: {junk: '[Gmail]/Spam', sent: '[Gmail]/Sent Mail', "
               "drafts: '[Gmail]/Drafts'}\n"))
-    result = sync(book)
-    assert result.stdout.startswith(f"Read 1 message from {tree.root}: the inbox, "
-                                    "[Gmail]/Spam, [Gmail]/Sent Mail.")
-    assert new_lines(LEDGER_JOURNAL_AFTER_RUN, journal(book)) == [
-        f"2026-12-03,c1,reply,p,,email,,junk: {mid(spam)} Re: {SUBJECT}",
-        "2026-12-03,c1,status,p,,,,replied (a reply by email)"]
+    _reads_the_junk_reply(book, tree, spam, "[Gmail]/Spam, [Gmail]/Sent Mail")
     pushed = make_book(tmp_path / "pushed", maildir_section(
         extra="  folders: {drafts: '[Gmail]/Drafts'}\n"))
     assert cadence(pushed, "push", "--today", DRAFTED).exit_code == 0
