@@ -119,10 +119,10 @@ def places_outside(config, allowed=()) -> list:
     return problems
 
 
-def write(loaded, drafts, entries, updates, allowed=(), moves=(), ledger_after=None) -> None:
+def write(loaded, drafts, entries, updates, allowed=(), moves=None, ledger_after=None) -> None:
     """Drafts, then the journal, then the ledger (SPEC section 8); only inside the book or
-    the places the user allowed (`places_outside`). `moves` are drafts renamed or removed with
-    the drafts (`files.commit`); `ledger_after` is the ledger's new bytes when they are
+    the places the user allowed (`places_outside`). `moves` (a take-back's, maybe none) are
+    drafts renamed or removed with the drafts (`files.commit`); `ledger_after` is the ledger's new bytes when they are
     not cells changed in place (a row added)."""
     from .files import commit
     from .journal import HEADER, format_rows

@@ -567,12 +567,13 @@ def _changed_under_us(ledger_path: str, written: str) -> Failure:
 
 
 def commit(root: str, drafts, journal_path: str, journal_data: bytes, journal_header: bytes,
-           ledger_path: str, ledger_before: bytes, ledger_after, moves=()) -> None:
+           ledger_path: str, ledger_before: bytes, ledger_after, moves=None) -> None:
     """Write a run's output in the SPEC's order; on failure leave journal and ledger as they were.
 
     `drafts` is a list of (path, bytes); `ledger_after` is None when no cell changed.
-    `moves` are drafts taken back with the drafts' writing: (path, new path), or (path, None)
-    to remove it (`_stage_moves`).
+    `moves`, given by a take-back (`undo`, `skip`: maybe none), are drafts taken back with the
+    drafts' writing: (path, new path), or (path, None) to remove it (`_stage_moves`); a
+    take-back's drafts are put back as they were if the journal or the ledger fails.
     A dead run's marker is dealt with first (recover), before anything of this run is written.
     """
     writes = bool(journal_data) or ledger_after is not None
@@ -581,21 +582,22 @@ def commit(root: str, drafts, journal_path: str, journal_data: bytes, journal_he
     recover(root, journal_path, ledger_path)
     marker = os.path.join(root, MARKER_NAME)
     _clear_stale([ledger_path, marker])
-    # a take-back (moves) changes drafts the journal still counts: each is put back as it
-    # was if the journal or the ledger cannot be written, so that an error writes nothing
-    kept = _kept_drafts(drafts) if moves else None
-    staged = []
+    # a take-back changes drafts the journal still counts: each is put back as it was if
+    # the journal or the ledger cannot be written, so that an error writes nothing; once
+    # the ledger is swapped in (`committed`), what the drafts show is what the journal says
+    kept = _kept_drafts(drafts) if moves is not None else None
+    staged, committed = [], []
     try:
         _write_drafts(root, drafts)
-        staged = _stage_moves(root, moves)
+        _stage_moves(root, moves or (), staged)
         if drafts or moves:
             # thousands of drafts: one sync for all of them, before the journal says they exist
             os.sync()
         if writes:
             _commit_rows(root, marker, journal_path, journal_data, journal_header, ledger_path,
-                         ledger_before, ledger_after)
+                         ledger_before, ledger_after, committed)
     except BaseException:
-        if kept is not None:
+        if kept is not None and not committed:
             _restore_drafts(kept, staged)
         raise
     _finish_moves(staged)
@@ -603,8 +605,9 @@ def commit(root: str, drafts, journal_path: str, journal_data: bytes, journal_he
 
 def _commit_rows(root: str, marker: str, journal_path: str, journal_data: bytes,
                  journal_header: bytes, ledger_path: str, ledger_before: bytes,
-                 ledger_after) -> None:
-    """The journal's append and the ledger's swap, under the marker that undoes them."""
+                 ledger_after, committed: list) -> None:
+    """The journal's append and the ledger's swap, under the marker that undoes them;
+    `committed` gets an item once both are done (what follows cannot undo them)."""
     import json
 
     existed = os.path.exists(journal_path)
@@ -648,6 +651,7 @@ def _commit_rows(root: str, marker: str, journal_path: str, journal_data: bytes,
                 atomic_write(ledger_path, ledger_after, expect=ledger_before)
             except OSError as err:
                 raise write_failure(ledger_path, err) from None
+        committed.append(True)
     except BaseException:
         try:
             if data or not existed:
@@ -726,14 +730,14 @@ def _restore_drafts(kept: dict, staged: list) -> None:
             pass
 
 
-def _stage_moves(root: str, moves) -> list:
+def _stage_moves(root: str, moves, staged: list) -> None:
     """Rename drafts (a skipped touch's draft gets a suffix) or set them aside to be removed
-    (a touch taken back): [(path, where it is now, removed)], for `_finish_moves` once the
-    journal says so, or `_restore_drafts`. A draft or a day's folder that is not there is left as
+    (a touch taken back), each added to `staged` as it is done (path, where it is now,
+    removed): for `_finish_moves` once the journal says so, or `_restore_drafts`, even when
+    a later one fails. A draft or a day's folder that is not there is left as
     it is; nothing is done through a symbolic link: a link in a draft's place is renamed or
     removed itself, and a day's folder (or the book's drafts folder) that is a link is refused
     as when drafts are written."""
-    staged = []
     pid = os.getpid()
     for path, new in moves:
         folder = os.path.dirname(path) or "."
@@ -753,7 +757,6 @@ def _stage_moves(root: str, moves) -> list:
         except OSError as err:
             raise write_failure(path, err) from None
         staged.append((path, now, new is None))
-    return staged
 
 
 def _finish_moves(staged: list) -> None:

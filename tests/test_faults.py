@@ -497,3 +497,65 @@ def test_a_take_back_whose_journal_or_ledger_fails_leaves_the_drafts_as_they_wer
     result = invoke("-C", root, *command)
     assert result.exit_code == 73 and "cannot write" in result.stderr, result.output
     assert changed(before, snapshot(root)) == []
+
+
+def test_a_take_back_of_a_touch_whose_draft_is_gone_leaves_the_overview_on_failure(tmp_path,
+                                                                                 monkeypatch):
+    """No draft to remove (the user deleted it), only the day's overview written again: that
+    too is put back when the journal cannot be written."""
+    root = build(tmp_path / "book")
+    assert invoke("-C", root, "run", "--today", TODAY).exit_code == 0
+    os.unlink(os.path.join(root, "drafts", TODAY, "c1--decide-1.eml"))
+    before = snapshot(root)
+    monkeypatch.setattr(cadence.files, "append_bytes", _refused)
+    monkeypatch.setenv("CADENCE_TODAY", TODAY)
+    result = invoke("-C", root, "undo", "c1")
+    assert result.exit_code == 73, result.output
+    assert changed(before, snapshot(root)) == []
+
+
+def _refused(path, data):
+    raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+
+def test_a_take_back_whose_second_draft_cannot_be_set_aside_puts_the_first_back(tmp_path,
+                                                                              monkeypatch):
+    root = build(tmp_path / "book")
+    assert invoke("-C", root, "run", "--today", TODAY).exit_code == 0
+    before = snapshot(root)
+    real, calls = os.replace, []
+
+    def replace(src, dst, *args, **kwargs):
+        if ".taken-back" in str(dst):
+            calls.append(dst)
+            if len(calls) == 2:
+                raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return real(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(cadence.files.os, "replace", replace)
+    result = invoke("-C", root, "undo", "--yes", "--today", TODAY)
+    assert result.exit_code in (73, 74) and len(calls) == 2, result.output
+    assert changed(before, snapshot(root)) == []
+
+
+def test_an_interrupt_after_a_take_back_is_written_keeps_the_drafts_as_the_journal_says(
+        tmp_path, monkeypatch):
+    """Once the journal and the ledger are written, the drafts are not put back: a skipped
+    touch's draft stays set aside, as the journal says."""
+    root = build(tmp_path / "book")
+    assert invoke("-C", root, "run", "--today", TODAY).exit_code == 0
+
+    real = os.unlink
+
+    def interrupted(path, *args, **kwargs):  # Ctrl-C right as the marker goes
+        real(path, *args, **kwargs)
+        if os.path.basename(str(path)) == MARKER_NAME:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(cadence.files.os, "unlink", interrupted)
+    result = invoke("-C", root, "skip", "c1", "--today", TODAY)
+    assert result.exit_code != 0
+    after = snapshot(root)
+    assert f"drafts/{TODAY}/c1--decide-1.eml" not in after
+    assert f"drafts/{TODAY}/c1--decide-1.eml.skipped" in after
+    assert after[JOURNAL_NAME].decode().count(",skip,") == 1
