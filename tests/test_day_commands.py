@@ -219,6 +219,37 @@ def test_a_rung_that_fell_back_to_an_earlier_rules_channel_is_not_answered_again
     assert touches == [("2026-11-02", "decide-1", "email"), ("2026-11-05", "no_reply", "email")]
 
 
+OPEN_SECOND_RULE = """\
+channels: [email, call]
+phases:
+  - name: decide
+    until: 60 days
+    steps:
+      - {at: 1 day, channel: email, template: hello}
+rules:
+  - {no_reply: 3 days, after: [email], then: call, template: nudge}
+  - {no_reply: 3 days, then: email, template: nudge}
+"""
+
+
+def test_a_shared_template_and_a_rule_for_any_channel_still_climb(tmp_path):
+    """The second rule answers any channel; the call answered an email, as both rules
+    could: its channel, the first rule's, which the contact can be called on, says it is
+    the first rule's (the second never falls back when email reaches the contact)."""
+    root = build(tmp_path / "book", {
+        "contacts.csv": "id,name,email,phone,playbook,started\n"
+                        "c1,Ann Lind,ann@example.com,+46701234567,p,2026-11-01\n",
+        "playbooks/p.yaml": OPEN_SECOND_RULE,
+        "templates/nudge.j2": "Subject: Still there?\n\nA short nudge.\n",
+        "templates/nudge.call.j2": "Ask {{ contact.name }} whether the email arrived.\n"})
+    for day in range(2, 30):
+        ok("-C", root, "run", "--today", f"2026-11-{day:02d}")
+    touches = [(r[0], r[4], r[5]) for r in csv.reader(open(os.path.join(root, "history.csv")))
+               if r[2] == "touch"]
+    assert touches == [("2026-11-02", "decide-1", "email"), ("2026-11-05", "no_reply", "call"),
+                       ("2026-11-08", "no_reply", "email")]
+
+
 def test_skip_before_the_run_then_the_run_drafts_the_next_step(tmp_path):
     root = build(tmp_path / "book")
     ok("-C", root, "skip", "c1", "--today", TODAY)
