@@ -354,13 +354,16 @@ def journal_rows(config, ledger_bytes: bytes):
 
 
 def rows_after(config, ledger_bytes: bytes, day) -> list:
-    """[(line number, date)] of the journal's rows dated after `day` (`check` warns: such a
-    row counts as done already, and `undo` takes back the latest run first)."""
+    """[(line number, date)] of the journal's touches and replies dated after `day`, which
+    nothing cadence does writes (`check` warns: such a touch counts as made already, and
+    `undo` takes back the latest run first). A skip made ahead of its touch is dated ahead,
+    and so is a start typed for a day to come: those are left out."""
     from .journal import records
 
     limit = journal_limit(config.root, config.history, ledger_bytes)
-    return [(number, when) for number, when, _, _ in
-            records(journal_lines(config.history, limit), config.history, []) if when > day]
+    return [(number, when) for number, when, cells, _ in
+            records(journal_lines(config.history, limit), config.history, [])
+            if when > day and cells[2] in ("touch", "reply")]
 
 
 # --- the whole book ----------------------------------------------------------------------------

@@ -573,3 +573,14 @@ def test_a_pause_past_the_last_day_ends_on_it():
     c = a_contact(started="2026-11-01", status="paused", paused_until="2999-12-01")
     st = state_of(c, None, {})._replace(paused_until=date(3001, 1, 1))
     assert changes_of(c, st, None)["paused_until"] == "2999-12-31"
+
+
+def test_a_skip_made_ahead_is_no_row_dated_ahead_for_check(tmp_path):
+    """`skip` of a touch to come is dated that touch's day: cadence's own row, which
+    `check --strict` does not warn about (it warns about touches and replies dated ahead)."""
+    root = build(tmp_path / "book")
+    ok("-C", root, "run", "--today", TODAY)
+    ok("-C", root, "skip", "c1", "--step", "decide-2", "--today", TODAY)
+    assert any(r.split(",")[0] > TODAY for r in rows(root))
+    result = invoke("-C", root, "check", "--strict", "--today", TODAY)
+    assert "dated after" not in result.stderr, result.stderr
