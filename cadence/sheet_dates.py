@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Optional
@@ -87,7 +88,8 @@ def date_format(text: str) -> tuple:
     if sorted(kinds) != ["Y", "d", "m"]:
         return None, "a date format needs a day, a month and a year: %d, %m and %Y, once each"
     literals = "".join(p for p in parts if not p.startswith("%"))
-    if not literals.isprintable():  # a line break in a cell cadence writes: a torn row
+    if any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in literals):
+        # a line break in a cell cadence writes: a torn row (a no-break space is fine)
         return None, f"the format {pattern!r} has a line break, tab or other control " \
             "character between its parts"
     if any(ch.isalnum() for ch in literals):

@@ -831,11 +831,13 @@ HOSTILE_NAME = "Ann \x1b]0;owned\x07\x1b[31mLind [/bold] \x9b2J"
 
 def test_a_cell_cannot_drive_the_terminal(tmp_path):
     """A name from a shared book with terminal escapes (a title, a colour, C1 CSI) is printed
-    with its control characters spelt out, by `due` and `plan`; JSON escapes them itself."""
+    with its control characters spelt out, by `due`, `plan` and `render` (whose draft's
+    headers drop them); JSON escapes them itself."""
     root = build(tmp_path / "book", {"contacts.csv": (
         "id,name,email,phone,playbook,started\n"
         f'c1,"{HOSTILE_NAME}",ann@example.com,+46701234567,p,2026-11-01\n')})
-    for args in (["due", "--today", TODAY], ["plan", "c1", "--today", TODAY]):
+    for args in (["due", "--today", TODAY], ["plan", "c1", "--today", TODAY],
+                 ["render", "c1", "--today", TODAY]):
         result = invoke("-C", root, *args)
         assert result.exit_code == 0, result.output
         assert "\\x1b]0;owned\\x07\\x1b[31mLind [/bold] \\x9b2J" in result.stdout

@@ -36,6 +36,7 @@ SHEETS = os.path.join(os.path.dirname(__file__), "sheets")
     ("%Y-%m-%d", date(2026, 12, 3), "2026-12-03"),
     ("%d-%m-%Y", date(2026, 12, 3), "03-12-2026"),
     ("%Y/%m/%d", date(2026, 1, 2), "2026/01/02"),
+    ("%d\u00a0%m\u00a0%Y", date(2026, 1, 2), "02\u00a001\u00a02026"),  # no-break spaces
 ])
 def test_a_date_format_reads_what_it_writes(setting, day, written):
     fmt, why = date_format(setting)
@@ -53,6 +54,8 @@ def test_a_date_format_reads_what_it_writes(setting, day, written):
     ("%d\n%m\n%Y", "the format '%d\\n%m\\n%Y' has a line break, tab or other control "
      "character between its parts"),
     ("%d\t%m.%Y", "the format '%d\\t%m.%Y' has a line break, tab or other control "
+     "character between its parts"),
+    ("%d\u2028%m.%Y", "the format '%d\\u2028%m.%Y' has a line break, tab or other control "
      "character between its parts"),
 ])
 def test_a_date_format_cadence_cannot_read_says_why(setting, why):

@@ -11,7 +11,7 @@ from ..cli import (APP as app, JSON, OPTIONS, QUIET, TODAY, cache_folder, config
                    guarded, load_book, quiet, resolve_today, say, write_outside)
 from ..helptext import DAILY
 from ..model import EXIT_CONFIG, Failure, Problem, Source, count
-from ..terminal import Progress
+from ..terminal import Progress, visible
 
 DRY_RUN = typer.Option(False, "--dry-run", help="Show what would be done; write nothing.")
 ROLES_READ = ("inbox", "junk", "sent")
@@ -96,7 +96,7 @@ def sync(today: Optional[str] = TODAY,
     if as_json:
         emit_json({"today": day.isoformat(), "found": result.found_json()})
         for line in result.junk_lines():
-            typer.echo(line, err=True)
+            typer.echo(visible(line), err=True)
         return
     _report(result, len(reads), folders, mail, dry_run)
 
@@ -195,7 +195,7 @@ def _report(result, read: int, folders, mail, dry_run: bool) -> None:
 
     if OPTIONS.quiet:
         for line in result.junk_lines():
-            typer.echo(line, err=True)
+            typer.echo(visible(line), err=True)
         return
     shown = ", ".join("the inbox" if role == "inbox" and mail.maildir and folders.get(role).upper()
                       in ("", "INBOX") else folders.get(role) or "the inbox"

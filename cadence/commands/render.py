@@ -8,6 +8,7 @@ import typer
 
 from ..cli import (load_book, QUIET, quiet, OPTIONS, TODAY, APP as app, config, guarded,
                    resolve_today)
+from ..terminal import visible
 from ..helptext import INSIGHT
 from ..model import EXIT_USAGE, Failure, Problem, Source, Touch
 
@@ -45,10 +46,12 @@ def render(
     if not OPTIONS.quiet:
         typer.echo(f"{contact.id}: {touch.step} by {touch.channel} on {when}, from "
                    f"{_used(renderer, touch)}, as {draft.name}", err=True)
-    if raw or not draft.name.endswith(".eml"):
-        typer.echo(draft.data, nl=False)
+    if raw:
+        typer.echo(draft.data, nl=False)  # the draft's bytes, as written, for a program
+    elif not draft.name.endswith(".eml"):
+        typer.echo(visible(draft.data.decode("utf-8", "replace")), nl=False)
     else:
-        typer.echo(readable(draft.data), nl=False)
+        typer.echo(visible(readable(draft.data)), nl=False)
 
 
 def _used(renderer, touch) -> str:
