@@ -181,6 +181,9 @@ def _no_reply_candidate(playbook: Playbook, st: State,
         day, why = _move(nominal, st, playbook)
         phase = phase_at(playbook, st.started, day).name
         channel, skip = resolve_channel(rule.then, st.contact, playbook, fallback=rule.fallback)
+        if channel and channel != rule.then:
+            # the note says so: which rule made the row is read from it (state.rule_of)
+            detail += f"; by {channel} instead of {rule.then}"
         return Candidate("no_reply", "no_reply", phase, channel, rule.template, day, why,
                          detail=detail, rule=i, skip=skip)
     return None

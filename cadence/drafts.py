@@ -221,7 +221,7 @@ def _lines(text: str) -> list:
 
 
 # what cadence itself writes into a note (the rest of a note is what a person typed)
-_AUTOMATIC = re.compile(r"^(no reply since .*|call-back agreed for .*|birthday on .*|"
+_AUTOMATIC = re.compile(r"^(no reply since .*|the email of \d{4}-\d{2}-\d{2} .*|call-back agreed for .*|birthday on .*|"
                         r"reply: \S+.*|reply on \d{4}-\d{2}-\d{2}|opted out of .*|started|"
                         r"active again after .*|callback \d{4}-\d{2}-\d{2}(T\d{2}:\d{2})?|junk:.*|"
                         r"<[^>]*>.*)$")

@@ -202,7 +202,7 @@ def day(st: State, playbooks: Mapping[str, Playbook], today: date,
         if due_now.reason == "no_reply":
             # the ladder stands where a later run reads it from the journal row (its
             # template, channel and note: state.rule_of): the same answer today and tomorrow
-            st = st._replace(last_rule=kind_of(entries[-1], playbook, st.contact)[1])
+            st = st._replace(last_rule=kind_of(entries[-1], playbook)[1])
         break
     if not want_next:
         return Day(touch, tuple(entries), st, None)

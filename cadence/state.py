@@ -21,7 +21,7 @@ from typing import Mapping, NamedTuple, Optional
 from .journal import first_word
 from .addresses import address_key
 from .model import STATUSES, Contact, Entry, Playbook, Trail
-from .steps import allowed, cursor_of, find_step, phase_at, phase_of_step
+from .steps import cursor_of, find_step, phase_at, phase_of_step
 
 SET_IN_THE_LEDGER = "(set in the ledger)"
 
@@ -102,7 +102,7 @@ def state_of(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, P
     if last_touch is not None:
         kind = "manual"
         if last_row is not None and last_row.date == last_touch:
-            kind, rule, phase = kind_of(last_row, playbook, contact)
+            kind, rule, phase = kind_of(last_row, playbook)
             last_playbook = last_row.playbook or contact.playbook
         if playbook is not None and not phase:
             phase = phase_at(playbook, started, last_touch).name
@@ -155,15 +155,11 @@ def _furthest_step(playbook: Optional[Playbook], name: str, started: Optional[da
     return last_step, row.date if row.step == last_step else None
 
 
-def kind_of(row: Entry, playbook: Optional[Playbook], contact: Optional[Contact] = None) -> tuple:
+def kind_of(row: Entry, playbook: Optional[Playbook]) -> tuple:
     """(kind, rule, phase) of a journal touch: a playbook step (and its phase), a rule (and
-    which), or a person. `contact` says which rules could have fallen back to its channel."""
+    which), or a person."""
     if row.step == "no_reply":
-        if playbook is None:
-            return "no_reply", 0, ""
-        fell_back = None if contact is None else (
-            lambda rule: _could_fall_back(rule, row.channel, contact, playbook))
-        return "no_reply", rule_of(row, playbook.no_reply, fell_back), ""
+        return "no_reply", rule_of(row, playbook.no_reply) if playbook is not None else 0, ""
     if row.step in ("callback", "birthday"):
         return row.step, -1, ""
     phase = phase_of_step(playbook, row.step) if playbook is not None and row.step else None
@@ -173,24 +169,18 @@ def kind_of(row: Entry, playbook: Optional[Playbook], contact: Optional[Contact]
 
 
 _ANSWERED = re.compile(r"^no reply since \d{4}-\d\d-\d\d \((\w+)\)")
+_INSTEAD = re.compile(r"; by \w+ instead of (\w+)$")
 
 
-def _could_fall_back(rule, channel: str, contact: Contact, playbook: Playbook) -> bool:
-    """Could `rule` have made a touch by `channel` instead of its own? Only when its own
-    cannot be used for the contact and `channel` is among its fallbacks (SPEC 5)."""
-    return rule.fallback != () and not allowed(rule.then, contact, playbook) and (
-        rule.fallback is None or channel in rule.fallback)
-
-
-def rule_of(row: Entry, rules: tuple, fell_back=None) -> int:
+def rule_of(row: Entry, rules: tuple) -> int:
     """The index of the `no_reply` rule that made the journal touch `row`: the rules with its
     template (else, for a template since renamed, those whose `then` is its channel). When
-    several share it, the row's note says what the rule answered (`no reply since D (call)`;
-    `the email of D bounced ...`): only a rule whose `after` holds that channel can have made
-    it; and, with `fell_back(rule)`, a rule whose `then` is another channel only if it could
-    have fallen back to this one. Of those left, the last: the rule that made it is among them,
-    and a touch is answered only by a later rule, so a doubt ends the ladder rather than
-    looping. None: len(rules)."""
+    several share it and the note is cadence's own, it says what the rule answered
+    (`no reply since D (call)`; `the email of D bounced ...`): only a rule whose `after` holds
+    that channel made it; and by which channel the rule meant to go: its own, the row's,
+    unless the note ends `; by C instead of T` (a fallback: the rule's `then` is T). Of those
+    left, the last: the rule that made it is among them, and a touch is answered only by a
+    later rule, so a doubt ends the ladder rather than looping. None: len(rules)."""
     matches = [i for i, r in enumerate(rules) if r.template == row.template] or [
         i for i, r in enumerate(rules) if r.then == row.channel]
     if len(matches) > 1:
@@ -200,9 +190,9 @@ def rule_of(row: Entry, rules: tuple, fell_back=None) -> int:
         if answered:
             matches = [i for i in matches if not rules[i].after or answered in rules[i].after] \
                 or matches
-    if len(matches) > 1 and fell_back is not None:
-        matches = [i for i in matches if rules[i].then == row.channel or fell_back(rules[i])] \
-            or matches
+            instead = _INSTEAD.search(row.note)
+            meant = instead.group(1) if instead else row.channel
+            matches = [i for i in matches if rules[i].then == meant] or matches
     return max(matches) if matches else len(rules)
 
 

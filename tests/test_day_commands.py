@@ -250,6 +250,48 @@ def test_a_shared_template_and_a_rule_for_any_channel_still_climb(tmp_path):
                        ("2026-11-08", "no_reply", "email")]
 
 
+TWO_RUNGS_ONE_TEMPLATE = """\
+channels: [email, call]
+phases:
+  - name: decide
+    until: 60 days
+    steps:
+      - {at: 1 day, channel: email, template: hello}
+rules:
+  - {no_reply: 3 days, after: [email], then: email, template: nudge}
+  - {no_reply: 3 days, after: [email], then: call, template: nudge}
+"""
+
+
+def test_a_rung_that_fell_back_is_not_made_again_once_its_channel_can_be_used(tmp_path):
+    """The second rule's call falls back to email (no phone yet); its row's note says so.
+    A phone number added to the ledger afterwards does not make the row the first rule's,
+    so the call is not made on top of the email that stood for it."""
+    root = build(tmp_path / "book", {
+        "contacts.csv": "id,name,email,phone,playbook,started\n"
+                        "c1,Ann Lind,ann@example.com,,p,2026-11-01\n",
+        "playbooks/p.yaml": TWO_RUNGS_ONE_TEMPLATE,
+        "templates/nudge.j2": "Subject: Still there?\n\nA short nudge.\n",
+        "templates/nudge.call.j2": "Ask {{ contact.name }} whether the email arrived.\n"})
+    for day in range(2, 10):
+        ok("-C", root, "run", "--today", f"2026-11-{day:02d}")
+    path = os.path.join(root, "contacts.csv")
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text.replace("ann@example.com,,", "ann@example.com,+46701234567,"))
+    for day in range(10, 30):
+        ok("-C", root, "run", "--today", f"2026-11-{day:02d}")
+    touches = [(r[0], r[4], r[5], r[7]) for r in
+               csv.reader(open(os.path.join(root, "history.csv"), encoding="utf-8"))
+               if r[2] == "touch"]
+    assert touches == [
+        ("2026-11-02", "decide-1", "email", ""),
+        ("2026-11-05", "no_reply", "email", "no reply since 2026-11-02 (email)"),
+        ("2026-11-08", "no_reply", "email",
+         "no reply since 2026-11-05 (email); by email instead of call")]
+
+
 def test_skip_before_the_run_then_the_run_drafts_the_next_step(tmp_path):
     root = build(tmp_path / "book")
     ok("-C", root, "skip", "c1", "--today", TODAY)

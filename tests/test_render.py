@@ -116,6 +116,24 @@ def test_call_sheet_shows_phone_time_and_last_topics(tmp_path):
     assert text.rstrip().endswith("Call back as agreed.")
 
 
+def test_call_sheet_topics_leave_out_what_cadence_wrote(tmp_path):
+    """The reasons cadence gave its own touches are not topics of a conversation."""
+    from helpers import journal
+
+    r = renderer(tmp_path, {"callback.j2": "Call back as agreed.\n"})
+    history = journal("""
+        2026-11-10,c1,touch,p,decide-1,email,hello,
+        2026-11-12,c1,touch,p,no_reply,letter,n,the email of 2026-11-10 bounced on 2026-11-11; by letter instead of call
+        2026-11-17,c1,touch,p,no_reply,call,n,no reply since 2026-11-12 (letter)
+        2026-11-20,c1,touch,p,decide-2,call,q,asked for prices
+    """)["c1"]
+    text = r.draft(touch("call", "callback", "callback", "callback", "",
+                         "call-back agreed for 2026-11-23"),
+                   contact(), PB, history, TODAY).data.decode()
+    assert "asked for prices" in text
+    assert "bounced" not in text and "no reply since" not in text
+
+
 def test_letter_has_both_address_blocks(tmp_path):
     r = renderer(tmp_path, {"offer.j2": "Dear {{ contact.name }},\n\nthe offer.\n"})
     text = r.draft(touch("letter", "offer"), contact(address="Kungsgatan 5\n411 19 Göteborg"),
