@@ -80,7 +80,8 @@ def _step_candidate(playbook: Playbook, st: State, today: date, channel_of,
     if st.last_touch is not None and st.last_touch >= started and st.last_playbook in (
             "", st.playbook):
         anchor = st.last_touch
-    # a periodic phase counts on from its latest occurrence, made or skipped
+    # a periodic phase counts on from its latest occurrence, made or skipped; its first one
+    # from the previous touch (SPEC 5.4), whatever steps were skipped since
     latest = max(anchor, st.step_date) if st.step_date is not None else anchor
     passed = None  # date of a step passed over that will only be skipped on that date
     pending = None  # the first such skip still to be journaled
@@ -90,7 +91,7 @@ def _step_candidate(playbook: Playbook, st: State, today: date, channel_of,
         floor = phase_end(playbook, pi - 1, started) if pi else None
         if phase.periodic:
             n = k + 1
-            nominal = phase.every.add(latest)
+            nominal = phase.every.add(latest if k else anchor)
             step_id = f"{phase.name}-{n}"
             template = phase.templates[(n - 1) % len(phase.templates)]
             wanted, fallback = phase.channel, phase.fallback

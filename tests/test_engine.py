@@ -455,6 +455,43 @@ def test_plan_first_thirty_days():
     ]
 
 
+SKIPPED_BEFORE_PERIODIC = playbook("""\
+channels: [email, letter]
+phases:
+  - name: decide
+    until: 8 days
+    steps:
+      - {at: 1 day, channel: email, template: t}
+      - {at: 5 days, channel: letter, template: t, fallback: skip}
+  - name: keep
+    every: 1 week
+    channel: email
+    template: t
+""")
+
+
+def test_a_periodic_phase_counts_its_first_touch_from_the_previous_touch_not_a_skip():
+    """SPEC 5.4: a periodic phase falls on the previous touch + `every` (here the phase's
+    start, 11-09, is later still); the letter skipped on 11-06 for want of an address is no
+    touch. `plan` and a run every day agree."""
+    c = contact(started="2026-11-01", address="")
+    pbs = {"p": SKIPPED_BEFORE_PERIODIC}
+    planned = [(t.due.isoformat(), t.step) for t in engine.plan(c, None, pbs, d("2026-11-01"), 20)]
+    assert planned == [("2026-11-02", "decide-1"), ("2026-11-09", "keep-1"),
+                       ("2026-11-16", "keep-2")]
+    row, rows, made = dict(c.row), (), []
+    for n in range(1, 21):
+        today = d(f"2026-11-{n:02d}")
+        got = engine.advance(contact(**row), trail_of(rows), pbs, today)
+        row.update(got.changes)
+        rows += got.entries
+        if got.touch is not None:
+            made.append((today.isoformat(), got.touch.step))
+    assert made == planned
+    assert [(e.date.isoformat(), e.event, e.step) for e in rows if e.event == "skip"] == [
+        ("2026-11-06", "skip", "decide-2")]
+
+
 def test_run_twice_changes_nothing():
     c = contact(started="2026-11-01")
     first = engine.advance(c, None, PLAYBOOKS, d("2026-11-02"))

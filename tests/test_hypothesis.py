@@ -2,6 +2,7 @@
 
 - determinism: the same book and day give the same bytes, whatever TZ, locale or hash seed;
 - `run` twice on one day equals `run` once;
+- `plan` foretells what a `run` every day makes;
 - the order of the ledger's rows does not change the touches;
 - no touch for a stopped, replied, won, lost, unsubscribed or fully opted-out contact;
 - `min_gap`, `per_week` and "one touch a day" hold on every day of a simulated season;
@@ -113,6 +114,18 @@ def test_limits_hold_on_every_day_of_a_season(book):
                 assert len(window) <= cap, (cid, day, window)
         if pb.calendar.business_days:  # a run on a Saturday still makes what is overdue
             assert all(t.due.weekday() < 5 for _, t in made), (cid, [t.due for _, t in made])
+
+
+@SOME
+@given(books(), st.integers(1, 90))
+def test_plan_foretells_the_touches_of_a_run_every_day(book, days):
+    """`plan` carries one state from day to day; `run` every day reads it back from the ledger
+    and the journal: the touches are the same, on the same days."""
+    pb_text, ledger_rows, today = book
+    pb, _, _, touches = simulate(pb_text, ledger_rows, today, days)
+    for row in ledger_rows:
+        planned = engine.plan(contact(**row), None, {"p": pb}, today, days)
+        assert planned == [touch for _, touch in touches[row["id"]]], row["id"]
 
 
 @SOME
