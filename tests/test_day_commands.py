@@ -618,11 +618,20 @@ def test_a_pause_past_the_last_day_ends_on_it():
 
 
 def test_a_skip_made_ahead_is_no_row_dated_ahead_for_check(tmp_path):
-    """`skip` of a touch to come is dated that touch's day: cadence's own row, which
-    `check --strict` does not warn about (it warns about touches and replies dated ahead)."""
+    """`skip` of a touch to come is dated that touch's day, and a start may be set for a day
+    to come: rows dated ahead that `check --strict` does not warn about. Any other row dated
+    ahead it does: a status typed ahead holds from now on."""
     root = build(tmp_path / "book")
     ok("-C", root, "run", "--today", TODAY)
     ok("-C", root, "skip", "c1", "--step", "decide-2", "--today", TODAY)
     assert any(r.split(",")[0] > TODAY for r in rows(root))
+    history = os.path.join(root, "history.csv")
+    with open(history, "a", encoding="utf-8") as handle:
+        handle.write("2026-12-01,c2,status,p,,,,started\n")
     result = invoke("-C", root, "check", "--strict", "--today", TODAY)
     assert "dated after" not in result.stderr, result.stderr
+    with open(history, "a", encoding="utf-8") as handle:
+        handle.write("2026-12-02,c2,status,p,,,,stopped\n")
+    result = invoke("-C", root, "check", "--strict", "--today", TODAY)
+    assert f"1 journal row dated after {TODAY}, the first on 2026-12-02" in result.stderr
+    assert result.exit_code != 0

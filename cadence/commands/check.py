@@ -65,9 +65,9 @@ def _future_warnings(loaded, day) -> list:
         return []
     number, when = later[0]
     return [Problem(Source(loaded.config.history, number, 1),
-                    f"{count(len(later), 'touch or reply', 'touches or replies')} in the "
-                    f"journal dated after {day}, the first on {when}: a touch dated ahead counts "
-                    "as made, and `undo` takes the latest run back first", "if a date is a "
+                    f"{count(len(later), 'journal row')} dated after {day}, the first on "
+                    f"{when}: a touch dated ahead counts as made, a status holds from now on, "
+                    "and `undo` takes the latest run back first", "if a date is a "
                     "typo, correct it in the journal (cadence only appends to it)", EXIT_DATA,
                     warning=True)]
 
