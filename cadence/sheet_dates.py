@@ -88,10 +88,11 @@ def date_format(text: str) -> tuple:
     if sorted(kinds) != ["Y", "d", "m"]:
         return None, "a date format needs a day, a month and a year: %d, %m and %Y, once each"
     literals = "".join(p for p in parts if not p.startswith("%"))
-    if any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in literals):
-        # a line break in a cell cadence writes: a torn row (a no-break space is fine)
-        return None, f"the format {pattern!r} has a line break, tab or other control " \
-            "character between its parts"
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in literals):
+        # a line break in a cell cadence writes: a torn row; a zero-width or bidi mark: a
+        # date that looks like another (a no-break space is fine)
+        return None, f"the format {pattern!r} has a line break, tab or other control or " \
+            "invisible character between its parts"
     if any(ch.isalnum() for ch in literals):
         return None, f"the format {pattern!r} has letters or digits between its parts"
     if any(a.startswith("%") and b.startswith("%") for a, b in zip(parts, parts[1:])):

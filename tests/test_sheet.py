@@ -52,11 +52,15 @@ def test_a_date_format_reads_what_it_writes(setting, day, written):
     ("%Y%m%d", "the format '%Y%m%d' needs a separator between its parts"),
     ("%dT%m.%Y", "the format '%dT%m.%Y' has letters or digits between its parts"),
     ("%d\n%m\n%Y", "the format '%d\\n%m\\n%Y' has a line break, tab or other control "
-     "character between its parts"),
+     "or invisible character between its parts"),
     ("%d\t%m.%Y", "the format '%d\\t%m.%Y' has a line break, tab or other control "
-     "character between its parts"),
+     "or invisible character between its parts"),
     ("%d\u2028%m.%Y", "the format '%d\\u2028%m.%Y' has a line break, tab or other control "
-     "character between its parts"),
+     "or invisible character between its parts"),
+    ("%d\u200b.%m.%Y", "the format '%d\\u200b.%m.%Y' has a line break, tab or other control "
+     "or invisible character between its parts"),
+    ("%d.\u202e%m.%Y", "the format '%d.\\u202e%m.%Y' has a line break, tab or other control "
+     "or invisible character between its parts"),
 ])
 def test_a_date_format_cadence_cannot_read_says_why(setting, why):
     assert date_format(setting) == (None, why)
