@@ -88,8 +88,12 @@ class Maildir:
             self.subfolders = _subfolders(root)
             if _in_any_case(self.subfolders, mail.folder("inbox") or "INBOX") is None:
                 raise Failure(not_one) from None
+        # a Maildir++ root may keep its folders as directories too: Dovecot's LAYOUT=fs,
+        # mbsync's `SubFolders Verbatim` with the inbox at the root (`Junk/cur`, not `.Junk/cur`)
+        self.nested = {}
         if not self.subfolders:
             self._complete(root)
+            self.nested = _subfolders(root)
         try:
             self.box = None if self.subfolders else mailbox.Maildir(root, factory=None,
                                                                      create=False)
@@ -117,6 +121,8 @@ class Maildir:
         present = set(self.subfolders) if tree else {
             name for name in self.box.list_folders()
             if _is_maildir(os.path.join(self.where, "." + name))}
+        if not tree:  # a `.Name` folder first, then a `Name/` one
+            present |= {name for name in self.nested if _in_any_case(present, name) is None}
         found = {}
         for role in ROLES:
             named = self.mail.folder(role)
@@ -127,7 +133,7 @@ class Maildir:
                 name = _in_any_case(present, wanted) if tree else (
                     wanted if wanted in present else None)
                 if name is None:
-                    shown = wanted if tree else f".{wanted}"
+                    shown = wanted if tree else f".{wanted} or {wanted}/"
                     raise Failure(Problem(self.mail.source, f"mail.folders.{role}: the Maildir "
                                           f"has no folder {shown}",
                                           "folders here: " + (", ".join(sorted(present)) or
@@ -142,6 +148,8 @@ class Maildir:
 
         if self.subfolders:
             return mailbox.Maildir(self.subfolders[name], factory=None, create=False)
+        if name in self.nested and not _is_maildir(os.path.join(self.where, "." + name)):
+            return mailbox.Maildir(self.nested[name], factory=None, create=False)
         return self.box if not name else self.box.get_folder(name)
 
     def read(self, role: str, name: str, cursor=None, start: Callable = _nothing,

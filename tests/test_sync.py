@@ -902,6 +902,38 @@ def test_folders_in_folders_as_mbsync_keeps_them_verbatim(tmp_path):
         assert refused.exit_code == 78 and "is not a Maildir folder name" in refused.stderr
 
 
+def test_a_maildir_plus_plus_root_with_its_folders_as_directories(tmp_path):
+    """README "Semantics" (the mailbox): the inbox at the root and the other folders as
+    directories (`Junk/cur`, not `.Junk/cur`), as Dovecot's LAYOUT=fs or mbsync's `SubFolders
+    Verbatim` with the inbox at the root keep them: found by their usual names or as
+    `folders` names them, read by sync, and push stores there. A `.Name` folder comes first."""
+    tree = make_maildir(tmp_path / "Mail", folders=())
+    for name in ("Junk", "Sent", "Drafts", "[Gmail]/Spam"):
+        for part in ("cur", "new", "tmp"):
+            (tree.root / name / part).mkdir(parents=True)
+    spam = make("junk_reply")
+    (tree.root / "Junk" / "new" / "1796289400.1_1.laptop").write_bytes(spam)
+    book = make_book(tmp_path / "book", maildir_section())
+    _reads_the_junk_reply(book, tree, spam, "Junk, Sent")
+    assert cadence(book, "push", "--today", DRAFTED).exit_code == 0
+    stored = sorted(os.listdir(tree.root / "Drafts" / "cur"))
+    assert len(stored) == 3 and all(name.endswith(":2,D") for name in stored)
+    assert os.listdir(tree.root / "cur") == []
+    gmail = make_book(tmp_path / "gmail", maildir_section(
+        extra="  folders: {junk: '[Gmail]/Spam'}\n"))
+    (tree.root / "[Gmail]" / "Spam" / "new" / "1796289400.1_1.laptop").write_bytes(spam)
+    _reads_the_junk_reply(gmail, tree, spam, "[Gmail]/Spam, Sent")
+    for part in ("cur", "new", "tmp"):
+        (tree.root / ".Junk" / part).mkdir(parents=True)
+    dotted = make_book(tmp_path / "dotted", maildir_section())
+    assert sync(dotted).stdout.startswith(f"Read 0 messages from {tree.root}: the inbox, Junk,")
+    wrong = make_book(tmp_path / "wrong", maildir_section(extra="  folders: {junk: Spam}\n"))
+    refused = cadence(wrong, "sync", "--today", AFTER)
+    assert refused.exit_code == 78
+    assert "mail.folders.junk: the Maildir has no folder .Spam or Spam/" in refused.stderr
+    assert "folders here: Drafts, Junk, Sent, [Gmail]/Spam" in refused.stderr
+
+
 @pytest.mark.parametrize("layout", ["maildir++", "folders"])
 def test_doctor_knows_either_layout_and_refuses_neither(tmp_path, layout):
     tree = make_maildir(tmp_path / "Mail", layout=layout)
