@@ -697,14 +697,18 @@ def _write_drafts(root: str, drafts) -> None:
 
 
 def _kept_drafts(drafts) -> dict:
-    """{path: its bytes, or None when there is none} of the files `drafts` replace (a day's
-    overview, a few files): what `_restore_drafts` writes again."""
+    """{path: its bytes, the text of a symbolic link standing there (str), or None when
+    there is neither} of the files `drafts` replace (a day's overview, a few files): what
+    `_restore_drafts` puts back. A link is kept as a link, never read through."""
     kept = {}
     for path, _ in drafts:
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except OSError:
-            kept[path] = None
+            try:
+                kept[path] = os.readlink(path)
+            except OSError:
+                kept[path] = None
             continue
         with os.fdopen(fd, "rb") as handle:
             kept[path] = handle.read() if stat.S_ISREG(os.fstat(fd).st_mode) else None
@@ -724,10 +728,22 @@ def _restore_drafts(kept: dict, staged: list) -> None:
         try:
             if data is None:
                 _unlink_quietly(path)
+            elif isinstance(data, str):
+                _relink(path, data, pid)
             else:
                 _replace_draft(path, data, pid)
         except Failure:
             pass
+
+
+def _relink(path: str, target: str, pid: int) -> None:
+    """The symbolic link `path` -> `target` again, in place of what stands there."""
+    tmp = os.path.join(os.path.dirname(path) or ".", f"{_tmp_prefix(path)}{pid}{TMP_SUFFIX}")
+    try:
+        os.symlink(target, tmp)
+        os.replace(tmp, path)
+    except OSError:
+        _unlink_quietly(tmp)
 
 
 def _stage_moves(root: str, moves, staged: list) -> None:

@@ -514,6 +514,27 @@ def test_a_take_back_of_a_touch_whose_draft_is_gone_leaves_the_overview_on_failu
     assert changed(before, snapshot(root)) == []
 
 
+def test_a_take_back_that_fails_puts_a_linked_overview_back_as_a_link(tmp_path, monkeypatch):
+    """The day's overview is a link the user made (to a file outside the book): a take-back
+    writes a file in its place, and when the journal cannot be written the link is put back,
+    pointing where it did; what it points to is never written."""
+    root = build(tmp_path / "book")
+    assert invoke("-C", root, "run", "--today", TODAY).exit_code == 0
+    overview = os.path.join(root, "drafts", TODAY, "index.md")
+    outside = tmp_path / "elsewhere.md"
+    outside.write_bytes(b"mine\n")
+    os.unlink(overview)
+    os.symlink(outside, overview)
+    monkeypatch.setattr(cadence.files, "append_bytes", _refused)
+    monkeypatch.setenv("CADENCE_TODAY", TODAY)
+    result = invoke("-C", root, "undo", "c1")
+    assert result.exit_code == 73, result.output
+    assert os.path.islink(overview) and os.readlink(overview) == str(outside)
+    assert outside.read_bytes() == b"mine\n"
+    assert os.path.exists(os.path.join(root, "drafts", TODAY, "c1--decide-1.eml"))
+    assert not [n for n in os.listdir(os.path.dirname(overview)) if n.startswith(".")]
+
+
 def _refused(path, data):
     raise OSError(errno.EROFS, os.strerror(errno.EROFS))
 
