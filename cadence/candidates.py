@@ -81,7 +81,8 @@ def _step_candidate(playbook: Playbook, st: State, today: date, channel_of,
             "", st.playbook):
         anchor = st.last_touch
     # a periodic phase counts on from its latest occurrence, made or skipped; its first one
-    # from the previous touch (SPEC 5.4), whatever steps were skipped since
+    # from the previous touch (SPEC 5.4), or from a step a person skipped since (as if made
+    # then), not from one skipped for want of a channel
     latest = max(anchor, st.step_date) if st.step_date is not None else anchor
     passed = None  # date of a step passed over that will only be skipped on that date
     pending = None  # the first such skip still to be journaled
@@ -91,7 +92,7 @@ def _step_candidate(playbook: Playbook, st: State, today: date, channel_of,
         floor = phase_end(playbook, pi - 1, started) if pi else None
         if phase.periodic:
             n = k + 1
-            nominal = phase.every.add(latest if k else anchor)
+            nominal = phase.every.add(latest if k or st.step_by_hand else anchor)
             step_id = f"{phase.name}-{n}"
             template = phase.templates[(n - 1) % len(phase.templates)]
             wanted, fallback = phase.channel, phase.fallback
@@ -159,7 +160,9 @@ def _no_reply_candidate(playbook: Playbook, st: State,
         return None  # SPEC 5.2: any touch is answered (by a later rule than the one it made)
     if st.last_reply is not None and st.last_reply >= st.last_touch:
         return None
-    if st.no_reply_done is not None and st.no_reply_done >= st.last_touch:
+    if st.no_reply_done is not None and st.no_reply_done > st.last_touch:
+        # the rung for this touch was skipped: a rung comes a day or more after its touch,
+        # and a touch made on the day of a skip still gets its own
         return None
     for i, rule in enumerate(playbook.no_reply):
         if i <= st.last_rule:

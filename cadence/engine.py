@@ -34,6 +34,7 @@ class Day:
     state: State
     next_due: Optional[date]
     skipped: Optional[Touch] = None  # the touch a person skipped (`day(..., by_hand=...)`)
+    wake: Optional[date] = None  # the next day anything happens: a touch, or a skip to journal
 
 
 def _entry(st: State, today: date, event: str, cand: Optional[Candidate] = None,
@@ -112,7 +113,7 @@ def _after_touch(st: State, cand: Candidate, today: date) -> State:
         last_playbook=st.playbook,
     )
     if cand.reason == "step":
-        changes.update(last_step=cand.step, step_date=today)
+        changes.update(last_step=cand.step, step_date=today, step_by_hand=False)
     elif cand.reason == "birthday":
         changes["birthday_done"] = today
     elif cand.reason == "callback":
@@ -121,14 +122,15 @@ def _after_touch(st: State, cand: Candidate, today: date) -> State:
 
 
 def skipped(st: State, touch, day: date) -> State:
-    """The state after a touch (or candidate) is skipped on `day`: a step counts as done, a
-    rule's touch (call-back, birthday, no_reply) as dealt with."""
-    return _after_skip(st, touch, day)
+    """The state after a person skips a touch (or candidate) on `day`: a step counts as done
+    as if made then, a rule's touch (call-back, birthday, no_reply) as dealt with."""
+    after = _after_skip(st, touch, day)
+    return after._replace(step_by_hand=True) if touch.reason == "step" else after
 
 
 def _after_skip(st: State, cand: Candidate, day: date) -> State:
     if cand.reason == "step":
-        return st._replace(last_step=cand.step, step_date=day)
+        return st._replace(last_step=cand.step, step_date=day, step_by_hand=False)
     if cand.reason == "birthday":
         return st._replace(birthday_done=day)
     if cand.reason == "callback":
@@ -191,14 +193,15 @@ def day(st: State, playbooks: Mapping[str, Playbook], today: date,
             wanted, note = by_hand
             if not wanted or wanted == due_now.step:
                 entries.append(_entry(st, today, "skip", due_now, note=note))
-                st = _after_skip(st, due_now, today)
+                st = skipped(st, due_now, today)
                 passed = _to_touch(st, playbook, due_now, today)
                 return Day(None, tuple(entries), st, _next(st, playbook, today, condition, active)
                            if want_next else None, passed)
             break
         touch = _to_touch(st, playbook, due_now, today)
         entries.append(_entry(st, today, "touch", due_now, note=due_now.detail))
-        st = _after_touch(st, due_now, today)
+        # a rule's touch is in the phase of the day it is made, as a later run reads it
+        st = _after_touch(st, due_now._replace(phase=touch.phase), today)
         if due_now.reason == "no_reply":
             # the ladder stands where a later run reads it from the journal row (its
             # template, channel and note: state.rule_of): the same answer today and tomorrow
@@ -209,7 +212,8 @@ def day(st: State, playbooks: Mapping[str, Playbook], today: date,
     if touch is not None or entries:
         found, _ = _weighed(st, playbook, today, condition, None, active)
     next_due = min((c.date for c in found if not c.skip), default=None)
-    return Day(touch, tuple(entries), st, next_due)
+    return Day(touch, tuple(entries), st, next_due, wake=min((c.date for c in found),
+                                                             default=None))
 
 
 def _next(st, playbook, today, condition, active) -> Optional[date]:
@@ -326,9 +330,11 @@ def plan(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, Playb
         if result.touch is not None:
             touches.append(result.touch)
         st = result.state
-        upcoming = result.next_due
-        if upcoming is None and st.status == "paused" and st.paused_until is not None:
-            upcoming = st.paused_until  # the contact resumes then
+        # the next day a run does anything: a touch, a skip (journaled on its day, as a run
+        # every day would), or the end of a pause
+        upcoming = result.wake
+        if st.status == "paused" and st.paused_until is not None and st.paused_until > current:
+            upcoming = st.paused_until if upcoming is None else min(upcoming, st.paused_until)
         if upcoming is None:
             break
         current = max(current + ONE_DAY, upcoming)

@@ -24,6 +24,7 @@ from .model import STATUSES, Contact, Entry, Playbook, Trail
 from .steps import cursor_of, find_step, phase_at, phase_of_step
 
 SET_IN_THE_LEDGER = "(set in the ledger)"
+BY_HAND = "skipped by hand"  # the note of a `cadence skip` row: a person's, not a run's
 
 
 class State(NamedTuple):
@@ -53,6 +54,7 @@ class State(NamedTuple):
     restored: bool = False  # state cells rebuilt from the journal
     decisions: tuple = ()  # (event, note, date or None: today) rows the user's hand asks for
     bounced: Optional[date] = None  # the latest bounce of the contact's `email` (SPEC 10)
+    step_by_hand: bool = False  # `last_step` was skipped by a person (`cadence skip`)
 
 
 NO_TRAIL = Trail()
@@ -92,6 +94,8 @@ def state_of(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, P
         step_row = next((e for e in trail.other_steps if e.playbook == contact.playbook), None)
     last_step, step_date = _furthest_step(playbook, contact.playbook, started, last_step,
                                           last_touch, step_row)
+    step_by_hand = step_date is not None and step_row.step == last_step and \
+        step_row.event == "skip" and step_row.note.startswith(BY_HAND)
     touch_dates = trail.recent
     if last_touch is not None and last_touch not in touch_dates:
         touch_dates = tuple(sorted(touch_dates + (last_touch,)))
@@ -124,7 +128,7 @@ def state_of(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, P
         replies=trail.replies, birthday_done=trail.birthday_done,
         callback_done=trail.callback_done, no_reply_done=trail.no_reply_done,
         step_date=step_date, last_playbook=last_playbook, restored=restored,
-        decisions=decisions, bounced=bounced,
+        decisions=decisions, bounced=bounced, step_by_hand=step_by_hand,
     )
 
 
@@ -174,25 +178,27 @@ _INSTEAD = re.compile(r"; by \w+ instead of (\w+)$")
 
 def rule_of(row: Entry, rules: tuple) -> int:
     """The index of the `no_reply` rule that made the journal touch `row`: the rules with its
-    template (else, for a template since renamed, those whose `then` is its channel). When
+    template (else, for a template since renamed, those whose `then` is the channel it was
+    meant for: the row's, or the one its note names, below). When
     several share it and the note is cadence's own, it says what the rule answered
     (`no reply since D (call)`; `the email of D bounced ...`): only a rule whose `after` holds
     that channel made it; and by which channel the rule meant to go: its own, the row's,
     unless the note ends `; by C instead of T` (a fallback: the rule's `then` is T). Of those
     left, the last: the rule that made it is among them, and a touch is answered only by a
     later rule, so a doubt ends the ladder rather than looping. None: len(rules)."""
-    matches = [i for i, r in enumerate(rules) if r.template == row.template] or [
-        i for i, r in enumerate(rules) if r.then == row.channel]
-    if len(matches) > 1:
-        found = _ANSWERED.match(row.note)
-        answered = found.group(1) if found else (
-            "email" if row.note.startswith("the email of ") else "")
-        if answered:
-            matches = [i for i in matches if not rules[i].after or answered in rules[i].after] \
-                or matches
-            instead = _INSTEAD.search(row.note)
-            meant = instead.group(1) if instead else row.channel
-            matches = [i for i in matches if rules[i].then == meant] or matches
+    matches = [i for i, r in enumerate(rules) if r.template == row.template]
+    if len(matches) == 1:
+        return matches[0]
+    found = _ANSWERED.match(row.note)
+    answered = found.group(1) if found else (
+        "email" if row.note.startswith("the email of ") else "")
+    instead = _INSTEAD.search(row.note) if answered else None
+    meant = instead.group(1) if instead else row.channel
+    matches = matches or [i for i, r in enumerate(rules) if r.then == meant]
+    if len(matches) > 1 and answered:
+        matches = [i for i in matches if not rules[i].after or answered in rules[i].after] \
+            or matches
+        matches = [i for i in matches if rules[i].then == meant] or matches
     return max(matches) if matches else len(rules)
 
 

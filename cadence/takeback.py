@@ -12,10 +12,9 @@ from typing import Mapping, Optional
 from .engine import changes_of, state_of, upcoming
 from .journal import first_word
 from .model import Contact, Entry, Playbook, Trail
-from .state import SET_IN_THE_LEDGER
+from .state import BY_HAND, SET_IN_THE_LEDGER
 from .steps import cursor_of, find_step
 
-BY_HAND = "skipped by hand"  # the note of a `cadence skip` row: a person's, not a run's
 PAUSE_ENDED = "active again after a pause"  # the note `run` writes when a pause has run out
 STATE_CELLS = ("started", "status", "paused_until", "touches", "last_touch", "last_channel",
                "last_step", "next_due")

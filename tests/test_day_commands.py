@@ -292,6 +292,38 @@ def test_a_rung_that_fell_back_is_not_made_again_once_its_channel_can_be_used(tm
          "no reply since 2026-11-05 (email); by email instead of call")]
 
 
+LAST_STEP_THEN_WEEKLY = """\
+channels: [email]
+phases:
+  - name: decide
+    until: 10 days
+    steps:
+      - {at: 1 day, channel: email, template: hello}
+      - {at: 9 days, channel: email, template: hello}
+  - name: keep
+    every: 1 week
+    channel: email
+    template: hello
+"""
+
+
+def test_a_last_step_skipped_by_hand_counts_for_the_periodic_phase_after_it(tmp_path):
+    """README "Semantics" (skip): the contact moves on as if the touch had been made then,
+    so the weekly phase counts its first occurrence from the skip (11-10), not from the
+    touch before it; a step skipped for want of a channel is no touch (SPEC 5.4)."""
+    root = build(tmp_path / "book", {
+        "contacts.csv": "id,name,email,playbook,started\nc1,Ann Lind,ann@example.com,p,2026-11-01\n",
+        "playbooks/p.yaml": LAST_STEP_THEN_WEEKLY})
+    ok("-C", root, "run", "--today", TODAY)
+    result = ok("-C", root, "skip", "c1", "--today", "2026-11-10")
+    assert result.stdout == "c1: decide-2 (email) of 2026-11-10 skipped; next touch on 2026-11-17.\n"
+    assert cells(root, "c1")["next_due"] == "2026-11-17"
+    due = json.loads(ok("-C", root, "due", "--today", "2026-11-16", "--json").stdout)["due"]
+    assert due == []
+    ok("-C", root, "run", "--today", "2026-11-17")
+    assert drafts(root, "2026-11-17") == ["c1--keep-1.eml", "index.md"]
+
+
 def test_skip_before_the_run_then_the_run_drafts_the_next_step(tmp_path):
     root = build(tmp_path / "book")
     ok("-C", root, "skip", "c1", "--today", TODAY)
@@ -626,6 +658,8 @@ def test_a_skip_made_ahead_is_no_row_dated_ahead_for_check(tmp_path):
     ok("-C", root, "skip", "c1", "--step", "decide-2", "--today", TODAY)
     assert any(r.split(",")[0] > TODAY for r in rows(root))
     history = os.path.join(root, "history.csv")
+    ok("-C", root, "undo", "c1", "--today", TODAY)  # its `undo` row is dated as the skip
+    assert [r for r in rows(root) if ",undo," in r and r.split(",")[0] > TODAY]
     with open(history, "a", encoding="utf-8") as handle:
         handle.write("2026-12-01,c2,status,p,,,,started\n")
     result = invoke("-C", root, "check", "--strict", "--today", TODAY)

@@ -6,6 +6,7 @@ SPEC's own example unless a row says otherwise.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
@@ -340,6 +341,12 @@ RULES_OF = [
      "no reply since 2026-11-05 (email); by email instead of call", 1),
     ("the same after a bounce", [("letter", "n", ["email"]), ("call", "n", ["email"])],
      "letter", "n", "the email of 2026-11-02 bounced on 2026-11-03; by letter instead of call", 1),
+    ("a template since renamed and a fallback: the rule the note names",
+     [("email", "a", ["email"]), ("call", "b", ["email"])], "email", "old",
+     "no reply since 2026-11-05 (email); by email instead of call", 1),
+    ("a template since renamed, no fallback: the rule of the row's channel",
+     [("email", "a", ["email"]), ("call", "b", ["email"])], "email", "old",
+     "no reply since 2026-11-05 (email)", 0),
     ("template and answered channel shared: the later rule",
      [("call", "n", ["email"]), ("call", "n", [])], "call", "n",
      "no reply since 2026-11-02 (email)", 1),
@@ -470,26 +477,128 @@ phases:
 """)
 
 
-def test_a_periodic_phase_counts_its_first_touch_from_the_previous_touch_not_a_skip():
-    """SPEC 5.4: a periodic phase falls on the previous touch + `every` (here the phase's
-    start, 11-09, is later still); the letter skipped on 11-06 for want of an address is no
-    touch. `plan` and a run every day agree."""
-    c = contact(started="2026-11-01", address="")
-    pbs = {"p": SKIPPED_BEFORE_PERIODIC}
-    planned = [(t.due.isoformat(), t.step) for t in engine.plan(c, None, pbs, d("2026-11-01"), 20)]
-    assert planned == [("2026-11-02", "decide-1"), ("2026-11-09", "keep-1"),
-                       ("2026-11-16", "keep-2")]
+def _planned_and_made(c, pbs, start: str, days: int) -> tuple:
+    """(what `plan` foretells, what a run every day makes and journals) from `start`: each
+    touch as (date, step, phase); the journal rows a run every day appends."""
+    first = d(start)
+    planned = [(max(t.due, first).isoformat(), t.step, t.phase)  # a late one: made on `start`
+               for t in engine.plan(c, None, pbs, first, days)]
     row, rows, made = dict(c.row), (), []
-    for n in range(1, 21):
-        today = d(f"2026-11-{n:02d}")
+    for n in range(days):
+        today = first + timedelta(days=n)
         got = engine.advance(contact(**row), trail_of(rows), pbs, today)
         row.update(got.changes)
         rows += got.entries
         if got.touch is not None:
-            made.append((today.isoformat(), got.touch.step))
-    assert made == planned
+            made.append((today.isoformat(), got.touch.step, got.touch.phase))
+    return planned, made, rows
+
+
+def test_a_periodic_phase_counts_its_first_touch_from_the_previous_touch_not_a_skip():
+    """SPEC 5.4: a periodic phase falls on the previous touch + `every` (here the phase's
+    start, 11-09, is later still); the letter skipped on 11-06 for want of an address is no
+    touch. `plan` and a run every day agree."""
+    planned, made, rows = _planned_and_made(contact(started="2026-11-01", address=""),
+                                            {"p": SKIPPED_BEFORE_PERIODIC}, "2026-11-01", 20)
+    assert planned == made == [("2026-11-02", "decide-1", "decide"),
+                               ("2026-11-09", "keep-1", "keep"), ("2026-11-16", "keep-2", "keep")]
     assert [(e.date.isoformat(), e.event, e.step) for e in rows if e.event == "skip"] == [
         ("2026-11-06", "skip", "decide-2")]
+
+
+RUNG_SKIPPED_ON_A_STEPS_DAY = playbook("""\
+channels: [email, call, letter]
+phases:
+  - name: decide
+    until: 30 days
+    steps:
+      - {at: 1 day, channel: call, template: t}
+      - {at: 10 days, channel: email, template: t}
+rules:
+  - {no_reply: 9 days, after: [call], then: letter, template: t, fallback: skip}
+  - {no_reply: 3 days, after: [email], then: call, template: t}
+""")
+
+
+def test_a_rung_skipped_on_the_day_of_a_touch_does_not_end_that_touchs_ladder():
+    """SPEC 5: a rung with no usable channel is skipped and ends the ladder for the touch
+    it answered (the call of 11-02), not for the email made the day it is skipped."""
+    planned, made, rows = _planned_and_made(contact(started="2026-11-01", address=""),
+                                            {"p": RUNG_SKIPPED_ON_A_STEPS_DAY}, "2026-11-01", 30)
+    assert planned == made == [("2026-11-02", "decide-1", "decide"),
+                               ("2026-11-11", "decide-2", "decide"),
+                               ("2026-11-14", "no_reply", "decide")]
+    assert [(e.date.isoformat(), e.step) for e in rows if e.event == "skip"] == [
+        ("2026-11-11", "no_reply")]
+
+
+RUNG_SKIPPED_BETWEEN_TOUCHES = playbook("""\
+channels: [email, call, letter]
+phases:
+  - name: decide
+    until: 30 days
+    steps:
+      - {at: 1 day, channel: call, template: t}
+      - {at: 10 days, channel: email, template: t}
+rules:
+  - {no_reply: 3 days, after: [call], then: letter, template: t, fallback: skip}
+  - {no_reply: 3 days, after: [email], then: call, template: t}
+""")
+
+
+THREE_STEPS = playbook("""\
+channels: [email, call]
+phases:
+  - name: decide
+    until: 30 days
+    steps:
+      - {at: 1 day, channel: email, template: t}
+      - {at: 12 days, channel: email, template: t}
+      - {at: 15 days, channel: email, template: t}
+""")
+
+
+LATE_CALL_BACK = playbook("""\
+channels: [email, call]
+phases:
+  - name: decide
+    until: 10 days
+    steps:
+      - {at: 1 day, channel: email, template: t}
+  - name: learn
+    every: 1 month
+    channel: email
+    template: t
+rules:
+  - {no_reply: 2 days, after: [call], in: [decide], then: email, template: t}
+""")
+
+
+@pytest.mark.parametrize("case, pb, cells, start, days", [
+    ("a day with only a skip: plan wakes for it, as a run every day does",
+     RUNG_SKIPPED_BETWEEN_TOUCHES, dict(address=""), "2026-11-01", 30),
+    ("a pause that ends before an agreed call-back",
+     THREE_STEPS, dict(status="paused", paused_until="2026-11-10", callback="2026-11-20"),
+     "2026-11-01", 30),
+    ("a call-back made late is in the phase of the day it is made",
+     LATE_CALL_BACK, dict(last_step="decide-1", last_touch="2026-11-02", last_channel="email",
+                          touches="1", callback="2026-11-10"), "2026-11-13", 20),
+])
+def test_plan_foretells_a_run_every_day(case, pb, cells, start, days):
+    planned, made, _ = _planned_and_made(contact(started="2026-11-01", **cells), {"p": pb},
+                                         start, days)
+    assert planned == made and made, case
+
+
+def test_a_rule_touch_made_late_takes_the_phase_of_its_day():
+    """SPEC 5: a touch made by a rule has the contact's current phase; the call agreed for
+    11-10 (decide) made on 11-13 is in learn, so the decide-only rule does not answer it."""
+    _, made, _ = _planned_and_made(
+        contact(started="2026-11-01", last_step="decide-1", last_touch="2026-11-02",
+                last_channel="email", touches="1", callback="2026-11-10"),
+        {"p": LATE_CALL_BACK}, "2026-11-13", 20)
+    assert made[0] == ("2026-11-13", "callback", "learn")
+    assert [m for m in made if m[1] == "no_reply"] == []
 
 
 def test_run_twice_changes_nothing():
