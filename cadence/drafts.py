@@ -221,10 +221,14 @@ def _lines(text: str) -> list:
 
 
 # what cadence itself writes into a note (the rest of a note is what a person typed)
-_AUTOMATIC = re.compile(r"^(no reply since .*|the email of \d{4}-\d{2}-\d{2} .*|call-back agreed for .*|birthday on .*|"
+_AUTOMATIC = re.compile(r"^(no reply since .*|the email of \d{4}-\d{2}-\d{2} .*|"
+                        r"call-back agreed for .*|birthday on .*|"
                         r"reply: \S+.*|reply on \d{4}-\d{2}-\d{2}|opted out of .*|started|"
                         r"active again after .*|callback \d{4}-\d{2}-\d{2}(T\d{2}:\d{2})?|junk:.*|"
                         r"<[^>]*>.*)$")
+
+
+_INSTEAD = re.compile(r"^by \w+ instead of \w+$")  # of a rule's touch that fell back
 
 
 def topic(entry) -> str:
@@ -235,6 +239,7 @@ def topic(entry) -> str:
         return ""
     parts = [p.strip() for p in entry.note.split("; ")]
     return "; ".join(p for p in parts if p and not _AUTOMATIC.match(p)
+                     and not (entry.step == "no_reply" and _INSTEAD.match(p))
                      and not p.endswith(SET_IN_THE_LEDGER))
 
 
