@@ -356,14 +356,14 @@ def journal_rows(config, ledger_bytes: bytes):
 def rows_after(config, ledger_bytes: bytes, day) -> list:
     """[(line number, date)] of the journal's rows dated after `day` (`check` warns: a touch
     dated ahead counts as made already, a status or bounce holds from now on, and `undo` takes
-    back the latest run first). Two kinds cadence itself dates ahead are left out: a skip
-    made ahead of its touch (dated on the touch's day) and a start set for a day to come."""
+    back the latest run first), but for what cadence dates ahead itself: a skip made ahead
+    (dated on its touch's day), a start set for a day to come, an `undo` (dated as what it undoes)."""
     from .journal import first_word, records
 
     limit = journal_limit(config.root, config.history, ledger_bytes)
     return [(number, when) for number, when, cells, _ in
             records(journal_lines(config.history, limit), config.history, [])
-            if when > day and cells[2] != "skip"
+            if when > day and cells[2] not in ("skip", "undo")
             and not (cells[2] == "status" and first_word(cells[7]) == "started")]
 
 
