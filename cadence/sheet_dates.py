@@ -64,6 +64,9 @@ def _regex(parts: tuple):
     return found
 
 
+_UNSEEN = ("Cc", "Cf", "Mn", "Me", "Zl", "Zp")  # controls, line breaks, marks one cannot see
+
+
 def date_format(text: str) -> tuple:
     """(DateFormat, "") for a `dates:` setting, or (None, why not)."""
     pattern = text.strip()
@@ -88,10 +91,12 @@ def date_format(text: str) -> tuple:
     if sorted(kinds) != ["Y", "d", "m"]:
         return None, "a date format needs a day, a month and a year: %d, %m and %Y, once each"
     literals = "".join(p for p in parts if not p.startswith("%"))
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in literals):
-        # a line break in a cell cadence writes: a torn row; a zero-width or bidi mark: a
-        # date that looks like another (a no-break space is fine)
-        return None, f"the format {pattern!r} has a line break, tab or other control or " \
+    if any(unicodedata.category(ch) in _UNSEEN for ch in literals):
+        # a line break in a cell cadence writes: a torn row; a zero-width, combining or bidi
+        # mark: a date that looks like another (a no-break space is fine)
+        shown = "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) in _UNSEEN else ch
+                        for ch in repr(pattern))
+        return None, f"the format {shown} has a line break, tab or other control or " \
             "invisible character between its parts"
     if any(ch.isalnum() for ch in literals):
         return None, f"the format {pattern!r} has letters or digits between its parts"

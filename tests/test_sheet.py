@@ -61,6 +61,10 @@ def test_a_date_format_reads_what_it_writes(setting, day, written):
      "or invisible character between its parts"),
     ("%d.\u202e%m.%Y", "the format '%d.\\u202e%m.%Y' has a line break, tab or other control "
      "or invisible character between its parts"),
+    ("%d.\u034f%m.%Y", "the format '%d.\\u034f%m.%Y' has a line break, tab or other control "
+     "or invisible character between its parts"),
+    ("%d\ufe0f.%m.%Y", "the format '%d\\ufe0f.%m.%Y' has a line break, tab or other control "
+     "or invisible character between its parts"),
 ])
 def test_a_date_format_cadence_cannot_read_says_why(setting, why):
     assert date_format(setting) == (None, why)
