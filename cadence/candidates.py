@@ -39,14 +39,16 @@ def _move(day: date, st: State, playbook: Playbook) -> tuple:
         day = st.paused_until
         why.append(f"paused until {st.paused_until}")
     limits = playbook.limits
-    if st.last_touch is not None:
-        floor = st.last_touch + ONE_DAY
+    # the latest touch the ledger or the journal knows (a sheet downloaded again may lag)
+    latest = st.touch_dates[-1] if st.touch_dates else st.last_touch  # sorted, with last_touch
+    if latest is not None:
+        floor = latest + ONE_DAY
         if limits.min_gap is not None:
-            floor = max(floor, limits.min_gap.add(st.last_touch))
+            floor = max(floor, limits.min_gap.add(latest))
         if day < floor:
             day = floor
-            why.append(f"min_gap {limits.min_gap} after {st.last_touch}" if limits.min_gap
-                       else f"one touch a day after {st.last_touch}")
+            why.append(f"min_gap {limits.min_gap} after {latest}" if limits.min_gap
+                       else f"one touch a day after {latest}")
     if limits.per_week:
         dates = st.touch_dates
         moved = False

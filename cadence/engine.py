@@ -109,7 +109,9 @@ def _after_touch(st: State, cand: Candidate, today: date) -> State:
     changes = dict(
         touches=st.touches + 1, last_touch=today, last_channel=cand.channel,
         last_kind="step" if cand.reason == "step" else cand.reason, last_rule=cand.rule,
-        last_phase=cand.phase, touch_dates=st.touch_dates + (today,),
+        last_phase=cand.phase, touch_dates=st.touch_dates + (today,)
+        if not st.touch_dates or st.touch_dates[-1] <= today
+        else tuple(sorted(st.touch_dates + (today,))),  # a touch journaled ahead
         last_playbook=st.playbook,
     )
     if cand.reason == "step":

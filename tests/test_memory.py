@@ -49,6 +49,10 @@ REBUILT = [
      dict(), LIVED.replace("2026-11-01,c1,status,p,,,,started", ""), "2026-11-05",
      {"started": "2026-11-01", "touches": "2", "last_touch": "2026-11-04",
       "last_channel": "call", "last_step": "decide-2"}, None),
+    ("the start is the journal's, else the day before its first touch, not the ledger's cell",
+     dict(started="2026-10-28"), LIVED.replace("2026-11-01,c1,status,p,,,,started", ""),
+     "2026-11-05", {"started": "2026-11-01", "touches": "2", "last_touch": "2026-11-04",
+                    "last_channel": "call", "last_step": "decide-2"}, None),
     ("status, paused_until and last_reply come back from the latest status and reply rows",
      dict(), LIVED + "2026-11-06,c1,reply,p,,,,reply: pause until 2026-11-20\n", "2026-11-07",
      {"started": "2026-11-01", "touches": "2", "last_touch": "2026-11-04",
@@ -87,6 +91,64 @@ def test_a_step_the_journal_shows_done_is_never_drafted_again():
 def test_an_enrolled_row_with_no_touches_is_not_counted_as_restored():
     got = outcome(dict(started="2026-11-01"), "2026-11-01", "2026-11-01,c1,status,p,,,,started\n")
     assert not got.restored and got.changes == {"next_due": "2026-11-02"}
+
+
+# --- a sheet behind the journal -----------------------------------------------------------------
+
+BEHIND = dict(started="2026-11-01", touches="2", last_touch="2026-11-04", last_channel="call",
+              last_step="decide-2")
+LAGGING = [
+    # (case, journal rows after LIVED, today, expected changes, expected touch step or None):
+    # the row has its state cells (it is not rebuilt), but its status, paused_until and
+    # last_reply cells are empty (a column dropped, an old copy downloaded again): an empty
+    # cell is no decision (SPEC 9), so the journal says them
+    ("won in the journal: no touch", "2026-11-05,c1,status,p,,,,won\n", "2026-11-11",
+     {"status": "won"}, None),
+    ("unsubscribed in the journal: no touch", "2026-11-05,c1,status,p,,,,unsubscribed\n",
+     "2026-11-11", {"status": "unsubscribed"}, None),
+    ("a reply the journal acted on: replied, no rung", "2026-11-05,c1,reply,p,,email,,reply: stop\n",
+     "2026-11-11", {"status": "replied", "last_reply": "2026-11-05"}, None),
+    ("paused in the journal: no touch until the pause ends",
+     "2026-11-05,c1,status,p,,,,paused until 2026-12-20\n", "2026-11-11",
+     {"status": "paused", "paused_until": "2026-12-20"}, None),
+]
+
+
+@pytest.mark.parametrize("case, more, today, changes, step", LAGGING, ids=[r[0] for r in LAGGING])
+def test_empty_cells_of_a_row_behind_the_journal(case, more, today, changes, step):
+    got = outcome(BEHIND, today, LIVED + more)
+    assert got.changes == changes
+    assert (got.touch.step if got.touch else None) == step
+    assert not [e for e in got.entries if e.event == "status" and "set in the ledger" in e.note]
+
+
+GAP = playbook("""\
+channels: [email]
+limits: {min_gap: 2 days}
+phases:
+  - name: a
+    steps:
+      - {at: 1 day, channel: email, template: t}
+      - {at: 2 days, channel: email, template: t}
+      - {at: 3 days, channel: email, template: t}
+""")
+
+
+def test_min_gap_counts_from_a_touch_the_journal_has_and_the_sheet_not():
+    """SPEC 4: at least `min_gap` between two touches of one contact; SPEC 5: never a second
+    touch on one day. The ledger says a-1 on 11-02; the journal has a-2 on 11-04 too."""
+    cells = dict(started="2026-11-01", touches="1", last_touch="2026-11-02",
+                 last_channel="email", last_step="a-1")
+    history = """
+        2026-11-02,c1,touch,p,a-1,email,t,
+        2026-11-04,c1,touch,p,a-2,email,t,
+    """
+    got = outcome(cells, "2026-11-05", history, {"p": GAP})
+    assert got.touch is None
+    assert got.changes == {"last_step": "a-2", "next_due": "2026-11-06"}
+    got = outcome(dict(cells, touches="1", last_touch="", last_step=""), "2026-11-04",
+                  "2026-11-04,c1,touch,p,a-1,email,t,\n", {"p": GAP})
+    assert got.touch is None, "a second touch on 11-04"
 
 
 # --- the user's hand -------------------------------------------------------------------------
