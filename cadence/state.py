@@ -214,7 +214,9 @@ def journal_status(trail: Trail, playbook: str) -> tuple:
     status, reply = trail.status, trail.reply
     started = dict(trail.started).get(playbook)
     if started is not None and all(row is None or row.date < started for row in (status, reply)):
-        return "active", None
+        # a pause that ended before this start keeps its date in the ledger, as it was
+        ended = status is not None and first_word(status.note) == "active"
+        return "active", _date_after(status.note, "until") if ended else None
     if status is not None and (reply is None or status.date >= reply.date):
         word = first_word(status.note)
         if word == "paused":

@@ -51,19 +51,27 @@ def playbooks(draw) -> str:
     at = 0
     for _ in range(draw(st.integers(1, 5))):
         channel = draw(st.sampled_from(CHANNELS))
+        fallback = draw(st.sampled_from(["", "", ", fallback: skip", ", fallback: [email]"]))
         if draw(st.booleans()):
             at = draw(st.integers(at, min(at + 8, until)))
-            lines.append(f"      - {{at: {at} days, channel: {channel}, template: t}}")
+            lines.append(f"      - {{at: {at} days, channel: {channel}, template: t{fallback}}}")
         else:
-            lines.append(f"      - {{after: {draw(st.integers(0, 6))} days, channel: {channel}, template: t}}")
+            lines.append(f"      - {{after: {draw(st.integers(0, 6))} days, channel: {channel}, "
+                         f"template: t{fallback}}}")
     if draw(st.booleans()):
         every = draw(st.sampled_from(["3 days", "1 week", "2 weeks", "1 month"]))
         lines += ["  - name: keep", f"    every: {every}", f"    channel: {draw(st.sampled_from(CHANNELS))}",
                   "    template: t"]
     rules = []
-    if draw(st.booleans()):
-        rules += [f"  - no_reply: {draw(st.integers(1, 6))} days", "    after: [email]",
-                  "    in: [decide]", "    then: call", "    template: t"]
+    # a ladder of rules sharing one template: which rule made a journal row is read back
+    for _ in range(draw(st.integers(0, 3))):
+        rules.append(f"  - no_reply: {draw(st.integers(1, 6))} days")
+        after = draw(st.sampled_from(["", "[email]", "[call]", "[email, letter]"]))
+        rules += [f"    after: {after}"] if after else []
+        rules += ["    in: [decide]"] if draw(st.booleans()) else []
+        rules += [f"    then: {draw(st.sampled_from(CHANNELS))}", "    template: t"]
+        rules += [f"    fallback: {draw(st.sampled_from(['skip', '[email]', '[letter, call]']))}"] \
+            if draw(st.booleans()) else []
     if draw(st.booleans()):
         rules += ["  - birthday: email", "    template: t"]
     if rules:
@@ -95,12 +103,15 @@ def rows(draw, today: date, n_max: int = 6, inert: bool = False) -> list:
         row["channels"] = ";".join(draw(st.lists(st.sampled_from(CHANNELS), unique=True, max_size=3)))
         row["optout"] = draw(st.sampled_from(["", "all", "call", "email;letter"]))
         row["birthday"] = draw(st.sampled_from(["", "1980-02-29", "11-23", "01-01"]))
+        # an agreed call is made whatever the status: none in an inert book
+        row["callback"] = "" if inert or draw(st.integers(0, 3)) else \
+            draw(_day(today - timedelta(days=3), 30)).isoformat()
         out.append(row)
     return out
 
 
 COLUMNS = ["id", "name", "email", "phone", "address", "playbook", "started", "status",
-           "paused_until", "channels", "optout", "birthday"]
+           "paused_until", "channels", "optout", "birthday", "callback"]
 
 
 def csv_text(rows, delim=",", newline="\n", quote_all=False) -> str:
@@ -119,7 +130,7 @@ def yaml_text(rows, newline="\n") -> str:
 
     lines = ["# contacts"]
     for r in rows:
-        items = [f"{c}: {scalar(r[c])}" if r[c] else f"{c}:" for c in COLUMNS]
+        items = [f"{c}: {scalar(r[c])}" if r.get(c) else f"{c}:" for c in COLUMNS]
         lines.append("- " + (newline + "  ").join(items))
     return newline.join(lines) + newline
 
@@ -131,6 +142,7 @@ def books(draw, inert: bool = False) -> tuple:
 
 
 def make_book(root, pb: str, ledger_rows, files=None) -> str:
-    return build(root, {"playbooks/p.yaml": pb, "templates/t.j2": TEMPLATE, "templates/hello.j2": None,
+    return build(root, {"playbooks/p.yaml": pb, "templates/t.j2": TEMPLATE,
+                        "templates/callback.j2": TEMPLATE, "templates/hello.j2": None,
                         "templates/call.j2": None, "templates/call.email.j2": None,
                         "contacts.csv": csv_text(ledger_rows), **(files or {})})

@@ -93,6 +93,32 @@ def test_an_enrolled_row_with_no_touches_is_not_counted_as_restored():
     assert not got.restored and got.changes == {"next_due": "2026-11-02"}
 
 
+JOURNAL_STATUS = [
+    # (case, journal rows, (status, paused until) as the journal says them)
+    ("nothing said", "2026-11-02,c1,touch,p,decide-1,email,thanks,", (None, None)),
+    ("a start", "2026-11-01,c1,status,p,,,,started", ("active", None)),
+    ("a pause", "2026-11-05,c1,status,p,,,,paused until 2026-11-20", ("paused", d("2026-11-20"))),
+    ("a pause that ended keeps its date", "2026-11-20,c1,status,p,,,,active again after a pause "
+     "until 2026-11-20", ("active", d("2026-11-20"))),
+    ("and keeps it past a later start (one set ahead)",
+     "2026-11-20,c1,status,p,,,,active again after a pause until 2026-11-20\n"
+     "2026-11-25,c1,status,p,,,,started", ("active", d("2026-11-20"))),
+    ("a start after a pause: active, the pause forgotten",
+     "2026-11-05,c1,status,p,,,,paused until 2026-11-20\n2026-11-06,c1,status,p,,,,started",
+     ("active", None)),
+    ("a reply to stop", "2026-11-05,c1,reply,p,,email,,reply: stop", ("replied", None)),
+    ("a status row before a reply row of the same day",
+     "2026-11-05,c1,reply,p,,email,,reply: stop\n2026-11-05,c1,status,p,,,,won", ("won", None)),
+]
+
+
+@pytest.mark.parametrize("case, history, said", JOURNAL_STATUS, ids=[r[0] for r in JOURNAL_STATUS])
+def test_what_the_journal_says_of_a_status(case, history, said):
+    from cadence.state import journal_status
+
+    assert journal_status(trail(history, "c1"), "p") == said
+
+
 # --- a sheet behind the journal -----------------------------------------------------------------
 
 BEHIND = dict(started="2026-11-01", touches="2", last_touch="2026-11-04", last_channel="call",
