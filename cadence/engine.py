@@ -106,13 +106,15 @@ def _to_touch(st: State, playbook: Playbook, cand: Candidate, today: date) -> To
 
 
 def _after_touch(st: State, cand: Candidate, today: date) -> State:
+    dates = st.touch_dates
+    if st.typed_touch is not None:  # the ledger no longer holds it: a later run cannot see it
+        dates = tuple(d for d in dates if d != st.typed_touch)
     changes = dict(
         touches=st.touches + 1, last_touch=today, last_channel=cand.channel,
         last_kind="step" if cand.reason == "step" else cand.reason, last_rule=cand.rule,
-        last_phase=cand.phase, touch_dates=st.touch_dates + (today,)
-        if not st.touch_dates or st.touch_dates[-1] <= today
-        else tuple(sorted(st.touch_dates + (today,))),  # a touch journaled ahead
-        last_playbook=st.playbook,
+        last_phase=cand.phase, touch_dates=dates + (today,) if not dates or dates[-1] <= today
+        else tuple(sorted(dates + (today,))),  # a touch journaled ahead
+        last_playbook=st.playbook, typed_touch=None,
     )
     if cand.reason == "step":
         changes.update(last_step=cand.step, step_date=today, step_by_hand=False)

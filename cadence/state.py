@@ -55,6 +55,9 @@ class State(NamedTuple):
     decisions: tuple = ()  # (event, note, date or None: today) rows the user's hand asks for
     bounced: Optional[date] = None  # the latest bounce of the contact's `email` (SPEC 10)
     step_by_hand: bool = False  # `last_step` was skipped by a person (`cadence skip`)
+    # the ledger's `last_touch` when the journal lacks it (typed in, or from before cadence):
+    # it counts for the per-week cap until a newer touch takes its place in the ledger
+    typed_touch: Optional[date] = None
 
 
 NO_TRAIL = Trail()
@@ -99,9 +102,9 @@ def state_of(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, P
                                           last_touch, step_row)
     step_by_hand = step_date is not None and step_row.step == last_step and \
         step_row.event == "skip" and step_row.note.startswith(BY_HAND)
-    touch_dates = trail.recent
+    touch_dates, typed_touch = trail.recent, None
     if last_touch is not None and last_touch not in touch_dates:
-        touch_dates = tuple(sorted(touch_dates + (last_touch,)))
+        touch_dates, typed_touch = tuple(sorted(touch_dates + (last_touch,))), last_touch
     bounced = _bounced(contact, trail) if trail.bounced else None
     if bounced is not None:  # email reaches the contact again once its `email` cell changes
         contact = contact._replace(unreachable=contact.unreachable + ("email",))
@@ -131,7 +134,7 @@ def state_of(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, P
         replies=trail.replies, birthday_done=trail.birthday_done,
         callback_done=trail.callback_done, no_reply_done=trail.no_reply_done,
         step_date=step_date, last_playbook=last_playbook, restored=restored,
-        decisions=decisions, bounced=bounced, step_by_hand=step_by_hand,
+        decisions=decisions, bounced=bounced, step_by_hand=step_by_hand, typed_touch=typed_touch,
     )
 
 

@@ -574,7 +574,22 @@ rules:
 """)
 
 
+WEEKLY_CAP = playbook("""\
+channels: [email]
+limits: {per_week: 2}
+phases:
+  - name: decide
+    until: 30 days
+    steps:
+      - {at: 1 day, channel: email, template: t}
+      - {at: 3 days, channel: email, template: t}
+""")
+
+
 @pytest.mark.parametrize("case, pb, cells, start, days", [
+    ("a last touch typed in the ledger counts for the cap only while the ledger holds it",
+     WEEKLY_CAP, dict(touches="1", last_touch="2026-10-31", last_channel="email"),
+     "2026-11-01", 20),
     ("a day with only a skip: plan wakes for it, as a run every day does",
      RUNG_SKIPPED_BETWEEN_TOUCHES, dict(address=""), "2026-11-01", 30),
     ("a pause that ends before an agreed call-back",
