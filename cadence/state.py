@@ -73,8 +73,8 @@ def state_of(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, P
                and trail.rows > 0)
     typed_status = bool(contact.row.get("status", "").strip())
     if rebuild:
-        started = dict(trail.started).get(contact.playbook) or (
-            trail.first_touch - timedelta(days=1) if trail.first_touch else contact.started)
+        started = dict(trail.started).get(contact.playbook) or contact.started or (
+            trail.first_touch - timedelta(days=1) if trail.first_touch else None)
         touches, last_touch = trail.touches, trail.last.date if trail.last else None
         last_channel, last_step = (trail.last.channel if trail.last else ""), ""
         if not typed_status and status:
@@ -87,11 +87,9 @@ def state_of(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, P
     else:
         started, touches, last_touch = contact.started, max(contact.touches, 0), contact.last_touch
         last_channel, last_step = contact.last_channel, contact.last_step
-        if typed_status or not status:
-            now_status, now_until = contact.status or "active", contact.paused_until
-        else:  # an empty cell is no decision (SPEC 9): a column dropped, a sheet downloaded again
-            now_status, now_until = status, paused_until or contact.paused_until
-        last_reply = contact.last_reply or journal_reply
+        # an empty status is active (SPEC 2): only a rebuilt row takes the journal's (SPEC 9)
+        now_status, now_until = contact.status or "active", contact.paused_until
+        last_reply = contact.last_reply
     last_row = trail.last
     if last_row is not None and not last_channel and last_row.date == last_touch:
         last_channel = last_row.channel

@@ -324,6 +324,24 @@ def test_a_last_step_skipped_by_hand_counts_for_the_periodic_phase_after_it(tmp_
     assert drafts(root, "2026-11-17") == ["c1--keep-1.eml", "index.md"]
 
 
+def test_a_reply_recorded_on_a_rebuilt_row_keeps_the_journals_later_reply(tmp_path):
+    """The sheet was downloaded again without its state and reply cells; the journal holds a
+    reply of 11-03. `reply --on 11-02` (an older one, recorded late) leaves last_reply the
+    11-03 the journal knows, and the next run journals no `last_reply` of the ledger's."""
+    root = build(tmp_path / "book")
+    ok("-C", root, "run", "--today", TODAY)
+    ok("-C", root, "reply", "c1", "--on", "2026-11-03", "--today", "2026-11-03")
+    with open(os.path.join(root, "contacts.csv"), "w", encoding="utf-8") as handle:
+        handle.write("id,name,email,phone,playbook,started\n"
+                     "c1,Ann Lind,ann@example.com,+46701234567,p,2026-11-01\n"
+                     "c2,Bob Berg,bob@example.com,,p,2026-11-01\n")
+    ok("-C", root, "reply", "c1", "--on", "2026-11-02", "--today", "2026-11-04")
+    assert ledger(root)["c1"]["last_reply"] == "2026-11-03"
+    before = rows(root)
+    ok("-C", root, "run", "--today", "2026-11-04")
+    assert not [r for r in rows(root)[len(before):] if "set in the ledger" in r and ",c1," in r]
+
+
 def test_skip_before_the_run_then_the_run_drafts_the_next_step(tmp_path):
     root = build(tmp_path / "book")
     ok("-C", root, "skip", "c1", "--today", TODAY)

@@ -49,10 +49,10 @@ REBUILT = [
      dict(), LIVED.replace("2026-11-01,c1,status,p,,,,started", ""), "2026-11-05",
      {"started": "2026-11-01", "touches": "2", "last_touch": "2026-11-04",
       "last_channel": "call", "last_step": "decide-2"}, None),
-    ("the start is the journal's, else the day before its first touch, not the ledger's cell",
+    ("without a started row, a start the ledger kept wins over a guess from the first touch",
      dict(started="2026-10-28"), LIVED.replace("2026-11-01,c1,status,p,,,,started", ""),
-     "2026-11-05", {"started": "2026-11-01", "touches": "2", "last_touch": "2026-11-04",
-                    "last_channel": "call", "last_step": "decide-2"}, None),
+     "2026-11-05", {"touches": "2", "last_touch": "2026-11-04", "last_channel": "call",
+                    "last_step": "decide-2"}, None),
     ("status, paused_until and last_reply come back from the latest status and reply rows",
      dict(), LIVED + "2026-11-06,c1,reply,p,,,,reply: pause until 2026-11-20\n", "2026-11-07",
      {"started": "2026-11-01", "touches": "2", "last_touch": "2026-11-04",
@@ -123,29 +123,40 @@ def test_what_the_journal_says_of_a_status(case, history, said):
 
 BEHIND = dict(started="2026-11-01", touches="2", last_touch="2026-11-04", last_channel="call",
               last_step="decide-2")
-LAGGING = [
-    # (case, journal rows after LIVED, today, expected changes, expected touch step or None):
-    # the row has its state cells (it is not rebuilt), but its status, paused_until and
-    # last_reply cells are empty (a column dropped, an old copy downloaded again): an empty
-    # cell is no decision (SPEC 9), so the journal says them
-    ("won in the journal: no touch", "2026-11-05,c1,status,p,,,,won\n", "2026-11-11",
-     {"status": "won"}, None),
-    ("unsubscribed in the journal: no touch", "2026-11-05,c1,status,p,,,,unsubscribed\n",
-     "2026-11-11", {"status": "unsubscribed"}, None),
-    ("a reply the journal acted on: replied, no rung", "2026-11-05,c1,reply,p,,email,,reply: stop\n",
-     "2026-11-11", {"status": "replied", "last_reply": "2026-11-05"}, None),
-    ("paused in the journal: no touch until the pause ends",
-     "2026-11-05,c1,status,p,,,,paused until 2026-12-20\n", "2026-11-11",
-     {"status": "paused", "paused_until": "2026-12-20"}, None),
-]
 
 
-@pytest.mark.parametrize("case, more, today, changes, step", LAGGING, ids=[r[0] for r in LAGGING])
-def test_empty_cells_of_a_row_behind_the_journal(case, more, today, changes, step):
-    got = outcome(BEHIND, today, LIVED + more)
-    assert got.changes == changes
-    assert (got.touch.step if got.touch else None) == step
-    assert not [e for e in got.entries if e.event == "status" and "set in the ledger" in e.note]
+def test_an_empty_status_in_a_row_with_its_state_is_active_whatever_the_journal_says():
+    """SPEC 2: an empty status is active; only a row without its state cells is rebuilt from
+    the journal (SPEC 9). The journal's `won` is neither put back nor journaled again, on
+    this run or the next."""
+    history = LIVED + "2026-11-05,c1,status,p,,,,won (set in the ledger)\n"
+    got = outcome(BEHIND, "2026-11-11", history)
+    assert got.touch is not None and "status" not in got.changes
+    assert not [e for e in got.entries if e.event == "status"]
+    row = dict(BEHIND, **got.changes)
+    again = outcome(row, "2026-11-12", history + "".join(
+        f"{e.date},c1,{e.event},{e.playbook},{e.step},{e.channel},{e.template},{e.note}\n"
+        for e in got.entries))
+    assert not [e for e in again.entries if e.event == "status"] and "status" not in again.changes
+
+
+def test_a_re_enrolled_contact_is_not_given_its_old_status():
+    """A contact lost under one playbook, put on another by hand (playbook changed, `started`
+    and `status` emptied): enrolled afresh and touched, on the first run and the next."""
+    history = LIVED + "2026-11-05,c1,status,p,,,,lost\n"
+    cells = dict(playbook="q", touches="2", last_touch="2026-11-04", last_channel="call",
+                 last_step="decide-2")
+    pbs = {"p": SPEC, "q": SPEC}
+    c = contact(**cells)
+    got = engine.advance(c, trail(history, "c1"), pbs, d("2026-11-20"))
+    assert "status" not in got.changes and got.changes["started"] == "2026-11-20"
+    rows_now = history + "".join(
+        f"{e.date},c1,{e.event},{e.playbook},{e.step},{e.channel},{e.template},{e.note}\n"
+        for e in got.entries)
+    again = engine.advance(contact(**dict(cells, **got.changes)), trail(rows_now, "c1"), pbs,
+                           d("2026-11-21"))
+    assert not [e for e in again.entries if e.event == "status"], again.entries
+    assert "status" not in again.changes
 
 
 GAP = playbook("""\

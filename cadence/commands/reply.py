@@ -72,7 +72,7 @@ def reply(contact_id: str = ID, on: Optional[str] = ON, note: str = NOTE,
         when = not_after(parse_on(on, day), day)
         book = loaded.book
         st = engine.state_of(contact, book.trails.get(contact.id), book.playbooks)
-        latest = max(when, contact.last_reply) if contact.last_reply else when
+        latest = max(when, st.last_reply) if st.last_reply else when  # a rebuilt row's too
         st = st._replace(last_reply=latest)
         entries = ()
         if contact.playbook and contact.playbook in book.playbooks:
