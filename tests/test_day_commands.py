@@ -190,7 +190,7 @@ def test_a_call_back_agreed_earlier_than_one_skipped_ahead_is_still_made(tmp_pat
     assert '"callback"' not in ok("-C", root, "due", "--today", "2026-11-20", "--json").stdout
 
 
-CROSSED_RULES = """\
+ONE_EMAIL_THEN = """\
 channels: [email, call]
 phases:
   - name: decide
@@ -198,6 +198,8 @@ phases:
     steps:
       - {at: 1 day, channel: email, template: hello}
 rules:
+"""  # then two no_reply rules sharing the template `nudge`
+CROSSED_RULES = ONE_EMAIL_THEN + """\
   - {no_reply: 3 days, after: [call], then: email, template: nudge}
   - {no_reply: 3 days, after: [email], then: call, template: nudge}
 """
@@ -219,14 +221,7 @@ def test_a_rung_that_fell_back_to_an_earlier_rules_channel_is_not_answered_again
     assert touches == [("2026-11-02", "decide-1", "email"), ("2026-11-05", "no_reply", "email")]
 
 
-OPEN_SECOND_RULE = """\
-channels: [email, call]
-phases:
-  - name: decide
-    until: 60 days
-    steps:
-      - {at: 1 day, channel: email, template: hello}
-rules:
+OPEN_SECOND_RULE = ONE_EMAIL_THEN + """\
   - {no_reply: 3 days, after: [email], then: call, template: nudge}
   - {no_reply: 3 days, then: email, template: nudge}
 """
@@ -250,14 +245,7 @@ def test_a_shared_template_and_a_rule_for_any_channel_still_climb(tmp_path):
                        ("2026-11-08", "no_reply", "email")]
 
 
-TWO_RUNGS_ONE_TEMPLATE = """\
-channels: [email, call]
-phases:
-  - name: decide
-    until: 60 days
-    steps:
-      - {at: 1 day, channel: email, template: hello}
-rules:
+TWO_RUNGS_ONE_TEMPLATE = ONE_EMAIL_THEN + """\
   - {no_reply: 3 days, after: [email], then: email, template: nudge}
   - {no_reply: 3 days, after: [email], then: call, template: nudge}
 """

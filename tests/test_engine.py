@@ -506,7 +506,7 @@ def test_a_periodic_phase_counts_its_first_touch_from_the_previous_touch_not_a_s
         ("2026-11-06", "skip", "decide-2")]
 
 
-RUNG_SKIPPED_ON_A_STEPS_DAY = playbook("""\
+RUNG_SKIPPED = """\
 channels: [email, call, letter]
 phases:
   - name: decide
@@ -515,9 +515,11 @@ phases:
       - {at: 1 day, channel: call, template: t}
       - {at: 10 days, channel: email, template: t}
 rules:
-  - {no_reply: 9 days, after: [call], then: letter, template: t, fallback: skip}
+  - {no_reply: WAIT days, after: [call], then: letter, template: t, fallback: skip}
   - {no_reply: 3 days, after: [email], then: call, template: t}
-""")
+"""  # the letter has no address: its rung is skipped, WAIT days after the call
+RUNG_SKIPPED_ON_A_STEPS_DAY = playbook(RUNG_SKIPPED.replace("WAIT", "9"))
+RUNG_SKIPPED_BETWEEN_TOUCHES = playbook(RUNG_SKIPPED.replace("WAIT", "3"))
 
 
 def test_a_rung_skipped_on_the_day_of_a_touch_does_not_end_that_touchs_ladder():
@@ -530,20 +532,6 @@ def test_a_rung_skipped_on_the_day_of_a_touch_does_not_end_that_touchs_ladder():
                                ("2026-11-14", "no_reply", "decide")]
     assert [(e.date.isoformat(), e.step) for e in rows if e.event == "skip"] == [
         ("2026-11-11", "no_reply")]
-
-
-RUNG_SKIPPED_BETWEEN_TOUCHES = playbook("""\
-channels: [email, call, letter]
-phases:
-  - name: decide
-    until: 30 days
-    steps:
-      - {at: 1 day, channel: call, template: t}
-      - {at: 10 days, channel: email, template: t}
-rules:
-  - {no_reply: 3 days, after: [call], then: letter, template: t, fallback: skip}
-  - {no_reply: 3 days, after: [email], then: call, template: t}
-""")
 
 
 THREE_STEPS = playbook("""\
