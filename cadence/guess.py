@@ -18,13 +18,18 @@ SYNONYMS = {
              "kontaktperson", "vollständigername", "имя", "фио", "nom", "nombre", "nome",
              # a first name greets as well as a full one (an Outlook or Google contacts export)
              "firstname", "givenname", "förnamn", "vorname", "prénom", "ім'я"),
+    # (Google Contacts exports `E-mail 1 - Value`, `Phone 1 - Value`, `Address 1 - Formatted`)
     "email": ("email", "emailaddress", "mail", "epost", "epostadress", "emailadresse",
-              "mailadresse", "почта", "электроннаяпочта", "courriel", "correo"),
+              "mailadresse", "почта", "электроннаяпочта", "элпочта", "емейл", "имейл",
+              "пошта", "електроннапошта", "елпошта", "courriel", "correo", "email1value",
+              "emailaddress1", "email1"),
     "phone": ("phone", "phonenumber", "telephone", "tel", "telefon", "telefonnummer", "mobil",
-              "mobile", "mobilnummer", "mobilephone", "cell", "cellphone", "телефон",
-              "téléphone", "teléfono", "telefone"),
+              "mobile", "mobilnummer", "mobilephone", "mobiltelefon", "mobilnr", "tfn", "cell",
+              "cellphone", "телефон", "мобильный", "мобильныйтелефон", "мобільний",
+              "номертелефону", "номертелефона", "téléphone", "teléfono", "telefone",
+              "phone1value", "primaryphone", "businessphone", "homephone"),
     "address": ("address", "adress", "adresse", "postaladdress", "postadress", "anschrift",
-                "адрес", "dirección", "endereço"),
+                "адрес", "адреса", "dirección", "endereço", "address1formatted"),
     "birthday": ("birthday", "birthdate", "dateofbirth", "dob", "födelsedag", "födelsedatum",
                  "geburtstag", "geburtsdatum", "деньрождения", "датарождения",
                  "деньнародження", "датанародження", "anniversaire", "cumpleaños"),
@@ -47,6 +52,9 @@ _SHAPES = (
 )
 
 
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
 def _key(header: str) -> str:
     return re.sub(r"[\s._\-]+", "", header.strip().lower())
 
@@ -64,11 +72,14 @@ class Guess:
     rows: int
     has_names: bool = True
     id_column: bool = False  # a column of ids (some rows may lack one)
+    reaches: bool = True  # a column of email addresses, phone numbers or postal addresses
 
 
 # cadence's columns whose cells must hold its own words: a sheet's `Status` of `VIP` is the
 # sheet's own column, not cadence's
 _WORDS_OF = {
+    # a `Kontakt` column of email addresses is how to reach them, not their names
+    "name": lambda cell: not _EMAIL.match(cell),
     # whole years of a person's age, as the rule reads them (not a birth year, not days)
     "age": lambda cell: cell.isdigit() and cell.isascii() and int(cell) <= 120,
     "status": lambda cell: cell.lower() in STATUSES,
@@ -94,11 +105,20 @@ def guess_sheet(columns, rows) -> Guess:
             if header != name:
                 mapped.append((name, header))
             break
+    if "email" not in taken:  # a column of email addresses, whatever its header says
+        for header in columns:
+            cells = [c for c in (r.get(header, "").strip() for r in rows) if c]
+            if header not in headers.values() and cells and all(_EMAIL.match(c) for c in cells):
+                taken.add("email")
+                headers["email"] = header
+                mapped.append(("email", header))
+                break
     dates, sample, ambiguous = _dates(columns, rows)
     ids = [r.get(headers["id"], "").strip() for r in rows] if "id" in headers else []
     has_ids = bool(ids) and all(ids)
     return Guess(tuple(mapped), dates, sample, ambiguous, has_ids, "playbook" in taken,
-                 len(rows), "name" in taken, "id" in taken)
+                 len(rows), "name" in taken, "id" in taken,
+                 bool(taken & {"email", "phone", "address"}))
 
 
 def _dates(columns, rows) -> tuple:
@@ -171,6 +191,10 @@ def described(guess: Guess, default_playbook: str) -> list:
     if not guess.has_names:
         lines.append("names: no column of names found; drafts greet people by `contact.name`: "
                      "map one in cadence.yaml (`columns:` under `ledger:`, e.g. `name: Kund`)")
+    if not guess.reaches:
+        lines.append("reach: no column of email addresses, phone numbers or postal addresses "
+                     "found, so no touch can be made: map one in cadence.yaml (`columns:` under "
+                     "`ledger:`, e.g. `email: Kontakt` or `phone: Nummer`)")
     lines.append(f"playbook: {default_playbook} for every row without one"
                  + ("" if guess.has_playbook else " (the sheet has no `playbook` column)"))
     return lines

@@ -396,6 +396,31 @@ def test_a_first_name_stands_for_the_name_and_no_name_is_said(machine):
     assert "names: no column of names found" in said
 
 
+@pytest.mark.parametrize("headers, cells, mapped", [
+    # a Google Contacts export
+    (("First Name", "E-mail 1 - Value", "Phone 1 - Value", "Address 1 - Formatted"),
+     ("Ann", "ann@example.com", "+46 70 123 45 67", "Storgatan 1, Lund"),
+     {"name": "First Name", "email": "E-mail 1 - Value", "phone": "Phone 1 - Value",
+      "address": "Address 1 - Formatted"}),
+    (("Имя", "Эл. почта", "Мобильный"), ("Ольга", "olga@example.ru", "+7 916 111 22 33"),
+     {"name": "Имя", "email": "Эл. почта", "phone": "Мобильный"}),
+    (("Ім'я", "Ел. пошта", "Мобільний"), ("Олена", "olena@example.ua", "+380 67 123 45 67"),
+     {"name": "Ім'я", "email": "Ел. пошта", "phone": "Мобільний"}),
+    (("Namn", "Mobiltelefon"), ("Åsa", "070-123 45 67"), {"name": "Namn", "phone": "Mobiltelefon"}),
+    # no header says so, but every cell is an email address
+    (("Kund", "Kontakt"), ("Eva AB", "eva@example.se"), {"email": "Kontakt"}),
+    (("Namn", "Vem"), ("Eva", "eva@example.se"), {"name": "Namn", "email": "Vem"}),
+])
+def test_init_from_finds_how_to_reach_people_in_common_exports(headers, cells, mapped):
+    guess = guess_sheet(headers, [dict(zip(headers, cells))])
+    assert {k: v for k, v in guess.columns if k in mapped} == mapped and guess.reaches
+
+
+def test_init_from_says_when_no_column_reaches_anyone(machine):
+    _, said = _init(machine, "n.csv", b"Namn;Anteckning\r\nAnn;ring i maj\r\n")
+    assert "reach: no column of email addresses, phone numbers or postal addresses found" in said
+
+
 @pytest.mark.parametrize("cell, read", [
     ("1975-03-14 00:00:00", "1975-03-14"), ("14.03.1975 00:00", "1975-03-14"),
     ("2026-12-20 9:30:00", "2026-12-20T09:30"), ("2026-12-20T14:30", "2026-12-20T14:30"),
