@@ -75,7 +75,9 @@ def synced(book, weighed, junk_before: tuple, junk_ids: set, today: date) -> Syn
     """The rows and cells for the findings `weighed` (mailmatch.weigh); `junk_before` are the
     junk replies the journal held ((contact, date, id)), `junk_ids` what the junk folder holds
     now."""
-    found = weighed.found
+    ids = {c.id for c in book.contacts}
+    # a contact no longer in the ledger: its mail is left alone, as a stranger's (SPEC 10)
+    found = tuple(f for f in weighed.found if f.contact in ids)
     by_contact = {}
     for finding in found:
         by_contact.setdefault(finding.contact, []).append(finding)
@@ -104,8 +106,11 @@ def _effects(book, contact, finds: list, today: date) -> tuple:
         acted_in = st.playbook or contact.playbook
         rows.append(finding.entry(acted_in))
         if finding.event == "reply":
-            latest = finding.day if st.last_reply is None else max(st.last_reply, finding.day)
+            before = st.last_reply
+            latest = finding.day if before is None else max(before, finding.day)
             st = st._replace(last_reply=latest)
+            if before is not None and finding.day < before:
+                continue  # a later reply is known and decided on: an older one found late is journaled only
             st, decided, started = engine.reply_decision(st, book.playbooks, finding.day)
             rows.extend(_decision_rows(contact.id, acted_in, finding.day, decided) + started)
         elif finding.event == "bounce" and finding.address == email:

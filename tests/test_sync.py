@@ -781,6 +781,56 @@ def test_a_reply_acts_by_the_playbooks_reply_rule(tmp_path, tree, rule, rows, ce
     assert ledger(book) == ledger(by_hand)
 
 
+def test_an_older_reply_found_late_takes_no_decision_of_its_own(tmp_path):
+    """SPEC 5: `pause D` pauses until last_reply + D, and sync never moves last_reply back.
+    A reply of 12-10 paused Jonas until 12-24; one of 12-03 found later in the junk folder is
+    journaled, and decides nothing: the ledger ends as one sync of both leaves it."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    def on(day):
+        return dt.datetime(2026, 12, day, 10, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
+
+    playbooks = {"playbooks/p.yaml": PLAYBOOK.replace("reply: stop", "reply: pause 14 days")}
+    newer = make("outlook_reply", date=on(10), message_id="<newer@example.com>")
+    older = make("outlook_reply", date=on(3), message_id="<older@example.com>")
+    books = {}
+    for name, late in (("late", True), ("once", False)):
+        tree = make_maildir(tmp_path / name / "Mail")
+        books[name] = make_book(tmp_path / name / "book", maildir_section(),
+                                ledger=HEADER + JONAS, overrides=playbooks)
+        tree.add("INBOX", newer)
+        if late:
+            sync(books[name], "2026-12-11")
+            assert row_of(books[name], "c1")["paused_until"] == "2026-12-24"
+        tree.add("Junk", older)
+        lines = synced_lines(books[name], "2026-12-12")
+        if late:
+            assert [line.split(",")[2] for line in lines] == ["reply"], lines
+    for name in books:
+        row = row_of(books[name], "c1")
+        assert (row["status"], row["paused_until"], row["last_reply"]) == (
+            "paused", "2026-12-24", "2026-12-10"), name
+
+
+def test_mail_of_a_contact_no_longer_in_the_ledger_is_left_alone(tmp_path, tree):
+    """SPEC 10: messages that match no contact are left alone. Jonas's reply to his draft,
+    and the sent copy of it, come after his row left the ledger: nothing is found, said or
+    journaled."""
+    book = make_book(tmp_path / "book", maildir_section())
+    tree.add("INBOX", make("outlook_reply", in_reply_to=draft_id("c1")))
+    tree.add("Sent", make("sent_copy", message_id=draft_id("c1"), date=at(DRAFTED, 9, 5)))
+    with open(os.path.join(book, "contacts.csv"), encoding="utf-8") as handle:
+        kept = [line for line in handle.read().splitlines(True) if not line.startswith("c1,")]
+    with open(os.path.join(book, "contacts.csv"), "w", encoding="utf-8") as handle:
+        handle.write("".join(kept))
+    before = journal(book)
+    result = sync(book, AFTER, "--json")
+    assert json.loads(result.stdout)["found"] == []
+    assert journal(book) == before
+    assert "c1" not in sync(book).stdout
+
+
 # --- Maildir details -----------------------------------------------------------------------------
 
 def test_a_maildir_folder_named_in_folders_and_what_is_not_a_message(tmp_path):
