@@ -190,6 +190,21 @@ def write_outside() -> tuple:
     return tuple(p for p in os.environ.get("CADENCE_WRITE_OUTSIDE", "").split(os.pathsep) if p)
 
 
+def program() -> str:
+    """How to call cadence again, for a hint: `cadence` when that is what the shell finds,
+    else the path it was started by (`.venv/bin/cadence` from a virtualenv not activated)."""
+    import shutil
+    import sys
+
+    started = sys.argv[0] if sys.argv and sys.argv[0] else "cadence"
+    if os.path.basename(started) != "cadence":
+        return "cadence"  # python -m cadence, a test runner
+    found = shutil.which("cadence")
+    if found and os.path.realpath(found) == os.path.realpath(started):
+        return "cadence"
+    return started if os.sep in started else "cadence"
+
+
 def load_book(cfg, **options):
     """The book, loaded with the journal's cache where the environment allows it."""
     from .book import load

@@ -489,3 +489,21 @@ def test_every_command_has_one_line_in_the_apps_help():
     rows = [line for line in listed.splitlines() if line.startswith("  ")]
     assert [row.split()[0] for row in rows] == list(ORDER)  # one line each, nothing wrapped
     assert all(len(row) <= 80 for row in main.splitlines())
+
+
+def test_init_says_next_how_cadence_was_started(tmp_path):
+    """A virtualenv that is not activated: the Next line names `.venv/bin/cadence` as it was
+    run; with cadence on the PATH, plain `cadence`."""
+    import subprocess
+    import sys
+
+    script = os.path.join(os.path.dirname(sys.executable), "cadence")
+    for path, shown in (("/usr/bin:/bin", script),
+                        (os.path.dirname(script) + ":/usr/bin:/bin", "cadence")):
+        book = tmp_path / f"b{len(shown)}"
+        done = subprocess.run([script, "init", str(book)], capture_output=True, text=True,
+                              env=dict(os.environ, PATH=path), cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.splitlines()[-1] == (
+            f"Next: {shown} -C {book} check, then {shown} -C {book} due, "
+            f"then {shown} -C {book} run")

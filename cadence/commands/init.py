@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from ..cli import (APP as app, guarded, machine_timezone, say)
+from ..cli import (APP as app, guarded, machine_timezone, program, say)
 from ..helptext import SETUP
 from ..model import EXIT_CANTCREAT, EXIT_DATA, EXIT_MISSING, EXIT_USAGE, Failure, Problem, Source, count
 
@@ -252,4 +252,5 @@ def _tell(directory, sheet, guess, zone, name, email, given_name, given_email) -
             origin += "; a no-reply address, which loses the answers: set your own in " \
                       "cadence.yaml"
         say(f"  sender: {name} <{email}> ({origin})")
-    say(f"Next: cadence{here} check, then cadence{here} due, then cadence{here} run")
+    me = program()
+    say(f"Next: {me}{here} check, then {me}{here} due, then {me}{here} run")
