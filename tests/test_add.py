@@ -60,6 +60,16 @@ def test_blank_lines_at_the_end_stay_at_the_end(tmp_path):
     assert open(f"{root}/contacts.csv", "rb").read() == b"id,name\nann,Ann\nbob,Bob\n\n\n"
 
 
+def test_a_spreadsheets_empty_rows_at_the_end_stay_at_the_end(tmp_path):
+    """A sheet exported with empty rows after the last contact (`;;` and `"";""`): the new
+    contact goes after the last contact, before them."""
+    data = b'id;name;email\r\nann;Ann;ann@example.com\r\n;;\r\n"";"";\r\n'
+    root = build(tmp_path / "book", {"contacts.csv": data})
+    ok("-C", root, "add", "--name", "Bob", "--id", "bob")
+    assert open(f"{root}/contacts.csv", "rb").read() == (
+        b'id;name;email\r\nann;Ann;ann@example.com\r\nbob;Bob;\r\n;;\r\n"";"";\r\n')
+
+
 def test_a_ledger_in_another_encoding(tmp_path):
     data = "id,name\nann,\u0410\u043d\u043d\u0430\n".encode("cp1251")
     root = build(tmp_path / "book", {"contacts.csv": data,
