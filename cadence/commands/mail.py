@@ -239,8 +239,9 @@ def push(today: Optional[str] = TODAY,
                     where = ("a Drafts folder" if getattr(box, "subfolders", None)
                              else "a .Drafts folder")
                     raise Failure(Problem(mail.source, "the mailbox has no drafts folder",
-                                          f"create {where} (with cur/, new/, tmp/) in "
-                                          "the Maildir" if mail.maildir else
+                                          f"create {where} (with cur/, new/, tmp/) in the "
+                                          "Maildir, or name yours in cadence.yaml: mail: "
+                                          "folders: drafts: ..." if mail.maildir else
                                           "name it in cadence.yaml: mail: folders: drafts: ...",
                                           EXIT_CONFIG))
                 there = box.message_ids(folder)

@@ -25,8 +25,9 @@ def _update(contact_id: str, today_text: Optional[str], change):
 def _channel(value: str, option: str = "--channel") -> str:
     channel = value.strip().lower()
     if channel not in CHANNELS:
+        also = ", or all" if option == "CHANNEL" else ""  # optout's: every channel at once
         raise Failure(Problem(Source(option), f"unknown channel {value!r}",
-                              "channels are " + ", ".join(CHANNELS), EXIT_USAGE))
+                              "channels are " + ", ".join(CHANNELS) + also, EXIT_USAGE))
     return channel
 
 
