@@ -263,13 +263,6 @@ def _cells(kept) -> tuple:
     return tuple(kept.split(",")) if isinstance(kept, str) else kept
 
 
-def _made_after(kept, held) -> bool:
-    """Was the touch `kept` made after `held`, of the same day? A touch logged by hand (no
-    step: `cadence log`) comes after the day's run; else the larger row."""
-    a, b = _cells(kept), _cells(held)
-    return (not a[4].strip(), a) > (not b[4].strip(), b)
-
-
 _NO_REPLIES = frozenset()
 
 
@@ -331,8 +324,7 @@ def _fold(folds: dict, records, saved: Optional[dict] = None) -> None:
 
     Written as one loop, not a method call a row: the journal is the largest file cadence
     reads, and the call cost more than the rest of the work. The latest touch is the one with
-    the latest date, and of one day's, one logged by hand after a run's, then the largest
-    row: the rows' order never matters.
+    the latest date, and of one day's, the largest row: the rows' order never matters.
     """
     get = folds.get
     for _, day, cells, kept in records:
@@ -351,7 +343,7 @@ def _fold(folds: dict, records, saved: Optional[dict] = None) -> None:
             dates = acc.dates
             dates.append(day)
             latest = acc.last_day
-            if latest is None or day > latest or (day == latest and _made_after(kept, acc.last)):
+            if latest is None or day > latest or (day == latest and _cells(kept) > _cells(acc.last)):
                 acc.last_day, acc.last = day, kept
             if acc.first is None or day < acc.first:
                 acc.first = day

@@ -401,30 +401,6 @@ def test_undo_of_a_far_future_run_gives_the_ledger_back_byte_for_byte(tmp_path):
     assert snapshot(book / "drafts") == snapshot(twin / "drafts")
 
 
-def test_undo_of_a_run_after_a_touch_logged_by_hand_gives_the_ledger_back(tmp_path):
-    """The day's run emailed c1, then a call was logged by hand the same day (last_channel
-    call). A run on a wrong day and its undo leave the ledger as it was: of one day's
-    touches, the one logged by hand is the later, whatever the rows' order."""
-    root = build(tmp_path / "book")
-    ok("-C", root, "run", "--today", TODAY)
-    ok("-C", root, "log", "c1", "--channel", "call", "--on", TODAY, "--today", TODAY)
-    assert cells(root, "c1", ("last_channel",)) == {"last_channel": "call"}
-    before = open(os.path.join(root, "contacts.csv"), "rb").read()
-    ok("-C", root, "run", "--today", "2027-12-04", "--yes")
-    ok("-C", root, "undo", "--yes", "--today", TODAY)
-    assert open(os.path.join(root, "contacts.csv"), "rb").read() == before
-
-
-def test_of_one_days_touches_the_one_logged_by_hand_is_the_latest():
-    from cadence.trail import trail_of
-    from helpers import journal
-
-    run = "2026-11-02,c1,touch,p,decide-1,email,hello,"
-    logged = "2026-11-02,c1,touch,p,,call,,"
-    for text in (run + "\n" + logged, logged + "\n" + run):
-        assert trail_of(journal(text)["c1"]).last.channel == "call"
-
-
 def test_undo_takes_back_the_contacts_a_run_enrolled(book):
     ok("-C", book, "add", "--name", "Cid Holm", "--email", "cid@example.com", "--playbook", "p")
     before = snapshot(book)
