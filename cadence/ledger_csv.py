@@ -240,13 +240,10 @@ class _CsvLayout:
         values = [cells.get(c, "") for c in ledger.columns]
         for column, value in zip(ledger.columns, values):
             _check_csv_value(value, ledger._codec, ledger, None, column)
-        # after the last record that is a contact: a spreadsheet's empty rows (`;;;`) that end
-        # the file stay at its end
-        n = len(self.starts)
-        while n and self._empty(n - 1):
-            n -= 1
-        last = self.ends.get(n - 1, self.starts[n - 1]) if n else self.header[1]
-        first = self.starts[n - 1] if n else self.header[0]
+        # (the reader leaves a spreadsheet's empty `;;;` rows out of `starts`: they stay last)
+        last = self.ends.get(len(self.starts) - 1, self.starts[-1]) if self.starts \
+            else self.header[1]
+        first = self.starts[-1] if self.starts else self.header[0]
         _, tokens, _ = _split_record(self.lines, first, d, self.sep)
         every = all(quoted for _, _, _, quoted in tokens)
         line = d.join(_csv_cell(v, d, every) for v in values)
@@ -256,11 +253,6 @@ class _CsvLayout:
             at = end + len(self.sep)
             return text[:at] + line + self.newline + text[at:]
         return text + self.newline + line  # the file ends without a line break: so does it now
-
-    def _empty(self, i: int) -> bool:
-        """Is record i a row of empty cells?"""
-        s, tokens, _ = _split_record(self.lines, self.starts[i], self.delimiter, self.sep)
-        return all(not s[a:b].strip('"').strip() for a, b, _, _ in tokens)
 
     def _record(self, i: int, cells: dict) -> tuple:
         """(record text, lines it spanned) of row i with `cells` ({position: value}) written:
