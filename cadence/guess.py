@@ -55,6 +55,13 @@ _SHAPES = (
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+def _all_emails(held: list, rows) -> bool:
+    """A column of the contacts' email addresses: most rows hold one, every value is one, and
+    not one and the same in every row (the owner's own, a shared inbox)."""
+    return len(held) * 2 >= len(rows) and all(_EMAIL.match(c) for c in held) and (
+        len(rows) == 1 or len(set(held)) > 1)
+
+
 def _key(header: str) -> str:
     return re.sub(r"[\s._\-]+", "", header.strip().lower())
 
@@ -78,8 +85,6 @@ class Guess:
 # cadence's columns whose cells must hold its own words: a sheet's `Status` of `VIP` is the
 # sheet's own column, not cadence's
 _WORDS_OF = {
-    # a `Kontakt` column of email addresses is how to reach them, not their names
-    "name": lambda cell: not _EMAIL.match(cell),
     # whole years of a person's age, as the rule reads them (not a birth year, not days)
     "age": lambda cell: cell.isdigit() and cell.isascii() and int(cell) <= 120,
     "status": lambda cell: cell.lower() in STATUSES,
@@ -91,28 +96,41 @@ _WORDS_OF = {
 
 def guess_sheet(columns, rows) -> Guess:
     """The mapping of a sheet's header (`columns`) and its date format, read from its cells."""
-    mapped, taken, headers = [], set(), {}
+    def cells(header):
+        return [c for c in (r.get(header, "").strip() for r in rows) if c]
+
+    # each of cadence's columns: of the headers that mean it and whose cells fit, the first
+    # with a value (an Outlook export's empty Business Phone before its Mobile Phone)
+    found = {}
     for header in columns:
         key = _key(header)
         for name, words in SYNONYMS.items():
-            if name in taken or key not in words:
+            if key not in words:
                 continue
+            held = cells(header)
             fits = _WORDS_OF.get(name)
-            if fits and not all(fits(c) for c in (r.get(header, "").strip() for r in rows) if c):
+            if fits and not all(fits(c) for c in held):
                 continue
+            if name == "name" and key != "name" and held and all(_EMAIL.match(c) for c in held):
+                continue  # a `Kontakt` column of email addresses reaches them, it does not name them
+            found.setdefault(name, []).append((not held, header))
+            break
+    mapped, taken, headers = [], set(), {}
+    for name in SYNONYMS:
+        if name in found:
+            header = min(found[name], key=lambda pair: pair[0])[1]  # stable: the first filled
             taken.add(name)
             headers[name] = header
             if header != name:
                 mapped.append((name, header))
-            break
+    mapped.sort(key=lambda pair: list(columns).index(pair[1]))
     if "email" not in taken:  # a column of email addresses, whatever its header says
-        for header in columns:
-            cells = [c for c in (r.get(header, "").strip() for r in rows) if c]
-            if header not in headers.values() and cells and all(_EMAIL.match(c) for c in cells):
-                taken.add("email")
-                headers["email"] = header
-                mapped.append(("email", header))
-                break
+        sniffed = [h for h in columns if h not in headers.values() and _all_emails(cells(h), rows)]
+        if sniffed:
+            header = min(sniffed, key=lambda h: "mail" not in _key(h))  # a mail header first
+            taken.add("email")
+            headers["email"] = header
+            mapped.append(("email", header))
     dates, sample, ambiguous = _dates(columns, rows)
     ids = [r.get(headers["id"], "").strip() for r in rows] if "id" in headers else []
     has_ids = bool(ids) and all(ids)

@@ -416,6 +416,27 @@ def test_init_from_finds_how_to_reach_people_in_common_exports(headers, cells, m
     assert {k: v for k, v in guess.columns if k in mapped} == mapped and guess.reaches
 
 
+@pytest.mark.parametrize("headers, rows, mapped", [
+    # a `Name` column keeps its name even with an email in it
+    (("Name", "Email", "Phone"), [("info@firm.se", "info@firm.se", "")],
+     {"name": "Name", "email": "Email", "phone": "Phone"}),
+    # Outlook's phones: the empty Business Phone gives way to the Mobile Phone that has numbers
+    (("First Name", "Business Phone", "Home Phone", "Mobile Phone"),
+     [("Ann", "", "", "070-111"), ("Bo", "", "", "070-222")],
+     {"name": "First Name", "phone": "Mobile Phone"}),
+    # the owner's own address in every row is not the contacts'; their work address is
+    (("Namn", "Ansvarig", "Jobb"), [("Ann", "me@eva.se", "ann@a.se"), ("Bo", "me@eva.se", "bo@b.se")],
+     {"name": "Namn", "email": "Jobb"}),
+    # a notes column with one address in it is not the contacts' email
+    (("Namn", "Anteckning"), [("Ann", "skriv till ann@a.se"), ("Bo", ""), ("Cy", "ann@a.se")],
+     {"name": "Namn"}),
+])
+def test_init_from_maps_the_columns_that_hold_the_values(headers, rows, mapped):
+    guess = guess_sheet(headers, [dict(zip(headers, row)) for row in rows])
+    assert {k: v for k, v in guess.columns} == {k: v for k, v in mapped.items() if k != v}
+    assert guess.has_names is ("name" in mapped)
+
+
 def test_init_from_says_when_no_column_reaches_anyone(machine):
     _, said = _init(machine, "n.csv", b"Namn;Anteckning\r\nAnn;ring i maj\r\n")
     assert "reach: no column of email addresses, phone numbers or postal addresses found" in said
