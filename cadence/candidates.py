@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import NamedTuple, Optional
 
 from .model import Condition, Playbook
-from .state import State
+from .state import State, fell_back
 from .steps import birthday_on, cursor_of, phase_at, phase_end, resolve_channel
 
 ONE_DAY = timedelta(days=1)
@@ -189,7 +189,7 @@ def _no_reply_candidate(playbook: Playbook, st: State,
         channel, skip = resolve_channel(rule.then, st.contact, playbook, fallback=rule.fallback)
         if channel and channel != rule.then:
             # the note says so: which rule made the row is read from it (state.rule_of)
-            detail += f"; by {channel} instead of {rule.then}"
+            detail += fell_back(channel, rule.then)
         return Candidate("no_reply", "no_reply", phase, channel, rule.template, day, why,
                          detail=detail, rule=i, skip=skip)
     return None

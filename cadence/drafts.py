@@ -15,7 +15,7 @@ from typing import Optional
 from . import emails
 from .emails import fold
 from .lookup import SUFFIX, draft_name, html_twin, template_file
-from .state import SET_IN_THE_LEDGER
+from .state import FELL_BACK, SET_IN_THE_LEDGER
 from .model import EXIT_CONFIG, EXIT_DATA, KNOWN_COLUMNS, Failure, Problem, Source
 from .sandbox import environment, format_day, located, render
 
@@ -228,9 +228,6 @@ _AUTOMATIC = re.compile(r"^(no reply since .*|the email of \d{4}-\d{2}-\d{2} .*|
                         r"<[^>]*>.*)$")
 
 
-_INSTEAD = re.compile(r"^by \w+ instead of \w+$")  # of a rule's touch that fell back
-
-
 def topic(entry) -> str:
     """What a person noted in a journal row, for a call sheet's last topics ("" for none): of a
     touch, a reply or a note, without what cadence writes itself (the reason of a touch it made,
@@ -239,7 +236,7 @@ def topic(entry) -> str:
         return ""
     parts = [p.strip() for p in entry.note.split("; ")]
     return "; ".join(p for p in parts if p and not _AUTOMATIC.match(p)
-                     and not (entry.step == "no_reply" and _INSTEAD.match(p))
+                     and not (entry.step == "no_reply" and FELL_BACK.fullmatch(p))
                      and not p.endswith(SET_IN_THE_LEDGER))
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .model import CHANNELS, STATUSES
+from .model import CHANNELS, STATUSES, email_problem
 from .sheet_dates import DateFormat, date_format
 
 # cadence's column -> the headers that mean it (compared lower case, without spaces, dots,
@@ -52,13 +52,10 @@ _SHAPES = (
 )
 
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
 def _all_emails(held: list, rows) -> bool:
     """A column of the contacts' email addresses: most rows hold one, every value is one, and
     not one and the same in every row (the owner's own, a shared inbox)."""
-    return len(held) * 2 >= len(rows) and all(_EMAIL.match(c) for c in held) and (
+    return len(held) * 2 >= len(rows) and all(not email_problem(c) for c in held) and (
         len(rows) == 1 or len(set(held)) > 1)
 
 
@@ -111,7 +108,7 @@ def guess_sheet(columns, rows) -> Guess:
             fits = _WORDS_OF.get(name)
             if fits and not all(fits(c) for c in held):
                 continue
-            if name == "name" and key != "name" and held and all(_EMAIL.match(c) for c in held):
+            if name == "name" and key != "name" and held and not any(map(email_problem, held)):
                 continue  # a `Kontakt` column of email addresses reaches them, it does not name them
             found.setdefault(name, []).append((not held, header))
             break

@@ -110,7 +110,7 @@ def _effects(book, contact, finds: list, today: date) -> tuple:
             latest = finding.day if before is None else max(before, finding.day)
             st = st._replace(last_reply=latest)
             if before is not None and finding.day < before:
-                continue  # a later reply is known and decided on: an older one found late is journaled only
+                continue  # found late, older than a reply decided on: journaled, no decision
             st, decided, started = engine.reply_decision(st, book.playbooks, finding.day)
             rows.extend(_decision_rows(contact.id, acted_in, finding.day, decided) + started)
         elif finding.event == "bounce" and finding.address == email:

@@ -177,7 +177,13 @@ def kind_of(row: Entry, playbook: Optional[Playbook]) -> tuple:
 
 
 _ANSWERED = re.compile(r"^no reply since \d{4}-\d\d-\d\d \((\w+)\)")
-_INSTEAD = re.compile(r"; by \w+ instead of (\w+)$")
+# the end of a `no_reply` touch's note when its rule's channel could not be used
+FELL_BACK = re.compile(r"by (\w+) instead of (\w+)")
+
+
+def fell_back(channel: str, meant: str) -> str:
+    """What a rule's touch adds to its note when made by `channel` instead of `meant`."""
+    return f"; by {channel} instead of {meant}"
 
 
 def rule_of(row: Entry, rules: tuple) -> int:
@@ -196,8 +202,9 @@ def rule_of(row: Entry, rules: tuple) -> int:
     found = _ANSWERED.match(row.note)
     answered = found.group(1) if found else (
         "email" if row.note.startswith("the email of ") else "")
-    instead = _INSTEAD.search(row.note) if answered else None
-    meant = instead.group(1) if instead else row.channel
+    last = row.note.rpartition("; ")[2] if answered else ""
+    instead = FELL_BACK.fullmatch(last)
+    meant = instead.group(2) if instead else row.channel
     matches = matches or [i for i, r in enumerate(rules) if r.then == meant]
     if len(matches) > 1 and answered:
         matches = [i for i in matches if not rules[i].after or answered in rules[i].after] \
