@@ -17,7 +17,7 @@ from datetime import date
 from typing import Mapping, Optional
 
 from .ledger_file import LedgerFile
-from .sheet_dates import ISO, DateFormat, read_cell
+from .sheet_dates import ISO, DateFormat, is_serial, read_cell
 from .model import EXIT_CONFIG, EXIT_DATA, Problem, Source
 
 # the ledger's columns that hold a date (`callback` a date and time, `birthday` also MM-DD)
@@ -255,9 +255,11 @@ def _dates_of(ledger: LedgerFile, header: str, column: str, dates: DateFormat) -
         total += 1
         shape, error = judged.get(text, ("", ""))
         if error:
-            problems.append(Problem(ledger.source(index, header), error,
-                                    f"the ledger's dates are written as {dates.shown} "
-                                    "(`dates:` under `ledger:` in cadence.yaml)", EXIT_DATA))
+            hint = (f"format the column as text or as a {dates.shown} date before saving"
+                    if is_serial(text.strip()) else
+                    f"the ledger's dates are written as {dates.shown} "
+                    "(`dates:` under `ledger:` in cadence.yaml)")
+            problems.append(Problem(ledger.source(index, header), error, hint, EXIT_DATA))
         elif shape:
             other[shape] = other.get(shape, 0) + 1
             first = index if first is None else first

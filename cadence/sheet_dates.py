@@ -123,13 +123,18 @@ def _clock(text: str) -> str:
     return f"{int(hour):02d}:{minute}"
 
 
+def is_serial(text: str) -> bool:
+    """A cell a spreadsheet wrote as its day number (`27468`), not as a date."""
+    return _SERIAL.match(text) is not None
+
+
 def read_cell(text: str, dates: DateFormat) -> tuple:
     """(ISO text, the shape of another format it is written in or "", error) of a date cell.
 
     The configured format first; then ISO, which is never ambiguous, and day.month.year with
     dots, which no spreadsheet writes in another order. A cell in none of them is left as it
     is for cadence.contacts to judge, but for a sheet whose dates are not ISO: its message
-    names the sheet's format."""
+    (and the hint its reader adds) names the sheet's format."""
     match = _TIME.match(text)
     if match is None:  # a line break in the cell: no date; its column's reader says so
         return text, "", "" if dates.iso else f"expected a date as {dates.shown}, got {text!r}"
@@ -149,6 +154,8 @@ def read_cell(text: str, dates: DateFormat) -> tuple:
             return "", "", f"impossible date {text!r}"
         return f"{ymd[0]:04d}-{ymd[1]:02d}-{ymd[2]:02d}" + (f"T{clock}" if clock else ""), \
             shape, ""
-    if dates.iso or _SERIAL.match(text):
+    if dates.iso:
         return text, "", ""
+    if is_serial(text):
+        return "", "", f"{text!r} looks like a spreadsheet serial number, not a date"
     return "", "", f"expected a date as {dates.shown}, got {text!r}"
