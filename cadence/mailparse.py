@@ -204,9 +204,13 @@ def _date(value: str) -> Optional[datetime]:
     return moment
 
 
+_COMMENT = re.compile(r"\((?:[^()\\]|\\.)*\)")  # a comment (RFC 5322 3.2.2), unnested
+
+
 def _automatic(headers: EmailMessage) -> bool:
     """RFC 3834's Auto-Submitted (anything but `no`), and what autoresponders write instead."""
-    submitted = _value(headers, "Auto-Submitted").split(";")[0].strip().lower()
+    # RFC 3834 3.1.7: a keyword, then parameters after `;`; comments in parentheses anywhere
+    submitted = _COMMENT.sub(" ", _value(headers, "Auto-Submitted")).split(";")[0].strip().lower()
     if submitted and submitted != "no":
         return True
     if headers.get("X-Autoreply") is not None or headers.get("X-Autorespond") is not None:

@@ -35,3 +35,20 @@ def test_a_read_receipt_is_a_report_left_alone():
                     b"report-type=disposition-notification; boundary=b\n\n--b\n\nread\n--b--\n")
     assert message.report is not None and not message.report.failed
     assert not message.auto
+
+
+@pytest.mark.parametrize("value, auto", [
+    ("no", False),
+    ("No (sent by a person)", False),
+    ("(a person wrote this) no", False),
+    ("no; owner-email=eva@konsult.example", False),
+    ("auto-replied", True),
+    ("auto-replied (vacation)", True),
+    ("auto-generated; owner-email=x@y", True),
+    ("(comment only)", False),
+])
+def test_auto_submitted_is_read_as_rfc_3834_writes_it(value, auto):
+    """SPEC 10: an automatic answer has `Auto-Submitted` other than `no`; RFC 3834's field
+    may carry comments and parameters around its keyword."""
+    message = parse(f"From: p@lund.example\nSubject: x\nAuto-Submitted: {value}\n\nbody".encode())
+    assert message.auto is auto
