@@ -371,7 +371,13 @@ class Trail(NamedTuple):
     status: Optional[Entry] = None  # the latest `status` row but for `started` ones
     reply: Optional[Entry] = None  # the latest `reply` row
     callback_noted: Optional[Entry] = None  # the latest `note` row "callback D ..."
-    reply_noted: Optional[date] = None  # the latest date a `note` row "last_reply D" names
+    # the latest day's `note` rows "last_reply D ..." and "reply on D": that day, and the Ds
+    reply_noted_day: Optional[date] = None
+    reply_noted: tuple = ()
+    # the other rows of the latest day of `status` rows, and of "callback D" notes: of one
+    # day's, the journal cannot say which a person made last (SPEC 9, the user's hand)
+    status_more: tuple = ()
+    callback_more: tuple = ()
     started: tuple = ()  # (playbook, date it was last started on), by playbook
     # what `sync` journaled from the mailbox (SPEC section 10)
     bounced: tuple = ()  # (address, date of its latest bounce), by address

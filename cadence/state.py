@@ -24,6 +24,7 @@ from .model import STATUSES, Contact, Entry, Playbook, Trail
 from .steps import cursor_of, find_step, phase_at, phase_of_step
 
 SET_IN_THE_LEDGER = "(set in the ledger)"
+GUESSED_START = "(the day before the first touch)"  # a rebuilt row's start, the journal lacking one
 BY_HAND = "skipped by hand"  # the note of a `cadence skip` row: a person's, not a run's
 
 
@@ -68,7 +69,8 @@ def state_of(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, P
     trail = trail or NO_TRAIL
     playbook = playbooks.get(contact.playbook)
     status, paused_until = journal_status(trail, contact.playbook)
-    journal_reply = _latest(max(trail.replies) if trail.replies else None, trail.reply_noted)
+    said_reply = reply_said(trail)
+    journal_reply = max(said_reply) if said_reply else None
     rebuild = (not contact.touches and contact.last_touch is None and not contact.last_step
                and trail.rows > 0)
     typed_status = bool(contact.row.get("status", "").strip())
@@ -114,12 +116,14 @@ def state_of(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, P
             last_playbook = last_row.playbook or contact.playbook
         if playbook is not None and not phase:
             phase = phase_at(playbook, started, last_touch).name
-    decisions = _decisions(contact, status, journal_reply, trail.callback_noted, typed_status)
-    if (contact.started is not None and not rebuild
-            and contact.playbook not in dict(trail.started)):
-        # a start typed in the ledger (or made before the journal kept starts): journaled
-        # once, dated as the start, so that the journal alone can say it again
-        decisions += (("status", f"started {SET_IN_THE_LEDGER}", contact.started),)
+    decisions = _decisions(contact, trail, status, said_reply, typed_status)
+    if started is not None and contact.playbook not in dict(trail.started) and (
+            rebuild or started == contact.started):
+        # a start typed in the ledger (or made before the journal kept starts), or a rebuilt
+        # row's guess: journaled once, dated as the start, so that the journal alone can say
+        # it again
+        said = SET_IN_THE_LEDGER if started == contact.started else GUESSED_START
+        decisions += (("status", f"started {said}", started),)
     restored = rebuild and (started != contact.started or touches != contact.touches
                             or last_touch != contact.last_touch or bool(last_step)
                             or now_status != (contact.status or "active")
@@ -140,10 +144,6 @@ def _bounced(contact: Contact, trail: Trail) -> Optional[date]:
     """The latest bounce of the address in the contact's `email` cell, if it bounced."""
     email = contact.row.get("email", "").strip()
     return dict(trail.bounced).get(address_key(email)) if email else None
-
-
-def _latest(a: Optional[date], b: Optional[date]) -> Optional[date]:
-    return b if a is None else a if b is None else max(a, b)
 
 
 def _furthest_step(playbook: Optional[Playbook], name: str, started: Optional[date],
@@ -218,9 +218,16 @@ def rule_of(row: Entry, rules: tuple) -> int:
 def journal_status(trail: Trail, playbook: str) -> tuple:
     """(status, paused until) by the latest `status` or `reply` row, or the playbook's latest
     start (active again); of one day's, a status row first, then a reply (a reply and the
-    decision on it are made the same day), then a start. (None, None) with none of them."""
+    decision on it are made the same day), then a start. A `reply: continue` row, and a reply
+    row of another playbook from before this one's start, say nothing of the status. (None,
+    None) with none of them."""
     status, reply = trail.status, trail.reply
     started = dict(trail.started).get(playbook)
+    if reply is not None and (reply.note.startswith("reply: continue") or (
+            started is not None and reply.playbook != playbook and reply.date <= started)):
+        # `continue` leaves the status as it was (SPEC 5); a reply in another playbook, on or
+        # before this one's start, was decided in that one (`reply --move`, a `move` rule)
+        reply = None
     if started is not None and all(row is None or row.date < started for row in (status, reply)):
         # a pause that ended before this start keeps its date in the ledger, as it was
         ended = status is not None and first_word(status.note) == "active"
@@ -254,19 +261,35 @@ def _date_after(note: str, word: str) -> Optional[date]:
     return None
 
 
-def _decisions(contact: Contact, status: Optional[str], reply: Optional[date],
-               callback: Optional[Entry], typed_status: bool) -> tuple:
+def reply_said(trail: Trail) -> frozenset:
+    """The last_reply the journal says: the date of its latest reply, or what the latest
+    `note` row "last_reply D" (a date typed in the ledger) or "reply on D" says, whichever row
+    is later; of one day's rows, each of theirs (the journal cannot say which came last)."""
+    latest = max(trail.replies) if trail.replies else None
+    day = trail.reply_noted_day
+    if day is None or (latest is not None and latest > day):
+        return frozenset((latest,)) if latest is not None else frozenset()
+    return frozenset(trail.reply_noted + ((latest,) if latest == day else ()))
+
+
+def _decisions(contact: Contact, trail: Trail, status: Optional[str], replies: frozenset,
+               typed_status: bool) -> tuple:
     """The rows the user's hand asks for: a status, last_reply or callback cell typed in the
-    ledger that differs from what the journal says (SPEC section 9)."""
+    ledger that differs from what the journal says (SPEC section 9). Of one day's rows, the
+    journal says each: a value a row of the latest day holds is not journaled again (a status
+    typed on the day of a `mark`, a call-back on the day of `reply --callback`)."""
     found = []
-    if typed_status and contact.status != (status or "active"):
+    if typed_status and contact.status != (status or "active") and not any(
+            journal_status(trail._replace(status=row), contact.playbook)[0] == contact.status
+            for row in trail.status_more):
         until = f" until {contact.paused_until}" if contact.status == "paused" and \
             contact.paused_until else ""
         found.append(("status", f"{contact.status}{until} {SET_IN_THE_LEDGER}", None))
-    if contact.last_reply is not None and contact.last_reply != reply:
+    if contact.last_reply is not None and contact.last_reply not in replies:
         found.append(("note", f"last_reply {contact.last_reply} {SET_IN_THE_LEDGER}", None))
     agreed = callback_text(contact)
-    if agreed and agreed != _noted_callback(callback):
+    if agreed and agreed not in {_noted_callback(row)
+                                 for row in (trail.callback_noted,) + trail.callback_more}:
         found.append(("note", f"callback {agreed} {SET_IN_THE_LEDGER}", None))
     return tuple(found)
 

@@ -36,7 +36,8 @@ class _Fold:
     __slots__ = ("rows", "touches", "first", "last_day", "last", "dates", "step_day", "step",
                  "replies", "birthday", "callback", "no_reply", "status_day", "status",
                  "reply_day", "reply", "noted_day", "noted", "reply_noted", "started", "undo",
-                 "bounced", "drafted", "sent", "answered", "junk", "steps")
+                 "bounced", "drafted", "sent", "answered", "junk", "steps", "status_more",
+                 "noted_more", "reply_noted_day")
 
     def __init__(self):
         self.rows = self.touches = 0
@@ -47,9 +48,13 @@ class _Fold:
         self.replies = set()
         self.birthday = self.callback = self.no_reply = None
         self.status = self.status_day = None  # the latest `status` row but for `started`
+        # the other rows of the latest day of status rows, and of call-back notes: of one
+        # day's rows the journal cannot say which came last (the user's hand, SPEC 9)
+        self.status_more, self.noted_more = [], []
         self.reply = self.reply_day = None  # the latest `reply` row
         self.noted = self.noted_day = None  # the latest `note` row "callback D ..."
-        self.reply_noted = None  # the latest date of a `note` row "last_reply D ..."
+        # the day of the latest `note` rows "last_reply D ..." or "reply on D", and their Ds
+        self.reply_noted_day, self.reply_noted = None, []
         self.started = {}  # playbook -> the latest date it was started on
         self.undo = False  # an `undo` row: the rows must be read again whole (`refold`)
         self.bounced = {}  # address -> the latest date it bounced
@@ -72,14 +77,17 @@ class _Fold:
                 sorted(d.isoformat() for d in self.replies), _iso(self.birthday),
                 _iso(self.callback), _iso(self.no_reply), _iso(self.status_day),
                 _plain(self.status), _iso(self.reply_day), _plain(self.reply),
-                _iso(self.noted_day), _plain(self.noted), _iso(self.reply_noted),
+                _iso(self.noted_day), _plain(self.noted), _iso(self.reply_noted_day),
                 sorted((p, d.isoformat()) for p, d in self.started.items()), self.undo,
                 sorted((a, d.isoformat()) for a, d in self.bounced.items()),
                 sorted((d.isoformat(), p, s) for d, p, s in _recent(self.drafted, DRAFTED_SPAN)),
                 sorted((k, d.isoformat()) for k, d in _recent_keys(self.sent).items())
                 if self.sent else [], _iso(self.answered),
                 sorted((d.isoformat(), n) for d, n in _recent(self.junk, JUNK_SPAN)),
-                sorted([p, d.isoformat(), _plain(k)] for p, (d, k) in (self.steps or {}).items())]
+                sorted([p, d.isoformat(), _plain(k)] for p, (d, k) in (self.steps or {}).items()),
+                sorted({d.isoformat() for d in self.reply_noted}),
+                [_plain(k) for k in _others(self.status_more, self.status)],
+                [_plain(k) for k in _others(self.noted_more, self.noted)]]
 
     @classmethod
     def restore(cls, state: list) -> "_Fold":
@@ -87,7 +95,8 @@ class _Fold:
         made = cls()
         (rows, touches, first, last_day, last, dates, step_day, step, replies, birthday,
          callback, no_reply, status_day, status, reply_day, reply, noted_day, noted,
-         reply_noted, started, undo, bounced, drafted, sent, answered, junk, steps) = state
+         reply_noted_day, started, undo, bounced, drafted, sent, answered, junk, steps,
+         reply_noted, status_more, noted_more) = state
         for count in (rows, touches):
             if not isinstance(count, int) or count < 0:
                 raise NotAFold("a count")
@@ -101,7 +110,13 @@ class _Fold:
         made.status_day, made.status = _day_of(status_day), _kept(status)
         made.reply_day, made.reply = _day_of(reply_day), _kept(reply)
         made.noted_day, made.noted = _day_of(noted_day), _kept(noted)
-        made.reply_noted = _day_of(reply_noted)
+        made.reply_noted_day = _day_of(reply_noted_day)
+        made.reply_noted = [date.fromisoformat(d) for d in reply_noted]
+        made.status_more = [_kept(k) for k in status_more]
+        made.noted_more = [_kept(k) for k in noted_more]
+        if (made.status_more and made.status is None) or (made.noted_more and made.noted is None) \
+                or (made.reply_noted_day is None) != (not made.reply_noted):
+            raise NotAFold("rows of a day without its day")
         made.started = {str(p): date.fromisoformat(d) for p, d in started}
         made.undo = bool(undo)
         made.bounced = {str(a): date.fromisoformat(d) for a, d in bounced}
@@ -138,7 +153,12 @@ class _Fold:
             status=_entry_of(contact, self.status_day, self.status, shared),
             reply=_entry_of(contact, self.reply_day, self.reply, shared),
             callback_noted=_entry_of(contact, self.noted_day, self.noted, shared),
-            reply_noted=self.reply_noted, started=tuple(sorted(self.started.items())),
+            status_more=tuple(_entry_of(contact, self.status_day, k, shared)
+                              for k in _others(self.status_more, self.status)),
+            callback_more=tuple(_entry_of(contact, self.noted_day, k, shared)
+                                for k in _others(self.noted_more, self.noted)),
+            reply_noted_day=self.reply_noted_day, reply_noted=tuple(sorted(set(self.reply_noted))),
+            started=tuple(sorted(self.started.items())),
             bounced=tuple(sorted(self.bounced.items())) if self.bounced else (),
             drafted=tuple(sorted(_recent(self.drafted, DRAFTED_SPAN))) if self.drafted else (),
             sent=frozenset(_recent_keys(self.sent)) if self.sent else _NO_REPLIES,
@@ -155,7 +175,8 @@ def _saved_trail(contact: str, state: list, shared: dict, days: dict) -> Trail:
     `days` holds one date for each ISO text (memory, and each text is parsed once)."""
     (rows, touches, first, last_day, last, dates, step_day, step, replies, birthday,
      callback, no_reply, status_day, status, reply_day, reply, noted_day, noted,
-     reply_noted, started, undo, bounced, drafted, sent, answered, junk, steps) = state
+     reply_noted_day, started, undo, bounced, drafted, sent, answered, junk, steps,
+     reply_noted, status_more, noted_more) = state
 
     def day(text):
         if text is None:
@@ -191,7 +212,11 @@ def _saved_trail(contact: str, state: list, shared: dict, days: dict) -> Trail:
         replies=frozenset(day(d) for d in replies) if replies else _NO_REPLIES,
         birthday_done=day(birthday), callback_done=day(callback), no_reply_done=day(no_reply),
         status=entry(status_day, status), reply=entry(reply_day, reply),
-        callback_noted=entry(noted_day, noted), reply_noted=day(reply_noted),
+        callback_noted=entry(noted_day, noted),
+        status_more=tuple(entry(status_day, k) for k in status_more) if status_more else (),
+        callback_more=tuple(entry(noted_day, k) for k in noted_more) if noted_more else (),
+        reply_noted_day=day(reply_noted_day),
+        reply_noted=tuple(day(d) for d in reply_noted) if reply_noted else (),
         started=tuple(sorted((one(str(p)), day(d)) for p, d in started)),
         bounced=tuple(sorted((str(a), day(d)) for a, d in bounced)) if bounced else (),
         drafted=tuple(sorted((day(d), one(str(p)), one(str(s))) for d, p, s in drafted))
@@ -254,7 +279,7 @@ def saved_folds(saved) -> dict:
     return saved
 
 
-_STATE_WIDTH = 27  # the values of `_Fold.state`
+_STATE_WIDTH = 30  # the values of `_Fold.state`
 _STATE_UNDO = 20  # where `_Fold.state` keeps `undo`
 
 
@@ -420,21 +445,42 @@ def _other(acc: _Fold, day: date, event: str, cells: list, kept) -> None:
         if first_word(cells[7]) == "started":
             playbook = cells[3].strip()
             acc.started[playbook] = _later(acc.started.get(playbook), day)
-        elif acc.status is None or (day, _rank(cells[7]), _cells(kept)) > (
-                acc.status_day, _rank(_cells(acc.status)[7]), _cells(acc.status)):
-            acc.status_day, acc.status = day, kept
+        elif acc.status is None or day > acc.status_day:
+            acc.status_day, acc.status, acc.status_more = day, kept, []
+        elif day == acc.status_day:
+            if (_rank(cells[7]), _cells(kept)) > (_rank(_cells(acc.status)[7]), _cells(acc.status)):
+                acc.status, kept = kept, acc.status
+            acc.status_more.append(kept)
     elif event == "note":
         note = cells[7].strip()
-        if note.startswith("callback ") and _newer(day, kept, acc.noted_day, acc.noted):
-            acc.noted_day, acc.noted = day, kept
+        if note.startswith("callback "):
+            if acc.noted is None or day > acc.noted_day:
+                acc.noted_day, acc.noted, acc.noted_more = day, kept, []
+            elif day == acc.noted_day:
+                if _cells(kept) > _cells(acc.noted):
+                    acc.noted, kept = kept, acc.noted
+                acc.noted_more.append(kept)
         elif note.startswith(("last_reply ", "reply on ")):
             # a reply typed in the ledger, or one `cadence reply` recorded without a rule to
             # act on it ("reply on D": a won contact answered): the journal knows of it
             noted = _day_in(note[len("reply "):] if note.startswith("reply on ") else note)
             if noted is not None:
-                acc.reply_noted = _later(acc.reply_noted, noted)
+                if acc.reply_noted_day is None or day > acc.reply_noted_day:
+                    acc.reply_noted_day, acc.reply_noted = day, [noted]
+                elif day == acc.reply_noted_day:
+                    acc.reply_noted.append(noted)
     elif event == "undo":
         acc.undo = True
+
+
+def _others(rows: list, held) -> list:
+    """The rows of a day besides the one `held`, once each, in the order of their cells."""
+    seen, out = {_cells(held)} if held is not None else set(), []
+    for kept in sorted(rows, key=_cells):
+        if _cells(kept) not in seen:
+            seen.add(_cells(kept))
+            out.append(kept)
+    return out
 
 
 def _rank(note: str) -> int:

@@ -163,6 +163,8 @@ _EVENTS = st.sampled_from([
     "status,p,,,,paused until 2026-12-01", "status,p,,,,won (set in the ledger)",
     "note,p,,,,callback 2026-11-20T14:00 call me", "note,p,,,,last_reply 2026-11-03",
     "note,p,,,,reply on 2026-11-04", " touch , p , decide-1 , email , hello ,",
+    "status,p,,,,won", "status,p,,,,lost (set in the ledger)", "reply,p,,,,reply: continue",
+    "note,p,,,,callback 2026-11-21", "note,p,,,,last_reply 2026-10-20 (set in the ledger)",
     'touch,p,decide-1,email,hello,"a, quoted note"',
 ])
 
@@ -184,6 +186,34 @@ def test_a_saved_fold_gives_the_trail_its_fold_gives(rows):
     for cid, acc in folds.items():
         state = json.loads(json.dumps(acc.state()))  # as the cache keeps it
         assert t._saved_trail(cid, state, {}, {}) == acc.trail(cid, {})
+
+
+_DECISIONS = st.sampled_from([
+    "status,p,,,,won", "status,p,,,,lost (set in the ledger)", "status,p,,,,won (set in the ledger)",
+    "status,p,,,,paused until 2026-12-01", "status,p,,,,active again after a pause until 2026-10-02",
+    "reply,p,,,,reply: stop", "reply,p,,,,reply: continue", "note,p,,,,callback 2026-11-21",
+    "note,p,,,,callback 2026-11-20T14:00 (set in the ledger)", "note,p,,,,reply on 2026-10-02",
+    "note,p,,,,last_reply 2026-09-20 (set in the ledger)", "touch,p,decide-1,email,hello,",
+])
+
+
+@given(st.lists(st.tuples(st.integers(0, 1), st.just("c1"), _DECISIONS), max_size=20) |
+       st.lists(st.tuples(st.integers(0, 2), st.sampled_from(["c1", "c2"]), _EVENTS),
+                max_size=30), st.randoms(use_true_random=False))
+def test_the_same_rows_in_any_order_give_the_same_trail(rows, shuffle):
+    """A fold keeps counts, sets and the latest rows by date (of one day's, all of them where
+    the journal cannot say which came last): the rows' order never matters."""
+    from datetime import date as day_of
+
+    from cadence import trail as t
+
+    start = day_of(2026, 10, 1)
+    lines = [f"{(start + timedelta(days=n)).isoformat()},{cid},{event}\n" for n, cid, event in rows]
+    header = "date,contact,event,playbook,step,channel,template,note\n"
+    once, problems = t.fold(lambda: [line.encode() for line in [header] + lines], "h.csv")
+    shuffle.shuffle(lines)
+    again, _ = t.fold(lambda: [line.encode() for line in [header] + lines], "h.csv")
+    assert problems == [] and once == again
 
 
 _CONTACTS = st.sampled_from(["c1", "c2", " c2", "c3 ", "c\u00e41", '"c1"', "c1\x1f", "c2\u00a0"])

@@ -109,6 +109,20 @@ JOURNAL_STATUS = [
     ("a reply to stop", "2026-11-05,c1,reply,p,,email,,reply: stop", ("replied", None)),
     ("a status row before a reply row of the same day",
      "2026-11-05,c1,reply,p,,email,,reply: stop\n2026-11-05,c1,status,p,,,,won", ("won", None)),
+    ("a reply to continue leaves the pause before it as it was (SPEC 5: `continue` only "
+     "cancels the pending no_reply)",
+     "2026-11-05,c1,status,p,,,,paused until 2026-11-20\n2026-11-06,c1,reply,p,,email,,"
+     "reply: continue", ("paused", d("2026-11-20"))),
+    ("a reply to continue and nothing else: the start says active",
+     "2026-11-01,c1,status,p,,,,started\n2026-11-06,c1,reply,p,,email,,reply: continue",
+     ("active", None)),
+    ("a reply stopped in another playbook, moved from the same day (`reply --move p`): "
+     "the start in p holds (SPEC 9: a move's start is the enrolment)",
+     "2026-11-05,c1,reply,q,,email,,reply: stop\n2026-11-05,c1,status,p,,,,started",
+     ("active", None)),
+    ("a reply in this playbook after its start still decides",
+     "2026-11-01,c1,status,p,,,,started\n2026-11-05,c1,reply,p,,email,,reply: stop",
+     ("replied", None)),
 ]
 
 
@@ -214,12 +228,64 @@ HAND = [
      dict(started="2026-11-01", status="replied", last_reply="2026-11-05", touches="2",
           last_touch="2026-11-04", last_channel="call", last_step="decide-2"),
      LIVED + "2026-11-05,c1,reply,p,,,,reply: stop\n", "2026-11-06", []),
+    # SPEC 8, `run` twice: a decision once journaled is what the journal says, on its day too
+    ("a last_reply typed older than the journal's reply: journaled once",
+     dict(started="2026-11-01", status="replied", last_reply="2026-10-20", touches="2",
+          last_touch="2026-11-04", last_channel="call", last_step="decide-2"),
+     LIVED + "2026-11-05,c1,reply,p,,,,reply: stop\n", "2026-11-06",
+     ["2026-11-06 note - last_reply 2026-10-20 (set in the ledger)"]),
+    ("and not again, the same day or later",
+     dict(started="2026-11-01", status="replied", last_reply="2026-10-20", touches="2",
+          last_touch="2026-11-04", last_channel="call", last_step="decide-2"),
+     LIVED + "2026-11-05,c1,reply,p,,,,reply: stop\n"
+     "2026-11-06,c1,note,p,,,,last_reply 2026-10-20 (set in the ledger)\n", "2026-11-07", []),
+    ("a reply after that decision is what the journal says again",
+     dict(started="2026-11-01", status="replied", last_reply="2026-11-08", touches="2",
+          last_touch="2026-11-04", last_channel="call", last_step="decide-2"),
+     LIVED + "2026-11-06,c1,note,p,,,,last_reply 2026-10-20 (set in the ledger)\n"
+     "2026-11-08,c1,reply,p,,,,reply: stop\n", "2026-11-09", []),
+    ("a status typed on the day of a `mark`: journaled once, and not again that day",
+     dict(started="2026-11-01", status="lost", touches="2", last_touch="2026-11-04",
+          last_channel="call", last_step="decide-2"),
+     LIVED + "2026-11-05,c1,status,p,,,,won\n"
+     "2026-11-05,c1,status,p,,,,lost (set in the ledger)\n", "2026-11-05", []),
+    ("nor the day after",
+     dict(started="2026-11-01", status="lost", touches="2", last_touch="2026-11-04",
+          last_channel="call", last_step="decide-2"),
+     LIVED + "2026-11-05,c1,status,p,,,,won\n"
+     "2026-11-05,c1,status,p,,,,lost (set in the ledger)\n", "2026-11-06", []),
+    ("but a status no row of the latest day says is a decision",
+     dict(started="2026-11-01", status="stopped", touches="2", last_touch="2026-11-04",
+          last_channel="call", last_step="decide-2"),
+     LIVED + "2026-11-04,c1,status,p,,,,stopped (set in the ledger)\n"
+     "2026-11-05,c1,status,p,,,,won\n", "2026-11-06",
+     ["2026-11-06 status - stopped (set in the ledger)"]),
+    ("a call-back typed on the day of `reply --callback`: journaled once",
+     dict(started="2026-11-01", callback="2026-11-09", touches="2", last_touch="2026-11-04",
+          last_channel="call", last_step="decide-2"),
+     LIVED + "2026-11-05,c1,note,p,,,,callback 2026-11-10\n"
+     "2026-11-05,c1,note,p,,,,callback 2026-11-09 (set in the ledger)\n", "2026-11-05", []),
 ]
 
 
 @pytest.mark.parametrize("case, cells, history, today, expected", HAND, ids=[h[0] for h in HAND])
 def test_the_users_hand(case, cells, history, today, expected):
     assert rows(outcome(cells, today, history)) == expected
+
+
+@pytest.mark.parametrize("cells, start, note", [
+    (dict(started="2026-10-30"), "2026-10-30", "started (set in the ledger)"),
+    (dict(), "2026-11-01", "started (the day before the first touch)"),
+])
+def test_a_rebuilt_row_without_a_start_in_the_journal_journals_its_start(cells, start, note):
+    """SPEC 8, `run` twice: the start a rebuild takes (the ledger's, else the day before the
+    first touch) is journaled by the run that rebuilds, not by the one after it."""
+    history = LIVED.replace("2026-11-01,c1,status,p,,,,started", "")
+    got = outcome(cells, "2026-11-05", history)
+    assert rows(got) == [f"{start} status - {note}"] and got.restored
+    row = dict(cells, **got.changes)
+    again = outcome(row, "2026-11-05", history + f"{start},c1,status,p,,,,{note}\n")
+    assert rows(again) == [] and again.changes == {}
 
 
 def test_enrolling_journals_the_start():
