@@ -54,7 +54,8 @@ class State(NamedTuple):
     last_playbook: str = ""  # the playbook the last touch was made under, when known
     restored: bool = False  # state cells rebuilt from the journal
     decisions: tuple = ()  # (event, note, date or None: today) rows the user's hand asks for
-    bounced: Optional[date] = None  # the latest bounce of the contact's `email` (SPEC 10)
+    # the latest bounce of the contact's `email`, or of any address after the latest touch
+    bounced: Optional[date] = None  # (SPEC 10: it brings the `no_reply` rung forward)
     step_by_hand: bool = False  # `last_step` was skipped by a person (`cadence skip`)
     # the ledger's `last_touch` when the journal lacks it (typed in, or from before cadence):
     # it counts for the per-week cap until a newer touch takes its place in the ledger
@@ -108,6 +109,12 @@ def state_of(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, P
     bounced = _bounced(contact, trail) if trail.bounced else None
     if bounced is not None:  # email reaches the contact again once its `email` cell changes
         contact = contact._replace(unreachable=contact.unreachable + ("email",))
+    if trail.bounced and last_touch is not None:
+        # a bounce after the latest touch answers it, whatever address the cell holds now:
+        # that email never arrived (SPEC 10: the rung comes the day after the bounce)
+        after = max((day for _, day in trail.bounced if day >= last_touch), default=None)
+        if after is not None and (bounced is None or after > bounced):
+            bounced = after
     kind, rule, phase, last_playbook = "", -1, "", contact.playbook
     if last_touch is not None:
         kind = "manual"

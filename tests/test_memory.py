@@ -475,22 +475,31 @@ def test_fallback(case, cells, today, expected):
         assert f"{got.touch.step} {got.touch.channel}" == expected
 
 
-@pytest.mark.parametrize("history, last_touch, call_on, detail", [
+@pytest.mark.parametrize("history, last_touch, call_on, detail, email", [
     # SPEC 10: "a no_reply rule that answers an email falls on the earlier of its duration and
     # the day after the bounce"
     ("2026-11-03,c1,bounce,p,,email,,<b@x> Undeliverable [address ann@example.com]\n",
-     "2026-11-02", "2026-11-04", "the email of 2026-11-02 bounced on 2026-11-03"),
+     "2026-11-02", "2026-11-04", "the email of 2026-11-02 bounced on 2026-11-03",
+     "ann@example.com"),
+    # the same once the cell holds a new address: that email never arrived all the same
+    ("2026-11-03,c1,bounce,p,,email,,<b@x> Undeliverable [address ann@old.example]\n",
+     "2026-11-02", "2026-11-04", "the email of 2026-11-02 bounced on 2026-11-03",
+     "ann@example.com"),
+    # but an old address that bounced before an email to the new one says nothing of it
+    ("2026-11-02,c1,bounce,p,,email,,<b@x> Undeliverable [address ann@old.example]\n"
+     "2026-11-04,c1,touch,p,decide-2,email,questions,\n",
+     "2026-11-04", "2026-11-09", "no reply since 2026-11-04 (email)", "ann@example.com"),
     # an email drafted before sync saw the bounce went to the same dead address: the rung comes
     # the day after it (and min_gap), not five days later
     ("2026-11-02,c1,bounce,p,,email,,<b@x> Undeliverable [address ann@example.com]\n"
      "2026-11-04,c1,touch,p,decide-2,email,questions,\n",
      "2026-11-04", "2026-11-06",
-     "the email of 2026-11-04 went to an address that bounced on 2026-11-02"),
+     "the email of 2026-11-04 went to an address that bounced on 2026-11-02", "ann@example.com"),
 ])
 def test_a_bounce_brings_the_ladder_forward_even_past_a_later_email(history, last_touch,
-                                                                     call_on, detail):
+                                                                     call_on, detail, email):
     cells = dict(started="2026-11-01", last_step="decide-2", last_touch=last_touch,
-                 last_channel="email", touches="2", email="ann@example.com")
+                 last_channel="email", touches="2", email=email)
     lived = "2026-11-01,c1,status,p,,,,started\n2026-11-02,c1,touch,p,decide-1,email,thanks,\n"
     c = contact(**cells)
     planned = engine.plan(c, trail(lived + history, c.id), PLAYBOOKS, d(last_touch), 30)
