@@ -162,6 +162,8 @@ def _no_reply_candidate(playbook: Playbook, st: State,
         return None  # SPEC 5.2: any touch is answered (by a later rule than the one it made)
     if st.last_reply is not None and st.last_reply >= st.last_touch:
         return None
+    if st.replies and max(st.replies) >= st.last_touch:
+        return None  # a reply the journal holds answers it, whatever an older sheet says
     if st.no_reply_done is not None and st.no_reply_done > st.last_touch:
         # the rung for this touch was skipped: a rung comes a day or more after its touch,
         # and a touch made on the day of a skip still gets its own

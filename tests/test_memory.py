@@ -154,6 +154,19 @@ def test_an_empty_status_in_a_row_with_its_state_is_active_whatever_the_journal_
     assert not [e for e in again.entries if e.event == "status"] and "status" not in again.changes
 
 
+def test_a_reply_the_journal_holds_answers_the_touch_whatever_an_older_sheet_says():
+    """SPEC 5.2, "if there has been no reply since last_touch", and SPEC 9, the journal is the
+    memory: a sheet downloaded again without the reply's `last_reply` gets no `no_reply` call
+    for a touch the contact answered."""
+    history = LIVED + "2026-11-05,c1,reply,p,,email,,<z@y> Re: questions\n"
+    got = outcome(BEHIND, "2026-11-11", history)
+    assert got.touch is None or got.touch.step != "no_reply"
+    plan = engine.plan(contact(**BEHIND), trail(history, "c1"), PLAYBOOKS, d("2026-11-05"), 30)
+    assert "no_reply" not in [t.step for t in plan]
+    # without that row the call comes: the LIVED rung of test_rebuilt_from_the_journal
+    assert outcome(BEHIND, "2026-11-11", LIVED).touch.step == "no_reply"
+
+
 def test_a_re_enrolled_contact_is_not_given_its_old_status():
     """A contact lost under one playbook, put on another by hand (playbook changed, `started`
     and `status` emptied): enrolled afresh and touched, on the first run and the next."""
