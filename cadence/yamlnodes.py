@@ -225,7 +225,16 @@ def describe(node: Node) -> str:
         return "a list"
     if isinstance(node, MappingNode):
         return "a mapping"
-    return "nothing" if is_empty(node) else repr(node.value)
+    if is_empty(node):
+        return "nothing"
+    value = str(node.value)
+    if len(value) > SHOWN or node.start_mark.line != node.end_mark.line:
+        # a whole file read as one text (a planted link to a key file) is not shown back
+        return f"a text of {len(value)} characters"
+    return repr(value)
+
+
+SHOWN = 60  # characters of a value that a message shows
 
 
 def is_empty(node: Node) -> bool:
