@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Optional
 
-from .files import journal_limit, read_bytes
+from .files import journal_limit, read_bytes, regular_file
 from .lookup import SUFFIX
 from .model import EXIT_CONFIG, EXIT_DATA, EXIT_IO, EXIT_MISSING, Book, Failure, Problem, Source
 
@@ -250,11 +250,17 @@ def load_playbooks(config, templates, check_expr=None) -> tuple:
         raise Failure(Problem(Source(folder), "playbooks folder not found",
                               "set `playbooks:` in cadence.yaml or create the folder",
                               EXIT_MISSING))
-    playbooks, problems = {}, []
+    playbooks, problems, root = {}, [], os.path.realpath(folder)
     for stem, path in _playbook_files(folder):
         if stem in playbooks:
             problems.append(Problem(Source(path), f"a second playbook named {stem!r}"))
             continue
+        if os.path.islink(path) and os.path.commonpath([root, os.path.realpath(path)]) != root:
+            problems.append(Problem(Source(path), "a link out of the playbooks folder is not "
+                                    "read", "copy the playbook into the folder, or name its "
+                                    "folder in cadence.yaml (`playbooks:`)", EXIT_CONFIG))
+            continue
+        regular_file(path, "playbook", "a playbook is a YAML file")
         text = _decode(read_bytes(path, "playbook"), path, "playbook")
         playbook, found = parse_playbook(text, path, stem, templates, check_expr)
         problems.extend(found)
@@ -274,20 +280,6 @@ def _known(playbooks) -> str:
 
 
 # --- the journal -------------------------------------------------------------------------------
-
-def regular_file(path: str, what: str) -> None:
-    """Refuse a device, a pipe or a socket where a book's file belongs (reading /dev/zero
-    would never end, and a pipe would wait for ever)."""
-    import stat
-
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return  # missing or unreadable: the read that follows says so
-    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-        raise Failure(Problem(Source(path), f"{what} is not a regular file (a device or a pipe)",
-                              "point cadence.yaml at the file itself", EXIT_MISSING))
-
 
 def open_journal(path: str):
     """The journal opened for reading, or None when there is none yet."""

@@ -58,6 +58,18 @@ def read_bytes(path: str, what: str = "file") -> bytes:
         raise Failure(Problem(Source(path), f"cannot read {what}: {err.strerror}", code=EXIT_IO)) from None
 
 
+def regular_file(path: str, what: str, hint: str = "point cadence.yaml at the file itself") -> None:
+    """Refuse a device, a pipe or a socket where a book's file belongs (reading /dev/zero
+    would never end, and a pipe would wait for ever)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # missing or unreadable: the read that follows says so
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise Failure(Problem(Source(path), f"{what} is not a regular file (a device or a pipe)",
+                              hint, EXIT_MISSING))
+
+
 def digest(data: bytes) -> str:
     import hashlib
 

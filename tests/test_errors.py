@@ -72,6 +72,8 @@ def snapshot(root: str) -> dict:
                 found[rel] = ("link", os.readlink(path))
             elif os.path.isdir(path):
                 found[rel] = "folder"
+            elif not os.path.isfile(path):
+                found[rel] = "not a regular file"  # a pipe: reading it would wait for ever
             elif name != LOCK:
                 with open(path, "rb") as handle:
                     found[rel] = handle.read()
@@ -84,6 +86,7 @@ def prepare(root: str, setup: dict, monkeypatch, request) -> dict:
 
     mkdir: [path, ...]            empty folders (git keeps none)
     symlink: {path: target}       symbolic links
+    mkfifo: [path, ...]           named pipes (a planted one would block a read for ever)
     hold_lock: true               another run holds the book's lock (the wait is cut to 0.1 s)
     fail: {call: os.replace, errno: EIO}
                                   every call of that function (module, then name) raises
@@ -128,6 +131,8 @@ def prepare(root: str, setup: dict, monkeypatch, request) -> dict:
         os.makedirs(os.path.join(root, path))
     for path, target in setup.get("symlink", {}).items():
         os.symlink(target, os.path.join(root, path))
+    for path in setup.get("mkfifo", ()):
+        os.mkfifo(os.path.join(root, path))
     if setup.get("hold_lock"):
         from filelock import FileLock
 
