@@ -173,6 +173,10 @@ def _is_zone(name: str) -> bool:
     return True
 
 
+# codecs of names and escapes, not of files: they fail on a sheet's text as no other does
+_NOT_FOR_FILES = ("idna", "punycode", "unicode-escape", "raw-unicode-escape")
+
+
 def _encoding(c: Checker, node: Node) -> str:
     """A text codec, by its canonical name, so `UTF8` and `utf-8` mean one thing downstream."""
     name = c.text("encoding", node)
@@ -184,7 +188,7 @@ def _encoding(c: Checker, node: Node) -> str:
     except LookupError:
         c.report(node, f"unknown encoding {name!r}", "a codec such as utf-8, cp1251 or latin-1")
         return "utf-8"
-    if not getattr(info, "_is_text_encoding", True):
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_FOR_FILES:
         c.report(node, f"{name!r} is not a text encoding",
                  "a codec such as utf-8, cp1251 or latin-1")
         return "utf-8"

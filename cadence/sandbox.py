@@ -242,6 +242,10 @@ class located:
                        if isinstance(err, MemoryError) else str(err))
             raise Failure(Problem(Source(path, line), f"{message} {self.where}",
                                   code=EXIT_CONFIG)) from None
+        if isinstance(err, UnicodeDecodeError):
+            from .template_lint import not_utf8
+
+            raise Failure(not_utf8(self.path, err, f" {self.where}")) from None
         if isinstance(err, (UndefinedError, SecurityError, TemplateError, TypeError, ValueError,
                             ArithmeticError, RecursionError, LookupError)):
             path, line = template_line(tb, self.path)

@@ -22,6 +22,16 @@ FIELDS = {
 _MAPPING_METHODS = ("get", "items", "keys", "values")
 
 
+def not_utf8(path: str, err: UnicodeDecodeError, where: str = "") -> Problem:
+    """A template saved in another encoding (a code page), named by its line and column."""
+    data, start = err.object, err.start
+    line_start = data.rfind(b"\n", 0, start) + 1
+    col = len(data[line_start:start].decode("utf-8", "replace")) + 1
+    return Problem(Source(path, data.count(b"\n", 0, start) + 1, col),
+                   f"the template is not UTF-8 text (byte 0x{data[start]:02x}){where}",
+                   "save it as UTF-8 (in Notepad: Save as, Encoding: UTF-8)", EXIT_CONFIG)
+
+
 class TemplateReader:
     """Reads a book's templates as `check` does; `env` is the book's sandbox (its loader)."""
 
@@ -37,8 +47,11 @@ class TemplateReader:
             self.env.compile(self._tree(name + SUFFIX), name=name + SUFFIX, filename=shown)
         except TemplateSyntaxError as err:
             return Problem(Source(shown, err.lineno or 0), err.message, code=EXIT_CONFIG)
-        except (OSError, UnicodeDecodeError) as err:
-            return Problem(Source(shown), f"unreadable template: {err}", code=EXIT_CONFIG)
+        except UnicodeDecodeError as err:
+            return not_utf8(shown, err)
+        except OSError as err:
+            return Problem(Source(shown), f"unreadable template: {err.strerror or err}",
+                           code=EXIT_CONFIG)
         return None
 
     def _source(self, filename: str) -> str:
