@@ -277,3 +277,58 @@ def test_a_template_out_of_time_is_run_once_a_command(tmp_path):
             r.draft(touch(), contact(id=who), PB, (), TODAY)
         assert f"ran for more than 0.2 seconds (contact {who}, step" in str(err.value)
     assert len(calls) == 1
+
+
+BIG = "'x' * 600000"
+BOUNDS = [
+    # (case, template body, the words of the error) -- README: a text past 1,000,000 characters
+    # or padding past that width stops the draft (78), whichever way the template asks for it
+    ("printf padding", "{{ '%1000000000d' % 1 }}", "asks for a width of 1000000000"),
+    ("printf precision", "{{ '%.2000000f' % 1.5 }}", "asks for a width of 2000000"),
+    ("printf width from an argument", "{{ '%*d' % (10**9, 1) }}", "asks for a width of"),
+    ("a named printf width", "{{ '%(n)2000000d' % {'n': 1} }}", "asks for a width of 2000000"),
+    ("str.format padding", "{{ '{:>2000000}'.format(1) }}", "asks for a width of 2000000"),
+    ("str.format width from an argument", "{{ '{:>{w}}'.format(1, w=10**9) }}",
+     "asks for a width of 1000000000"),
+    ("the format filter", "{{ '%2000000s' | format('a') }}", "asks for a width of 2000000"),
+    ("str.join", "{{ (" + BIG + ").join(['a', 'b', 'c']) }}", "a join would make a text"),
+    ("the join filter", "{{ [" + BIG + ", " + BIG + "] | join }}", "a join would make a text"),
+    ("~ doubling", "{% set ns = namespace(s='x') %}{% for i in range(31) %}"
+     "{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s | length }}", "a text joined by ~"),
+    ("+ doubling", "{% set ns = namespace(s='x') %}{% for i in range(31) %}"
+     "{% set ns.s = ns.s + ns.s %}{% endfor %}{{ ns.s | length }}", "joined by + would be longer"),
+]
+
+
+@pytest.mark.parametrize("case, body, words", BOUNDS, ids=[b[0] for b in BOUNDS])
+def test_a_template_cannot_build_a_text_past_the_bound(tmp_path, case, body, words):
+    r = renderer(tmp_path, {"hello.j2": f"Subject: Hi\n\n{body}\n"})
+    with pytest.raises(Failure) as err:
+        r.draft(touch(), contact(), PB, (), TODAY)
+    assert err.value.code == 78 and words in str(err.value)
+    assert "hello.j2:3:" in str(err.value)
+
+
+@pytest.mark.parametrize("body, text", [
+    ("{{ '%5d|%-4s|%.2f' % (42, 'ab', 3.14159) }}", "   42|ab  |3.14"),
+    ("{{ '{:>6}|{:^5}'.format('ab', 'c') }}", "    ab|  c  "),
+    ("{{ '%(n)03d' % {'n': 7} }}", "007"),
+    ("{{ ', '.join(['a', 'b']) }} {{ ['c', 'd'] | join('-') }} {{ [1, 2] | join }}", "a, b c-d 12"),
+    ("{{ 'a' ~ 1 ~ 'b' }} {{ 'x' + 'y' }} {{ [1] + [2] }}", "a1b xy [1, 2]"),
+    ("{{ '%s and %s' | format('tea', 'cake') }}", "tea and cake"),
+])
+def test_what_templates_ordinarily_do_is_unchanged(tmp_path, body, text):
+    r = renderer(tmp_path, {"hello.j2": f"Subject: Hi\n\n{body}\n"})
+    data = r.draft(touch(), contact(), PB, (), TODAY).data
+    assert text in data.decode("utf-8")
+
+
+def test_an_html_twin_is_bounded_too(tmp_path):
+    """The HTML twin runs with autoescape: Markup's own `~`, bounded the same way."""
+    r = renderer(tmp_path, {"hello.j2": "Subject: Hi\n\nHello\n",
+                            "hello.html.j2": "{% set ns = namespace(s='<b>') %}"
+                            "{% for i in range(31) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}"
+                            "{{ ns.s }}\n"})
+    with pytest.raises(Failure) as err:
+        r.draft(touch(), contact(), PB, (), TODAY)
+    assert "a text joined by ~" in str(err.value)
