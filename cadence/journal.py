@@ -20,7 +20,7 @@ from datetime import date
 from typing import Iterable, Iterator, Optional
 
 from .model import (
-    CHANNELS, count, EXIT_DATA, JOURNAL_COLUMNS, Entry, Problem, Source,
+    CHANNELS, count, EXIT_DATA, FIRST_YEAR, JOURNAL_COLUMNS, LAST_YEAR, Entry, Problem, Source,
 )
 
 EVENTS = ("touch", "skip", "reply", "status", "note", "undo", "sent", "bounce", "autoreply")
@@ -153,6 +153,11 @@ def records(lines: Iterable[bytes], path: str, problems: list, names=None,
                 problems.append(Problem(Source(path, start, 1),
                                         f"expected a date as YYYY-MM-DD, got {cells[0].strip()!r}",
                                         code=EXIT_DATA))
+                continue
+            if not FIRST_YEAR <= day.year <= LAST_YEAR:
+                problems.append(Problem(Source(path, start, 1),
+                                        f"date out of range: {cells[0].strip()!r}",
+                                        f"dates run from {FIRST_YEAR} to {LAST_YEAR}", EXIT_DATA))
                 continue
             days[cells[0]] = day
         event = cells[2]
