@@ -114,6 +114,9 @@ def load_config(cwd: str):
 
 # --- templates ---------------------------------------------------------------------------------
 
+MAX_TEMPLATE_ENTRIES = 20_000
+
+
 def template_names(folder: str) -> set:
     """Names of the templates in `folder` (relative, `/`-separated, without `.j2`).
 
@@ -123,7 +126,7 @@ def template_names(folder: str) -> set:
     names = set()
     if not os.path.isdir(folder):
         return names
-    root = os.path.realpath(folder)
+    root, seen = os.path.realpath(folder), 0
     stack = [("", folder)]
     while stack:
         prefix, path = stack.pop()
@@ -131,6 +134,11 @@ def template_names(folder: str) -> set:
             entries = list(os.scandir(path))
         except OSError:
             continue
+        seen += len(entries)
+        if seen > MAX_TEMPLATE_ENTRIES:  # `templates: /` in a pushed config: not a walk of it all
+            raise Failure(Problem(Source(folder), f"the templates folder holds more than "
+                                  f"{MAX_TEMPLATE_ENTRIES} files and folders", "is `templates:`"
+                                  " in cadence.yaml the book's templates folder?", EXIT_CONFIG))
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
                 stack.append((prefix + entry.name + "/", entry.path))
