@@ -116,6 +116,15 @@ def places_outside(config, allowed=()) -> list:
             where, f"`{key}` leads out of the book's folder, to {shown}: cadence writes only "
             "inside the book", "if that place is yours, allow it in your own environment "
             f"(not in the book): CADENCE_WRITE_OUTSIDE={real}", EXIT_CONFIG))
+    try:  # the journal is appended to in place: through a hard link, any file could grow
+        linked = os.stat(config.history).st_nlink > 1
+    except OSError:
+        linked = False
+    if linked:
+        problems.append(Problem(
+            Source(config.history), "the journal has another name (a hard link): cadence "
+            "appends only to a journal of the book's own", "make it a file of its own: "
+            "cp history.csv history.new && mv history.new history.csv", EXIT_CONFIG))
     return problems
 
 

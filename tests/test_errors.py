@@ -87,6 +87,7 @@ def prepare(root: str, setup: dict, monkeypatch, request) -> dict:
     mkdir: [path, ...]            empty folders (git keeps none)
     symlink: {path: target}       symbolic links
     mkfifo: [path, ...]           named pipes (a planted one would block a read for ever)
+    hardlink: {path: existing}    a second name for a file of the book
     hold_lock: true               another run holds the book's lock (the wait is cut to 0.1 s)
     fail: {call: os.replace, errno: EIO}
                                   every call of that function (module, then name) raises
@@ -133,6 +134,8 @@ def prepare(root: str, setup: dict, monkeypatch, request) -> dict:
         os.symlink(target, os.path.join(root, path))
     for path in setup.get("mkfifo", ()):
         os.mkfifo(os.path.join(root, path))
+    for path, existing in setup.get("hardlink", {}).items():
+        os.link(os.path.join(root, existing), os.path.join(root, path))
     if setup.get("hold_lock"):
         from filelock import FileLock
 
