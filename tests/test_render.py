@@ -297,6 +297,16 @@ BOUNDS = [
      "{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s | length }}", "a text joined by ~"),
     ("+ doubling", "{% set ns = namespace(s='x') %}{% for i in range(31) %}"
      "{% set ns.s = ns.s + ns.s %}{% endfor %}{{ ns.s | length }}", "joined by + would be longer"),
+    ("indent, a width a line", "{{ ('a\\n' * 1000) | indent(1000000) | length }}",
+     "indent would make a text"),
+    ("str.replace", "{% set s = 'x' * 1000 %}{{ s.replace('x', s).replace('x', s) | length }}",
+     "replace would make a text"),
+    ("the replace filter", "{{ ('x' * 100000) | replace('x', 'y' * 10000) | length }}",
+     "replace would make a text"),
+    ("the replace filter, by name", "{{ ('x' * 100000) | replace(old='x', new='y' * 10000) }}",
+     "replace would make a text"),
+    ("expandtabs", "{{ ('\\t' * 1000).expandtabs(1000000) | length }}",
+     "expandtabs would make a text"),
 ]
 
 
@@ -316,6 +326,9 @@ def test_a_template_cannot_build_a_text_past_the_bound(tmp_path, case, body, wor
     ("{{ ', '.join(['a', 'b']) }} {{ ['c', 'd'] | join('-') }} {{ [1, 2] | join }}", "a, b c-d 12"),
     ("{{ 'a' ~ 1 ~ 'b' }} {{ 'x' + 'y' }} {{ [1] + [2] }}", "a1b xy [1, 2]"),
     ("{{ '%s and %s' | format('tea', 'cake') }}", "tea and cake"),
+    ("{{ 'a-b-c'.replace('-', '+', 1) }} {{ 'xy' | replace('y', 'z') }} {{ 'a\\tb'.expandtabs(2) }}",
+     "a+b-c xz a b"),
+    ("{{ 'one\\ntwo' | indent(2) }}", "one\r\n  two"),
 ])
 def test_what_templates_ordinarily_do_is_unchanged(tmp_path, body, text):
     r = renderer(tmp_path, {"hello.j2": f"Subject: Hi\n\n{body}\n"})
