@@ -5,6 +5,7 @@ Everything below this layer is given `today` as a value; the clock is read here,
 from __future__ import annotations
 
 import os
+import re
 from datetime import date, datetime
 from typing import Optional
 
@@ -225,10 +226,12 @@ def _date_option(text: str, option: str) -> date:
     """A date given on the command line, within the years a ledger may hold."""
     from .model import FIRST_YEAR, LAST_YEAR
 
+    shape = re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip())  # not 20261204, not 2026-W49-5
     try:
+        if not shape:
+            raise ValueError
         day = date.fromisoformat(text.strip())
     except ValueError:
-        shape = len(text.strip()) == 10 and text.strip()[4] == "-" and text.strip()[7] == "-"
         message = f"impossible date {text!r}" if shape else \
             f"expected a date as YYYY-MM-DD, got {text!r}"
         raise Failure(Problem(Source(option), message, code=EXIT_USAGE)) from None
@@ -240,6 +243,9 @@ def _date_option(text: str, option: str) -> date:
 
 def resolve_today(text: Optional[str], cfg) -> date:
     """--today, else CADENCE_TODAY, else today in the book's timezone (the one clock read)."""
+    if text is not None and not text.strip():
+        raise Failure(Problem(Source("--today"), "no date given",
+                              "give a date as YYYY-MM-DD, or leave --today out", EXIT_USAGE))
     text = text or os.environ.get("CADENCE_TODAY", "")
     if text:
         return _date_option(text, "--today")
