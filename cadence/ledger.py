@@ -66,6 +66,8 @@ def dump_ledger(ledger: LedgerFile, updates: Mapping[int, Mapping[str, str]]) ->
 def guess_encoding(data: bytes) -> str:
     """The encoding a spreadsheet's file most likely has: UTF-8 (with or without a BOM, or
     UTF-16 by its BOM), else the Windows code page its bytes suggest (see _codepage_hint)."""
+    if data.startswith(_UTF32_BOMS):
+        return "utf-32"
     if data.startswith(_UTF16_BOMS):
         return "utf-16"
     try:
@@ -86,6 +88,8 @@ def append_row(ledger: LedgerFile, cells: Mapping[str, str]) -> bytes:
 
 
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_UTF32_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)  # before UTF-16's: FF FE 00 00
+WORKBOOKS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # a zip (.xlsx, .ods), an old .xls
 
 
 def _decode(data: bytes, path: str, encoding: str):
@@ -97,6 +101,13 @@ def _decode(data: bytes, path: str, encoding: str):
                        "set `encoding:` in cadence.yaml to a codec name such as utf-8 or cp1251",
                        code=EXIT_CONFIG)
     codec, bom = name, b""
+    if data.startswith(WORKBOOKS):
+        return problem(path, 1, 1, "the ledger is a spreadsheet workbook, not a CSV file",
+                       "save the sheet as CSV (Excel: Save As > CSV UTF-8; Google Sheets: "
+                       "File > Download > CSV)")
+    if data.startswith(_UTF32_BOMS) and name != "utf-32":
+        return problem(path, 1, 1, f"the ledger is UTF-32 text, but the encoding is {encoding}",
+                       'save it as "CSV UTF-8", or set `encoding: utf-32` in cadence.yaml')
     if name in ("utf-16", "utf-32"):
         # Keep the byte order the file has: Python's own utf-16 codec would write native order.
         width = name[-2:]

@@ -123,7 +123,7 @@ def _read_sheet(source: str):
     """(filename in the book, bytes, LedgerFile, encoding, the file's own name) of the
     spreadsheet `init --from` was given."""
     from ..files import read_bytes
-    from ..ledger import guess_encoding, parse_ledger
+    from ..ledger import WORKBOOKS, guess_encoding, parse_ledger
     from ..ledger_file import Header
 
     if os.path.isdir(source):
@@ -133,7 +133,7 @@ def _read_sheet(source: str):
         raise Failure(Problem(Source(source), "no such file", "give the path of the CSV or "
                               "YAML file your spreadsheet saved", EXIT_MISSING))
     data = read_bytes(source, "spreadsheet")
-    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):  # a zip (.xlsx, .ods), old .xls
+    if data.startswith(WORKBOOKS):
         raise Failure(Problem(Source(source), "a spreadsheet workbook, not a CSV file",
                               "save the sheet as CSV (Excel: Save As > CSV UTF-8; Google "
                               "Sheets: File > Download > CSV) and give that file", EXIT_DATA))
