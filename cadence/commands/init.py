@@ -130,8 +130,10 @@ def _read_sheet(source: str):
         raise Failure(Problem(Source(source), "is a folder, not a contact list", "give the path "
                               "of the CSV or YAML file your spreadsheet saved", EXIT_USAGE))
     if not os.path.isfile(source):
-        raise Failure(Problem(Source(source), "no such file", "give the path of the CSV or "
-                              "YAML file your spreadsheet saved", EXIT_MISSING))
+        what = "not a regular file (a device or a pipe)" if os.path.exists(source) else \
+            "no such file"
+        raise Failure(Problem(Source(source), what, "give the path of the CSV or YAML file "
+                              "your spreadsheet saved", EXIT_MISSING))
     data = read_bytes(source, "spreadsheet")
     if data.startswith(WORKBOOKS):
         raise Failure(Problem(Source(source), "a spreadsheet workbook, not a CSV file",
@@ -142,12 +144,19 @@ def _read_sheet(source: str):
                               "header line and at least one row", EXIT_DATA))
     encoding = guess_encoding(data)
     ledger, problems = parse_ledger(data, source, encoding, header=Header(loose=True))
-    if ledger is None:
-        raise Failure(problems)
+    if ledger is None:  # no book yet: the way out is another save of the sheet, not a setting
+        from dataclasses import replace
+
+        raise Failure([replace(p, hint=_SAVE_AS_UTF8) if "cadence.yaml" in p.hint else p
+                       for p in problems])
     if not ledger.rows:
         raise Failure(Problem(Source(source), "the sheet has no contacts", "export the sheet "
                               "with its header line and at least one row", EXIT_DATA))
     return os.path.basename(source), data, ledger, encoding, os.path.basename(source)
+
+
+_SAVE_AS_UTF8 = ('save the sheet as "CSV UTF-8" (Excel: Save As; Google Sheets: File > '
+                 'Download > CSV) and give that file')
 
 
 @app.command(rich_help_panel=SETUP)
@@ -167,6 +176,10 @@ def init(
     """Write a book: the working example, or one around your own contact list (--from)."""
     with guarded():
         target = os.path.abspath(directory)
+        if os.path.lexists(target) and not os.path.isdir(target):
+            raise Failure(Problem(Source(directory), "a file is there, not a folder",
+                                  "give the name of a folder to make, or of an empty one",
+                                  EXIT_CANTCREAT))
         if os.path.exists(os.path.join(target, "cadence.yaml")):
             raise Failure(Problem(Source(os.path.join(directory, "cadence.yaml")),
                                   "a book is already here", "choose an empty folder", EXIT_CANTCREAT))
