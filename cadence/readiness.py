@@ -122,10 +122,12 @@ def mail_findings(config, password_in_environment: bool = False,
                         "(mbsync, offlineimap) keeps the account in", where)]
     if mail.maildir:
         return [Finding("mailbox", True, f"the Maildir {mail.maildir}")]
-    if mail.password_command:
-        how = "password from `password_command`"
-    elif password_in_environment:
+    if password_in_environment:  # it wins: the command is not run (cadence.mailpass)
         how = "password from CADENCE_IMAP_PASSWORD"
+    elif mail.password_command:
+        # the program the book's cadence.yaml would have cadence run, named for review
+        program = (mail.password_command.split() or [""])[0]
+        how = f"password from `password_command`, which runs `{program}`"
     else:
         return [Finding("mailbox", False, f"IMAP {mail.where}: no password (neither "
                         "`password_command` nor CADENCE_IMAP_PASSWORD): `sync` would fail",
