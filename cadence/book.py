@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Optional
 
-from .files import journal_limit, read_bytes, regular_file
+from .files import journal_limit, owned_here, read_bytes, regular_file
 from .lookup import SUFFIX
 from .model import EXIT_CONFIG, EXIT_DATA, EXIT_IO, EXIT_MISSING, Book, Failure, Problem, Source
 
@@ -46,7 +46,7 @@ def _decode(data: bytes, path: str, what: str) -> str:
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
         raise Failure(Problem(Source(path, line), f"{what} is not UTF-8 text",
-                              code=EXIT_CONFIG)) from None
+                              "save it as UTF-8", code=EXIT_CONFIG)) from None
 
 
 # --- the config --------------------------------------------------------------------------------
@@ -55,10 +55,12 @@ def find_config(start: str) -> Optional[str]:
     """cadence.yaml in `start` or the nearest of its parents, or None."""
     from .config import CONFIG_NAME
 
-    folder = os.path.abspath(start)
+    first = folder = os.path.abspath(start)
     while True:
         candidate = os.path.join(folder, CONFIG_NAME)
         if os.path.isfile(candidate):
+            if folder != first:  # a parent's: not one another user planted above the book
+                owned_here(candidate, "give the book a cadence.yaml of its own")
             return candidate
         if os.path.lexists(candidate):
             raise Failure(Problem(Source(candidate), f"{CONFIG_NAME} is not a file",
@@ -99,12 +101,7 @@ def load_config(cwd: str):
     except OSError as error:
         raise Failure(Problem(Source(path), f"cannot read the config: {error.strerror}",
                               code=EXIT_IO)) from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise Failure(Problem(Source(path, line), "the config is not valid UTF-8",
-                              "save it as UTF-8", code=EXIT_CONFIG)) from None
+    text = _decode(data, path, "the config")
     config, problems = parse_config(text, path, default_config(os.path.dirname(path)),
                                     os.path.expanduser("~"))
     if problems:

@@ -22,7 +22,7 @@ import stat
 from typing import NamedTuple, Optional
 
 from .model import (
-    EXIT_CANTCREAT, EXIT_DATA, EXIT_IO, EXIT_MISSING, EXIT_TEMPFAIL, Failure, Problem, Source,
+    EXIT_CANTCREAT, EXIT_CONFIG, EXIT_DATA, EXIT_IO, EXIT_MISSING, EXIT_TEMPFAIL, Failure, Problem, Source,
 )
 
 LOCK_NAME = ".cadence.lock"
@@ -58,7 +58,8 @@ def read_bytes(path: str, what: str = "file") -> bytes:
         raise Failure(Problem(Source(path), f"cannot read {what}: {err.strerror}", code=EXIT_IO)) from None
 
 
-def regular_file(path: str, what: str, hint: str = "point cadence.yaml at the file itself") -> None:
+def regular_file(path: str, what: str,
+                 hint: str = "point cadence.yaml at the file itself") -> None:
     """Refuse a device, a pipe or a socket where a book's file belongs (reading /dev/zero
     would never end, and a pipe would wait for ever)."""
     try:
@@ -68,6 +69,18 @@ def regular_file(path: str, what: str, hint: str = "point cadence.yaml at the fi
     if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
         raise Failure(Problem(Source(path), f"{what} is not a regular file (a device or a pipe)",
                               hint, EXIT_MISSING))
+
+
+def owned_here(path: str, hint: str) -> None:
+    """Refuse a file that another user owns (root's is trusted): one planted in a shared
+    folder above the book must not steer it (its mail section may name a program to run)."""
+    try:
+        owner = os.stat(path).st_uid
+    except OSError:
+        return  # the read that follows says what is wrong
+    if owner not in (os.geteuid(), 0):
+        raise Failure(Problem(Source(path), "belongs to another user: not read", hint,
+                              EXIT_CONFIG))
 
 
 def digest(data: bytes) -> str:

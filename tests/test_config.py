@@ -233,7 +233,7 @@ def test_load_config_not_utf8(tmp_path):
     with pytest.raises(Failure) as caught:
         load_config(str(tmp_path))
     assert caught.value.code == EXIT_CONFIG
-    assert str(caught.value) == (f"{tmp_path / 'cadence.yaml'}:2: the config is not valid UTF-8"
+    assert str(caught.value) == (f"{tmp_path / 'cadence.yaml'}:2: the config is not UTF-8 text"
                                  "\n  hint: save it as UTF-8")
 
 

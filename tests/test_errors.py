@@ -88,6 +88,7 @@ def prepare(root: str, setup: dict, monkeypatch, request) -> dict:
     symlink: {path: target}       symbolic links
     mkfifo: [path, ...]           named pipes (a planted one would block a read for ever)
     hardlink: {path: existing}    a second name for a file of the book
+    chown: {path: uid}            a file another user owns (the tests run as root)
     hold_lock: true               another run holds the book's lock (the wait is cut to 0.1 s)
     fail: {call: os.replace, errno: EIO}
                                   every call of that function (module, then name) raises
@@ -136,6 +137,8 @@ def prepare(root: str, setup: dict, monkeypatch, request) -> dict:
         os.mkfifo(os.path.join(root, path))
     for path, existing in setup.get("hardlink", {}).items():
         os.link(os.path.join(root, existing), os.path.join(root, path))
+    for path, uid in setup.get("chown", {}).items():
+        os.chown(os.path.join(root, path), uid, -1)
     if setup.get("hold_lock"):
         from filelock import FileLock
 
