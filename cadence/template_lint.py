@@ -6,6 +6,7 @@ import dataclasses
 import difflib
 import os
 import re
+from typing import Optional
 
 from jinja2 import TemplateNotFound, TemplateSyntaxError
 
@@ -92,10 +93,11 @@ class TemplateReader:
         A finding is (line, col, message, hint): a variable that is not in the context, or a
         `contact.<column>` the ledger lacks, used where no `is defined` test or `default`
         filter guards it. `inherited` holds the names an including template has set.
+        `columns` None: the ledger's columns are not known (a YAML ledger with no contacts).
         """
         lines, undeclared, uses, refs, sets = self._reading(filename)
         undeclared = undeclared - set(CONTEXT) - set(inherited) - set(self.env.globals)
-        columns = set(columns)
+        columns = None if columns is None else set(columns)
         findings, seen = [], set()
         for key, line in uses:
             if key in seen:
@@ -204,7 +206,7 @@ def _walk_all(children, guarded, uses) -> None:
         _walk(child, guarded, uses)
 
 
-def judge(key: str, undeclared: set, columns: set):
+def judge(key: str, undeclared: set, columns: Optional[set]):
     """(message, hint) when a use is an error, else None."""
     head, _, field = key.partition(".")
     if not field:
@@ -213,7 +215,7 @@ def judge(key: str, undeclared: set, columns: set):
         return (f"{key!r} is not defined",
                 "a template sees " + ", ".join(CONTEXT) + ", and the names it sets")
     if head == "contact":
-        if field in columns:
+        if columns is None or field in columns:
             return None
         close = difflib.get_close_matches(field, sorted(columns), 1)
         hint = f"did you mean 'contact.{close[0]}'? Otherwise a" if close else "a"

@@ -180,3 +180,20 @@ def test_bad_today_is_usage(book):
     result = invoke("-C", book, "check", "--today", "tomorrow")
     assert result.exit_code == 2
     assert "--today: expected a date as YYYY-MM-DD, got 'tomorrow'" in result.stderr
+
+
+@pytest.mark.parametrize("text", ["", "[]\n", "# no contacts yet\n"])
+def test_a_yaml_ledger_without_contacts_says_nothing_of_the_templates_columns(book, text):
+    """A YAML ledger with no contacts has no columns to judge templates by (a CSV one has its
+    header): `check` passes and counts 0 contacts, instead of an error for each
+    `contact.name` the templates use."""
+    os.remove(book / "contacts.csv")
+    (book / "contacts.yaml").write_text(text, encoding="utf-8")
+    with open(book / "cadence.yaml", "a", encoding="utf-8") as config:
+        config.write("\nledger: contacts.yaml\n")
+    result = check(book)
+    assert result.exit_code == 0, result.output
+    assert ", 0 contacts;" in result.stdout and "is not a column" not in result.output
+    # with one contact, its columns are the ledger's again: the templates' uses are judged
+    (book / "contacts.yaml").write_text("- id: c1\n  email: c1@example.com\n", encoding="utf-8")
+    assert "'contact.name' is not a column of the ledger" in check(book).output
