@@ -268,6 +268,9 @@ def _date_after(note: str, word: str) -> Optional[date]:
     return None
 
 
+_NO_DATES = frozenset()
+
+
 def reply_said(trail: Trail) -> frozenset:
     """The last_reply the journal says: the date of its latest reply, or what the latest
     `note` row "last_reply D" (a date typed in the ledger) or "reply on D" says, whichever row
@@ -275,7 +278,7 @@ def reply_said(trail: Trail) -> frozenset:
     latest = max(trail.replies) if trail.replies else None
     day = trail.reply_noted_day
     if day is None or (latest is not None and latest > day):
-        return frozenset((latest,)) if latest is not None else frozenset()
+        return frozenset((latest,)) if latest is not None else _NO_DATES
     return frozenset(trail.reply_noted + ((latest,) if latest == day else ()))
 
 
