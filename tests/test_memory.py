@@ -243,39 +243,32 @@ HAND = [
      LIVED + "2026-11-05,c1,reply,p,,,,reply: stop\n", "2026-11-06", []),
     # SPEC 8, `run` twice: a decision once journaled is what the journal says, on its day too
     ("a last_reply typed older than the journal's reply: journaled once",
-     dict(started="2026-11-01", status="replied", last_reply="2026-10-20", touches="2",
-          last_touch="2026-11-04", last_channel="call", last_step="decide-2"),
+     dict(BEHIND, status="replied", last_reply="2026-10-20"),
      LIVED + "2026-11-05,c1,reply,p,,,,reply: stop\n", "2026-11-06",
      ["2026-11-06 note - last_reply 2026-10-20 (set in the ledger)"]),
     ("and not again, the same day or later",
-     dict(started="2026-11-01", status="replied", last_reply="2026-10-20", touches="2",
-          last_touch="2026-11-04", last_channel="call", last_step="decide-2"),
+     dict(BEHIND, status="replied", last_reply="2026-10-20"),
      LIVED + "2026-11-05,c1,reply,p,,,,reply: stop\n"
      "2026-11-06,c1,note,p,,,,last_reply 2026-10-20 (set in the ledger)\n", "2026-11-07", []),
     ("a reply after that decision is what the journal says again",
-     dict(started="2026-11-01", status="replied", last_reply="2026-11-08", touches="2",
-          last_touch="2026-11-04", last_channel="call", last_step="decide-2"),
+     dict(BEHIND, status="replied", last_reply="2026-11-08"),
      LIVED + "2026-11-06,c1,note,p,,,,last_reply 2026-10-20 (set in the ledger)\n"
      "2026-11-08,c1,reply,p,,,,reply: stop\n", "2026-11-09", []),
     ("a status typed on the day of a `mark`: journaled once, and not again that day",
-     dict(started="2026-11-01", status="lost", touches="2", last_touch="2026-11-04",
-          last_channel="call", last_step="decide-2"),
+     dict(BEHIND, status="lost"),
      LIVED + "2026-11-05,c1,status,p,,,,won\n"
      "2026-11-05,c1,status,p,,,,lost (set in the ledger)\n", "2026-11-05", []),
     ("nor the day after",
-     dict(started="2026-11-01", status="lost", touches="2", last_touch="2026-11-04",
-          last_channel="call", last_step="decide-2"),
+     dict(BEHIND, status="lost"),
      LIVED + "2026-11-05,c1,status,p,,,,won\n"
      "2026-11-05,c1,status,p,,,,lost (set in the ledger)\n", "2026-11-06", []),
     ("but a status no row of the latest day says is a decision",
-     dict(started="2026-11-01", status="stopped", touches="2", last_touch="2026-11-04",
-          last_channel="call", last_step="decide-2"),
+     dict(BEHIND, status="stopped"),
      LIVED + "2026-11-04,c1,status,p,,,,stopped (set in the ledger)\n"
      "2026-11-05,c1,status,p,,,,won\n", "2026-11-06",
      ["2026-11-06 status - stopped (set in the ledger)"]),
     ("a call-back typed on the day of `reply --callback`: journaled once",
-     dict(started="2026-11-01", callback="2026-11-09", touches="2", last_touch="2026-11-04",
-          last_channel="call", last_step="decide-2"),
+     dict(BEHIND, callback="2026-11-09"),
      LIVED + "2026-11-05,c1,note,p,,,,callback 2026-11-10\n"
      "2026-11-05,c1,note,p,,,,callback 2026-11-09 (set in the ledger)\n", "2026-11-05", []),
 ]
