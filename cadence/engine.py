@@ -115,6 +115,9 @@ def _after_touch(st: State, cand: Candidate, today: date) -> State:
         last_phase=cand.phase, touch_dates=dates + (today,) if not dates or dates[-1] <= today
         else tuple(sorted(dates + (today,))),  # a touch journaled ahead
         last_playbook=st.playbook, typed_touch=None,
+        # a bounce before this touch says nothing of it unless its address is the cell's own
+        bounced=st.bounced if st.bounced is not None and st.bounced >= today
+        else st.address_bounced,
     )
     if cand.reason == "step":
         changes.update(last_step=cand.step, step_date=today, step_by_hand=False)

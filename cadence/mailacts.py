@@ -116,7 +116,12 @@ def _effects(book, contact, finds: list, today: date) -> tuple:
         elif finding.event == "bounce" and finding.address == email:
             unreachable = st.contact.unreachable + ("email",)
             st = st._replace(bounced=max(st.bounced or finding.day, finding.day),
+                             address_bounced=max(st.address_bounced or finding.day, finding.day),
                              contact=st.contact._replace(unreachable=unreachable))
+        elif finding.event == "bounce" and st.last_touch is not None \
+                and finding.day >= st.last_touch:
+            # an old address bounced after the latest touch: that email never arrived
+            st = st._replace(bounced=max(st.bounced or finding.day, finding.day))
     changes = {}
     if contact.playbook and st.playbook in book.playbooks:
         changes = engine.changes_of(contact, st, engine.upcoming(st, book.playbooks, today,

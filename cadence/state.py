@@ -60,6 +60,7 @@ class State(NamedTuple):
     # the ledger's `last_touch` when the journal lacks it (typed in, or from before cadence):
     # it counts for the per-week cap until a newer touch takes its place in the ledger
     typed_touch: Optional[date] = None
+    address_bounced: Optional[date] = None  # the latest bounce of the `email` cell's address
 
 
 NO_TRAIL = Trail()
@@ -106,7 +107,7 @@ def state_of(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, P
     touch_dates, typed_touch = trail.recent, None
     if last_touch is not None and last_touch not in touch_dates:
         touch_dates, typed_touch = tuple(sorted(touch_dates + (last_touch,))), last_touch
-    bounced = _bounced(contact, trail) if trail.bounced else None
+    bounced = address_bounced = _bounced(contact, trail) if trail.bounced else None
     if bounced is not None:  # email reaches the contact again once its `email` cell changes
         contact = contact._replace(unreachable=contact.unreachable + ("email",))
     if trail.bounced and last_touch is not None:
@@ -144,6 +145,7 @@ def state_of(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, P
         callback_done=trail.callback_done, no_reply_done=trail.no_reply_done,
         step_date=step_date, last_playbook=last_playbook, restored=restored,
         decisions=decisions, bounced=bounced, step_by_hand=step_by_hand, typed_touch=typed_touch,
+        address_bounced=address_bounced,
     )
 
 

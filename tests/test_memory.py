@@ -5,6 +5,7 @@ unless a row says otherwise; each case cites the clause it holds.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
@@ -511,6 +512,67 @@ def test_a_bounce_brings_the_ladder_forward_even_past_a_later_email(history, las
     planned = engine.plan(c, trail(lived + history, c.id), PLAYBOOKS, d(last_touch), 30)
     rung = next(t for t in planned if t.step == "no_reply")
     assert (str(rung.due), rung.channel, rung.detail) == (call_on, "call", detail)
+
+
+def _every_day(cells: dict, history: str, start: str, days: int, playbooks: dict) -> list:
+    """The touches of a `run` every day from `start`: each reads back the ledger it wrote and
+    the journal rows the days before appended."""
+    row, entries = dict(cells), tuple(journal(history).get("c1", ()))
+    made = []
+    for n in range(days):
+        today = d(start) + timedelta(days=n)
+        got = engine.advance(contact(**row), trail_of(entries), playbooks, today)
+        row.update(got.changes)
+        entries += got.entries
+        made += [got.touch] if got.touch is not None else []
+    return made
+
+
+@pytest.mark.parametrize("case, history, email", [
+    ("the bounced old address before the first email: the cell holds the new one",
+     "2026-11-03,c1,bounce,p,,email,,<b@x> Undeliverable [address ann@old.example]\n",
+     "ann@example.com"),
+    ("the cell's own address bounced: email is out, the ladder goes on by call and letter",
+     "2026-11-03,c1,bounce,p,,email,,<b@x> Undeliverable [address ann@example.com]\n",
+     "ann@example.com"),
+    ("a bounce of the old address dated the day of the next email says nothing of it",
+     "2026-11-03,c1,bounce,p,,email,,<b@x> Undeliverable [address ann@old.example]\n"
+     "2026-11-04,c1,touch,p,,call,questions,\n",
+     "ann@example.com"),
+])
+def test_plan_foretells_a_run_every_day_after_a_bounce(case, history, email):
+    """`plan` carries the bounce from day to day as `run` reads it back: a bounce of an old
+    address answers the email it came after, and no email to the new address after it."""
+    lived = "2026-11-01,c1,status,p,,,,started\n2026-11-02,c1,touch,p,decide-1,email,thanks,\n"
+    last = "2026-11-04" if "11-04" in history else "2026-11-02"
+    cells = dict(started="2026-11-01", last_step="decide-1", last_touch=last, email=email,
+                 last_channel="call" if last == "2026-11-04" else "email",
+                 touches="2" if last == "2026-11-04" else "1")
+    # the example's email rung in every phase: the learn phase's emails have theirs
+    books = {"p": replace(playbook(SPEC_EXAMPLE.replace("    in: [decide]\n", "")),
+                          calendar=Calendar())}
+    planned = engine.plan(contact(**cells), trail(lived + history), books, d("2026-11-04"), 60)
+    assert planned == _every_day(cells, lived + history, "2026-11-04", 60, books), case
+    rungs = [t for t in planned if t.step == "no_reply" and t.channel == "call"]
+    assert not [t for t in rungs if "went to an address" in t.detail]
+    if email not in history:  # the new address takes the learn phase's emails, and their rungs
+        assert len([t for t in planned if t.channel == "email"]) > 1 and len(rungs) > 1
+
+
+def test_an_undo_merged_from_another_copy_of_the_book():
+    """SPEC 9 (`undo`: the touch "no longer counts") and README "The ledger after `undo`": an
+    undo row that came with a merged journal takes the touch back from the journal; a sheet
+    that still holds its cells is a sheet behind the journal and keeps it counted, until its
+    state cells are emptied and the row is rebuilt without it."""
+    undone = LIVED + "2026-11-04,c1,undo,p,decide-2,call,questions,touch\n"
+    stale = dict(started="2026-11-01", touches="2", last_touch="2026-11-04",
+                 last_channel="call", last_step="decide-2")
+    kept = engine.plan(contact(**stale), trail(undone), PLAYBOOKS, d("2026-11-05"), 30)
+    assert "decide-2" not in [t.step for t in kept]
+    emptied = outcome(dict(started="2026-11-01"), "2026-11-05", undone)
+    # rebuilt as one touch, decide-1: decide-2 is made again, the second touch
+    assert emptied.touch is not None and emptied.touch.step == "decide-2"
+    assert (emptied.touch.number, emptied.changes["touches"]) == (2, "2")
 
 
 def test_a_rebuilt_row_gets_its_agreed_call_back_again():

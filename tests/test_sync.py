@@ -332,6 +332,25 @@ def test_a_changed_email_cell_makes_email_usable_again(book, tree):
     assert plan_json(book, "c1", AFTER)[1] == ("2026-12-15", "decide-2", "letter", "step")
 
 
+def test_a_bounce_of_the_old_address_after_the_cell_changed(book, tree):
+    """Row 4 and SPEC 10: the cell was corrected before sync saw the bounce of the email that
+    went to the old address. That email never arrived: the ledger's next_due is the day after
+    the bounce, and the new address keeps email for decide-2."""
+    path = os.path.join(book, "contacts.csv")
+    with open(path, encoding="utf-8", newline="") as handle:
+        text = handle.read()
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text.replace(JONAS_MAIL, "jonas@nordbygg-ab.example"))
+    data = make("postfix_bounce", recipient=JONAS_MAIL, in_reply_to=draft_id("c1"))
+    tree.add("INBOX", data)
+    assert synced_lines(book) == [
+        f"2026-12-03,c1,bounce,p,,email,,{mid(data)} Undelivered Mail Returned to Sender "
+        f"[address {JONAS_MAIL}]"]
+    assert row_of(book, "c1")["next_due"] == "2026-12-04"
+    assert plan_json(book, "c1", AFTER)[:2] == [
+        ("2026-12-04", "no_reply", "call", "no_reply"), ("2026-12-15", "decide-2", "email", "step")]
+
+
 def test_a_delay_warning_is_left_alone(book, tree):
     """"a delivery report (a bounce when its Action is failed; other reports are left alone)"."""
     tree.add("INBOX", make("delayed_dsn", in_reply_to=draft_id("c1")))
