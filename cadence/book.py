@@ -3,6 +3,10 @@ problem collected before any is reported.
 
 This module and cadence.files are where the disk is read and written; the parsers below them
 take bytes and text.
+
+Longer than most modules: each kind of file a book holds (config, playbooks, templates, ledger,
+journal) is opened here, behind the same refusals (a link out of the book, a fifo, another
+user's file), and they read best side by side.
 """
 from __future__ import annotations
 
@@ -147,18 +151,32 @@ def template_names(folder: str) -> set:
     return names
 
 
+class TemplateNotUtf8(UnicodeDecodeError):
+    """A template (an included one too) in another encoding, with its file's name."""
+
+    def __init__(self, path: str, err: UnicodeDecodeError):
+        super().__init__(err.encoding, err.object, err.start, err.end, err.reason)
+        self.path = path
+
+
 def template_loader(folder: str):
     """A Jinja loader over the templates folder that refuses files whose real path lies
     outside it (a symlink pointing out, `../` in an include)."""
     from jinja2 import FileSystemLoader, TemplateNotFound
+    from jinja2.loaders import split_template_path
 
     class ContainedLoader(FileSystemLoader):
         def get_source(self, environment, template):
-            source, filename, uptodate = super().get_source(environment, template)
-            root = os.path.realpath(self.searchpath[0])
-            if os.path.commonpath([root, os.path.realpath(filename)]) != root:
+            # where it leads is known before a byte is read: a link out, a fifo, a device
+            # is not a template of the book
+            filename = os.path.join(self.searchpath[0], *split_template_path(template))
+            root, real = os.path.realpath(self.searchpath[0]), os.path.realpath(filename)
+            if os.path.commonpath([root, real]) != root or not os.path.isfile(real):
                 raise TemplateNotFound(template)
-            return source, filename, uptodate
+            try:
+                return super().get_source(environment, template)
+            except UnicodeDecodeError as err:
+                raise TemplateNotUtf8(filename, err) from None
 
     return ContainedLoader(folder)
 

@@ -226,7 +226,7 @@ def _date_option(text: str, option: str) -> date:
     """A date given on the command line, within the years a ledger may hold."""
     from .model import FIRST_YEAR, LAST_YEAR
 
-    shape = re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip())  # not 20261204, not 2026-W49-5
+    shape = re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text.strip())  # not 20261204, not 2026-W49-5
     try:
         if not shape:
             raise ValueError
@@ -246,9 +246,10 @@ def resolve_today(text: Optional[str], cfg) -> date:
     if text is not None and not text.strip():
         raise Failure(Problem(Source("--today"), "no date given",
                               "give a date as YYYY-MM-DD, or leave --today out", EXIT_USAGE))
-    text = text or os.environ.get("CADENCE_TODAY", "")
     if text:
         return _date_option(text, "--today")
+    if os.environ.get("CADENCE_TODAY", ""):
+        return _date_option(os.environ["CADENCE_TODAY"], "CADENCE_TODAY")
     return clock_today(cfg)
 
 

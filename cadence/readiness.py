@@ -126,8 +126,7 @@ def mail_findings(config, password_in_environment: bool = False,
         how = "password from CADENCE_IMAP_PASSWORD"
     elif mail.password_command:
         # the program the book's cadence.yaml would have cadence run, named for review
-        program = (mail.password_command.split() or [""])[0]
-        how = f"password from `password_command`, which runs `{program}`"
+        how = f"password from `password_command`, which runs {_program(mail.password_command)}"
     else:
         return [Finding("mailbox", False, f"IMAP {mail.where}: no password (neither "
                         "`password_command` nor CADENCE_IMAP_PASSWORD): `sync` would fail",
@@ -140,3 +139,15 @@ def as_warnings(findings) -> list:
     """The findings that are not ok, as `check`'s warnings."""
     return [Problem(f.source or Source("cadence.yaml"), f.text, f.hint, EXIT_CONFIG,
                     warning=True) for f in findings if not f.ok]
+
+
+def _program(command: str) -> str:
+    """The program `password_command` runs, split as cadence.mailpass splits it (a shell's
+    words); its arguments are not shown (`echo PASSWORD` would show the password)."""
+    import shlex
+
+    try:
+        words = shlex.split(command)
+    except ValueError as err:
+        return f"nothing: it cannot be split into words ({err})"
+    return f"`{words[0]}`" if words else "nothing"

@@ -183,7 +183,9 @@ class located:
         if isinstance(err, UnicodeDecodeError):
             from .template_lint import not_utf8
 
-            raise Failure(not_utf8(self.path, err, f" {self.where}")) from None
+            # the file that is not UTF-8: an included one names itself
+            raise Failure(not_utf8(getattr(err, "path", self.path), err, f" {self.where}")) \
+                from None
         if isinstance(err, (UndefinedError, SecurityError, TemplateError, TypeError, ValueError,
                             ArithmeticError, RecursionError, LookupError)):
             path, line = template_line(tb, self.path)

@@ -537,3 +537,29 @@ def test_a_book_s_locale_dates_its_letters(tmp_path):
                if n.startswith("c1--")]
     text = open(os.path.join(root, "drafts", "2026-11-23", letters[0]), encoding="utf-8").read()
     assert "\n\n23 november 2026\n\n" in text
+
+
+@pytest.mark.parametrize("target", ["outside", "fifo"])
+def test_a_template_that_is_not_a_file_of_the_book_is_never_opened(tmp_path, monkeypatch,
+                                                                   target):
+    """README "Against a hostile book": a template linking out of the templates folder (or a
+    fifo there) is refused before a byte of it is read: not read whole and then refused."""
+    import jinja2.loaders
+    from jinja2 import TemplateNotFound
+
+    from cadence.book import template_loader
+
+    build_tree(tmp_path / "templates", {"hello.j2": "Dear {{ contact.name }},\n"})
+    if target == "outside":
+        (tmp_path / "outside.j2").write_bytes(b"x\xff\n")
+        os.symlink(tmp_path / "outside.j2", tmp_path / "templates" / "sig.j2")
+    else:
+        os.mkfifo(tmp_path / "templates" / "sig.j2")
+    opened = []
+    monkeypatch.setattr(jinja2.loaders, "open", lambda name, *args, **kwargs:
+                        opened.append(name) or open(name, *args, **kwargs), raising=False)
+    loader = template_loader(str(tmp_path / "templates"))
+    with pytest.raises(TemplateNotFound):
+        loader.get_source(None, "sig.j2")
+    assert opened == []
+    assert loader.get_source(None, "hello.j2")[0] == "Dear {{ contact.name }},\n"

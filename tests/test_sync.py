@@ -1085,22 +1085,27 @@ def test_due_is_the_same_with_and_without_the_journals_cache(tmp_path, tree, mon
             monkeypatch.delenv("CADENCE_NO_CACHE")
 
 
-@pytest.mark.parametrize("environment, text", [
-    ({}, "IMAP eva@konsult.example on imap.konsult.example:993 (tls, password from "
-         "`password_command`, which runs `pass`)"),
-    ({"CADENCE_IMAP_PASSWORD": "s3cret"}, "IMAP eva@konsult.example on "
+@pytest.mark.parametrize("environment, command, text", [
+    ({}, "pass show mail/eva", "IMAP eva@konsult.example on imap.konsult.example:993 (tls, "
+     "password from `password_command`, which runs `pass`)"),
+    # split as it is run, a shell's words: not the first run of letters before a space
+    ({}, "'/usr/bin/pass' show mail/eva", "IMAP eva@konsult.example on imap.konsult.example:993 "
+     "(tls, password from `password_command`, which runs `/usr/bin/pass`)"),
+    ({}, "/usr/bin/pass' 'mail/eva x", "IMAP eva@konsult.example on imap.konsult.example:993 "
+     "(tls, password from `password_command`, which runs `/usr/bin/pass mail/eva`)"),
+    ({"CADENCE_IMAP_PASSWORD": "s3cret"}, "pass show mail/eva", "IMAP eva@konsult.example on "
      "imap.konsult.example:993 (tls, password from CADENCE_IMAP_PASSWORD)"),
 ])
 def test_doctor_names_the_program_a_books_password_command_runs(tmp_path, monkeypatch,
-                                                                 environment, text):
+                                                                 environment, command, text):
     """The one program a book's cadence.yaml can have cadence run is named for review; the
     variable, when set, wins and the command is not run (README, "Against a hostile book")."""
     monkeypatch.delenv("CADENCE_IMAP_PASSWORD", raising=False)
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     book = make_book(tmp_path / "book", "mail:\n  imap: imap.konsult.example\n"
-                     "  user: eva@konsult.example\n  password_command: pass show mail/eva\n")
+                     f"  user: eva@konsult.example\n  password_command: \"{command}\"\n")
     result = cadence(book, "doctor", "--today", AFTER, "--json")
     [found] = [f for f in json.loads(result.stdout)["findings"] if f["topic"] == "mailbox"]
     assert (found["ok"], found["text"]) == (True, text)
-    assert "s3cret" not in result.stdout and "mail/eva" not in result.stdout
+    assert "s3cret" not in result.stdout and " show " not in result.stdout

@@ -280,7 +280,7 @@ def variable_problems(loaded, renderer, used) -> tuple:
     the names its includer sets); warnings in the others.
     """
     columns = loaded.ledger.columns
-    if not loaded.ledger.rows and not loaded.config.ledger.endswith(".csv"):
+    if not loaded.ledger.rows and loaded.ledger.kind == "yaml":
         columns = None  # a YAML ledger without contacts has no columns to judge templates by
     errors = _lint_from(renderer, sorted(used), columns, warning=False)
     reached = _reached(renderer, used)
