@@ -2,18 +2,24 @@
 
 Jinja's sandbox keeps a template from reaching Python; these bounds keep it from building a
 number, a text or a list that would hang a run or exhaust memory (a run holds the book's lock):
-each operation that can grow a value (`*`, `+`, `~`, `**`, joins, formats, padding, `replace`,
-`indent`) is checked before it builds, and a template that asks too much stops as a template
-error at its line (cadence.sandbox names it).
+each operation that can make a value larger than what it is given (`*`, `+`, `~`, `**`, `%`,
+joins, formats, padding, `replace`, `indent`, `wordwrap`, `translate`, a list, set or dict
+that grows, a value printed as text: `{{ list }}`, `string`, `tojson`, `escape`) is checked
+before it builds, by the size of what it would make (`size`: the characters `str()` would
+give, counted without making them), and so is what a block or macro gathers. A template that
+asks too much stops as a template error at its line (cadence.sandbox names it).
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from string import Formatter
 
 from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import markup_join, str_join
 from jinja2.sandbox import SandboxedEnvironment
+from jinja2.utils import Namespace
 
 # What one template may build: a book shared through git is not trusted to be kind.
 MAX_TEXT = 1_000_000  # characters (or items) that one operation may make
@@ -21,6 +27,10 @@ MAX_BITS = 100_000  # the size of a number (about 30,000 digits)
 MAX_OUTPUT = 5_000_000  # characters one draft may hold
 _PADDING = {"center", "ljust", "rjust", "zfill", "expandtabs"}  # str methods that allocate
 _PADDING_FILTERS = ("center", "indent")
+# filters that make a text of their value (a list's items too: `[long] * 1000 | upper`)
+_SIZED_FILTERS = ("capitalize", "center", "e", "escape", "forceescape", "indent", "lower",
+                  "pprint", "replace", "safe", "string", "striptags", "title", "tojson", "trim",
+                  "truncate", "upper", "urlencode", "urlize", "wordcount", "wordwrap", "xmlattr")
 
 
 class Runaway(SecurityError):
@@ -40,19 +50,20 @@ class BoundedSandbox(SandboxedEnvironment):
         self.code_generator_class = _BoundedConcat
 
     def call_binop(self, context, operator, left, right):
-        if operator == "+" and isinstance(left, (str, list, tuple)) and \
-                isinstance(right, (str, list, tuple)) and len(left) + len(right) > MAX_TEXT:
+        if operator == "+" and isinstance(left, _SEQUENCES) and isinstance(right, _SEQUENCES) \
+                and len(left) + len(right) > MAX_TEXT:
             raise Runaway(f"a text or list joined by + would be longer than {MAX_TEXT} characters or items")
-        if operator == "%" and isinstance(left, str):
-            _format_widths(left, right if isinstance(right, tuple) else (right,),
-                           right if isinstance(right, dict) else {})
+        if operator == "%" and isinstance(left, _TEXTS):
+            values = right if isinstance(right, (tuple, Mapping)) else (right,)
+            _format_widths(left, values, right if isinstance(right, Mapping) else {})
+            _formatted(left, values)
         if operator == "**" and _int(left) and _int(right) and right > 0 and abs(left) > 1:
             if right * max(abs(left).bit_length() - 1, 1) > MAX_BITS:
                 raise Runaway(f"{left} ** {right} is too large a number (more than {MAX_BITS} "
                               "bits)")
         elif operator == "*":
             for seq, times in ((left, right), (right, left)):
-                if isinstance(seq, (str, list, tuple)) and _int(times) and len(seq) * times > MAX_TEXT:
+                if isinstance(seq, _SEQUENCES) and _int(times) and len(seq) * times > MAX_TEXT:
                     raise Runaway(f"a text or list repeated {times} times would be longer than "
                                   f"{MAX_TEXT}")
             if _int(left) and _int(right) and left.bit_length() + right.bit_length() > MAX_BITS:
@@ -61,26 +72,71 @@ class BoundedSandbox(SandboxedEnvironment):
 
     def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 (Jinja's signature)
         name = getattr(__obj, "__name__", "")
-        if isinstance(getattr(__obj, "__self__", None), str):
+        owner = getattr(__obj, "__self__", None)
+        if isinstance(owner, _TEXTS):
             if name in _PADDING:
                 _widths(name, args, kwargs)
-            if name in ("replace", "expandtabs"):
-                _grown(name, __obj.__self__, args, kwargs)
+            if name in ("replace", "expandtabs", "translate"):
+                _grown(name, owner, args, kwargs)
             elif name == "join" and args:
-                args = (_joined(__obj.__self__, args[0]),) + args[1:]
+                args = (_joined(owner, args[0]),) + args[1:]
+        elif isinstance(owner, _GROWING) and name in _GROWS:
+            added = sum(len(a) if name in _GROWS_BY_MANY and hasattr(a, "__len__") else 1
+                        for a in (*args, *kwargs.values()))
+            if len(owner) + added > MAX_TEXT:
+                raise Runaway(f"a list, set or dict grown by {name} would hold more than "
+                              f"{MAX_TEXT} items")
         return super().call(__context, __obj, *args, **kwargs)
 
     def wrap_str_format(self, value):
-        """`'{:>9}'.format(x)`: Jinja's sandboxed format, with its widths bounded."""
+        """`'{:>9}'.format(x)`: Jinja's sandboxed format, with its widths and size bounded."""
         wrapped = super().wrap_str_format(value)
         if wrapped is None:
             return None
 
         def bounded(*args, **kwargs):
+            if value.__name__ == "format_map":
+                kwargs = args[0] if args and isinstance(args[0], Mapping) else {}
+                _format_widths(value.__self__, (), kwargs, braces=True)
+                _formatted(value.__self__, (), kwargs, braces=True)
+                return wrapped(*args)
             _format_widths(value.__self__, args, kwargs, braces=True)
+            _formatted(value.__self__, args, kwargs, braces=True)
             return wrapped(*args, **kwargs)
 
         return bounded
+
+
+_TEXTS = (str, bytes, bytearray)
+_SEQUENCES = _TEXTS + (list, tuple)
+_GROWING = (list, set, dict)
+_GROWS = {"append", "extend", "insert", "add", "update", "setdefault"}
+_GROWS_BY_MANY = {"extend", "update"}
+
+
+def size(value, limit: int = MAX_TEXT) -> int:
+    """About how many characters `str(value)` would make, counted (not made) until the count
+    passes `limit`: a list of a thousand long texts is measured without being printed."""
+    if isinstance(value, _TEXTS):
+        return len(value)
+    total, stack, seen = 0, [value], set()
+    while stack and total <= limit:
+        item = stack.pop()
+        if isinstance(item, _TEXTS):
+            total += len(item) + 4  # quotes, a comma and a space
+        elif _int(item):
+            total += item.bit_length() // 3 + 2
+        elif isinstance(item, Namespace):
+            stack.append(dict(getattr(item, "_Namespace__attrs", {})))
+        elif isinstance(item, (Mapping, list, tuple, set, frozenset)) or \
+                type(item).__name__ in ("dict_keys", "dict_values", "dict_items"):
+            if id(item) not in seen:  # a list that holds itself prints as [...]
+                seen.add(id(item))
+                total += 2 + 2 * len(item)
+                stack.extend(item.items() if isinstance(item, Mapping) else item)
+        else:  # a date, a number, a range, an object of the context: a short text
+            total += 24
+    return total
 
 
 def _int(value) -> bool:
@@ -116,33 +172,100 @@ def _format_widths(text: str, args, kwargs, braces: bool = False) -> None:
                       f"{MAX_TEXT} characters")
 
 
+_PERCENT_FIELD = re.compile(r"%(?:\(([^)]*)\))?[-#0 +]*(\*|\d*)(?:\.(\*|\d*))?([a-zA-Z%]?)")
+
+
+def _formatted(text, args, kwargs=None, braces: bool = False) -> None:
+    """A `%` or `{}` format that would make a text past MAX_TEXT of the values it is given (a
+    value that several fields use counts each time; `!r` may print a character as ten)."""
+    if isinstance(text, (bytes, bytearray)):
+        text = text.decode("latin-1")
+    fields = _braced(text, args, kwargs or {}) if braces else _percent(text, args)
+    made = len(text)
+    for value, factor, width in fields:
+        made += max(width, size(value) * factor)
+        if made > MAX_TEXT:
+            raise Runaway(f"the format {text[:40]!r} would make a text longer than {MAX_TEXT} "
+                          "characters")
+
+
+def _percent(text: str, args):
+    """(value, factor, width) of each field of `text % args`."""
+    mapping = args if isinstance(args, Mapping) else None
+    values = iter(() if mapping is not None else args)
+    for key, width, precision, kind in _PERCENT_FIELD.findall(text):
+        if kind == "%":
+            continue
+        widest = 0
+        for part in (width, precision):
+            given = next(values, 0) if part == "*" else int(part) if part.isdigit() else 0
+            widest = max(widest, given if _int(given) else 0)
+        if mapping is not None:
+            value = mapping.get(key, "") if key else mapping
+        else:
+            value = next(values, "")
+        yield value, 10 if kind in ("r", "a") else 1, widest
+
+
+def _braced(text: str, args, kwargs):
+    """(value, factor, width) of each field of `text.format(*args, **kwargs)`."""
+    try:
+        parsed = list(Formatter().parse(text))
+    except ValueError:
+        return  # str.format says what is wrong with it
+    auto = 0
+    for _, field, spec, conversion in parsed:
+        if field is None:
+            continue
+        head = re.split(r"[.\[]", field, maxsplit=1)[0]
+        if not head:
+            head, auto = str(auto), auto + 1
+        if head.isdigit():
+            value = args[int(head)] if int(head) < len(args) else ""
+        else:
+            value = kwargs.get(head, "")
+        widest = max((int(n) for n in re.findall(r"\d+", spec or "")), default=0)
+        yield value, 10 if conversion in ("r", "a") else 1, widest
+
+
 def _grown(name: str, text: str, args, kwargs) -> None:
-    """What `replace`, `expandtabs` or the `indent` filter would make of `text`, by its
-    length: within MAX_TEXT, or a Runaway before it is built."""
+    """What `replace`, `expandtabs`, `translate` or the `indent` or `wordwrap` filter would
+    make of `text`, by its length: within MAX_TEXT, or a Runaway before it is built."""
     if name == "replace":
         given = list(args[:2]) + [kwargs.get(key) for key in ("old", "new")[len(args[:2]):]]
         old, new = given
-        if not isinstance(old, str) or not isinstance(new, str):
+        if not isinstance(old, type(text)) or not isinstance(new, type(text)):
             return
         times = text.count(old) if old else len(text) + 1
         limit = args[2] if len(args) > 2 else kwargs.get("count")
         if _int(limit) and limit >= 0:
             times = min(times, limit)
-        size = len(text) + times * (len(new) - len(old))
+        made = len(text) + times * (len(new) - len(old))
     elif name == "expandtabs":
         tabsize = args[0] if args else kwargs.get("tabsize", 8)
-        size = len(text) + text.count("\t") * (tabsize if _int(tabsize) else 8)
+        made = len(text) + text.count("\t") * (tabsize if _int(tabsize) else 8)
+    elif name == "translate":  # each character may become a text of the table's
+        table = args[0] if args else None
+        longest = max((size(v) for v in table.values()), default=1) \
+            if isinstance(table, Mapping) else 1
+        made = len(text) * max(longest, 1)
+    elif name == "wordwrap":  # a wrapstring a line
+        width = args[0] if args else kwargs.get("width", 79)
+        wrap = args[2] if len(args) > 2 else kwargs.get("wrapstring")
+        lines = len(text) // max(width if _int(width) else 79, 1) + text.count("\n") + 1
+        made = len(text) + lines * (len(wrap) if isinstance(wrap, str) else 2)
     else:  # indent
         width = args[0] if args else kwargs.get("width", 4)
-        size = len(text) + (text.count("\n") + 1) * (len(width) if isinstance(width, str)
+        made = len(text) + (text.count("\n") + 1) * (len(width) if isinstance(width, str)
                                                      else width if _int(width) else 0)
-    if size > MAX_TEXT:
+    if made > MAX_TEXT:
         raise Runaway(f"{name} would make a text longer than {MAX_TEXT} characters")
 
 
 def _grown_filter(real, name: str):
     def bounded(*args, **kwargs):
-        values = args[1:] if name == "replace" else args  # replace takes the eval context first
+        # replace and wordwrap take the eval context or the environment first
+        values = args[1:] if hasattr(real, "jinja_pass_arg") else args
         if values and isinstance(values[0], str):
             _grown(name, values[0], values[1:], kwargs)
         return real(*args, **kwargs)
@@ -156,28 +279,31 @@ def _grown_filter(real, name: str):
 def _joined(separator, items) -> list:
     """The items of a join, once their joined length is known to stay within MAX_TEXT."""
     items = list(items) if not isinstance(items, (list, tuple)) else items
-    size = len(separator) * max(len(items) - 1, 0)
+    made = len(separator) * max(len(items) - 1, 0)
     for item in items:
-        size += len(item) if isinstance(item, str) else 0
-        if size > MAX_TEXT:
+        made += size(item)
+        if made > MAX_TEXT:
             raise Runaway(f"a join would make a text longer than {MAX_TEXT} characters")
     return items
 
 
 def _bounded(join):
     def concat(parts) -> str:
-        """`a ~ b`, no longer than MAX_TEXT characters."""
-        text = join(parts)
-        if len(text) > MAX_TEXT:
-            raise Runaway(f"a text joined by ~ would be longer than {MAX_TEXT} characters")
-        return text
+        """`a ~ b`, no longer than MAX_TEXT characters (a list among them counted as printed,
+        before it is)."""
+        made = 0
+        for part in parts:
+            made += size(part)
+            if made > MAX_TEXT:
+                raise Runaway(f"a text joined by ~ would be longer than {MAX_TEXT} characters")
+        return join(parts)
 
     return concat
 
 
 class _BoundedConcat(CodeGenerator):
     """Jinja's code generator, with `~` bounded: it compiles to a join of its parts (Jinja's
-    own, Markup's in an HTML twin), whose length is then checked."""
+    own, Markup's in an HTML twin), whose length is checked first."""
 
     def visit_Concat(self, node, frame):
         if frame.eval_ctx.volatile:
@@ -194,8 +320,7 @@ class _BoundedConcat(CodeGenerator):
 def _join_filter(real):
     def bounded(eval_ctx, value, d="", attribute=None):
         items = list(value)
-        if attribute is None:
-            _joined(d, [item if isinstance(item, str) else str(item) for item in items])
+        _joined(d, items)  # an item's size holds its attribute's
         return real(eval_ctx, items, d, attribute)
 
     bounded.jinja_pass_arg = real.jinja_pass_arg
@@ -216,8 +341,57 @@ def _padding_filter(real, name: str):
 
 def _format_filter(real):
     def bounded(value, *args, **kwargs):
+        _sized("format", value)
         _format_widths(str(value), args, kwargs)
+        _formatted(str(value), kwargs or args)
         return real(value, *args, **kwargs)
+
+    return bounded
+
+
+def _sized(what: str, value) -> None:
+    if size(value) > MAX_TEXT:
+        raise Runaway(f"{what} would make a text longer than {MAX_TEXT} characters")
+
+
+def _sized_filter(real, name: str):
+    """A filter that prints its value as text (a list's items too): within MAX_TEXT first."""
+    def bounded(*args, **kwargs):
+        values = args[1:] if hasattr(real, "jinja_pass_arg") else args
+        if values:
+            _sized(f"the {name} filter", values[0])
+        return real(*args, **kwargs)
+
+    bounded.__name__ = name
+    if hasattr(real, "jinja_pass_arg"):
+        bounded.jinja_pass_arg = real.jinja_pass_arg
+    return bounded
+
+
+def _printed(value):
+    """`{{ value }}` (Jinja's `finalize`): a list or dict is measured before it is printed."""
+    if type(value) is not str:
+        _sized("printing this value", value)
+    return value
+
+
+def _gathered(parts) -> str:
+    """What a block, a macro or a `{% set %}` block gathers: no longer than a draft."""
+    kept, made = [], 0
+    for part in parts:
+        made += len(part)
+        if made > MAX_OUTPUT:
+            raise Runaway(f"a block would be longer than {MAX_OUTPUT} characters")
+        kept.append(part)
+    return "".join(kept)
+
+
+def _lipsum(real):
+    def bounded(n=5, html=True, min=20, max=100):  # noqa: A002 (Jinja's names)
+        if _int(n) and _int(max) and n * max * 12 > MAX_TEXT:
+            raise Runaway(f"lipsum({n}, max={max}) would make a text longer than {MAX_TEXT} "
+                          "characters")
+        return real(n, html, min, max)
 
     return bounded
 
@@ -227,8 +401,12 @@ def bound(env: SandboxedEnvironment) -> SandboxedEnvironment:
     for name in _PADDING_FILTERS:
         env.filters[name] = _padding_filter(env.filters[name], name)
     env.filters["join"] = _join_filter(env.filters["join"])
-    for name in ("indent", "replace"):
+    for name in ("indent", "replace", "wordwrap"):
         env.filters[name] = _grown_filter(env.filters[name], name)
+    for name in _SIZED_FILTERS:
+        env.filters[name] = _sized_filter(env.filters[name], name)
     env.filters["format"] = _format_filter(env.filters["format"])
     env.concat_text, env.concat_markup = _bounded(str_join), _bounded(markup_join)
+    env.concat, env.finalize = _gathered, _printed
+    env.globals["lipsum"] = _lipsum(env.globals["lipsum"])
     return env

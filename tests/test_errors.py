@@ -287,6 +287,7 @@ def test_error_case(name, tmp_path, monkeypatch, request, update_golden):
 MESSAGE_ARG = {
     "Problem": 1, "report": 1, "error": 1, "_problem_at": 2, "problem": 3, "_Refused": 1,
     "warning": 2, "warn": 2, "CellError": 0, "ValueError": 0, "LedgerWriteError": 0,
+    "Runaway": 0,
 }
 # Functions whose returned text becomes (part of) a message: {name: index in a returned tuple}.
 RETURNS_MESSAGE = {"judge": 0, "check_expr": None, "_unusable": None}

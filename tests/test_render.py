@@ -280,6 +280,7 @@ def test_a_template_out_of_time_is_run_once_a_command(tmp_path):
 
 
 BIG = "'x' * 600000"
+LONG = "{% set s = 'x' * 1000000 %}"  # a text of the largest size one operation may make
 BOUNDS = [
     # (case, template body, the words of the error) -- README: a text past 1,000,000 characters
     # or padding past that width stops the draft (78), whichever way the template asks for it
@@ -307,6 +308,49 @@ BOUNDS = [
      "replace would make a text"),
     ("expandtabs", "{{ ('\\t' * 1000).expandtabs(1000000) | length }}",
      "expandtabs would make a text"),
+    # each operation is bounded by the size of what it makes, not only by its widths: ten
+    # references to one long text are ten long texts once formatted, joined or printed
+    ("printf of ten long texts", LONG + "{{ (('%s' * 10) % (s,s,s,s,s,s,s,s,s,s)) | length }}",
+     "the format '%s%s%s"),
+    ("a named printf field used ten times", LONG + "{{ (('%(a)s' * 10) % {'a': s}) | length }}",
+     "the format '%(a)s"),
+    ("printf of a list of long texts", LONG + "{{ ('%s' % ([s] * 10,)) | length }}",
+     "the format '%s' would make"),
+    ("repr makes a text longer", "{% set s = '\\x00' * 200000 %}{{ ('%r' % (s,)) | length }}",
+     "the format '%r' would make"),
+    ("str.format, one argument ten times", LONG + "{{ ('{0}' * 10).format(s) | length }}",
+     "the format '{0}{0}"),
+    ("str.format_map", LONG + "{{ ('{a}' * 10).format_map({'a': s}) | length }}",
+     "the format '{a}{a}"),
+    ("the format filter of ten long texts",
+     LONG + "{{ ('%s' * 10) | format(s,s,s,s,s,s,s,s,s,s) | length }}", "the format '%s%s"),
+    ("a list printed", LONG + "{{ [s] * 10 }}", "printing this value would make"),
+    ("a dict printed", LONG + "{{ {'a': s, 'b': s} }}", "printing this value would make"),
+    ("a namespace printed", LONG + "{% set ns = namespace(a=s, b=s) %}{{ ns | string }}",
+     "the string filter would make"),
+    ("a list joined by ~", LONG + "{{ ([s] * 10) ~ '' }}", "a text joined by ~"),
+    ("a list through a text filter", LONG + "{{ ([s] * 10) | upper | length }}",
+     "the upper filter would make"),
+    ("tojson of a list", LONG + "{{ [s, s] | tojson | length }}", "the tojson filter would make"),
+    ("a join of lists", LONG + "{{ [[s] * 10] | join | length }}", "a join would make a text"),
+    ("a join by attribute", LONG + "{{ [{'a': s}, {'a': s}] | join(attribute='a') | length }}",
+     "a join would make a text"),
+    ("list.extend doubling", "{% set l = [1] %}{% for i in range(27) %}"
+     "{% set _ = l.extend(l) %}{% endfor %}{{ l | length }}", "grown by extend would hold"),
+    ("dict.update in loops", "{% set d = {} %}{% for i in range(2000) %}{% for j in range(600) %}"
+     "{% set _ = d.update({i * 1000 + j: j}) %}{% endfor %}{% endfor %}{{ d | length }}",
+     "grown by update would hold"),
+    ("bytes repeated", "{{ ('x'.encode() * 10 ** 8) | length }}", "repeated 100000000 times"),
+    ("str.translate to long texts", "{{ ('x' * 1000).translate({120: 'y' * 10000}) | length }}",
+     "translate would make a text"),
+    ("wordwrap with a long wrapstring",
+     "{{ ('x' * 100000) | wordwrap(1, wrapstring='y' * 100) | length }}",
+     "wordwrap would make a text"),
+    ("a block gathered", LONG + "{% set b %}{% for i in range(9) %}{{ s }}{% endfor %}{% endset %}"
+     "{{ b | length }}", "a block would be longer than 5000000"),
+    ("a macro's text", LONG + "{% macro m() %}{% for i in range(9) %}{{ s }}{% endfor %}"
+     "{% endmacro %}{{ m() | length }}", "a block would be longer than 5000000"),
+    ("lipsum", "{{ lipsum(100000, max=1000) | length }}", "lipsum(100000, max=1000) would make"),
 ]
 
 
@@ -329,6 +373,16 @@ def test_a_template_cannot_build_a_text_past_the_bound(tmp_path, case, body, wor
     ("{{ 'a-b-c'.replace('-', '+', 1) }} {{ 'xy' | replace('y', 'z') }} {{ 'a\\tb'.expandtabs(2) }}",
      "a+b-c xz a b"),
     ("{{ 'one\\ntwo' | indent(2) }}", "one\r\n  two"),
+    ("{{ ['a', 'b'] }} {{ {'k': 1} }} {{ 'ab' ~ [1] }} {{ [1, [2]] | string }}",
+     "['a', 'b'] {'k': 1} ab[1] [1, [2]]"),
+    ("{{ '%r|%s' % ('x', [1]) }} {{ '{0}{0}|{k!r}'.format('y', k='z') }} {{ '{a}'.format_map({'a': 2}) }}",
+     "'x'|[1] yy|'z' 2"),
+    ("{{ 'abc'.translate({97: 'AA'}) }} {{ 'aaa bbb' | wordwrap(3) }} {{ [1, 2] | tojson }}",
+     "AAbc aaa\r\nbbb [1, 2]"),
+    ("{% set l = [1] %}{% set _ = l.append(2) %}{% set _ = l.extend([3]) %}{{ l }}"
+     "{% set d = {} %}{% set _ = d.update({'a': 1}) %} {{ d }}", "[1, 2, 3] {'a': 1}"),
+    ("{% set b %}x{{ 1 }}y{% endset %}{{ b }} {{ '<b>' | escape }} {{ 'a b' | urlencode }}",
+     "x1y &lt;b&gt; a%20b"),
 ])
 def test_what_templates_ordinarily_do_is_unchanged(tmp_path, body, text):
     r = renderer(tmp_path, {"hello.j2": f"Subject: Hi\n\n{body}\n"})
