@@ -63,8 +63,6 @@ def find_config(start: str) -> Optional[str]:
     while True:
         candidate = os.path.join(folder, CONFIG_NAME)
         if os.path.isfile(candidate):
-            if folder != first:  # a parent's: not one another user planted above the book
-                owned_here(candidate, "give the book a cadence.yaml of its own")
             return candidate
         if os.path.lexists(candidate):
             raise Failure(Problem(Source(candidate), f"{CONFIG_NAME} is not a file",
@@ -98,6 +96,10 @@ def load_config(cwd: str):
         return default_config(cwd)
     try:
         with open(path, "rb") as handle:
+            if os.path.dirname(path) != os.path.abspath(cwd):
+                # a parent's: not one another user planted above the book
+                owned_here(path, os.fstat(handle.fileno()).st_uid,
+                           "give the book a cadence.yaml of its own")
             data = handle.read()
     except FileNotFoundError:
         raise Failure(Problem(Source(path), "cannot read the config: the file is gone",

@@ -71,13 +71,11 @@ def regular_file(path: str, what: str,
                               hint, EXIT_MISSING))
 
 
-def owned_here(path: str, hint: str) -> None:
+def owned_here(path: str, owner: int, hint: str) -> None:
     """Refuse a file that another user owns (root's is trusted): one planted in a shared
-    folder above the book must not steer it (its mail section may name a program to run)."""
-    try:
-        owner = os.stat(path).st_uid
-    except OSError:
-        return  # the read that follows says what is wrong
+    folder above the book must not steer it (its mail section may name a program to run).
+    `owner` is the uid of the file as opened (fstat), so that it cannot be swapped between
+    the check and the read."""
     if owner not in (os.geteuid(), 0):
         raise Failure(Problem(Source(path), "belongs to another user: not read", hint,
                               EXIT_CONFIG))

@@ -496,6 +496,12 @@ def test_fallback(case, cells, today, expected):
     ("2026-11-02,c1,bounce,p,,email,,<b@x> Undeliverable [address ann@old.example]\n"
      "2026-11-04,c1,touch,p,decide-2,email,questions,\n",
      "2026-11-04", "2026-11-09", "no reply since 2026-11-04 (email)", "ann@example.com"),
+    # one dated the day of that email counts against it: a date does not say which came first
+    # (the day after, and min_gap)
+    ("2026-11-04,c1,bounce,p,,email,,<b@x> Undeliverable [address ann@old.example]\n"
+     "2026-11-04,c1,touch,p,decide-2,email,questions,\n",
+     "2026-11-04", "2026-11-06", "the email of 2026-11-04 bounced on 2026-11-04",
+     "ann@example.com"),
     # an email drafted before sync saw the bounce went to the same dead address: the rung comes
     # the day after it (and min_gap), not five days later
     ("2026-11-02,c1,bounce,p,,email,,<b@x> Undeliverable [address ann@example.com]\n"
@@ -535,7 +541,7 @@ def _every_day(cells: dict, history: str, start: str, days: int, playbooks: dict
     ("the cell's own address bounced: email is out, the ladder goes on by call and letter",
      "2026-11-03,c1,bounce,p,,email,,<b@x> Undeliverable [address ann@example.com]\n",
      "ann@example.com"),
-    ("a bounce of the old address dated the day of the next email says nothing of it",
+    ("a bounce of the old address before a later touch says nothing of the emails after it",
      "2026-11-03,c1,bounce,p,,email,,<b@x> Undeliverable [address ann@old.example]\n"
      "2026-11-04,c1,touch,p,,call,questions,\n",
      "ann@example.com"),
