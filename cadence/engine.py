@@ -350,8 +350,9 @@ def plan(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, Playb
 
 def upcoming(st: State, playbooks: Mapping[str, Playbook], today: date,
              condition: Optional[Condition] = None) -> Optional[date]:
-    """The date of the contact's next touch as things stand (on or before today when due)."""
-    if not st.playbook or st.playbook not in playbooks:
+    """The date of the contact's next touch as things stand (on or before today when due);
+    None for a contact not enrolled yet (its first `run` enrols it and works it out)."""
+    if not st.playbook or st.playbook not in playbooks or st.started is None:
         return None
     active = st.status == "active" and "all" not in st.contact.optout
     if not active and not honours_callback(st):

@@ -675,3 +675,21 @@ def test_a_skip_made_ahead_is_no_row_dated_ahead_for_check(tmp_path):
     result = invoke("-C", root, "check", "--strict", "--today", TODAY)
     assert f"1 journal row dated after {TODAY}, the first on 2026-12-02" in result.stderr
     assert result.exit_code != 0
+
+
+@pytest.mark.parametrize("args", [
+    ("log", "c3", "--channel", "call"), ("mark", "c3", "active"), ("mark", "c3", "won"),
+    ("reply", "c3"), ("note", "c3", "met at the fair"), ("pause", "c3", "--until", "2026-12-01"),
+    ("optout", "c3", "email"),
+])
+def test_the_day_commands_on_a_contact_not_enrolled_yet(tmp_path, args):
+    """A row with a playbook and no `started` (added since the last run): each command works on
+    it and leaves `next_due` to the run that enrols it (README, "Enrolment")."""
+    from smallbook import LEDGER
+
+    root = build(tmp_path / "book", {"contacts.csv": LEDGER + "c3,Cid Holm,cid@example.com,"
+                                     "+46701234999,p,\n"})
+    ok("-C", root, *args, "--today", TODAY)
+    assert ledger(root)["c3"].get("next_due", "") == ""
+    ok("-C", root, "run", "--today", TODAY)
+    assert ledger(root)["c3"]["started"] == TODAY
