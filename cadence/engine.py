@@ -189,6 +189,10 @@ def day(st: State, playbooks: Mapping[str, Playbook], today: date,
         for skip in step_skips:
             entries.append(_entry(st, today, "skip", skip, note=skip.skip, day=skip.date))
             st = _after_skip(st, skip, skip.date)
+        if step_skips:
+            # what comes next is worked out from the state after them, as a run on each
+            # skip's own day would have it: the answer cannot depend on which days cron ran
+            continue
         due_now = next((c for c in found if c.date <= today), None)
         if due_now is None:
             break
@@ -332,6 +336,10 @@ def plan(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, Playb
     end = today + timedelta(days=days - 1)
     current = today
     touches = []
+    # an `if` rule may read a cell that a run writes (`touches`, `last_channel`): each day's
+    # rules see the row as the runs before it left it
+    rewrite = condition is not None and any(p.ifs for p in playbooks.values())
+    written = contact  # the row as the runs so far left it
     while current <= end:
         result = day(st, playbooks, current, condition)
         if result.touch is not None:
@@ -339,23 +347,41 @@ def plan(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, Playb
         st = result.state
         # the next day a run does anything: a touch, a skip (journaled on its day, as a run
         # every day would), or the end of a pause
-        upcoming = result.wake
+        wake = result.wake
+        if rewrite:
+            before, written = written, _written(written, st, result.next_due)
+            st = st._replace(contact=st.contact._replace(row=written.row))
+            if written is not before:  # the rules may answer otherwise from tomorrow
+                wake = upcoming(st, playbooks, current, condition, skips=True)
         if st.status == "paused" and st.paused_until is not None and st.paused_until > current:
-            upcoming = st.paused_until if upcoming is None else min(upcoming, st.paused_until)
-        if upcoming is None:
+            wake = st.paused_until if wake is None else min(wake, st.paused_until)
+        if wake is None:
             break
-        current = max(current + ONE_DAY, upcoming)
+        current = max(current + ONE_DAY, wake)
     return touches
 
 
+def _written(contact: Contact, st: State, next_due: Optional[date]) -> Contact:
+    """The row `contact` once a run has written `st` and `next_due` into it."""
+    changes = changes_of(contact, st, next_due)
+    if not changes:
+        return contact
+    return contact._replace(
+        row={**contact.row, **changes}, playbook=st.playbook, started=st.started,
+        status=st.status, paused_until=st.paused_until, touches=st.touches,
+        last_touch=st.last_touch, last_channel=st.last_channel, last_step=st.last_step,
+        last_reply=st.last_reply, next_due=next_due)
+
+
 def upcoming(st: State, playbooks: Mapping[str, Playbook], today: date,
-             condition: Optional[Condition] = None) -> Optional[date]:
-    """The date of the contact's next touch as things stand (on or before today when due);
-    None for a contact not enrolled yet (its first `run` enrols it and works it out)."""
+             condition: Optional[Condition] = None, skips: bool = False) -> Optional[date]:
+    """The date of the contact's next touch as things stand (on or before today when due),
+    or with `skips` of anything a run would journal; None for a contact not enrolled yet (its
+    first `run` enrols it and works it out)."""
     if not st.playbook or st.playbook not in playbooks or st.started is None:
         return None
     active = st.status == "active" and "all" not in st.contact.optout
     if not active and not honours_callback(st):
         return None
     found, _ = _weighed(st, playbooks[st.playbook], today, condition, None, active)
-    return min((c.date for c in found if not c.skip), default=None)
+    return min((c.date for c in found if skips or not c.skip), default=None)

@@ -565,6 +565,72 @@ def test_plan_foretells_a_run_every_day_after_a_bounce(case, history, email):
         assert len([t for t in planned if t.channel == "email"]) > 1 and len(rungs) > 1
 
 
+def test_plan_after_a_step_skipped_ahead_journals_each_skip_on_its_day():
+    """README `plan`: "what a `run` every day would make", each skip on its day. A step
+    skipped ahead by hand (`skip --step`), then a periodic phase with no channel: its skips
+    come one by one, and the phase after them is worked out from the state they leave (the
+    same whether cron ran on their days or not)."""
+    from journalbooks import every_day
+
+    books = {"p": playbook("""
+        phases:
+          - name: decide
+            until: 31 days
+            steps:
+              - {after: 6 days, channel: email, template: t}
+              - {at: 6 days, channel: call, template: t}
+          - name: mid
+            until: 41 days
+            every: 2 days
+            channel: letter
+            template: t
+            fallback: skip
+          - name: keep
+            every: 2 weeks
+            channel: email
+            template: t
+    """)}
+    cells = dict(address="", started="2027-09-29", last_step="decide-2")
+    rows = journal("2027-09-29,c1,status,p,,,,started\n"
+                   "2027-10-06,c1,skip,p,decide-2,call,t,skipped by hand\n")["c1"]
+    planned = engine.plan(contact(**cells), trail_of(rows), books, d("2027-09-30"), 60)
+    assert [(str(t.due), t.step, t.overdue) for t in planned] == [
+        ("2027-11-09", "keep-1", 0), ("2027-11-23", "keep-2", 0)]
+    assert planned == every_day(cells, rows, books, d("2027-09-30"), 60)
+
+
+def test_plan_reads_an_if_rule_over_touches_as_the_runs_leave_the_row():
+    """SPEC 4 (`if`: "a Jinja expression over `contact`"), SPEC 2 (`touches` is a column):
+    the third step is by letter once the runs have written `touches` 2, in the plan too."""
+    from jinja2 import DictLoader
+
+    from cadence.sandbox import condition, environment
+    from journalbooks import every_day
+
+    books = {"p": playbook("""
+        channels: [email, letter]
+        phases:
+          - name: decide
+            until: 30 days
+            steps:
+              - {at: 1 day, channel: email, template: t}
+              - {at: 3 days, channel: email, template: t}
+              - {at: 5 days, channel: email, template: t}
+        rules:
+          - if: "contact.touches | int >= 2"
+            channel: letter
+    """)}
+    test = condition(environment(DictLoader({})))
+    cells = dict(started="2026-11-01", touches="1", last_touch="2026-11-02",
+                 last_channel="email", last_step="decide-1")
+    rows = journal("2026-11-01,c1,status,p,,,,started\n"
+                   "2026-11-02,c1,touch,p,decide-1,email,t,\n")["c1"]
+    planned = engine.plan(contact(**cells), trail_of(rows), books, d("2026-11-03"), 10, test)
+    assert [(str(t.due), t.step, t.channel) for t in planned] == [
+        ("2026-11-04", "decide-2", "email"), ("2026-11-06", "decide-3", "letter")]
+    assert planned == every_day(cells, rows, books, d("2026-11-03"), 10, test)
+
+
 def test_an_undo_merged_from_another_copy_of_the_book():
     """SPEC 9 (`undo`: the touch "no longer counts") and README "The ledger after `undo`": an
     undo row that came with a merged journal takes the touch back from the journal; a sheet

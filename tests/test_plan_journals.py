@@ -1,0 +1,46 @@
+"""`plan` foretells what a `run` every day makes, for contacts with a past (README, `cadence
+plan`: "what a `run` every day would make"): random books of tests/journalbooks.py, each
+contact's plan against N days of runs, every touch equal (date, step, channel, detail, ...).
+
+test_hypothesis.py holds the same for contacts without a journal; these start from journals
+with replies, bounces, skips by hand, undos and rows typed into the sheet.
+"""
+from __future__ import annotations
+
+import pytest
+from jinja2 import DictLoader
+
+from cadence import engine
+from cadence.sandbox import condition, environment
+from cadence.trail import trail_of
+from helpers import contact
+from journalbooks import every_day, gen
+
+CHUNKS, SEEDS = 6, 80  # 480 books (and 240 with `if` rules); a chunk a test, so that they spread over the workers
+# `if` rules that read cells a run writes, and one that reads a cell it does not
+IFS = ("contact.touches in ['2', '3', '4']", "contact.last_channel == 'email'",
+       "contact.status == 'active'", "contact.last_step == 'decide-2'",
+       "contact.paused_until != ''", "contact.phone == ''")
+
+
+def _agree(seed: int, ifs=(), test=None) -> None:
+    case = gen(seed, ifs, test)
+    c, pbs = contact(**case["cells"]), case["playbooks"]
+    planned = engine.plan(c, trail_of(case["rows"]), pbs, case["today"], case["days"], test)
+    made = every_day(case["cells"], case["rows"], pbs, case["today"], case["days"], test)
+    assert planned == made, (seed, case["mode"], case["ledger"])
+
+
+@pytest.mark.parametrize("chunk", range(CHUNKS))
+def test_plan_foretells_the_runs_after_a_past(chunk):
+    for seed in range(chunk * SEEDS, (chunk + 1) * SEEDS):
+        _agree(seed)
+
+
+@pytest.mark.parametrize("chunk", range(CHUNKS // 2))
+def test_plan_foretells_if_rules_over_the_cells_runs_write(chunk):
+    """An `if` rule reading `touches` or `status` sees each day the row the runs before it
+    wrote, in the plan as in the runs."""
+    test = condition(environment(DictLoader({})))
+    for seed in range(100_000 + chunk * SEEDS, 100_000 + (chunk + 1) * SEEDS):
+        _agree(seed, IFS, test)
