@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import stat
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Optional
@@ -59,7 +60,7 @@ def find_config(start: str) -> Optional[str]:
     """cadence.yaml in `start` or the nearest of its parents, or None."""
     from .config import CONFIG_NAME
 
-    first = folder = os.path.abspath(start)
+    folder = os.path.abspath(start)
     while True:
         candidate = os.path.join(folder, CONFIG_NAME)
         if os.path.isfile(candidate):
@@ -95,11 +96,17 @@ def load_config(cwd: str):
     if path is None:
         return default_config(cwd)
     try:
-        with open(path, "rb") as handle:
+        # opened without waiting (a fifo swapped in would block a plain open), then judged
+        # by what was opened: a regular file, and above the book one of ours or root's
+        with open(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as handle:
+            opened = os.fstat(handle.fileno())
+            if not stat.S_ISREG(opened.st_mode):
+                raise Failure(Problem(Source(path), f"{os.path.basename(path)} is not a file",
+                                      "the book's settings are a YAML file of that name",
+                                      EXIT_CONFIG))
             if os.path.dirname(path) != os.path.abspath(cwd):
                 # a parent's: not one another user planted above the book
-                owned_here(path, os.fstat(handle.fileno()).st_uid,
-                           "give the book a cadence.yaml of its own")
+                owned_here(path, opened.st_uid, "give the book a cadence.yaml of its own")
             data = handle.read()
     except FileNotFoundError:
         raise Failure(Problem(Source(path), "cannot read the config: the file is gone",

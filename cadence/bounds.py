@@ -116,10 +116,12 @@ _GROWS_BY_MANY = {"extend", "update"}
 
 def size(value, limit: int = MAX_TEXT) -> int:
     """About how many characters `str(value)` would make, counted (not made) until the count
-    passes `limit`: a list of a thousand long texts is measured without being printed."""
+    passes `limit`: a list of a thousand long texts is measured without being printed. Each
+    reference counts, as `str()` prints each: `[x] * 400` is 400 times `x`. (A list that holds
+    itself prints short, as `[[...]]`, but counts past any limit here: no template needs one.)"""
     if isinstance(value, _TEXTS):
         return len(value)
-    total, stack, seen = 0, [value], set()
+    total, stack = 0, [value]
     while stack and total <= limit:
         item = stack.pop()
         if isinstance(item, _TEXTS):
@@ -127,13 +129,12 @@ def size(value, limit: int = MAX_TEXT) -> int:
         elif _int(item):
             total += item.bit_length() // 3 + 2
         elif isinstance(item, Namespace):
+            total += 2
             stack.append(dict(getattr(item, "_Namespace__attrs", {})))
         elif isinstance(item, (Mapping, list, tuple, set, frozenset)) or \
                 type(item).__name__ in ("dict_keys", "dict_values", "dict_items"):
-            if id(item) not in seen:  # a list that holds itself prints as [...]
-                seen.add(id(item))
-                total += 2 + 2 * len(item)
-                stack.extend(item.items() if isinstance(item, Mapping) else item)
+            total += 2 + 2 * len(item)
+            stack.extend(item.items() if isinstance(item, Mapping) else item)
         else:  # a date, a number, a range, an object of the context: a short text
             total += 24
     return total

@@ -112,9 +112,12 @@ def _step_candidate(playbook: Playbook, st: State, today: date, channel_of,
             nominal = floor
         if passed is not None and nominal < passed:
             nominal = passed  # steps keep their order
-        if horizon is not None and nominal > horizon and (end is None or end > horizon):
-            return None, skips  # the moves only put it later, and its phase lasts past then
+        if horizon is not None and nominal > horizon and end is None:
+            return None, skips  # the moves only put it later, and its phase never ends
         day, why = _move(nominal, st, playbook)
+        if horizon is not None and day > horizon and end is not None and end >= day:
+            # later than the horizon, within its phase: the steps after it come later still
+            return None, skips
         channel, no_channel = channel_of(wanted, fallback)
         cand = Candidate("step", step_id, phase.name, channel, template, day, why,
                          skip=no_channel)

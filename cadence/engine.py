@@ -338,7 +338,8 @@ def plan(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, Playb
     touches = []
     # an `if` rule may read a cell that a run writes (`touches`, `last_channel`): each day's
     # rules see the row as the runs before it left it
-    rewrite = condition is not None and any(p.ifs for p in playbooks.values())
+    rewrite = condition is not None and any(_reads_written(condition, rule.expr)
+                                            for p in playbooks.values() for rule in p.ifs)
     written = contact  # the row as the runs so far left it
     while current <= end:
         result = day(st, playbooks, current, condition)
@@ -359,6 +360,19 @@ def plan(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, Playb
             break
         current = max(current + ONE_DAY, wake)
     return touches
+
+
+# the cells a run writes (changes_of)
+WRITTEN = frozenset({"playbook", "started", "status", "paused_until", "touches", "last_touch",
+                     "last_channel", "last_step", "last_reply", "next_due", "callback"})
+
+
+def _reads_written(condition: Condition, expr: str) -> bool:
+    """Does an `if` rule read a cell a run writes? (`contact.age` does not: `plan` need not
+    write each day's cells into the row it tests.)"""
+    reads = getattr(condition, "reads", None)
+    columns = reads(expr) if reads is not None else None
+    return columns is None or not WRITTEN.isdisjoint(columns)
 
 
 def _written(contact: Contact, st: State, next_due: Optional[date]) -> Contact:

@@ -126,7 +126,12 @@ def mail_findings(config, password_in_environment: bool = False,
         how = "password from CADENCE_IMAP_PASSWORD"
     elif mail.password_command:
         # the program the book's cadence.yaml would have cadence run, named for review
-        how = f"password from `password_command`, which runs {_program(mail.password_command)}"
+        program = _program(mail.password_command)
+        if program is None:
+            return [Finding("mailbox", False, f"IMAP {mail.where}: `password_command` cannot "
+                            "be split into words (an unclosed quote?): `sync` would fail",
+                            "quote it as in a shell", where)]
+        how = f"password from `password_command`, which runs `{program}`"
     else:
         return [Finding("mailbox", False, f"IMAP {mail.where}: no password (neither "
                         "`password_command` nor CADENCE_IMAP_PASSWORD): `sync` would fail",
@@ -141,13 +146,14 @@ def as_warnings(findings) -> list:
                     warning=True) for f in findings if not f.ok]
 
 
-def _program(command: str) -> str:
+def _program(command: str) -> Optional[str]:
     """The program `password_command` runs, split as cadence.mailpass splits it (a shell's
-    words); its arguments are not shown (`echo PASSWORD` would show the password)."""
+    words), or None when it cannot be; its arguments are not shown (`echo PASSWORD` would
+    show the password)."""
     import shlex
 
     try:
         words = shlex.split(command)
-    except ValueError as err:
-        return f"nothing: it cannot be split into words ({err})"
-    return f"`{words[0]}`" if words else "nothing"
+    except ValueError:
+        return None
+    return words[0] if words else None

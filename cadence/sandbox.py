@@ -108,12 +108,14 @@ def condition(env: SandboxedEnvironment):
     """
     compiled = {}
 
-    def holds(rule, contact) -> bool:
-        found = compiled.get(rule.expr)
+    def compile_once(expr: str) -> tuple:
+        found = compiled.get(expr)
         if found is None:
-            found = compiled[rule.expr] = (env.compile_expression(rule.expr),
-                                           columns_read(env, rule.expr), {})
-        test, columns, answers = found
+            found = compiled[expr] = (env.compile_expression(expr), columns_read(env, expr), {})
+        return found
+
+    def holds(rule, contact) -> bool:
+        test, columns, answers = compile_once(rule.expr)
         key = None
         if columns is not None:
             key = tuple(contact.row.get(c, "") for c in columns)
@@ -129,6 +131,8 @@ def condition(env: SandboxedEnvironment):
             answers[key] = answer
         return answer
 
+    # the columns an expression reads (None: `contact` whole), for `plan`
+    holds.reads = lambda expr: compile_once(expr)[1]
     return holds
 
 

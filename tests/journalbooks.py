@@ -377,6 +377,7 @@ def every_day(cells, rows, pbs, today, days, condition=None) -> list:
     for n in range(days):
         day = today + n * D
         got = engine.advance(contact(**row), trail_of(entries), pbs, day, condition)
+        assert set(got.changes) <= engine.WRITTEN  # plan writes these into the row it tests
         row.update(got.changes)
         entries += got.entries
         if got.touch is not None:

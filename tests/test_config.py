@@ -2,7 +2,6 @@
 and every message."""
 from __future__ import annotations
 
-import builtins
 import os
 
 import pytest
@@ -246,14 +245,14 @@ def test_load_config_not_utf8(tmp_path):
 def test_load_config_read_errors(tmp_path, monkeypatch, error, code, message):
     build_file_tree(tmp_path, {"cadence.yaml": ""})
     path = str(tmp_path / "cadence.yaml")
-    real_open = builtins.open
+    real_open = os.open
 
-    def failing_open(file, *args, **kwargs):
+    def failing_open(file, *args, **kwargs):  # the config is opened by os.open (not waiting)
         if os.fspath(file) == path:
             raise error
         return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr(builtins, "open", failing_open)
+    monkeypatch.setattr(os, "open", failing_open)
     with pytest.raises(Failure) as caught:
         load_config(str(tmp_path))
     assert caught.value.code == code

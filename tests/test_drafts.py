@@ -539,22 +539,18 @@ def test_a_book_s_locale_dates_its_letters(tmp_path):
     assert "\n\n23 november 2026\n\n" in text
 
 
-@pytest.mark.parametrize("target", ["outside", "fifo"])
-def test_a_template_that_is_not_a_file_of_the_book_is_never_opened(tmp_path, monkeypatch,
-                                                                   target):
-    """README "Against a hostile book": a template linking out of the templates folder (or a
-    fifo there) is refused before a byte of it is read: not read whole and then refused."""
+def test_a_template_linking_out_of_the_book_is_never_opened(tmp_path, monkeypatch):
+    """README "Against a hostile book": a template linking out of the templates folder is
+    refused before a byte of it is read: not read whole (a huge file, a device) and then
+    refused."""
     import jinja2.loaders
     from jinja2 import TemplateNotFound
 
     from cadence.book import template_loader
 
     build_tree(tmp_path / "templates", {"hello.j2": "Dear {{ contact.name }},\n"})
-    if target == "outside":
-        (tmp_path / "outside.j2").write_bytes(b"x\xff\n")
-        os.symlink(tmp_path / "outside.j2", tmp_path / "templates" / "sig.j2")
-    else:
-        os.mkfifo(tmp_path / "templates" / "sig.j2")
+    (tmp_path / "outside.j2").write_bytes(b"x\xff\n")
+    os.symlink(tmp_path / "outside.j2", tmp_path / "templates" / "sig.j2")
     opened = []
     monkeypatch.setattr(jinja2.loaders, "open", lambda name, *args, **kwargs:
                         opened.append(name) or open(name, *args, **kwargs), raising=False)

@@ -631,6 +631,35 @@ def test_plan_reads_an_if_rule_over_touches_as_the_runs_leave_the_row():
     assert planned == every_day(cells, rows, books, d("2026-11-03"), 10, test)
 
 
+def test_due_shows_a_step_that_comes_after_one_its_phase_cannot_hold():
+    """README "Late contacts": a step whose date the limits push past its phase's end is
+    skipped; the `at` step after it is due today. `due` (which works out only what can come
+    today) shows it, as `run` makes it."""
+    books = {"p": playbook("""
+        channels: [email, call, letter]
+        limits: {min_gap: 1 days}
+        phases:
+          - name: decide
+            until: 11 days
+            steps:
+              - {after: 6 days, channel: call, template: t}
+              - {after: 4 days, channel: letter, template: t}
+              - {at: 1 days, channel: letter, template: t}
+          - name: keep
+            every: 1 month
+            channel: call
+            template: t
+    """)}
+    c = contact(started="2026-03-28", last_touch="2026-04-06", last_channel="call",
+                last_step="decide-1", touches="2")
+    history = ("2026-03-28,c1,status,p,,,,started\n2026-04-03,c1,touch,p,decide-1,call,t,\n"
+               "2026-04-06,c1,touch,p,,call,,\n")
+    made = engine.advance(c, trail(history), books, d("2026-04-07")).touch
+    st = engine.state_of(c, trail(history), books)
+    shown = engine.day(st, books, d("2026-04-07"), want_next=False).touch
+    assert made is not None and made.step == "decide-3" and shown == made
+
+
 def test_an_undo_merged_from_another_copy_of_the_book():
     """SPEC 9 (`undo`: the touch "no longer counts") and README "The ledger after `undo`": an
     undo row that came with a merged journal takes the touch back from the journal; a sheet

@@ -333,6 +333,12 @@ BOUNDS = [
      "the upper filter would make"),
     ("tojson of a list", LONG + "{{ [s, s] | tojson | length }}", "the tojson filter would make"),
     ("a join of lists", LONG + "{{ [[s] * 10] | join | length }}", "a join would make a text"),
+    ("one list printed through many references",
+     "{% set x = ['A' * 900000] %}{{ ([x] * 400) | string | length }}",
+     "the string filter would make"),
+    ("dicts of one long text each", "{% set s = 's' * 400000 %}"
+     "{{ {'p': {'a': s}, 'q': {'b': s}, 'r': {'c': s}} | tojson | length }}",
+     "the tojson filter would make"),
     ("a join by attribute", LONG + "{{ [{'a': s}, {'a': s}] | join(attribute='a') | length }}",
      "a join would make a text"),
     ("list.extend doubling", "{% set l = [1] %}{% for i in range(27) %}"

@@ -1108,4 +1108,18 @@ def test_doctor_names_the_program_a_books_password_command_runs(tmp_path, monkey
     result = cadence(book, "doctor", "--today", AFTER, "--json")
     [found] = [f for f in json.loads(result.stdout)["findings"] if f["topic"] == "mailbox"]
     assert (found["ok"], found["text"]) == (True, text)
-    assert "s3cret" not in result.stdout and " show " not in result.stdout
+    # the arguments (a password store's entry; `echo PASSWORD` would be the password) never
+    assert "s3cret" not in result.stdout and "mail/eva" not in result.stdout.replace(
+        "/usr/bin/pass mail/eva", "")  # (there they are the program's name, as sync splits it)
+
+
+def test_doctor_says_a_password_command_that_cannot_be_split(tmp_path, monkeypatch):
+    """`sync` refuses a `password_command` with an unclosed quote (cadence.mailpass): doctor
+    says so, not ok, before cron's sync fails."""
+    monkeypatch.delenv("CADENCE_IMAP_PASSWORD", raising=False)
+    book = make_book(tmp_path / "book", "mail:\n  imap: imap.konsult.example\n"
+                     "  user: eva@konsult.example\n  password_command: \"pass show 'mail\"\n")
+    result = cadence(book, "doctor", "--today", AFTER, "--json")
+    [found] = [f for f in json.loads(result.stdout)["findings"] if f["topic"] == "mailbox"]
+    assert found["ok"] is False and "cannot be split into words" in found["text"]
+    assert found["hint"] == "quote it as in a shell"
