@@ -13,7 +13,6 @@ from __future__ import annotations
 import difflib
 import os
 import stat
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Optional
 
@@ -197,12 +196,11 @@ def sandbox(config):
     return environment(template_loader(config.templates))
 
 
-RENDER_SECONDS = 10  # one draft's rendering; a run holds the book's lock meanwhile
-
-
 def renderer(config, names):
-    """The book's draft renderer, each draft rendered within RENDER_SECONDS."""
+    """The book's draft renderer, each draft rendered within cadence.guard's bounds of time
+    and memory."""
     from .drafts import Renderer
+    from .guard import Guard
 
     zone = None
     if config.timezone:
@@ -210,32 +208,9 @@ def renderer(config, names):
 
         zone = ZoneInfo(config.timezone)
     return Renderer(template_loader(config.templates), config.templates, names, config.sender,
-                    zone, config.timezone, deadline, config.locale)
+                    zone, config.timezone, Guard(), config.locale)
 
 
-@contextmanager
-def deadline(seconds: Optional[float] = None):
-    """Raise TimeoutError in the block once `seconds` (RENDER_SECONDS) have passed: a template
-    that loops for ever. Python delivers signals to the main thread only: elsewhere there is
-    no deadline."""
-    import signal
-    import threading
-
-    seconds = RENDER_SECONDS if seconds is None else seconds
-    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def expired(signum, frame):
-        raise TimeoutError(f"the template ran for more than {seconds:g} seconds")
-
-    before = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, before)
 
 
 class _Expressions:

@@ -8,6 +8,10 @@ that grows, a value printed as text: `{{ list }}`, `string`, `tojson`, `escape`)
 before it builds, by the size of what it would make (`size`: the characters `str()` would
 give, counted without making them), and so is what a block or macro gathers. A template that
 asks too much stops as a template error at its line (cadence.sandbox names it).
+
+Longer than most modules: each bound wraps one operation of Jinja's or Python's in its own
+terms (its arguments, its growth), and they read best together, measured by one `size`. What
+gets past them all meets the memory ceiling of cadence.guard.
 """
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import markup_join, str_join
 from jinja2.sandbox import SandboxedEnvironment
-from jinja2.utils import Namespace
+from jinja2.utils import Namespace, pass_eval_context
 
 # What one template may build: a book shared through git is not trusted to be kind.
 MAX_TEXT = 1_000_000  # characters (or items) that one operation may make
@@ -369,7 +373,8 @@ def _sized_filter(real, name: str):
     return bounded
 
 
-def _printed(value):
+@pass_eval_context  # so that Jinja does not run it on constants when it compiles a template
+def _printed(eval_ctx, value):
     """`{{ value }}` (Jinja's `finalize`): a list or dict is measured before it is printed."""
     if type(value) is not str:
         _sized("printing this value", value)
@@ -385,6 +390,47 @@ def _gathered(parts) -> str:
             raise Runaway(f"a block would be longer than {MAX_OUTPUT} characters")
         kept.append(part)
     return "".join(kept)
+
+
+def _round_filter(real):
+    def bounded(value, precision=0, method="common"):
+        if _int(precision) and abs(precision) > 1000:  # 10 ** precision, in one C call
+            raise Runaway(f"round({precision}) asks for more than 1000 digits")
+        return real(value, precision, method)
+
+    return bounded
+
+
+def _counted_filter(real, name: str):
+    """`batch(n, fill)` and `slice(n, fill)`: at most MAX_TEXT pieces or fills."""
+    def bounded(value, count, *args, **kwargs):
+        if _int(count) and count > MAX_TEXT:
+            raise Runaway(f"{name}({count}) would make more than {MAX_TEXT} items")
+        return real(value, count, *args, **kwargs)
+
+    bounded.__name__ = name
+    return bounded
+
+
+def _sum_filter(real):
+    """The `sum` of texts or lists: each part is copied again at each step (in C, out of the
+    deadline's reach), so the parts and their total are bounded first."""
+    def bounded(environment, iterable, attribute=None, start=0):
+        values = list(iterable)
+        if attribute is not None:
+            from jinja2.filters import make_attrgetter
+
+            values = [make_attrgetter(environment, attribute)(v) for v in values]
+        if isinstance(start, _SEQUENCES) or any(isinstance(v, _SEQUENCES) for v in values):
+            total = (len(start) if isinstance(start, _SEQUENCES) else 0) + sum(
+                len(v) for v in values if isinstance(v, _SEQUENCES))
+            if total > MAX_TEXT or total * len(values) > 50 * MAX_TEXT:
+                raise Runaway(f"a sum of {len(values)} texts or lists would copy more than "
+                              f"{50 * MAX_TEXT} items")
+        return real(environment, values, start=start)
+
+    bounded.jinja_pass_arg = real.jinja_pass_arg
+    return bounded
 
 
 def _lipsum(real):
@@ -410,4 +456,8 @@ def bound(env: SandboxedEnvironment) -> SandboxedEnvironment:
     env.concat_text, env.concat_markup = _bounded(str_join), _bounded(markup_join)
     env.concat, env.finalize = _gathered, _printed
     env.globals["lipsum"] = _lipsum(env.globals["lipsum"])
+    env.filters["round"] = _round_filter(env.filters["round"])
+    env.filters["sum"] = _sum_filter(env.filters["sum"])
+    for name in ("batch", "slice"):
+        env.filters[name] = _counted_filter(env.filters[name], name)
     return env

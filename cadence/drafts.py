@@ -43,7 +43,7 @@ class Renderer:
                  guard=nullcontext, locale: str = ""):
         """`loader` is a Jinja loader over the templates `folder`, which holds the templates
         `names`; `zone` is the book's timezone (None: UTC) and `tzid` its IANA name. `guard()`
-        is entered around each rendering: the caller's deadline (it raises TimeoutError).
+        is entered around each rendering: the caller's deadline (it raises model.Overtime).
         `locale` is the book's language, for the date of letters ("": ISO)."""
         self.folder = folder
         self.locale = locale

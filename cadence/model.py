@@ -108,6 +108,11 @@ class Problem:
         return text
 
 
+class Overtime(BaseException):
+    """A template rendered past its time. A BaseException, as KeyboardInterrupt is, so that no
+    `except Exception` on the way (Jinja's constant folding has some) swallows it."""
+
+
 class Failure(Exception):
     """Fatal problems that stop a command; raised at the edges, caught once in the CLI."""
 

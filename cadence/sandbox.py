@@ -18,13 +18,15 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from .bounds import MAX_OUTPUT, BoundedSandbox, Runaway, bound
 from .lookup import SUFFIX
-from .model import EXIT_CONFIG, Failure, Problem, Source
+from .model import EXIT_CONFIG, Failure, Overtime, Problem, Source
 
 
 def environment(loader, autoescape: bool = False) -> SandboxedEnvironment:
     """The sandbox every template and expression runs in."""
+    # optimized=False: Jinja would work out constant expressions when it compiles a template,
+    # outside any bound of time (`{{ [] | slice(10**8) | list }}`) and swallowing its errors
     env = BoundedSandbox(loader=loader, undefined=StrictUndefined, keep_trailing_newline=True,
-                         autoescape=autoescape, auto_reload=False)
+                         autoescape=autoescape, auto_reload=False, optimized=False)
     env.filters["date"] = format_day
     return bound(env)
 
@@ -174,24 +176,24 @@ class located:
     def __exit__(self, kind, err, tb):
         if err is None or isinstance(err, Failure):
             return False
-        if isinstance(err, TemplateSyntaxError):
-            raise Failure(Problem(Source(self.path, err.lineno or 0),
+        if isinstance(err, TemplateSyntaxError):  # an included template's names itself
+            raise Failure(Problem(Source(err.filename or self.path, err.lineno or 0),
                                   f"{err.message} {self.where}", code=EXIT_CONFIG)) from None
-        if isinstance(err, (MemoryError, TimeoutError)):
-            self.timed_out = isinstance(err, TimeoutError)
+        if isinstance(err, (MemoryError, Overtime)):
+            self.timed_out = isinstance(err, Overtime)
             path, line = template_line(tb, self.path)
             message = ("the template needs more memory than there is"
                        if isinstance(err, MemoryError) else str(err))
             raise Failure(Problem(Source(path, line), f"{message} {self.where}",
                                   code=EXIT_CONFIG)) from None
-        if isinstance(err, UnicodeDecodeError):
+        if isinstance(err, UnicodeDecodeError) and hasattr(err, "path"):
             from .template_lint import not_utf8
 
             # the file that is not UTF-8: an included one names itself
             raise Failure(not_utf8(getattr(err, "path", self.path), err, f" {self.where}")) \
                 from None
         if isinstance(err, (UndefinedError, SecurityError, TemplateError, TypeError, ValueError,
-                            ArithmeticError, RecursionError, LookupError)):
+                            ArithmeticError, RuntimeError, LookupError)):  # RecursionError too
             path, line = template_line(tb, self.path)
             message = getattr(err, "message", None) or str(err)
             if isinstance(err, UndefinedError) and self.lines is not None:
@@ -212,6 +214,9 @@ def template_line(tb, path: str) -> tuple:
         name = tb.tb_frame.f_code.co_filename
         if name.endswith(SUFFIX):  # Jinja gives a template's code its file name
             found, line = name, tb.tb_lineno
+            template = tb.tb_frame.f_globals.get("__jinja_template__")
+            if template is not None:  # its compiled code, not rewritten (model.Overtime)
+                line = template.get_corresponding_lineno(tb.tb_lineno)
         tb = tb.tb_next
     return found, line
 

@@ -63,9 +63,10 @@ ALLOWED = {
     "export": (set(), set()),
     # the edge: reading the book, writing files, what commands share, the terminal
     "files": ({"model"}, {"filelock"}),
+    "guard": ({"model"}, set()),
     "cache": ({"journal", "trail"}, set()),
     "book": ({"model", "files", "lookup", "config", "playbook", "ledger", "sheet", "contacts", "journal",
-              "trail", "sandbox", "drafts", "cache"}, {"jinja2"}),
+              "trail", "sandbox", "drafts", "cache", "guard"}, {"jinja2"}),
     "actions": ({"model", "engine", "journal", "ledger", "overview", "files", "lookup", "steps",
                  "takeback", "trail"}, set()),
     "terminal": (set(), {"rich"}),
@@ -81,7 +82,7 @@ COMMAND = ({"cli", "terminal", "actions", "book", "config", "engine", "state", "
             "mailparse", "mailpass", "cache", "addresses", "guess", "sheet", "sheet_dates", "readiness", "ledger_file",
             "helptext"},
            {"typer", "tzlocal"})
-EDGE = {"main", "cli", "book", "files", "cache", "actions", "terminal", "mailbox", "mailpass",
+EDGE = {"main", "cli", "book", "files", "cache", "actions", "terminal", "mailbox", "mailpass", "guard",
         "helptext"}  # and every command
 
 # what only the edge may call: the disk, the clock, the environment, the terminal

@@ -95,7 +95,7 @@ def prepare(root: str, setup: dict, monkeypatch, request) -> dict:
                                   that OSError (a full disk, a broken one)
     edit: {before: cadence.files.append_bytes, path: contacts.csv, append: "text"}
                                   someone appends to a book file just before that call
-    set: {cadence.book.RENDER_SECONDS: 0.5}
+    set: {cadence.guard.RENDER_SECONDS: 0.5}
                                   a module's setting, for the case (a limit, made short)
     clock: 2026-12-03             the clock's date (cadence.cli.clock_today), for messages
                                   that name it

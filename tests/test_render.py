@@ -258,10 +258,58 @@ def test_a_template_that_runs_out_of_memory_is_named_with_its_line(tmp_path):
     assert "hello.j2:3: the template needs more memory than there is" in str(err.value)
 
 
+def test_a_template_that_keeps_many_texts_meets_the_memory_ceiling(tmp_path):
+    """README "Templates are bounded": each text below the bound, a thousand of them kept in a
+    list: the ceiling of one draft's rendering (book.RENDER_MEMORY) stops it, a template
+    error at its line, and the process's own limit is put back."""
+    import resource
+
+    from cadence.guard import Guard
+
+    before = resource.getrlimit(resource.RLIMIT_AS)
+    r = renderer(tmp_path, {"hello.j2": "Subject: Hi\n\n{% set s = 'a' * 999990 %}"
+                            "{% set l = [] %}{% for i in range(2000) %}"
+                            "{% set _ = l.append(s ~ i) %}{% endfor %}{{ l | length }}\n"})
+    r.guard = Guard()
+    with pytest.raises(Failure) as err:
+        r.draft(touch(), contact(), PB, (), TODAY)
+    assert "hello.j2:3: the template needs more memory than there is" in str(err.value)
+    assert resource.getrlimit(resource.RLIMIT_AS) == before
+
+
+def test_no_template_expression_runs_when_it_is_compiled(tmp_path):
+    """Jinja would work out constant expressions when it compiles a template, out of the
+    deadline's reach (its folding catches every Exception): cadence's sandbox does not."""
+    r = renderer(tmp_path, {"hello.j2": "Subject: Hi\n\n{% if false %}{{ 1 | probe }}"
+                            "{% endif %}{{ 2 | probe }} {{ [1, 2] }}\n"})
+    calls = []
+    r.env.filters["probe"] = lambda value: calls.append(value) or value
+    assert b"2 [1, 2]" in r.draft(touch(), contact(), PB, (), TODAY).data
+    assert calls == [2]
+
+
+@pytest.mark.parametrize("files, words", [
+    ({"hello.j2": "Subject: Hi\n\n{% set d = {'a': 1} %}{% for k in d %}"
+      "{% set _ = d.update({k ~ 'x': 1}) %}{% endfor %}\n"}, "hello.j2:3: dictionary changed"),
+    ({"hello.j2": "Subject: Hi\n\n{{ 'ab'.encode('utf-16').decode() }}\n"},
+     "hello.j2:3: 'utf-8' codec can't decode"),
+    ({"hello.j2": "Subject: Hi\n\n{% include 'sig.j2' %}\n", "sig.j2": "Best,\n{% if %}\n"},
+     "sig.j2:2: Expected an expression"),
+])
+def test_a_template_error_names_its_own_file_and_cause(tmp_path, files, words):
+    """A dict changed while looped over, a text of the template decoded wrongly, a syntax
+    error in an included template: each a template error (78) where it is, not an internal
+    error, not 'the template is not UTF-8', not the line of the include."""
+    r = renderer(tmp_path, files)
+    with pytest.raises(Failure) as err:
+        r.draft(touch(), contact(), PB, (), TODAY)
+    assert err.value.code == 78 and words in str(err.value)
+
+
 def test_a_template_out_of_time_is_run_once_a_command(tmp_path):
     """After one contact's draft ran out of time, the template's next contacts get the same
     problem at once instead of their own wait."""
-    from cadence.book import deadline
+    from cadence.guard import deadline
 
     calls = []
 
@@ -275,7 +323,8 @@ def test_a_template_out_of_time_is_run_once_a_command(tmp_path):
     for who in ("c1", "c2", "c3"):
         with pytest.raises(Failure) as err:
             r.draft(touch(), contact(id=who), PB, (), TODAY)
-        assert f"ran for more than 0.2 seconds (contact {who}, step" in str(err.value)
+        assert f"hello.j2:3: the template ran for more than 0.2 seconds (contact {who}, step" \
+            in str(err.value)
     assert len(calls) == 1
 
 
