@@ -15,6 +15,7 @@ gets past them all meets the memory ceiling of cadence.guard.
 """
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from string import Formatter
@@ -62,7 +63,7 @@ class BoundedSandbox(SandboxedEnvironment):
             _format_widths(left, values, right if isinstance(right, Mapping) else {})
             _formatted(left, values)
         if operator == "**" and _int(left) and _int(right) and right > 0 and abs(left) > 1:
-            if right * max(abs(left).bit_length() - 1, 1) > MAX_BITS:
+            if right * math.log2(abs(left)) > MAX_BITS:
                 raise Runaway(f"{left} ** {right} is too large a number (more than {MAX_BITS} "
                               "bits)")
         elif operator == "*":
@@ -433,6 +434,16 @@ def _sum_filter(real):
     return bounded
 
 
+def _int_filter(real):
+    def bounded(value, *args, **kwargs):
+        number = real(value, *args, **kwargs)  # reading digits is quick; what follows is not
+        if _int(number) and number.bit_length() > MAX_BITS:
+            raise Runaway(f"the int filter made too large a number (more than {MAX_BITS} bits)")
+        return number
+
+    return bounded
+
+
 def _lipsum(real):
     def bounded(n=5, html=True, min=20, max=100):  # noqa: A002 (Jinja's names)
         if _int(n) and _int(max) and n * max * 12 > MAX_TEXT:
@@ -457,6 +468,7 @@ def bound(env: SandboxedEnvironment) -> SandboxedEnvironment:
     env.concat, env.finalize = _gathered, _printed
     env.globals["lipsum"] = _lipsum(env.globals["lipsum"])
     env.filters["round"] = _round_filter(env.filters["round"])
+    env.filters["int"] = _int_filter(env.filters["int"])
     env.filters["sum"] = _sum_filter(env.filters["sum"])
     for name in ("batch", "slice"):
         env.filters[name] = _counted_filter(env.filters[name], name)

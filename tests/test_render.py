@@ -406,6 +406,12 @@ BOUNDS = [
     ("a macro's text", LONG + "{% macro m() %}{% for i in range(9) %}{{ s }}{% endfor %}"
      "{% endmacro %}{{ m() | length }}", "a block would be longer than 5000000"),
     ("lipsum", "{{ lipsum(100000, max=1000) | length }}", "lipsum(100000, max=1000) would make"),
+    ("a power of three", "{{ 3 ** 100000 }}", "is too large a number"),
+    ("hex digits read by int", "{{ ('f' * 1000000) | int(base=16) }}", "the int filter made"),
+    ("round to a huge precision", "{{ 5 | round(-100000000) }}", "asks for more than 1000"),
+    ("batch's fill", "{{ [1] | batch(500000000, 0) | list | length }}", "would make more than"),
+    ("a sum of lists", "{{ ([[1] * 1000000] * 300) | sum(start=[]) | length }}",
+     "a sum of 300 texts or lists"),
 ]
 
 
@@ -438,6 +444,8 @@ def test_a_template_cannot_build_a_text_past_the_bound(tmp_path, case, body, wor
      "{% set d = {} %}{% set _ = d.update({'a': 1}) %} {{ d }}", "[1, 2, 3] {'a': 1}"),
     ("{% set b %}x{{ 1 }}y{% endset %}{{ b }} {{ '<b>' | escape }} {{ 'a b' | urlencode }}",
      "x1y &lt;b&gt; a%20b"),
+    ("{{ '42' | int + 1 }} {{ 2 ** 10 }} {{ 3.14159 | round(2) }} {{ [[1], [2]] | sum(start=[]) }}"
+     " {{ [1, 2, 3] | batch(2) | list }}", "43 1024 3.14 [1, 2] [[1, 2], [3]]"),
 ])
 def test_what_templates_ordinarily_do_is_unchanged(tmp_path, body, text):
     r = renderer(tmp_path, {"hello.j2": f"Subject: Hi\n\n{body}\n"})
