@@ -20,6 +20,7 @@ import re
 from collections.abc import Mapping
 from string import Formatter
 
+from jinja2 import nodes
 from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import markup_join, str_join
@@ -52,7 +53,7 @@ class BoundedSandbox(SandboxedEnvironment):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.code_generator_class = _BoundedConcat
+        self.code_generator_class = _BoundedCode
 
     def call_binop(self, context, operator, left, right):
         if operator == "+" and isinstance(left, _SEQUENCES) and isinstance(right, _SEQUENCES) \
@@ -307,9 +308,23 @@ def _bounded(join):
     return concat
 
 
-class _BoundedConcat(CodeGenerator):
+class _BoundedCode(CodeGenerator):
     """Jinja's code generator, with `~` bounded: it compiles to a join of its parts (Jinja's
-    own, Markup's in an HTML twin), whose length is checked first."""
+    own, Markup's in an HTML twin), whose length is checked first; and with nothing of the
+    template run while it is compiled (see visit_EvalContextModifier)."""
+
+    def visit_EvalContextModifier(self, node, frame):
+        """`{% autoescape EXPR %}`: Jinja works out EXPR when it compiles the template, even
+        under `{% if false %}`, out of the deadline's and the memory ceiling's reach (`check`
+        compiles with neither). Here only a constant is; anything else is left to run time,
+        the eval context volatile, as Jinja leaves it when it cannot tell."""
+        for keyword in node.options:
+            self.writeline(f"context.eval_ctx.{keyword.key} = ")
+            self.visit(keyword.value, frame)
+            if isinstance(keyword.value, nodes.Const):
+                setattr(frame.eval_ctx, keyword.key, keyword.value.value)
+            else:
+                frame.eval_ctx.volatile = True
 
     def visit_Concat(self, node, frame):
         if frame.eval_ctx.volatile:
@@ -402,14 +417,19 @@ def _round_filter(real):
     return bounded
 
 
-def _counted_filter(real, name: str):
-    """`batch(n, fill)` and `slice(n, fill)`: at most MAX_TEXT pieces or fills."""
-    def bounded(value, count, *args, **kwargs):
+def _counted_filter(real, name: str, keyword: str):
+    """`batch(n, fill)` and `slice(n, fill)`: at most MAX_TEXT pieces or fills (`slice`
+    takes the eval context first, `batch` not)."""
+    def bounded(*args, **kwargs):
+        values = args[1:] if hasattr(real, "jinja_pass_arg") else args
+        count = values[1] if len(values) > 1 else kwargs.get(keyword)
         if _int(count) and count > MAX_TEXT:
             raise Runaway(f"{name}({count}) would make more than {MAX_TEXT} items")
-        return real(value, count, *args, **kwargs)
+        return real(*args, **kwargs)
 
     bounded.__name__ = name
+    if hasattr(real, "jinja_pass_arg"):
+        bounded.jinja_pass_arg = real.jinja_pass_arg
     return bounded
 
 
@@ -470,6 +490,6 @@ def bound(env: SandboxedEnvironment) -> SandboxedEnvironment:
     env.filters["round"] = _round_filter(env.filters["round"])
     env.filters["int"] = _int_filter(env.filters["int"])
     env.filters["sum"] = _sum_filter(env.filters["sum"])
-    for name in ("batch", "slice"):
-        env.filters[name] = _counted_filter(env.filters[name], name)
+    for name, keyword in (("batch", "linecount"), ("slice", "slices")):
+        env.filters[name] = _counted_filter(env.filters[name], name, keyword)
     return env

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import date, timezone
 from typing import Optional
@@ -16,7 +16,7 @@ from . import emails
 from .emails import fold
 from .lookup import SUFFIX, draft_name, html_twin, template_file
 from .state import FELL_BACK, SET_IN_THE_LEDGER
-from .model import EXIT_CONFIG, EXIT_DATA, KNOWN_COLUMNS, Failure, Problem, Source
+from .model import EXIT_CONFIG, EXIT_DATA, KNOWN_COLUMNS, Failure, Overtime, Problem, Source
 from .sandbox import environment, format_day, located, render
 
 SENDER_KEYS = ("name", "email", "phone", "address")
@@ -124,8 +124,7 @@ class Renderer:
                 html = render(self.html_env.get_template(twin), context)
         return _Rendered(subject, text, path, html)
 
-    @contextmanager
-    def _watched(self, path: str, where: str):
+    def _watched(self, path: str, where: str) -> "_Watched":
         """Errors named by the template's line, within the caller's deadline. A template that
         ran out of time once is not run again this command: its next contacts get the same
         problem at once, rather than each their own wait."""
@@ -133,14 +132,7 @@ class Renderer:
         if stuck is not None:
             raise Failure(replace(stuck, message=stuck.message.rsplit(" (contact", 1)[0]
                                   + f" {where}"))
-        watch = located(path, where, self.lines)
-        try:
-            with watch, self.guard():
-                yield
-        except Failure as err:
-            if watch.timed_out:
-                self._stuck[path] = err.problems[0]
-            raise
+        return _Watched(self, path, located(path, where, self.lines))
 
     def draft(self, touch, contact, playbook, history, today: date) -> Draft:
         """The draft of `touch` for `contact`; `history` is the contact's journal rows."""
@@ -244,3 +236,29 @@ def _why(touch) -> str:
     if touch.reason == "step":
         return f"step {touch.step} of {touch.playbook}"
     return touch.detail or touch.reason
+
+
+class _Watched:
+    """A rendering within the renderer's guard, its errors named by `located`. A class, not a
+    generator: the deadline that comes as the rendering ends (in the guard's own exit) is
+    still a template error, never a traceback."""
+
+    def __init__(self, renderer: Renderer, path: str, watch):
+        self.renderer, self.path, self.watch = renderer, path, watch
+        self.guarded = renderer.guard()
+
+    def __enter__(self):
+        self.guarded.__enter__()
+        return self
+
+    def __exit__(self, kind, err, tb):
+        try:
+            self.guarded.__exit__(kind, err, tb)
+        except Overtime as late:  # the deadline came as the rendering ended
+            kind, err, tb = type(late), late, late.__traceback__
+        try:
+            return self.watch.__exit__(kind, err, tb)
+        except Failure as failure:
+            if self.watch.timed_out:
+                self.renderer._stuck[self.path] = failure.problems[0]
+            raise

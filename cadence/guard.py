@@ -25,25 +25,9 @@ class Guard:
     def __init__(self, seconds: Optional[float] = None, memory: Optional[int] = None):
         self.seconds, self.memory = seconds, memory
         self.statm = None  # /proc/self/statm, opened at the first rendering
-        self.timer = self.limits = None
 
-    def __call__(self):
-        return self
-
-    def __enter__(self):
-        self.limits = self._ceiling()
-        self.timer = deadline(self.seconds)
-        self.timer.__enter__()
-        return self
-
-    def __exit__(self, *error):
-        try:
-            return self.timer.__exit__(*error)
-        finally:
-            if self.limits is not None:
-                import resource
-
-                resource.setrlimit(resource.RLIMIT_AS, self.limits)
+    def __call__(self) -> "_Rendering":
+        return _Rendering(self)
 
     def _ceiling(self) -> Optional[tuple]:
         """Set the ceiling; the limits to put back, or None when none was set."""
@@ -64,6 +48,28 @@ class Guard:
             return None  # a lower limit holds already
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
         return soft, hard
+
+
+class _Rendering:
+    """One rendering under a Guard: its own timer and the limits to put back."""
+
+    def __init__(self, guard: Guard):
+        self.guard, self.timer, self.limits = guard, None, None
+
+    def __enter__(self):
+        self.limits = self.guard._ceiling()
+        self.timer = deadline(self.guard.seconds)
+        self.timer.__enter__()
+        return self
+
+    def __exit__(self, *error):
+        try:
+            return self.timer.__exit__(*error)
+        finally:
+            if self.limits is not None:
+                import resource
+
+                resource.setrlimit(resource.RLIMIT_AS, self.limits)
 
 
 RENDER_MEMORY = 1 << 30  # bytes one draft's rendering may take on top of what the command holds

@@ -144,6 +144,9 @@ def columns_read(env: SandboxedEnvironment, expr: str):
 
     tree = env.parse("{{ " + expr + " }}")
     names = [n for n in tree.find_all(nodes.Name) if n.name == "contact"]
+    if any(isinstance(call.node, nodes.Getattr) and isinstance(call.node.node, nodes.Name)
+           and call.node.node.name == "contact" for call in tree.find_all(nodes.Call)):
+        return None  # `contact.get('vip')`: a method of the row, not a column named `get`
     columns = []
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
         if isinstance(node.node, nodes.Name) and node.node.name == "contact":

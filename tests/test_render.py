@@ -226,6 +226,10 @@ def test_if_answers_are_remembered_by_the_columns_read(tmp_path):
     assert not holds(rule, contact(id="c3", city="Malmö"))
     whole = If("contact | length > 100", "letter")
     assert not holds(whole, contact())
+    # a method of the row is not a column named after it: each row answers for itself
+    assert _columns_read(r.env, "contact.get('vip') == 'yes'") is None
+    vip = If("contact.get('vip') == 'yes'", "letter")
+    assert holds(vip, contact(vip="yes")) and not holds(vip, contact(id="c4", vip="no"))
 
 
 @pytest.mark.parametrize("expr", ["{{ 1 // 0 }}", "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}"])
@@ -277,14 +281,45 @@ def test_a_template_that_keeps_many_texts_meets_the_memory_ceiling(tmp_path):
     assert resource.getrlimit(resource.RLIMIT_AS) == before
 
 
+def test_a_deadline_that_comes_as_the_rendering_ends_is_a_template_error(tmp_path):
+    """The timer's signal can land in the guard's own exit, after the template finished: it
+    is the template's error (78), not a traceback; and each rendering has its own guard
+    state, so that one within another puts the process's memory limit back."""
+    import resource
+
+    from cadence.guard import Guard
+    from cadence.model import Overtime
+
+    class Late:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *error):
+            raise Overtime("the template ran for more than 0.2 seconds")
+
+    r = renderer(tmp_path, {"hello.j2": "Subject: Hi\n\nHello\n"})
+    r.guard = Late
+    with pytest.raises(Failure) as err:
+        r.draft(touch(), contact(), PB, (), TODAY)
+    assert err.value.code == 78 and "hello.j2" in str(err.value)
+    assert "ran for more than 0.2 seconds" in str(err.value)
+    before, guard = resource.getrlimit(resource.RLIMIT_AS), Guard()
+    with guard():
+        with guard():
+            assert resource.getrlimit(resource.RLIMIT_AS) != before
+    assert resource.getrlimit(resource.RLIMIT_AS) == before
+
+
 def test_no_template_expression_runs_when_it_is_compiled(tmp_path):
     """Jinja would work out constant expressions when it compiles a template, out of the
     deadline's reach (its folding catches every Exception): cadence's sandbox does not."""
     r = renderer(tmp_path, {"hello.j2": "Subject: Hi\n\n{% if false %}{{ 1 | probe }}"
-                            "{% endif %}{{ 2 | probe }} {{ [1, 2] }}\n"})
+                            "{% autoescape (3 | probe) > 0 %}x{% endautoescape %}"
+                            "{% endif %}{{ 2 | probe }} {{ [1, 2] }}"
+                            "{% autoescape true %}{{ '<b>' }}{% endautoescape %}\n"})
     calls = []
     r.env.filters["probe"] = lambda value: calls.append(value) or value
-    assert b"2 [1, 2]" in r.draft(touch(), contact(), PB, (), TODAY).data
+    assert b"2 [1, 2]&lt;b&gt;" in r.draft(touch(), contact(), PB, (), TODAY).data
     assert calls == [2]
 
 
@@ -410,6 +445,8 @@ BOUNDS = [
     ("hex digits read by int", "{{ ('f' * 1000000) | int(base=16) }}", "the int filter made"),
     ("round to a huge precision", "{{ 5 | round(-100000000) }}", "asks for more than 1000"),
     ("batch's fill", "{{ [1] | batch(500000000, 0) | list | length }}", "would make more than"),
+    ("slice's pieces, by name", "{{ [1] | slice(slices=500000000) | list | length }}",
+     "slice(500000000) would make"),
     ("a sum of lists", "{{ ([[1] * 1000000] * 300) | sum(start=[]) | length }}",
      "a sum of 300 texts or lists"),
 ]
@@ -446,6 +483,9 @@ def test_a_template_cannot_build_a_text_past_the_bound(tmp_path, case, body, wor
      "x1y &lt;b&gt; a%20b"),
     ("{{ '42' | int + 1 }} {{ 2 ** 10 }} {{ 3.14159 | round(2) }} {{ [[1], [2]] | sum(start=[]) }}"
      " {{ [1, 2, 3] | batch(2) | list }}", "43 1024 3.14 [1, 2] [[1, 2], [3]]"),
+    ("{{ range(6) | slice(2) | list }} {{ [1, 2, 3] | batch(linecount=2, fill_with=0) | list }}"
+     " {{ range(4) | slice(slices=2) | list }}", "[[0, 1, 2], [3, 4, 5]] [[1, 2], [3, 0]] "
+     "[[0, 1], [2, 3]]"),
 ])
 def test_what_templates_ordinarily_do_is_unchanged(tmp_path, body, text):
     r = renderer(tmp_path, {"hello.j2": f"Subject: Hi\n\n{body}\n"})
