@@ -231,9 +231,10 @@ class _Expressions:
         return check_expr(self.sandbox(), expr)
 
     def condition(self):
+        from .guard import Guard
         from .sandbox import condition
 
-        return condition(self.sandbox())
+        return condition(self.sandbox(), Guard())
 
 
 # --- playbooks ---------------------------------------------------------------------------------

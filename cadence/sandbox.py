@@ -9,6 +9,7 @@ nothing here opens a file.
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 from datetime import date, datetime
 from typing import Optional
 
@@ -101,12 +102,13 @@ def check_expr(env: SandboxedEnvironment, expr: str) -> Optional[str]:
     return None
 
 
-def condition(env: SandboxedEnvironment):
+def condition(env: SandboxedEnvironment, guard=nullcontext):
     """The `if` rules' test for the engine (model.Condition).
 
     An expression that reads `contact` only as `contact.col` or `contact['col']` depends on
     those cells alone: its answers are kept by their values for the command, so a ledger of
-    100,000 contacts with 50 ages runs Jinja 50 times.
+    100,000 contacts with 50 ages runs Jinja 50 times. Each run of it is within `guard()` (the
+    caller's deadline and memory ceiling, as a draft's rendering).
     """
     compiled = {}
 
@@ -124,10 +126,14 @@ def condition(env: SandboxedEnvironment):
             if key in answers:
                 return answers[key]
         try:
-            answer = bool(test(contact=_Row(contact.row)))
-        except (TemplateError, TypeError, ValueError, ArithmeticError) as err:
+            with guard():
+                answer = bool(test(contact=_Row(contact.row)))
+        except (TemplateError, TypeError, ValueError, ArithmeticError, LookupError,
+                RuntimeError, MemoryError, Overtime) as err:
+            said = ("it needs more memory than there is" if isinstance(err, MemoryError)
+                    else str(err).replace("the template", "it"))
             raise Failure(Problem(
-                rule.source, f"the `if` expression failed for contact {contact.id!r}: {err}",
+                rule.source, f"the `if` expression failed for contact {contact.id!r}: {said}",
                 code=EXIT_CONFIG)) from None
         if key is not None:
             answers[key] = answer
