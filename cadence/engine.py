@@ -350,10 +350,12 @@ def plan(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, Playb
         # every day would), or the end of a pause
         wake = result.wake
         if rewrite:
-            before, written = written, _written(written, st, result.next_due)
+            # a run every day, as one runs: a skip journaled on its day changes a cell the
+            # rules read before the next touch is chosen (only for playbooks whose `if`
+            # rules read such a cell)
+            written = _written(written, st, result.next_due)
             st = st._replace(contact=st.contact._replace(row=written.row))
-            if written is not before:  # the rules may answer otherwise from tomorrow
-                wake = upcoming(st, playbooks, current, condition, skips=True)
+            wake = current + ONE_DAY
         if st.status == "paused" and st.paused_until is not None and st.paused_until > current:
             wake = st.paused_until if wake is None else min(wake, st.paused_until)
         if wake is None:
@@ -388,14 +390,13 @@ def _written(contact: Contact, st: State, next_due: Optional[date]) -> Contact:
 
 
 def upcoming(st: State, playbooks: Mapping[str, Playbook], today: date,
-             condition: Optional[Condition] = None, skips: bool = False) -> Optional[date]:
-    """The date of the contact's next touch as things stand (on or before today when due),
-    or with `skips` of anything a run would journal; None for a contact not enrolled yet (its
-    first `run` enrols it and works it out)."""
+             condition: Optional[Condition] = None) -> Optional[date]:
+    """The date of the contact's next touch as things stand (on or before today when due);
+    None for a contact not enrolled yet (its first `run` enrols it and works it out)."""
     if not st.playbook or st.playbook not in playbooks or st.started is None:
         return None
     active = st.status == "active" and "all" not in st.contact.optout
     if not active and not honours_callback(st):
         return None
     found, _ = _weighed(st, playbooks[st.playbook], today, condition, None, active)
-    return min((c.date for c in found if skips or not c.skip), default=None)
+    return min((c.date for c in found if not c.skip), default=None)
