@@ -7,6 +7,8 @@ with replies, bounces, skips by hand, undos and rows typed into the sheet.
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from jinja2 import DictLoader
 
@@ -52,3 +54,21 @@ def test_plan_foretells_if_rules_over_the_cells_runs_write(chunk):
 def test_plan_foretells_the_books_fuzzing_found(seed):
     _agree(seed, IFS + ("contact.last_step == 'mid-1'",),
            condition(environment(DictLoader({}))))
+
+
+@pytest.mark.parametrize("chunk", range(CHUNKS // 2))
+def test_due_shows_what_run_makes_each_day(chunk):
+    """`due` works out only what can come today (a horizon), `run` everything: on each of 30
+    days of a run every day, the touch `due` shows is the one `run` makes."""
+    for seed in range(200_000 + chunk * SEEDS, 200_000 + (chunk + 1) * SEEDS):
+        case = gen(seed)
+        books, row, rows = case["playbooks"], dict(case["cells"]), tuple(case["rows"])
+        for n in range(30):
+            today = case["today"] + timedelta(days=n)
+            c, trail = contact(**row), trail_of(rows)
+            st = engine.state_of(c, trail, books)
+            shown = engine.day(st, books, today, want_next=False).touch if st.playbook else None
+            made = engine.advance(c, trail, books, today)
+            assert shown == made.touch, (seed, str(today))
+            row.update(made.changes)
+            rows += made.entries
