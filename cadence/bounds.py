@@ -327,8 +327,8 @@ class _BoundedCode(CodeGenerator):
                 frame.eval_ctx.volatile = True
 
     def visit_Concat(self, node, frame):
-        if frame.eval_ctx.volatile:
-            self.write("(environment.concat_markup if context.eval_ctx.volatile else "
+        if frame.eval_ctx.volatile:  # autoescape known at run time only: asked then
+            self.write("(environment.concat_markup if context.eval_ctx.autoescape else "
                        "environment.concat_text)((")
         else:
             self.write(f"environment.concat_{'markup' if frame.eval_ctx.autoescape else 'text'}((")

@@ -338,8 +338,8 @@ def plan(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, Playb
     touches = []
     # an `if` rule may read a cell that a run writes (`touches`, `last_channel`): each day's
     # rules see the row as the runs before it left it
-    rewrite = condition is not None and any(_reads_written(condition, rule.expr)
-                                            for p in playbooks.values() for rule in p.ifs)
+    rewriting = {name for name, p in playbooks.items() if condition is not None and any(
+        _reads_written(condition, rule.expr) for rule in p.ifs)}
     written = contact  # the row as the runs so far left it
     while current <= end:
         result = day(st, playbooks, current, condition)
@@ -349,7 +349,7 @@ def plan(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, Playb
         # the next day a run does anything: a touch, a skip (journaled on its day, as a run
         # every day would), or the end of a pause
         wake = result.wake
-        if rewrite:
+        if st.playbook in rewriting:
             # a run every day, as one runs: a skip journaled on its day changes a cell the
             # rules read before the next touch is chosen (only for playbooks whose `if`
             # rules read such a cell)

@@ -150,11 +150,20 @@ def columns_read(env: SandboxedEnvironment, expr: str):
 
     tree = env.parse("{{ " + expr + " }}")
     names = [n for n in tree.find_all(nodes.Name) if n.name == "contact"]
-    if any(isinstance(call.node, nodes.Getattr) and isinstance(call.node.node, nodes.Name)
-           and call.node.node.name == "contact" for call in tree.find_all(nodes.Call)):
-        return None  # `contact.get('vip')`: a method of the row, not a column named `get`
-    columns = []
+    columns, methods = [], set()
+    for call in tree.find_all(nodes.Call):
+        method = call.node
+        if isinstance(method, nodes.Getattr) and isinstance(method.node, nodes.Name) \
+                and method.node.name == "contact":
+            # `contact.get('vip')` reads the column vip; any other call of the row, who knows
+            if method.attr != "get" or not call.args or not isinstance(call.args[0], nodes.Const) \
+                    or not isinstance(call.args[0].value, str):
+                return None
+            columns.append(call.args[0].value)
+            methods.add(id(method))
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        if id(node) in methods:
+            continue
         if isinstance(node.node, nodes.Name) and node.node.name == "contact":
             if isinstance(node, nodes.Getattr):
                 columns.append(node.attr)

@@ -226,8 +226,11 @@ def test_if_answers_are_remembered_by_the_columns_read(tmp_path):
     assert not holds(rule, contact(id="c3", city="Malmö"))
     whole = If("contact | length > 100", "letter")
     assert not holds(whole, contact())
-    # a method of the row is not a column named after it: each row answers for itself
-    assert _columns_read(r.env, "contact.get('vip') == 'yes'") is None
+    # `contact.get('vip')` reads the column vip, not one named `get`
+    assert _columns_read(r.env, "contact.get('vip') == 'yes'") == ("vip",)
+    assert _columns_read(r.env, "contact.get('vip', 'no') == contact.age") == ("age", "vip")
+    assert _columns_read(r.env, "contact.items() | list") is None
+    assert _columns_read(r.env, "contact.get(key) == 1") is None
     vip = If("contact.get('vip') == 'yes'", "letter")
     assert holds(vip, contact(vip="yes")) and not holds(vip, contact(id="c4", vip="no"))
 
@@ -483,6 +486,8 @@ def test_a_template_cannot_build_a_text_past_the_bound(tmp_path, case, body, wor
      "x1y &lt;b&gt; a%20b"),
     ("{{ '42' | int + 1 }} {{ 2 ** 10 }} {{ 3.14159 | round(2) }} {{ [[1], [2]] | sum(start=[]) }}"
      " {{ [1, 2, 3] | batch(2) | list }}", "43 1024 3.14 [1, 2] [[1, 2], [3]]"),
+    ("{% autoescape not false %}{{ '<s>' | safe ~ '<x>' }}{% endautoescape %}"
+     "{% autoescape 1 == 1 %}{{ '<y>' }}{% endautoescape %}", "<s>&lt;x&gt;&lt;y&gt;"),
     ("{{ range(6) | slice(2) | list }} {{ [1, 2, 3] | batch(linecount=2, fill_with=0) | list }}"
      " {{ range(4) | slice(slices=2) | list }}", "[[0, 1, 2], [3, 4, 5]] [[1, 2], [3, 0]] "
      "[[0, 1], [2, 3]]"),
