@@ -3,10 +3,6 @@ problem collected before any is reported.
 
 This module and cadence.files are where the disk is read and written; the parsers below them
 take bytes and text.
-
-Longer than most modules: each kind of file a book holds (config, playbooks, templates, ledger,
-journal) is opened here, behind the same refusals (a link out of the book, a fifo, another
-user's file), and they read best side by side.
 """
 from __future__ import annotations
 
@@ -209,8 +205,6 @@ def renderer(config, names):
         zone = ZoneInfo(config.timezone)
     return Renderer(template_loader(config.templates), config.templates, names, config.sender,
                     zone, config.timezone, Guard(), config.locale)
-
-
 
 
 class _Expressions:

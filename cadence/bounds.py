@@ -269,20 +269,6 @@ def _grown(name: str, text: str, args, kwargs) -> None:
         raise Runaway(f"{name} would make a text longer than {MAX_TEXT} characters")
 
 
-def _grown_filter(real, name: str):
-    def bounded(*args, **kwargs):
-        # replace and wordwrap take the eval context or the environment first
-        values = args[1:] if hasattr(real, "jinja_pass_arg") else args
-        if values and isinstance(values[0], str):
-            _grown(name, values[0], values[1:], kwargs)
-        return real(*args, **kwargs)
-
-    bounded.__name__ = name
-    if hasattr(real, "jinja_pass_arg"):
-        bounded.jinja_pass_arg = real.jinja_pass_arg
-    return bounded
-
-
 def _joined(separator, items) -> list:
     """The items of a join, once their joined length is known to stay within MAX_TEXT."""
     items = list(items) if not isinstance(items, (list, tuple)) else items
@@ -348,18 +334,6 @@ def _join_filter(real):
     return bounded
 
 
-def _padding_filter(real, name: str):
-    def bounded(*args, **kwargs):
-        _widths(name, args[1:], kwargs)
-        return real(*args, **kwargs)
-
-    bounded.__name__ = name
-    for attribute in ("jinja_pass_arg",):
-        if hasattr(real, attribute):
-            setattr(bounded, attribute, getattr(real, attribute))
-    return bounded
-
-
 def _format_filter(real):
     def bounded(value, *args, **kwargs):
         _sized("format", value)
@@ -373,20 +347,6 @@ def _format_filter(real):
 def _sized(what: str, value) -> None:
     if size(value) > MAX_TEXT:
         raise Runaway(f"{what} would make a text longer than {MAX_TEXT} characters")
-
-
-def _sized_filter(real, name: str):
-    """A filter that prints its value as text (a list's items too): within MAX_TEXT first."""
-    def bounded(*args, **kwargs):
-        values = args[1:] if hasattr(real, "jinja_pass_arg") else args
-        if values:
-            _sized(f"the {name} filter", values[0])
-        return real(*args, **kwargs)
-
-    bounded.__name__ = name
-    if hasattr(real, "jinja_pass_arg"):
-        bounded.jinja_pass_arg = real.jinja_pass_arg
-    return bounded
 
 
 @pass_eval_context  # so that Jinja does not run it on constants when it compiles a template
@@ -414,22 +374,6 @@ def _round_filter(real):
             raise Runaway(f"round({precision}) asks for more than 1000 digits")
         return real(value, precision, method)
 
-    return bounded
-
-
-def _counted_filter(real, name: str, keyword: str):
-    """`batch(n, fill)` and `slice(n, fill)`: at most MAX_TEXT pieces or fills (`slice`
-    takes the eval context first, `batch` not)."""
-    def bounded(*args, **kwargs):
-        values = args[1:] if hasattr(real, "jinja_pass_arg") else args
-        count = values[1] if len(values) > 1 else kwargs.get(keyword)
-        if _int(count) and count > MAX_TEXT:
-            raise Runaway(f"{name}({count}) would make more than {MAX_TEXT} items")
-        return real(*args, **kwargs)
-
-    bounded.__name__ = name
-    if hasattr(real, "jinja_pass_arg"):
-        bounded.jinja_pass_arg = real.jinja_pass_arg
     return bounded
 
 
@@ -474,15 +418,46 @@ def _lipsum(real):
     return bounded
 
 
+def _checked(real, name: str, check):
+    """The filter `real` with `check(value, *arguments, **keywords)` run first; `value` is the
+    filtered value, after the eval context or environment Jinja passes to some filters."""
+    skip = 1 if hasattr(real, "jinja_pass_arg") else 0
+
+    def bounded(*args, **kwargs):
+        if len(args) > skip:
+            check(*args[skip:], **kwargs)
+        return real(*args, **kwargs)
+
+    bounded.__name__ = name
+    if skip:
+        bounded.jinja_pass_arg = real.jinja_pass_arg
+    return bounded
+
+
+def _counted(name: str, keyword: str):
+    """`batch(n, fill)` and `slice(n, fill)`: at most MAX_TEXT pieces or fills."""
+    def check(value, *args, **kwargs):
+        count = args[0] if args else kwargs.get(keyword)
+        if _int(count) and count > MAX_TEXT:
+            raise Runaway(f"{name}({count}) would make more than {MAX_TEXT} items")
+
+    return check
+
+
 def bound(env: SandboxedEnvironment) -> SandboxedEnvironment:
     """`env` with the filters that can grow a text bounded, and `~` checked."""
+    def check(name, test):
+        env.filters[name] = _checked(env.filters[name], name, test)
+
     for name in _PADDING_FILTERS:
-        env.filters[name] = _padding_filter(env.filters[name], name)
+        check(name, lambda value, *args, name=name, **kwargs: _widths(name, args, kwargs))
     env.filters["join"] = _join_filter(env.filters["join"])
     for name in ("indent", "replace", "wordwrap"):
-        env.filters[name] = _grown_filter(env.filters[name], name)
-    for name in _SIZED_FILTERS:
-        env.filters[name] = _sized_filter(env.filters[name], name)
+        check(name, lambda value, *args, name=name, **kwargs:
+              _grown(name, value, args, kwargs) if isinstance(value, str) else None)
+    for name in _SIZED_FILTERS:  # after the two above: a list through `indent` is measured
+        check(name, lambda value, *args, name=name, **kwargs: _sized(f"the {name} filter",
+                                                                     value))
     env.filters["format"] = _format_filter(env.filters["format"])
     env.concat_text, env.concat_markup = _bounded(str_join), _bounded(markup_join)
     env.concat, env.finalize = _gathered, _printed
@@ -491,5 +466,5 @@ def bound(env: SandboxedEnvironment) -> SandboxedEnvironment:
     env.filters["int"] = _int_filter(env.filters["int"])
     env.filters["sum"] = _sum_filter(env.filters["sum"])
     for name, keyword in (("batch", "linecount"), ("slice", "slices")):
-        env.filters[name] = _counted_filter(env.filters[name], name, keyword)
+        check(name, _counted(name, keyword))
     return env

@@ -226,7 +226,8 @@ def _date_option(text: str, option: str) -> date:
     """A date given on the command line, within the years a ledger may hold."""
     from .model import FIRST_YEAR, LAST_YEAR
 
-    shape = re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text.strip())  # not 20261204, not 2026-W49-5
+    # not 20261204, not 2026-W49-5, not digits of another script
+    shape = re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text.strip())
     try:
         if not shape:
             raise ValueError

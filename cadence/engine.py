@@ -250,6 +250,11 @@ def _text(value) -> str:
     return str(value)
 
 
+# the cells changes_of may write (plan writes them into the row an `if` rule reads)
+WRITTEN = frozenset({"playbook", "started", "status", "paused_until", "touches", "last_touch",
+                     "last_channel", "last_step", "last_reply", "next_due", "callback"})
+
+
 def changes_of(contact: Contact, after: State, next_due: Optional[date]) -> dict:
     """The ledger cells that differ, as text: only what the day changed (or the journal
     restored)."""
@@ -362,11 +367,6 @@ def plan(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, Playb
             break
         current = max(current + ONE_DAY, wake)
     return touches
-
-
-# the cells a run writes (changes_of)
-WRITTEN = frozenset({"playbook", "started", "status", "paused_until", "touches", "last_touch",
-                     "last_channel", "last_step", "last_reply", "next_due", "callback"})
 
 
 def _reads_written(condition: Condition, expr: str) -> bool:

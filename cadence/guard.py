@@ -11,6 +11,8 @@ from typing import Optional
 from .model import Overtime
 
 RENDER_SECONDS = 10  # one draft's rendering; a run holds the book's lock meanwhile
+RENDER_MEMORY = 1 << 30  # bytes one draft's rendering may take on top of what the command holds
+PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 class Guard:
@@ -72,9 +74,6 @@ class _Rendering:
                 resource.setrlimit(resource.RLIMIT_AS, self.limits)
 
 
-RENDER_MEMORY = 1 << 30  # bytes one draft's rendering may take on top of what the command holds
-PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-
 
 @contextmanager
 def deadline(seconds: Optional[float] = None):
@@ -85,12 +84,13 @@ def deadline(seconds: Optional[float] = None):
     import threading
 
     seconds = RENDER_SECONDS if seconds is None else seconds
-    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+    if not hasattr(signal, "setitimer") or \
+            threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def expired(signum, frame):
-        raise Overtime(f"the template ran for more than {seconds:g} seconds")
+        raise Overtime(f"ran for more than {seconds:g} seconds")
 
     before = signal.signal(signal.SIGALRM, expired)
     signal.setitimer(signal.ITIMER_REAL, seconds)

@@ -109,8 +109,9 @@ class Problem:
 
 
 class Overtime(BaseException):
-    """A template rendered past its time. A BaseException, as KeyboardInterrupt is, so that no
-    `except Exception` on the way (Jinja's constant folding has some) swallows it."""
+    """A template or an `if` test ran past its time ("ran for more than 10 seconds"). A
+    BaseException, as KeyboardInterrupt is, so that no `except Exception` on the way (Jinja's
+    constant folding has some) swallows it."""
 
 
 class Failure(Exception):

@@ -131,7 +131,7 @@ def condition(env: SandboxedEnvironment, guard=nullcontext):
         except (TemplateError, TypeError, ValueError, ArithmeticError, LookupError,
                 RuntimeError, MemoryError, Overtime) as err:
             said = ("it needs more memory than there is" if isinstance(err, MemoryError)
-                    else str(err).replace("the template", "it"))
+                    else f"it {err}" if isinstance(err, Overtime) else str(err))
             raise Failure(Problem(
                 rule.source, f"the `if` expression failed for contact {contact.id!r}: {said}",
                 code=EXIT_CONFIG)) from None
@@ -201,15 +201,14 @@ class located:
             self.timed_out = isinstance(err, Overtime)
             path, line = template_line(tb, self.path)
             message = ("the template needs more memory than there is"
-                       if isinstance(err, MemoryError) else str(err))
+                       if isinstance(err, MemoryError) else f"the template {err}")
             raise Failure(Problem(Source(path, line), f"{message} {self.where}",
                                   code=EXIT_CONFIG)) from None
         if isinstance(err, UnicodeDecodeError) and hasattr(err, "path"):
             from .template_lint import not_utf8
 
             # the file that is not UTF-8: an included one names itself
-            raise Failure(not_utf8(getattr(err, "path", self.path), err, f" {self.where}")) \
-                from None
+            raise Failure(not_utf8(err.path, err, f" {self.where}")) from None
         if isinstance(err, (UndefinedError, SecurityError, TemplateError, TypeError, ValueError,
                             ArithmeticError, RuntimeError, LookupError)):  # RecursionError too
             path, line = template_line(tb, self.path)

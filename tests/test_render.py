@@ -298,7 +298,7 @@ def test_a_deadline_that_comes_as_the_rendering_ends_is_a_template_error(tmp_pat
             return self
 
         def __exit__(self, *error):
-            raise Overtime("the template ran for more than 0.2 seconds")
+            raise Overtime("ran for more than 0.2 seconds")
 
     r = renderer(tmp_path, {"hello.j2": "Subject: Hi\n\nHello\n"})
     r.guard = Late
