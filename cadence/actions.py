@@ -131,9 +131,9 @@ def places_outside(config, allowed=()) -> list:
 def write(loaded, drafts, entries, updates, allowed=(), moves=None, ledger_after=None) -> None:
     """Drafts, then the journal, then the ledger (SPEC section 8); only inside the book or
     the places the user allowed (`places_outside`). `moves` (a take-back's, maybe none) are
-    drafts renamed or removed with the drafts (`files.commit`); `ledger_after` is the ledger's new bytes when they are
+    drafts renamed or removed with the drafts (`commit.commit`); `ledger_after` is the ledger's new bytes when they are
     not cells changed in place (a row added)."""
-    from .files import commit
+    from .commit import commit
     from .journal import HEADER, format_rows
     from .ledger import LedgerWriteError, dump_ledger
 
@@ -179,7 +179,8 @@ def journal_dialect(path: str, ledger) -> tuple:
 def locked(config, load, work):
     """`work(loaded)` under the book's lock, after a dead run's rollback, on the book as it is
     then (`load(config)`): what every command that writes does."""
-    from .files import Lock, recover
+    from .commit import recover
+    from .files import Lock
 
     with Lock(config.root):
         recover(config.root, config.history, config.ledger)

@@ -1,8 +1,8 @@
 """Load a book from disk: config paths, playbooks, templates, ledger and journal, with every
 problem collected before any is reported.
 
-This module and cadence.files are where the disk is read and written; the parsers below them
-take bytes and text.
+This module reads the disk and cadence.files, cadence.commit and cadence.draftfiles write it;
+the parsers below them take bytes and text.
 """
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import stat
 from dataclasses import dataclass
 from typing import Optional
 
-from .files import journal_limit, owned_here, read_bytes, regular_file
+from .commit import journal_limit
+from .files import owned_here, read_bytes, regular_file
 from .lookup import SUFFIX
 from .model import EXIT_CONFIG, EXIT_DATA, EXIT_IO, EXIT_MISSING, Book, Failure, Problem, Source
 

@@ -63,11 +63,13 @@ ALLOWED = {
     "export": (set(), set()),
     # the edge: reading the book, writing files, what commands share, the terminal
     "files": ({"model"}, {"filelock"}),
+    "draftfiles": ({"model", "files"}, set()),
+    "commit": ({"model", "files", "draftfiles"}, set()),
     "guard": ({"model"}, set()),
     "cache": ({"journal", "trail"}, set()),
-    "book": ({"model", "files", "lookup", "config", "playbook", "ledger", "sheet", "contacts", "journal",
+    "book": ({"model", "files", "commit", "lookup", "config", "playbook", "ledger", "sheet", "contacts", "journal",
               "trail", "sandbox", "drafts", "cache", "guard"}, {"jinja2"}),
-    "actions": ({"model", "engine", "journal", "ledger", "overview", "files", "lookup", "steps",
+    "actions": ({"model", "engine", "journal", "ledger", "overview", "files", "commit", "lookup", "steps",
                  "takeback", "trail"}, set()),
     "terminal": (set(), {"rich"}),
     "helptext": (set(), {"typer"}),
@@ -76,13 +78,13 @@ ALLOWED = {
     "cli": ({"model", "book", "helptext", "terminal"}, {"typer", "tzlocal"}),
 }
 # every command may use these; no command imports another
-COMMAND = ({"cli", "terminal", "actions", "book", "config", "engine", "state", "steps", "export", "files", "lint", "lookup",
+COMMAND = ({"cli", "terminal", "actions", "book", "config", "engine", "state", "steps", "export", "files", "commit", "lint", "lookup",
             "model", "report", "template_lint", "journal", "drafts", "emails", "takeback", "trail",
             "contacts", "durations", "ledger", "mailconfig", "mailbox", "mailmatch", "mailacts",
             "mailparse", "mailpass", "cache", "addresses", "guess", "sheet", "sheet_dates", "readiness", "ledger_file",
             "helptext"},
            {"typer", "tzlocal"})
-EDGE = {"main", "cli", "book", "files", "cache", "actions", "terminal", "mailbox", "mailpass", "guard",
+EDGE = {"main", "cli", "book", "files", "commit", "draftfiles", "cache", "actions", "terminal", "mailbox", "mailpass", "guard",
         "helptext"}  # and every command
 
 # what only the edge may call: the disk, the clock, the environment, the terminal

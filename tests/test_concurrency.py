@@ -13,6 +13,7 @@ import sys
 
 import pytest
 
+import cadence.commit
 import cadence.files
 from smallbook import (
     ANY_DAY, JOURNAL, LEDGER, TODAY, build, changed, invoke, snapshot,
@@ -20,12 +21,12 @@ from smallbook import (
 
 SLOW_COMMIT = """
 import time
-import cadence.files as f
-real = f.commit
+import cadence.commit as c
+real = c.commit
 def commit(*args, **kwargs):
     time.sleep(0.3)
     return real(*args, **kwargs)
-f.commit = commit
+c.commit = commit
 """
 
 
@@ -123,7 +124,7 @@ def test_a_ledger_edited_after_the_journal_append_is_not_overwritten(tmp_path, m
     assert "hint: the journal and the ledger are as they were; run cadence again" in result.stderr
     assert open(os.path.join(root, "contacts.csv"), encoding="utf-8").read() == EDITED
     assert open(os.path.join(root, "history.csv"), encoding="utf-8").read() == JOURNAL
-    assert not os.path.exists(os.path.join(root, cadence.files.MARKER_NAME))
+    assert not os.path.exists(os.path.join(root, cadence.commit.MARKER_NAME))
     monkeypatch.undo()
     again = invoke("-C", root, "run", "--today", TODAY)  # works from the new file
     assert again.exit_code == 0, again.output

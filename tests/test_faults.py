@@ -16,8 +16,9 @@ import sys
 
 import pytest
 
+import cadence.draftfiles
 import cadence.files
-from cadence.files import MARKER_NAME
+from cadence.commit import MARKER_NAME
 from smallbook import (
     JOURNAL, LEDGER, TODAY, build, cadence_process, changed, invoke, snapshot,
 )
@@ -42,15 +43,15 @@ def clean(clean_root) -> dict:
 
 
 def _target() -> str:
-    """What the failing call was writing: read from the caller frames of cadence.files."""
+    """What the failing call was writing: read from the caller frames of the writers."""
     frame = sys._getframe(2)
     while frame is not None:
         code = frame.f_code
         if code.co_name in ("atomic_write", "_write_fresh", "_replace_draft", "append_bytes",
                             "truncate") \
-                and code.co_filename == cadence.files.__file__:
+                and code.co_filename in (cadence.files.__file__, cadence.draftfiles.__file__):
             return frame.f_locals["path"]
-        if code.co_name == "_fsync_dir":
+        if code.co_name == "fsync_dir":
             return "folder"
         if code.co_name == "load_config":
             return "config"
@@ -288,7 +289,7 @@ import cadence.files as f
 real = f.atomic_write
 def atomic_write(path, data, **options):
     real(path, data, **options)
-    if path.endswith(f.MARKER_NAME): die()
+    if path.endswith('.cadence-pending'): die()
 f.atomic_write = atomic_write
 """,
     "half way through the journal append": """
@@ -323,7 +324,7 @@ f.os.replace, f._exchange = replace, exchange
 import cadence.files as f
 real = os.unlink
 def unlink(path, *a, **k):
-    if str(path).endswith(f.MARKER_NAME): die()
+    if str(path).endswith('.cadence-pending'): die()
     return real(path, *a, **k)
 f.os.unlink = unlink
 """,

@@ -24,8 +24,10 @@ import sys
 
 import pytest
 
+import cadence.draftfiles
 import cadence.files
-from cadence.files import MARKER_NAME, digest
+from cadence.commit import MARKER_NAME
+from cadence.files import digest
 from smallbook import JOURNAL, LEDGER, TODAY, build, cadence_process, changed, invoke, snapshot
 from test_faults import KILL, KILL_POINTS
 
@@ -429,7 +431,7 @@ def test_a_drafts_folder_that_is_a_link_is_refused(tmp_path, config):
 def test_the_default_drafts_folder_is_the_configs():
     from cadence.config import DEFAULT_PATHS
 
-    assert cadence.files.DRAFTS == DEFAULT_PATHS["drafts"]
+    assert cadence.draftfiles.DRAFTS == DEFAULT_PATHS["drafts"]
 
 
 def test_a_drafts_place_named_in_the_config_may_be_a_link(tmp_path, clean):

@@ -63,7 +63,8 @@ def sync(today: Optional[str] = TODAY,
     """Read the mailbox into the journal: replies (junk folder too), bounces, sent mail."""
     quiet(quiet_)
     from ..cache import mail_cursors, save_mail_cursors
-    from ..files import Lock, recover
+    from ..commit import recover
+    from ..files import Lock
 
     with guarded(as_json):
         cfg = config()

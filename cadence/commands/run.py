@@ -34,7 +34,8 @@ def run(
     quiet(quiet_)
     from ..actions import prepare, write
     from ..book import read_history, renderer
-    from ..files import Lock, recover
+    from ..commit import recover
+    from ..files import Lock
 
     with guarded(as_json):
         cfg = config()
