@@ -74,7 +74,6 @@ class _Rendering:
                 resource.setrlimit(resource.RLIMIT_AS, self.limits)
 
 
-
 @contextmanager
 def deadline(seconds: Optional[float] = None):
     """Raise Overtime in the block once `seconds` (RENDER_SECONDS) have passed: a template

@@ -448,6 +448,8 @@ BOUNDS = [
     ("hex digits read by int", "{{ ('f' * 1000000) | int(base=16) }}", "the int filter made"),
     ("round to a huge precision", "{{ 5 | round(-100000000) }}", "asks for more than 1000"),
     ("batch's fill", "{{ [1] | batch(500000000, 0) | list | length }}", "would make more than"),
+    ("batch's fill, by name", "{{ [1] | batch(linecount=500000000, fill_with=0) | list | length }}",
+     "batch(500000000) would make"),
     ("slice's pieces, by name", "{{ [1] | slice(slices=500000000) | list | length }}",
      "slice(500000000) would make"),
     ("a sum of lists", "{{ ([[1] * 1000000] * 300) | sum(start=[]) | length }}",
