@@ -286,10 +286,11 @@ f.os.replace = replace
 """,
     "after the marker": """
 import cadence.files as f
+from cadence.commit import MARKER_NAME
 real = f.atomic_write
 def atomic_write(path, data, **options):
     real(path, data, **options)
-    if path.endswith('.cadence-pending'): die()
+    if path.endswith(MARKER_NAME): die()
 f.atomic_write = atomic_write
 """,
     "half way through the journal append": """
@@ -322,9 +323,10 @@ f.os.replace, f._exchange = replace, exchange
 """,
     "after the ledger's rename, before the marker is gone": """
 import cadence.files as f
+from cadence.commit import MARKER_NAME
 real = os.unlink
 def unlink(path, *a, **k):
-    if str(path).endswith('.cadence-pending'): die()
+    if str(path).endswith(MARKER_NAME): die()
     return real(path, *a, **k)
 f.os.unlink = unlink
 """,
