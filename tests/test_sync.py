@@ -607,6 +607,19 @@ def test_sync_twice_is_sync_once(book, tree):
     assert "2        1" not in result.stdout
 
 
+def test_the_summary_counts_what_is_new_while_the_junk_warning_repeats(book, tree):
+    """README, `cadence sync`: the summary counts what is new to the journal; a reply that
+    sits in the junk folder is named on every sync."""
+    morning(tree.add)
+    first = sync(book).stdout.splitlines()
+    again = sync(book).stdout.splitlines()
+    assert again[1:5] == ["Found", "replies  in junk  auto-replies  bounces  sent",
+                          "-------  -------  ------------  -------  ----",
+                          "0        0        0             0        0"]
+    warnings = [line for line in first if line.startswith("warning: a reply from")]
+    assert warnings and [line for line in again if line.startswith("warning:")] == warnings
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_the_order_messages_arrive_in_does_not_matter(tmp_path, seed):
     """The journal's bytes depend on the messages, not on their order in the folders (nor on
