@@ -223,8 +223,9 @@ def load_book(cfg, **options):
     millions of small containers and no cycles, and each full collection would scan them all
     again: on the Monday of the benchmark's week at 100,000 contacts, `due` made 12 of them and
     took 6.3 to 6.4 s against 5.0 to 5.1 s paused and frozen, `run` (16,149 drafts) 16.8 to
-    16.9 s against 14.7 to 15.2 s, at the same peak memory (docs/benchmarks.md). What the command makes after the load is
-    collected as usual, and a caller that paused the collector keeps it paused.
+    16.9 s against 14.7 to 15.2 s, at the same peak memory (docs/benchmarks.md). What the
+    command makes after the load is collected as usual, and a caller that paused the collector
+    keeps it paused.
     """
     from .book import load
 
