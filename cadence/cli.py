@@ -17,6 +17,7 @@ from .model import EXIT_IO, EXIT_USAGE, Failure, Problem, Source
 from .terminal import visible
 
 EXIT_SOFTWARE = 70  # sysexits' EX_SOFTWARE: a bug in cadence, not in the book
+EXIT_PIPE = 141  # what the shell reports for a program that SIGPIPE ended: stdout was closed
 
 
 class _Answered(Group):
@@ -53,8 +54,11 @@ class _Answered(Group):
     @staticmethod
     def _unforeseen(err: Exception, wants_json: bool):
         """The one handler for what no command foresaw: a message, not a traceback."""
-        if isinstance(err, BrokenPipeError) or OPTIONS.debug:
-            raise err  # `cadence due | head`: typer exits quietly
+        if isinstance(err, BrokenPipeError):
+            _stdout_closed()
+            raise typer.Exit(EXIT_PIPE)
+        if OPTIONS.debug:
+            raise err
         if isinstance(err, OSError):
             where = Source(str(err.filename) if err.filename else "cadence")
             problem = Problem(where, f"I/O error: {err.strerror or err}",
@@ -64,6 +68,19 @@ class _Answered(Group):
                               "a bug in cadence; run again with --debug to see the traceback "
                               "(it may show contact data)", EXIT_SOFTWARE)
         fail(problem, as_json=wants_json)
+
+
+def _stdout_closed() -> None:
+    """`cadence run | head -1`: the reader left. What was done stays done, and what is left to
+    print goes nowhere, so that Python's last flush at exit does not fail again (the Python
+    documentation's recipe for SIGPIPE, `signal` module)."""
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass  # not a file descriptor (a test runner's capture): nothing will flush to it
 
 
 def _is_usage_error(err: Exception) -> bool:

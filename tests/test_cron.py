@@ -212,7 +212,8 @@ def test_an_interrupt_is_130(book, monkeypatch):
 
 
 def test_a_closed_pipe_is_quiet(book):
-    """`cadence due | head -1`: the reader goes away; no traceback, no noise."""
+    """`cadence due | head -1`: the reader goes away; no traceback, no noise, and the exit
+    code of a program that SIGPIPE ended (README "Exit codes": 141)."""
     import subprocess
     import sys
 
@@ -224,7 +225,7 @@ def test_a_closed_pipe_is_quiet(book):
     err = process.stderr.read()
     process.wait(timeout=60)
     process.stderr.close()
-    assert (process.returncode, err) == (1, b"")
+    assert (process.returncode, err) == (141, b"")
 
 
 # --- NO_COLOR ---------------------------------------------------------------------------------
@@ -330,6 +331,14 @@ def produce(code: int, root, monkeypatch, request=None):
     if code == 78:
         build(root, {"cadence.yaml": "timezone: Mars/Olympus\n"})
         return invoke(*run)
+    if code == 141:  # the reader of stdout left (`cadence run | head -1`) while run printed
+        import cadence.commands.run as run_command
+
+        def gone(*args, **kwargs):
+            raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+        monkeypatch.setattr(run_command, "say", gone)
+        return invoke(*run)
     if code == 130:
         from cadence import actions as run_module
 
@@ -342,7 +351,7 @@ def produce(code: int, root, monkeypatch, request=None):
 
 
 def test_the_readme_lists_these_exit_codes():
-    assert sorted(_readme_codes()) == [0, 1, 2, 65, 66, 70, 73, 74, 75, 77, 78, 130]
+    assert sorted(_readme_codes()) == [0, 1, 2, 65, 66, 70, 73, 74, 75, 77, 78, 130, 141]
 
 
 @pytest.mark.parametrize("code", sorted(_readme_codes()))
@@ -351,7 +360,7 @@ def test_every_exit_code_of_the_readme_happens(tmp_path, monkeypatch, request, c
     result = produce(code, root, monkeypatch, request)
     assert result.exit_code == code, result.output
     assert "Traceback" not in result.output
-    if code > 2:
+    if code > 2 and code != 141:  # 141: the reader left; like any program, nothing to say
         assert result.stderr.strip(), "every failure says why on stderr"
 
 
@@ -402,3 +411,30 @@ def test_doctors_crontab_line_runs_as_cron_runs_it(tmp_path):
     log = book / "cron.log"
     assert done.stdout == f"cadence sync failed (exit 74): see {log}\n"  # what cron mails
     assert log.read_text() == "sync says why\nrun says why\n"  # run ran all the same
+
+
+def test_a_run_whose_reader_leaves_is_done_and_says_141(tmp_path):
+    """README "Exit codes": `cadence run | head -1` ends with 141, as a program that SIGPIPE
+    ended does, not with 1 ("nothing to act on"); the run wrote what it writes without the
+    pipe, and no traceback or "Exception ignored" reaches stderr."""
+    import subprocess
+    import sys
+
+    from smallbook import ANY_DAY
+
+    piped, plain = build(tmp_path / "piped"), build(tmp_path / "plain")
+    code = ANY_DAY + "import sys\nfrom cadence.main import run\nsys.argv = ['cadence'] + " \
+                     "sys.argv[1:]\nrun()\n"
+    env = {k: v for k, v in os.environ.items() if k != "CADENCE_TODAY"}
+    process = subprocess.Popen([sys.executable, "-c", code, "-C", piped, "run", "--today", TODAY],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    process.stdout.close()  # the reader is gone before the first line: its write fails
+    assert process.wait(timeout=60) == 141
+    assert process.stderr.read() == b""
+    process.stderr.close()
+    assert cadence_process("-C", plain, "run", "--today", TODAY).returncode == 0
+    for name in ("contacts.csv", "history.csv"):
+        with open(os.path.join(piped, name), "rb") as a, open(os.path.join(plain, name), "rb") as b:
+            assert a.read() == b.read(), name
+    drafts = [sorted(os.listdir(os.path.join(root, "drafts", TODAY))) for root in (piped, plain)]
+    assert drafts[0] == drafts[1] and drafts[0]

@@ -235,6 +235,19 @@ def test_enrol_today_when_started_is_empty():
     assert got.changes == {"started": "2026-11-23", "next_due": "2026-11-24"}
 
 
+def test_enrolment_day_makes_a_birthday_greeting_of_the_last_week_and_no_step():
+    """README "Semantics", Enrolment: the playbook's steps come from the next day on, while a
+    birthday within the last 7 days is greeted on the day of enrolment (SPEC 5: a greeting not
+    made within 7 days of the birthday is skipped, so one inside them is made)."""
+    got = outcome(dict(started="", birthday="1980-11-20"), "2026-11-23")
+    assert show(got.touch) == "birthday email birthday 2026-11-20 birthday"
+    assert got.changes["started"] == "2026-11-23"
+    assert got.changes["next_due"] == "2026-11-25"  # the first step, min_gap after the greeting
+    assert [(e.event, e.step) for e in got.entries] == [("status", ""), ("touch", "birthday")]
+    agreed = outcome(dict(started="", callback="2026-11-23"), "2026-11-23")
+    assert show(agreed.touch) == "callback call callback 2026-11-23 callback"
+
+
 def test_not_enrolled_is_never_touched():
     got = outcome(dict(playbook="", started="2026-01-01"), "2026-11-23")
     assert got.touch is None and got.changes == {} and got.entries == ()

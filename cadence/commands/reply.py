@@ -176,8 +176,8 @@ def _callback_drafted(loaded, st) -> None:
     raise Failure(Problem(Source("--callback"),
                           f"playbook {st.playbook!r} has no call sheet for agreed calls: "
                           f"neither {name}.call.j2 nor {name}.j2 is among the templates",
-                          f"add templates/{name}.call.j2 (the bundled playbooks' templates have "
-                          "one), then record the reply again", EXIT_CONFIG))
+                          f"add templates/{name}.call.j2 or {name}.j2 (`cadence init` writes "
+                          "callback.j2, one to copy), then record the reply again", EXIT_CONFIG))
 
 
 def _callback(contact, st, text: str, when) -> tuple:

@@ -80,7 +80,7 @@ def run(
     enrolled = sum(1 for e in entries if e.event == "status" and e.note == "started")
     if enrolled:
         say(f"{'Would enrol' if dry_run else 'Enrolled'} {count(enrolled, 'contact')} today: "
-            "the first touches come from the next day on (`cadence due` tomorrow).")
+            "their playbooks' first steps come from the next day on (`cadence due` tomorrow).")
     contacts = loaded.book.contacts
     if contacts and not any(c.playbook for c in contacts):
         say("No contact follows a playbook, so nothing will ever be drafted "
