@@ -6,6 +6,7 @@ import dataclasses
 import difflib
 import os
 import re
+from datetime import date
 from typing import Optional
 
 from jinja2 import TemplateNotFound, TemplateSyntaxError
@@ -21,6 +22,7 @@ FIELDS = {
     "sender": ("name", "email", "phone", "address"),
 }
 _MAPPING_METHODS = ("get", "items", "keys", "values")
+_A_DAY = date(2026, 1, 5)  # any day does: a format or locale is refused whatever the date
 
 
 def not_utf8(path: str, err: UnicodeDecodeError, where: str = "") -> Problem:
@@ -107,7 +109,35 @@ class TemplateReader:
                 continue
             seen.add(key)
             findings.append((line, column(lines, line, key)) + found)
-        return findings, refs, sets | frozenset(inherited)
+        return findings + self._dates(filename), refs, sets | frozenset(inherited)
+
+    def _dates(self, filename: str) -> list:
+        """Findings for each `date` filter whose format or locale, written as a constant, every
+        rendering would refuse (`date("HH:mm")`, `locale="zz"`): `check` says so, not the
+        morning's run. Each is tried once on a fixed day by the filter itself."""
+        from jinja2 import nodes
+
+        key = ("dates", filename)
+        if key not in self._read:
+            lines, found, before = self._reading(filename)[0], [], {}
+            for node in self._tree(filename).find_all(nodes.Filter):
+                if node.name != "date":
+                    continue
+                nth = before[node.lineno] = before.get(node.lineno, -1) + 1  # of its line's
+                given = dict(zip(("format", "locale"), node.args))
+                given.update((kw.key, kw.value) for kw in node.kwargs)
+                fixed = {k: v.value for k, v in given.items() if isinstance(v, nodes.Const)}
+                if not fixed:
+                    continue
+                try:
+                    self.env.filters["date"](_A_DAY, **fixed)
+                except ValueError as err:
+                    found.append((node.lineno, _filter_column(lines, node.lineno, nth),
+                                  str(err), "every rendering of this template would stop here"))
+                except TypeError:
+                    pass  # an argument the filter does not take: rendering says so
+            self._read[key] = found
+        return self._read[key]
 
     def has_subject(self, filename: str) -> bool:
         """Does a template file begin with the `Subject:` line an email needs?"""
@@ -230,6 +260,14 @@ def judge(key: str, undeclared: set, columns: Optional[set]):
 
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 _GUARD = re.compile(r"\s*(?:is\s+(?:not\s+)?(?:un)?defined\b|\|\s*d(?:efault)?\b)")
+
+
+def _filter_column(lines, line: int, nth: int) -> int:
+    """The column (from 1) of the `nth` (from 0) `| date` on its line, else 0."""
+    if not 0 < line <= len(lines):
+        return 0
+    found = list(re.finditer(r"\|\s*(date)\b", lines[line - 1]))
+    return found[nth].start(1) + 1 if nth < len(found) else 0
 
 
 def column(lines, line: int, key: str) -> int:

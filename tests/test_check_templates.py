@@ -197,3 +197,48 @@ def test_a_yaml_ledger_without_contacts_says_nothing_of_the_templates_columns(bo
     # with one contact, its columns are the ledger's again: the templates' uses are judged
     (book / "contacts.yaml").write_text("- id: c1\n  email: c1@example.com\n", encoding="utf-8")
     assert "'contact.name' is not a column of the ledger" in check(book).output
+
+
+# --- the `date` filter's written-out format and locale ------------------------------------------
+
+def test_a_date_format_or_locale_every_rendering_refuses_is_an_error(book):
+    """`check` tries a `date` filter's constant format and locale as each rendering would: a
+    time pattern or an unknown locale stops every `run` that drafts the template (exit 78), so
+    `check` says so first, with each filter's own column."""
+    (book / "templates" / "thanks.j2").write_text(
+        "Subject: Hi {{ contact.name }}\n\n"
+        "Until {{ touch.due | date('d MMMM', locale='sv') }}, at {{ touch.due | date('HH:mm') }}"
+        " or {{ touch.due | date('d MMMM', 'zz') }}.\n")
+    result = check(book)
+    assert result.exit_code == 78
+    assert ("templates/thanks.j2:3:72: date: the format 'HH:mm' asks for a time; it formats "
+            "dates only\n  hint: every rendering of this template would stop here") in result.stderr
+    assert ("templates/thanks.j2:3:107: date: unknown locale 'zz' (try 'en', 'ru', 'sv' or "
+            "'de_AT')") in result.stderr
+    assert "3:22" not in result.stderr  # the format and locale that render are fine
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("use", [
+    "{{ touch.due | date }}",
+    "{{ touch.due | date('long') }}",
+    "{{ touch.due | date('d MMMM y', locale='ru') }}",
+    "{{ touch.due | date(format='EEEE d MMMM', locale='uk') }}",
+    "{{ touch.due | date(contact.name) }}",  # not a constant: only a rendering can tell
+    "{{ touch.due | date('d MMMM', locale=contact.name) }}",
+])
+def test_date_filters_that_render_or_cannot_be_told_pass(book, use):
+    (book / "templates" / "thanks.j2").write_text(f"Subject: Hi\n\n{use}\n")
+    result = check(book, "--json")
+    assert result.exit_code == 0, result.output
+    assert not [w for w in json.loads(result.stdout)["warnings"] if "date:" in w["message"]]
+
+
+def test_a_bad_date_format_in_a_template_no_playbook_uses_is_a_warning(book):
+    (book / "templates" / "spare.j2").write_text("{{ today | date('hh:mm a') }}\n")
+    result = check(book, "--json")
+    assert result.exit_code == 0, result.output
+    spare = [(w["source"], w["message"]) for w in json.loads(result.stdout)["warnings"]
+             if "spare.j2" in w["source"]]
+    assert spare == [("templates/spare.j2:1:12",
+                      "date: the format 'hh:mm a' asks for a time; it formats dates only")]
