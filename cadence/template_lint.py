@@ -259,14 +259,18 @@ def judge(key: str, undeclared: set, columns: Optional[set]):
 
 
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+_DATE = re.compile(r"\|\s*(date)\b")
 _GUARD = re.compile(r"\s*(?:is\s+(?:not\s+)?(?:un)?defined\b|\|\s*d(?:efault)?\b)")
 
 
 def _filter_column(lines, line: int, nth: int) -> int:
-    """The column (from 1) of the `nth` (from 0) `| date` on its line, else 0."""
+    """The column (from 1) of the `nth` (from 0) `| date` on its line, else 0: within the
+    line's tags, as `column` looks (all of the line when a tag spans lines)."""
     if not 0 < line <= len(lines):
         return 0
-    found = list(re.finditer(r"\|\s*(date)\b", lines[line - 1]))
+    text = lines[line - 1]
+    found = [m for tag in _TAG.finditer(text) for m in _DATE.finditer(text, tag.start(), tag.end())]
+    found = found or list(_DATE.finditer(text))
     return found[nth].start(1) + 1 if nth < len(found) else 0
 
 

@@ -105,11 +105,23 @@ def invoke(*args, env=None):
 ANY_DAY = "import cadence.cli\ncadence.cli.FAR_DAYS = 10 ** 6\n"
 
 
-def cadence_process(*args, env=None, cwd=None, wrapper: str = "", **kwargs):
-    """cadence ARGS in a fresh interpreter (`python -c`); `wrapper` is Python run before the CLI."""
+def _command(args, env, wrapper: str) -> tuple:
+    """(argv, environment) of cadence ARGS in a fresh interpreter (`python -c`)."""
     code = ANY_DAY + wrapper + "\nimport sys\nfrom cadence.main import run\nsys.argv = ['cadence'] + sys.argv[1:]\nrun()\n"
     full_env = dict(os.environ)
     full_env.pop("CADENCE_TODAY", None)
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-c", code, *[str(a) for a in args]],
-                          capture_output=True, env=full_env, cwd=cwd, **kwargs)
+    return [sys.executable, "-c", code, *[str(a) for a in args]], full_env
+
+
+def cadence_process(*args, env=None, cwd=None, wrapper: str = "", **kwargs):
+    """cadence ARGS in a fresh interpreter (`python -c`); `wrapper` is Python run before the CLI."""
+    argv, full_env = _command(args, env, wrapper)
+    return subprocess.run(argv, capture_output=True, env=full_env, cwd=cwd, **kwargs)
+
+
+def cadence_popen(*args, env=None, wrapper: str = "", **kwargs) -> subprocess.Popen:
+    """cadence_process, started and left running (its pipes are the caller's to read or close)."""
+    argv, full_env = _command(args, env, wrapper)
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env,
+                            **kwargs)

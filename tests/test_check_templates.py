@@ -242,3 +242,11 @@ def test_a_bad_date_format_in_a_template_no_playbook_uses_is_a_warning(book):
              if "spare.j2" in w["source"]]
     assert spare == [("templates/spare.j2:1:12",
                       "date: the format 'hh:mm a' asks for a time; it formats dates only")]
+
+
+def test_a_bad_date_filter_is_found_in_its_tag_not_in_the_text_beside_it(book):
+    (book / "templates" / "thanks.j2").write_text(
+        "Subject: Hi\n\nDue | date: {{ touch.due | date('HH:mm') }}\n")
+    result = check(book)
+    assert result.exit_code == 78
+    assert "templates/thanks.j2:3:28: date: the format 'HH:mm' asks for a time" in result.stderr

@@ -16,7 +16,8 @@ from cadence.main import app
 from mail.faults import WRONG_PASSWORD
 from mail.fixtures import mail_server, mail_user  # noqa: F401  (pytest fixtures)
 from mail.maildir import make_maildir
-from smallbook import CONFIG, NEXT, TODAY, build, cadence_process, invoke, snapshot
+from smallbook import (CONFIG, NEXT, TODAY, build, cadence_popen, cadence_process, invoke,
+                       snapshot)
 
 README = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")
 COMMANDS = typer.main.get_command(app).commands
@@ -214,13 +215,7 @@ def test_an_interrupt_is_130(book, monkeypatch):
 def test_a_closed_pipe_is_quiet(book):
     """`cadence due | head -1`: the reader goes away; no traceback, no noise, and the exit
     code of a program that SIGPIPE ended (README "Exit codes": 141)."""
-    import subprocess
-    import sys
-
-    code = ("import sys\nfrom cadence.main import run\n"
-            "sys.argv = ['cadence', '-C', sys.argv[1], 'due', '--today', sys.argv[2]]\nrun()\n")
-    process = subprocess.Popen([sys.executable, "-c", code, book, NEXT],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = cadence_popen("-C", book, "due", "--today", NEXT)
     process.stdout.close()  # nobody reads
     err = process.stderr.read()
     process.wait(timeout=60)
@@ -417,17 +412,8 @@ def test_a_run_whose_reader_leaves_is_done_and_says_141(tmp_path):
     """README "Exit codes": `cadence run | head -1` ends with 141, as a program that SIGPIPE
     ended does, not with 1 ("nothing to act on"); the run wrote what it writes without the
     pipe, and no traceback or "Exception ignored" reaches stderr."""
-    import subprocess
-    import sys
-
-    from smallbook import ANY_DAY
-
     piped, plain = build(tmp_path / "piped"), build(tmp_path / "plain")
-    code = ANY_DAY + "import sys\nfrom cadence.main import run\nsys.argv = ['cadence'] + " \
-                     "sys.argv[1:]\nrun()\n"
-    env = {k: v for k, v in os.environ.items() if k != "CADENCE_TODAY"}
-    process = subprocess.Popen([sys.executable, "-c", code, "-C", piped, "run", "--today", TODAY],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    process = cadence_popen("-C", piped, "run", "--today", TODAY)
     process.stdout.close()  # the reader is gone before the first line: its write fails
     assert process.wait(timeout=60) == 141
     assert process.stderr.read() == b""
