@@ -242,7 +242,8 @@ def load_book(cfg, **options):
     took 6.3 to 6.4 s against 5.0 to 5.1 s paused and frozen, `run` (16,149 drafts) 16.8 to
     16.9 s against 14.7 to 15.2 s, at the same peak memory (docs/benchmarks.md). What the
     command makes after the load is collected as usual, and a caller that paused the collector
-    keeps it paused.
+    keeps it paused. The freeze is left out when something is frozen already (a caller's heap,
+    or the few hundred objects Python 3.12 starts with): a thaw at the end would thaw that too.
     """
     from .book import load
 
@@ -253,7 +254,8 @@ def load_book(cfg, **options):
     finally:
         if enabled:
             gc.enable()
-    gc.freeze()
+    if not gc.get_freeze_count():
+        gc.freeze()
     return loaded
 
 

@@ -109,7 +109,8 @@ def _split_record(lines, k: int, delim: str, sep: str):
         pos = d + 1
 
 
-_QUOTED = re.compile(r'"[^"]*+(?:""[^"]*+)*+"')  # possessive: `"a""` must not close at `a"`
+# a quoted cell: `"a""` must not close at `a"`, so the closing quote is one no quote follows
+_QUOTED = re.compile(r'"[^"]*(?:""[^"]*)*"(?!")')
 
 
 def _split_quoted_line(line: str, delim: str):
