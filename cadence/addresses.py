@@ -4,7 +4,7 @@ from __future__ import annotations
 
 def address_key(address: str) -> str:
     """An address as `sync` compares them: case-insensitive, the domain in IDNA form
-    (`müller-bau.example` and `xn--mller-bau-r9a.example` are one)."""
+    (`müller-bau.example` and `xn--mller-bau-q9a.example` are one)."""
     local, at, domain = address.strip().rpartition("@")
     if not at:
         return address.strip().lower()

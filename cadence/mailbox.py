@@ -104,6 +104,12 @@ class Maildir:
     def _complete(self, path: str) -> None:
         """A Maildir++ root lacking new/ or tmp/ is a problem now: the mailbox module would
         fail later with a bare I/O error. (A folder of a tree without them is no folder.)"""
+        linked = [d for d in ("cur", "new", "tmp") if os.path.islink(os.path.join(path, d))]
+        if linked:  # read through, it would be mail from elsewhere; a draft stored, put there
+            raise Failure(Problem(self.mail.source, f"mail.maildir: {path}/{linked[0]} is a "
+                                  "link, and cadence reads only the Maildir's own folders",
+                                  "name the Maildir it leads to in mail.maildir instead",
+                                  EXIT_CONFIG))
         missing = [d for d in ("new", "tmp") if not os.path.isdir(os.path.join(path, d))]
         if missing:
             raise Failure(Problem(self.mail.source, f"mail.maildir: {path} lacks "
@@ -134,10 +140,14 @@ class Maildir:
                     wanted if wanted in present else None)
                 if name is None:
                     shown = wanted if tree else f".{wanted} or {wanted}/"
+                    hint = "folders here: " + (", ".join(sorted(present)) or "none but the inbox")
+                    link = next((c for c in ([wanted] if tree else ["." + wanted, wanted])
+                                 if os.path.islink(os.path.join(self.where, c))), None)
+                    if link is not None:
+                        hint = (f"{link} is a link, and cadence reads only the Maildir's own "
+                                "folders; " + hint)
                     raise Failure(Problem(self.mail.source, f"mail.folders.{role}: the Maildir "
-                                          f"has no folder {shown}",
-                                          "folders here: " + (", ".join(sorted(present)) or
-                                                              "none but the inbox"), EXIT_CONFIG))
+                                          f"has no folder {shown}", hint, EXIT_CONFIG))
                 found[role] = name
             elif MAILDIR_FOLDERS[role] in present:
                 found[role] = MAILDIR_FOLDERS[role]

@@ -157,7 +157,10 @@ def _finding(role, message: Message, day: date, journal: Known, by_address: dict
             return None  # a delay warning, a relay notice: left alone
         person = _threaded(report.returned_ids + message.refs, journal, ids)
         if person is not None:
-            bounced = (report.recipients or report.returned_to or (person.email,))[0]
+            # the contact's own address when it is among those named (a Cc added by hand
+            # may have failed first), else the first
+            named = report.recipients or report.returned_to or (person.email,)
+            bounced = person.email if person.email in named else named[0]
             return Found(person.id, "bounce", day, role, message, address=bounced)
         for address in report.recipients + report.returned_to:
             person = _by_address(address, day, by_address)

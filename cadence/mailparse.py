@@ -13,6 +13,7 @@ import hashlib
 import re
 import unicodedata
 from datetime import datetime, timezone
+from email.errors import HeaderParseError
 from email.header import decode_header
 from email.message import Message as EmailMessage
 from email.parser import BytesParser, HeaderParser
@@ -147,8 +148,8 @@ def _decoded(value: str) -> str:
         return ""
     try:
         parts = decode_header(value)
-    except (ValueError, IndexError, AssertionError, LookupError):
-        return value
+    except (ValueError, IndexError, AssertionError, LookupError, HeaderParseError):
+        return value  # a truncated encoded word (`=?UTF-8?B?0J/RgNC40LLQtdGCL?=`) among them
     if not any(charset for _, charset in parts):
         return value  # no encoded word: the value as it is (a raw UTF-8 subject included)
     out = []
@@ -158,7 +159,7 @@ def _decoded(value: str) -> str:
             # `raw-unicode-escape` bytes (`по поводу`, `Müller`), which ASCII would garble
             try:
                 part = part.decode(charset or "raw-unicode-escape", "replace")
-            except (LookupError, UnicodeDecodeError):
+            except (LookupError, ValueError):  # a charset unknown, or one holding a NUL
                 part = part.decode("utf-8", "replace")
         out.append(part)
     # decode_header drops the space between an encoded word and plain text

@@ -27,6 +27,20 @@ def test_encoded_words_beside_plain_text_beyond_ascii(subject, read):
     assert message.subject == read
 
 
+@pytest.mark.parametrize("subject, read", [
+    # a base64 word cut short, as list software leaves it: kept as written
+    ("=?UTF-8?B?0J/RgNC40LLQtdGCL?=", "=?UTF-8?B?0J/RgNC40LLQtdGCL?="),
+    ("=?utf\x00-8?Q?hi?=", "hi"),  # a NUL in the charset's name: read as UTF-8
+    ("=?x-no-such-charset?Q?hi?=", "hi"),
+])
+def test_an_encoded_word_that_does_not_decode_is_no_internal_error(subject, read):
+    data = ("From: Boris <boris@example.ru>\r\nSubject: " + subject +
+            "\r\nDate: Tue, 1 Dec 2026 12:00:00 +0100\r\nMessage-ID: <t@example.ru>\r\n\r\nx\r\n")
+    message = parse(data.encode("utf-8"))
+    assert (message.sender, message.id, message.subject) == ("boris@example.ru", "<t@example.ru>",
+                                                             read)
+
+
 def test_a_read_receipt_is_a_report_left_alone():
     """RFC 8098: a disposition notification is no reply (SPEC 10: other reports are left
     alone), however it is threaded."""

@@ -314,6 +314,24 @@ def test_a_bounce_found_by_its_final_recipient(book, tree):
         f"[address {KARIN_MAIL}]"]
 
 
+def test_a_bounce_of_several_recipients_names_the_contacts_own_address(book, tree):
+    """Row 4: the user added a Cc to Jonas's draft before sending, and both addresses failed,
+    the Cc's reported first: the row names Jonas's address, which bounced, so email is
+    unusable for him ("until its email cell differs from the address that bounced")."""
+    data = make("postfix_bounce", in_reply_to=draft_id("c1"), recipient=JONAS_MAIL)
+    block = (f"Final-Recipient: rfc822; {JONAS_MAIL}").encode()
+    cc = (b"Final-Recipient: rfc822; kollega@partner.example\r\n"
+          b"Original-Recipient: rfc822;kollega@partner.example\r\nAction: failed\r\n"
+          b"Status: 5.1.1\r\n\r\n")
+    assert data.count(block) == 1
+    data = data.replace(block, cc + block)
+    tree.add("INBOX", data)
+    assert synced_lines(book) == [
+        f"2026-12-03,c1,bounce,p,,email,,{mid(data)} Undelivered Mail Returned to Sender "
+        f"[address {JONAS_MAIL}]"]
+    assert plan_json(book, "c1", AFTER)[1] == ("2026-12-15", "decide-2", "letter", "step")
+
+
 def test_a_changed_email_cell_makes_email_usable_again(book, tree):
     """Row 4: "until its email cell differs from the address that bounced". The email that
     bounced never arrived all the same: its rung still comes the day after the bounce."""
