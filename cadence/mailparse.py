@@ -209,7 +209,8 @@ _COMMENT = re.compile(r"\((?:[^()\\]|\\.)*\)")  # a comment (RFC 5322 3.2.2), un
 
 
 def _automatic(headers: EmailMessage) -> bool:
-    """RFC 3834's Auto-Submitted (anything but `no`), and what autoresponders write instead."""
+    """RFC 3834's Auto-Submitted (anything but `no`), what autoresponders write instead, and
+    a null Return-Path."""
     # RFC 3834 3.1.7: a keyword, then parameters after `;`; comments in parentheses anywhere
     submitted = _COMMENT.sub(" ", _value(headers, "Auto-Submitted")).split(";")[0].strip().lower()
     if submitted and submitted != "no":
@@ -221,16 +222,26 @@ def _automatic(headers: EmailMessage) -> bool:
     for name in ("Precedence", "X-Precedence"):
         if _value(headers, name).strip().lower() == "auto_reply":
             return True
-    return False
+    # a null reverse path: RFC 5321 (4.5.5) has mail systems send their notices so, a bounce
+    # written as plain text among them, so that nobody answers them; a person's mail never is
+    return "".join(_value(headers, "Return-Path").split()) == "<>"
 
 
 # --- delivery reports (RFC 3464) --------------------------------------------------------------
+
+# RFC 3464's report, and RFC 6533's for mail to or from UTF-8 addresses (Postfix sends it for
+# SMTPUTF8 mail), with their parts: the status, and the returned message or its headers
+STATUS_REPORTS = ("delivery-status", "global-delivery-status")
+STATUS_PARTS = ("message/delivery-status", "message/global-delivery-status")
+RETURNED_PARTS = ("text/rfc822-headers", "message/rfc822", "message/global-headers",
+                  "message/global")
+
 
 def _is_report(headers: EmailMessage) -> bool:
     if headers.get_content_type() != "multipart/report":
         return False
     kind = headers.get_param("report-type", "")
-    return isinstance(kind, str) and kind.strip().lower() == "delivery-status"
+    return isinstance(kind, str) and kind.strip().lower() in STATUS_REPORTS
 
 
 def _report(data: bytes) -> Report:
@@ -243,7 +254,7 @@ def _report(data: bytes) -> Report:
     failed, recipients, ids, to = False, [], [], []
     for part in parts:
         kind = part.get_content_type()
-        if kind == "message/delivery-status":
+        if kind in STATUS_PARTS:
             for block in _status_blocks(part):
                 if _value(block, "Action").strip().lower().startswith("failed"):
                     failed = True
@@ -251,7 +262,7 @@ def _report(data: bytes) -> Report:
                         _typed_address(_value(block, "Original-Recipient"))
                     if address and address not in recipients:
                         recipients.append(address)
-        elif kind in ("text/rfc822-headers", "message/rfc822"):
+        elif kind in RETURNED_PARTS:
             returned = _returned(part)
             if returned is not None:
                 ids.extend(key_of(i) for i in _ids(_value(returned, "Message-ID")))
@@ -267,7 +278,7 @@ def _parts(message: EmailMessage) -> list:
         found.append(part)
         payload = part.get_payload()
         if part.is_multipart() and isinstance(payload, list) and \
-                part.get_content_type() != "message/delivery-status":
+                part.get_content_type() not in STATUS_PARTS:
             queue.extend(p for p in payload if isinstance(p, EmailMessage))
     return found
 
@@ -275,6 +286,11 @@ def _parts(message: EmailMessage) -> list:
 def _status_blocks(part: EmailMessage) -> list:
     """The header blocks of a message/delivery-status part: per message, then per recipient."""
     payload = part.get_payload()
+    if part.get_content_type() != "message/delivery-status" and isinstance(payload, list) \
+            and len(payload) == 1 and isinstance(payload[0], EmailMessage):
+        # the parser knows only RFC 3464's part: RFC 6533's it reads as one message whose
+        # headers are the first block and whose body holds the rest
+        payload = payload[0].as_string()
     if isinstance(payload, list):
         return [p for p in payload if isinstance(p, EmailMessage)]
     if isinstance(payload, str):  # a part the parser left as text
@@ -293,9 +309,9 @@ def _returned(part: EmailMessage) -> Optional[EmailMessage]:
 
 
 def _typed_address(value: str) -> str:
-    """The address of an `rfc822; addr` field."""
+    """The address of an `rfc822; addr` field (or RFC 6533's `utf-8; addr`)."""
     kind, _, address = value.partition(";")
-    if not address or kind.strip().lower() != "rfc822":
+    if not address or kind.strip().lower() not in ("rfc822", "utf-8"):
         return ""
     address = clean(address.strip().strip("<>"), 320)
     return address_key(address) if "@" in address else ""

@@ -66,3 +66,21 @@ def test_auto_submitted_is_read_as_rfc_3834_writes_it(value, auto):
     may carry comments and parameters around its keyword."""
     message = parse(f"From: p@lund.example\nSubject: x\nAuto-Submitted: {value}\n\nbody".encode())
     assert message.auto is auto
+
+
+@pytest.mark.parametrize("return_path, auto", [
+    ("<>", True),
+    ("< >", True),
+    ("<MAILER-DAEMON@mail.example>", False),
+    ("<p@lund.example>", False),
+    (None, False),  # a copy in the sent folder has none
+])
+def test_a_null_return_path_is_a_mail_systems_notice(return_path, auto):
+    """A bounce written as plain text (qmail's "failure notice") that quotes the draft's id
+    in In-Reply-To is no reply: its null reverse path says a mail system sent it."""
+    head = f"Return-Path: {return_path}\n" if return_path is not None else ""
+    message = parse((head + "From: MAILER-DAEMON@mail.example\nSubject: failure notice\n"
+                     "In-Reply-To: <x@konsult.example>\n\nHi. This is the qmail-send program."
+                     ).encode())
+    assert message.auto is auto
+    assert message.report is None

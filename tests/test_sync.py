@@ -332,6 +332,32 @@ def test_a_bounce_of_several_recipients_names_the_contacts_own_address(book, tre
     assert plan_json(book, "c1", AFTER)[1] == ("2026-12-15", "decide-2", "letter", "step")
 
 
+def _global(data: bytes) -> bytes:
+    """An RFC 6533 report, as Postfix sends for SMTPUTF8 mail: the same report in the global
+    types, the address typed `utf-8`."""
+    for old, new in ((b"report-type=delivery-status", b"report-type=global-delivery-status"),
+                     (b"Type: message/delivery-status", b"Type: message/global-delivery-status"),
+                     (b"Type: text/rfc822-headers", b"Type: message/global-headers"),
+                     (b"Final-Recipient: rfc822;", b"Final-Recipient: utf-8;")):
+        assert data.count(old) == 1
+        data = data.replace(old, new)
+    return data
+
+
+@pytest.mark.parametrize("threaded", [True, False])
+def test_a_global_delivery_report_is_a_bounce(book, tree, threaded):
+    """Row 4 with RFC 6533's report (SPEC 10 names RFC 3464's; its global form says the same
+    for mail to UTF-8 addresses): found by the returned Message-ID, or by the failed address."""
+    fields = {"in_reply_to": draft_id("c1"), "recipient": JONAS_MAIL} if threaded else \
+        {"recipient": KARIN_MAIL}
+    data = _global(make("postfix_bounce", **fields))
+    tree.add("INBOX", data)
+    contact, address = ("c1", JONAS_MAIL) if threaded else ("c2", KARIN_MAIL)
+    assert synced_lines(book) == [
+        f"2026-12-03,{contact},bounce,p,,email,,{mid(data)} Undelivered Mail Returned to Sender "
+        f"[address {address}]"]
+
+
 def test_a_changed_email_cell_makes_email_usable_again(book, tree):
     """Row 4: "until its email cell differs from the address that bounced". The email that
     bounced never arrived all the same: its rung still comes the day after the bounce."""
