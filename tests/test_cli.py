@@ -310,6 +310,33 @@ def test_check_ok(book):
     assert result.stdout.startswith("ok: 1 playbook, 11 templates, 13 contacts")
 
 
+def test_check_names_the_journals_contacts_the_ledger_lost(book):
+    """README Semantics: journal rows of a contact no longer in the ledger are ignored, and
+    check says whose they are, once, without a warning (a row deleted on purpose is no fault)."""
+    def check(*args):
+        return invoke("-C", book, "check", "--today", "2026-11-23", *args)
+
+    whole = check()
+    assert whole.exit_code == 0 and "The journal holds" not in whole.stdout
+    before = json.loads(check("--json").stdout)
+    assert before["not_in_ledger"] == []
+    path = os.path.join(book, "contacts.csv")
+    with open(path, encoding="utf-8", newline="") as handle:
+        lines = handle.read().splitlines(keepends=True)
+    kept = [line for line in lines if not line.startswith(("noreply;", "call;"))]
+    assert len(kept) == len(lines) - 2
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write("".join(kept))
+    result = check()
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1:] == [
+        "The journal holds 2 contacts the ledger does not (call, noreply): their rows are kept, "
+        "and a row put back with its id gets its state from them."]
+    document = json.loads(check("--json").stdout)
+    assert document["not_in_ledger"] == ["call", "noreply"]
+    assert document["warnings"] == before["warnings"]  # no warning of its own
+
+
 def test_version():
     result = invoke("--version")
     assert result.exit_code == 0 and result.stdout.startswith("cadence ")

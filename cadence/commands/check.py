@@ -109,6 +109,13 @@ def _restorable(loaded) -> int:
                and state_of(c, book.trails.get(c.id), book.playbooks).restored)
 
 
+def _not_in_ledger(loaded) -> list:
+    """The contacts the journal holds and the ledger does not (a row deleted, or lost in a
+    fresh download): their rows are kept, and a row put back gets its state from them."""
+    book = loaded.book
+    return sorted(set(book.trails) - {c.id for c in book.contacts})
+
+
 def _twin_warnings(renderer) -> list:
     """HTML twins that no text template has, or that repeat the subject line."""
     from ..lookup import HTML, SUFFIX
@@ -362,11 +369,11 @@ def check(
     warnings = sorted(set(relative(p) for p in warnings))
     if not OPTIONS.quiet or strict:
         echo_problems(warnings)
-    restored = _restorable(loaded)
+    restored, gone = _restorable(loaded), _not_in_ledger(loaded)
     if as_json:
         emit_json({"errors": [], "warnings": [
             {"source": str(p.source), "message": p.message, "hint": p.hint} for p in warnings],
-            "restorable": restored})
+            "restorable": restored, "not_in_ledger": gone})
     else:
         book = loaded.book
         say(f"ok: {count(len(book.playbooks), 'playbook')}, "
@@ -375,5 +382,9 @@ def check(
         if restored:
             say(f"The ledger lost the state of {count(restored, 'row')} "
                 "(a fresh download?): the next run gives it back from the journal.")
+        if gone:
+            shown = ", ".join(gone[:5]) + (f" and {len(gone) - 5} more" if len(gone) > 5 else "")
+            say(f"The journal holds {count(len(gone), 'contact')} the ledger does not ({shown}): "
+                "their rows are kept, and a row put back with its id gets its state from them.")
     if strict and warnings:
         raise typer.Exit(1)
