@@ -290,7 +290,10 @@ def _status_blocks(part: EmailMessage) -> list:
             and len(payload) == 1 and isinstance(payload[0], EmailMessage):
         # the parser knows only RFC 3464's part: RFC 6533's it reads as one message whose
         # headers are the first block and whose body holds the rest
-        payload = payload[0].as_string()
+        try:
+            payload = payload[0].as_string()
+        except (ValueError, LookupError, TypeError, IndexError):
+            return []
     if isinstance(payload, list):
         return [p for p in payload if isinstance(p, EmailMessage)]
     if isinstance(payload, str):  # a part the parser left as text
