@@ -212,7 +212,7 @@ def next_touch(book, contact, day) -> Optional[tuple]:
     if state.status == "paused" and state.paused_until is not None and state.paused_until > day:
         start = state.paused_until  # engine.plan stops at a pause; the contact resumes then
     touches = engine.plan(contact, trail, book.playbooks, start, HORIZON, book.condition)
-    return (touches[0], (), touches[0].due) if touches else None
+    return (touches[0], (), touches[0].made) if touches else None
 
 
 def update_one(config, load, contact_id, day, change, allowed=()) -> str:

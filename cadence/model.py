@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Callable, Mapping, NamedTuple, Optional
 
 from .addresses import idna_domain
@@ -411,6 +411,12 @@ class Touch:
     why: str = ""  # what moved the date, for people
     detail: str = ""  # reason in words, e.g. "no reply since 2026-11-17"
     time: str = ""  # agreed time of a call-back
+
+    @property
+    def made(self) -> date:
+        """The day the touch is made: its due day, or the later day it comes (`overdue` days
+        after it) when it is late, or held back behind a step skipped on that day."""
+        return self.due + timedelta(days=self.overdue)
 
     def as_json(self) -> dict:
         return {

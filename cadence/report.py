@@ -47,7 +47,7 @@ def forecast(book, today: date, days: int) -> Forecast:
         touches = engine.plan(contact, book.trails.get(contact.id), book.playbooks, today,
                               days, book.condition)
         for touch in touches:
-            made = max(touch.due, today)
+            made = touch.made
             if made > last:
                 continue
             per_day[made][touch.channel] += 1

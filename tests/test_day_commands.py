@@ -693,3 +693,26 @@ def test_the_day_commands_on_a_contact_not_enrolled_yet(tmp_path, args):
     assert ledger(root)["c3"].get("next_due", "") == ""
     ok("-C", root, "run", "--today", TODAY)
     assert ledger(root)["c3"]["started"] == TODAY
+
+
+def test_plan_lists_a_step_on_the_day_it_is_made_behind_a_skipped_one(tmp_path):
+    """README "Order of steps": the email after the call skipped for want of a phone waits
+    for the call's day (11-05); plan, forecast and the runs agree on that day."""
+    playbook = ("channels: [email, call]\nphases:\n  - name: decide\n    until: 16 days\n"
+                "    steps:\n      - {after: 4 days, channel: call, template: call, "
+                "fallback: skip}\n      - {after: 0 days, channel: email, template: hello}\n")
+    root = build(tmp_path / "book", {"playbooks/p.yaml": playbook, "contacts.csv":
+                                     "id,name,email,phone,playbook,started\n"
+                                     "c2,Bob Berg,bob@example.com,,p,2026-11-01\n"})
+    plan = json.loads(invoke("-C", root, "plan", "c2", "--today", "2026-11-01", "--days", "10",
+                               "--json").stdout)
+    assert [(t["date"], t["step"]) for t in plan["touches"]] == [("2026-11-05", "decide-2")]
+    forecast = json.loads(invoke("-C", root, "forecast", "--today", "2026-11-01", "--days", "7",
+                                   "--json").stdout)
+    assert [d["date"] for d in forecast["per_day"] if d["total"]] == ["2026-11-05"]
+    made = []
+    for n in range(1, 6):
+        day = f"2026-11-0{n}"
+        result = invoke("-C", root, "run", "--today", day, "--json")
+        made += [(day, t["step"]) for t in json.loads(result.stdout)["drafted"]]
+    assert made == [("2026-11-05", "decide-2")]

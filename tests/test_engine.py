@@ -236,8 +236,8 @@ def test_enrol_today_when_started_is_empty():
 
 
 def test_enrolment_day_makes_a_birthday_greeting_of_the_last_week_and_no_step():
-    """README "Semantics", Enrolment: the playbook's steps come from the next day on, while a
-    birthday within the last 7 days is greeted on the day of enrolment (SPEC 5: a greeting not
+    """README "Semantics", Enrolment: the playbook's steps count from the day of enrolment
+    (this one's first comes a day later), while a birthday within the last 7 days is greeted on the day of enrolment (SPEC 5: a greeting not
     made within 7 days of the birthday is skipped, so one inside them is made)."""
     got = outcome(dict(started="", birthday="1980-11-20"), "2026-11-23")
     assert show(got.touch) == "birthday email birthday 2026-11-20 birthday"
@@ -246,6 +246,24 @@ def test_enrolment_day_makes_a_birthday_greeting_of_the_last_week_and_no_step():
     assert [(e.event, e.step) for e in got.entries] == [("status", ""), ("touch", "birthday")]
     agreed = outcome(dict(started="", callback="2026-11-23"), "2026-11-23")
     assert show(agreed.touch) == "callback call callback 2026-11-23 callback"
+
+
+def test_a_step_at_day_0_is_made_on_the_day_of_enrolment():
+    """SPEC 5.4: an `at` step falls on `started` + `at`; the enrolling run sets `started` to
+    today, so a step at 0 days is made by that run (README "Semantics", Enrolment)."""
+    pb = playbook("""\
+channels: [email]
+phases:
+  - name: decide
+    until: 10 days
+    steps:
+      - {at: 0 days, channel: email, template: t}
+      - {after: 2 days, channel: email, template: t}
+""")
+    c = contact(started="")
+    got = engine.advance(c, None, {"p": pb}, d("2026-11-23"))
+    assert show(got.touch) == "decide-1 email t 2026-11-23 step"
+    assert got.changes["started"] == "2026-11-23" and got.changes["next_due"] == "2026-11-25"
 
 
 def test_not_enrolled_is_never_touched():
@@ -494,8 +512,7 @@ def _planned_and_made(c, pbs, start: str, days: int) -> tuple:
     """(what `plan` foretells, what a run every day makes and journals) from `start`: each
     touch as (date, step, phase); the journal rows a run every day appends."""
     first = d(start)
-    planned = [(max(t.due, first).isoformat(), t.step, t.phase)  # a late one: made on `start`
-               for t in engine.plan(c, None, pbs, first, days)]
+    planned = [(t.made.isoformat(), t.step, t.phase) for t in engine.plan(c, None, pbs, first, days)]
     row, rows, made = dict(c.row), (), []
     for n in range(days):
         today = first + timedelta(days=n)
@@ -587,7 +604,23 @@ phases:
 """)
 
 
+HELD_BACK = playbook("""\
+channels: [email, call]
+phases:
+  - name: decide
+    until: 16 days
+    steps:
+      - {after: 4 days, channel: call, template: t, fallback: skip}
+      - {after: 0 days, channel: email, template: t}
+""")
+
+
 @pytest.mark.parametrize("case, pb, cells, start, days", [
+    ("a step after one skipped for want of a channel waits for that step's day (README, "
+     "Order of steps), and plan lists it on the day it is made, not on its own",
+     HELD_BACK, dict(phone=""), "2026-11-01", 10),
+    ("the same, for a contact the first run enrols",
+     HELD_BACK, dict(phone="", started=""), "2026-11-01", 10),
     ("a last touch typed in the ledger counts for the cap only while the ledger holds it",
      WEEKLY_CAP, dict(touches="1", last_touch="2026-10-31", last_channel="email"),
      "2026-11-01", 20),
@@ -601,9 +634,18 @@ phases:
                           touches="1", callback="2026-11-10"), "2026-11-13", 20),
 ])
 def test_plan_foretells_a_run_every_day(case, pb, cells, start, days):
-    planned, made, _ = _planned_and_made(contact(started="2026-11-01", **cells), {"p": pb},
-                                         start, days)
+    planned, made, _ = _planned_and_made(contact(**{"started": "2026-11-01", **cells}),
+                                         {"p": pb}, start, days)
     assert planned == made and made, case
+
+
+def test_a_step_held_back_by_a_skip_is_planned_on_the_skips_day():
+    """The step after a skipped one (no phone for the call) is made on the skip's day, 4 days
+    late; plan's touch says so: its `made` is that day, not its own due day."""
+    c = contact(started="2026-11-01", phone="")
+    touch, = engine.plan(c, None, {"p": HELD_BACK}, d("2026-11-01"), 10)
+    assert (touch.step, touch.due, touch.overdue, touch.made) == (
+        "decide-2", d("2026-11-01"), 4, d("2026-11-05"))
 
 
 def test_a_rule_touch_made_late_takes_the_phase_of_its_day():

@@ -21,7 +21,8 @@ def plan(
 ) -> None:
     """Show a contact's coming touches from today, with dates, if nobody replies.
 
-    A touch already late is listed on today, the day it will be made.
+    Each touch is listed on the day it will be made: today for one already late, a later
+    day for one that waits for a step before it.
     """
     quiet(quiet_)
     from .. import engine
@@ -37,7 +38,7 @@ def plan(
         why = "" if touches else _why(book, contact, day, days)
     if as_json:
         document = {"contact": contact.id, "touches": [
-            {"date": max(t.due, day).isoformat(), "step": t.step, "phase": t.phase,
+            {"date": t.made.isoformat(), "step": t.step, "phase": t.phase,
              "channel": t.channel, "template": t.template, "reason": t.reason}
             for t in touches]}
         if why:
@@ -54,9 +55,9 @@ def plan(
     table(f"{contact.id} {contact.name}: {count(len(touches), 'touch')} "
           f"in {count(days, 'day')} from {day}",
           ["date", "step", "phase", "channel", "template", "reason", "moved by"],
-          [[max(t.due, day).isoformat() + (f" {t.time}" if t.time else ""), t.step, t.phase,
+          [[t.made.isoformat() + (f" {t.time}" if t.time else ""), t.step, t.phase,
             t.channel, t.template, t.detail or t.reason,
-            "; ".join(x for x in (f"due {t.due}, {count(t.overdue, 'day')} late" if t.due < day else "",
+            "; ".join(x for x in (f"due {t.due}, {count(t.overdue, 'day')} late" if t.overdue else "",
                                   t.why) if x)] for t in touches])
 
 

@@ -79,8 +79,9 @@ def run(
             f"{count(work.restored, 'row')} from the journal (the ledger had lost them).")
     enrolled = sum(1 for e in entries if e.event == "status" and e.note == "started")
     if enrolled:
-        say(f"{'Would enrol' if dry_run else 'Enrolled'} {count(enrolled, 'contact')} today: "
-            "their playbooks' first steps come from the next day on (`cadence due` tomorrow).")
+        say(f"{'Would enrol' if dry_run else 'Enrolled'} {count(enrolled, 'contact')} today, "
+            "day 0 of their playbooks, from which their steps count (`cadence plan ID` shows "
+            "what comes).")
     contacts = loaded.book.contacts
     if contacts and not any(c.playbook for c in contacts):
         say("No contact follows a playbook, so nothing will ever be drafted "

@@ -66,7 +66,7 @@ def _skip(loaded, contact_id: str, step: Optional[str], note: str, day) -> str:
         touch = _target(loaded, index, contact, st, step, day)
         # the skip is dated the touch's own day (today when it is due or late): the contact
         # moves on as if the touch had been made then, and a periodic phase counts from it
-        when = max(day, touch.due)
+        when = max(day, touch.made)
         entries = result.entries + (Entry(when, contact.id, "skip", touch.playbook, touch.step,
                                           touch.channel, touch.template, text),)
         after = engine.skipped(result.state, touch, when)
