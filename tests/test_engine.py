@@ -756,3 +756,43 @@ def test_due_lists_exactly_the_touches_run_makes():
         made = sorted((o.touch for o in engine.run(book, today) if o.touch is not None),
                       key=lambda t: (t.due, t.contact))
         assert engine.due(book, today) == made, today
+
+
+TWO_TIMED_PHASES = """\
+channels: [email]
+phases:
+  - name: decide
+    until: 10 days
+    steps:
+      - {at: 1 day, channel: email, template: t}
+  - name: learn
+    until: 40 days
+    steps:
+      - {after: 1 day, channel: email, template: t}
+      - {after: 1 day, channel: email, template: t}
+rules:
+  - {no_reply: 3 days, after: [email], in: [IN], then: email, template: t}
+"""
+
+
+def test_no_touch_of_a_phase_comes_before_the_previous_phase_ends():
+    """README "Semantics", Phase boundaries: a `last_step` typed into learn on 11-03, while
+    decide lasts until 11-11, does not start learn early: learn-2 comes on 11-11, not 11-04."""
+    pb = playbook(TWO_TIMED_PHASES.replace("IN", "learn"))
+    c = contact(started="2026-11-01", last_step="learn-1", last_touch="2026-11-03",
+                last_channel="email", touches="2")
+    steps = [(t.made.isoformat(), t.step) for t in engine.plan(c, None, {"p": pb},
+                                                                d("2026-11-04"), 10)
+             if t.reason == "step"]
+    assert steps == [("2026-11-11", "learn-2")]
+
+
+@pytest.mark.parametrize("rule_in, answered", [("decide", False), ("learn", True)])
+def test_a_touch_only_the_ledger_knows_is_in_the_phase_of_its_date(rule_in, answered):
+    """README "Semantics": the email typed as last_touch 11-20 (after decide ended on 11-11)
+    is in learn, whatever last_step says; a rule `in: [decide]` does not answer it."""
+    pb = playbook(TWO_TIMED_PHASES.replace("IN", rule_in))
+    c = contact(started="2026-11-01", last_step="decide-1", last_touch="2026-11-20",
+                last_channel="email", touches="1")
+    got = engine.plan(c, None, {"p": pb}, d("2026-11-21"), 10)
+    assert ("no_reply" in [t.reason for t in got]) is answered
