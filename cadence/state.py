@@ -21,7 +21,7 @@ from typing import Mapping, NamedTuple, Optional
 from .journal import first_word
 from .addresses import address_key
 from .model import STATUSES, Contact, Entry, Playbook, Trail
-from .steps import cursor_of, find_step, phase_at, phase_of_step
+from .steps import cursor_of, find_step, phase_at, phase_of_step, step_at
 
 SET_IN_THE_LEDGER = "(set in the ledger)"
 GUESSED_START = "(the day before the first touch)"  # a rebuilt row's start, the journal lacking one
@@ -161,15 +161,22 @@ def _furthest_step(playbook: Optional[Playbook], name: str, started: Optional[da
     step of this playbook since `started` when that one is further on. A step the journal
     shows done is never drafted again, whatever the ledger says."""
     if row is None or playbook is None or row.playbook != name or (
-            started is not None and row.date < started) or find_step(playbook, row.step) is None:
+            started is not None and row.date < started):
         return last_step, None
+    step = row.step
+    if find_step(playbook, step) is None:
+        # a step the playbook no longer has (it was edited since) is read as SPEC 5 reads a
+        # stale `last_step`: the last step of the playbook dated on or before that row's day
+        step = step_at(playbook, cursor_of(playbook, step, started, row.date))
+        if not step:
+            return last_step, None
     if not last_step:
-        return row.step, row.date
+        return step, row.date
     ledger = cursor_of(playbook, last_step, started, last_touch)
-    journal = cursor_of(playbook, row.step, started, last_touch)
+    journal = cursor_of(playbook, step, started, last_touch)
     if journal > ledger:
-        return row.step, row.date
-    return last_step, row.date if row.step == last_step else None
+        return step, row.date
+    return last_step, row.date if step == last_step else None
 
 
 def kind_of(row: Entry, playbook: Optional[Playbook]) -> tuple:

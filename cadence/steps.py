@@ -91,6 +91,15 @@ def cursor_of(playbook: Playbook, last_step: str, started: Optional[date],
     return cursor
 
 
+def step_at(playbook: Playbook, cursor: tuple) -> str:
+    """The id of the step a cursor (cursor_of) stands after; "" before the first."""
+    pi, k = cursor
+    phase = playbook.phases[pi]
+    if k < 1:
+        return ""
+    return f"{phase.name}-{k}" if phase.periodic else phase.steps[k - 1].id
+
+
 def is_stranded(contact: Contact, playbook: Playbook) -> bool:
     """Does the contact's `last_step` name a step its playbook no longer has?"""
     return bool(contact.last_step) and find_step(playbook, contact.last_step) is None

@@ -89,6 +89,37 @@ def test_a_step_the_journal_shows_done_is_never_drafted_again():
     assert not got.restored  # the ledger had state: it was read, not rebuilt
 
 
+EDITED = playbook("""\
+channels: [email]
+phases:
+  - name: decide
+    steps:
+      - {id: one, at: 1 day, channel: email, template: t}
+      - {id: deux, at: 3 days, channel: email, template: t}
+      - {id: three, at: 6 days, channel: email, template: t}
+""")
+BEFORE_THE_EDIT = """
+    2026-03-02,c1,status,p,,,,started
+    2026-03-03,c1,touch,p,one,email,t,
+    2026-03-05,c1,touch,p,two,email,t,
+"""
+
+
+@pytest.mark.parametrize("cells", [
+    dict(started="2026-03-02"),  # a fresh download: the state is rebuilt from the journal
+    dict(started="2026-03-02", touches="1", last_touch="2026-03-03", last_channel="email",
+         last_step="one"),  # an old copy of the sheet, behind the journal
+], ids=["rebuilt", "behind"])
+def test_a_step_done_before_a_playbook_edit_is_never_drafted_again(cells):
+    """SPEC 9 ("a step that the journal shows done since the latest started is never drafted
+    again") with SPEC 5's reading of a step the playbook no longer has: `two`, renamed `deux`
+    since, is read as the last step dated on or before its day, 03-05 (deux), so `three`
+    comes next, and the ledger's last_step says where the contact stands in the playbook."""
+    got = outcome(cells, "2026-03-06", BEFORE_THE_EDIT, {"p": EDITED})
+    assert got.touch is None
+    assert got.changes["last_step"] == "deux" and got.changes["next_due"] == "2026-03-08"
+
+
 def test_an_enrolled_row_with_no_touches_is_not_counted_as_restored():
     got = outcome(dict(started="2026-11-01"), "2026-11-01", "2026-11-01,c1,status,p,,,,started\n")
     assert not got.restored and got.changes == {"next_due": "2026-11-02"}
