@@ -88,6 +88,7 @@ def _step_candidate(playbook: Playbook, st: State, today: date, channel_of,
     latest = max(anchor, st.step_date) if st.step_date is not None else anchor
     passed = None  # date of a step passed over that will only be skipped on that date
     pending = None  # the first such skip still to be journaled
+    held = []  # indexes in `skips` of the skips that stand only if a later step comes today
     while pi < len(playbook.phases):
         phase = playbook.phases[pi]
         end = phase_end(playbook, pi, started)
@@ -113,11 +114,11 @@ def _step_candidate(playbook: Playbook, st: State, today: date, channel_of,
         if passed is not None and nominal < passed:
             nominal = passed  # steps keep their order
         if horizon is not None and nominal > horizon and end is None:
-            return None, skips  # the moves only put it later, and its phase never ends
+            return None, _unheld(skips, held)  # moves only put it later; its phase never ends
         day, why = _move(nominal, st, playbook)
         if horizon is not None and day > horizon and end is not None and end >= day:
             # later than the horizon, within its phase: the steps after it come later still
-            return None, skips
+            return None, _unheld(skips, held)
         channel, no_channel = channel_of(wanted, fallback)
         cand = Candidate("step", step_id, phase.name, channel, template, day, why,
                          skip=no_channel)
@@ -146,17 +147,31 @@ def _step_candidate(playbook: Playbook, st: State, today: date, channel_of,
                 # the journal's latest step is the furthest one
                 note = f"phase {phase.name} ended on {end}" if ended else no_channel
                 skips.append(cand._replace(date=min(day, today), skip=note))
+            elif ended and journaled:
+                # its date is past its phase's end, which is today or later: skipped today if
+                # a step after it is made today (a later one of its phase, or the next phase's
+                # first, which may come on the end day), so that steps stay in order and none
+                # is left behind unjournaled
+                held.append(len(skips))
+                skips.append(cand._replace(date=today, skip=f"its day falls after phase "
+                                                             f"{phase.name} ends on {end}"))
             elif not ended:
                 passed = day
                 if pending is None:
                     pending = day  # its skip is journaled on that day
             pi, k = (pi + 1, 0) if phase.periodic else nxt
             continue
-        return cand, skips
+        return cand, _unheld(skips, held) if cand.date > today else skips
+    skips = _unheld(skips, held)
     if pending is not None:
         # the last steps have no allowed channel: their skip, on its day, is still to come
         return Candidate("step", "", "", "", "", pending, skip="no allowed channel"), skips
     return None, skips
+
+
+def _unheld(skips: list, held: list) -> list:
+    """`skips` without those that stand only if a later step is made today."""
+    return [s for i, s in enumerate(skips) if i not in held] if held else skips
 
 
 def _no_reply_candidate(playbook: Playbook, st: State,

@@ -796,3 +796,42 @@ def test_a_touch_only_the_ledger_knows_is_in_the_phase_of_its_date(rule_in, answ
                 last_channel="email", touches="1")
     got = engine.plan(c, None, {"p": pb}, d("2026-11-21"), 10)
     assert ("no_reply" in [t.reason for t in got]) is answered
+
+
+PAST_ITS_END = playbook("""\
+channels: [email]
+phases:
+  - name: decide
+    until: 10 days
+    steps:
+      - {at: 1 day, channel: email, template: t}
+      - {after: 12 days, channel: email, template: t}
+  - name: keep
+    every: 3 days
+    channel: email
+    template: t
+""")
+
+
+def test_a_step_dated_past_its_phase_is_skipped_when_the_next_phase_begins_first():
+    """SPEC 5.4 and README "Late contacts": decide-2 falls on 11-14, past decide's end on
+    11-11, the day keep may begin; keep-1 is made that day, and decide-2 is journaled as
+    skipped the same day, before it: no step is left behind, none made out of order."""
+    planned, made, rows = _planned_and_made(contact(started="2026-11-01"),
+                                            {"p": PAST_ITS_END}, "2026-11-01", 15)
+    assert planned == made == [("2026-11-02", "decide-1", "decide"),
+                               ("2026-11-11", "keep-1", "keep"), ("2026-11-14", "keep-2", "keep")]
+    assert [(e.date.isoformat(), e.event, e.step, e.note) for e in rows
+            if e.event in ("skip", "touch")][1:3] == [
+        ("2026-11-11", "skip", "decide-2", "its day falls after phase decide ends on 2026-11-11"),
+        ("2026-11-11", "touch", "keep-1", "")]
+
+
+def test_a_step_dated_past_its_phase_is_not_skipped_before_a_later_step_is_made():
+    """Until a step after it is made, the one dated past its phase's end waits: due on 11-10
+    shows nothing and journals nothing for it."""
+    got = engine.advance(contact(started="2026-11-01", last_step="decide-1",
+                                 last_touch="2026-11-02", last_channel="email", touches="1"),
+                         None, {"p": PAST_ITS_END}, d("2026-11-10"))
+    assert got.touch is None and [e.event for e in got.entries] == ["status"]  # the start
+    assert got.changes.get("next_due") == "2026-11-11"
