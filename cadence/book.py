@@ -254,7 +254,8 @@ def load_playbooks(config, templates, check_expr=None) -> tuple:
                               "set `playbooks:` in cadence.yaml or create the folder",
                               EXIT_MISSING))
     playbooks, problems, root = {}, [], os.path.realpath(folder)
-    for stem, path in _playbook_files(folder):
+    files = _playbook_files(folder)
+    for stem, path in files:
         if stem in playbooks:
             problems.append(Problem(Source(path), f"a second playbook named {stem!r}"))
             continue
@@ -271,7 +272,8 @@ def load_playbooks(config, templates, check_expr=None) -> tuple:
             playbooks[stem] = playbook
     for playbook in playbooks.values():
         target = playbook.on_reply.playbook
-        if playbook.on_reply.action == "move" and target not in playbooks:
+        # a file of that name that did not load has its own problems, reported above
+        if playbook.on_reply.action == "move" and target not in {stem for stem, _ in files}:
             problems.append(Problem(playbook.on_reply.source,
                                     f"`move` names playbook {target!r}, which no file has",
                                     _known(playbooks), EXIT_CONFIG))
