@@ -76,13 +76,19 @@ def reply_decision(st: State, playbooks: Mapping[str, Playbook], when: date) -> 
         st, note = st._replace(status="paused", paused_until=until), f"reply: pause until {until}"
     elif rule.action == "move":
         st = st._replace(playbook=rule.playbook, started=when, last_step="", step_date=None,
-                         status="active")
+                         status="active", paused_until=ended_by(st.paused_until, when))
         note = f"reply: move to {rule.playbook}"
         started = (Entry(date=when, contact=st.contact.id, event="status", playbook=rule.playbook,
                          note="started"),)
     else:
         note = "reply: continue"
     return st, note, started
+
+
+def ended_by(paused_until, when: date):
+    """The `paused_until` a move on `when` leaves: a move ends a pause still ahead (the new
+    playbook starts that day); one already over keeps its date, as `mark ID active` does."""
+    return None if paused_until is not None and paused_until > when else paused_until
 
 
 def honours_callback(st: State) -> bool:

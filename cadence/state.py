@@ -244,10 +244,15 @@ def journal_status(trail: Trail, playbook: str) -> tuple:
         # `continue` leaves the status as it was (SPEC 5); a reply in another playbook, on or
         # before this one's start, was decided in that one (`reply --move`, a `move` rule)
         reply = None
-    if started is not None and all(row is None or row.date < started for row in (status, reply)):
-        # a pause that ended before this start keeps its date in the ledger, as it was
-        ended = status is not None and first_word(status.note) == "active"
-        return "active", _date_after(status.note, "until") if ended else None
+    if started is not None and all(row is None or row.date < started or (
+            row.playbook != playbook and row.date == started) for row in (status, reply)):
+        # the start (a move's, too) comes after them: a status row of another playbook on the
+        # day of this one's start was written before the move (`pause`, then a reply that
+        # moved). A pause that had ended by the start keeps its date in the ledger, as it was;
+        # one still ahead was ended by the move
+        word = first_word(status.note) if status is not None else ""
+        until = _date_after(status.note, "until") if word in ("active", "paused") else None
+        return "active", until if until is not None and until <= started else None
     if status is not None and (reply is None or status.date >= reply.date):
         word = first_word(status.note)
         if word == "paused":

@@ -138,6 +138,20 @@ JOURNAL_STATUS = [
     ("a start after a pause: active, the pause forgotten",
      "2026-11-05,c1,status,p,,,,paused until 2026-11-20\n2026-11-06,c1,status,p,,,,started",
      ("active", None)),
+    ("a pause of another playbook on the day of a move to this one: the move ended it",
+     "2026-11-05,c1,status,q,,,,paused until 2026-11-20\n2026-11-05,c1,reply,q,,email,,"
+     "reply: move to p\n2026-11-05,c1,status,p,,,,started", ("active", None)),
+    ("so did a pause of another playbook set ahead on an earlier day",
+     "2026-11-02,c1,status,q,,,,paused until 2026-11-20\n2026-11-05,c1,reply,q,,email,,"
+     "reply: move to p\n2026-11-05,c1,status,p,,,,started", ("active", None)),
+    ("a pause over before the move keeps its date, as the ledger kept it",
+     "2026-11-01,c1,status,q,,,,paused until 2026-11-03\n2026-11-05,c1,reply,q,,email,,"
+     "reply: move to p\n2026-11-05,c1,status,p,,,,started", ("active", d("2026-11-03"))),
+    ("a status of another playbook on the day of a move came before it (`mark won`, then "
+     "`reply --move p`)", "2026-11-05,c1,status,q,,,,won\n2026-11-05,c1,status,p,,,,started",
+     ("active", None)),
+    ("a status of this playbook on the day of its start still speaks",
+     "2026-11-05,c1,status,p,,,,started\n2026-11-05,c1,status,p,,,,won", ("won", None)),
     ("a reply to stop", "2026-11-05,c1,reply,p,,email,,reply: stop", ("replied", None)),
     ("a status row before a reply row of the same day",
      "2026-11-05,c1,reply,p,,email,,reply: stop\n2026-11-05,c1,status,p,,,,won", ("won", None)),
@@ -347,6 +361,47 @@ def test_a_move_journals_the_new_start():
                   "2026-11-06", LIVED, playbooks=books)
     assert rows(got)[-2:] == ["2026-11-05 reply - reply: move to q", "2026-11-05 status - started"]
     assert got.changes["started"] == "2026-11-05" and got.changes["next_due"] == "2026-11-08"
+
+
+MOVED_WHILE_PAUSED = [
+    # (case, the pause's journal row, paused_until in the ledger, what the move leaves)
+    ("paused the day before, until after the move: the move ends the pause",
+     "2026-11-04,c1,status,p,,,,paused until 2026-11-20", "2026-11-20", ""),
+    ("paused on the day of the move", "2026-11-05,c1,status,p,,,,paused until 2026-11-20",
+     "2026-11-20", ""),
+    ("a pause over by then keeps its date, as `mark ID active` keeps it",
+     "2026-11-01,c1,status,p,,,,paused until 2026-11-03", "2026-11-03", "2026-11-03"),
+]
+
+
+@pytest.mark.parametrize("case, row, until, left", MOVED_WHILE_PAUSED,
+                         ids=[r[0] for r in MOVED_WHILE_PAUSED])
+def test_a_move_rule_ends_a_pause_and_the_journal_says_so(case, row, until, left):
+    """SPEC 5: `move P` switches the contact to P with `started` = `last_reply`; a pause still
+    ahead ends with it (README, Semantics: a reply rule but `continue` replaces a pause). SPEC
+    9: the row rebuilt from the journal alone says the same."""
+    q = playbook("""
+        phases:
+          - name: onboard
+            steps:
+              - {after: 3 days, channel: email, template: a}
+    """, name="q")
+    books = {"p": replace(SPEC, on_reply=OnReply("move", playbook="q")), "q": q}
+    history = LIVED + row + "\n"
+    live = outcome(dict(started="2026-11-01", last_step="decide-2", last_touch="2026-11-04",
+                        last_channel="call", touches="2", last_reply="2026-11-05",
+                        status="paused", paused_until=until), "2026-11-06", history,
+                   playbooks=books)
+    moved = {**live.changes}
+    assert moved["status"] == "active" and moved.get("paused_until", until) == left
+    assert moved["next_due"] == "2026-11-08"  # 11-05 + 3 days: no wait for the pause
+    written = history + "".join(f"{e.date},c1,{e.event},{e.playbook},,,,{e.note}\n"
+                                for e in live.entries)
+    rebuilt = outcome(dict(playbook="q", last_reply="2026-11-05"), "2026-11-06", written,
+                      playbooks=books)
+    assert rebuilt.changes.get("status", "active") in ("active", "")
+    assert rebuilt.changes.get("paused_until", "") == left
+    assert rebuilt.changes["next_due"] == "2026-11-08"
 
 
 def test_after_a_move_an_after_step_counts_from_the_new_start():

@@ -241,6 +241,41 @@ def test_a_move_the_reply_rule_already_made_is_journaled_once(tmp_path):
     assert len(started) == 1
 
 
+MOVED = ("playbook", "started", "status", "paused_until", "next_due")
+
+
+@pytest.mark.parametrize("paused_on, until, left", [
+    (TODAY, "2026-11-30", ""),  # a pause still ahead ends with the move
+    (ON, "2026-11-30", ""),  # a pause of the move's own day too
+    (TODAY, ON, ON),  # one over by the move keeps its date, as `mark c1 active` keeps it
+])
+def test_reply_move_ends_a_pause_and_a_rebuilt_row_says_the_same(book, paused_on, until, left):
+    """README, Semantics: a move ends a pause still ahead; SPEC 9: the row rebuilt from the
+    journal (its state cells emptied, as in a sheet downloaded again) says what the ledger says."""
+    ok("-C", book, "pause", "c1", "--until", until, "--today", paused_on)
+    ok("-C", book, "reply", "c1", "--move", "customer", "--today", ON)
+    row = cells(book, "c1", MOVED)
+    assert row == {"playbook": "customer", "started": ON, "status": "active",
+                   "paused_until": left, "next_due": "2026-11-06"}
+    path = f"{book}/contacts.csv"
+    with open(path, encoding="utf-8", newline="") as handle:
+        lines = handle.read().splitlines(keepends=True)
+    header = lines[0].rstrip("\r\n").split(",")
+    emptied = [lines[0]]
+    for line in lines[1:]:
+        values = line.rstrip("\r\n").split(",")
+        if values[0] == "c1":
+            values = [v if header[i] in ("id", "name", "email", "phone", "playbook") else ""
+                      for i, v in enumerate(values)]
+            line = ",".join(values) + "\r\n"
+        emptied.append(line)
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write("".join(emptied))
+    ok("-C", book, "run", "--today", "2026-11-04")
+    rebuilt = cells(book, "c1", MOVED)
+    assert rebuilt == {**row, "status": rebuilt["status"]} and rebuilt["status"] in ("", "active")
+
+
 @pytest.mark.parametrize("decision", [["--pause", "30d"], ["--move", "customer"]])
 def test_a_decision_does_not_revive_an_unsubscribed_contact(book, decision):
     ok("-C", book, "mark", "c1", "unsubscribed", "--today", TODAY)

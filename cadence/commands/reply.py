@@ -148,8 +148,10 @@ def _decide(loaded, contact, st, decision: str, when, pause=None, move=None) -> 
                               + "playbooks: " + ", ".join(sorted(book.playbooks)), EXIT_DATA))
     if st.playbook == name and st.started == when and st.status == "active":
         return st, (), "", f"move to {name}"  # the reply rule moved it there already
+    from .. import engine
+
     moved = st._replace(playbook=name, started=when, last_step="", step_date=None,
-                        status="active", paused_until=None)
+                        status="active", paused_until=engine.ended_by(st.paused_until, when))
     return (moved, (Entry(when, contact.id, "status", name, note="started"),), f"moved to {name}",
             f"move to {name}")
 
