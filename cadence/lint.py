@@ -17,6 +17,7 @@ REF = date(2001, 1, 1)  # any date: durations are compared by applying them to i
 LINTS = (
     "few-touches", "repeated-template", "rare-touches", "no-reply-rule", "no-cap",
     "no-reply-without-in", "unreachable-channel", "stranded-contact", "pause-ahead",
+    "reply-ahead",
 )
 
 

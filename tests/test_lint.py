@@ -100,7 +100,8 @@ def test_unknown_lint_in_ignore_is_an_error():
 
 
 def test_every_lint_is_named():
-    assert set(VARIANTS) | {"unreachable-channel", "stranded-contact", "pause-ahead"} == set(LINTS)
+    assert set(VARIANTS) | {"unreachable-channel", "stranded-contact", "pause-ahead",
+                             "reply-ahead"} == set(LINTS)
 
 
 def test_check_reports_the_lints(tmp_path):
@@ -157,3 +158,39 @@ def test_a_pause_ahead_of_an_active_contact_is_warned_about(tmp_path, status, pa
     path.write_text(path.read_text().replace("ignore: [", "ignore: [pause-ahead, "))
     quiet = CliRunner().invoke(app, ["-C", str(book), "check", "--json", "--today", "2026-11-05"])
     assert not [w for w in json.loads(quiet.stdout)["warnings"] if "[pause-ahead]" in w["message"]]
+
+
+@pytest.mark.parametrize("status, last_reply, warned", [
+    ("", "2026-11-20", True),  # typed ahead: the next run acts on it now, dated ahead
+    ("won", "2026-11-20", True),  # whatever the status: the date is still a typo
+    ("", "2026-11-05", False),  # today
+    ("", "2026-11-04", False),
+    ("", "", False),
+])
+def test_a_reply_typed_ahead_of_today_is_warned_about(tmp_path, status, last_reply, warned):
+    """README, Semantics: a `last_reply` after today is acted on by the next run all the same;
+    `check` says so at its cell."""
+    import json
+    import os
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from cadence.main import app
+
+    book = tmp_path / "book"
+    shutil.copytree(os.path.join(os.path.dirname(__file__), "errors", "lint-reply-ahead", "book"),
+                    book)
+    (book / "contacts.csv").write_text("id,name,email,playbook,started,status,last_reply\n"
+                                       f"ann,Ann,ann@example.com,p,2026-11-01,{status},"
+                                       f"{last_reply}\n")
+    found = CliRunner().invoke(app, ["-C", str(book), "check", "--json", "--today", "2026-11-05"])
+    named = [w for w in json.loads(found.stdout)["warnings"] if "[reply-ahead]" in w["message"]]
+    assert bool(named) == warned
+    if warned:
+        column = len(f"ann,Ann,ann@example.com,p,2026-11-01,{status},") + 1
+        assert named[0]["source"].endswith(f"contacts.csv:2:{column}")
+    path = book / "playbooks" / "p.yaml"
+    path.write_text(path.read_text().replace("ignore: [", "ignore: [reply-ahead, "))
+    quiet = CliRunner().invoke(app, ["-C", str(book), "check", "--json", "--today", "2026-11-05"])
+    assert not [w for w in json.loads(quiet.stdout)["warnings"] if "[reply-ahead]" in w["message"]]

@@ -52,6 +52,15 @@ def lint(loaded, renderer, day) -> list:
                 "for an agreed call-back)",
                 f"to end the pause now, clear paused_until (or run `cadence mark {contact.id} "
                 "active`)"))
+        if playbook is not None and "reply-ahead" not in playbook.ignore and \
+                contact.last_reply is not None and contact.last_reply > day:
+            # SPEC 5 acts on a reply on or after last_touch: one typed ahead stops the
+            # follow-up now, and its journal row keeps the date ahead
+            warnings.append(warning(
+                "reply-ahead", loaded.ledger.source(index, "last_reply"),
+                f"contact {contact.id!r}: last_reply {contact.last_reply} is after today "
+                f"({day}): cadence takes it as a reply already received, and the journal keeps "
+                "its date", "if the date is a typo, correct it before the next run"))
     return warnings + _twin_warnings(renderer) + _outside_warnings(loaded.config) + \
         _setup_warnings(loaded)
 
