@@ -17,8 +17,9 @@ REF = date(2001, 1, 1)  # any date: durations are compared by applying them to i
 LINTS = (
     "few-touches", "repeated-template", "rare-touches", "no-reply-rule", "no-cap",
     "no-reply-without-in", "unreachable-channel", "stranded-contact", "pause-ahead",
-    "reply-ahead",
+    "reply-ahead", "step-past-until",
 )
+SPAN = 4 * 366  # four years of starts: every month of every kind of year, a leap February too
 
 
 def warning(lint: str, source, message: str, hint: str) -> Problem:
@@ -55,8 +56,9 @@ def schedule(playbook, days: int) -> list:
     return [t for t in out if t[0] <= days]
 
 
-def lint_playbook(playbook, contacts=()) -> list:
-    """Warnings for one playbook, and for the contacts of the ledger that follow it."""
+def lint_playbook(playbook, contacts=(), day: date = REF) -> list:
+    """Warnings for one playbook, and for the contacts of the ledger that follow it; `day`
+    (today) is where examples of a calendar's effect start."""
     found = []
 
     def warn(lint, source, message, hint):
@@ -93,6 +95,17 @@ def lint_playbook(playbook, contacts=()) -> list:
         warn("no-cap", playbook.source, "no `per_week` cap",
              "cap the touches of any 7 days (e.g. `limits: {per_week: 3}`), or the routine "
              "becomes spam")
+    for phase in playbook.phases:
+        for step in phase.steps:
+            start = _past_until(step.at, phase.until, day)
+            if start is not None:
+                warn("step-past-until", step.source,
+                     f"step {step.id!r} at {step.at} falls after its phase's until "
+                     f"({phase.until}) for some starts: a contact started on {start} gets it "
+                     f"on {step.at.add(start)}, after the phase ends on "
+                     f"{phase.until.add(start)}, and it is skipped",
+                     "count both in the same unit (days, or months), or leave a margin: a "
+                     "month is 28 to 31 days")
     periodic = {p.channel for p in playbook.phases if p.periodic}
     for rule in playbook.no_reply:
         hit = periodic if not rule.after else periodic & set(rule.after)
@@ -107,6 +120,19 @@ def lint_playbook(playbook, contacts=()) -> list:
              "their touches fall back to another channel or are skipped; check the ledger's "
              "addresses and opt-outs")
     return found
+
+
+def _past_until(at, until, first: date):
+    """The first start from `first` on for which a step `at` lands after its phase's `until`,
+    or None. The parser compares them from one day; days against months differ by the month
+    (`at: 30 days` and `until: 1 month` hold in January, not in February)."""
+    if at is None or until is None or (at.months == 0) == (until.months == 0):
+        return None  # one unit: the order is the same from every start
+    for offset in range(SPAN):
+        start = first + timedelta(days=offset)
+        if at.add(start) > until.add(start):
+            return start
+    return None
 
 
 def _unreachable(playbook, contacts) -> list:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from cadence.lint import LINTS, lint_playbook
-from helpers import contact, playbook
+from helpers import contact, d, playbook
 
 GOOD = """
     channels: [email, call, letter]
@@ -82,6 +82,46 @@ def test_unreachable_channel():
     assert lint_playbook(pb, followers) == []
 
 
+@pytest.mark.parametrize("at, until, start", [
+    ("30 days", "1 month", "2027-01-30"),  # Jan 30 + 1 month = Feb 28, + 30 days = Mar 1
+    ("31 days", "1 month", "2027-01-29"),  # Jan 29 + 1 month = Feb 28
+    ("2 months", "61 days", "2027-07-01"),  # July and August have 31 days each
+    ("28 days", "1 month", None),  # no month is shorter
+    ("4 weeks", "1 month", None),
+    ("1 month", "31 days", None),  # no month is longer
+    ("30 days", "30 days", None),  # one unit: the parser's comparison holds for every start
+    ("1 month", "1 month", None),
+])
+def test_a_step_at_days_past_an_until_in_months_for_some_starts(at, until, start):
+    """A step's `at` and its phase's `until` count from `started` (SPEC 4); in different units
+    their order depends on the month, and a step dated past the phase's end is skipped (SPEC
+    5). The parser compares them from one day; the lint scans starts from today on."""
+    text = f"""
+        channels: [email]
+        phases:
+          - name: decide
+            until: {until}
+            steps:
+              - {{at: 1 day, channel: email, template: t1}}
+              - {{at: {at}, channel: email, template: t2}}
+          - name: keep
+            every: 1 week
+            channel: email
+            templates: [k1, k2]
+    """
+    pb = playbook(text)
+    found = [w for w in lint_playbook(pb, day=d("2027-01-01"))
+             if "[step-past-until]" in w.message]
+    if start is None:
+        assert found == []
+        return
+    (warning,) = found
+    assert f"a contact started on {start} gets it" in warning.message
+    assert warning.source.line == 8 and warning.hint
+    assert not [w for w in lint_playbook(playbook(text + "    ignore: [step-past-until]\n"),
+                                         day=d("2027-01-01")) if "[step-past-until]" in w.message]
+
+
 def test_messages():
     text = GOOD.replace("      - reply: stop\n", "")
     (warning,) = lint_playbook(playbook(text))
@@ -101,7 +141,7 @@ def test_unknown_lint_in_ignore_is_an_error():
 
 def test_every_lint_is_named():
     assert set(VARIANTS) | {"unreachable-channel", "stranded-contact", "pause-ahead",
-                             "reply-ahead"} == set(LINTS)
+                             "reply-ahead", "step-past-until"} == set(LINTS)
 
 
 def test_check_reports_the_lints(tmp_path):
@@ -137,6 +177,15 @@ def test_check_reports_the_lints(tmp_path):
 ])
 def test_a_pause_ahead_of_an_active_contact_is_warned_about(tmp_path, status, paused_until,
                                                             warned):
+    named, quiet = _contact_lint(tmp_path, "pause-ahead", "status,paused_until",
+                                 f"{status},{paused_until}")
+    assert bool(named) == warned and not quiet
+
+
+def _contact_lint(tmp_path, lint: str, columns: str, cells: str) -> tuple:
+    """`check --json` on the book of tests/errors/lint-LINT with one contact, ann, whose last
+    columns are `columns` = `cells`: (the warnings named LINT, those left once the playbook
+    ignores it)."""
     import json
     import os
     import shutil
@@ -146,18 +195,20 @@ def test_a_pause_ahead_of_an_active_contact_is_warned_about(tmp_path, status, pa
     from cadence.main import app
 
     book = tmp_path / "book"
-    shutil.copytree(os.path.join(os.path.dirname(__file__), "errors", "lint-pause-ahead", "book"),
+    shutil.copytree(os.path.join(os.path.dirname(__file__), "errors", f"lint-{lint}", "book"),
                     book)
-    (book / "contacts.csv").write_text("id,name,email,playbook,started,status,paused_until\n"
-                                       f"ann,Ann,ann@example.com,p,2026-11-01,{status},"
-                                       f"{paused_until}\n")
-    found = CliRunner().invoke(app, ["-C", str(book), "check", "--json", "--today", "2026-11-05"])
-    named = [w for w in json.loads(found.stdout)["warnings"] if "[pause-ahead]" in w["message"]]
-    assert bool(named) == warned
+    (book / "contacts.csv").write_text(f"id,name,email,playbook,started,{columns}\n"
+                                       f"ann,Ann,ann@example.com,p,2026-11-01,{cells}\n")
+
+    def named():
+        found = CliRunner().invoke(app, ["-C", str(book), "check", "--json", "--today",
+                                         "2026-11-05"])
+        return [w for w in json.loads(found.stdout)["warnings"] if f"[{lint}]" in w["message"]]
+
+    warned = named()
     path = book / "playbooks" / "p.yaml"
-    path.write_text(path.read_text().replace("ignore: [", "ignore: [pause-ahead, "))
-    quiet = CliRunner().invoke(app, ["-C", str(book), "check", "--json", "--today", "2026-11-05"])
-    assert not [w for w in json.loads(quiet.stdout)["warnings"] if "[pause-ahead]" in w["message"]]
+    path.write_text(path.read_text().replace("ignore: [", f"ignore: [{lint}, "))
+    return warned, named()
 
 
 @pytest.mark.parametrize("status, last_reply, warned", [
@@ -170,27 +221,9 @@ def test_a_pause_ahead_of_an_active_contact_is_warned_about(tmp_path, status, pa
 def test_a_reply_typed_ahead_of_today_is_warned_about(tmp_path, status, last_reply, warned):
     """README, Semantics: a `last_reply` after today is acted on by the next run all the same;
     `check` says so at its cell."""
-    import json
-    import os
-    import shutil
-
-    from typer.testing import CliRunner
-
-    from cadence.main import app
-
-    book = tmp_path / "book"
-    shutil.copytree(os.path.join(os.path.dirname(__file__), "errors", "lint-reply-ahead", "book"),
-                    book)
-    (book / "contacts.csv").write_text("id,name,email,playbook,started,status,last_reply\n"
-                                       f"ann,Ann,ann@example.com,p,2026-11-01,{status},"
-                                       f"{last_reply}\n")
-    found = CliRunner().invoke(app, ["-C", str(book), "check", "--json", "--today", "2026-11-05"])
-    named = [w for w in json.loads(found.stdout)["warnings"] if "[reply-ahead]" in w["message"]]
-    assert bool(named) == warned
+    named, quiet = _contact_lint(tmp_path, "reply-ahead", "status,last_reply",
+                                 f"{status},{last_reply}")
+    assert bool(named) == warned and not quiet
     if warned:
         column = len(f"ann,Ann,ann@example.com,p,2026-11-01,{status},") + 1
         assert named[0]["source"].endswith(f"contacts.csv:2:{column}")
-    path = book / "playbooks" / "p.yaml"
-    path.write_text(path.read_text().replace("ignore: [", "ignore: [reply-ahead, "))
-    quiet = CliRunner().invoke(app, ["-C", str(book), "check", "--json", "--today", "2026-11-05"])
-    assert not [w for w in json.loads(quiet.stdout)["warnings"] if "[reply-ahead]" in w["message"]]

@@ -16,6 +16,13 @@ from helpers import SPEC_EXAMPLE, contact, d, journal, playbook, trail
 
 SPEC = replace(playbook(SPEC_EXAMPLE), calendar=Calendar())
 PLAYBOOKS = {"p": SPEC}
+# the playbook a `move` goes to: one email 3 days after the start
+Q = playbook("""
+    phases:
+      - name: onboard
+        steps:
+          - {after: 3 days, channel: email, template: a}
+""", name="q")
 
 # Ann's life so far: enrolled on 11-01, decide-1 (email) on 11-02, decide-2 (call) on 11-04
 LIVED = """
@@ -349,13 +356,7 @@ def test_enrolling_journals_the_start():
 def test_a_move_journals_the_new_start():
     """SPEC 9: a `move` appends a `status` row, note `started`, for the new playbook, dated
     as the reply."""
-    q = playbook("""
-        phases:
-          - name: onboard
-            steps:
-              - {after: 3 days, channel: email, template: a}
-    """, name="q")
-    books = {"p": replace(SPEC, on_reply=OnReply("move", playbook="q")), "q": q}
+    books = {"p": replace(SPEC, on_reply=OnReply("move", playbook="q")), "q": Q}
     got = outcome(dict(started="2026-11-01", last_step="decide-2", last_touch="2026-11-04",
                        last_channel="call", touches="2", last_reply="2026-11-05"),
                   "2026-11-06", LIVED, playbooks=books)
@@ -380,13 +381,7 @@ def test_a_move_rule_ends_a_pause_and_the_journal_says_so(case, row, until, left
     """SPEC 5: `move P` switches the contact to P with `started` = `last_reply`; a pause still
     ahead ends with it (README, Semantics: a reply rule but `continue` replaces a pause). SPEC
     9: the row rebuilt from the journal alone says the same."""
-    q = playbook("""
-        phases:
-          - name: onboard
-            steps:
-              - {after: 3 days, channel: email, template: a}
-    """, name="q")
-    books = {"p": replace(SPEC, on_reply=OnReply("move", playbook="q")), "q": q}
+    books = {"p": replace(SPEC, on_reply=OnReply("move", playbook="q")), "q": Q}
     history = LIVED + row + "\n"
     live = outcome(dict(started="2026-11-01", last_step="decide-2", last_touch="2026-11-04",
                         last_channel="call", touches="2", last_reply="2026-11-05",
@@ -408,16 +403,10 @@ def test_after_a_move_an_after_step_counts_from_the_new_start():
     """The differential finding: a reply that crossed a later touch moved the contact
     (started = the reply's day, before that touch); an `after` step of the new playbook counts
     from the new `started`, not from the touch made under the old playbook."""
-    q = playbook("""
-        phases:
-          - name: onboard
-            steps:
-              - {after: 3 days, channel: email, template: a}
-    """, name="q")
     got = outcome(dict(playbook="q", started="2026-11-03", last_touch="2026-11-04",
                        last_channel="call", touches="2", last_reply="2026-11-03"),
                   "2026-11-05", LIVED + "2026-11-03,c1,status,q,,,,started\n",
-                  playbooks={"p": SPEC, "q": q})
+                  playbooks={"p": SPEC, "q": Q})
     assert got.changes["next_due"] == "2026-11-06"  # 11-03 + 3 days, not 11-04 + 3
 
 
@@ -777,13 +766,7 @@ def test_a_sheet_with_the_old_playbook_after_a_move_does_not_start_it_over():
     """SPEC 9: "Whatever the ledger says, a step that the journal shows done since the latest
     `started` is never drafted again": a contact moved to q, then a sheet downloaded again
     (no state cells, the old playbook p) stands where the journal left p, not at its start."""
-    q = playbook("""
-        phases:
-          - name: onboard
-            steps:
-              - {after: 3 days, channel: email, template: a}
-    """, name="q")
-    books = {"p": SPEC, "q": q}
+    books = {"p": SPEC, "q": Q}
     history = LIVED + ("2026-11-05,c1,reply,p,,,,reply: move to q\n"
                        "2026-11-05,c1,status,q,,,,started\n"
                        "2026-11-08,c1,touch,q,onboard-1,email,a,\n")

@@ -30,7 +30,7 @@ def lint(loaded, renderer, day) -> list:
     book = loaded.book
     warnings = []
     for playbook in book.playbooks.values():
-        warnings.extend(lint_playbook(playbook, book.contacts))
+        warnings.extend(lint_playbook(playbook, book.contacts, day))
     for index, contact in enumerate(book.contacts):
         playbook = book.playbooks.get(contact.playbook)
         if playbook is not None and "stranded-contact" not in playbook.ignore \
