@@ -86,7 +86,10 @@ def _step_candidate(playbook: Playbook, st: State, today: date, channel_of,
     # from the previous touch (SPEC 5.4), or from a step a person skipped since (as if made
     # then), not from one skipped for want of a channel
     latest = max(anchor, st.step_date) if st.step_date is not None else anchor
-    passed = None  # date of a step passed over that will only be skipped on that date
+    # date of a step passed over that will only be skipped on that date; a step skipped by
+    # hand ahead of today (`skip` dates it the day it was planned for) holds the steps after
+    # it back to that day, so that the journal's latest step is the furthest one
+    passed = st.step_date if st.step_date is not None and st.step_date > today else None
     pending = None  # the first such skip still to be journaled
     held = []  # indexes in `skips` of the skips that stand only if a later step comes today
     while pi < len(playbook.phases):
@@ -143,10 +146,14 @@ def _step_candidate(playbook: Playbook, st: State, today: date, channel_of,
             real = (end < today) if ended else day <= today
             journaled = not phase.periodic or k == 0
             if real and journaled:
-                # dated the day the step would have been made (today at the latest), so that
-                # the journal's latest step is the furthest one
+                # dated the day the step would have been made (today at the latest), and not
+                # before the step before it (an `at` step may fall before an `after` one, a
+                # step skipped by hand is dated the day it was planned for), so that the
+                # journal's latest step is the furthest one
                 note = f"phase {phase.name} ended on {end}" if ended else no_channel
-                skips.append(cand._replace(date=min(day, today), skip=note))
+                low = skips[-1].date if skips else st.step_date
+                when = min(day, today) if low is None else max(min(day, today), low)
+                skips.append(cand._replace(date=when, skip=note))
             elif ended and journaled:
                 # its date is past its phase's end, which is today or later: skipped today if
                 # a step after it is made today (a later one of its phase, or the next phase's

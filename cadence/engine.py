@@ -17,7 +17,7 @@ from .candidates import (
 from .model import (
     LAST_YEAR, Book, Condition, Contact, Entry, Outcome, Playbook, Touch, Trail,
 )
-from .state import State, callback_text, kind_of, state_of
+from .state import PAUSE_ENDED, State, callback_text, kind_of, state_of
 from .steps import phase_at
 
 __all__ = ["State", "state_of", "day", "advance", "due", "run", "plan", "upcoming",
@@ -70,25 +70,19 @@ def reply_decision(st: State, playbooks: Mapping[str, Playbook], when: date) -> 
     st = st._replace(replies=st.replies | {when})
     started = ()
     if rule.action == "stop":
-        st, note = st._replace(status="replied"), "reply: stop"
+        st, note = st._replace(status="replied"), "reply: stop"  # paused_until as it was
     elif rule.action == "pause":
         until = rule.duration.add(when)
         st, note = st._replace(status="paused", paused_until=until), f"reply: pause until {until}"
     elif rule.action == "move":
         st = st._replace(playbook=rule.playbook, started=when, last_step="", step_date=None,
-                         status="active", paused_until=ended_by(st.paused_until, when))
+                         status="active", paused_until=None)
         note = f"reply: move to {rule.playbook}"
         started = (Entry(date=when, contact=st.contact.id, event="status", playbook=rule.playbook,
                          note="started"),)
     else:
         note = "reply: continue"
     return st, note, started
-
-
-def ended_by(paused_until, when: date):
-    """The `paused_until` a move on `when` leaves: a move ends a pause still ahead (the new
-    playbook starts that day); one already over keeps its date, as `mark ID active` does."""
-    return None if paused_until is not None and paused_until > when else paused_until
 
 
 def honours_callback(st: State) -> bool:
@@ -173,7 +167,7 @@ def day(st: State, playbooks: Mapping[str, Playbook], today: date,
     entries.extend(replied)
     if st.status == "paused" and st.paused_until is not None and st.paused_until <= today:
         st = st._replace(status="active")
-        entries.append(_entry(st, today, "status", note=f"active again after a pause until {st.paused_until}"))
+        entries.append(_entry(st, today, "status", note=f"{PAUSE_ENDED} until {st.paused_until}"))
     playbook = playbooks[st.playbook]
     active = st.status == "active" and "all" not in st.contact.optout
     if not active and not (honours_callback(st) and st.contact.callback is not None):

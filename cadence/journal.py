@@ -181,6 +181,7 @@ def records(lines: Iterable[bytes], path: str, problems: list, names=None,
         yield start, day, cells, kept if kept is not None else tuple(cells)
 
 
+PAUSE_ENDED = "active again after a pause"  # how a `status` row of a pause that ran out begins
 JUNK = "junk:"  # how the note of a reply found in the junk folder begins (SPEC section 10)
 _NOTE_ID = re.compile(r"^(?:junk:\s*)?(<[^<>\s]+>)")
 _ADDRESS = re.compile(r"\[address ([^\[\]\s]+)\]\s*$")

@@ -18,7 +18,7 @@ import re
 from datetime import date, timedelta
 from typing import Mapping, NamedTuple, Optional
 
-from .journal import first_word
+from .journal import PAUSE_ENDED, first_word
 from .addresses import address_key
 from .model import STATUSES, Contact, Entry, Playbook, Trail
 from .steps import cursor_of, find_step, phase_at, phase_of_step, step_at
@@ -248,27 +248,46 @@ def journal_status(trail: Trail, playbook: str) -> tuple:
             row.playbook != playbook and row.date == started) for row in (status, reply)):
         # the start (a move's, too) comes after them: a status row of another playbook on the
         # day of this one's start was written before the move (`pause`, then a reply that
-        # moved). A pause that had ended by the start keeps its date in the ledger, as it was;
-        # one still ahead was ended by the move
-        word = first_word(status.note) if status is not None else ""
-        until = _date_after(status.note, "until") if word in ("active", "paused") else None
-        return "active", until if until is not None and until <= started else None
+        # moved)
+        return "active", _until_left(trail, status, playbook, started)
     if status is not None and (reply is None or status.date >= reply.date):
         word = first_word(status.note)
         if word == "paused":
             return "paused", _date_after(status.note, "until")
         if word in ("started", "active"):
-            # a pause that ended leaves its date in the row: "active again after a pause until D"
-            return "active", _date_after(status.note, "until")
+            # a pause that ran out leaves its date in the row: "active again after a pause
+            # until D"; `mark ID active` (a note may follow) clears it
+            return "active", _date_after(status.note, "until") \
+                if status.note.startswith(PAUSE_ENDED) else None
         return (word, None) if word in STATUSES else (None, None)
     if reply is not None:
         note = reply.note
         if note.startswith("reply: stop"):
-            return "replied", None
+            # the rule leaves paused_until as it was: the latest pause's, if one came before
+            return "replied", _until_left(trail, status, playbook, started)
         if note.startswith("reply: pause"):
             return "paused", _date_after(note, "until")
         return "active", None  # continue, or a move to another playbook
     return None, None
+
+
+def _until_left(trail: Trail, row: Optional[Entry], playbook: str,
+                started: Optional[date]) -> Optional[date]:
+    """The `paused_until` the status row `row` leaves in the ledger: a pause's date, or one
+    that ran out; a move since clears it, and a pause that ran out keeps its date past a
+    start of the same playbook (one typed ahead)."""
+    if row is None:
+        return None
+    before = started is not None and (row.date < started or (
+        row.playbook != playbook and row.date == started))
+    if before:
+        moved = row.playbook != playbook or any(
+            other != playbook and row.date <= day <= started for other, day in trail.started)
+        return _date_after(row.note, "until") if row.note.startswith(PAUSE_ENDED) and \
+            not moved else None
+    if first_word(row.note) == "paused" or row.note.startswith(PAUSE_ENDED):
+        return _date_after(row.note, "until")
+    return None
 
 
 def _date_after(note: str, word: str) -> Optional[date]:

@@ -10,12 +10,11 @@ from datetime import date
 from typing import Mapping, Optional
 
 from .engine import changes_of, state_of, upcoming
-from .journal import first_word
+from .journal import PAUSE_ENDED, first_word
 from .model import Contact, Entry, Playbook, Trail
 from .state import BY_HAND, SET_IN_THE_LEDGER
 from .steps import cursor_of, find_step
 
-PAUSE_ENDED = "active again after a pause"  # the note `run` writes when a pause has run out
 STATE_CELLS = ("started", "status", "paused_until", "touches", "last_touch", "last_channel",
                "last_step", "next_due")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Callable, Iterable, Optional
 
-from .journal import JUNK, WIDTH, bounced_address, first_word, note_id, records
+from .journal import JUNK, PAUSE_ENDED, WIDTH, bounced_address, first_word, note_id, records
 from .addresses import address_key, key_of
 from .model import RULE_STEPS, Entry, Trail
 
@@ -489,7 +489,7 @@ def _rank(note: str) -> int:
     note = note.strip()
     if note.endswith("(set in the ledger)"):
         return 0
-    if note.startswith("active again after a pause"):
+    if note.startswith(PAUSE_ENDED):
         return 1
     return 2
 

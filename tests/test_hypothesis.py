@@ -21,7 +21,7 @@ import sys
 import tempfile
 from datetime import date, timedelta
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from cadence import engine
@@ -325,24 +325,33 @@ def test_a_ledger_without_its_state_columns_is_rebuilt_from_the_journal(book, da
         first = make_book(os.path.join(folder, "a"), pb, ledger_rows)
         _lived(first, today + timedelta(days=1), days)  # the last run is on `today`
         kept = [c for c in COLUMNS if c not in STATE_COLUMNS]
-        lived = _ledger_cells(first)
-        second = os.path.join(folder, "b")
-        shutil.copytree(first, second)
-        downloaded = [{c: lived[r["id"]].get(c, "") for c in kept} for r in ledger_rows]
-        with open(os.path.join(second, "contacts.csv"), "w", encoding="utf-8", newline="") as f:
-            f.write(_csv(kept, downloaded))
-        result = invoke("-C", second, "run", "--today", today.isoformat(), "--json")
-        assert result.exit_code == 0, result.output
-        assert json.loads(result.stdout)["drafted"] == []
-        rebuilt = _ledger_cells(second)
-
-        def cell(row, column):  # an empty status reads as active (SPEC 2)
-            value = row.get(column, "")
-            return value or "active" if column == "status" else value
-
+        lived, rebuilt = _downloaded_again(first, os.path.join(folder, "b"), kept, today)
         for cid, row in lived.items():
-            for column in STATE_COLUMNS:
-                assert cell(rebuilt[cid], column) == cell(row, column), (cid, column)
+            assert rebuilt[cid] == row, cid
+
+
+def _downloaded_again(first: str, second: str, columns: list, today: date) -> tuple:
+    """The lived book `first` copied to `second` with a sheet of its ledger's `columns` only
+    (downloaded again, the state columns gone), and `run` on `today` there: ({id: state
+    cells} of the lived ledger, of the rebuilt one), an empty status read as active (SPEC 2).
+    Nothing is drafted twice."""
+    from cadence.model import STATE_COLUMNS
+
+    lived = _ledger_cells(first)
+    shutil.copytree(first, second)
+    downloaded = [{c: row.get(c, "") for c in columns} for row in lived.values()]
+    with open(os.path.join(second, "contacts.csv"), "w", encoding="utf-8", newline="") as f:
+        f.write(_csv(columns, downloaded))
+    result = invoke("-C", second, "run", "--today", today.isoformat(), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["drafted"] == []
+
+    def state(row):
+        return {c: row.get(c, "") or ("active" if c == "status" else "") for c in STATE_COLUMNS}
+
+    rebuilt = _ledger_cells(second)
+    return ({cid: state(row) for cid, row in lived.items()},
+            {cid: state(row) for cid, row in rebuilt.items()})
 
 
 def _csv(columns, rows) -> str:
@@ -352,3 +361,69 @@ def _csv(columns, rows) -> str:
     return "".join(",".join(cell(r.get(c, "")) for c in line) + "\n"
                    for line, r in [(columns, dict(zip(columns, columns)))] +
                    [(columns, r) for r in rows])
+
+
+REPLY_RULES = ["stop", "continue", "pause 5 days", "move q"]
+
+
+def _user_command(r: random.Random, ids: list, day: date) -> list:
+    """One of the commands a user runs between two cron runs, drawn at random (its arguments
+    may be refused: an unsubscribed contact, a pause that ends before it begins)."""
+    cid, on = r.choice(ids), day.isoformat()
+    until = (day + timedelta(days=r.randint(1, 20))).isoformat()
+    return r.choice([
+        ["pause", cid, "--until", until, "--today", on],
+        ["reply", cid, "--today", on],
+        ["reply", cid, "--today", on, "--move", "q"],
+        ["reply", cid, "--today", on, "--pause", "1w"],
+        ["reply", cid, "--today", on, "--won"],
+        ["mark", cid, r.choice(["active", "won", "lost", "replied"]), "--today", on],
+        ["mark", cid, "paused", "--until", until, "--today", on],
+        ["skip", cid, "--today", on],
+        ["log", cid, "--channel", "email", "--today", on],
+    ])
+
+
+@FEW
+@given(books(), st.sampled_from(REPLY_RULES), st.integers(3, 20), st.randoms(use_true_random=False))
+def test_a_ledger_the_user_s_commands_wrote_is_rebuilt_from_the_journal(book, rule, days, r):
+    """SPEC 9 with the user's hand in it: runs every day, and between them `pause`, `reply`
+    (the playbook's rule, `--move`, `--pause`, `--won`), `mark`, `skip` and `log` on random
+    contacts; a sheet downloaded again without its state columns, run on the same day, gives
+    back every state cell and drafts nothing twice. A reply to a contact whose status takes
+    none (won, lost, ...) is decided at once (`--lost`): left undecided, the first run after a
+    later `pause` or `mark active` acts on it (SPEC 5), after a status row dated later than
+    its `reply` row, and the journal read by its dates (SPEC 9) says that later status
+    (README, Semantics: "A reply left for later"). A contact gets one status decision a day
+    (`pause`, `mark` or `reply`): of two on one day the journal cannot say which came last
+    (README, Semantics: "The user's hand")."""
+    from cadence.model import STATE_COLUMNS
+    from journalbooks import Q_BOOK
+
+    pb, ledger_rows, today = book
+    assume(ledger_rows)
+    pb += ("" if "\nrules:\n" in pb else "rules:\n") + f"  - reply: {rule}\n"
+    with tempfile.TemporaryDirectory() as folder:
+        first = make_book(os.path.join(folder, "a"), pb, ledger_rows, {"playbooks/q.yaml": Q_BOOK})
+        ids, done = [row["id"] for row in ledger_rows], []  # the commands, for a failure
+        for n in range(days, -1, -1):
+            day = today - timedelta(days=n)
+            decided = set()  # one status decision a contact a day: see the docstring
+            for _ in range(r.choice([0, 1, 1, 2])):
+                command = _user_command(r, ids, day)
+                if command[0] in ("pause", "mark", "reply"):
+                    if command[1] in decided:
+                        continue
+                    decided.add(command[1])
+                if command[0] == "reply" and len(command) == 4 and _ledger_cells(first)[
+                        command[1]].get("status", "") not in ("", "active", "paused"):
+                    command.append("--lost")  # decided now: see the docstring
+                said = invoke("-C", first, *command)
+                assert isinstance(said.exception, (SystemExit, type(None))), said.output
+                done.append(" ".join(command) + f" -> {said.exit_code}")
+            result = invoke("-C", first, "run", "--today", day.isoformat())
+            assert result.exit_code == 0, result.output
+        columns = [c for c in _ledger_cells(first)["c0"] if c not in STATE_COLUMNS]
+        lived, rebuilt = _downloaded_again(first, os.path.join(folder, "b"), columns, today)
+        for cid, row in lived.items():
+            assert rebuilt[cid] == row, (cid, done)

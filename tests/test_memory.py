@@ -151,15 +151,27 @@ JOURNAL_STATUS = [
     ("so did a pause of another playbook set ahead on an earlier day",
      "2026-11-02,c1,status,q,,,,paused until 2026-11-20\n2026-11-05,c1,reply,q,,email,,"
      "reply: move to p\n2026-11-05,c1,status,p,,,,started", ("active", None)),
-    ("a pause over before the move keeps its date, as the ledger kept it",
-     "2026-11-01,c1,status,q,,,,paused until 2026-11-03\n2026-11-05,c1,reply,q,,email,,"
-     "reply: move to p\n2026-11-05,c1,status,p,,,,started", ("active", d("2026-11-03"))),
+    ("and a pause that ran out before the move (a move clears paused_until)",
+     "2026-11-03,c1,status,q,,,,active again after a pause until 2026-11-03\n"
+     "2026-11-05,c1,reply,q,,email,,reply: move to p\n2026-11-05,c1,status,p,,,,started",
+     ("active", None)),
+    ("so does `mark ID active`, whatever its note says",
+     "2026-11-03,c1,status,p,,,,active again after a pause until 2026-11-03\n"
+     "2026-11-04,c1,status,p,,,,active; away until 2026-12-01", ("active", None)),
     ("a status of another playbook on the day of a move came before it (`mark won`, then "
      "`reply --move p`)", "2026-11-05,c1,status,q,,,,won\n2026-11-05,c1,status,p,,,,started",
      ("active", None)),
     ("a status of this playbook on the day of its start still speaks",
      "2026-11-05,c1,status,p,,,,started\n2026-11-05,c1,status,p,,,,won", ("won", None)),
     ("a reply to stop", "2026-11-05,c1,reply,p,,email,,reply: stop", ("replied", None)),
+    ("a reply to stop leaves a pause's date as it was (SPEC 5 sets the status alone)",
+     "2026-11-05,c1,status,p,,,,paused until 2026-11-20\n2026-11-06,c1,reply,p,,email,,"
+     "reply: stop", ("replied", d("2026-11-20"))),
+    ("and the date of one that ran out",
+     "2026-11-20,c1,status,p,,,,active again after a pause until 2026-11-20\n"
+     "2026-11-22,c1,reply,p,,email,,reply: stop", ("replied", d("2026-11-20"))),
+    ("a `mark` clears it", "2026-11-05,c1,status,p,,,,paused until 2026-11-20\n"
+     "2026-11-06,c1,status,p,,,,won", ("won", None)),
     ("a status row before a reply row of the same day",
      "2026-11-05,c1,reply,p,,email,,reply: stop\n2026-11-05,c1,status,p,,,,won", ("won", None)),
     ("a reply to continue leaves the pause before it as it was (SPEC 5: `continue` only "
@@ -365,37 +377,38 @@ def test_a_move_journals_the_new_start():
 
 
 MOVED_WHILE_PAUSED = [
-    # (case, the pause's journal row, paused_until in the ledger, what the move leaves)
+    # (case, the pause's journal row, the ledger's status and paused_until)
     ("paused the day before, until after the move: the move ends the pause",
-     "2026-11-04,c1,status,p,,,,paused until 2026-11-20", "2026-11-20", ""),
+     "2026-11-04,c1,status,p,,,,paused until 2026-11-20", "paused", "2026-11-20"),
     ("paused on the day of the move", "2026-11-05,c1,status,p,,,,paused until 2026-11-20",
-     "2026-11-20", ""),
-    ("a pause over by then keeps its date, as `mark ID active` keeps it",
-     "2026-11-01,c1,status,p,,,,paused until 2026-11-03", "2026-11-03", "2026-11-03"),
+     "paused", "2026-11-20"),
+    ("a pause that ran out: its date goes too",
+     "2026-11-03,c1,status,p,,,,active again after a pause until 2026-11-03", "active",
+     "2026-11-03"),
 ]
 
 
-@pytest.mark.parametrize("case, row, until, left", MOVED_WHILE_PAUSED,
+@pytest.mark.parametrize("case, row, status, until", MOVED_WHILE_PAUSED,
                          ids=[r[0] for r in MOVED_WHILE_PAUSED])
-def test_a_move_rule_ends_a_pause_and_the_journal_says_so(case, row, until, left):
-    """SPEC 5: `move P` switches the contact to P with `started` = `last_reply`; a pause still
-    ahead ends with it (README, Semantics: a reply rule but `continue` replaces a pause). SPEC
-    9: the row rebuilt from the journal alone says the same."""
+def test_a_move_rule_clears_a_pause_and_the_journal_says_so(case, row, status, until):
+    """SPEC 5: `move P` switches the contact to P with `started` = `last_reply`; the move
+    clears `paused_until` (README, Semantics: "A pause's date"). SPEC 9: the row rebuilt from the journal alone says the same."""
     books = {"p": replace(SPEC, on_reply=OnReply("move", playbook="q")), "q": Q}
     history = LIVED + row + "\n"
     live = outcome(dict(started="2026-11-01", last_step="decide-2", last_touch="2026-11-04",
                         last_channel="call", touches="2", last_reply="2026-11-05",
-                        status="paused", paused_until=until), "2026-11-06", history,
+                        status=status, paused_until=until), "2026-11-06", history,
                    playbooks=books)
-    moved = {**live.changes}
-    assert moved["status"] == "active" and moved.get("paused_until", until) == left
-    assert moved["next_due"] == "2026-11-08"  # 11-05 + 3 days: no wait for the pause
+    assert live.changes["status"] == "active" if status == "paused" else "status" not in \
+        live.changes
+    assert live.changes["paused_until"] == ""
+    assert live.changes["next_due"] == "2026-11-08"  # 11-05 + 3 days: no wait for the pause
     written = history + "".join(f"{e.date},c1,{e.event},{e.playbook},,,,{e.note}\n"
                                 for e in live.entries)
     rebuilt = outcome(dict(playbook="q", last_reply="2026-11-05"), "2026-11-06", written,
                       playbooks=books)
     assert rebuilt.changes.get("status", "active") in ("active", "")
-    assert rebuilt.changes.get("paused_until", "") == left
+    assert rebuilt.changes.get("paused_until", "") == ""
     assert rebuilt.changes["next_due"] == "2026-11-08"
 
 
@@ -638,6 +651,55 @@ def test_plan_foretells_a_run_every_day_after_a_bounce(case, history, email):
     assert not [t for t in rungs if "went to an address" in t.detail]
     if email not in history:  # the new address takes the learn phase's emails, and their rungs
         assert len([t for t in planned if t.channel == "email"]) > 1 and len(rungs) > 1
+
+
+AHEAD = playbook("""
+    phases:
+      - name: decide
+        until: 30 days
+        steps:
+          - {at: 2 days, channel: email, template: t}
+          - {at: 8 days, channel: email, template: t}
+          - {after: 1 day, channel: email, template: t}
+          - {after: 1 day, channel: sms, template: t, fallback: skip}
+""")
+SKIPPED_AHEAD = """
+    2026-11-01,c1,status,p,,,,started
+    2026-11-03,c1,touch,p,decide-1,email,t,
+    2026-11-09,c1,skip,p,decide-2,email,t,skipped by hand
+"""
+
+
+@pytest.mark.parametrize("today, step, next_due", [
+    ("2026-11-04", None, "2026-11-09"),  # not the day after the touch: decide-2 comes first
+    ("2026-11-08", None, "2026-11-09"),
+    ("2026-11-09", "decide-3", ""),  # decide-4 has no channel: nothing after it
+])
+def test_a_step_skipped_by_hand_ahead_holds_the_steps_after_it(today, step, next_due):
+    """README `skip`: a touch skipped ahead is journaled on the day it was planned for, and
+    the contact moves on as if it had been made then; steps keep their order (SPEC 5), so
+    the journal's latest step is the furthest one and a row rebuilt from it says the same."""
+    cells = dict(started="2026-11-01", touches="1", last_touch="2026-11-03",
+                 last_channel="email", last_step="decide-2", phone="")
+    got = outcome(cells, today, SKIPPED_AHEAD, playbooks={"p": AHEAD})
+    assert (got.touch.step if got.touch else None) == step
+    assert got.changes.get("next_due", "") == next_due
+    rebuilt = outcome(dict(phone=""), today, SKIPPED_AHEAD, playbooks={"p": AHEAD})
+    assert (rebuilt.touch.step if rebuilt.touch else None) == step
+
+
+def test_a_step_with_no_channel_after_one_skipped_ahead_is_skipped_no_earlier():
+    """The skip of a step with no channel is dated no earlier than the step skipped by hand
+    before it, whose day is still ahead: the journal's latest step stays the furthest."""
+    cells = dict(started="2026-11-01", touches="1", last_touch="2026-11-03",
+                 last_channel="email", last_step="decide-3", phone="")
+    history = SKIPPED_AHEAD.replace("decide-2,email,t,skipped by hand",
+                                    "decide-3,email,t,skipped by hand").replace(
+        "2026-11-09,", "2026-11-12,")
+    for today in ("2026-11-05", "2026-11-12", "2026-11-14"):
+        got = outcome(cells, today, history, playbooks={"p": AHEAD})
+        assert [e.date.isoformat() for e in got.entries if e.event == "skip"] in (
+            [], ["2026-11-12"]), today
 
 
 def test_plan_after_a_step_skipped_ahead_journals_each_skip_on_its_day():

@@ -244,19 +244,19 @@ def test_a_move_the_reply_rule_already_made_is_journaled_once(tmp_path):
 MOVED = ("playbook", "started", "status", "paused_until", "next_due")
 
 
-@pytest.mark.parametrize("paused_on, until, left", [
-    (TODAY, "2026-11-30", ""),  # a pause still ahead ends with the move
-    (ON, "2026-11-30", ""),  # a pause of the move's own day too
-    (TODAY, ON, ON),  # one over by the move keeps its date, as `mark c1 active` keeps it
+@pytest.mark.parametrize("paused_on, until", [
+    (TODAY, "2026-11-30"),  # a pause still ahead ends with the move
+    (ON, "2026-11-30"),  # a pause of the move's own day too
+    (TODAY, ON),  # one that ran out on the day of the move
 ])
-def test_reply_move_ends_a_pause_and_a_rebuilt_row_says_the_same(book, paused_on, until, left):
-    """README, Semantics: a move ends a pause still ahead; SPEC 9: the row rebuilt from the
+def test_reply_move_ends_a_pause_and_a_rebuilt_row_says_the_same(book, paused_on, until):
+    """README, Semantics: a move clears `paused_until`; SPEC 9: the row rebuilt from the
     journal (its state cells emptied, as in a sheet downloaded again) says what the ledger says."""
     ok("-C", book, "pause", "c1", "--until", until, "--today", paused_on)
     ok("-C", book, "reply", "c1", "--move", "customer", "--today", ON)
     row = cells(book, "c1", MOVED)
     assert row == {"playbook": "customer", "started": ON, "status": "active",
-                   "paused_until": left, "next_due": "2026-11-06"}
+                   "paused_until": "", "next_due": "2026-11-06"}
     path = f"{book}/contacts.csv"
     with open(path, encoding="utf-8", newline="") as handle:
         lines = handle.read().splitlines(keepends=True)
@@ -274,6 +274,34 @@ def test_reply_move_ends_a_pause_and_a_rebuilt_row_says_the_same(book, paused_on
     ok("-C", book, "run", "--today", "2026-11-04")
     rebuilt = cells(book, "c1", MOVED)
     assert rebuilt == {**row, "status": rebuilt["status"]} and rebuilt["status"] in ("", "active")
+
+
+@pytest.mark.parametrize("command, left", [
+    (["mark", "c1", "won"], ""),  # a decision ends the pause: its date goes
+    (["mark", "c1", "active"], ""),
+    (["reply", "c1", "--lost"], ""),
+    (["reply", "c1"], "2026-11-30"),  # the rule (stop) sets the status alone (SPEC 5)
+])
+def test_what_a_decision_leaves_of_a_pause(book, command, left):
+    """README, Semantics, "A pause's date"; the row rebuilt from the journal says the same."""
+    ok("-C", book, "pause", "c1", "--until", "2026-11-30", "--today", TODAY)
+    ok("-C", book, *command, "--today", ON)
+    assert cells(book, "c1", ("paused_until",)) == {"paused_until": left}
+    lived = ledger(book)["c1"]
+    with open(f"{book}/contacts.csv", encoding="utf-8", newline="") as handle:
+        text = handle.read()
+    header, *lines = text.splitlines(keepends=True)
+    names = header.rstrip("\r\n").split(",")
+    kept = ("id", "name", "email", "phone", "playbook", "last_reply")
+    lines = [",".join(v if names[i] in kept else "" for i, v in enumerate(
+        line.rstrip("\r\n").split(","))) + "\r\n" if line.startswith("c1,") else line
+        for line in lines]
+    with open(f"{book}/contacts.csv", "w", encoding="utf-8", newline="") as handle:
+        handle.write(header + "".join(lines))
+    ok("-C", book, "run", "--today", ON)
+    rebuilt = ledger(book)["c1"]
+    assert (rebuilt["paused_until"], rebuilt["status"] or "active") == \
+        (lived["paused_until"], lived["status"] or "active")
 
 
 @pytest.mark.parametrize("decision", [["--pause", "30d"], ["--move", "customer"]])

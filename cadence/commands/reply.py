@@ -121,7 +121,7 @@ def _decide(loaded, contact, st, decision: str, when, pause=None, move=None) -> 
         _not_revived(contact, st, decision)
     if decision in ("--won", "--lost"):
         word = decision[2:]
-        return (st._replace(status=word),
+        return (st._replace(status=word, paused_until=None),
                 (Entry(when, contact.id, "status", st.playbook, note=word),), word, word)
     if decision == "--pause":
         from ..durations import parse_duration
@@ -148,10 +148,8 @@ def _decide(loaded, contact, st, decision: str, when, pause=None, move=None) -> 
                               + "playbooks: " + ", ".join(sorted(book.playbooks)), EXIT_DATA))
     if st.playbook == name and st.started == when and st.status == "active":
         return st, (), "", f"move to {name}"  # the reply rule moved it there already
-    from .. import engine
-
     moved = st._replace(playbook=name, started=when, last_step="", step_date=None,
-                        status="active", paused_until=engine.ended_by(st.paused_until, when))
+                        status="active", paused_until=None)
     return (moved, (Entry(when, contact.id, "status", name, note="started"),), f"moved to {name}",
             f"move to {name}")
 
@@ -275,8 +273,7 @@ def mark(contact_id: str = ID,
                                   code=EXIT_USAGE))
         book = loaded.book
         st = engine.state_of(contact, book.trails.get(contact.id), book.playbooks)
-        ends_pause = wanted == "active" and st.paused_until is not None and st.paused_until > day
-        st = st._replace(status=wanted, paused_until=None if ends_pause else st.paused_until)
+        st = st._replace(status=wanted, paused_until=None)  # only a pause has a date
         entry = Entry(when, contact.id, "status", contact.playbook,
                       note="; ".join(x for x in (wanted, note) if x))
         return [entry], _changes(loaded, contact, st, day), f"{contact.id}: {wanted}."

@@ -74,7 +74,9 @@ def _skip(loaded, contact_id: str, step: Optional[str], note: str, day) -> str:
     changes = engine.changes_of(contact, after, next_due)
     write(loaded, [], list(entries), {index: changes} if changes else {}, write_outside())
     planned = f"; next touch on {next_due}" if next_due else "; nothing planned after it"
-    return (f"{contact.id}: {touch.step} ({touch.channel or 'no channel'}) of {touch.due} "
+    # the day the touch was planned for, as the skip row is dated
+    return (f"{contact.id}: {touch.step} ({touch.channel or 'no channel'}) of "
+            f"{max(day, touch.made)} "
             f"skipped{planned}.")
 
 
