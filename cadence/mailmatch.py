@@ -125,14 +125,14 @@ def weigh(reads: Iterable, people: list, journal: Known, own: Iterable[str],
             continue
         day = message.date.astimezone(zone).date() if zone else \
             message.date.astimezone(timezone.utc).date()
-        finding = _finding(read.role, message, day, journal, by_address, ids, own)
-        if finding is None:
+        findings = _findings(read.role, message, day, journal, by_address, ids, own)
+        if not findings:
             continue
         if day > today:
             later.append((read.role, read.place))
             continue
         seen.add(message.id)
-        found.append(finding)
+        found.extend(findings)
     found.sort(key=lambda f: (f.day, f.contact, f.event, f.message.id))
     return Weighed(tuple(found), tuple(later), tuple(undated))
 
@@ -144,36 +144,48 @@ def _order(read) -> tuple:
             else 3, str(type(read.place)), read.place)
 
 
-def _finding(role, message: Message, day: date, journal: Known, by_address: dict, ids: dict,
-             own: set) -> Optional[Found]:
+def _findings(role, message: Message, day: date, journal: Known, by_address: dict, ids: dict,
+              own: set) -> tuple:
+    """What one message says: one finding, none, or for a report of a message the user sent
+    by hand to several contacts, a bounce for each of them whose address failed."""
     if role == "sent":
         touch = journal.touches.get(key_of(message.id))
         if touch is None:
-            return None
-        return Found(touch.contact, "sent", day, role, message, touch=touch)
+            return ()
+        return (Found(touch.contact, "sent", day, role, message, touch=touch),)
     report = message.report
     if report is not None:
         if not report.failed:
-            return None  # a delay warning, a relay notice: left alone
+            return ()  # a delay warning, a relay notice: left alone
         person = _threaded(report.returned_ids + message.refs, journal, ids)
         if person is not None:
             # the contact's own address when it is among those named (a Cc added by hand
             # may have failed first), else the first
             named = report.recipients or report.returned_to or (person.email,)
             bounced = person.email if person.email in named else named[0]
-            return Found(person.id, "bounce", day, role, message, address=bounced)
-        for address in report.recipients + report.returned_to:
+            return (Found(person.id, "bounce", day, role, message, address=bounced),)
+        # not a draft of cadence's: each contact among the failed recipients bounced; with
+        # none of them a contact, the first contact the returned headers address
+        bounced = {}
+        for address in report.recipients:
+            person = _by_address(address, day, by_address)
+            if person is not None and person.id not in bounced:
+                bounced[person.id] = Found(person.id, "bounce", day, role, message,
+                                           address=address)
+        if bounced:
+            return tuple(bounced.values())
+        for address in report.returned_to:
             person = _by_address(address, day, by_address)
             if person is not None:
-                return Found(person.id, "bounce", day, role, message, address=address)
-        return None
+                return (Found(person.id, "bounce", day, role, message, address=address),)
+        return ()
     if message.sender in own:
-        return None
+        return ()
     event = "autoreply" if message.auto else "reply"
     person = _threaded(message.refs, journal, ids) or _by_address(message.sender, day, by_address)
     if person is None:
-        return None
-    return Found(person.id, event, day, role, message)
+        return ()
+    return (Found(person.id, event, day, role, message),)
 
 
 def _threaded(keys: Iterable[str], journal: Known, ids: dict) -> Optional[Person]:

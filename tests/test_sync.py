@@ -314,6 +314,26 @@ def test_a_bounce_found_by_its_final_recipient(book, tree):
         f"[address {KARIN_MAIL}]"]
 
 
+@pytest.mark.parametrize("anna_failed", [True, False])
+def test_a_bounce_of_an_email_sent_by_hand_to_two_contacts(book, tree, anna_failed):
+    """Row 4 ("naming ... a contact's address"): the user wrote to Karin and Anna by hand, and
+    both addresses failed: a bounce for each, one sync or two. An address the report does not
+    say failed did not bounce."""
+    data = make("postfix_bounce", recipient=KARIN_MAIL)
+    block = (f"Final-Recipient: rfc822; {KARIN_MAIL}").encode()
+    anna = (f"Final-Recipient: rfc822; {ANNA_MAIL}\r\nOriginal-Recipient: rfc822;{ANNA_MAIL}"
+            f"\r\nAction: {'failed' if anna_failed else 'delivered'}\r\nStatus: "
+            f"{'5.1.1' if anna_failed else '2.0.0'}\r\n\r\n").encode()
+    assert data.count(block) == 1
+    data = data.replace(block, anna + block)
+    tree.add("INBOX", data)
+    expected = [f"2026-12-03,{contact},bounce,p,,email,,{mid(data)} Undelivered Mail Returned "
+                f"to Sender [address {address}]"
+                for contact, address in (("c2", KARIN_MAIL), ("c3", ANNA_MAIL))]
+    assert synced_lines(book) == (expected if anna_failed else expected[:1])
+    assert synced_lines(book) == []
+
+
 def test_a_bounce_of_several_recipients_names_the_contacts_own_address(book, tree):
     """Row 4: the user added a Cc to Jonas's draft before sending, and both addresses failed,
     the Cc's reported first: the row names Jonas's address, which bounced, so email is
