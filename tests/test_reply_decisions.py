@@ -257,23 +257,32 @@ def test_reply_move_ends_a_pause_and_a_rebuilt_row_says_the_same(book, paused_on
     row = cells(book, "c1", MOVED)
     assert row == {"playbook": "customer", "started": ON, "status": "active",
                    "paused_until": "", "next_due": "2026-11-06"}
+    assert _rebuilt(book, "2026-11-04") == row
+
+
+def _rebuilt(book, day: str) -> dict:
+    """c1's row as it stands, then as `run` on `day` rebuilds it from the journal once its
+    state cells are emptied (a sheet downloaded again): both must say the same (SPEC 9).
+    Returns the rebuilt playbook, started, status (empty read as active), paused_until and
+    next_due."""
+    def said(row):
+        return {**row, "status": row["status"] or "active"}
+
+    lived = said(cells(book, "c1", MOVED))
     path = f"{book}/contacts.csv"
     with open(path, encoding="utf-8", newline="") as handle:
-        lines = handle.read().splitlines(keepends=True)
-    header = lines[0].rstrip("\r\n").split(",")
-    emptied = [lines[0]]
-    for line in lines[1:]:
-        values = line.rstrip("\r\n").split(",")
-        if values[0] == "c1":
-            values = [v if header[i] in ("id", "name", "email", "phone", "playbook") else ""
-                      for i, v in enumerate(values)]
-            line = ",".join(values) + "\r\n"
-        emptied.append(line)
+        header, *lines = handle.read().splitlines(keepends=True)
+    names = header.rstrip("\r\n").split(",")
+    kept = ("id", "name", "email", "phone", "playbook", "last_reply")
+    lines = [",".join(v if names[i] in kept else "" for i, v in enumerate(
+        line.rstrip("\r\n").split(","))) + "\r\n" if line.startswith("c1,") else line
+        for line in lines]
     with open(path, "w", encoding="utf-8", newline="") as handle:
-        handle.write("".join(emptied))
-    ok("-C", book, "run", "--today", "2026-11-04")
-    rebuilt = cells(book, "c1", MOVED)
-    assert rebuilt == {**row, "status": rebuilt["status"]} and rebuilt["status"] in ("", "active")
+        handle.write(header + "".join(lines))
+    ok("-C", book, "run", "--today", day)
+    rebuilt = said(cells(book, "c1", MOVED))
+    assert rebuilt == lived
+    return rebuilt
 
 
 @pytest.mark.parametrize("command, left", [
@@ -286,22 +295,18 @@ def test_what_a_decision_leaves_of_a_pause(book, command, left):
     """README, Semantics, "A pause's date"; the row rebuilt from the journal says the same."""
     ok("-C", book, "pause", "c1", "--until", "2026-11-30", "--today", TODAY)
     ok("-C", book, *command, "--today", ON)
-    assert cells(book, "c1", ("paused_until",)) == {"paused_until": left}
-    lived = ledger(book)["c1"]
-    with open(f"{book}/contacts.csv", encoding="utf-8", newline="") as handle:
-        text = handle.read()
-    header, *lines = text.splitlines(keepends=True)
-    names = header.rstrip("\r\n").split(",")
-    kept = ("id", "name", "email", "phone", "playbook", "last_reply")
-    lines = [",".join(v if names[i] in kept else "" for i, v in enumerate(
-        line.rstrip("\r\n").split(","))) + "\r\n" if line.startswith("c1,") else line
-        for line in lines]
-    with open(f"{book}/contacts.csv", "w", encoding="utf-8", newline="") as handle:
-        handle.write(header + "".join(lines))
-    ok("-C", book, "run", "--today", ON)
-    rebuilt = ledger(book)["c1"]
-    assert (rebuilt["paused_until"], rebuilt["status"] or "active") == \
-        (lived["paused_until"], lived["status"] or "active")
+    assert _rebuilt(book, ON)["paused_until"] == left
+
+
+def test_a_decision_on_an_earlier_reply_is_journaled_the_day_it_is_taken(book):
+    """README, Semantics, "A reply's decision": `reply --on D --lost` after a `mark won` of
+    day D journals `lost` today, after the `won`: the journal, read by its dates, says lost."""
+    ok("-C", book, "mark", "c1", "won", "--today", ON)
+    before = rows(book)
+    ok("-C", book, "reply", "c1", "--on", ON, "--lost", "--today", NEXT)
+    assert rows(book)[len(before):] == [f"{ON},c1,reply,p,,,,reply: lost",
+                                        f"{NEXT},c1,status,p,,,,lost"]
+    assert _rebuilt(book, NEXT)["status"] == "lost"
 
 
 @pytest.mark.parametrize("decision", [["--pause", "30d"], ["--move", "customer"]])

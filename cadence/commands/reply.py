@@ -86,7 +86,7 @@ def reply(contact_id: str = ID, on: Optional[str] = ON, note: str = NOTE,
             said.append(entry.note)
         decided = ()
         if chosen:
-            st, decided, words, rule = _decide(loaded, contact, st, chosen[0], when,
+            st, decided, words, rule = _decide(loaded, contact, st, chosen[0], when, day,
                                                pause=pause, move=move)
             if words:
                 said.append(words)
@@ -113,16 +113,18 @@ def reply(contact_id: str = ID, on: Optional[str] = ON, note: str = NOTE,
         say(_update(contact_id, today, change))
 
 
-def _decide(loaded, contact, st, decision: str, when, pause=None, move=None) -> tuple:
+def _decide(loaded, contact, st, decision: str, when, day, pause=None, move=None) -> tuple:
     """(state, journal rows, words, the words of a `reply` rule) of a reply's decision,
-    taken after the reply rule."""
+    taken after the reply rule. A status it sets is journaled today (`day`), when it is
+    decided: a status set since the reply (`--on`) came before it; a move's start is the
+    reply's date (SPEC 5)."""
     book = loaded.book
     if decision in ("--pause", "--move"):
         _not_revived(contact, st, decision)
     if decision in ("--won", "--lost"):
         word = decision[2:]
         return (st._replace(status=word, paused_until=None),
-                (Entry(when, contact.id, "status", st.playbook, note=word),), word, word)
+                (Entry(day, contact.id, "status", st.playbook, note=word),), word, word)
     if decision == "--pause":
         from ..durations import parse_duration
 
@@ -136,7 +138,7 @@ def _decide(loaded, contact, st, decision: str, when, pause=None, move=None) -> 
                                   "give a length such as 30d or 2 weeks", EXIT_USAGE))
         words = f"paused until {until}"
         return (st._replace(status="paused", paused_until=until),
-                (Entry(when, contact.id, "status", st.playbook, note=words),), words,
+                (Entry(day, contact.id, "status", st.playbook, note=words),), words,
                 f"pause until {until}")
     name = move.strip()
     if name not in book.playbooks:
