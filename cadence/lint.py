@@ -101,9 +101,9 @@ def lint_playbook(playbook, contacts=(), day: date = REF) -> list:
             if start is not None:
                 warn("step-past-until", step.source,
                      f"step {step.id!r} at {step.at} falls after its phase's until "
-                     f"({phase.until}) for some starts: a contact started on {start} gets it "
-                     f"on {step.at.add(start)}, after the phase ends on "
-                     f"{phase.until.add(start)}, and it is skipped",
+                     f"({phase.until}) for some starts: for a contact started on {start} it "
+                     f"falls on {step.at.add(start)}, after the phase ends on "
+                     f"{phase.until.add(start)}, and is skipped",
                      "count both in the same unit (days, or months), or leave a margin: a "
                      "month is 28 to 31 days")
     periodic = {p.channel for p in playbook.phases if p.periodic}

@@ -116,7 +116,7 @@ def test_a_step_at_days_past_an_until_in_months_for_some_starts(at, until, start
         assert found == []
         return
     (warning,) = found
-    assert f"a contact started on {start} gets it" in warning.message
+    assert f"for a contact started on {start} it falls on" in warning.message
     assert warning.source.line == 8 and warning.hint
     assert not [w for w in lint_playbook(playbook(text + "    ignore: [step-past-until]\n"),
                                          day=d("2027-01-01")) if "[step-past-until]" in w.message]
