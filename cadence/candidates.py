@@ -86,9 +86,10 @@ def _step_candidate(playbook: Playbook, st: State, today: date, channel_of,
     # from the previous touch (SPEC 5.4), or from a step a person skipped since (as if made
     # then), not from one skipped for want of a channel
     latest = max(anchor, st.step_date) if st.step_date is not None else anchor
-    # date of a step passed over that will only be skipped on that date; a step skipped by
-    # hand ahead of today (`skip` dates it the day it was planned for) holds the steps after
-    # it back to that day, so that the journal's latest step is the furthest one
+    # date of a step passed over that will only be skipped on that date; a step row dated
+    # ahead of today (`skip` dates a touch skipped by hand the day it was planned for) holds
+    # the steps after it back to that day, so that the journal's latest step is the furthest
+    # one (on that day itself they are due as their own dates say)
     passed = st.step_date if st.step_date is not None and st.step_date > today else None
     pending = None  # the first such skip still to be journaled
     held = []  # indexes in `skips` of the skips that stand only if a later step comes today

@@ -164,15 +164,16 @@ def _findings(role, message: Message, day: date, journal: Known, by_address: dic
             named = report.recipients or report.returned_to or (person.email,)
             bounced = person.email if person.email in named else named[0]
             return (Found(person.id, "bounce", day, role, message, address=bounced),)
-        # not a draft of cadence's: each contact among the failed recipients bounced; with
-        # none of them a contact, the first contact the returned headers address
-        bounced = {}
-        for address in report.recipients:
-            person = _by_address(address, day, by_address)
-            if person is not None and person.id not in bounced:
-                bounced[person.id] = Found(person.id, "bounce", day, role, message,
-                                           address=address)
-        if bounced:
+        # not a draft of cadence's: each contact among the failed recipients bounced; a
+        # report that names none, the first contact the returned headers address (one whose
+        # failed recipients are not contacts, a Cc of the user's, bounced no contact)
+        if report.recipients:
+            bounced = {}
+            for address in report.recipients:
+                person = _by_address(address, day, by_address)
+                if person is not None and person.id not in bounced:
+                    bounced[person.id] = Found(person.id, "bounce", day, role, message,
+                                               address=address)
             return tuple(bounced.values())
         for address in report.returned_to:
             person = _by_address(address, day, by_address)

@@ -233,22 +233,23 @@ def rule_of(row: Entry, rules: tuple) -> int:
 
 def journal_status(trail: Trail, playbook: str) -> tuple:
     """(status, paused until) by the latest `status` or `reply` row, or the playbook's latest
-    start (active again); of one day's, a status row first, then a reply (a reply and the
-    decision on it are made the same day), then a start. A `reply: continue` row, and a reply
-    row of another playbook from before this one's start, say nothing of the status. (None,
-    None) with none of them."""
+    start (active again); of one day's, a status row wins over a reply (the decision on a
+    reply is taken after it), and both over a start but for the rows a move left behind. A
+    `reply: continue` row, and the rows written before the contact moved to this playbook,
+    say nothing of the status. (None, None) with none of them."""
     status, reply = trail.status, trail.reply
     started = dict(trail.started).get(playbook)
     if reply is not None and (reply.note.startswith("reply: continue") or (
-            started is not None and reply.playbook != playbook and reply.date <= started)):
+            started is not None and reply.date <= started and (
+                _moved_from(trail, reply, playbook, started)
+                or "move to " in reply.note.partition(";")[0]))):
         # `continue` leaves the status as it was (SPEC 5); a reply in another playbook, on or
-        # before this one's start, was decided in that one (`reply --move`, a `move` rule)
+        # before this one's start, was decided in that one, and so was one that moved the
+        # contact (`reply --move`, a `move` rule), even to the playbook it followed
         reply = None
-    if started is not None and all(row is None or row.date < started or (
-            row.playbook != playbook and row.date == started) for row in (status, reply)):
-        # the start (a move's, too) comes after them: a status row of another playbook on the
-        # day of this one's start was written before the move (`pause`, then a reply that
-        # moved)
+    if started is not None and all(row is None or row.date < started or _moved_from(
+            trail, row, playbook, started) for row in (status, reply)):
+        # the start (a move's, too) comes after them
         return "active", _until_left(trail, status, playbook, started)
     if status is not None and (reply is None or status.date >= reply.date):
         word = first_word(status.note)
@@ -278,16 +279,25 @@ def _until_left(trail: Trail, row: Optional[Entry], playbook: str,
     start of the same playbook (one typed ahead)."""
     if row is None:
         return None
-    before = started is not None and (row.date < started or (
-        row.playbook != playbook and row.date == started))
-    if before:
+    if started is not None and (row.date < started or _moved_from(trail, row, playbook, started)):
         moved = row.playbook != playbook or any(
-            other != playbook and row.date <= day <= started for other, day in trail.started)
+            other != playbook and row.date <= day <= started for other, day in trail.started) \
+            or (trail.reply is not None and trail.reply.date == started)  # a move's day
         return _date_after(row.note, "until") if row.note.startswith(PAUSE_ENDED) and \
             not moved else None
     if first_word(row.note) == "paused" or row.note.startswith(PAUSE_ENDED):
         return _date_after(row.note, "until")
     return None
+
+
+def _moved_from(trail: Trail, row: Entry, playbook: str, started: date) -> bool:
+    """Whether `row`, of another playbook, was written before the contact moved to
+    `playbook` on `started`, whatever its date: that playbook started before this one (a
+    reply of an earlier day, `--on`, moved the contact after a status set since). Without
+    a start of its own, a row of another playbook dated on or before `started`."""
+    if row.playbook == playbook:
+        return False
+    return dict(trail.started).get(row.playbook, row.date) <= started
 
 
 def _date_after(note: str, word: str) -> Optional[date]:

@@ -334,6 +334,18 @@ def test_a_bounce_of_an_email_sent_by_hand_to_two_contacts(book, tree, anna_fail
     assert synced_lines(book) == []
 
 
+def test_a_report_whose_failed_recipients_are_no_contacts_bounces_no_contact(book, tree):
+    """Row 4: the user wrote to Karin by hand with a colleague in Cc; only the colleague's
+    address failed. Karin's email arrived: no bounce, though the returned message's `To`
+    names her."""
+    data = make("postfix_bounce", recipient="kollega@partner.example")
+    returned = b"\nTo: kollega@partner.example"
+    assert data.count(returned) == 1 and KARIN_MAIL.encode() not in data
+    data = data.replace(returned, f"\nTo: {KARIN_MAIL}\r\nCc: kollega@partner.example".encode())
+    tree.add("INBOX", data)
+    assert synced_lines(book) == []
+
+
 def test_a_bounce_of_several_recipients_names_the_contacts_own_address(book, tree):
     """Row 4: the user added a Cc to Jonas's draft before sending, and both addresses failed,
     the Cc's reported first: the row names Jonas's address, which bounced, so email is

@@ -90,6 +90,12 @@ def reply(contact_id: str = ID, on: Optional[str] = ON, note: str = NOTE,
                                                pause=pause, move=move)
             if words:
                 said.append(words)
+            if entries and chosen[0] == "--move" and decided:
+                # the rule's row says the move too: read back, it came before the start, even
+                # to the playbook the contact followed (cadence.state.journal_status)
+                first, _, rest = entries[0].note.partition("; ")
+                entries = (entries[0]._replace(note="; ".join(
+                    x for x in (f"{first} then {rule}", rest) if x)),) + entries[1:]
             if not entries:  # the reply is acted on, by the decision: never again by a run
                 entries = (Entry(when, contact.id, "reply", contact.playbook,
                                  note="; ".join(x for x in (f"reply: {rule}", note) if x)),)
