@@ -161,6 +161,21 @@ JOURNAL_STATUS = [
     ("a status of another playbook on the day of a move came before it (`mark won`, then "
      "`reply --move p`)", "2026-11-05,c1,status,q,,,,won\n2026-11-05,c1,status,p,,,,started",
      ("active", None)),
+    ("a move to the playbook followed (`reply --move p` under `stop`): its reply row says so",
+     "2026-11-01,c1,status,p,,,,started\n2026-11-05,c1,reply,p,,email,,reply: stop then move "
+     "to p\n2026-11-05,c1,status,p,,,,started", ("active", None)),
+    ("and it clears the date of a pause that ran out",
+     "2026-11-03,c1,status,p,,,,active again after a pause until 2026-11-03\n"
+     "2026-11-05,c1,reply,p,,email,,reply: continue\n2026-11-05,c1,status,p,,,,started",
+     ("active", None)),
+    ("a reply of an earlier day (`--on`) moved the contact after a pause set since: the rows "
+     "of the playbook it left came before the move",
+     "2026-11-01,c1,status,q,,,,started\n2026-11-05,c1,status,q,,,,paused until 2026-11-30\n"
+     "2026-11-02,c1,reply,q,,email,,reply: move to p\n2026-11-02,c1,status,p,,,,started",
+     ("active", None)),
+    ("but a playbook typed back in the sheet, started before the other, hears the other's "
+     "rows", "2026-11-01,c1,status,p,,,,started\n2026-11-03,c1,status,q,,,,started\n"
+     "2026-11-05,c1,status,q,,,,won", ("won", None)),
     ("a status of this playbook on the day of its start still speaks",
      "2026-11-05,c1,status,p,,,,started\n2026-11-05,c1,status,p,,,,won", ("won", None)),
     ("a reply to stop", "2026-11-05,c1,reply,p,,email,,reply: stop", ("replied", None)),
