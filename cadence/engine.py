@@ -321,6 +321,8 @@ def _may_be_due(contact: Contact, today: date) -> bool:
     if contact.callback is not None:
         return True
     if status == "paused":
+        if "paused_until" not in contact.row:
+            return True  # no such column: the journal's date holds (state.state_of)
         return contact.paused_until is not None and contact.paused_until <= today
     return status == "active"
 

@@ -94,6 +94,11 @@ def state_of(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, P
         # an empty status is active (SPEC 2): only a rebuilt row takes the journal's (SPEC 9)
         now_status, now_until = contact.status or "active", contact.paused_until
         last_reply = contact.last_reply
+    if now_status == "paused" == status and now_until is None and (
+            rebuild or "paused_until" not in contact.row):
+        # a pause typed as the journal says it, its date lost with the state cells or never
+        # in the ledger (no such column): the journal's date holds
+        now_until = paused_until
     last_row = trail.last
     if last_row is not None and not last_channel and last_row.date == last_touch:
         last_channel = last_row.channel
@@ -124,7 +129,8 @@ def state_of(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, P
             last_playbook = last_row.playbook or contact.playbook
         if playbook is not None and not phase:
             phase = phase_at(playbook, started, last_touch).name
-    decisions = _decisions(contact, trail, status, said_reply, typed_status)
+    decisions = _decisions(contact, trail, status, said_reply, typed_status,
+                           (paused_until, now_until))
     if started is not None and contact.playbook not in dict(trail.started) and (
             rebuild or started == contact.started):
         # a start typed in the ledger (or made before the journal kept starts), or a rebuilt
@@ -326,18 +332,21 @@ def reply_said(trail: Trail) -> frozenset:
 
 
 def _decisions(contact: Contact, trail: Trail, status: Optional[str], replies: frozenset,
-               typed_status: bool) -> tuple:
+               typed_status: bool, until: tuple = (None, None)) -> tuple:
     """The rows the user's hand asks for: a status, last_reply or callback cell typed in the
-    ledger that differs from what the journal says (SPEC section 9). Of one day's rows, the
+    ledger that differs from what the journal says (SPEC section 9), and a pause's date typed
+    over the one the journal holds (`until`: the journal's, the row's). Of one day's rows, the
     journal says each: a value a row of the latest day holds is not journaled again (a status
     typed on the day of a `mark`, a call-back on the day of `reply --callback`)."""
     found = []
-    if typed_status and contact.status != (status or "active") and not any(
-            journal_status(trail._replace(status=row), contact.playbook)[0] == contact.status
-            for row in trail.status_more):
-        until = f" until {contact.paused_until}" if contact.status == "paused" and \
-            contact.paused_until else ""
-        found.append(("status", f"{contact.status}{until} {SET_IN_THE_LEDGER}", None))
+    said, typed = until
+    pause = contact.status == "paused"
+    if typed_status and (contact.status != (status or "active") or (
+            pause and status == "paused" and typed != said)) and not any(
+            _says(journal_status(trail._replace(status=row), contact.playbook),
+                  contact.status, typed) for row in trail.status_more):
+        when = f" until {typed}" if pause and typed else ""
+        found.append(("status", f"{contact.status}{when} {SET_IN_THE_LEDGER}", None))
     if contact.last_reply is not None and contact.last_reply not in replies:
         found.append(("note", f"last_reply {contact.last_reply} {SET_IN_THE_LEDGER}", None))
     agreed = callback_text(contact)
@@ -345,6 +354,11 @@ def _decisions(contact: Contact, trail: Trail, status: Optional[str], replies: f
                                  for row in (trail.callback_noted,) + trail.callback_more}:
         found.append(("note", f"callback {agreed} {SET_IN_THE_LEDGER}", None))
     return tuple(found)
+
+
+def _says(said: tuple, status: str, until: Optional[date]) -> bool:
+    """Does the journal's (status, paused until) say this status (and a pause's date)?"""
+    return said[0] == status and (status != "paused" or said[1] == until)
 
 
 def callback_text(contact: Contact) -> str:

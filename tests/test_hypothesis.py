@@ -383,6 +383,7 @@ def _user_command(r: random.Random, ids: list, day: date) -> list:
         ["mark", cid, r.choice(["active", "won", "lost", "replied", "unsubscribed", "stopped"]),
          "--today", on],
         ["mark", cid, "paused", "--until", until, "--today", on],
+        ["type", cid, "paused_until", r.choice([until, ""])],  # a pause's date typed over
         ["skip", cid, "--today", on],
         ["undo", cid, "--today", on],
         ["log", cid, "--channel", r.choice(["email", "call"]), "--on", back, "--today", on],
@@ -390,12 +391,24 @@ def _user_command(r: random.Random, ids: list, day: date) -> list:
     ])
 
 
+def _typed(root: str, cid: str, column: str, value: str) -> bool:
+    """The sheet edited by hand: `column` of a paused contact's row set to `value`."""
+    rows = _ledger_cells(root)
+    if rows[cid].get("status") != "paused" or column not in rows[cid]:
+        return False
+    rows[cid][column] = value
+    with open(os.path.join(root, "contacts.csv"), "w", encoding="utf-8", newline="") as f:
+        f.write(_csv(list(rows[cid]), list(rows.values())))
+    return True
+
+
 @examples(10)
 @given(books(), st.sampled_from(REPLY_RULES), st.integers(3, 14), st.randoms(use_true_random=False))
 def test_a_ledger_the_user_s_commands_wrote_is_rebuilt_from_the_journal(book, rule, days, r):
     """SPEC 9 with the user's hand in it: runs every day, and after the first one, `pause`,
     `reply` (the playbook's rule, `--callback`, `--move`, `--pause`, `--won`), `mark`,
-    `skip`, `undo ID`, `log` and `done` on random contacts between them; a sheet downloaded
+    `skip`, `undo ID`, `log`, `done` and a paused contact's `paused_until` typed over (or
+    cleared) in the sheet on random contacts between them; a sheet downloaded
     again without its state columns, run on the same day, gives back every state cell and
     drafts nothing twice. A reply to a contact whose status takes
     none (won, lost, ...) is decided at once (`--lost`): left undecided, the first run after a
@@ -419,7 +432,7 @@ def test_a_ledger_the_user_s_commands_wrote_is_rebuilt_from_the_journal(book, ru
             decided = set()  # one status decision a contact a day: see the docstring
             for _ in range(r.choice([0, 1, 1, 2]) if n < days else 0):  # after a first run
                 command = _user_command(r, ids, day)
-                if command[0] in ("pause", "mark", "reply"):
+                if command[0] in ("pause", "mark", "reply", "type"):
                     if command[1] in decided:
                         continue
                     decided.add(command[1])
@@ -427,6 +440,9 @@ def test_a_ledger_the_user_s_commands_wrote_is_rebuilt_from_the_journal(book, ru
                         and _ledger_cells(first)[command[1]].get("status", "") not in (
                             "", "active", "paused"):
                     command.append("--lost")  # decided now: see the docstring
+                if command[0] == "type":
+                    done.append(" ".join(command) + f" -> {_typed(first, *command[1:])}")
+                    continue
                 said = invoke("-C", first, *command)
                 assert isinstance(said.exception, (SystemExit, type(None))), said.output
                 done.append(" ".join(command) + f" -> {said.exit_code}")

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from cadence import engine
-from cadence.model import Calendar, Entry, OnReply
+from cadence.model import Book, Calendar, Entry, OnReply
 from cadence.trail import trail_of
 from helpers import SPEC_EXAMPLE, contact, d, journal, playbook, trail
 
@@ -347,6 +347,33 @@ HAND = [
      LIVED + "2026-11-04,c1,status,p,,,,stopped (set in the ledger)\n"
      "2026-11-05,c1,status,p,,,,won\n", "2026-11-06",
      ["2026-11-06 status - stopped (set in the ledger)"]),
+    # SPEC 9: a pause's date is part of the status decision; a rebuilt row reads it back
+    ("a pause's date typed over the journal's: journaled, with the new date",
+     dict(BEHIND, status="paused", paused_until="2026-12-20"),
+     LIVED + "2026-11-05,c1,status,p,,,,paused until 2026-12-01\n", "2026-11-06",
+     ["2026-11-06 status - paused until 2026-12-20 (set in the ledger)"]),
+    ("and not again once the journal says it",
+     dict(BEHIND, status="paused", paused_until="2026-12-20"),
+     LIVED + "2026-11-05,c1,status,p,,,,paused until 2026-12-01\n"
+     "2026-11-06,c1,status,p,,,,paused until 2026-12-20 (set in the ledger)\n", "2026-11-07", []),
+    ("a pause's date cleared: paused until further notice",
+     dict(BEHIND, status="paused", paused_until=""),
+     LIVED + "2026-11-05,c1,status,p,,,,paused until 2026-12-01\n", "2026-11-06",
+     ["2026-11-06 status - paused (set in the ledger)"]),
+    ("a pause's date the journal says is no decision",
+     dict(BEHIND, status="paused", paused_until="2026-12-01"),
+     LIVED + "2026-11-05,c1,status,p,,,,paused until 2026-12-01\n", "2026-11-06", []),
+    ("a re-downloaded row with its status but not its pause's date: the journal's date",
+     dict(status="paused"),
+     LIVED + "2026-11-05,c1,status,p,,,,paused until 2026-12-01\n", "2026-11-06", []),
+    ("a date typed on the day of `pause`: journaled once, and not again that day",
+     dict(BEHIND, status="paused", paused_until="2026-12-20"),
+     LIVED + "2026-11-05,c1,status,p,,,,paused until 2026-12-01\n"
+     "2026-11-05,c1,status,p,,,,paused until 2026-12-20 (set in the ledger)\n", "2026-11-05", []),
+    ("a date typed over a reply rule's pause",
+     dict(BEHIND, status="paused", paused_until="2026-12-24", last_reply="2026-11-05"),
+     LIVED + "2026-11-05,c1,reply,p,,,,reply: pause until 2026-11-19\n", "2026-11-06",
+     ["2026-11-06 status - paused until 2026-12-24 (set in the ledger)"]),
     ("a call-back typed on the day of `reply --callback`: journaled once",
      dict(BEHIND, callback="2026-11-09"),
      LIVED + "2026-11-05,c1,note,p,,,,callback 2026-11-10\n"
@@ -357,6 +384,20 @@ HAND = [
 @pytest.mark.parametrize("case, cells, history, today, expected", HAND, ids=[h[0] for h in HAND])
 def test_the_users_hand(case, cells, history, today, expected):
     assert rows(outcome(cells, today, history)) == expected
+
+
+def test_a_ledger_without_a_paused_until_column_keeps_the_journal_s_date():
+    # SPEC 2 and 9: a column the ledger lacks says nothing; the pause ends on the journal's day
+    history = LIVED + "2026-11-05,c1,status,p,,,,paused until 2026-12-01\n"
+    c = contact(**BEHIND, status="paused")
+    c = c._replace(row={k: v for k, v in c.row.items() if k != "paused_until"})
+    held = engine.advance(c, trail(history, "c1"), PLAYBOOKS, d("2026-11-06"))
+    assert rows(held) == [] and held.changes == {"paused_until": "2026-12-01"}
+    ended = engine.advance(c, trail(history, "c1"), PLAYBOOKS, d("2026-12-01"))
+    assert rows(ended)[0] == "2026-12-01 status - active again after a pause until 2026-12-01"
+    book = Book(PLAYBOOKS, (c,), {"c1": trail(history, "c1")})
+    assert engine.due(book, d("2026-11-30")) == []
+    assert engine.due(book, d("2026-12-01")) == [ended.touch] and ended.touch is not None
 
 
 @pytest.mark.parametrize("cells, start, note", [
