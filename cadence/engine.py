@@ -17,7 +17,7 @@ from .candidates import (
 from .model import (
     LAST_YEAR, Book, Condition, Contact, Entry, Outcome, Playbook, Touch, Trail,
 )
-from .state import PAUSE_ENDED, State, callback_text, kind_of, state_of
+from .state import PAUSE_ENDED, State, callback_text, kept_status, kind_of, state_of
 from .steps import phase_at
 
 __all__ = ["State", "state_of", "day", "advance", "due", "run", "plan", "upcoming",
@@ -163,6 +163,9 @@ def day(st: State, playbooks: Mapping[str, Playbook], today: date,
     if st.started is None:  # enrolled today (SPEC section 9: a `started` row)
         st = st._replace(started=today)
         entries.append(_entry(st, today, "status", note="started"))
+        kept = kept_status(st, today)
+        if kept:
+            entries.append(_entry(st, today, "status", note=kept))
     st, replied = act_on_reply(st, playbooks)
     entries.extend(replied)
     if st.status == "paused" and st.paused_until is not None and st.paused_until <= today:

@@ -61,6 +61,7 @@ class State(NamedTuple):
     # it counts for the per-week cap until a newer touch takes its place in the ledger
     typed_touch: Optional[date] = None
     address_bounced: Optional[date] = None  # the latest bounce of the `email` cell's address
+    status_day: Optional[date] = None  # the date of the latest `status` or `reply` row
 
 
 NO_TRAIL = Trail()
@@ -151,8 +152,23 @@ def state_of(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, P
         callback_done=trail.callback_done, no_reply_done=trail.no_reply_done,
         step_date=step_date, last_playbook=last_playbook, restored=restored,
         decisions=decisions, bounced=bounced, step_by_hand=step_by_hand, typed_touch=typed_touch,
-        address_bounced=address_bounced,
+        address_bounced=address_bounced, status_day=max(
+            (row.date for row in (trail.status, trail.reply) if row is not None), default=None),
     )
+
+
+def kept_status(st: State, today: date) -> str:
+    """The note of a status decided before the start (a `mark` before the first run, or the
+    start's run undone since), said again after the `started` row: the journal, read by its
+    dates (SPEC 9), would read the start as active. "" when there is nothing to say again: the
+    status is active, the rows of the day say it already, or the pause ends today."""
+    if st.status == "active" or st.status_day is None or st.status_day >= today or any(
+            event == "status" for event, _, _ in st.decisions):
+        return ""
+    if st.status == "paused" and st.paused_until is not None and st.paused_until <= today:
+        return ""
+    until = f" until {st.paused_until}" if st.status == "paused" and st.paused_until else ""
+    return f"{st.status}{until} {SET_IN_THE_LEDGER}"
 
 
 def _bounced(contact: Contact, trail: Trail) -> Optional[date]:

@@ -366,12 +366,17 @@ def _csv(columns, rows) -> str:
 REPLY_RULES = ["stop", "continue", "pause 5 days", "move q"]
 
 
-def _user_command(r: random.Random, ids: list, day: date) -> list:
+def _user_command(r: random.Random, ids: list, day: date, before: bool = False) -> list:
     """One of the commands a user runs between two cron runs, drawn at random (its arguments
-    may be refused: an unsubscribed contact, a pause that ends before it begins)."""
+    may be refused: an unsubscribed contact, a pause that ends before it begins); `before`
+    the first run, a status decision (`mark`, `pause`) on a contact not enrolled yet."""
     cid, on = r.choice(ids), day.isoformat()
     until = (day + timedelta(days=r.randint(1, 20))).isoformat()
     back = (day - timedelta(days=r.randint(0, 3))).isoformat()
+    if before:
+        return r.choice([["pause", cid, "--until", until, "--today", on],
+                         ["mark", cid, r.choice(["active", "won", "lost", "replied",
+                                                 "unsubscribed", "stopped"]), "--today", on]])
     return r.choice([
         ["pause", cid, "--until", until, "--today", on],
         ["reply", cid, "--today", on],
@@ -405,7 +410,8 @@ def _typed(root: str, cid: str, column: str, value: str) -> bool:
 @examples(10)
 @given(books(), st.sampled_from(REPLY_RULES), st.integers(3, 14), st.randoms(use_true_random=False))
 def test_a_ledger_the_user_s_commands_wrote_is_rebuilt_from_the_journal(book, rule, days, r):
-    """SPEC 9 with the user's hand in it: runs every day, and after the first one, `pause`,
+    """SPEC 9 with the user's hand in it: runs every day; before the first one, `pause` or
+    `mark` (a contact not enrolled yet), and after it `pause`,
     `reply` (the playbook's rule, `--callback`, `--move`, `--pause`, `--won`), `mark`,
     `skip`, `undo ID`, `log`, `done` and a paused contact's `paused_until` typed over (or
     cleared) in the sheet on random contacts between them; a sheet downloaded
@@ -430,8 +436,8 @@ def test_a_ledger_the_user_s_commands_wrote_is_rebuilt_from_the_journal(book, ru
         for n in range(days, -1, -1):
             day = today - timedelta(days=n)
             decided = set()  # one status decision a contact a day: see the docstring
-            for _ in range(r.choice([0, 1, 1, 2]) if n < days else 0):  # after a first run
-                command = _user_command(r, ids, day)
+            for _ in range(r.choice([0, 1, 1, 2])):
+                command = _user_command(r, ids, day, before=n == days)
                 if command[0] in ("pause", "mark", "reply", "type"):
                     if command[1] in decided:
                         continue

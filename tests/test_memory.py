@@ -421,6 +421,44 @@ def test_enrolling_journals_the_start():
     assert rows(got) == ["2026-11-01 status - started"] and got.changes["started"] == "2026-11-01"
 
 
+ENROLLED_AFTER_A_STATUS = [
+    # (case, cells, journal, today, rows journaled, status a rebuilt row reads)
+    ("`mark won` before the first run: the start, then the status said again",
+     dict(status="won"), "2026-10-30,c1,status,p,,,,won\n", "2026-11-01",
+     ["2026-11-01 status - started", "2026-11-01 status - won (set in the ledger)"], "won"),
+    ("`pause` before the first run: its date too",
+     dict(status="paused", paused_until="2026-11-20"),
+     "2026-10-30,c1,status,p,,,,paused until 2026-11-20\n", "2026-11-01",
+     ["2026-11-01 status - started",
+      "2026-11-01 status - paused until 2026-11-20 (set in the ledger)"], "paused"),
+    ("a pause that ends on the start's day is not said again: it ends",
+     dict(status="paused", paused_until="2026-11-01"),
+     "2026-10-30,c1,status,p,,,,paused until 2026-11-01\n", "2026-11-01",
+     ["2026-11-01 status - started",
+      "2026-11-01 status - active again after a pause until 2026-11-01"], "active"),
+    ("a status typed in the ledger is journaled once, before the start",
+     dict(status="lost"), "", "2026-11-01",
+     ["2026-11-01 status - lost (set in the ledger)", "2026-11-01 status - started"], "lost"),
+    ("an active contact: the start alone",
+     dict(status="active"), "2026-10-30,c1,status,p,,,,active\n", "2026-11-01",
+     ["2026-11-01 status - started"], "active"),
+]
+
+
+@pytest.mark.parametrize("case, cells, history, today, journaled, rebuilt",
+                         ENROLLED_AFTER_A_STATUS, ids=[r[0] for r in ENROLLED_AFTER_A_STATUS])
+def test_a_status_decided_before_the_start_outlives_it(case, cells, history, today, journaled,
+                                                       rebuilt):
+    """SPEC 9: the journal, read by its dates, says the status the ledger holds; a start after
+    a status row would read as active, so a status that is not is said again after it."""
+    from cadence.state import journal_status
+
+    got = outcome(cells, today, history)
+    assert rows(got) == journaled
+    lines = [f"{e.date},c1,{e.event},p,,,,{e.note}" for e in got.entries]
+    assert journal_status(trail(history + "\n".join(lines) + "\n", "c1"), "p")[0] == rebuilt
+
+
 def test_a_move_journals_the_new_start():
     """SPEC 9: a `move` appends a `status` row, note `started`, for the new playbook, dated
     as the reply."""
