@@ -183,7 +183,7 @@ def template_loader(folder: str):
             except UnicodeDecodeError as err:
                 raise TemplateNotUtf8(filename, err) from None
 
-    return ContainedLoader(folder)
+    return ContainedLoader(folder, encoding="utf-8-sig")  # a BOM (Windows Notepad) is no text
 
 
 def sandbox(config):

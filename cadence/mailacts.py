@@ -4,8 +4,9 @@ the findings in, values out.
 
 A reply acts as `cadence reply` does, by the playbook's `reply` rule, even when it is dated
 before the last touch (it crossed it). Its decision is journaled as a `status` row (`replied`,
-`paused until D`) or a move's `started` row beside the `reply` row that holds the message, so
-that every reply is one `reply` row, as `stats` counts them.
+`paused until D`; dated as the reply, or the day of the sync when a later status row stands)
+or a move's `started` row beside the `reply` row that holds the message, so that every reply
+is one `reply` row, as `stats` counts them.
 """
 from __future__ import annotations
 
@@ -112,7 +113,12 @@ def _effects(book, contact, finds: list, today: date) -> tuple:
             if before is not None and finding.day < before:
                 continue  # found late, older than a reply decided on: journaled, no decision
             st, decided, started = engine.reply_decision(st, book.playbooks, finding.day)
-            rows.extend(_decision_rows(contact.id, acted_in, finding.day, decided) + started)
+            # dated as the reply, unless the journal holds a status or reply row of a later
+            # day (a pause a run ended since): then on the day it is decided, as `cadence
+            # reply --on` decides, so that a row rebuilt from the journal reads it (SPEC 9)
+            later = st.status_day is not None and st.status_day > finding.day
+            rows.extend(_decision_rows(contact.id, acted_in, today if later else finding.day,
+                                       decided) + started)
         elif finding.event == "bounce" and finding.address == email:
             unreachable = st.contact.unreachable + ("email",)
             st = st._replace(bounced=max(st.bounced or finding.day, finding.day),

@@ -168,7 +168,7 @@ class Maildir:
         reading the header blocks of a folder is quick). `start(folder, count)` and
         `advance(count)` report progress."""
         folder = self._folder(name)
-        keys = sorted(folder.iterkeys())
+        keys = _messages(folder)
         start(name, len(keys))
         found = []
         for key in keys:
@@ -208,7 +208,7 @@ class Maildir:
     def message_ids(self, name: str) -> set:
         folder = self._folder(name)
         ids = set()
-        for key in folder.iterkeys():
+        for key in _messages(folder):
             data, _ = self._head(folder, key)
             if data is not None:
                 ids.add(parse(header_block(data)).id)
@@ -269,6 +269,12 @@ def _in_any_case(names, wanted: str) -> Optional[str]:
     if wanted in names:
         return wanted
     return next((name for name in sorted(names) if name.upper() == wanted.upper()), None)
+
+
+def _messages(folder) -> list:
+    """The keys of a Maildir folder's messages, sorted: a file whose name begins with a dot is
+    none (the Maildir convention; Dovecot does not show it either)."""
+    return sorted(key for key in folder.iterkeys() if not key.startswith("."))
 
 
 def _is_maildir(path: str) -> bool:

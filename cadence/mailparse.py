@@ -177,6 +177,9 @@ def _first_id(value: str) -> str:
     return found[0] if found else ""
 
 
+_ANGLED = re.compile(r"<\s*([^<>\s]+@[^<>\s]+?)\s*>")
+
+
 def _sender(value: str) -> tuple:
     """(name, address key) of a From header; ("", "") when it holds no address."""
     if not value:
@@ -185,9 +188,15 @@ def _sender(value: str) -> tuple:
         pairs = getaddresses([value])
     except (ValueError, IndexError, TypeError):
         return "", ""
+    pairs = [(name, address) for name, address in pairs if "@" in address]
+    if len(pairs) > 1:
+        # `ann@example.com <eve@evil.example>`: an unquoted name that looks like an address
+        # splits in two, and the first is not the sender: the angle address is, the one a
+        # mail program replies to
+        angled = _ANGLED.findall(value)
+        pairs = [pair for pair in pairs if pair[1] in angled] or pairs
     for name, address in pairs:
-        if "@" in address:
-            return clean(_decoded(name), 100), address_key(clean(address, 320))
+        return clean(_decoded(name), 100), address_key(clean(address, 320))
     return "", ""
 
 

@@ -84,3 +84,20 @@ def test_a_null_return_path_is_a_mail_systems_notice(return_path, auto):
                      ).encode())
     assert message.auto is auto
     assert message.report is None
+
+
+@pytest.mark.parametrize("value, sender", [
+    ("Karin Dahl <karin@example.com>", "karin@example.com"),
+    ("karin@example.com", "karin@example.com"),
+    # an unquoted name that looks like a contact's address: the sender is the angle address,
+    # the one a mail program replies to, never the name (SPEC 10: "a message from a
+    # contact's `email`")
+    ("karin@example.com <eve@evil.example>", "eve@evil.example"),
+    ("karin@example.com < eve@evil.example >", "eve@evil.example"),
+    ('"karin@example.com" <eve@evil.example>', "eve@evil.example"),
+    # a list of authors without angle addresses: the first, as before
+    ("karin@example.com, eve@evil.example", "karin@example.com"),
+])
+def test_the_sender_is_the_mailbox_a_reply_would_go_to(value, sender):
+    message = parse(f"From: {value}\nSubject: x\n\nbody".encode())
+    assert message.sender == sender

@@ -89,6 +89,19 @@ def test_email_template_needs_a_subject(tmp_path):
     assert err.value.code == 78
 
 
+def test_a_template_saved_with_a_byte_order_mark_reads_as_its_text(tmp_path):
+    """SPEC 6: "An email template begins with a `Subject: ...` line": so does one saved as
+    "UTF-8 with BOM" (Windows Notepad), whose mark is no text of the draft."""
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "hello.j2").write_bytes("\ufeffSubject: Hej\n\nBody\n".encode())
+    (tmp_path / "templates" / "hello.call.j2").write_bytes("\ufeffAsk about it\n".encode())
+    r = renderer(tmp_path, {})
+    message = parse(r.draft(touch(), contact(), PB, (), TODAY).data)
+    assert message["Subject"] == "Hej" and message.get_content().strip() == "Body"
+    sheet = r.draft(touch("call"), contact(), PB, (), TODAY).data.decode()
+    assert "\ufeff" not in sheet and "Ask about it" in sheet
+
+
 def test_channel_variant_first(tmp_path):
     r = renderer(tmp_path, {"hello.j2": "Subject: generic\n\nx\n",
                             "hello.call.j2": "Ask about {{ contact.name }}\n"})

@@ -156,6 +156,37 @@ def test_a_reply_that_crossed_a_later_touch_still_acts(tmp_path, tree):
     assert (row["status"], row["last_reply"], row["next_due"]) == ("replied", "2026-12-03", "")
 
 
+@pytest.mark.parametrize("rule, decided, kept", [
+    ("reply: pause 14 days", "paused until 2026-12-17", ["status", "paused_until", "last_reply"]),
+    # `stop` sets the status alone: the pause's date stays in the row, which the journal
+    # does not say again (README, Semantics: "A pause's date")
+    ("reply: stop", "replied", ["status", "last_reply"]),
+])
+def test_a_reply_found_after_a_later_status_is_decided_on_the_day_of_the_sync(tmp_path, tree,
+                                                                              rule, decided, kept):
+    """Row 1 with SPEC 9: Jonas paused until the 5th; the run of the 5th ended the pause; his
+    reply of the 3rd, found on the 8th, is decided then. Its status row is dated the 8th: dated
+    the 3rd, the row of the 5th would outlive it in a row rebuilt from the journal."""
+    book = make_book(tmp_path / "book", maildir_section(), ledger=HEADER + JONAS,
+                     overrides={"playbooks/p.yaml": PLAYBOOK.replace("reply: stop", rule)})
+    assert cadence(book, "pause", "c1", "--until", "2026-12-05", "--today", "2026-12-02"
+                   ).exit_code == 0
+    assert cadence(book, "run", "--today", "2026-12-05").exit_code == 0
+    data = make("outlook_reply", date=at("2026-12-03"))
+    tree.add("INBOX", data)
+    assert synced_lines(book, "2026-12-08") == [
+        f"2026-12-03,c1,reply,p,,email,,{mid(data)} RE: {SUBJECT}",
+        f"2026-12-08,c1,status,p,,,,{decided} (a reply by email)",
+    ]
+    lived = row_of(book, "c1")
+    with open(os.path.join(book, "contacts.csv"), "w", encoding="utf-8") as handle:
+        handle.write(HEADER + JONAS)  # downloaded again: no state cells
+    assert cadence(book, "run", "--today", "2026-12-08").exit_code == 0
+    rebuilt = row_of(book, "c1")
+    assert {c: rebuilt[c] for c in kept} == {c: lived[c] for c in kept}
+    assert rebuilt["next_due"] == lived["next_due"]
+
+
 def test_last_reply_never_moves_back(tmp_path, tree):
     """Row 1: "sets the contact's last_reply (never moving it back)". Two replies, the later
     one read first (a reply-all landed in Junk, dated after)."""
@@ -944,8 +975,9 @@ def test_mail_of_a_contact_no_longer_in_the_ledger_is_left_alone(tmp_path, tree)
 
 def test_a_maildir_folder_named_in_folders_and_what_is_not_a_message(tmp_path):
     """"the other folders are .Junk, .Sent, .Drafts (names as in folders, with the leading
-    dot)"; a message still in tmp/ (being delivered) and a link in cur/ (to a file anywhere
-    on the disk) are not read."""
+    dot)"; a message still in tmp/ (being delivered), a link in cur/ (to a file anywhere
+    on the disk) and a file whose name begins with a dot (no message, by the Maildir
+    convention, and Dovecot's IMAP does not show it) are not read."""
     tree = make_maildir(tmp_path / "Mail", folders=("Spam", "Sent", "Drafts"))
     book = make_book(tmp_path / "book", maildir_section(extra="  folders: {junk: Spam}\n"))
     spam = make("junk_reply")
@@ -954,6 +986,8 @@ def test_a_maildir_folder_named_in_folders_and_what_is_not_a_message(tmp_path):
     outside = tmp_path / "elsewhere.eml"
     outside.write_bytes(make("gmail_reply", from_addr=ANNA_MAIL))
     os.symlink(outside, tree.folder("INBOX") / "cur" / "1796289400.1_1.laptop,U=9:2,S")
+    (tree.folder("INBOX") / "cur" / ".hidden:2,S").write_bytes(
+        make("gmail_reply", from_addr=KARIN_MAIL))
     result = sync(book)
     assert new_lines(LEDGER_JOURNAL_AFTER_RUN, journal(book)) == [
         f"2026-12-03,c1,reply,p,,email,,junk: {mid(spam)} Re: {SUBJECT}",
