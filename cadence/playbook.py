@@ -402,6 +402,12 @@ class _Parser:
         if at is not None and until is not None and _later(at, until):
             self.c.report(values["at"], f"step {step_id or '?'!r} at {at} is past its phase's "
                                         f"until ({until})")
+        elif after is not None and until is not None and _later(after, until):
+            # counted from the touch before it, made on or after the start: past the end
+            self.c.report(values["after"], f"step {step_id or '?'!r} after {after} is past its "
+                                           f"phase's until ({until})",
+                          "it counts from the touch before it, made on or after the start: "
+                          "a longer until, or a shorter wait")
         channel = template = None
         if "channel" in values:
             channel = self.channel("channel", values["channel"])

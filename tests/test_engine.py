@@ -804,8 +804,8 @@ phases:
   - name: decide
     until: 10 days
     steps:
-      - {at: 1 day, channel: email, template: t}
-      - {after: 12 days, channel: email, template: t}
+      - {at: 3 days, channel: email, template: t}
+      - {after: 8 days, channel: email, template: t}
   - name: keep
     every: 3 days
     channel: email
@@ -814,12 +814,12 @@ phases:
 
 
 def test_a_step_dated_past_its_phase_is_skipped_when_the_next_phase_begins_first():
-    """SPEC 5.4 and README "Late contacts": decide-2 falls on 11-14, past decide's end on
+    """SPEC 5.4 and README "Late contacts": decide-2 falls on 11-12, past decide's end on
     11-11, the day keep may begin; keep-1 is made that day, and decide-2 is journaled as
     skipped the same day, before it: no step is left behind, none made out of order."""
     planned, made, rows = _planned_and_made(contact(started="2026-11-01"),
                                             {"p": PAST_ITS_END}, "2026-11-01", 15)
-    assert planned == made == [("2026-11-02", "decide-1", "decide"),
+    assert planned == made == [("2026-11-04", "decide-1", "decide"),
                                ("2026-11-11", "keep-1", "keep"), ("2026-11-14", "keep-2", "keep")]
     assert [(e.date.isoformat(), e.event, e.step, e.note) for e in rows
             if e.event in ("skip", "touch")][1:3] == [
@@ -831,7 +831,7 @@ def test_a_step_dated_past_its_phase_is_not_skipped_before_a_later_step_is_made(
     """Until a step after it is made, the one dated past its phase's end waits: due on 11-10
     shows nothing and journals nothing for it."""
     got = engine.advance(contact(started="2026-11-01", last_step="decide-1",
-                                 last_touch="2026-11-02", last_channel="email", touches="1"),
+                                 last_touch="2026-11-04", last_channel="email", touches="1"),
                          None, {"p": PAST_ITS_END}, d("2026-11-10"))
     assert got.touch is None and [e.event for e in got.entries] == ["status"]  # the start
     assert got.changes.get("next_due") == "2026-11-11"
