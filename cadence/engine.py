@@ -280,6 +280,9 @@ def changes_of(contact: Contact, after: State, next_due: Optional[date]) -> dict
         "last_step": after.last_step, "last_reply": after.last_reply, "next_due": next_due,
     }
     changes = {key: _text(now[key]) for key in now if now[key] != before[key]}
+    if after.status_written and after.status == "active" and \
+            not contact.row.get("status", "").strip():
+        changes["status"] = "active"  # a rebuilt row says what the run that set it wrote
     agreed = callback_text(after.contact)
     if agreed != callback_text(contact):  # a call-back the journal restored
         changes["callback"] = agreed

@@ -62,6 +62,7 @@ class State(NamedTuple):
     typed_touch: Optional[date] = None
     address_bounced: Optional[date] = None  # the latest bounce of the `email` cell's address
     status_day: Optional[date] = None  # the date of the latest `status` or `reply` row
+    status_written: bool = False  # a rebuilt row's `active` is written, as the run that set it did
 
 
 NO_TRAIL = Trail()
@@ -77,6 +78,7 @@ def state_of(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, P
     rebuild = (not contact.touches and contact.last_touch is None and not contact.last_step
                and trail.rows > 0)
     typed_status = bool(contact.row.get("status", "").strip())
+    written = False  # a rebuilt `active` the ledger held in words, not as an empty cell
     if rebuild:
         started = dict(trail.started).get(contact.playbook) or contact.started or (
             trail.first_touch - timedelta(days=1) if trail.first_touch else None)
@@ -84,6 +86,11 @@ def state_of(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, P
         last_channel, last_step = (trail.last.channel if trail.last else ""), ""
         if not typed_status and status:
             now_status, now_until = status, paused_until or contact.paused_until
+            said = trail.status  # "active again after a pause", `mark ID active`: a run wrote it
+            written = status == "active" and said is not None and \
+                first_word(said.note) == "active" and said.playbook == contact.playbook and \
+                (trail.reply is None or said.date >= trail.reply.date) and \
+                said.date >= dict(trail.started).get(contact.playbook, said.date)
         else:
             now_status, now_until = contact.status or "active", contact.paused_until
         last_reply = contact.last_reply or journal_reply
@@ -152,7 +159,7 @@ def state_of(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, P
         callback_done=trail.callback_done, no_reply_done=trail.no_reply_done,
         step_date=step_date, last_playbook=last_playbook, restored=restored,
         decisions=decisions, bounced=bounced, step_by_hand=step_by_hand, typed_touch=typed_touch,
-        address_bounced=address_bounced, status_day=max(
+        address_bounced=address_bounced, status_written=written, status_day=max(
             (row.date for row in (trail.status, trail.reply) if row is not None), default=None),
     )
 

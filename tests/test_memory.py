@@ -49,6 +49,11 @@ REBUILT = [
      dict(), LIVED, "2026-11-05",
      {"started": "2026-11-01", "touches": "2", "last_touch": "2026-11-04",
       "last_channel": "call", "last_step": "decide-2"}, None),
+    ("a status row that says `active` (a pause that ended) is written as the run wrote it",
+     dict(), LIVED + "2026-11-03,c1,status,p,,,,paused until 2026-11-04\n"
+     "2026-11-04,c1,status,p,,,,active again after a pause until 2026-11-04\n", "2026-11-05",
+     {"started": "2026-11-01", "touches": "2", "last_touch": "2026-11-04", "status": "active",
+      "paused_until": "2026-11-04", "last_channel": "call", "last_step": "decide-2"}, None),
     ("touches 0 counts as empty",
      dict(touches="0"), LIVED, "2026-11-05",
      {"started": "2026-11-01", "touches": "2", "last_touch": "2026-11-04",
