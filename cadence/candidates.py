@@ -266,7 +266,10 @@ def _birthday_candidate(playbook: Playbook, st: State, today: date,
         if horizon is not None and occurrence > horizon:
             return None
         done = st.birthday_done is not None and st.birthday_done >= occurrence
-        if not done:
+        # a birthday whose week closed before the start (one set for a day to come) is not
+        # the contact's yet, as `missed_birthday` does not count it either
+        early = st.started is not None and occurrence + window < st.started
+        if not done and not early:
             day, why = _move(occurrence, st, playbook)
             if day <= occurrence + window:
                 channel, skip = resolve_channel(rule.channel, st.contact, playbook,

@@ -118,6 +118,12 @@ TOUCHES = [
      dict(started="2026-01-01", last_step="remind-1", last_touch="2026-11-02",
           last_channel="email", touches="9", birthday="11-02"),
      "2026-11-02,c1,touch,p,birthday,email,birthday,", "2026-11-06", None),
+    # README "Semantics", birthdays: a week that closed before the start is not the contact's
+    ("no greeting for a birthday whose week closes before a start set ahead",
+     dict(started="2026-11-12", birthday="11-02"), "", "2026-11-04", None),
+    ("a birthday whose week reaches the start is greeted",
+     dict(started="2026-11-08", birthday="11-02"), "", "2026-11-04",
+     "birthday email birthday 2026-11-02 birthday"),
 ]
 
 
