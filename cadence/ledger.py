@@ -18,8 +18,11 @@ _CODEPAGE_HINT = ("set `encoding:` in cadence.yaml to the file's encoding; it lo
 
 def parse_ledger(data: bytes, path: str, encoding: str = "utf-8",
                  kind: Optional[str] = None,
-                 header: Header = PLAIN) -> tuple[Optional[LedgerFile], list[Problem]]:
-    """(LedgerFile, problems), or (None, problems) when any problem is an error.
+                 header: Header = PLAIN,
+                 partial: bool = False) -> tuple[Optional[LedgerFile], list[Problem]]:
+    """(LedgerFile, problems), or (None, problems) when any problem is an error; with
+    `partial`, the rows that could be read despite errors, for their cells to be checked too
+    (every mistake of a file reported at once), never to be written back.
 
     `kind` is "csv" or "yaml"; by default .yaml/.yml files are YAML and anything else CSV.
     `header` says which of the file's headers are cadence's columns (the `ledger:` mapping)
@@ -39,7 +42,7 @@ def parse_ledger(data: bytes, path: str, encoding: str = "utf-8",
         from .ledger_csv import parse_csv
 
         columns, rows, lines, layout, problems = parse_csv(text, path, header)
-    if any(not p.warning for p in problems):
+    if any(not p.warning for p in problems) and not (partial and columns):
         return None, problems
     return LedgerFile(path, kind, columns, rows, lines, data, codec, bom, layout), problems
 

@@ -284,10 +284,12 @@ def read_ledger(config, data: bytes, playbooks, earlier=()) -> tuple:
     from .ledger import parse_ledger
 
     lmap = config.sheet
-    ledger, problems = parse_ledger(data, config.ledger, config.encoding, header=header_of(lmap))
+    ledger, problems = parse_ledger(data, config.ledger, config.encoding, header=header_of(lmap),
+                                    partial=True)
     if ledger is None:
         return None, (), problems
-    view, found = map_ledger(ledger, lmap)
+    broken = any(not p.warning for p in problems)  # rows left out: the cells of the others
+    view, found = map_ledger(ledger, lmap)          # are still checked, then nothing is used
     problems.extend(found)
     contacts, found = parse_contacts(view)
     problems.extend(found)
@@ -296,7 +298,7 @@ def read_ledger(config, data: bytes, playbooks, earlier=()) -> tuple:
         problems.append(Problem(lmap.places.get("default_playbook", Source(config.source)),
                                 f"`default_playbook` names playbook {default!r}, which no file "
                                 "has", "playbooks: " + (", ".join(sorted(playbooks)) or "(none)"), EXIT_CONFIG))
-        return view, contacts, problems
+        return (None, (), problems) if broken else (view, contacts, problems)
     for index, contact in enumerate(contacts):
         if contact.playbook and contact.playbook not in playbooks and not any(
                 p.source.path.endswith(contact.playbook + ".yaml") for p in earlier):
@@ -304,6 +306,8 @@ def read_ledger(config, data: bytes, playbooks, earlier=()) -> tuple:
                 view.source(index, "playbook"),
                 f"contact {contact.id!r} follows playbook {contact.playbook!r}, which no file has",
                 "playbooks: " + (", ".join(sorted(playbooks)) or "(none)"), EXIT_DATA))
+    if broken:
+        return None, (), problems
     if not any(not p.warning for p in problems):
         # a number in scientific notation has an `E+`: a ledger without one (most) is not
         # read again cell by cell (that took 3 s of a 100,000-contact morning)
