@@ -48,10 +48,16 @@ def _date(text: str) -> date:
             "format the column as text or as a YYYY-MM-DD date before saving",
         )
     if _SLASHED.match(text):
+        mark = next(c for c in text if not c.isdigit())
+        parts = text.split(mark)
+        if len(parts[0]) <= 2 and len(parts[2]) <= 2:  # 06.12.26: which century?
+            raise CellError(f"ambiguous date {text!r}", "a two-digit year cannot be read: format "
+                            "the column's dates with a four-digit year, e.g. 2026-11-22")
+        example = "%m/%d/%Y" if mark == "/" else f"%d{mark}%m{mark}%Y"
         raise CellError(
             f"ambiguous date {text!r}",
             "write dates as YYYY-MM-DD (ISO 8601), e.g. 2026-11-22, or keep the sheet's and "
-            "name its format in cadence.yaml: `ledger: {dates: \"%m/%d/%Y\"}`",
+            f"name its format in cadence.yaml: `ledger: {{dates: \"{example}\"}}`",
         )
     raise CellError(f"expected a date as YYYY-MM-DD, got {text!r}")
 
@@ -76,7 +82,12 @@ def _birthday(text: str) -> tuple:
         except ValueError:
             raise CellError(f"impossible birthday {text!r}") from None
         return month, day
-    born = _date(text)
+    try:
+        born = _date(text)
+    except CellError as err:
+        if str(err).startswith("expected a date"):
+            raise CellError(f"expected a birthday as YYYY-MM-DD or MM-DD, got {text!r}") from None
+        raise
     return born.month, born.day
 
 
@@ -115,6 +126,9 @@ def _status(text: str) -> str:
 
 
 def _count(text: str) -> int:
+    whole = re.fullmatch(r"([0-9]+)[.,]0+", text)
+    if whole:  # `3.0`, `3,0`: a number column saved by a spreadsheet or pandas
+        text = whole.group(1)
     if not (text.isascii() and text.isdigit()):
         raise CellError(f"expected a whole number of touches, got {text!r}")
     if len(text) > 9:

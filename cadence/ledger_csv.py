@@ -226,11 +226,15 @@ class _CsvLayout:
             d = self.delimiter
             for name in new_columns:
                 _check_csv_value(name, ledger._codec, ledger, None, name)
-            names = "".join(d + _csv_cell(c, d, False) for c in new_columns)
+            # quoted as the record is when it quotes every cell (LibreOffice's "quote all
+            # text cells"), else where needed
+            names = "".join(d + _csv_cell(c, d, self._every(self.header[0], out))
+                            for c in new_columns)
             self._append(out, self.header[1], names)
             for i, start in enumerate(self.starts):
                 changes = updates.get(i, {})
-                extra = "".join(d + _csv_cell(changes.get(c, ""), d, False) for c in new_columns)
+                every = self._every(start, out)
+                extra = "".join(d + _csv_cell(changes.get(c, ""), d, every) for c in new_columns)
                 self._append(out, ends.get(i, start), extra)
         return self.sep.join(line for line in out if line is not None)
 
@@ -279,6 +283,14 @@ class _CsvLayout:
         for j in range(k + 1, nk):
             out[j] = None
         ends.pop(i, None)  # the rebuilt record now lives in out[k]: new cells go there too
+
+    def _every(self, k: int, out: list) -> bool:
+        """Does the record starting on line k (as `out` holds it now) quote every cell?"""
+        if not out[k].startswith('"'):
+            return False  # most records: decided by the first character
+        lines = self.lines if out[k] == self.lines[k] else out
+        _, tokens, _ = _split_record(lines, k, self.delimiter, self.sep)
+        return all(quoted for _, _, _, quoted in tokens)
 
     def _append(self, out: list, k: int, extra: str) -> None:
         line = out[k]

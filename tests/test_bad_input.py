@@ -85,8 +85,10 @@ EXPECTED = f"{HEADER[:-1]}{STATE}\n{ROW1}{DONE}\n{ROW2}{DONE}\n"
       + "\r\n" + ROW2 + DONE + "\r\n").encode()),
     ("quoted cells", (HEADER + '"c1","Ann Lind","ann@example.com","+46701234567","p","2026-11-01"\n'
                       + ROW2 + "\n").encode(),
+     # the row that quotes every cell has its new cells quoted too (SPEC 2: same quoting)
      (HEADER[:-1] + STATE + '\n"c1","Ann Lind","ann@example.com","+46701234567","p","2026-11-01"'
-      + DONE + "\n" + ROW2 + DONE + "\n").encode()),
+      + ",".join('"' + cell + '"' for cell in DONE.split(","))[2:] + "\n" + ROW2 + DONE
+      + "\n").encode()),
     ("no final newline", LEDGER[:-1].encode(), EXPECTED[:-1].encode()),
 ])
 def test_csv_dialects_work_and_are_written_back_in_kind(in_book, case, ledger, expected):

@@ -841,3 +841,18 @@ def test_a_step_dated_past_its_phase_is_not_skipped_before_a_later_step_is_made(
                          None, {"p": PAST_ITS_END}, d("2026-11-10"))
     assert got.touch is None and [e.event for e in got.entries] == ["status"]  # the start
     assert got.changes.get("next_due") == "2026-11-11"
+
+
+@pytest.mark.parametrize("cell, count", [("3", 3), ("3.0", 3), ("3,0", 3), ("12.00", 12)])
+def test_touches_saved_as_a_decimal_number_are_read_whole(cell, count):
+    """A `touches` column a spreadsheet or pandas saved as a number reads as its count."""
+    assert contact(touches=cell).touches == count
+
+
+@pytest.mark.parametrize("cell", ["3.5", "3.", "-1", "3 0", "x"])
+def test_touches_that_are_no_whole_number_are_an_error(cell):
+    from cadence.contacts import parse_contacts
+    from helpers import RowsLedger
+
+    _, problems = parse_contacts(RowsLedger([{"id": "c1", "touches": cell}]))
+    assert [p.message for p in problems] == [f"expected a whole number of touches, got {cell!r}"]

@@ -149,6 +149,15 @@ def test_csv_new_column_on_a_rewritten_multiline_row():
     assert out == b'id,note,x,touches\nc1,"a\nb",9,1\nc2,q,2,\n'
 
 
+def test_csv_new_columns_are_quoted_where_the_record_quotes_every_cell():
+    """SPEC 2 "same ... quoting": LibreOffice's "quote all text cells" file stays so when it
+    grows, record by record (a record that quotes only some cells quotes where needed)."""
+    data = (b'"id","note","x"\r\n"c1","a\r\nb","1"\r\n"c2","q","2"\r\nc3,"r,s",3\r\n')
+    out = edit(data, "contacts.csv", {0: {"x": "9", "touches": "1"}, 2: {"touches": "2"}})
+    assert out == (b'"id","note","x","touches"\r\n"c1","a\r\nb","9","1"\r\n"c2","q","2",""\r\n'
+                   b'c3,"r,s",3,2\r\n')
+
+
 def test_csv_updates_to_same_value_keep_the_bytes():
     data = b'id,name\nc1,"Ann"\n'
     ledger = read(data)
