@@ -188,7 +188,12 @@ def _encoding(c: Checker, node: Node) -> str:
     except LookupError:
         c.report(node, f"unknown encoding {name!r}", "a codec such as utf-8, cp1251 or latin-1")
         return "utf-8"
-    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_FOR_FILES:
+    try:  # `undefined` is a codec that refuses every text
+        usable = "id".encode(info.name).decode(info.name) == "id"
+    except (UnicodeError, ValueError, LookupError):
+        usable = False
+    if not usable or not getattr(info, "_is_text_encoding", True) \
+            or info.name in _NOT_FOR_FILES:
         c.report(node, f"{name!r} is not a text encoding",
                  "a codec such as utf-8, cp1251 or latin-1")
         return "utf-8"

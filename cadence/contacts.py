@@ -198,8 +198,12 @@ def parse_contacts(ledger) -> tuple:
                 fields["callback"], fields["callback_time"] = value
             elif field is not None:
                 fields[field] = value
+        cid = row.get("id", "").strip()
+        if "\n" in cid or "\r" in cid:  # the journal's rows are one line each: never found again
+            problems.append(Problem(ledger.source(index, "id"), f"id {cid!r} holds a line break",
+                                    "an id is one line: take the line break out", EXIT_DATA))
         contacts.append(Contact(
-            id=row.get("id", "").strip(), row=row, line=lines[index], index=index,
+            id=cid, row=row, line=lines[index], index=index,
             playbook=row.get("playbook", "").strip(), last_step=row.get("last_step", "").strip(),
             **fields,
         ))

@@ -159,7 +159,8 @@ def restored(contact: Contact, trail: Trail, undone, playbooks: Mapping[str, Pla
     - `last_touch` and `last_channel` are the latest touch that stands, or the ledger's own
       when it is later and was not taken back; empty when neither is known;
     - `last_step` goes back to the step before the first one taken back, or the journal's
-      latest step when that is further on;
+      latest step when that is further on; a skip by hand (which may have jumped ahead), to
+      the journal's latest step;
     - `started` is the journal's earlier start of the playbook, or empty for a contact the
       taken-back run enrolled; a taken-back end of a pause makes the contact paused again;
     - `next_due` is worked out again as of `today`.
@@ -180,6 +181,13 @@ def restored(contact: Contact, trail: Trail, undone, playbooks: Mapping[str, Pla
         first = min(steps, key=lambda r: cursor_of(playbook, r.step, contact.started,
                                                    contact.last_touch))
         fields["last_step"] = step_before(playbook, first.step)
+        stood = trail.step if trail.step is not None and \
+            trail.step.playbook == contact.playbook else next(
+                (e for e in trail.other_steps if e.playbook == contact.playbook), None)
+        if by_hand(first) and stood is not None and find_step(playbook, stood.step) is not None:
+            # `skip --step` may have jumped ahead of the step before it: the contact goes
+            # back to where the journal says it stood, the steps between still to come
+            fields["last_step"] = stood.step
     if any(r.event == "status" and first_word(r.note) == "started"
            and r.playbook == contact.playbook for r in undone):
         fields["started"] = dict(trail.started).get(contact.playbook)

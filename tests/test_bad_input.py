@@ -461,7 +461,6 @@ def test_an_empty_id_is_refused(in_book):
     ("name", "Ann\r\nBcc: eve@evil.example"),
     ("name", "Ann\nBcc: eve@evil.example"),
     ("name", "Ann\rBcc: eve@evil.example"),
-    ("id", "c1\r\nBcc: eve@evil.example"),
 ])
 def test_line_breaks_in_ledger_data_never_become_headers(in_book, column, value):
     cells = {"id": "c1", "name": "Ann"}
@@ -479,6 +478,13 @@ def test_line_breaks_in_ledger_data_never_become_headers(in_book, column, value)
         b"From", b"To", b"Subject", b"Date", b"Message-ID", b"X-Unsent", b"X-Cadence-Contact",
         b"X-Cadence-Playbook", b"X-Cadence-Step", b"Content-Type", b"Content-Transfer-Encoding",
         b"MIME-Version") or line[:1] in (b" ", b"\t") for line in header.split(b"\r\n")), header
+
+
+def test_an_id_with_a_line_break_is_refused(in_book):
+    """The journal's rows are one line each: such an id would never find its rows again."""
+    root = in_book({"contacts.csv": HEADER + '"c1\r\nBcc: eve@evil.example",Ann,ann@example.com,'
+                                             ',p,2026-11-01\n'})
+    refused(root, 65, "contacts.csv:2:1: id 'c1\\r\\nBcc: eve@evil.example' holds a line break")
 
 
 def test_line_breaks_in_a_call_sheet_stay_in_their_line(in_book):

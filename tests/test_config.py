@@ -134,6 +134,8 @@ ERRORS = [
      ["book/cadence.yaml:1:11: unknown encoding 'utf-9'"]),
     ("not a text encoding", "encoding: base64\n",
      ["book/cadence.yaml:1:11: 'base64' is not a text encoding"]),
+    ("a codec that refuses every text", "encoding: undefined\n",
+     ["book/cadence.yaml:1:11: 'undefined' is not a text encoding"]),
     ("sender not a mapping", "sender: Anna\n",
      ["book/cadence.yaml:1:9: `sender` must be a mapping, got 'Anna'"]),
     ("sender key misspelt", "sender: {name: Anna, adress: x}\n",

@@ -366,6 +366,25 @@ def test_undo_of_a_skip_by_hand_makes_the_step_due_again(book):
     assert ok("-C", book, "run", "--today", TODAY).stdout.startswith(f"Drafted 1 touch for {TODAY}")
 
 
+def test_undo_of_a_skip_that_jumped_ahead_gives_back_the_steps_between(tmp_path):
+    """README "Semantics", `skip`: `--step` may jump to a step further on; `undo` of it puts
+    the contact back where the journal says it stood, so the steps between still come (the
+    step before the one skipped was never made)."""
+    from smallbook import PLAYBOOK
+
+    longer = PLAYBOOK.replace("      - {after: 2 days, channel: call, template: call}\n",
+                              "      - {after: 2 days, channel: call, template: call}\n"
+                              "      - {after: 2 days, channel: email, template: hello}\n"
+                              "      - {after: 2 days, channel: email, template: hello}\n")
+    book = build(tmp_path / "book", {"playbooks/p.yaml": longer})
+    ok("-C", book, "run", "--today", TODAY)
+    ok("-C", book, "skip", "c1", "--step", "decide-4", "--today", TODAY)
+    assert cells(book, "c1")["last_step"] == "decide-4"
+    ok("-C", book, "undo", "c1", "--today", TODAY)
+    assert cells(book, "c1")["last_step"] == "decide-1" and cells(book, "c1")["next_due"] == NEXT
+    assert "decide-2" in ok("-C", book, "run", "--today", NEXT).stdout
+
+
 def test_undo_of_a_far_future_run_gives_the_ledger_back_byte_for_byte(tmp_path):
     """The issue's example: `run --today 2027-12-04` (a typo) moved most contacts and wrote
     skips; `undo` takes all of it back, and the next run on the right day does what it would

@@ -201,11 +201,15 @@ def test_a_mistake_in_an_included_piece_names_the_piece(tmp_path):
 
 @pytest.mark.parametrize("cells,header", [
     ({"name": "Ann\r\nBcc: victim@example.com"}, "Bcc"),
+    # an id with a line break is refused as the ledger is read; the draft holds even so
     ({"id": "c1\nBcc: victim@example.com"}, "Bcc"),
 ])
 def test_no_header_injection_from_ledger_data(tmp_path, cells, header):
     r = renderer(tmp_path, {"hello.j2": "Subject: Hi {{ contact.name }} {{ contact.id }}\n\nB\n"})
-    data = draft(r, **cells)
+    row = contact(**{k: v for k, v in cells.items() if k != "id"})
+    if "id" in cells:
+        row = row._replace(id=cells["id"], row={**row.row, "id": cells["id"]})
+    data = r.draft(touch(), row, PB, (), TODAY).data
     message = parse(data)
     assert message[header] is None
     assert all(line == b"" or not line.startswith(b"Bcc") for line in data.split(b"\r\n"))
