@@ -812,6 +812,11 @@ def test_a_pushed_config_cannot_send_writes_out_of_the_book(tmp_path, setting):
     assert result.exit_code == 78, result.output
     assert "leads out of the book's folder" in result.stderr
     assert snapshot(tmp_path) == before
+    # `check` and `doctor` say what `run` will do: a cron set up on a "ready" book would fail
+    checked = invoke("-C", root, "check", "--today", TODAY)
+    assert checked.exit_code == 78 and "cadence writes only inside the book" in checked.stderr
+    doctor = invoke("-C", root, "doctor", "--today", TODAY)
+    assert doctor.exit_code == 1 and "cadence writes only inside the book" in doctor.stdout
 
 
 def test_a_ledger_link_out_of_the_book_is_not_written_through(tmp_path):
@@ -825,6 +830,8 @@ def test_a_ledger_link_out_of_the_book_is_not_written_through(tmp_path):
     os.symlink(str(target), os.path.join(root, "contacts.csv"))
     result = invoke("-C", root, "run", "--today", TODAY)
     assert result.exit_code == 78 and "`ledger` leads out of the book's folder" in result.stderr
+    checked = invoke("-C", root, "check", "--today", TODAY)
+    assert checked.exit_code == 78 and "`ledger` leads out of the book's folder" in checked.stderr
     assert target.read_text() == LEDGER
 
 

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from ..cli import (load_book, QUIET, quiet, JSON, OPTIONS, TODAY, APP as app, config, echo_problems, emit_json, fail, relative, resolve_today, say)
+from ..cli import (load_book, QUIET, quiet, JSON, OPTIONS, TODAY, APP as app, config, echo_problems, emit_json, fail, relative, resolve_today, say, write_outside)
 from ..helptext import INSIGHT
 from ..model import EXIT_CONFIG, EXIT_DATA, Failure, Problem, Source, count
 
@@ -91,15 +91,19 @@ def _setup_warnings(loaded) -> list:
 
 
 def _outside_warnings(cfg) -> list:
-    """Paths in cadence.yaml that lead out of the book's folder: allowed (a shared templates
-    folder, drafts in the mail client's folder), but said, since cadence reads or writes there."""
+    """Paths in cadence.yaml that lead out of the book's folder: a place to read (a shared
+    templates folder), or one to write that the user allowed (CADENCE_WRITE_OUTSIDE: drafts
+    in the mail client's folder), said, since cadence reads or writes there. A place to write
+    that is not allowed is an error (`actions.places_outside`), as `run` finds it."""
+    from ..actions import places_outside
     from ..config import PATH_KEYS
 
+    refused = {p.source for p in places_outside(cfg, write_outside())}
     warnings = []
     for key in PATH_KEYS:
         place = cfg.places.get(key)
         path = getattr(cfg, key)
-        if place is None or os.path.commonpath([cfg.root, path]) == cfg.root:
+        if place is None or os.path.commonpath([cfg.root, path]) == cfg.root or place in refused:
             continue
         verb = "writes" if key in ("drafts", "history", "ledger") else "reads"
         shown = os.path.relpath(path, cfg.root)
@@ -349,6 +353,7 @@ def check(
 ) -> None:
     """Validate config, playbooks, templates and ledger; lint the playbooks and templates."""
     quiet(quiet_)
+    from ..actions import places_outside
     from ..book import expressions, template_names
     from ..template_lint import TemplateReader
 
@@ -366,7 +371,7 @@ def check(
             raise Failure(template_errors)
         errors, warnings = variable_problems(loaded, renderer, used_templates(loaded, renderer))
         needed, fallbacks = variant_problems(loaded, renderer, day)
-        errors += needed
+        errors += needed + places_outside(cfg, write_outside())  # what `run` refuses too
         warnings = list(loaded.warnings) + lint(loaded, renderer, day) + warnings + \
             fallbacks + _future_warnings(loaded, day)
         if errors:

@@ -32,6 +32,11 @@ def _book_findings(cfg) -> tuple:
     book = loaded.book
     findings = [Finding("book", True, f"{cfg.root}: {count(len(book.contacts), 'contact')}, "
                         f"{count(len(book.playbooks), 'playbook')}")]
+    from ..actions import places_outside
+    from ..cli import write_outside
+
+    for problem in places_outside(cfg, write_outside()):  # what `run` refuses
+        findings.append(Finding("book", False, problem.message, problem.hint))
     for what, path in (("the ledger", cfg.ledger), ("the journal", cfg.history),
                        ("the drafts folder", cfg.drafts)):
         place = path if os.path.exists(path) else os.path.dirname(path)
