@@ -458,6 +458,8 @@ BOUNDS = [
      "{% endmacro %}{{ m() | length }}", "a block would be longer than 5000000"),
     ("lipsum", "{{ lipsum(100000, max=1000) | length }}", "lipsum(100000, max=1000) would make"),
     ("a power of three", "{{ 3 ** 100000 }}", "is too large a number"),
+    ("strftime's directives grow", "{{ today.strftime('%c' * 400000) | length }}",
+     "strftime would make a text longer"),
     ("hex digits read by int", "{{ ('f' * 1000000) | int(base=16) }}", "the int filter made"),
     ("round to a huge precision", "{{ 5 | round(-100000000) }}", "asks for more than 1000"),
     ("batch's fill", "{{ [1] | batch(500000000, 0) | list | length }}", "would make more than"),
