@@ -482,8 +482,11 @@ def _row_problem(path, lines, k, values, ncols, id_at, delim, sep) -> Problem:
         line, col = _cell_position(lines, k, ncols, delim, sep)
         return problem(path, line, col, f"row has {cells(count)}, the header has {ncols}",
                         f"a cell holding the delimiter {delim!r} must be quoted")
-    if count < ncols:
-        return problem(path, k + 1, 0, f"row has {cells(count)}, the header has {ncols}",
+    if count < ncols:  # named where the missing cells would begin: the record's end
+        text, _, nk = _split_record(lines, k, delim, sep)
+        end = len(text.rstrip("\r"))
+        line, col = _offset_position(text, end, sep, k + 1)
+        return problem(path, line, col, f"row has {cells(count)}, the header has {ncols}",
                         "add the missing cells (they may be empty)")
     line, col = _cell_position(lines, k, id_at, delim, sep)
     return problem(path, line, col, "empty id", ID_HINT)

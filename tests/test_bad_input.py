@@ -149,7 +149,7 @@ CSV_REFUSED = {
     "misspelt state column": (LEDGER.replace("started", "statred").encode(),
                               ["contacts.csv:1:30: unknown column 'statred' (did you mean 'started'?)"]),
     "short row": ((HEADER + "c1,Ann Lind,ann@example.com\n").encode(),
-                  ["contacts.csv:2: row has 3 cells, the header has 6",
+                  ["contacts.csv:2:28: row has 3 cells, the header has 6",
                    "hint: add the missing cells (they may be empty)"]),
     "long row": ((HEADER + ROW1 + ",Stockholm\n").encode(),
                  ["contacts.csv:2:55: row has 7 cells, the header has 6",

@@ -190,6 +190,18 @@ def test_optout_moves_to_another_channel(book):
     assert touch["channel"] == "call"
 
 
+def test_optout_said_again_writes_nothing(book):
+    """The journal is the memory of decisions: one said already is not a second decision."""
+    assert invoke("-C", book, "optout", "d1", "email", "--today", "2026-11-23").exit_code == 0
+    before = [(book / name).read_bytes() for name in ("contacts.csv", "history.csv")]
+    again = invoke("-C", book, "optout", "d1", "email", "--today", "2026-11-23")
+    assert again.exit_code == 0 and "already; nothing written" in again.stdout
+    assert [(book / name).read_bytes() for name in ("contacts.csv", "history.csv")] == before
+    noted = invoke("-C", book, "optout", "d1", "email", "--note", "asked again", "--today",
+                   "2026-11-23")
+    assert noted.exit_code == 0 and (book / "history.csv").read_bytes() != before[1]
+
+
 def test_missing_ledger_is_66(book):
     os.remove(book / "contacts.csv")
     result = invoke("-C", book, "due", "--today", "2026-11-23")

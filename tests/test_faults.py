@@ -414,7 +414,9 @@ def test_a_torn_journal_only_append_is_taken_back(tmp_path):
     ledger = "id,name,email,playbook,optout\nc3,Cid Ek,cid@example.com,,call\n"
     root = build(tmp_path, {"contacts.csv": ledger})
     before = snapshot(root)
-    killed = cadence_process("-C", root, "optout", "c3", "call", "--today", TODAY,
+    # said again with a note: a journal row, and no ledger cell changes
+    killed = cadence_process("-C", root, "optout", "c3", "call", "--note", "asked again",
+                             "--today", TODAY,
                              wrapper=KILL + KILL_POINTS["half way through the journal append"])
     assert killed.returncode == -signal.SIGKILL
     assert snapshot(root)[JOURNAL_NAME] != before[JOURNAL_NAME]  # torn, for now

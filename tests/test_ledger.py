@@ -228,7 +228,7 @@ CSV_ERRORS = {
     "unclosed quote in header": (b'id,"name\nc1,Ann\n', "utf-8", "quote opened here is never closed", 1, 4),
     "unclosed after a multiline cell": (b'id,a,b\nc1,"x\ny",z"\nc2,"q\n', "utf-8",
                                         "quote opened here is never closed", 4, 4),
-    "short row": (b"id,name,email\nc1,Ann\n", "utf-8", "row has 2 cells, the header has 3", 2, 0),
+    "short row": (b"id,name,email\nc1,Ann\n", "utf-8", "row has 2 cells, the header has 3", 2, 7),
     "long row": (b"id,name\nc1,Ann,x,y\n", "utf-8", "row has 4 cells, the header has 2", 2, 8),
     "long quoted row": (b'id,name\nc1,"A,\nnn",x\n', "utf-8", "row has 3 cells, the header has 2", 3, 5),
     "duplicate id": (b"id,name\nc1,A\n c1 ,B\n", "utf-8", "duplicate id 'c1' (first at line 2)", 3, 1),

@@ -342,6 +342,9 @@ def optout(contact_id: str = ID,
             item = value.strip().lower()
             chosen.append(item if item == "all" else _channel(item, "CHANNEL"))
         merged = list(contact.optout) + [c for c in chosen if c not in contact.optout]
+        if len(merged) == len(contact.optout) and not note:  # said already: nothing to add
+            return [], {}, (f"{contact.id}: opted out of {', '.join(chosen)} already; "
+                            "nothing written.")
         text = ";".join(merged)
         book = loaded.book
         new = contact._replace(optout=tuple(merged), row={**contact.row, "optout": text})
