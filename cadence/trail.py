@@ -288,6 +288,13 @@ def _cells(kept) -> tuple:
     return tuple(kept.split(",")) if isinstance(kept, str) else kept
 
 
+def _by_hand_last(kept) -> tuple:
+    """The order of one day's touches: a touch logged by hand (no step) after a run's, as a
+    person logs it after the day's run (`takeback.latest_act`), then the larger row."""
+    cells = _cells(kept)
+    return not cells[4].strip(), cells
+
+
 _NO_REPLIES = frozenset()
 
 
@@ -368,7 +375,8 @@ def _fold(folds: dict, records, saved: Optional[dict] = None) -> None:
             dates = acc.dates
             dates.append(day)
             latest = acc.last_day
-            if latest is None or day > latest or (day == latest and _cells(kept) > _cells(acc.last)):
+            if latest is None or day > latest or (day == latest and _by_hand_last(kept)
+                                                   > _by_hand_last(acc.last)):
                 acc.last_day, acc.last = day, kept
             if acc.first is None or day < acc.first:
                 acc.first = day
