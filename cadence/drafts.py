@@ -13,7 +13,7 @@ from datetime import date, timezone
 from typing import Optional
 
 from . import emails
-from .emails import fold
+from .emails import fold, markdown_text
 from .lookup import SUFFIX, draft_name, html_twin, template_file
 from .state import FELL_BACK, SET_IN_THE_LEDGER
 from .model import EXIT_CONFIG, EXIT_DATA, KNOWN_COLUMNS, Failure, Overtime, Problem, Source
@@ -180,20 +180,21 @@ class Renderer:
         when = touch.due.isoformat() + (f" at {touch.time}" if touch.time else "")
         if touch.overdue:
             when += f" ({touch.overdue} day{'s' if touch.overdue != 1 else ''} late)"
-        lines = [f"# {touch.channel.capitalize()}: {fold(contact.name) or contact.id}", "",
-                 f"- Phone: {fold(row.get('phone', '')) or '(none)'}",
+        text_of = markdown_text  # the ledger's cells: shown as text, never as Markdown
+        lines = [f"# {touch.channel.capitalize()}: {text_of(contact.name or contact.id)}", "",
+                 f"- Phone: {text_of(row.get('phone', '')) or '(none)'}",
                  f"- When: {when}",
                  f"- Why: {_why(touch)}",
                  f"- Playbook: {touch.playbook} / {touch.phase} / {touch.step}"]
         # the sheet's own columns (Company, Notes, ...): what the caller knows of the contact
-        lines += [f"- {fold(column)}: {fold(value)}" for column, value in row.items()
+        lines += [f"- {text_of(column)}: {text_of(value)}" for column, value in row.items()
                   if column not in KNOWN_COLUMNS and value.strip()]
         lines.append("")
         topics = [(e, note) for e, note in ((e, topic(e)) for e in history) if note][-5:]
         if topics:
             lines += ["## Last topics", ""]
-            lines += [f"- {e.date} {' '.join(filter(None, (e.event, e.channel)))}: {fold(note)}"
-                      for e, note in topics]
+            lines += [f"- {e.date} {' '.join(filter(None, (e.event, e.channel)))}: "
+                      f"{text_of(note)}" for e, note in topics]
             lines.append("")
         lines += ["## Script", "", text.strip(), ""]
         return "\n".join(lines)
@@ -201,7 +202,8 @@ class Renderer:
     def _letter(self, text, contact, today) -> str:
         """The sender's and the contact's address blocks, the date, the text: ready to print."""
         block = _lines(self.sender["name"]) + _lines(self.sender["address"])
-        to = _lines(contact.name) + _lines(contact.row.get("address", ""))
+        to = [markdown_text(line) for line in _lines(contact.name)
+              + _lines(contact.row.get("address", ""))]  # the ledger's: text, not Markdown
         dated = format_day(today, "long", self.locale) if self.locale else today.isoformat()
         parts = ["  \n".join(block), "  \n".join(to), dated, text.strip()]
         return "\n\n".join(p for p in parts if p) + "\n"

@@ -41,13 +41,31 @@ class _Policy(Compat32):
         if isinstance(value, str) and (not limit or len(name) + 2 + len(value) <= limit) \
                 and _ONE_LINE.fullmatch(value):
             return f"{name}: {value}{self.linesep}"
+        if isinstance(value, Header):
+            # encoded words: lines of at most 76 characters, so that no word passes the 75
+            # of RFC 2047 section 2 (compat32 fills a line of 78 with one)
+            return Compat32._fold(_ENCODED, name, value, sanitize)
         return super()._fold(name, value, sanitize)
 
 
 _POLICY = _Policy(linesep="\r\n")
+_ENCODED = Compat32(linesep="\r\n", max_line_length=76)
+_LONG_WORD = 900  # a word this long cannot be folded: encoded words can (RFC 5322's 998)
 
 
 _CONTROLS = dict.fromkeys((*range(0x20), 0x7f, *range(0x80, 0xa0)), " ")
+
+
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>#|])")
+# a list item (`- x`, `+ x`, `1. x`, `1) x`) or a setext underline (`---`, `===`)
+_LINE_START = re.compile(r"^(?:[-+]|[0-9]{1,9}[.)])(?=[ \t]|$)|^[-=](?=[-=]*[ \t]*$)")
+
+
+def markdown_text(text) -> str:
+    """Ledger data in a Markdown file (the day's index, a call sheet, a letter), folded to
+    one line: shown as text, never as a heading, list, link, emphasis or HTML."""
+    return _LINE_START.sub(lambda m: m.group(0)[:-1] + "\\" + m.group(0)[-1],
+                           _MARKDOWN.sub(r"\\\1", fold(text)))
 
 
 def fold(text) -> str:
@@ -133,12 +151,23 @@ def build(sender: tuple, to: tuple, subject: str, moment: datetime, msgid: str,
     for name, (shown, address) in (("From", sender), ("To", to)):
         if address:
             message[name] = formataddr((fold(shown), address), charset="utf-8")
-    message["Subject"] = Header(fold(subject), "utf-8") if not subject.isascii() else fold(subject)
+    message["Subject"] = _text_header("Subject", subject)
     message["Date"] = format_datetime(moment)
     message["Message-ID"] = msgid
     for name, value in headers:
-        message[name] = Header(fold(value), "utf-8") if not value.isascii() else fold(value)
+        message[name] = _text_header(name, value)
     return message.as_bytes(policy=_POLICY)
+
+
+def _text_header(name: str, value: str):
+    """An unstructured header's value: as it stands when it is ASCII that a reader takes
+    literally, else encoded words (RFC 2047): 8-bit text, text that would read as an encoded
+    word (`=?utf-8?q?...?=` typed in a subject), a word too long to fold."""
+    value = fold(value)
+    if value.isascii() and "=?" not in value and \
+            (len(value) < _LONG_WORD or max(map(len, value.split()), default=0) < _LONG_WORD):
+        return value
+    return Header(value, "utf-8", header_name=name)
 
 
 def _boundary(msgid: str, text: str) -> str:

@@ -8,12 +8,11 @@ DTSTAMP never read the clock.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from .lookup import draft_name
-from .emails import fold
+from .emails import fold, markdown_text
 
 INDEX = "index.md"
 CALENDAR = "calls.ics"
@@ -115,12 +114,9 @@ def _others(items) -> list:
     return sorted({i.channel for i in items} - known)
 
 
-_MARKDOWN = re.compile(r"([\\`*_\[\]<>#|])")
-
-
 def _escape(text: str) -> str:
     """Ledger data shown as text, never as Markdown."""
-    return _MARKDOWN.sub(r"\\\1", fold(text))
+    return markdown_text(text)
 
 
 def calls_ics(day: date, items, zone, tzid: str, domain: str):

@@ -494,8 +494,29 @@ def test_line_breaks_in_a_call_sheet_stay_in_their_line(in_book):
     ran(root, ("run", "--today", "2026-11-04"))
     sheet = read(root, "drafts/2026-11-04/c1--decide-2.md").decode()
     head = sheet.split("## Script")[0]  # the sheet's own lines; the script is the template's
-    assert head.splitlines()[0] == "# Call: Ann # Injected heading"
+    assert head.splitlines()[0] == "# Call: Ann \\# Injected heading"
     assert "\n# Injected" not in head
+
+
+def test_ledger_data_in_a_letter_and_a_call_sheet_is_text_not_markdown(in_book):
+    """README "Ledger data shown as text": a name or an address line that would be a
+    heading, a list, a link, emphasis or HTML in Markdown is escaped, as in index.md."""
+    ledger = ("id,name,email,phone,address,playbook,started,company\n"
+              'c1,"Åsa *Öberg* [CEO](http://evil.example) <b>x</b>",,+46701234567,'
+              '"# Storgatan 1\n- 111 22 Stockholm\n1. Sverige\n---",p,2026-11-01,"# AB"\n')
+    from smallbook import PLAYBOOK
+
+    letters = PLAYBOOK.replace("{at: 1 day, channel: email, template: hello}",
+                               "{at: 1 day, channel: letter, template: hello}")
+    root = in_book({"contacts.csv": ledger, "playbooks/p.yaml": letters,
+                    "templates/hello.letter.j2": "Hello.\n"})
+    ran(root)
+    letter = read(root, "drafts/2026-11-02/c1--decide-1.md").decode()
+    assert ("Åsa \\*Öberg\\* \\[CEO\\](http://evil.example) \\<b\\>x\\</b\\>  \n"
+            "\\# Storgatan 1  \n\\- 111 22 Stockholm  \n1\\. Sverige  \n\\---") in letter
+    ran(root, ("run", "--today", "2026-11-04"))
+    sheet = read(root, "drafts/2026-11-04/c1--decide-2.md").decode().split("## Script")[0]
+    assert sheet.startswith("# Call: Åsa \\*Öberg\\* \\[CEO\\]") and "- company: \\# AB" in sheet
 
 
 @pytest.mark.parametrize("value", ["ann@example.com\r\nBcc: eve@evil.example",

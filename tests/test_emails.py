@@ -98,3 +98,37 @@ def test_text_parts_of_each_kind_are_mimetext_s():
 ])
 def test_a_header_value_is_one_line_of_printable_text(text, header):
     assert emails.fold(text) == header
+
+
+@given(st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=400))
+def test_a_subject_keeps_rfc_2047_s_and_5322_s_line_limits(subject):
+    """RFC 2047 section 2: an encoded word is at most 75 characters, on a line of at most 76;
+    RFC 5322 section 2.1.1: no line past 998 (a word too long to fold is encoded, and so is
+    text that would read as an encoded word). A reader gets the subject back."""
+    import email
+    import email.policy
+    import re
+    from datetime import datetime, timezone
+
+    data = emails.build(("Eva", "eva@x.se"), ("Ann", "ann@x.se"), subject,
+                        datetime(2026, 12, 6, 9, tzinfo=timezone.utc), "<a@x>", [], "x", None)
+    head = data.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    lines = head.split("\r\n")
+    assert all(len(line) <= 998 for line in lines)
+    words = re.findall(r"=\?utf-8\?[bq]\?[^?]*\?=", head)
+    assert all(len(word) <= 75 for word in words)
+    assert all(len(line) <= 76 for line in lines if "=?utf-8?" in line)
+    read = email.message_from_bytes(data, policy=email.policy.default)["Subject"]
+    assert read == emails.fold(subject)
+
+
+@pytest.mark.parametrize("subject", ["x" * 1200, "Re: =?utf-8?q?hello_world?= fake"])
+def test_a_subject_a_reader_would_misread_is_encoded(subject):
+    import email
+    import email.policy
+    from datetime import datetime, timezone
+
+    data = emails.build(("Eva", "eva@x.se"), ("Ann", "ann@x.se"), subject,
+                        datetime(2026, 12, 6, 9, tzinfo=timezone.utc), "<a@x>", [], "x", None)
+    assert b"Subject: =?utf-8?" in data
+    assert email.message_from_bytes(data, policy=email.policy.default)["Subject"] == subject
