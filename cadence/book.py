@@ -3,6 +3,9 @@ problem collected before any is reported.
 
 This module reads the disk and cadence.files, cadence.commit and cadence.draftfiles write it;
 the parsers below them take bytes and text.
+
+Longer than most modules: it is the one place where a book is read, a short loader for each
+of its files and the problems of a book not found; split, the edge would be in several.
 """
 from __future__ import annotations
 
@@ -244,15 +247,26 @@ def _playbook_files(folder: str) -> list:
     return found
 
 
+def _no_playbooks(config, folder: str) -> Problem:
+    if not config.source and not os.path.lexists(folder):  # no cadence.yaml either
+        return Problem(Source(config.root), "no book here: no cadence.yaml in this folder or a "
+                       "folder above it, and no playbooks folder", "cd into your book, give "
+                       "-C FOLDER, or make one: cadence init FOLDER", EXIT_MISSING)
+    if os.path.islink(folder):  # a copy that kept a relative link (cp -r of the example)
+        return Problem(Source(folder), f"the playbooks folder is a link to "
+                       f"{os.readlink(folder)}, which is not there", "copy a book with its "
+                       "links followed (cp -rL), or set `playbooks:` in cadence.yaml", EXIT_MISSING)
+    return Problem(Source(folder), "playbooks folder not found",
+                   "set `playbooks:` in cadence.yaml or create the folder", EXIT_MISSING)
+
+
 def load_playbooks(config, templates, check_expr=None) -> tuple:
     """({name: Playbook}, problems) for every `*.yaml` in the playbooks folder."""
     from .playbook import parse_playbook
 
     folder = config.playbooks
     if not os.path.isdir(folder):
-        raise Failure(Problem(Source(folder), "playbooks folder not found",
-                              "set `playbooks:` in cadence.yaml or create the folder",
-                              EXIT_MISSING))
+        raise Failure(_no_playbooks(config, folder))
     playbooks, problems, root = {}, [], os.path.realpath(folder)
     files = _playbook_files(folder)
     for stem, path in files:

@@ -391,7 +391,8 @@ CONTACT = typer.Argument(..., metavar="ID", help="The contact's id.")
 ON = typer.Option(None, "--on", help="The date it happened (YYYY-MM-DD); default: today.",
                   metavar="DATE")
 NOTE = typer.Option("", "--note", help="A note for the journal (topics, agreements).")
-YES = typer.Option(False, "--yes", "-y", help="Go ahead without asking (see the command's help).")
+YES = typer.Option(False, "--yes", "-y", help="Go ahead without asking: take back more than "
+                   "one contact's rows at once.")
 DRY_RUN = typer.Option(False, "--dry-run", "-n", help="Show what would be done; write nothing.")
 
 

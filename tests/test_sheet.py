@@ -461,7 +461,7 @@ def test_a_date_with_midnight_passes_check(machine):
 def test_a_sheet_named_like_the_journal_is_copied_under_another_name(machine):
     (machine / "dir").mkdir()
     book, said = _init(machine / "dir", "history.csv", b"Name,Email\r\nAnn,a@x.se\r\n")
-    assert "around history.csv (copied as contacts.csv)" in said
+    assert "around history.csv (1 contact, copied as contacts.csv)" in said
     assert (book / "contacts.csv").read_bytes() == b"Name,Email\r\nAnn,a@x.se\r\n"
     assert (book / "history.csv").read_text().startswith("date,contact,event")
     _ok(book, "check")

@@ -247,8 +247,8 @@ def _tell(directory, sheet, guess, zone, name, email, given_name, given_email) -
     if sheet is None:
         say(f"Wrote a cadence book {where}.")
     else:
-        copied = f" (copied as {sheet[0]})" if sheet[0] != sheet[4] else ""
-        say(f"Wrote a cadence book around {sheet[4]}{copied} ({count(guess.rows, 'contact')}) "
+        copied = f", copied as {sheet[0]}" if sheet[0] != sheet[4] else ""
+        say(f"Wrote a cadence book around {sheet[4]} ({count(guess.rows, 'contact')}{copied}) "
             f"{where}. Guessed from the sheet:")
         for line in described(guess, DEFAULT_PLAYBOOK):
             say(f"  {line}")
