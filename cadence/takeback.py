@@ -181,10 +181,10 @@ def restored(contact: Contact, trail: Trail, undone, playbooks: Mapping[str, Pla
         first = min(steps, key=lambda r: cursor_of(playbook, r.step, contact.started,
                                                    contact.last_touch))
         fields["last_step"] = step_before(playbook, first.step)
-        stood = trail.step if trail.step is not None and \
-            trail.step.playbook == contact.playbook else next(
-                (e for e in trail.other_steps if e.playbook == contact.playbook), None)
-        if by_hand(first) and stood is not None and find_step(playbook, stood.step) is not None:
+        stood = trail.step  # the journal's latest step that stands, since the latest start
+        if by_hand(first) and stood is not None and stood.playbook == contact.playbook and \
+                (contact.started is None or stood.date >= contact.started) and \
+                find_step(playbook, stood.step) is not None:
             # `skip --step` may have jumped ahead of the step before it: the contact goes
             # back to where the journal says it stood, the steps between still to come
             fields["last_step"] = stood.step
