@@ -287,7 +287,10 @@ def _check_yaml_ids(path: str, items, column: str = "id", required: bool = True)
             continue
         value = pair[1]
         key = value.value.strip()
-        if not key:
+        if isinstance(value, _Seq):  # `id: [1, 2]`: one contact, one id
+            problems.append(problem(path, value.line, value.col, "an id is one value, not a "
+                                    "list", ID_HINT))
+        elif not key:
             if required:
                 problems.append(problem(path, value.line, value.col, "empty id", ID_HINT))
         elif key in seen:
