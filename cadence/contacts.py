@@ -26,7 +26,7 @@ _fromiso = date.fromisoformat
 
 
 
-def _date(text: str) -> date:
+def _date(text: str, expected: str = "a date as YYYY-MM-DD") -> date:
     if len(text) == 10 and text[4] == "-" and text[7] == "-" and text[:4].isdigit():
         try:
             day = _fromiso(text)  # the common case, without a regex
@@ -59,7 +59,7 @@ def _date(text: str) -> date:
             "write dates as YYYY-MM-DD (ISO 8601), e.g. 2026-11-22, or keep the sheet's and "
             f"name its format in cadence.yaml: `ledger: {{dates: \"{example}\"}}`",
         )
-    raise CellError(f"expected a date as YYYY-MM-DD, got {text!r}")
+    raise CellError(f"expected {expected}, got {text!r}")
 
 
 def _callback(text: str) -> tuple:
@@ -82,12 +82,7 @@ def _birthday(text: str) -> tuple:
         except ValueError:
             raise CellError(f"impossible birthday {text!r}") from None
         return month, day
-    try:
-        born = _date(text)
-    except CellError as err:
-        if str(err).startswith("expected a date"):
-            raise CellError(f"expected a birthday as YYYY-MM-DD or MM-DD, got {text!r}") from None
-        raise
+    born = _date(text, "a birthday as YYYY-MM-DD or MM-DD")
     return born.month, born.day
 
 

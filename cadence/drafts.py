@@ -180,21 +180,22 @@ class Renderer:
         when = touch.due.isoformat() + (f" at {touch.time}" if touch.time else "")
         if touch.overdue:
             when += f" ({touch.overdue} day{'s' if touch.overdue != 1 else ''} late)"
-        text_of = markdown_text  # the ledger's cells: shown as text, never as Markdown
-        lines = [f"# {touch.channel.capitalize()}: {text_of(contact.name or contact.id)}", "",
-                 f"- Phone: {text_of(row.get('phone', '')) or '(none)'}",
+        # the ledger's cells are shown as text, never as Markdown (markdown_text)
+        lines = [f"# {touch.channel.capitalize()}: {markdown_text(contact.name or contact.id)}", "",
+                 f"- Phone: {markdown_text(row.get('phone', '')) or '(none)'}",
                  f"- When: {when}",
                  f"- Why: {_why(touch)}",
                  f"- Playbook: {touch.playbook} / {touch.phase} / {touch.step}"]
         # the sheet's own columns (Company, Notes, ...): what the caller knows of the contact
-        lines += [f"- {text_of(column)}: {text_of(value)}" for column, value in row.items()
+        lines += [f"- {markdown_text(column)}: {markdown_text(value)}"
+                  for column, value in row.items()
                   if column not in KNOWN_COLUMNS and value.strip()]
         lines.append("")
         topics = [(e, note) for e, note in ((e, topic(e)) for e in history) if note][-5:]
         if topics:
             lines += ["## Last topics", ""]
             lines += [f"- {e.date} {' '.join(filter(None, (e.event, e.channel)))}: "
-                      f"{text_of(note)}" for e, note in topics]
+                      f"{markdown_text(note)}" for e, note in topics]
             lines.append("")
         lines += ["## Script", "", text.strip(), ""]
         return "\n".join(lines)

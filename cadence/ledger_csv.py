@@ -483,7 +483,7 @@ def _row_problem(path, lines, k, values, ncols, id_at, delim, sep) -> Problem:
         return problem(path, line, col, f"row has {cells(count)}, the header has {ncols}",
                         f"a cell holding the delimiter {delim!r} must be quoted")
     if count < ncols:  # named where the missing cells would begin: the record's end
-        text, _, nk = _split_record(lines, k, delim, sep)
+        text, _, _ = _split_record(lines, k, delim, sep)
         end = len(text.rstrip("\r"))
         line, col = _offset_position(text, end, sep, k + 1)
         return problem(path, line, col, f"row has {cells(count)}, the header has {ncols}",

@@ -195,9 +195,10 @@ def _sender(value: str) -> tuple:
         # mail program replies to
         angled = _ANGLED.findall(value)
         pairs = [pair for pair in pairs if pair[1] in angled] or pairs
-    for name, address in pairs:
-        return clean(_decoded(name), 100), address_key(clean(address, 320))
-    return "", ""
+    if not pairs:
+        return "", ""
+    name, address = pairs[0]
+    return clean(_decoded(name), 100), address_key(clean(address, 320))
 
 
 def _date(value: str) -> Optional[datetime]:

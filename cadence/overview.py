@@ -96,10 +96,10 @@ def index_md(day: date, items) -> bytes:
         body += [f"## {title} ({len(group)})", ""]
         for item in group:
             when = f"{item.time} · " if item.time else ("any time · " if channel == "call" else "")
-            reach = f" · {_escape(item.reach)}" if item.reach else ""
+            reach = f" · {markdown_text(item.reach)}" if item.reach else ""
             late = f" · {item.late} day{'s' if item.late != 1 else ''} late" if item.late else ""
-            body.append(f"- {when}[{_escape(item.name)}]({item.file}){reach} · "
-                        f"{_escape(item.why)}{late} · `{item.template}`")
+            body.append(f"- {when}[{markdown_text(item.name)}]({item.file}){reach} · "
+                        f"{markdown_text(item.why)}{late} · `{item.template}`")
         body.append("")
     total = len(items)
     summary = f"{total} touch{'es' if total != 1 else ''}: " + ", ".join(counts) + "."
@@ -112,11 +112,6 @@ def index_md(day: date, items) -> bytes:
 def _others(items) -> list:
     known = {group[0] for group in GROUPS}
     return sorted({i.channel for i in items} - known)
-
-
-def _escape(text: str) -> str:
-    """Ledger data shown as text, never as Markdown."""
-    return markdown_text(text)
 
 
 def calls_ics(day: date, items, zone, tzid: str, domain: str):

@@ -355,7 +355,7 @@ def reply_said(trail: Trail) -> frozenset:
 
 
 def _decisions(contact: Contact, trail: Trail, status: Optional[str], replies: frozenset,
-               typed_status: bool, until: tuple = (None, None)) -> tuple:
+               typed_status: bool, until: tuple) -> tuple:
     """The rows the user's hand asks for: a status, last_reply or callback cell typed in the
     ledger that differs from what the journal says (SPEC section 9), and a pause's date typed
     over the one the journal holds (`until`: the journal's, the row's). Of one day's rows, the

@@ -856,3 +856,18 @@ def test_touches_that_are_no_whole_number_are_an_error(cell):
 
     _, problems = parse_contacts(RowsLedger([{"id": "c1", "touches": cell}]))
     assert [p.message for p in problems] == [f"expected a whole number of touches, got {cell!r}"]
+
+
+@pytest.mark.parametrize("column, cell, message, hint", [
+    ("started", "06.12.2026", "ambiguous date '06.12.2026'", '`ledger: {dates: "%d.%m.%Y"}`'),
+    ("started", "12/06/2026", "ambiguous date '12/06/2026'", '`ledger: {dates: "%m/%d/%Y"}`'),
+    ("started", "06.12.26", "ambiguous date '06.12.26'", "a two-digit year cannot be read"),
+    ("birthday", "14-Mar", "expected a birthday as YYYY-MM-DD or MM-DD, got '14-Mar'", ""),
+    ("started", "14-Mar", "expected a date as YYYY-MM-DD, got '14-Mar'", ""),
+])
+def test_a_date_cell_cadence_cannot_read_says_what_it_takes(column, cell, message, hint):
+    from cadence.contacts import parse_contacts
+    from helpers import RowsLedger
+
+    _, problems = parse_contacts(RowsLedger([{"id": "c1", column: cell}]))
+    assert [p.message for p in problems] == [message] and hint in problems[0].hint
