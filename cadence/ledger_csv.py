@@ -193,13 +193,13 @@ class _CsvLayout:
     starts: tuple  # physical line where each row starts
     ends: dict  # row index -> last physical line, only for rows spanning lines
     index: dict  # column -> position in the header
+    short: dict  # row index -> its number of cells, for rows that leave out the last ones
 
     def cell_position(self, row: int, column: str):
         if column not in self.index:
             return None
-        k = self.starts[row]
-        s, cells, _ = _split_record(self.lines, k, self.delimiter, self.sep)
-        return _offset_position(s, cells[self.index[column]][0], self.sep, k + 1)
+        return _cell_position(self.lines, self.starts[row], self.index[column],
+                              self.delimiter, self.sep)
 
     def dump(self, ledger: LedgerFile, updates) -> Optional[str]:
         new_columns = []
@@ -232,6 +232,8 @@ class _CsvLayout:
                             for c in new_columns)
             self._append(out, self.header[1], names)
             for i, start in enumerate(self.starts):
+                if i in self.short and i not in changed:
+                    self._rewrite_row(out, ends, i, {})  # its missing cells first, then the new
                 changes = updates.get(i, {})
                 every = self._every(start, out)
                 extra = "".join(d + _csv_cell(changes.get(c, ""), d, every) for c in new_columns)
@@ -267,13 +269,15 @@ class _CsvLayout:
         if '"' not in line and i not in self.ends:  # most rows: no quote, one line
             end = "\r" if self.sep == "\n" and line[-1:] == "\r" else ""
             raw = (line[:-1] if end else line).split(self.delimiter)
+            raw += [""] * (len(self.index) - len(raw))  # a short row is written whole
             for j, value in cells.items():
                 raw[j] = _csv_cell(value, self.delimiter, False)
             return self.delimiter.join(raw) + end, k + 1
         s, tokens, nk = _split_record(self.lines, k, self.delimiter, self.sep)
         raw = [s[a:b] for a, b, _, _ in tokens]
+        raw += [""] * (len(self.index) - len(raw))
         for j, value in cells.items():
-            raw[j] = _csv_cell(value, self.delimiter, tokens[j][3])
+            raw[j] = _csv_cell(value, self.delimiter, j < len(tokens) and tokens[j][3])
         return self.delimiter.join(raw) + s[tokens[-1][1]:], nk
 
     def _rewrite_row(self, out: list, ends: dict, i: int, cells: dict) -> None:
@@ -335,8 +339,9 @@ def parse_csv(text: str, path: str, rules: Header = PLAIN):
     columns = tuple(value.strip() for _, _, value, _ in cells)
     problems += _check_header(path, s, cells, columns, sep, k + 1, rules)
     index = {c: j for j, c in enumerate(columns)}
-    rows, starts, ends = _read_rows(path, lines, nk, columns, delim, sep, problems, rules)
-    layout = _CsvLayout(path, tuple(lines), sep, newline, delim, header, tuple(starts), ends, index)
+    rows, starts, ends, short = _read_rows(path, lines, nk, columns, delim, sep, problems, rules)
+    layout = _CsvLayout(path, tuple(lines), sep, newline, delim, header, tuple(starts), ends,
+                        index, short)
     return columns, tuple(rows), tuple(k + 1 for k in starts), layout, problems
 
 
@@ -410,8 +415,9 @@ def _check_header(path: str, s: str, cells, columns, sep: str, first_line: int,
 
 
 def _read_rows(path, lines, k, columns, delim, sep, problems, header: Header = PLAIN):
-    """The data rows from physical line k on: (rows, start lines, {row: last line})."""
-    rows, starts, ends = [], [], {}
+    """The data rows from physical line k on: (rows, start lines, {row: last line},
+    {row: its number of cells, for a row shorter than the header})."""
+    rows, starts, ends, short = [], [], {}, {}
     ncols = len(columns)
     id_column = header.id_column(columns)
     id_at = columns.index(id_column) if id_column is not None else -1
@@ -444,8 +450,12 @@ def _read_rows(path, lines, k, columns, delim, sep, problems, header: Header = P
         if not "".join(values).strip():
             k = nk  # a blank line (or one of only delimiters): not a row, kept as it is
             continue
-        if len(values) != ncols or (need_id >= 0 and not values[need_id].strip()):
+        if len(values) < ncols:  # Excel leaves out the delimiters of empty cells at a row's end
+            short[len(rows)] = len(values)
+            values = values + [""] * (ncols - len(values))
+        if len(values) > ncols or (need_id >= 0 and not values[need_id].strip()):
             problems.append(_row_problem(path, lines, k, values, ncols, id_at, delim, sep))
+            short.pop(len(rows), None)
             k = nk
             continue
         if id_at >= 0:
@@ -464,11 +474,15 @@ def _read_rows(path, lines, k, columns, delim, sep, problems, header: Header = P
         rows.append(dict(zip(columns, values)))
         starts.append(k)
         k = nk
-    return rows, starts, ends
+    return rows, starts, ends, short
 
 
 def _cell_position(lines, k: int, j: int, delim: str, sep: str) -> tuple:
+    """Where cell j of the record on line k begins; for a cell a short row leaves out, where
+    it would begin: the record's end."""
     s, cells, _ = _split_record(lines, k, delim, sep)
+    if j >= len(cells):
+        return _offset_position(s, len(s.rstrip("\r")), sep, k + 1)
     return _offset_position(s, cells[j][0], sep, k + 1)
 
 
@@ -482,11 +496,5 @@ def _row_problem(path, lines, k, values, ncols, id_at, delim, sep) -> Problem:
         line, col = _cell_position(lines, k, ncols, delim, sep)
         return problem(path, line, col, f"row has {cells(count)}, the header has {ncols}",
                         f"a cell holding the delimiter {delim!r} must be quoted")
-    if count < ncols:  # named where the missing cells would begin: the record's end
-        text, _, _ = _split_record(lines, k, delim, sep)
-        end = len(text.rstrip("\r"))
-        line, col = _offset_position(text, end, sep, k + 1)
-        return problem(path, line, col, f"row has {cells(count)}, the header has {ncols}",
-                        "add the missing cells (they may be empty)")
     line, col = _cell_position(lines, k, id_at, delim, sep)
     return problem(path, line, col, "empty id", ID_HINT)

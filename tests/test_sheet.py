@@ -536,6 +536,21 @@ def test_init_writes_dates_without_zeros_only_when_the_sheet_does(cells, pattern
     assert guess_sheet(("d",), [{"d": c} for c in cells]).dates.pattern == pattern
 
 
+def test_rows_that_leave_out_their_empty_last_cells_read_as_empty_and_are_written_whole(machine):
+    """README "The ledger": Excel leaves out the delimiters of a row's empty cells at its end
+    (beyond the first rows it looks at): such a row reads as if they were there, and a row
+    cadence writes is written whole, so the columns it adds line up."""
+    data = b"Name;E-mail;Phone;Company\r\nAnn Ek;ann@ek.se;070 1;Ek AB\r\nBo Berg;b@x.se\r\n"
+    book, said = _init(machine, "s.csv", data)
+    assert "(2 contacts)" in said
+    _ok(book, "check")
+    _ok(book, "run")
+    rows = (book / "s.csv").read_text().splitlines()
+    assert len({row.count(";") for row in rows}) == 1
+    assert rows[2].startswith("Bo Berg;b@x.se;;;bo-berg;new-lead;2026-12-03;")
+    _ok(book, "check")
+
+
 def test_excels_sep_line_names_the_delimiter_and_stays(machine):
     """README "The ledger": a first line `sep=;` (Excel's way of naming the delimiter) is read
     as that, and written back as it was."""
