@@ -94,6 +94,7 @@ def records(lines: Iterable[bytes], path: str, problems: list, names=None,
             return
         names, number, delimiter = found
     order = None if list(names) == list(JOURNAL_COLUMNS) else [names.index(c) for c in JOURNAL_COLUMNS]
+    at = order or list(range(len(JOURNAL_COLUMNS)))  # where each of cadence's columns stands
     width = len(names)
     days = {}  # date text -> date: a journal has few distinct days and many rows
     split = delimiter.encode("ascii") if only is not None and order is None else None
@@ -122,8 +123,8 @@ def records(lines: Iterable[bytes], path: str, problems: list, names=None,
             try:
                 cells = next(csv.reader([text], strict=True, delimiter=delimiter), [])
             except csv.Error as err:
-                problems.append(Problem(Source(path, start), f"unreadable row: {err}",
-                                        code=EXIT_DATA))
+                problems.append(Problem(_place(path, start, text, _stray_quote(text, delimiter)),
+                                        f"unreadable row: {err}", code=EXIT_DATA))
                 continue
             kept = None
         else:
@@ -140,7 +141,8 @@ def records(lines: Iterable[bytes], path: str, problems: list, names=None,
         if len(cells) != width:
             if not "".join(cells).strip():
                 continue  # a blank line
-            problems.append(Problem(Source(path, start, 1),
+            # named where the first cell too many begins, or where the missing ones would
+            problems.append(Problem(_at(path, start, text, delimiter, width),
                                     f"row has {count(len(cells), 'cell')}, the header has {width}",
                                     code=EXIT_DATA))
             continue
@@ -150,12 +152,12 @@ def records(lines: Iterable[bytes], path: str, problems: list, names=None,
         if day is None:
             day = _day(cells[0])
             if day is None:
-                problems.append(Problem(Source(path, start, 1),
+                problems.append(Problem(_at(path, start, text, delimiter, at[0]),
                                         f"expected a date as YYYY-MM-DD, got {cells[0].strip()!r}",
                                         code=EXIT_DATA))
                 continue
             if not FIRST_YEAR <= day.year <= LAST_YEAR:
-                problems.append(Problem(Source(path, start, 1),
+                problems.append(Problem(_at(path, start, text, delimiter, at[0]),
                                         f"date out of range: {cells[0].strip()!r}",
                                         f"dates run from {FIRST_YEAR} to {LAST_YEAR}", EXIT_DATA))
                 continue
@@ -164,18 +166,21 @@ def records(lines: Iterable[bytes], path: str, problems: list, names=None,
         if event not in EVENTS:
             event = cells[2] = event.strip()
             if event not in EVENTS:
-                problems.append(Problem(Source(path, start), f"unknown event {event!r}",
+                problems.append(Problem(_at(path, start, text, delimiter, at[2]),
+                                        f"unknown event {event!r}",
                                         "events are " + ", ".join(EVENTS), EXIT_DATA))
                 continue
         channel = cells[5]
         if channel and channel not in _CHANNELS:
             channel = cells[5] = channel.strip()
             if channel and channel not in _CHANNELS:
-                problems.append(Problem(Source(path, start), f"unknown channel {channel!r}",
+                problems.append(Problem(_at(path, start, text, delimiter, at[5]),
+                                        f"unknown channel {channel!r}",
                                         "channels are " + ", ".join(CHANNELS), EXIT_DATA))
                 continue
         if "\x00" in text:
-            problems.append(Problem(Source(path, start), "NUL byte in the journal",
+            problems.append(Problem(_place(path, start, text, text.index("\x00")),
+                                    "NUL byte in the journal",
                                     "the file looks binary; restore it from a copy", EXIT_DATA))
             continue
         yield start, day, cells, kept if kept is not None else tuple(cells)
@@ -205,6 +210,46 @@ def first_word(note: str) -> str:
     return note.strip().split(" ", 1)[0].split(";", 1)[0].strip()
 
 
+def _at(path: str, number: int, text: str, delimiter: str, j: int) -> Source:
+    """Where cell j of a row (`text`, read from line `number` on) begins; past its last cell,
+    where the record ends. A quoted cell may hold the delimiter and line breaks."""
+    quoted, k = False, 0
+    for offset, ch in enumerate(text):
+        if k == j:
+            return _place(path, number, text, offset)
+        if ch == '"':
+            quoted = not quoted
+        elif ch == delimiter and not quoted:
+            k += 1
+    return _place(path, number, text, len(text.rstrip("\r\n")))
+
+
+def _stray_quote(text: str, delimiter: str) -> int:
+    """The offset of what makes a quoted row unreadable: the text after a closing quote, or
+    the quote never closed; 0 when neither is found."""
+    quoted, i, n, opened = False, 0, len(text), 0
+    while i < n:
+        ch = text[i]
+        if quoted:
+            if ch == '"':
+                if text[i + 1:i + 2] == '"':
+                    i += 1  # an escaped quote
+                else:
+                    quoted = False
+                    if i + 1 < n and text[i + 1] not in (delimiter, "\r", "\n"):
+                        return i + 1
+        elif ch == '"' and (i == 0 or text[i - 1] == delimiter):
+            quoted, opened = True, i
+        i += 1
+    return opened if quoted else 0
+
+
+def _place(path: str, number: int, text: str, offset: int) -> Source:
+    """The line and column of `offset` in a record that begins on line `number`."""
+    before = text[:offset]
+    return Source(path, number + before.count("\n"), offset - (before.rfind("\n") + 1) + 1)
+
+
 def _cr_only(path: str, number: int) -> Problem:
     return Problem(Source(path, number), "the journal's lines end with a lone CR",
                    "save it with LF or CRLF line endings", EXIT_DATA)
@@ -213,9 +258,10 @@ def _cr_only(path: str, number: int) -> Problem:
 def _decode(raw: bytes, path: str, number: int, problems: list) -> Optional[str]:
     try:
         return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        problems.append(Problem(Source(path, number), "the journal is not UTF-8 text",
-                                "save it as UTF-8", EXIT_DATA))
+    except UnicodeDecodeError as err:
+        before = raw[:err.start].decode("utf-8", "replace")
+        problems.append(Problem(_place(path, number, before, len(before)),
+                                "the journal is not UTF-8 text", "save it as UTF-8", EXIT_DATA))
         return None
 
 

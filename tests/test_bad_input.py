@@ -536,3 +536,32 @@ def test_a_sender_with_line_breaks_never_becomes_a_header(in_book):
 def test_a_bad_journal_is_refused_and_nothing_written(in_book):
     journal = JOURNAL + "2026-11-01,c1,touched,p,decide-1,email,hello,\n"
     refused(in_book({"history.csv": journal}), 65, "history.csv:2:", "unknown event 'touched'")
+
+
+JOURNAL_PLACES = {
+    # (the journal's text after its header, where the problem is, message)
+    "reordered columns: the date's own cell": (
+        "contact,date,event,playbook,step,channel,template,note\nc1,01/11/2026,note,p,,,,\n",
+        "history.csv:2:4", "expected a date as YYYY-MM-DD"),
+    "a channel after a quoted cell": (
+        JOURNAL + '2026-11-01,"c1",touch,"p,q",,fax,,\n', "history.csv:2:30", "unknown channel"),
+    "text after a closing quote, on a record's second line": (
+        JOURNAL + '2026-11-01,c1,note,p,,,,"two\nlines" x\n', "history.csv:3:7", "unreadable row"),
+    "a quote never closed": (JOURNAL + '2026-11-01,c1,note,p,,,,"open\n', "history.csv:2:25",
+                             "unreadable row"),
+    "one cell too many": (JOURNAL + "2026-11-01,c1,note,p,,,,a,b\n", "history.csv:2:27",
+                          "row has 9 cells, the header has 8"),
+    "a non-UTF-8 byte after non-ASCII text": (
+        JOURNAL + "2026-11-01,c1,note,p,,,,Åsa \xff\n", "history.csv:2:29",
+        "the journal is not UTF-8 text"),
+}
+
+
+@pytest.mark.parametrize("text, where, message", JOURNAL_PLACES.values(), ids=JOURNAL_PLACES.keys())
+def test_a_bad_journal_row_is_named_by_its_line_and_column(in_book, text, where, message):
+    data = text.encode("utf-8") if "\xff" not in text else \
+        text.split("\xff")[0].encode() + b"\xff" + text.split("\xff")[1].encode()
+    root = in_book({})
+    with open(os.path.join(root, "history.csv"), "wb") as f:
+        f.write(data)
+    refused(root, 65, f"{where}: {message}")
