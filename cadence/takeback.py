@@ -188,6 +188,11 @@ def restored(contact: Contact, trail: Trail, undone, playbooks: Mapping[str, Pla
             # `skip --step` may have jumped ahead of the step before it: the contact goes
             # back to where the journal says it stood, the steps between still to come
             fields["last_step"] = stood.step
+        elif by_hand(first) and (contact.last_touch is None or (
+                trail.last is not None and trail.last.date == contact.last_touch)):
+            # no step of this start in the journal, and the ledger's touches are the
+            # journal's (none typed in from before): the contact stood before the first step
+            fields["last_step"] = ""
     if any(r.event == "status" and first_word(r.note) == "started"
            and r.playbook == contact.playbook for r in undone):
         fields["started"] = dict(trail.started).get(contact.playbook)

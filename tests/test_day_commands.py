@@ -385,6 +385,33 @@ def test_undo_of_a_skip_that_jumped_ahead_gives_back_the_steps_between(tmp_path)
     assert "decide-2" in ok("-C", book, "run", "--today", NEXT).stdout
 
 
+@pytest.mark.parametrize("typed", [False, True])
+def test_undo_of_a_jump_before_any_step_gives_back_the_first_steps(tmp_path, typed):
+    """The same before any step was made: the journal holds no step since the start, so the
+    contact goes back before the first step, and decide-1 is due again. A `last_step` typed in
+    with a touch from before cadence (the journal never saw it) is not the journal's to
+    take back: the step before the one skipped stands for it, as before."""
+    from smallbook import PLAYBOOK
+
+    longer = PLAYBOOK.replace("      - {after: 2 days, channel: call, template: call}\n",
+                              "      - {after: 2 days, channel: call, template: call}\n"
+                              "      - {after: 2 days, channel: email, template: hello}\n")
+    book = build(tmp_path / "book", {"playbooks/p.yaml": longer})
+    if typed:
+        path = os.path.join(book, "contacts.csv")
+        text = open(path, encoding="utf-8").read().splitlines()
+        text[0] += ",touches,last_touch,last_step"
+        text[1:] = [line + (",1,2026-10-30,decide-1" if line.startswith("c1,") else ",,,")
+                    for line in text[1:]]
+        open(path, "w", encoding="utf-8").write("\n".join(text) + "\n")
+    ok("-C", book, "skip", "c1", "--step", "decide-3", "--today", TODAY)
+    ok("-C", book, "undo", "c1", "--today", TODAY)
+    assert cells(book, "c1")["last_step"] == ("decide-2" if typed else "")
+    if not typed:
+        assert cells(book, "c1")["next_due"] == TODAY
+        assert "c1" in ok("-C", book, "due", "--today", TODAY).stdout
+
+
 def test_undo_of_a_far_future_run_gives_the_ledger_back_byte_for_byte(tmp_path):
     """The issue's example: `run --today 2027-12-04` (a typo) moved most contacts and wrote
     skips; `undo` takes all of it back, and the next run on the right day does what it would
