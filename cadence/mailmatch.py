@@ -158,12 +158,18 @@ def _findings(role, message: Message, day: date, journal: Known, by_address: dic
         if not report.failed:
             return ()  # a delay warning, a relay notice: left alone
         person = _threaded(report.returned_ids + message.refs, journal, ids)
-        if person is not None:
+        failed = report.recipients
+        if person is not None and (not failed or person.email in failed
+                                   or any(a in report.returned_to for a in failed)):
             # the contact's own address when it is among those named (a Cc added by hand
-            # may have failed first), else the first
-            named = report.recipients or report.returned_to or (person.email,)
-            bounced = person.email if person.email in named else named[0]
+            # may have failed first), else the first the draft was sent to (an address the
+            # cell no longer holds), else the first named
+            named = failed or report.returned_to or (person.email,)
+            sent_to = [a for a in named if a in report.returned_to]
+            bounced = person.email if person.email in named else (sent_to or named)[0]
             return (Found(person.id, "bounce", day, role, message, address=bounced),)
+        # a draft's report whose failed recipients are neither the contact's address nor one
+        # the draft was sent to (a Bcc added by hand): read as a report of mail written by hand
         # not a draft of cadence's: each contact among the failed recipients bounced; a
         # report that names none, the first contact the returned headers address (one whose
         # failed recipients are not contacts, a Cc of the user's, bounced no contact)

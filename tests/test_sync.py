@@ -395,6 +395,30 @@ def test_a_bounce_of_several_recipients_names_the_contacts_own_address(book, tre
     assert plan_json(book, "c1", AFTER)[1] == ("2026-12-15", "decide-2", "letter", "step")
 
 
+@pytest.mark.parametrize("failed, expected", [
+    ("KARIN", [("c2", "KARIN")]),  # Karin's address failed, in a Bcc added to Jonas's draft
+    ("kollega@partner.example", []),  # a stranger's address failed: no contact bounced
+])
+def test_a_drafts_report_whose_failed_address_is_not_the_contacts(book, tree, failed, expected):
+    """Row 4: the returned message is Jonas's draft, sent to him, but the address that failed
+    is another (a Bcc the user added): Jonas's email arrived, so it is no bounce of his; the
+    report is read as one of mail written by hand, a bounce of each contact whose address
+    failed."""
+    address = {"KARIN": KARIN_MAIL}.get(failed, failed)
+    data = make("postfix_bounce", in_reply_to=draft_id("c1"), recipient=JONAS_MAIL)
+    block = f"Final-Recipient: rfc822; {JONAS_MAIL}".encode()
+    assert data.count(block) == 1
+    data = data.replace(block, f"Final-Recipient: rfc822; {address}".encode()).replace(
+        f"Original-Recipient: rfc822;{JONAS_MAIL}\r\n".encode(), b"")
+    assert f"\nTo: Jonas Ek <{JONAS_MAIL}>".encode() in data  # the returned draft: to Jonas
+    tree.add("INBOX", data)
+    assert synced_lines(book) == [
+        f"2026-12-03,{contact},bounce,p,,email,,{mid(data)} Undelivered Mail Returned to Sender "
+        f"[address {KARIN_MAIL}]" for contact, _ in expected]
+    assert plan_json(book, "c1", AFTER)[:2] == [
+        CALL_ON_THE_7TH, ("2026-12-15", "decide-2", "email", "step")]
+
+
 def _global(data: bytes) -> bytes:
     """An RFC 6533 report, as Postfix sends for SMTPUTF8 mail: the same report in the global
     types, the address typed `utf-8`."""
