@@ -9,7 +9,10 @@ headers and the first part of the body: never an attachment whole).
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import quopri
 import re
 import unicodedata
 from datetime import datetime, timezone
@@ -136,10 +139,16 @@ def _text_of(data: bytes) -> str:
 
 
 def _value(headers: EmailMessage, name: str) -> str:
-    value = headers.get(name)
-    if value is None:
-        return ""
-    return str(value)[:VALUE_LIMIT]
+    """A header's value as written; raw UTF-8 in it (RFC 6532, an SMTPUTF8 report's
+    addresses) read as UTF-8."""
+    name = name.lower()
+    for key, value in headers.raw_items():
+        if key.lower() == name:
+            value = str(value)[:VALUE_LIMIT]
+            if not value.isascii():  # the parser keeps bytes beyond ASCII as surrogates
+                value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            return value
+    return ""
 
 
 def _decoded(value: str) -> str:
@@ -295,13 +304,15 @@ def _parts(message: EmailMessage) -> list:
 
 def _status_blocks(part: EmailMessage) -> list:
     """The header blocks of a message/delivery-status part: per message, then per recipient."""
-    payload = part.get_payload()
+    payload = _encoded(part)
+    if payload is None:
+        payload = part.get_payload()
     if part.get_content_type() != "message/delivery-status" and isinstance(payload, list) \
             and len(payload) == 1 and isinstance(payload[0], EmailMessage):
         # the parser knows only RFC 3464's part: RFC 6533's it reads as one message whose
         # headers are the first block and whose body holds the rest
         try:
-            payload = payload[0].as_string()
+            payload = payload[0].as_bytes().decode("utf-8", "replace")
         except (ValueError, LookupError, TypeError, IndexError):
             return []
     if isinstance(payload, list):
@@ -312,8 +323,32 @@ def _status_blocks(part: EmailMessage) -> list:
     return []
 
 
-def _returned(part: EmailMessage) -> Optional[EmailMessage]:
+def _encoded(part: EmailMessage) -> Optional[str]:
+    """The text of a report's part the parser left as text (raw UTF-8 in it read as UTF-8),
+    or sent in base64 or quoted-printable (RFC 6533 allows it for its global types, which
+    pass 7-bit relays so), decoded; None for a part parsed into messages, not encoded."""
+    encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
     payload = part.get_payload()
+    try:
+        if isinstance(payload, str):
+            data = part.get_payload(decode=True) or b""
+        elif encoding in ("base64", "quoted-printable"):
+            # the parser read the encoded text as a message (or blocks) with no headers
+            raw = "".join(p.as_string() for p in payload if isinstance(p, EmailMessage))
+            raw = raw[:REPORT_LIMIT].encode("ascii", "replace")
+            data = base64.b64decode(b"".join(raw.split())) if encoding == "base64" \
+                else quopri.decodestring(raw)
+        else:
+            return None
+    except (ValueError, LookupError, TypeError, IndexError, binascii.Error):
+        return ""
+    return data[:REPORT_LIMIT].decode("utf-8", "replace")
+
+
+def _returned(part: EmailMessage) -> Optional[EmailMessage]:
+    payload = _encoded(part)
+    if payload is None:
+        payload = part.get_payload()
     if isinstance(payload, list):
         return payload[0] if payload and isinstance(payload[0], EmailMessage) else None
     if isinstance(payload, str):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from cadence.addresses import key_of
 from cadence.mailparse import parse
 
 
@@ -101,3 +102,39 @@ def test_a_null_return_path_is_a_mail_systems_notice(return_path, auto):
 def test_the_sender_is_the_mailbox_a_reply_would_go_to(value, sender):
     message = parse(f"From: {value}\nSubject: x\n\nbody".encode())
     assert message.sender == sender
+
+
+STATUS = ("Reporting-MTA: dns; mx.example\r\n\r\nFinal-Recipient: {kind}; b\u00f6ris@example.com\r\n"
+          "Action: failed\r\nStatus: 5.1.1\r\n")
+RETURNED = "From: me@mycorp.example\r\nTo: b\u00f6ris@example.com\r\nMessage-ID: <d1@mycorp.example>\r\n"
+
+
+@pytest.mark.parametrize("report", ["delivery-status", "global-delivery-status"])
+@pytest.mark.parametrize("encoding", ["8bit", "base64", "quoted-printable"])
+def test_a_reports_parts_are_read_in_any_transfer_encoding(report, encoding):
+    """RFC 6533 (3, 6.2): the global report's parts may be sent in base64 or quoted-printable
+    to pass 7-bit relays; RFC 3464's are read the same way."""
+    import base64
+    import quopri
+
+    def body(text: str) -> str:
+        data = text.encode("utf-8")
+        if encoding == "base64":
+            return base64.encodebytes(data).decode("ascii")
+        if encoding == "quoted-printable":
+            return quopri.encodestring(data).decode("ascii")
+        return text
+
+    kind = "utf-8" if report.startswith("global") else "rfc822"
+    returned = "message/global-headers" if report.startswith("global") else "text/rfc822-headers"
+    data = (f"From: MAILER-DAEMON@mx.example\r\nMessage-ID: <dsn@mx>\r\nMIME-Version: 1.0\r\n"
+            f"Content-Type: multipart/report; report-type={report}; boundary=BB\r\n\r\n"
+            f"--BB\r\nContent-Type: text/plain\r\n\r\nfailed.\r\n"
+            f"--BB\r\nContent-Type: message/{report}\r\nContent-Transfer-Encoding: {encoding}\r\n\r\n"
+            f"{body(STATUS.format(kind=kind))}\r\n"
+            f"--BB\r\nContent-Type: {returned}\r\nContent-Transfer-Encoding: {encoding}\r\n\r\n"
+            f"{body(RETURNED)}\r\n--BB--\r\n").encode("utf-8")
+    found = parse(data).report
+    assert found.failed and found.recipients == ("b\u00f6ris@example.com",)
+    assert found.returned_ids == (key_of("<d1@mycorp.example>"),)
+    assert found.returned_to == ("b\u00f6ris@example.com",)
