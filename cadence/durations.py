@@ -37,8 +37,7 @@ def parse_duration(text: object) -> Duration:
             f"unknown unit {match.group(2)!r} in {raw!r}: use days, weeks, months or years"
         )
     text_out = raw.strip()
-    days = count * {"day": 1, "week": 7, "month": 30, "year": 365}[unit]
-    if days > MAX_DAYS:
+    if count > {"day": MAX_DAYS, "week": MAX_DAYS // 7, "month": 1200, "year": 100}[unit]:
         raise ValueError(f"a duration of more than 100 years: {raw!r}")
     if unit == "day":
         return Duration(days=count, text=text_out)

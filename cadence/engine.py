@@ -15,7 +15,7 @@ from .candidates import (
     BIRTHDAY_WINDOW, NO_CALLBACK, ONE_DAY, Candidate, agreed_call, candidates, missed_birthday,
 )
 from .model import (
-    LAST_YEAR, Book, Condition, Contact, Entry, Outcome, Playbook, Touch, Trail,
+    LAST_YEAR, Book, Condition, Contact, Entry, Outcome, Playbook, Touch, Trail, pause_end,
 )
 from .state import PAUSE_ENDED, State, callback_text, kept_status, kind_of, state_of
 from .steps import phase_at
@@ -72,7 +72,7 @@ def reply_decision(st: State, playbooks: Mapping[str, Playbook], when: date) -> 
     if rule.action == "stop":
         st, note = st._replace(status="replied"), "reply: stop"  # paused_until as it was
     elif rule.action == "pause":
-        until = rule.duration.add(when)
+        until = pause_end(rule.duration, when)
         st, note = st._replace(status="paused", paused_until=until), f"reply: pause until {until}"
     elif rule.action == "move":
         st = st._replace(playbook=rule.playbook, started=when, last_step="", step_date=None,

@@ -143,6 +143,12 @@ def add_months(day: date, months: int) -> date:
     return date(year, month + 1, min(day.day, last))
 
 
+def pause_end(length: "Duration", day: date) -> date:
+    """The day a pause of `length` from `day` ends: on the last day cadence reads at the
+    latest (it never writes a date it would not read back)."""
+    return min(length.add(day), date(LAST_YEAR, 12, 31))
+
+
 @dataclass(frozen=True, slots=True)
 class Duration:
     """A span such as `3 days` or `1 month`; months and years count by calendar."""

@@ -741,9 +741,30 @@ def test_durations_are_bounded():
     from cadence.durations import parse_duration
 
     assert parse_duration("100 years").months == 1200
-    for text in ("101 years", "99999999 days", "1300 months"):
+    assert parse_duration("1200m").months == 1200
+    assert parse_duration("36525 days").days == 36525
+    assert parse_duration("5217 weeks").days == 5217 * 7
+    for text in ("101 years", "99999999 days", "1300 months", "1201m", "36526d", "5218 weeks"):
         with pytest.raises(ValueError, match="more than 100 years"):
             parse_duration(text)
+
+
+def test_a_pause_ends_on_the_last_day_cadence_reads_at_the_latest():
+    """README "Dates": a pause that would end after 2999 ends on 2999-12-31, in the journal's
+    note as in the ledger."""
+    from datetime import date
+
+    from cadence.durations import parse_duration
+    from cadence.model import OnReply, pause_end
+
+    assert pause_end(parse_duration("100 years"), date(2999, 12, 1)) == date(2999, 12, 31)
+    assert pause_end(parse_duration("2 weeks"), date(2026, 12, 1)) == date(2026, 12, 15)
+    books = {"p": replace(SPEC, on_reply=OnReply("pause", duration=parse_duration("3 months")))}
+    got = outcome(dict(started="2999-10-01", last_step="decide-1", last_touch="2999-10-02",
+                       last_channel="email", touches="1", last_reply="2999-11-10"),
+                  "2999-11-10", playbooks=books)
+    assert got.changes["paused_until"] == "2999-12-31"
+    assert [e.note for e in got.entries if e.event == "reply"] == ["reply: pause until 2999-12-31"]
 
 
 def test_due_lists_exactly_the_touches_run_makes():

@@ -133,12 +133,13 @@ def _decide(loaded, contact, st, decision: str, when, day, pause=None, move=None
                 (Entry(day, contact.id, "status", st.playbook, note=word),), word, word)
     if decision == "--pause":
         from ..durations import parse_duration
+        from ..model import pause_end
 
         try:
             length = parse_duration(pause)
         except ValueError as err:
             raise Failure(Problem(Source("--pause"), str(err), code=EXIT_USAGE)) from None
-        until = length.add(when)
+        until = pause_end(length, when)
         if until <= when:
             raise Failure(Problem(Source("--pause"), f"a pause of {pause!r} ends when it begins",
                                   "give a length such as 30d or 2 weeks", EXIT_USAGE))
