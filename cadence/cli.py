@@ -199,6 +199,13 @@ def guarded(as_json: bool = False):
     return _Guard()
 
 
+def one_format(as_json: bool, as_csv: bool) -> None:
+    """--json and --csv are two answers to one question: asking for both is a usage error."""
+    if as_json and as_csv:
+        raise Failure(Problem(Source("--csv"), "--json and --csv print the same thing two ways",
+                              "give one of them", EXIT_USAGE))
+
+
 def cache_folder() -> Optional[str]:
     """Where the journal's fold is kept between commands (cadence.cache): CADENCE_CACHE_DIR,
     else the user's cache folder; None when CADENCE_NO_CACHE is set to anything but 0."""

@@ -80,6 +80,14 @@ def test_bad_today_is_usage(book):
     assert "--today: expected a date as YYYY-MM-DD, got '23.11.2026'" in result.stderr
 
 
+@pytest.mark.parametrize("command", ["due", "forecast", "stats"])
+def test_json_and_csv_at_once_is_usage(book, command):
+    """README: `[--json | --csv]`, one of them."""
+    result = invoke("-C", book, command, "--json", "--csv", "--today", "2026-11-23")
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["error"]["problems"][0]["source"] == "--csv"
+
+
 def test_unknown_option_is_usage(book):
     assert invoke("-C", book, "due", "--tomorrow").exit_code == 2
 

@@ -5,7 +5,7 @@ from typing import Optional
 
 import typer
 
-from ..cli import (CSV, load_book, JSON, OPTIONS, QUIET, TODAY, APP as app, config, emit_json, guarded, quiet, resolve_today, say)
+from ..cli import (one_format, CSV, load_book, JSON, OPTIONS, QUIET, TODAY, APP as app, config, emit_json, guarded, quiet, resolve_today, say)
 from ..model import count
 from ..helptext import DAILY
 
@@ -28,6 +28,7 @@ def due(today: Optional[str] = TODAY, as_json: bool = JSON,
     from ..mailacts import notices as notices_of
 
     with guarded(as_json):
+        one_format(as_json, as_csv)
         cfg = config()
         day = resolve_today(today, cfg)
         loaded = load_book(cfg)

@@ -5,7 +5,7 @@ from typing import Optional
 
 import typer
 
-from ..cli import (CSV, load_book, JSON, OPTIONS, QUIET, TODAY, APP as app, config, emit_json,
+from ..cli import (one_format, CSV, load_book, JSON, OPTIONS, QUIET, TODAY, APP as app, config, emit_json,
                    guarded, quiet, resolve_today)
 from ..helptext import INSIGHT
 from ..model import CHANNELS, count
@@ -26,6 +26,7 @@ def forecast(
     from ..report import forecast as compute
 
     with guarded(as_json):
+        one_format(as_json, as_csv)
         cfg = config()
         day = resolve_today(today, cfg)
         loaded = load_book(cfg)

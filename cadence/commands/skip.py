@@ -51,6 +51,10 @@ def _skip(loaded, contact_id: str, step: Optional[str], note: str, day) -> str:
                               f"contact {contact.id!r} follows no playbook: nothing to skip",
                               "set the contact's `playbook` column", NOTHING))
     text = "; ".join(x for x in (BY_HAND, note.strip()) if x)
+    if step is not None and not step.strip():
+        raise Failure(Problem(Source("--step"), "empty: it names no step",
+                              "name a step of the playbook (`cadence plan ID` lists them), or "
+                              "leave --step out to skip the next touch", EXIT_USAGE))
     step = (step or "").strip()
     trail = book.trails.get(contact.id)
     last = trail.last if trail is not None else None

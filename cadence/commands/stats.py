@@ -5,7 +5,7 @@ from typing import Optional
 
 import typer
 
-from ..cli import (CSV, load_book, JSON, OPTIONS, QUIET, TODAY, APP as app, config, emit_json,
+from ..cli import (one_format, CSV, load_book, JSON, OPTIONS, QUIET, TODAY, APP as app, config, emit_json,
                    guarded, parse_on, quiet, resolve_today)
 from ..helptext import INSIGHT
 
@@ -25,6 +25,7 @@ def stats(
     from ..report import stats as compute
 
     with guarded(as_json):
+        one_format(as_json, as_csv)
         cfg = config()
         day = resolve_today(today, cfg)
         start = parse_on(since, day, "--since") if since else None
