@@ -275,9 +275,10 @@ class _CsvLayout:
             return self.delimiter.join(raw) + end, k + 1
         s, tokens, nk = _split_record(self.lines, k, self.delimiter, self.sep)
         raw = [s[a:b] for a, b, _, _ in tokens]
-        raw += [""] * (len(self.index) - len(raw))
+        every = all(quoted for _, _, _, quoted in tokens)  # the cells a short row adds too
+        raw += [_csv_cell("", self.delimiter, every)] * (len(self.index) - len(raw))
         for j, value in cells.items():
-            raw[j] = _csv_cell(value, self.delimiter, j < len(tokens) and tokens[j][3])
+            raw[j] = _csv_cell(value, self.delimiter, tokens[j][3] if j < len(tokens) else every)
         return self.delimiter.join(raw) + s[tokens[-1][1]:], nk
 
     def _rewrite_row(self, out: list, ends: dict, i: int, cells: dict) -> None:
