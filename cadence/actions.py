@@ -231,7 +231,8 @@ def update_one(config, load, contact_id, day, change, allowed=()) -> str:
 
 def planned(book, contact, day, step: str = ""):
     """The contact's first planned touch from `day` (the first of step `step` when given)
-    within HORIZON days, or None; a paused contact's plan begins when the pause ends."""
+    within HORIZON days, or None; a paused contact's plan begins when the pause ends, a
+    contact started ahead on its start."""
     if contact.playbook not in book.playbooks:
         return None
     trail = book.trails.get(contact.id)
@@ -239,6 +240,8 @@ def planned(book, contact, day, step: str = ""):
     start = day
     if state.status == "paused" and state.paused_until is not None and state.paused_until > day:
         start = state.paused_until
+    if state.started is not None and state.started > start:
+        start = state.started  # a start typed ahead: nothing comes before it
     for touch in engine.plan(contact, trail, book.playbooks, start, HORIZON, book.condition):
         if not step or touch.step == step:
             return touch

@@ -195,6 +195,16 @@ def test_plan_of_a_contact_not_enrolled(tmp_path):
         f"Nothing planned for c1 in the 90 days from {ON}: not enrolled (no playbook).\n")
 
 
+@pytest.mark.parametrize("today", [ON, "1950-11-01"])
+def test_plan_of_a_contact_started_years_ahead_names_its_first_touch(tmp_path, today):
+    """A `started` typed years ahead (or a --today years before it) is beyond any plan's
+    reach from today: the first touch comes the day after the start, not "nothing left"."""
+    ledger = "id,name,email,phone,playbook,started\nc1,Ann Lind,ann@example.com,,p,2029-06-04\n"
+    root = build(tmp_path / "book", {"contacts.csv": ledger})
+    shown = ok("-C", root, "plan", "c1", "--today", today, "--days", "5")
+    assert shown.stdout.rstrip("\n").endswith(": the next touch is on 2029-06-05 (decide-1).")
+
+
 def test_plan_when_the_playbook_has_nothing_left(tmp_path):
     short = "phases:\n  - name: decide\n    steps:\n      - {at: 1 day, channel: email, template: hello}\n"
     root = build(tmp_path / "book", {"playbooks/p.yaml": short})
