@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import os
 import stat
+import unicodedata
 from dataclasses import dataclass
 from typing import Optional
 
@@ -37,6 +38,12 @@ class Loaded:
         for contact in self.book.contacts:
             if contact.id == contact_id:
                 return contact.index, contact
+        # typed in another Unicode form (macOS hands `Ö` on as O and a combining mark): the
+        # id it looks like, when only one does
+        typed = unicodedata.normalize("NFC", contact_id)
+        alike = [c for c in self.book.contacts if unicodedata.normalize("NFC", c.id) == typed]
+        if len(alike) == 1:
+            return alike[0].index, alike[0]
         close = difflib.get_close_matches(contact_id, [c.id for c in self.book.contacts], 1)
         raise Failure(Problem(
             Source(self.config.ledger), f"unknown contact {contact_id!r}",

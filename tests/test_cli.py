@@ -148,6 +148,32 @@ def test_unknown_contact_did_you_mean(book):
     assert "hint: did you mean 'bday'?" in result.stderr
 
 
+def test_an_id_typed_in_another_unicode_form_is_that_contact(tmp_path):
+    """An id typed decomposed (macOS may hand `Ö` on as `O` and a combining mark) names the
+    contact whose id looks the same; where the ledger holds the id in both forms, the one
+    typed is the one meant."""
+    import unicodedata
+
+    root = tmp_path / "book"
+    shutil.copytree(BASIC, root)
+    ledger = root / "contacts.csv"
+    text = ledger.read_text(encoding="utf-8")
+    assert "\nbday;" in text
+    ledger.write_text(text.replace("\nbday;", "\nörjan;"), encoding="utf-8")
+    typed = unicodedata.normalize("NFD", "örjan")
+    assert typed != "örjan"
+    shown = invoke("-C", root, "plan", typed, "--today", "2026-11-23", "--json")
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["contact"] == "örjan"
+    lines = ledger.read_text(encoding="utf-8").splitlines()
+    twin = next(line for line in lines if line.startswith("örjan;"))
+    ledger.write_text("\n".join(lines + [twin.replace("örjan;", typed + ";", 1)]) + "\n",
+                      encoding="utf-8")
+    for form in ("örjan", typed):
+        exact = invoke("-C", root, "plan", form, "--today", "2026-11-23", "--json")
+        assert json.loads(exact.stdout)["contact"] == form
+
+
 def test_reply_acts_at_once(book):
     result = invoke("-C", book, "reply", "call", "--on", "2026-11-22", "--note", "wants a quote",
                     "--today", "2026-11-23")
