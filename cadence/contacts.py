@@ -53,9 +53,19 @@ def _date(text: str, expected: str = "a date as YYYY-MM-DD") -> date:
         if len(parts[0]) <= 2 and len(parts[2]) <= 2:  # 06.12.26: which century?
             raise CellError(f"ambiguous date {text!r}", "a two-digit year cannot be read: format "
                             "the column's dates with a four-digit year, e.g. 2026-11-22")
-        example = "%m/%d/%Y" if mark == "/" else f"%d{mark}%m{mark}%Y"
+        first, second = int(parts[0]), int(parts[1]) if parts[1].isdigit() else 0
+        if len(parts[0]) == 4:  # 1985/03/14: year first, as ISO but for the marks
+            example, what = f"%Y{mark}%m{mark}%d", f"with {mark!r}"
+            message = f"{text!r} is a date written {what}, not as YYYY-MM-DD"
+        elif len(parts[0]) <= 2 and (first > 12) != (second > 12):  # 14.03.1985, 3/14/1985
+            example, what = (f"%d{mark}%m{mark}%Y", "day first") if first > 12 else \
+                (f"%m{mark}%d{mark}%Y", "month first")
+            message = f"{text!r} is a date written {what}, not as YYYY-MM-DD"
+        else:
+            example = "%m/%d/%Y" if mark == "/" else f"%d{mark}%m{mark}%Y"
+            message = f"ambiguous date {text!r}"
         raise CellError(
-            f"ambiguous date {text!r}",
+            message,
             "write dates as YYYY-MM-DD (ISO 8601), e.g. 2026-11-22, or keep the sheet's and "
             f"name its format in cadence.yaml: `ledger: {{dates: \"{example}\"}}`",
         )
