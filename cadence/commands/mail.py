@@ -3,6 +3,7 @@ mail program shows them (SPEC section 10)."""
 from __future__ import annotations
 
 import os
+import re
 from typing import NamedTuple, Optional
 
 import typer
@@ -294,6 +295,7 @@ class Draft(NamedTuple):
 
 
 DRAFT_LIMIT = 32 * 1024 * 1024  # bytes of an .eml that push reads at most
+_MESSAGE_ID = re.compile(rb"(?im)^message-id:[ \t]*<[^<>\s]+>")
 
 
 def _day_drafts(cfg, day) -> list:
@@ -326,6 +328,11 @@ def _day_drafts(cfg, day) -> list:
         if len(data) > DRAFT_LIMIT:
             raise Failure(Problem(Source(path), "too large for a draft cadence wrote",
                                   code=EXIT_CONFIG))
-        head = parse(header_block(data))
+        block = header_block(data)
+        if not _MESSAGE_ID.search(block):  # emptied or edited by hand: it would go unseen
+            raise Failure(Problem(Source(path), "not a draft cadence wrote (no Message-ID header)",
+                                  "remove it, or have it written again: `cadence undo ID`, "
+                                  "then `cadence run`", EXIT_CONFIG))
+        head = parse(block)
         drafts.append(Draft(name, data, head.id, head.subject))
     return drafts
