@@ -158,28 +158,32 @@ def _findings(role, message: Message, day: date, journal: Known, by_address: dic
         if not report.failed:
             return ()  # a delay warning, a relay notice: left alone
         person = _threaded(report.returned_ids + message.refs, journal, ids)
-        failed = report.recipients
-        if person is not None and (not failed or person.email in failed
-                                   or any(a in report.returned_to for a in failed)):
+        if person is not None and _sent_to(person, report, day, by_address):
             # the contact's own address when it is among those named (a Cc added by hand
             # may have failed first), else the first the draft was sent to (an address the
-            # cell no longer holds), else the first named
-            named = failed or report.returned_to or (person.email,)
-            sent_to = [a for a in named if a in report.returned_to]
-            bounced = person.email if person.email in named else (sent_to or named)[0]
+            # cell no longer holds), else the contact's address the draft was sent to
+            failed = [a for pair in report.failures for a in pair if a]
+            sent_to = [a for a in failed if a in report.returned_to]
+            named = report.returned_to or (person.email,)
+            bounced = person.email if person.email in failed else \
+                (sent_to or [person.email if person.email in named else named[0]])[0]
             return (Found(person.id, "bounce", day, role, message, address=bounced),)
-        # a draft's report whose failed recipients are neither the contact's address nor one
-        # the draft was sent to (a Bcc added by hand): read as a report of mail written by hand
-        # not a draft of cadence's: each contact among the failed recipients bounced; a
-        # report that names none, the first contact the returned headers address (one whose
-        # failed recipients are not contacts, a Cc of the user's, bounced no contact)
-        if report.recipients:
+        # a draft's report whose failed recipients are not whom the draft was sent to (a Bcc
+        # added by hand), or a report of mail written by hand, not a draft of cadence's: each
+        # contact among the failed recipients bounced (by the address mail went to, else the
+        # one it was sent to); a report that names none, the first contact the returned
+        # headers address (one whose failed recipients are not contacts, a Cc of the user's,
+        # bounced no contact)
+        if report.failures:
             bounced = {}
-            for address in report.recipients:
-                person = _by_address(address, day, by_address)
-                if person is not None and person.id not in bounced:
-                    bounced[person.id] = Found(person.id, "bounce", day, role, message,
-                                               address=address)
+            for pair in report.failures:
+                for address in pair:
+                    person = _by_address(address, day, by_address) if address else None
+                    if person is not None:
+                        if person.id not in bounced:
+                            bounced[person.id] = Found(person.id, "bounce", day, role,
+                                                       message, address=address)
+                        break
             return tuple(bounced.values())
         for address in report.returned_to:
             person = _by_address(address, day, by_address)
@@ -193,6 +197,22 @@ def _findings(role, message: Message, day: date, journal: Known, by_address: dic
     if person is None:
         return ()
     return (Found(person.id, event, day, role, message),)
+
+
+def _sent_to(person: Person, report, day: date, by_address: dict) -> bool:
+    """Whether a report that returned the contact's draft says the contact's mail failed: a
+    failed recipient is the contact's address or one the draft was sent to (as written, or
+    as sent before an alias or forward: RFC 3464's Original-Recipient), or one that no
+    contact has and no original address names (the contact's server forwarded the mail
+    there). A failed Bcc names its own address in both fields."""
+    if not report.failures:
+        return True
+    for final, original in report.failures:
+        if any(a and (a == person.email or a in report.returned_to) for a in (final, original)):
+            return True
+        if final and not original and _by_address(final, day, by_address) is None:
+            return True
+    return False
 
 
 def _threaded(keys: Iterable[str], journal: Known, ids: dict) -> Optional[Person]:

@@ -16,7 +16,7 @@ import quopri
 import re
 import unicodedata
 from datetime import datetime, timezone
-from email.errors import HeaderParseError
+from email.errors import HeaderParseError, MissingHeaderBodySeparatorDefect
 from email.header import decode_header
 from email.message import Message as EmailMessage
 from email.parser import BytesParser, HeaderParser
@@ -47,6 +47,9 @@ class Report(NamedTuple):
     recipients: tuple  # addresses of the recipients whose Action is `failed`
     returned_ids: tuple  # the returned message's Message-ID (left parts, see `key_of`)
     returned_to: tuple  # the returned message's To addresses
+    # each failed recipient's (Final-Recipient, Original-Recipient), "" for one not given:
+    # the address mail went to, and the one it was sent to before an alias or forward
+    failures: tuple = ()
 
 
 OTHER_REPORT = Report(False, (), (), ())
@@ -279,18 +282,26 @@ def _report(data: bytes) -> Report:
     """What a delivery report says, read from as much of it as `data` holds."""
     try:
         message = BytesParser(policy=compat32).parsebytes(data[:REPORT_LIMIT])
-        parts = _parts(message)
+        return _reported(_parts(message))
     except (RecursionError, ValueError, IndexError, TypeError, LookupError):
+        # RecursionError: the parser and the generator recurse into every message a part
+        # holds, and a stranger's report can nest hundreds of them
         return Report(False, (), (), ())
-    failed, recipients, ids, to = False, [], [], []
+
+
+def _reported(parts: list) -> Report:
+    failed, recipients, failures, ids, to = False, [], [], [], []
     for part in parts:
         kind = part.get_content_type()
         if kind in STATUS_PARTS:
             for block in _status_blocks(part):
                 if _value(block, "Action").strip().lower().startswith("failed"):
                     failed = True
-                    address = _typed_address(_value(block, "Final-Recipient")) or \
-                        _typed_address(_value(block, "Original-Recipient"))
+                    pair = (_typed_address(_value(block, "Final-Recipient")),
+                            _typed_address(_value(block, "Original-Recipient")))
+                    if any(pair) and pair not in failures:
+                        failures.append(pair)
+                    address = pair[0] or pair[1]
                     if address and address not in recipients:
                         recipients.append(address)
         elif kind in RETURNED_PARTS:
@@ -298,7 +309,8 @@ def _report(data: bytes) -> Report:
             if returned is not None:
                 ids.extend(key_of(i) for i in _ids(_value(returned, "Message-ID")))
                 to.extend(address_key(a) for _, a in _addresses(_value(returned, "To")))
-    return Report(failed, tuple(recipients), tuple(dict.fromkeys(ids)), tuple(dict.fromkeys(to)))
+    return Report(failed, tuple(recipients), tuple(dict.fromkeys(ids)), tuple(dict.fromkeys(to)),
+                  tuple(failures))
 
 
 def _parts(message: EmailMessage) -> list:
@@ -346,7 +358,7 @@ def _encoded(part: EmailMessage) -> Optional[str]:
             data = part.get_payload(decode=True) or b""
         elif encoding in ("base64", "quoted-printable"):
             # the parser read the encoded text as a message (or blocks) with no headers
-            raw = "".join(p.as_string() for p in payload if isinstance(p, EmailMessage))
+            raw = "".join(_source(p) for p in payload if isinstance(p, EmailMessage))
             raw = raw[:REPORT_LIMIT].encode("ascii", "replace")
             data = base64.b64decode(b"".join(raw.split())) if encoding == "base64" \
                 else quopri.decodestring(raw)
@@ -355,6 +367,17 @@ def _encoded(part: EmailMessage) -> Optional[str]:
     except (ValueError, LookupError, TypeError, IndexError, binascii.Error):
         return ""
     return data[:REPORT_LIMIT].decode("utf-8", "replace")
+
+
+def _source(block: EmailMessage) -> str:
+    """The text a block the parser read as headers came from. A line that is no header (the
+    rest of a quoted-printable line broken softly) ends the headers there, and the parser
+    says so with a defect: the blank line the generator puts after the headers was not in
+    the text, and would break the soft line break in two."""
+    text = block.as_string()
+    if any(isinstance(d, MissingHeaderBodySeparatorDefect) for d in block.defects):
+        text = text.replace("\n\n", "\n", 1)
+    return text
 
 
 def _returned(part: EmailMessage) -> Optional[EmailMessage]:

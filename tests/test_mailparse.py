@@ -124,14 +124,17 @@ def test_the_sender_is_the_mailbox_a_reply_would_go_to(value, sender):
     assert message.sender == sender
 
 
-STATUS = ("Reporting-MTA: dns; mx.example\r\n\r\nFinal-Recipient: {kind}; b\u00f6ris@example.com\r\n"
+# long enough that quoted-printable breaks its line softly, in the middle of the address
+LONG = "b\u00f6ris.lindqvist.at.the.regional.office@subdomain.example-mail-provider.com"
+STATUS = ("Reporting-MTA: dns; mx.example\r\n\r\nFinal-Recipient: {kind}; {address}\r\n"
           "Action: failed\r\nStatus: 5.1.1\r\n")
-RETURNED = "From: me@mycorp.example\r\nTo: b\u00f6ris@example.com\r\nMessage-ID: <d1@mycorp.example>\r\n"
+RETURNED = "From: me@mycorp.example\r\nTo: {address}\r\nMessage-ID: <d1@mycorp.example>\r\n"
 
 
 @pytest.mark.parametrize("report", ["delivery-status", "global-delivery-status"])
 @pytest.mark.parametrize("encoding", ["8bit", "base64", "quoted-printable"])
-def test_a_reports_parts_are_read_in_any_transfer_encoding(report, encoding):
+@pytest.mark.parametrize("address", ["b\u00f6ris@example.com", LONG])
+def test_a_reports_parts_are_read_in_any_transfer_encoding(report, encoding, address):
     """RFC 6533 (3, 6.2): the global report's parts may be sent in base64 or quoted-printable
     to pass 7-bit relays; RFC 3464's are read the same way."""
     import base64
@@ -151,13 +154,34 @@ def test_a_reports_parts_are_read_in_any_transfer_encoding(report, encoding):
             f"Content-Type: multipart/report; report-type={report}; boundary=BB\r\n\r\n"
             f"--BB\r\nContent-Type: text/plain\r\n\r\nfailed.\r\n"
             f"--BB\r\nContent-Type: message/{report}\r\nContent-Transfer-Encoding: {encoding}\r\n\r\n"
-            f"{body(STATUS.format(kind=kind))}\r\n"
+            f"{body(STATUS.format(kind=kind, address=address))}\r\n"
             f"--BB\r\nContent-Type: {returned}\r\nContent-Transfer-Encoding: {encoding}\r\n\r\n"
-            f"{body(RETURNED)}\r\n--BB--\r\n").encode("utf-8")
+            f"{body(RETURNED.format(address=address))}\r\n--BB--\r\n").encode("utf-8")
+    if address == LONG and encoding == "quoted-printable":
+        assert b"=\r\n" in data  # the soft line break this case is for
     found = parse(data).report
-    assert found.failed and found.recipients == ("b\u00f6ris@example.com",)
+    assert found.failed and found.recipients == (address,)
     assert found.returned_ids == (key_of("<d1@mycorp.example>"),)
-    assert found.returned_to == ("b\u00f6ris@example.com",)
+    assert found.returned_to == (address,)
+
+
+@pytest.mark.parametrize("kind, encoding", [
+    ("message/global-delivery-status", "7bit"),
+    ("message/global-delivery-status", "base64"),
+    ("message/delivery-status", "quoted-printable"),
+])
+def test_a_report_nesting_messages_deeper_than_python_recurses_is_no_report(kind, encoding):
+    """A stranger's report may nest hundreds of messages in its status part: read as a report
+    that failed nobody, never an internal error (the parser recurses into each)."""
+    inner = b"X: y\r\n\r\nbody\r\n"
+    for _ in range(800):
+        inner = b"Content-Type: message/rfc822\r\n\r\n" + inner
+    data = (b"From: M@x\r\nContent-Type: multipart/report; report-type=global-delivery-status; "
+            b"boundary=BB\r\n\r\n--BB\r\nContent-Type: " + kind.encode() +
+            b"\r\nContent-Transfer-Encoding: " + encoding.encode() + b"\r\n\r\n" + inner +
+            b"\r\n--BB--\r\n")
+    found = parse(data).report
+    assert found is not None and not found.failed and found.recipients == ()
 
 
 @pytest.mark.parametrize("value, read", [

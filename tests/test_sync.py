@@ -365,6 +365,21 @@ def test_a_bounce_of_an_email_sent_by_hand_to_two_contacts(book, tree, anna_fail
     assert synced_lines(book) == []
 
 
+def test_a_bounce_of_an_email_sent_by_hand_found_by_its_original_recipient(book, tree):
+    """Row 4: the user wrote to Karin by hand; her server forwarded the mail to an alias,
+    where it failed. The report names the alias as Final-Recipient and her address as
+    Original-Recipient: her bounce."""
+    data = make("postfix_bounce", recipient=KARIN_MAIL)
+    block = f"Final-Recipient: rfc822; {KARIN_MAIL}".encode()
+    assert data.count(block) == 1 and data.count(f"Original-Recipient: rfc822;{KARIN_MAIL}"
+                                                 .encode()) == 1
+    data = data.replace(block, b"Final-Recipient: rfc822; karin.dahl@mailhost.example")
+    tree.add("INBOX", data)
+    assert synced_lines(book) == [
+        f"2026-12-03,c2,bounce,p,,email,,{mid(data)} Undelivered Mail Returned to Sender "
+        f"[address {KARIN_MAIL}]"]
+
+
 def test_a_report_whose_failed_recipients_are_no_contacts_bounces_no_contact(book, tree):
     """Row 4: the user wrote to Karin by hand with a colleague in Cc; only the colleague's
     address failed. Karin's email arrived: no bounce, though the returned message's `To`
@@ -401,15 +416,16 @@ def test_a_bounce_of_several_recipients_names_the_contacts_own_address(book, tre
 ])
 def test_a_drafts_report_whose_failed_address_is_not_the_contacts(book, tree, failed, expected):
     """Row 4: the returned message is Jonas's draft, sent to him, but the address that failed
-    is another (a Bcc the user added): Jonas's email arrived, so it is no bounce of his; the
-    report is read as one of mail written by hand, a bounce of each contact whose address
-    failed."""
+    is another (a Bcc the user added, its own address in both fields): Jonas's email
+    arrived, so it is no bounce of his; the report is read as one of mail written by hand, a
+    bounce of each contact whose address failed."""
     address = {"KARIN": KARIN_MAIL}.get(failed, failed)
     data = make("postfix_bounce", in_reply_to=draft_id("c1"), recipient=JONAS_MAIL)
     block = f"Final-Recipient: rfc822; {JONAS_MAIL}".encode()
     assert data.count(block) == 1
     data = data.replace(block, f"Final-Recipient: rfc822; {address}".encode()).replace(
-        f"Original-Recipient: rfc822;{JONAS_MAIL}\r\n".encode(), b"")
+        f"Original-Recipient: rfc822;{JONAS_MAIL}".encode(),
+        f"Original-Recipient: rfc822;{address}".encode())
     assert f"\nTo: Jonas Ek <{JONAS_MAIL}>".encode() in data  # the returned draft: to Jonas
     tree.add("INBOX", data)
     assert synced_lines(book) == [
@@ -417,6 +433,26 @@ def test_a_drafts_report_whose_failed_address_is_not_the_contacts(book, tree, fa
         f"[address {KARIN_MAIL}]" for contact, _ in expected]
     assert plan_json(book, "c1", AFTER)[:2] == [
         CALL_ON_THE_7TH, ("2026-12-15", "decide-2", "email", "step")]
+
+
+@pytest.mark.parametrize("original", [True, False])
+def test_a_drafts_report_that_failed_where_the_contacts_server_forwarded_it(book, tree,
+                                                                            original):
+    """Row 4: Jonas's server forwarded his mail to an alias, where it failed. The report names
+    the alias as Final-Recipient, and his address as Original-Recipient (RFC 3464 2.3.1) or
+    not at all: his email did not arrive, a bounce of his address."""
+    data = make("postfix_bounce", in_reply_to=draft_id("c1"), recipient=JONAS_MAIL)
+    block = f"Final-Recipient: rfc822; {JONAS_MAIL}".encode()
+    assert data.count(block) == 1
+    data = data.replace(block, b"Final-Recipient: rfc822; jonas.ek@mailhost.kund.example")
+    if not original:
+        data = data.replace(f"Original-Recipient: rfc822;{JONAS_MAIL}\r\n".encode(), b"")
+    assert data.count(f"Original-Recipient: rfc822;{JONAS_MAIL}".encode()) == int(original)
+    tree.add("INBOX", data)
+    assert synced_lines(book) == [
+        f"2026-12-03,c1,bounce,p,,email,,{mid(data)} Undelivered Mail Returned to Sender "
+        f"[address {JONAS_MAIL}]"]
+    assert plan_json(book, "c1", AFTER)[1] == ("2026-12-15", "decide-2", "letter", "step")
 
 
 def _global(data: bytes) -> bytes:
