@@ -15,7 +15,7 @@ import hashlib
 import quopri
 import re
 import unicodedata
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from email.errors import HeaderParseError, MissingHeaderBodySeparatorDefect
 from email.header import decode_header
 from email.message import Message as EmailMessage
@@ -213,12 +213,17 @@ def _sender(value: str) -> tuple:
     return clean(_decoded(name), 100), address_key(clean(address, 320))
 
 
-_YEAR = re.compile(r"[A-Za-z]{3}[A-Za-z]*\.?\s+(\d+)\b")  # the year, after the month's name
+_COMMENT = re.compile(r"\((?:[^()\\]|\\.)*\)")  # a comment (RFC 5322 3.2.2), unnested
+# the tokens of a Date: split at spaces and commas, and at a dash between a number and a
+# month's name (`9-Dec-0001`); a zone (`+0100`) keeps its sign, a time its colons
+_TOKENS = re.compile(r"[\s,]+|(?<=[A-Za-z.])-(?=\d)|(?<=\d)-(?=[A-Za-z])")
+_EPOCH = date(1970, 1, 1)
 
 
 def _date(value: str) -> Optional[datetime]:
     """The moment a `Date` names; None when it is unusable: it does not parse, lies outside
-    1970-2999, or is the first day of 1970 (the clock's zero: a sender with no clock)."""
+    1970-2999, or falls on the first day of 1970 (the clock's zero: a sender with no clock)
+    in its own zone or in UTC."""
     if not value:
         return None
     try:
@@ -227,17 +232,16 @@ def _date(value: str) -> Optional[datetime]:
         return None
     if moment is None or not 1970 <= moment.year <= 2999:
         return None
-    year = _YEAR.search(value)
-    if year is not None and len(year.group(1)) > 2 and not 1970 <= int(year.group(1)) <= 2999:
-        return None  # `0001`: the parser reads any year below 100 as two digits (2001)
+    for token in _TOKENS.split(_COMMENT.sub(" ", value)):
+        if len(token) > 2 and token.isdigit() and not 1970 <= int(token) <= 2999:
+            # `0001`, however the date is written: the parser reads any year below 100 as
+            # two digits (2001)
+            return None
     if moment.tzinfo is None:  # "-0000": the zone is unknown; RFC 5322 says read it as UTC
         moment = moment.replace(tzinfo=timezone.utc)
-    if 0 <= moment.timestamp() < 86400:
+    if _EPOCH in (moment.date(), moment.astimezone(timezone.utc).date()):
         return None
     return moment
-
-
-_COMMENT = re.compile(r"\((?:[^()\\]|\\.)*\)")  # a comment (RFC 5322 3.2.2), unnested
 
 
 def _automatic(headers: EmailMessage) -> bool:

@@ -194,7 +194,19 @@ def test_a_report_nesting_messages_deeper_than_python_recurses_is_no_report(kind
     ("Sat, 01 Jan 02026 00:00:00 +0000", "2026-01-01T00:00:00+00:00"),
     ("Thu, 01 Jan 1970 00:00:00 +0000", None),  # the clock's zero: a sender with no clock
     ("Thu, 01 Jan 1970 01:00:00 +0100", None),
+    ("Thu, 01 Jan 1970 00:00:00 +0300", None),  # the first day in its own zone
+    ("Thu, 01 Jan 1970 23:00:00 -0500", None),  # and in UTC the second: still unusable
     ("Fri, 02 Jan 1970 00:00:00 +0000", "1970-01-02T00:00:00+00:00"),
+    # a year of three or four digits, however the date is written
+    ("Thu Dec  9 10:00:00 0001", None),  # asctime's order
+    ("Thu Dec  9 10:00:00 2026", "2026-12-09T10:00:00+00:00"),
+    ("9 Dec 0001 10:00:00 +0000", None),
+    ("Thu, 9 December 0050 10:00 +0000", None),
+    ("Thu, 9 Dec. 0001 10:00 +0000", None),
+    ("Thu, 9-Dec-0001 10:00 +0000", None),
+    ("Thu, 9-Dec-2026 10:00 +0000", "2026-12-09T10:00:00+00:00"),
+    ("Thu, 09 Dec 0099 10:00:00 +0000 (0001)", None),
+    ("Thu, 09 Dec 2026 10:00:00 +0000 (0001)", "2026-12-09T10:00:00+00:00"),  # a comment
     ("Fri, 01 Jan 3000 00:00:00 +0000", None),
 ])
 def test_a_date_is_read_as_written_or_is_unusable(value, read):
