@@ -912,6 +912,31 @@ def test_push_refuses_a_linked_draft(book, tree, tmp_path):
     assert tree.files("Drafts") == []
 
 
+@pytest.mark.parametrize("edit, refused", [
+    (lambda data, mid: data.replace(b"Message-ID: " + mid, b"Message-ID:\r\n " + mid), False),
+    (lambda data, mid: data.replace(b"Message-ID: " + mid, b"Message-ID: <nodomain>"), True),
+    (lambda data, mid: data.replace(b"Message-ID: " + mid + b"\r\n", b""), True),
+    (lambda data, mid: b"", True),
+])
+def test_push_refuses_a_draft_without_a_message_id_of_its_own(book, tree, edit, refused):
+    """A draft folded by an editor keeps its Message-ID; one without a Message-ID that names a
+    message (emptied, the header removed, no domain) is not cadence's: refused (78), nothing
+    stored, for neither sync nor the next push would know it."""
+    name, data = next(iter(drafts_of(book).items()))
+    mid = draft_id("c1").encode()
+    assert data.count(b"Message-ID: " + mid) == 1
+    with open(os.path.join(book, "drafts", DRAFTED, name), "wb") as out:
+        out.write(edit(data, mid))
+    result = cadence(book, "push", "--today", DRAFTED)
+    if refused:
+        assert result.exit_code == 78
+        assert f"{name}: not a draft cadence wrote (no Message-ID header)" in result.stderr
+        assert tree.files("Drafts") == []
+    else:
+        assert result.exit_code == 0, result.output
+        assert len(tree.files("Drafts")) == 3
+
+
 def test_push_without_drafts_says_so(book, tree):
     result = cadence(book, "push", "--today", "2026-12-05")
     assert (result.exit_code, result.stdout) == (

@@ -3,7 +3,6 @@ mail program shows them (SPEC section 10)."""
 from __future__ import annotations
 
 import os
-import re
 from typing import NamedTuple, Optional
 
 import typer
@@ -295,14 +294,13 @@ class Draft(NamedTuple):
 
 
 DRAFT_LIMIT = 32 * 1024 * 1024  # bytes of an .eml that push reads at most
-_MESSAGE_ID = re.compile(rb"(?im)^message-id:[ \t]*<[^<>\s]+>")
 
 
 def _day_drafts(cfg, day) -> list:
     """The day's .eml drafts, by name; a link or anything but a regular file is refused."""
     import stat
 
-    from ..mailparse import header_block, parse
+    from ..mailparse import DIGEST_DOMAIN, header_block, parse
 
     folder = os.path.join(cfg.drafts, day.isoformat())
     try:
@@ -328,11 +326,12 @@ def _day_drafts(cfg, day) -> list:
         if len(data) > DRAFT_LIMIT:
             raise Failure(Problem(Source(path), "too large for a draft cadence wrote",
                                   code=EXIT_CONFIG))
-        block = header_block(data)
-        if not _MESSAGE_ID.search(block):  # emptied or edited by hand: it would go unseen
+        head = parse(header_block(data))
+        if head.id.endswith(f"@{DIGEST_DOMAIN}>"):
+            # no Message-ID of its own (emptied or edited by hand): neither sync nor the
+            # next push would know it
             raise Failure(Problem(Source(path), "not a draft cadence wrote (no Message-ID header)",
                                   "remove it, or have it written again: `cadence undo ID`, "
                                   "then `cadence run`", EXIT_CONFIG))
-        head = parse(block)
         drafts.append(Draft(name, data, head.id, head.subject))
     return drafts
