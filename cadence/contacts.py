@@ -53,12 +53,17 @@ def _date(text: str, expected: str = "a date as YYYY-MM-DD") -> date:
         if len(parts[0]) <= 2 and len(parts[2]) <= 2:  # 06.12.26: which century?
             raise CellError(f"ambiguous date {text!r}", "a two-digit year cannot be read: format "
                             "the column's dates with a four-digit year, e.g. 2026-11-22")
-        first, second = int(parts[0]), int(parts[1]) if parts[1].isdigit() else 0
+        first, second, third = (int(part) for part in parts)
+        day_first, month_first = _real(third, second, first), _real(third, first, second)
         if len(parts[0]) == 4:  # 1985/03/14: year first, as ISO but for the marks
+            if not _real(first, second, third):
+                raise CellError(f"impossible date {text!r}")
             example, what = f"%Y{mark}%m{mark}%d", f"with {mark!r}"
             message = f"{text!r} is a date written {what}, not as YYYY-MM-DD"
-        elif len(parts[0]) <= 2 and (first > 12) != (second > 12):  # 14.03.1985, 3/14/1985
-            example, what = (f"%d{mark}%m{mark}%Y", "day first") if first > 12 else \
+        elif not (day_first or month_first):  # 32/01/2026, 13/13/2026
+            raise CellError(f"impossible date {text!r}")
+        elif len(parts[0]) <= 2 and day_first != month_first:  # 14.03.1985, 3/14/1985
+            example, what = (f"%d{mark}%m{mark}%Y", "day first") if day_first else \
                 (f"%m{mark}%d{mark}%Y", "month first")
             message = f"{text!r} is a date written {what}, not as YYYY-MM-DD"
         else:
@@ -70,6 +75,15 @@ def _date(text: str, expected: str = "a date as YYYY-MM-DD") -> date:
             f"name its format in cadence.yaml: `ledger: {{dates: \"{example}\"}}`",
         )
     raise CellError(f"expected {expected}, got {text!r}")
+
+
+def _real(year: int, month: int, day: int) -> bool:
+    """Whether the year, month and day name a day of the calendar."""
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
 
 
 def _callback(text: str) -> tuple:

@@ -213,14 +213,16 @@ def first_word(note: str) -> str:
 def _at(path: str, number: int, text: str, delimiter: str, j: int) -> Source:
     """Where cell j of a row (`text`, read from line `number` on) begins; past its last cell,
     where the record ends. A quoted cell may hold the delimiter and line breaks."""
-    quoted, k = False, 0
+    quoted, k, start = False, 0, 0
     for offset, ch in enumerate(text):
         if k == j:
             return _place(path, number, text, offset)
-        if ch == '"':
+        if ch == '"' and (quoted or offset == start):
+            # a quote opens a quoted cell only at the cell's start (as the csv reader reads
+            # it); inside one, a doubled quote closes and opens again
             quoted = not quoted
         elif ch == delimiter and not quoted:
-            k += 1
+            k, start = k + 1, offset + 1
     return _place(path, number, text, len(text.rstrip("\r\n")))
 
 

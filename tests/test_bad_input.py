@@ -547,6 +547,8 @@ JOURNAL_PLACES = {
         JOURNAL + '2026-11-01,"c1",touch,"p,q",,fax,,\n', "history.csv:2:30", "unknown channel"),
     "text after a closing quote, on a record's second line": (
         JOURNAL + '2026-11-01,c1,note,p,,,,"two\nlines" x\n', "history.csv:3:7", "unreadable row"),
+    "a quote inside an unquoted cell is text": (
+        JOURNAL + '2026-11-01,c1,touch,p "q,,fax,,\n', "history.csv:2:27", "unknown channel"),
     "a quote never closed": (JOURNAL + '2026-11-01,c1,note,p,,,,"open\n', "history.csv:2:25",
                              "unreadable row"),
     "one cell too many": (JOURNAL + "2026-11-01,c1,note,p,,,,a,b\n", "history.csv:2:27",

@@ -883,6 +883,15 @@ def test_touches_that_are_no_whole_number_are_an_error(cell):
     ("started", "06.12.2026", "ambiguous date '06.12.2026'", '`ledger: {dates: "%d.%m.%Y"}`'),
     ("started", "12/06/2026", "ambiguous date '12/06/2026'", '`ledger: {dates: "%m/%d/%Y"}`'),
     ("started", "06.12.26", "ambiguous date '06.12.26'", "a two-digit year cannot be read"),
+    ("started", "14.03.2026", "'14.03.2026' is a date written day first, not as YYYY-MM-DD",
+     '`ledger: {dates: "%d.%m.%Y"}`'),
+    ("started", "3/14/2026", "'3/14/2026' is a date written month first, not as YYYY-MM-DD",
+     '`ledger: {dates: "%m/%d/%Y"}`'),
+    # no reading names a day: impossible, whichever way it was meant
+    ("started", "13/13/2026", "impossible date '13/13/2026'", ""),
+    ("started", "32/01/2026", "impossible date '32/01/2026'", ""),
+    ("started", "31.02.2026", "impossible date '31.02.2026'", ""),
+    ("started", "2026/13/01", "impossible date '2026/13/01'", ""),
     ("birthday", "14-Mar", "expected a birthday as YYYY-MM-DD or MM-DD, got '14-Mar'", ""),
     ("started", "14-Mar", "expected a date as YYYY-MM-DD, got '14-Mar'", ""),
 ])
