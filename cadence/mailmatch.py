@@ -32,7 +32,10 @@ class Touch(NamedTuple):
 class Known(NamedTuple):
     """What the journal already says about mail."""
 
-    ids: frozenset  # the Message-IDs of every mail row: each message is journaled once
+    # (kind, Message-ID) of every mail row: each message is journaled once, a `sent` row
+    # apart from the rest ("sent", else "mail"), so that a message that reused a draft's id
+    # never hides the draft's own copy in the sent folder
+    ids: frozenset
     touches: dict  # {Message-ID key: Touch} of the emails cadence drafted
     junk: tuple  # (contact, date, Message-ID) of the replies found in the junk folder
 
@@ -99,7 +102,7 @@ def known(rows: Iterable[Entry]) -> Known:
         elif row.event in MAIL_EVENTS:
             found = note_id(row.note)
             if found:
-                ids.add(found)
+                ids.add(("sent" if row.event == "sent" else "mail", found))
                 if row.event == "reply" and row.note.lstrip().startswith(JUNK):
                     junk.append((row.contact, row.date, found))
     return Known(frozenset(ids), touches, tuple(sorted(junk)))
@@ -118,7 +121,8 @@ def weigh(reads: Iterable, people: list, journal: Known, own: Iterable[str],
     seen, found, later, undated = set(journal.ids), [], [], []
     for read in sorted(reads, key=_order):
         message = read.message
-        if message.id in seen:
+        key = ("sent" if read.role == "sent" else "mail", message.id)
+        if key in seen:
             continue
         if message.date is None:
             undated.append((read.role, read.place))
@@ -131,7 +135,7 @@ def weigh(reads: Iterable, people: list, journal: Known, own: Iterable[str],
         if day > today:
             later.append((read.role, read.place))
             continue
-        seen.add(message.id)
+        seen.add(key)
         found.extend(findings)
     found.sort(key=lambda f: (f.day, f.contact, f.event, f.message.id))
     return Weighed(tuple(found), tuple(later), tuple(undated))

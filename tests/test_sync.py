@@ -539,6 +539,27 @@ def test_a_sent_copy_confirms_the_touch(book, tree):
         f"2026-12-02,c1,sent,p,decide-1,email,,{draft_id('c1')} {SUBJECT}"]
 
 
+@pytest.mark.parametrize("one_sync", [True, False])
+def test_a_message_that_reused_a_drafts_id_does_not_hide_its_sent_copy(book, tree, one_sync):
+    """Row 5 and "each message at most once": a reply whose mail program gave it the draft's
+    own Message-ID is journaled as a reply, and the draft's copy in the sent folder, another
+    message with that id, still confirms the touch, in the same sync or a later one."""
+    reply = make("outlook_reply", from_addr=JONAS_MAIL, message_id=draft_id("c1"),
+                 in_reply_to=draft_id("c1"), date=at("2026-12-03", 10, 0))
+    assert mid(reply) == draft_id("c1")
+    tree.add("INBOX", reply)
+    sent = make("sent_copy", message_id=draft_id("c1"), date=at(DRAFTED, 9, 5))
+    if one_sync:
+        tree.add("Sent", sent, flags="S")
+    lines = synced_lines(book)
+    if not one_sync:
+        tree.add("Sent", sent, flags="S")
+        lines += synced_lines(book)
+    assert sorted(line.split(",")[2] for line in lines) == ["reply", "sent", "status"]
+    assert f"2026-12-02,c1,sent,p,decide-1,email,,{draft_id('c1')} {SUBJECT}" in lines
+    assert synced_lines(book) == []  # each copy once
+
+
 NOT_SENT = {"contact": "c1", "kind": "not-sent", "date": DRAFTED,
             "text": "drafted, not sent: the email to Jonas Ek of 2026-12-02 (p, decide-1) is not "
                     "in your sent folder"}
