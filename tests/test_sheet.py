@@ -286,6 +286,24 @@ def test_init_without_git_or_flags_writes_a_placeholder_that_check_warns_about(t
     assert "the sender's phone and address are init's example" in checked.stderr
 
 
+def test_init_from_a_sheet_check_refuses_says_what_to_fix_first(machine):
+    """A sheet with cells no format reads is copied in as it is (the book is made), and init
+    names what `check` will refuse, with its places, instead of sending the user to `due`."""
+    sheet = machine / "kunder.csv"
+    sheet.write_text("id,name,email,started\nann,Ann,ann@example.com,2026-11-01\n"
+                     "bo,Bo,bo@example.com,31.02.2026\ncy,Cy,cy@example.com,2026-13-01\n")
+    result = invoke("init", machine / "book", "--from", sheet)
+    assert result.exit_code == 0, result.output
+    assert "The sheet has 2 problems that `check` refuses (below): fix them in " in result.stdout
+    assert "Next:" not in result.stdout
+    checked = invoke("-C", machine / "book", "check", "--today", "2026-12-02")
+    assert checked.exit_code == 65
+    refused = [line for line in checked.stderr.splitlines() if "kunder.csv:" in line]
+    assert len(refused) == 2 and "impossible date '31.02.2026'" in refused[0]
+    assert [line.split(": ", 1)[1] for line in result.stderr.splitlines() if "kunder.csv:" in line] \
+        == [line.split(": ", 1)[1] for line in refused]
+
+
 def test_init_takes_the_sender_it_is_given(machine):
     result = invoke("init", machine / "book", "--sender-name", "Åsa Berg",
                     "--sender-email", "asa@berg.example")

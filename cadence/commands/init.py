@@ -8,7 +8,8 @@ from typing import Optional
 
 import typer
 
-from ..cli import (APP as app, guarded, machine_timezone, program, say)
+from ..cli import (APP as app, echo_problems, guarded, machine_timezone, program, relative,
+                   say)
 from ..helptext import SETUP
 from ..model import EXIT_CANTCREAT, EXIT_DATA, EXIT_MISSING, EXIT_USAGE, Failure, Problem, Source, count
 
@@ -234,11 +235,27 @@ def init(
             from ..files import write_failure
 
             raise write_failure(err.filename or directory, err) from None
+    refused = _refused(target) if sheet is not None else []
     _tell(directory, sheet, guess if sheet else None, zone, name, email,
-          sender_name, sender_email)
+          sender_name, sender_email, refused)
+    if refused:
+        echo_problems([relative(p) for p in refused])
 
 
-def _tell(directory, sheet, guess, zone, name, email, given_name, given_email) -> None:
+def _refused(target: str) -> list:
+    """What `check` would refuse in the book just written around the user's sheet (a date
+    no format reads, a duplicate id): said at once, while the sheet is fresh in mind."""
+    from ..book import load, load_config
+
+    try:
+        load(load_config(target))
+    except Failure as failure:
+        return [p for p in failure.problems if not p.warning]
+    return []
+
+
+def _tell(directory, sheet, guess, zone, name, email, given_name, given_email,
+          refused=()) -> None:
     """What init wrote and guessed, and what to run next."""
     from ..guess import described
 
@@ -266,4 +283,9 @@ def _tell(directory, sheet, guess, zone, name, email, given_name, given_email) -
                       "cadence.yaml"
         say(f"  sender: {name} <{email}> ({origin})")
     me = program()
+    if refused:
+        ledger = sheet[0] if directory in (".", "") else os.path.join(directory, sheet[0])
+        say(f"The sheet has {count(len(refused), 'problem')} that `check` refuses (below): fix "
+            f"{'it' if len(refused) == 1 else 'them'} in {ledger}, then {me}{here} check.")
+        return
     say(f"Next: {me}{here} check, then {me}{here} due, then {me}{here} run")
