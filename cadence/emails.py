@@ -150,13 +150,26 @@ def build(sender: tuple, to: tuple, subject: str, moment: datetime, msgid: str,
             del part["MIME-Version"]  # once, at the top, is what RFC 2045 asks for
     for name, (shown, address) in (("From", sender), ("To", to)):
         if address:
-            message[name] = formataddr((fold(shown), address), charset="utf-8")
+            message[name] = _address_header(name, fold(shown), address)
     message["Subject"] = _text_header("Subject", subject)
     message["Date"] = format_datetime(moment)
     message["Message-ID"] = msgid
     for name, value in headers:
         message[name] = _text_header(name, value)
     return message.as_bytes(policy=_POLICY)
+
+
+def _address_header(name: str, shown: str, address: str):
+    """`Name <address>`, the name in one encoded word when it is not ASCII (formataddr's), or
+    in several when the line would pass RFC 2047's 76 characters (a Russian name and
+    patronymic of some 24 letters does): compat32 folds a Header's encoded words, never
+    formataddr's one word."""
+    value = formataddr((shown, address), charset="utf-8")
+    if shown.isascii() or len(name) + 2 + len(value) <= 76:
+        return value
+    header = Header(shown, "utf-8", header_name=name)
+    header.append(f"<{address}>", "us-ascii")
+    return header
 
 
 def _text_header(name: str, value: str):

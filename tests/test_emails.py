@@ -6,7 +6,7 @@ from email.header import Header
 from email.policy import compat32
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from cadence import emails
@@ -120,6 +120,33 @@ def test_a_subject_keeps_rfc_2047_s_and_5322_s_line_limits(subject):
     assert all(len(line) <= 76 for line in lines if "=?utf-8?" in line)
     read = email.message_from_bytes(data, policy=email.policy.default)["Subject"]
     assert read == emails.fold(subject)
+
+
+@given(st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=120))
+@example("Александра Константиновна Петрова-Водкина")  # a name, patronymic and surname
+@example("Åsa Öberg")
+def test_a_name_keeps_rfc_2047_s_limits_in_from_and_to(name):
+    """RFC 2047 section 2: each encoded word of a non-ASCII name is at most 75 characters, on
+    a line of at most 76; a reader decoding the words (RFC 2047 section 6.2) gets the name
+    and the address back."""
+    import email
+    import re
+    from datetime import datetime, timezone
+    from email.header import decode_header, make_header
+    from email.utils import getaddresses
+
+    data = emails.build((name, "eva@x.se"), (name, "ann@x.se"), "Hej",
+                        datetime(2026, 12, 6, 9, tzinfo=timezone.utc), "<a@x>", [], "x", None)
+    head = data.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    words = re.findall(r"=\?utf-8\?[bq]\?[^?]*\?=", head)
+    assert all(len(word) <= 75 for word in words)
+    assert all(len(line) <= 76 for line in head.split("\r\n") if "=?utf-8?" in line)
+    read = email.message_from_bytes(data, policy=_COMPAT)
+    for header, address in (("From", "eva@x.se"), ("To", "ann@x.se")):
+        [(shown, found)] = getaddresses([read[header]])
+        assert found == address
+        if not emails.fold(name).isascii():
+            assert str(make_header(decode_header(shown))) == emails.fold(name)
 
 
 @pytest.mark.parametrize("subject", ["x" * 1200, "Re: =?utf-8?q?hello_world?= fake"])
