@@ -163,15 +163,8 @@ def _findings(role, message: Message, day: date, journal: Known, by_address: dic
             return ()  # a delay warning, a relay notice: left alone
         person = _threaded(report.returned_ids + message.refs, journal, ids)
         if person is not None and _sent_to(person, report, day, by_address):
-            # the contact's own address when it is among those named (a Cc added by hand
-            # may have failed first), else the first the draft was sent to (an address the
-            # cell no longer holds), else the contact's address the draft was sent to
-            failed = [a for pair in report.failures for a in pair if a]
-            sent_to = [a for a in failed if a in report.returned_to]
-            named = report.returned_to or (person.email,)
-            bounced = person.email if person.email in failed else \
-                (sent_to or [person.email if person.email in named else named[0]])[0]
-            return (Found(person.id, "bounce", day, role, message, address=bounced),)
+            return (Found(person.id, "bounce", day, role, message,
+                          address=_bounced(person, report)),)
         # a draft's report whose failed recipients are not whom the draft was sent to (a Bcc
         # added by hand), or a report of mail written by hand, not a draft of cadence's: each
         # contact among the failed recipients bounced (by the address mail went to, else the
@@ -217,6 +210,22 @@ def _sent_to(person: Person, report, day: date, by_address: dict) -> bool:
         if final and not original and _by_address(final, day, by_address) is None:
             return True
     return False
+
+
+def _bounced(person: Person, report) -> str:
+    """The address a contact's bounce names: the contact's own when it is among those that
+    failed (a Cc added by hand may have failed first), else the first failed one the draft
+    was sent to (an address the cell no longer holds), else the one of the returned draft's
+    `To` that is the contact's, or its first (the contact's server forwarded the mail)."""
+    failed = [a for pair in report.failures for a in pair if a]
+    if person.email in failed:
+        return person.email
+    sent_to = [a for a in failed if a in report.returned_to]
+    if sent_to:
+        return sent_to[0]
+    if report.returned_to and person.email not in report.returned_to:
+        return report.returned_to[0]
+    return person.email
 
 
 def _threaded(keys: Iterable[str], journal: Known, ids: dict) -> Optional[Person]:
