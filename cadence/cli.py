@@ -340,13 +340,15 @@ def machine_timezone() -> str:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
         return ""
     return name
-FAR_DAYS = 7  # a --today further than this from the clock needs --yes (`run`)
+FAR_DAYS = 7  # a --today further than this from the clock needs --yes (commands that write)
 
 
-def near_the_clock(text: Optional[str], day: date, cfg, yes: bool) -> None:
+def near_the_clock(text: Optional[str], day: date, cfg, yes: bool,
+                   does: str = "`run` drafts, journals and moves contacts for it") -> None:
     """A `--today` more than FAR_DAYS days from the clock is refused without `--yes`: a typo
-    in the date would draft, journal and move contacts for the wrong day. CADENCE_TODAY, set
-    on purpose (to replay days, in tests), and no --today at all (cron) are never asked."""
+    in the date would draft, journal and move contacts for the wrong day (`does` says what
+    the command would do). CADENCE_TODAY, set on purpose (to replay days, in tests), and no
+    --today at all (cron) are never asked."""
     if not text or yes:
         return
     now = clock_today(cfg)
@@ -355,8 +357,7 @@ def near_the_clock(text: Optional[str], day: date, cfg, yes: bool) -> None:
         side = "after" if day > now else "before"
         raise Failure(Problem(
             Source("--today"), f"{day} is {apart} days {side} today ({now})",
-            "add --yes if you mean that day; `run` drafts, journals and moves contacts for it",
-            EXIT_USAGE))
+            f"add --yes if you mean that day; {does}", EXIT_USAGE))
 
 
 def parse_on(text: Optional[str], today: date, option: str = "--on") -> date:
@@ -400,6 +401,8 @@ ON = typer.Option(None, "--on", help="The date it happened (YYYY-MM-DD); default
 NOTE = typer.Option("", "--note", help="A note for the journal (topics, agreements).")
 YES = typer.Option(False, "--yes", "-y", help="Go ahead without asking: take back more than "
                    "one contact's rows at once.")
+FAR = typer.Option(False, "--yes", "-y", help="Act on a --today more than 7 days from the "
+                   "clock's date (asked, in case the date is a typo).")
 DRY_RUN = typer.Option(False, "--dry-run", "-n", help="Show what would be done; write nothing.")
 
 

@@ -597,6 +597,36 @@ def test_run_far_from_the_clock_asks_for_yes(tmp_path, monkeypatch, case, args, 
         assert snapshot(root) == before
 
 
+WRITERS = [
+    # every command that journals on --today's date: (args before --today)
+    ["reply", "c1"], ["log", "c1", "--channel", "call"], ["mark", "c1", "won"],
+    ["pause", "c1", "--until", "2028-01-01"], ["optout", "c1", "sms"],
+    ["note", "c1", "wants a quote"], ["skip", "c1"],
+]
+
+
+@pytest.mark.parametrize("args", WRITERS, ids=[w[0] for w in WRITERS])
+@pytest.mark.parametrize("yes", [False, True])
+def test_a_command_that_journals_far_from_the_clock_asks_for_yes(tmp_path, monkeypatch, args,
+                                                                   yes):
+    """As `run`: a typo in --today's year would journal the touch, reply or status decades
+    away, and the contact would wait for it. --yes says the day is meant."""
+    monkeypatch.setattr(cadence.cli, "FAR_DAYS", 7)
+    monkeypatch.setattr(cadence.cli, "clock_today", lambda cfg: date(2026, 12, 3))
+    root = build(tmp_path / "book")
+    before = snapshot(root)
+    result = invoke("-C", root, *args, "--today", "2027-12-03", *(["--yes"] if yes else []))
+    if yes:
+        assert result.exit_code == 0, result.output
+        assert snapshot(root) != before
+    else:
+        assert result.exit_code == 2, result.output
+        assert result.stderr == (
+            "--today: 2027-12-03 is 365 days after today (2026-12-03)\n"
+            f"  hint: add --yes if you mean that day; `{args[0]}` journals it on that day\n")
+        assert snapshot(root) == before
+
+
 def test_the_small_book_is_the_one_described():
     assert "after: 2 days, channel: call" in FILES["playbooks/p.yaml"]
 

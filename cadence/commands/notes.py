@@ -5,27 +5,30 @@ from typing import Optional
 
 import typer
 
-from ..cli import (APP as app, CONTACT, NOTE, ON, QUIET, TODAY, config, guarded, load_book,
-                   not_after, parse_on, quiet, resolve_today, say, write_outside)
+from ..cli import (APP as app, CONTACT, FAR, NOTE, ON, QUIET, TODAY, config, guarded, load_book,
+                   near_the_clock, not_after, parse_on, quiet, resolve_today, say, write_outside)
 from ..helptext import CONTACTS
 from ..model import EXIT_USAGE, Entry, Failure, Problem, Source
 
 NOTHING = 1  # exit code: no touch to say done (as `render` with nothing planned)
 
 
-def _update(contact_id: str, today_text: Optional[str], change) -> str:
+def _update(contact_id: str, today_text: Optional[str], change, yes: bool,
+            command: str) -> str:
     from ..actions import update_one
 
     cfg = config()
-    return update_one(cfg, load_book, contact_id, resolve_today(today_text, cfg), change,
-                      write_outside())
+    day = resolve_today(today_text, cfg)
+    near_the_clock(today_text, day, cfg, yes, f"`{command}` journals it on that day")
+    return update_one(cfg, load_book, contact_id, day, change, write_outside())
 
 
 @app.command(rich_help_panel=CONTACTS)
 def note(contact_id: str = CONTACT,
          text: str = typer.Argument(..., metavar="TEXT",
                                     help="What to note (a topic, an agreement)."),
-         on: Optional[str] = ON, today: Optional[str] = TODAY, quiet_: bool = QUIET) -> None:
+         on: Optional[str] = ON, today: Optional[str] = TODAY, yes: bool = FAR,
+         quiet_: bool = QUIET) -> None:
     """Add a note to a contact's journal; call sheets show the latest notes as last topics."""
     quiet(quiet_)
 
@@ -40,12 +43,12 @@ def note(contact_id: str = CONTACT,
                 f"{contact.id}: note on {when} added.")
 
     with guarded():
-        say(_update(contact_id, today, change))
+        say(_update(contact_id, today, change, yes, "note"))
 
 
 @app.command(rich_help_panel=CONTACTS)
 def done(contact_id: str = CONTACT, note: str = NOTE, on: Optional[str] = ON,
-         today: Optional[str] = TODAY, quiet_: bool = QUIET) -> None:
+         today: Optional[str] = TODAY, yes: bool = FAR, quiet_: bool = QUIET) -> None:
     """Say the contact's latest touch happened as drafted, with a note for the next call sheet
     (`done: TEXT`); it is not counted a second time, as `log` would."""
     quiet(quiet_)
@@ -70,4 +73,4 @@ def done(contact_id: str = CONTACT, note: str = NOTE, on: Optional[str] = ON,
         return [row], {}, f"{contact.id}: {what} of {last.date} done."
 
     with guarded():
-        say(_update(contact_id, today, change))
+        say(_update(contact_id, today, change, yes, "done"))

@@ -6,20 +6,22 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import (APP as app, CONTACT as ID, NOTE, ON, QUIET, TODAY, config, guarded, load_book,
-                   not_after, parse_date, parse_on, quiet, resolve_today, say, write_outside)
+from ..cli import (APP as app, CONTACT as ID, FAR, NOTE, ON, QUIET, TODAY, config, guarded,
+                   load_book, near_the_clock, not_after, parse_date, parse_on, quiet,
+                   resolve_today, say, write_outside)
 from ..helptext import CONTACTS
 from ..actions import state_changes
 from ..model import CHANNELS, EXIT_CONFIG, EXIT_DATA, EXIT_USAGE, STATUSES, Entry, Failure, Problem, Source
 
 
-def _update(contact_id: str, today_text: Optional[str], change):
+def _update(contact_id: str, today_text: Optional[str], change, yes: bool, command: str):
     """Lock, load, let `change(loaded, contact, today)` say what to write, write it."""
     from ..actions import update_one
 
     cfg = config()
-    return update_one(cfg, load_book, contact_id, resolve_today(today_text, cfg), change,
-                      write_outside())
+    day = resolve_today(today_text, cfg)
+    near_the_clock(today_text, day, cfg, yes, f"`{command}` journals it on that day")
+    return update_one(cfg, load_book, contact_id, day, change, write_outside())
 
 
 def _channel(value: str, option: str = "--channel") -> str:
@@ -55,7 +57,7 @@ def reply(contact_id: str = ID, on: Optional[str] = ON, note: str = NOTE,
               help="Move the contact to this playbook, started on the reply's date."),
           won: bool = typer.Option(False, "--won", help="The reply won the deal."),
           lost: bool = typer.Option(False, "--lost", help="The reply lost it."),
-          today: Optional[str] = TODAY, quiet_: bool = QUIET) -> None:
+          today: Optional[str] = TODAY, yes: bool = FAR, quiet_: bool = QUIET) -> None:
     """Record a contact's reply and act on it by the playbook's `reply` rule; then the decision
     taken in the reply, if one is given: a call-back, a pause, a move, won or lost."""
     quiet(quiet_)
@@ -116,7 +118,7 @@ def reply(contact_id: str = ID, on: Optional[str] = ON, note: str = NOTE,
         return list(entries + decided), changes, "; ".join(said) + "."
 
     with guarded():
-        say(_update(contact_id, today, change))
+        say(_update(contact_id, today, change, yes, "reply"))
 
 
 def _decide(loaded, contact, st, decision: str, when, day, pause=None, move=None) -> tuple:
@@ -225,7 +227,8 @@ def _callback(contact, st, text: str, when) -> tuple:
 
 @app.command(rich_help_panel=CONTACTS)
 def log(contact_id: str = ID, channel: str = typer.Option(..., "--channel", help="email, call, sms, messenger or letter."),
-        on: Optional[str] = ON, note: str = NOTE, today: Optional[str] = TODAY, quiet_: bool = QUIET) -> None:
+        on: Optional[str] = ON, note: str = NOTE, today: Optional[str] = TODAY,
+        yes: bool = FAR, quiet_: bool = QUIET) -> None:
     """Record a touch made by hand; it counts for gaps and caps and resets periodic intervals."""
     quiet(quiet_)
     from .. import engine
@@ -246,7 +249,7 @@ def log(contact_id: str = ID, channel: str = typer.Option(..., "--channel", help
         return [entry], changes, f"{contact.id}: {used} on {when} logged."
 
     with guarded():
-        say(_update(contact_id, today, change))
+        say(_update(contact_id, today, change, yes, "log"))
 
 
 MARKS = STATUSES  # every status the ledger takes
@@ -259,7 +262,7 @@ def mark(contact_id: str = ID,
                                            "unsubscribed or stopped."),
          until: Optional[str] = typer.Option(None, "--until", metavar="DATE",
                                              help="With `paused`: the day the pause ends."),
-         on: Optional[str] = ON, note: str = NOTE, today: Optional[str] = TODAY,
+         on: Optional[str] = ON, note: str = NOTE, today: Optional[str] = TODAY, yes: bool = FAR,
          quiet_: bool = QUIET) -> None:
     """Set a contact's status: any the ledger takes (`paused` needs --until)."""
     quiet(quiet_)
@@ -288,14 +291,15 @@ def mark(contact_id: str = ID,
         return [entry], _changes(loaded, contact, st, day), f"{contact.id}: {wanted}."
 
     with guarded():
-        say(_update(contact_id, today, change))
+        say(_update(contact_id, today, change, yes, "mark"))
 
 
 @app.command(rich_help_panel=CONTACTS)
 def pause(contact_id: str = ID,
           until: str = typer.Option(..., "--until", metavar="DATE",
                                     help="The day the contact becomes active again."),
-          note: str = NOTE, today: Optional[str] = TODAY, quiet_: bool = QUIET) -> None:
+          note: str = NOTE, today: Optional[str] = TODAY, yes: bool = FAR,
+          quiet_: bool = QUIET) -> None:
     """Pause a contact until a date: no touches before it (an agreed call-back still comes).
     `cadence mark ID active` ends a pause early."""
     quiet(quiet_)
@@ -304,7 +308,7 @@ def pause(contact_id: str = ID,
         return _paused(loaded, contact, _until(until, day), day, day, note)
 
     with guarded():
-        say(_update(contact_id, today, change))
+        say(_update(contact_id, today, change, yes, "pause"))
 
 
 def _until(text: str, day):
@@ -332,7 +336,8 @@ def _paused(loaded, contact, until, when, day, note: str) -> tuple:
 @app.command(rich_help_panel=CONTACTS)
 def optout(contact_id: str = ID,
            channels: List[str] = typer.Argument(..., metavar="CHANNEL...", help="Channels never to use again, or `all`."),
-           note: str = NOTE, today: Optional[str] = TODAY, quiet_: bool = QUIET) -> None:
+           note: str = NOTE, today: Optional[str] = TODAY, yes: bool = FAR,
+          quiet_: bool = QUIET) -> None:
     """Opt a contact out of some channels (their choice), or of everything with `all`."""
     quiet(quiet_)
     from .. import engine
@@ -358,4 +363,4 @@ def optout(contact_id: str = ID,
         return [entry], changes, f"{contact.id}: opted out of {', '.join(chosen)}."
 
     with guarded():
-        say(_update(contact_id, today, change))
+        say(_update(contact_id, today, change, yes, "optout"))

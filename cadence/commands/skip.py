@@ -5,8 +5,8 @@ from typing import Optional
 
 import typer
 
-from ..cli import (APP as app, CONTACT, NOTE, QUIET, TODAY, config, guarded, load_book, quiet,
-                   resolve_today, say, write_outside)
+from ..cli import (APP as app, CONTACT, FAR, NOTE, QUIET, TODAY, config, guarded, load_book,
+                   near_the_clock, quiet, resolve_today, say, write_outside)
 from ..helptext import CONTACTS
 from ..model import EXIT_USAGE, Entry, Failure, Problem, Source
 
@@ -21,6 +21,7 @@ def skip(
                                             "`no_reply`) instead of the next touch."),
     note: str = NOTE,
     today: Optional[str] = TODAY,
+    yes: bool = FAR,
     quiet_: bool = QUIET,
 ) -> None:
     """Skip a contact's next touch: the one due today (its draft, if `run` made it today, is
@@ -35,6 +36,7 @@ def skip(
     with guarded():
         cfg = config()
         day = resolve_today(today, cfg)
+        near_the_clock(today, day, cfg, yes, "`skip` journals it on that day")
         message = locked(cfg, load_book, lambda loaded: _skip(loaded, contact_id, step, note, day))
     say(message)
 
