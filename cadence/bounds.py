@@ -24,7 +24,7 @@ from string import Formatter
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import SecurityError
-from jinja2.runtime import markup_join, str_join
+from jinja2.runtime import Macro, Undefined, markup_join, str_join
 from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import Namespace, pass_eval_context
 
@@ -360,8 +360,13 @@ def _sized(what: str, value) -> None:
 
 @pass_eval_context  # so that Jinja does not run it on constants when it compiles a template
 def _printed(eval_ctx, value):
-    """`{{ value }}` (Jinja's `finalize`): a list or dict is measured before it is printed."""
+    """`{{ value }}` (Jinja's `finalize`): a list or dict is measured before it is printed; a
+    function or method is refused: what it prints holds a memory address, which differs from
+    run to run (SPEC 8: the same files give the same bytes)."""
     if type(value) is not str:
+        if callable(value) and not isinstance(value, (Undefined, Macro)):
+            raise SecurityError("printing a function or method (such as `name.upper`) would "
+                                "put a memory address in the draft: call it, as `name.upper()`")
         _sized("printing this value", value)
     return value
 

@@ -184,6 +184,25 @@ def test_sandbox_refuses_escapes(tmp_path, expr):
     assert err.value.code == 78
 
 
+@pytest.mark.parametrize("expr", ["{{ contact.name.upper }}", "{{ contact.name.format_map }}",
+                                  "{% set f = contact.name.split %}{{ f }}"])
+def test_printing_a_method_is_refused_with_its_line(tmp_path, expr):
+    """SPEC 8: what a function or method prints holds a memory address, different on every
+    run: refused (78) with the template's line, never written into a draft."""
+    r = renderer(tmp_path, {"hello.j2": f"Subject: Hi\n\nHej\n{expr}\n"})
+    with pytest.raises(Failure) as err:
+        r.draft(touch(), contact(), PB, (), TODAY)
+    problem = err.value.problems[0]
+    assert err.value.code == 78 and problem.source.line == 4
+    assert "printing a function or method" in problem.message
+
+
+def test_a_macro_and_a_called_method_print_as_before(tmp_path):
+    r = renderer(tmp_path, {"hello.j2": "Subject: Hi\n\n{% macro m() %}x{% endmacro %}"
+                                         "{{ m() }} {{ contact.name.upper() }}\n"})
+    assert "x ANN" in parse(r.draft(touch(), contact(name="Ann"), PB, (), TODAY).data).get_content()
+
+
 def test_contact_data_is_not_a_template(tmp_path):
     r = renderer(tmp_path, {"hello.j2": "Subject: Hi\n\n{{ contact.name }}\n"})
     message = parse(r.draft(touch(), contact(name="{{7*7}}"), PB, (), TODAY).data)
