@@ -285,6 +285,12 @@ def load_playbooks(config, templates, check_expr=None) -> tuple:
                                     "read", "copy the playbook into the folder, or name its "
                                     "folder in cadence.yaml (`playbooks:`)", EXIT_CONFIG))
             continue
+        if "\n" in stem or "\r" in stem:
+            # contacts name it in the journal's rows, one line each: never found again
+            problems.append(Problem(Source(path), f"playbook name {stem!r} holds a line break",
+                                    "a playbook's name is one line: rename the file",
+                                    EXIT_CONFIG))
+            continue
         regular_file(path, "playbook", "a playbook is a YAML file")
         text = _decode(read_bytes(path, "playbook"), path, "playbook")
         playbook, found = parse_playbook(text, path, stem, templates, check_expr)

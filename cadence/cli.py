@@ -154,10 +154,11 @@ def echo_problems(problems) -> None:
 
 
 def relative(problem: Problem) -> Problem:
-    """A problem whose path is shown as people typed it (see `display_path`)."""
+    """A problem whose path is shown as people typed it (see `display_path`), a line break
+    in a file's name spelt out (`\\n`), as every other control character is."""
     from dataclasses import replace
 
-    shown = display_path(problem.source.path)
+    shown = display_path(problem.source.path).replace("\n", "\\n")
     if shown == problem.source.path:
         return problem
     return replace(problem, source=replace(problem.source, path=shown))

@@ -388,6 +388,11 @@ class _Parser:
         if "id" in values:
             id_node = values["id"]
             step_id = self.c.text("id", id_node)
+            if step_id is not None and ("\n" in step_id or "\r" in step_id):
+                # the journal's rows are one line each: the step would never be found again
+                self.c.report(id_node, f"step id {step_id!r} holds a line break",
+                              "a step's id is one line: take the line break out")
+                step_id = None
         if step_id is not None:
             self.step_ids.append((step_id, id_node))
         at = after = None

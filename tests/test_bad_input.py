@@ -567,3 +567,18 @@ def test_a_bad_journal_row_is_named_by_its_line_and_column(in_book, text, where,
     with open(os.path.join(root, "history.csv"), "wb") as f:
         f.write(data)
     refused(root, 65, f"{where}: {message}")
+
+
+def test_a_playbook_or_step_named_across_a_line_break_is_refused(in_book):
+    """The journal's rows are one line each: a playbook or step whose name holds a line break
+    was journaled folded, never matched its contact again, and every run added the same row
+    again (SPEC 8: a second run changes nothing). Refused (78), nothing written."""
+    from smallbook import PLAYBOOK
+
+    root = in_book({"playbooks/p.yaml": PLAYBOOK.replace(
+        "{after: 2 days, channel: call, template: call}",
+        '{id: "s1\\r\\nFAKE LINE", after: 2 days, channel: call, template: call}')})
+    refused(root, 78, "playbooks/p.yaml:", "step id 's1\\r\\nFAKE LINE' holds a line break")
+    root = in_book({})
+    os.rename(os.path.join(root, "playbooks", "p.yaml"), os.path.join(root, "playbooks", "p\n.yaml"))
+    refused(root, 78, "playbook name 'p\\n' holds a line break")
