@@ -424,3 +424,25 @@ def test_a_run_whose_reader_leaves_is_done_and_says_141(tmp_path):
             assert a.read() == b.read(), name
     drafts = [sorted(os.listdir(os.path.join(root, "drafts", TODAY))) for root in (piped, plain)]
     assert drafts[0] == drafts[1] and drafts[0]
+
+
+def test_doctor_quiet_says_on_stderr_what_stops_a_run(tmp_path, monkeypatch):
+    """README: `--quiet` prints nothing on success; errors still go to stderr with a non-zero
+    exit. A book with init's placeholder sender is not ready: exit 1, and cron's mail says
+    why, each finding that stops a run on its own line."""
+    from typer.testing import CliRunner
+
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "none"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", str(tmp_path / "book")]).exit_code == 0
+    loud = runner.invoke(app, ["-C", str(tmp_path / "book"), "doctor"])
+    quiet = runner.invoke(app, ["-C", str(tmp_path / "book"), "doctor", "--quiet"])
+    assert loud.exit_code == quiet.exit_code == 1
+    assert quiet.stdout == ""
+    assert "sender: " in quiet.stderr and "placeholder" in quiet.stderr
+    assert all(line.split(": ", 1)[1] in loud.stdout for line in quiet.stderr.splitlines()
+               if not line.startswith("  hint: "))
+    ready = runner.invoke(app, ["-C", str(tmp_path / "book"), "doctor", "--quiet", "--json"])
+    assert ready.stderr == ""

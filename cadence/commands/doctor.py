@@ -13,6 +13,7 @@ import typer
 from ..cli import (APP as app, JSON, OPTIONS, QUIET, quiet, TODAY, config, emit_json,
                    guarded, load_book, machine_timezone, relative, resolve_today, say)
 from ..helptext import SETUP
+from ..terminal import visible
 from ..model import Failure, count
 
 LOG = "cron.log"
@@ -112,5 +113,10 @@ def doctor(today: Optional[str] = TODAY, as_json: bool = JSON, quiet_: bool = QU
         say("\nTo run it every weekday at 07:00, `crontab -e` and add (a failed run mails you "
             "one line; its messages are in the log):\n")
         say("\n".join("  " + part for part in line.splitlines()))
+    if blocking and OPTIONS.quiet and not with_json:
+        # --quiet prints nothing on success; what stops a run still says why, on stderr
+        for f in blocking:
+            typer.echo(visible(f"{f.topic}: {f.text}" + (f"\n  hint: {f.hint}" if f.hint else "")),
+                       err=True)
     if blocking:
         raise typer.Exit(1)

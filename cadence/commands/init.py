@@ -11,7 +11,8 @@ import typer
 from ..cli import (APP as app, echo_problems, guarded, machine_timezone, program, relative,
                    say)
 from ..helptext import SETUP
-from ..model import EXIT_CANTCREAT, EXIT_DATA, EXIT_MISSING, EXIT_USAGE, Failure, Problem, Source, count
+from ..model import (EXIT_CANTCREAT, EXIT_DATA, EXIT_MISSING, EXIT_USAGE, Failure, Problem,
+                     Source, count, email_problem)
 
 PLACEHOLDER_NAME, PLACEHOLDER_EMAIL = "Your Name", "you@example.com"
 
@@ -202,6 +203,13 @@ def init(
                                   "choose an empty folder", EXIT_CANTCREAT))
         git_name, git_email = git_identity() if not (sender_name and sender_email) else ("", "")
         name = (sender_name or git_name or PLACEHOLDER_NAME).strip()
+        if sender_email and email_problem(sender_email.strip()):
+            # every command would refuse the book init wrote (78): said now, nothing written
+            raise Failure(Problem(Source("--sender-email"), email_problem(sender_email.strip()),
+                                  "give the address you send from and read, e.g. "
+                                  "eva@konsult.example", EXIT_USAGE))
+        if git_email and email_problem(git_email.strip()):
+            git_email = ""  # git's user.email is no address: the placeholder, which check names
         email = (sender_email or git_email or PLACEHOLDER_EMAIL).strip()
         zone = machine_timezone()
         if sheet is None:
