@@ -105,6 +105,20 @@ def is_stranded(contact: Contact, playbook: Playbook) -> bool:
     return bool(contact.last_step) and find_step(playbook, contact.last_step) is None
 
 
+def renumbered(playbook: Playbook, contact: Contact, made) -> tuple:
+    """(journaled template, template now) when `made`, the journal's latest step of the
+    contact and its `last_step`, was made with another template than the step of that id
+    has now: a step added or removed before it renumbered the steps named `<phase>-<n>`."""
+    if made is None or not made.template or made.playbook != contact.playbook or \
+            made.step != contact.last_step:
+        return ()
+    found = find_step(playbook, made.step)
+    if found is None or playbook.phases[found[0]].periodic:
+        return ()  # a periodic phase's touches take its templates in turn
+    now = playbook.phases[found[0]].steps[found[1]].template
+    return (made.template, now) if now != made.template else ()
+
+
 # --- channels --------------------------------------------------------------------------------
 
 def allowed(channel: str, contact: Contact, playbook: Optional[Playbook]) -> bool:

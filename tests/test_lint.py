@@ -141,7 +141,7 @@ def test_unknown_lint_in_ignore_is_an_error():
 
 def test_every_lint_is_named():
     assert set(VARIANTS) | {"unreachable-channel", "stranded-contact", "pause-ahead",
-                             "reply-ahead", "step-past-until"} == set(LINTS)
+                             "reply-ahead", "step-past-until", "renumbered-step"} == set(LINTS)
 
 
 def test_check_reports_the_lints(tmp_path):
@@ -227,3 +227,24 @@ def test_a_reply_typed_ahead_of_today_is_warned_about(tmp_path, status, last_rep
     if warned:
         column = len(f"ann,Ann,ann@example.com,p,2026-11-01,{status},") + 1
         assert named[0]["source"].endswith(f"contacts.csv:2:{column}")
+
+
+@pytest.mark.parametrize("ignored", [False, True])
+def test_a_step_renumbered_by_an_edit_is_named_unless_ignored(tmp_path, ignored):
+    """README `renumbered-step`: the journal says ann got decide-1 with template `welcome`;
+    the playbook's decide-1 now has `hello` (a step was added before it)."""
+    import os
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from cadence.main import app
+
+    here = os.path.join(os.path.dirname(__file__), "errors", "check-step-renumbered-by-an-edit")
+    book = shutil.copytree(os.path.join(here, "book"), tmp_path / "book")
+    if ignored:
+        path = book / "playbooks" / "p.yaml"
+        path.write_text(path.read_text().replace("no-cap]", "no-cap, renumbered-step]"))
+    result = CliRunner().invoke(app, ["-C", str(book), "check", "--today", "2026-11-03"])
+    assert result.exit_code == 0
+    assert ("[renumbered-step]" in result.stderr) is not ignored

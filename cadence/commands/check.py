@@ -24,7 +24,7 @@ def _shown(renderer, filename: str) -> str:
 def lint(loaded, renderer, day) -> list:
     """Warnings: what is valid but probably not meant, and playbooks that go against the
     practice of the seeds (cadence.lint)."""
-    from ..steps import is_stranded
+    from ..steps import is_stranded, renumbered
     from ..lint import lint_playbook, warning
 
     book = loaded.book
@@ -40,6 +40,17 @@ def lint(loaded, renderer, day) -> list:
                 f"contact {contact.id!r}: last_step {contact.last_step!r} is not in playbook "
                 f"{playbook.name!r}", "cadence reads it as the last step dated on or before "
                 "last_touch; set last_step to a step of the playbook"))
+        trail = book.trails.get(contact.id)
+        renamed = renumbered(playbook, contact, trail.step if trail is not None else None) \
+            if playbook is not None and "renumbered-step" not in playbook.ignore else ()
+        if renamed:
+            warnings.append(warning(
+                "renumbered-step", loaded.ledger.source(index, "last_step"),
+                f"contact {contact.id!r}: step {contact.last_step!r} was made with template "
+                f"{renamed[0]!r}, but playbook {playbook.name!r} now gives that id to the step "
+                f"with template {renamed[1]!r}: an edit moved the steps, so the contact may get "
+                "one again or miss one", "give each step an `id:`, which an edit keeps, and set "
+                "last_step to the id of the step the contact got last"))
         if playbook is not None and "pause-ahead" not in playbook.ignore and \
                 contact.row.get("status", "").strip() and contact.status == "active" and \
                 contact.paused_until is not None and contact.paused_until > day:
