@@ -7,8 +7,8 @@ from bisect import bisect_left, bisect_right
 from datetime import date, timedelta
 from typing import NamedTuple, Optional
 
-from .model import Condition, Playbook
-from .state import State, fell_back
+from .model import Condition, Entry, Playbook
+from .state import State, fell_back, numbered, rule_of
 from .steps import birthday_on, cursor_of, phase_at, phase_end, resolve_channel
 
 ONE_DAY = timedelta(days=1)
@@ -218,6 +218,12 @@ def _no_reply_candidate(playbook: Playbook, st: State,
         if channel and channel != rule.then:
             # the note says so: which rule made the row is read from it (state.rule_of)
             detail += fell_back(channel, rule.then)
+        if len(playbook.no_reply) > 1 and rule_of(
+                Entry(nominal, "", "touch", "", "no_reply", channel or rule.then, rule.template,
+                      detail), playbook.no_reply) != i:
+            # rules that share a template, channels and what they answer: the note names
+            # its rule, or a later run would read the row as the last of them (state.rule_of)
+            detail = numbered(detail, i)
         return Candidate("no_reply", "no_reply", phase, channel, rule.template, day, why,
                          detail=detail, rule=i, skip=skip)
     return None

@@ -15,7 +15,7 @@ from typing import Optional
 from . import emails
 from .emails import fold, markdown_text
 from .lookup import SUFFIX, draft_name, html_twin, template_file
-from .state import FELL_BACK, SET_IN_THE_LEDGER
+from .state import FELL_BACK, RULE_NAMED, SET_IN_THE_LEDGER
 from .model import EXIT_CONFIG, EXIT_DATA, KNOWN_COLUMNS, Failure, Overtime, Problem, Source
 from .sandbox import environment, format_day, located, render
 
@@ -231,7 +231,8 @@ def topic(entry) -> str:
         return ""
     parts = [p.strip() for p in entry.note.split("; ")]
     return "; ".join(p for p in parts if p and not _AUTOMATIC.match(p)
-                     and not (entry.step == "no_reply" and FELL_BACK.fullmatch(p))
+                     and not (entry.step == "no_reply"
+                              and (FELL_BACK.fullmatch(p) or RULE_NAMED.fullmatch(p)))
                      and not p.endswith(SET_IN_THE_LEDGER))
 
 

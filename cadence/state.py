@@ -226,6 +226,17 @@ _ANSWERED = re.compile(r"^no reply since \d{4}-\d\d-\d\d \((\w+)\)")
 FELL_BACK = re.compile(r"by (\w+) instead of (\w+)")
 
 
+# the end of a `no_reply` touch's note that names its rule (1 for the playbook's first
+# `no_reply` rule), written when the rest of the row leaves it in doubt
+RULE_NAMED = re.compile(r"no_reply rule (\d{1,4})")
+_NUMBERED = re.compile(r"; " + RULE_NAMED.pattern + "$")
+
+
+def numbered(note: str, rule: int) -> str:
+    """`note` with the rule (an index) named at its end, for `rule_of` to read."""
+    return f"{note}; no_reply rule {rule + 1}"
+
+
 def fell_back(channel: str, meant: str) -> str:
     """What a rule's touch adds to its note when made by `channel` instead of `meant`."""
     return f"; by {channel} instead of {meant}"
@@ -240,14 +251,22 @@ def rule_of(row: Entry, rules: tuple) -> int:
     that channel made it; and by which channel the rule meant to go: its own, the row's,
     unless the note ends `; by C instead of T` (a fallback: the rule's `then` is T). Of those
     left, the last: the rule that made it is among them, and a touch is answered only by a
-    later rule, so a doubt ends the ladder rather than looping. None: len(rules)."""
+    later rule, so a doubt ends the ladder rather than looping; a rule that this reading would
+    miss says so in its note (`; no_reply rule 2`, see `numbered`). None: len(rules)."""
+    note = row.note
+    numbered = _NUMBERED.search(note)
+    if numbered is not None and (note.startswith("no reply since ")
+                                 or note.startswith("the email of ")):
+        if 0 < int(numbered.group(1)) <= len(rules):
+            return int(numbered.group(1)) - 1
+        note = note[:numbered.start()]
     matches = [i for i, r in enumerate(rules) if r.template == row.template]
     if len(matches) == 1:
         return matches[0]
-    found = _ANSWERED.match(row.note)
+    found = _ANSWERED.match(note)
     answered = found.group(1) if found else (
-        "email" if row.note.startswith("the email of ") else "")
-    last = row.note.rpartition("; ")[2] if answered else ""
+        "email" if note.startswith("the email of ") else "")
+    last = note.rpartition("; ")[2] if answered else ""
     instead = FELL_BACK.fullmatch(last)
     meant = instead.group(2) if instead else row.channel
     matches = matches or [i for i, r in enumerate(rules) if r.then == meant]

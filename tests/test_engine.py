@@ -5,6 +5,8 @@ SPEC's own example unless a row says otherwise.
 """
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import replace
 from datetime import timedelta
 
@@ -344,6 +346,48 @@ def test_two_rules_sharing_a_template_still_climb():
     assert got.touch.reason == "step"
 
 
+SAME_NUDGE = """
+channels: [email, letter]
+phases:
+  - name: reach
+    steps:
+      - {id: hello, at: 1 day, channel: email, template: hello}
+rules:
+  - {no_reply: 2 days, after: [email], then: email, template: nudge}
+  - {no_reply: 2 days, after: [email], then: email, template: nudge}
+  - {no_reply: 2 days, after: [email], then: email, template: nudge}
+"""
+
+
+def test_rules_alike_but_for_their_place_each_make_their_rung(tmp_path):
+    """SPEC 5.2: three rules that share template, channel and what they answer still climb
+    one after the other (a rule never answers its own touch); the note names the rule where
+    nothing else in the row does, so the journal read back gives the same ladder."""
+    from smallbook import build, invoke
+
+    root = build(tmp_path, {"playbooks/bump.yaml": SAME_NUDGE, "templates/hello.email.j2":
+                            "Subject: Hello\n\nHello.\n", "templates/nudge.email.j2":
+                            "Subject: Nudge\n\nAny news?\n",
+                            "contacts.csv": "id,name,email,playbook,started\n"
+                                            "L1,Lena,lena@example.com,bump,2026-11-01\n",
+                            "history.csv": None})
+    plan = invoke("-C", root, "plan", "L1", "--today", "2026-11-01", "--days", "20", "--json")
+    assert plan.exit_code == 0, plan.output
+    planned = [(t["date"], t["step"]) for t in json.loads(plan.stdout)["touches"]]
+    assert planned == [("2026-11-02", "hello"), ("2026-11-04", "no_reply"),
+                       ("2026-11-06", "no_reply"), ("2026-11-08", "no_reply")]
+    for day in range(2, 13):
+        got = invoke("-C", root, "run", "--today", f"2026-11-{day:02}", "--yes", "--quiet")
+        assert got.exit_code == 0, got.output
+    with open(os.path.join(root, "history.csv"), encoding="utf-8") as f:
+        made = [row.split(",", 7) for row in f.read().splitlines() if ",touch," in row]
+    assert [(row[0], row[7]) for row in made] == [
+        ("2026-11-02", ""),
+        ("2026-11-04", "no reply since 2026-11-02 (email); no_reply rule 1"),
+        ("2026-11-06", "no reply since 2026-11-04 (email); no_reply rule 2"),
+        ("2026-11-08", "no reply since 2026-11-06 (email)")]
+
+
 def _rule(then, template, after=()):
     from cadence.durations import parse_duration
     from cadence.model import NoReply
@@ -353,6 +397,7 @@ def _rule(then, template, after=()):
 
 LADDER = [("call", "n", ["email"]), ("letter", "n", ["call"])]
 CROSSED = [("email", "n", ["call"]), ("call", "n", ["email"])]
+SAME = [("email", "n", ["email"])] * 3
 RULES_OF = [
     # (case, rules as (then, template, after), the row's channel, template and note, the
     # rule read)
@@ -387,6 +432,16 @@ RULES_OF = [
     ("template and answered channel shared: the later rule",
      [("call", "n", ["email"]), ("call", "n", [])], "call", "n",
      "no reply since 2026-11-02 (email)", 1),
+    ("rules alike in all but their place: the rule the note names", SAME, "email", "n",
+     "no reply since 2026-11-04 (email); no_reply rule 2", 1),
+    ("the same after a fallback", SAME, "letter", "n",
+     "no reply since 2026-11-04 (email); by letter instead of email; no_reply rule 1", 0),
+    ("alike, the note naming none: the last of them", SAME, "email", "n",
+     "no reply since 2026-11-04 (email)", 2),
+    ("a rule named that the playbook no longer has: read as if unnamed", SAME[:2], "email", "n",
+     "no reply since 2026-11-04 (email); no_reply rule 3", 1),
+    ("a person's note naming a rule is not cadence's", SAME, "email", "n",
+     "sent again; no_reply rule 1", 2),
     ("a template since renamed: by the rule's channel",
      [("call", "a", ["email"]), ("letter", "b", ["call"])], "letter", "old", "", 1),
     ("no rule of that template or channel: past the last rule",

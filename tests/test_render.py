@@ -137,7 +137,7 @@ def test_call_sheet_topics_leave_out_what_cadence_wrote(tmp_path):
     history = journal("""
         2026-11-10,c1,touch,p,decide-1,email,hello,
         2026-11-12,c1,touch,p,no_reply,letter,n,the email of 2026-11-10 bounced on 2026-11-11; by letter instead of call
-        2026-11-17,c1,touch,p,no_reply,call,n,no reply since 2026-11-12 (letter)
+        2026-11-17,c1,touch,p,no_reply,call,n,no reply since 2026-11-12 (letter); no_reply rule 2
         2026-11-20,c1,touch,p,decide-2,call,q,asked for prices
         2026-11-21,c1,touch,p,,call,,by phone instead of email
     """)["c1"]
@@ -146,7 +146,7 @@ def test_call_sheet_topics_leave_out_what_cadence_wrote(tmp_path):
                    contact(), PB, history, TODAY).data.decode()
     assert "asked for prices" in text and "by phone instead of email" in text
     assert "bounced" not in text and "no reply since" not in text
-    assert "by letter instead of call" not in text
+    assert "by letter instead of call" not in text and "rule 2" not in text
 
 
 def test_letter_has_both_address_blocks(tmp_path):
