@@ -205,6 +205,39 @@ def test_plan_of_a_contact_started_years_ahead_names_its_first_touch(tmp_path, t
     assert shown.stdout.rstrip("\n").endswith(": the next touch is on 2029-06-05 (decide-1).")
 
 
+def test_plan_of_a_pause_without_an_end(tmp_path):
+    """`paused` typed with an empty `paused_until` holds every touch until `mark ID active`:
+    `plan` says that, not that the playbook is done."""
+    root = build(tmp_path / "book", {"contacts.csv": "id,name,email,playbook,started,status\n"
+                                     "c1,Ann,a@example.com,p,2026-11-01,paused\n"})
+    assert ok("-C", root, "plan", "c1", "--today", ON).stdout == (
+        f"Nothing planned for c1 in the 90 days from {ON}: paused with no end date (an empty "
+        "paused_until).\n")
+
+
+@pytest.mark.parametrize("rule, said", [
+    ("stop", " (reply: stop)"),
+    ("continue", " (reply: continue), after which the playbook p has nothing left for it "
+                 "(last step decide-1)"),
+    ("pause 30 days", " (reply: pause 30 days), after which the playbook p has nothing left "
+                      "for it (last step decide-1)"),
+])
+def test_plan_names_the_reply_rule_a_typed_reply_meets(tmp_path, rule, said):
+    short = ("phases:\n  - name: decide\n    steps:\n"
+             "      - {at: 1 day, channel: email, template: hello}\n"
+             f"rules:\n  - reply: {rule}\n")
+    root = build(tmp_path / "book", {
+        "playbooks/p.yaml": short,
+        "contacts.csv": "id,name,email,playbook,started,last_reply,touches,last_touch,"
+                        "last_channel,last_step\n"
+                        "c1,Ann,a@example.com,p,2026-11-01,2026-11-02,1,2026-11-02,email,decide-1\n",
+        "history.csv": None})
+    shown = ok("-C", root, "plan", "c1", "--today", "2026-11-03", "--days", "10").stdout
+    assert shown == ("Nothing planned for c1 in the 10 days from 2026-11-03: replied on "
+                     "2026-11-02 (the ledger's last_reply); the next run acts on it by the "
+                     f"playbook's reply rule{said}.\n")
+
+
 def test_plan_when_the_playbook_has_nothing_left(tmp_path):
     short = "phases:\n  - name: decide\n    steps:\n      - {at: 1 day, channel: email, template: hello}\n"
     root = build(tmp_path / "book", {"playbooks/p.yaml": short})

@@ -78,7 +78,9 @@ def _why(book, contact, day, days: int) -> str:
         reason = f"{st.status} on {since}" if since else f"status {st.status}"
     elif "all" in contact.optout:
         reason = "opted out of everything"
-    elif st.status == "paused" and st.paused_until is not None and st.paused_until > day:
+    elif st.status == "paused" and st.paused_until is None:
+        reason = "paused with no end date (an empty paused_until)"
+    elif st.status == "paused" and st.paused_until > day:
         reason = f"paused until {st.paused_until}"
     later = planned(book, contact, day)
     if later is not None:
@@ -86,18 +88,26 @@ def _why(book, contact, day, days: int) -> str:
                                                f"({later.step})")))
     if reason:
         return reason
+    playbook = book.playbooks.get(contact.playbook)
+    left = f"the playbook {contact.playbook} has nothing left for it" + (
+        f" (last step {st.last_step})" if st.last_step else "")
     if st.last_reply is not None and (st.last_touch is None or st.last_reply >= st.last_touch):
-        return (f"replied on {st.last_reply} (the ledger's last_reply); the next run acts on it "
+        said = (f"replied on {st.last_reply} (the ledger's last_reply); the next run acts on it "
                 "by the playbook's reply rule")
+        rule = playbook.on_reply if playbook is not None else None
+        if rule is None or rule.action in ("stop", "move"):
+            return said + (f" (reply: move {rule.playbook})" if rule is not None and rule.playbook
+                           else " (reply: stop)" if rule is not None else "")
+        # continue or pause: the contact goes on in this playbook, which has no touch left
+        return said + (f" (reply: pause {rule.duration.text}), after which " if rule.duration
+                       else " (reply: continue), after which ") + left
     from ..steps import allowed
 
-    playbook = book.playbooks.get(contact.playbook)
     if playbook is not None and not any(allowed(c, st.contact, playbook)
                                         for c in playbook.channels):
         return (f"no channel of the playbook ({', '.join(playbook.channels)}) reaches them: "
                 "check the ledger's email, phone, address, channels and optout")
-    return f"the playbook {contact.playbook} has nothing left for it" + (
-        f" (last step {st.last_step})" if st.last_step else "")
+    return left
 
 
 def _since(trail, status: str, playbook: str):
