@@ -136,7 +136,10 @@ def fail(problems, code: Optional[int] = None, as_json: bool = False) -> None:
     shown = [relative(p) for p in failure.problems]
     echo_problems(shown)
     if as_json:
-        _json_error(failure.code, shown)
+        try:
+            _json_error(failure.code, shown)
+        except OSError:  # stdout itself failed (a full disk, a closed pipe): stderr said it
+            _stdout_closed()
     raise typer.Exit(failure.code)
 
 

@@ -123,5 +123,5 @@ def cadence_process(*args, env=None, cwd=None, wrapper: str = "", **kwargs):
 def cadence_popen(*args, env=None, wrapper: str = "", **kwargs) -> subprocess.Popen:
     """cadence_process, started and left running (its pipes are the caller's to read or close)."""
     argv, full_env = _command(args, env, wrapper)
-    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env,
-                            **kwargs)
+    kwargs.setdefault("stdout", subprocess.PIPE)
+    return subprocess.Popen(argv, stderr=subprocess.PIPE, env=full_env, **kwargs)

@@ -223,6 +223,20 @@ def test_a_closed_pipe_is_quiet(book):
     assert (process.returncode, err) == (141, b"")
 
 
+@pytest.mark.parametrize("options", [[], ["--json"]])
+def test_a_full_stdout_is_an_io_error_not_a_traceback(book, options):
+    """`cadence due --json > file` on a full disk: the message on stderr, exit 74 (README
+    "Exit codes"), and no second attempt at stdout for the JSON error document."""
+    with open("/dev/full", "wb") as full:
+        process = cadence_popen("-C", book, "due", "--today", NEXT, *options, stdout=full)
+        err = process.stderr.read()
+        process.wait(timeout=60)
+        process.stderr.close()
+    assert process.returncode == 74
+    assert err.decode() == ("cadence: I/O error: No space left on device\n"
+                                    "  hint: check the file and the disk, then try again\n")
+
+
 # --- NO_COLOR ---------------------------------------------------------------------------------
 
 def _a_terminal(monkeypatch):
