@@ -8,7 +8,8 @@ from datetime import date, timedelta
 from typing import NamedTuple, Optional
 
 from .model import Condition, Entry, Playbook
-from .state import State, fell_back, numbered, rule_of
+from .ladder import fell_back, numbered, rule_of
+from .state import State
 from .steps import birthday_on, cursor_of, phase_at, phase_end, resolve_channel
 
 ONE_DAY = timedelta(days=1)
@@ -216,13 +217,13 @@ def _no_reply_candidate(playbook: Playbook, st: State,
         phase = phase_at(playbook, st.started, day).name
         channel, skip = resolve_channel(rule.then, st.contact, playbook, fallback=rule.fallback)
         if channel and channel != rule.then:
-            # the note says so: which rule made the row is read from it (state.rule_of)
+            # the note says so: which rule made the row is read from it (ladder.rule_of)
             detail += fell_back(channel, rule.then)
         if len(playbook.no_reply) > 1 and rule_of(
                 Entry(nominal, "", "touch", "", "no_reply", channel or rule.then, rule.template,
                       detail), playbook.no_reply) != i:
             # rules that share a template, channels and what they answer: the note names
-            # its rule, or a later run would read the row as the last of them (state.rule_of)
+            # its rule, or a later run would read the row as the last of them (ladder.rule_of)
             detail = numbered(detail, i)
         return Candidate("no_reply", "no_reply", phase, channel, rule.template, day, why,
                          detail=detail, rule=i, skip=skip)

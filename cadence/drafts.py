@@ -15,7 +15,8 @@ from typing import Optional
 from . import emails
 from .emails import fold, markdown_text
 from .lookup import SUFFIX, draft_name, html_twin, template_file
-from .state import FELL_BACK, RULE_NAMED, SET_IN_THE_LEDGER
+from .ladder import FELL_BACK, RULE_NAMED
+from .state import SET_IN_THE_LEDGER
 from .model import EXIT_CONFIG, EXIT_DATA, KNOWN_COLUMNS, Failure, Overtime, Problem, Source
 from .sandbox import environment, format_day, located, render
 

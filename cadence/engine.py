@@ -218,7 +218,7 @@ def day(st: State, playbooks: Mapping[str, Playbook], today: date,
         st = _after_touch(st, due_now._replace(phase=touch.phase), today)
         if due_now.reason == "no_reply":
             # the ladder stands where a later run reads it from the journal row (its
-            # template, channel and note: state.rule_of): the same answer today and tomorrow
+            # template, channel and note: ladder.rule_of): the same answer today and tomorrow
             st = st._replace(last_rule=kind_of(entries[-1], playbook)[1])
         break
     if not want_next:

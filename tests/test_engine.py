@@ -453,7 +453,7 @@ RULES_OF = [
                          ids=[r[0] for r in RULES_OF])
 def test_which_rule_made_a_journal_touch(case, rules, channel, template, note, made):
     from cadence.model import Entry
-    from cadence.state import rule_of
+    from cadence.ladder import rule_of
 
     row = Entry(d("2026-11-07"), "c1", "touch", "p", "no_reply", channel, template, note)
     assert rule_of(row, tuple(_rule(*r) for r in rules)) == made
