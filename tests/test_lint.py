@@ -141,7 +141,8 @@ def test_unknown_lint_in_ignore_is_an_error():
 
 def test_every_lint_is_named():
     assert set(VARIANTS) | {"unreachable-channel", "stranded-contact", "pause-ahead",
-                             "reply-ahead", "step-past-until", "renumbered-step"} == set(LINTS)
+                             "reply-ahead", "step-past-until", "renumbered-step",
+                             "callback-passed"} == set(LINTS)
 
 
 def test_check_reports_the_lints(tmp_path):
@@ -248,3 +249,45 @@ def test_a_step_renumbered_by_an_edit_is_named_unless_ignored(tmp_path, ignored)
     result = CliRunner().invoke(app, ["-C", str(book), "check", "--today", "2026-11-03"])
     assert result.exit_code == 0
     assert ("[renumbered-step]" in result.stderr) is not ignored
+
+
+CALLBACKS = [
+    # (case, ann's callback cell, journal rows after her email of 2026-11-02, --today, warned)
+    ("agreed for the day of the touch", "2026-11-02T15:00", "", "2026-11-02", True),
+    ("agreed for a day before it, typed in", "2026-11-01", "", "2026-11-02", True),
+    ("a day after the touch: it comes", "2026-11-03", "", "2026-11-02", False),
+    ("made on its day", "2026-11-02",
+     "2026-11-02,ann,touch,p,callback,call,callback,call-back agreed for 2026-11-02\n",
+     "2026-11-02", False),
+    ("older than a week: an old cell, not a call to make", "2026-11-02", "", "2026-11-10",
+     False),
+    ("a week old: still named", "2026-11-02", "", "2026-11-09", True),
+]
+
+
+@pytest.mark.parametrize("case, callback, rows, today, warned", CALLBACKS,
+                         ids=[c[0] for c in CALLBACKS])
+def test_a_call_back_that_is_never_made_is_named(tmp_path, case, callback, rows, today, warned):
+    """README `callback-passed`: SPEC 5.1 makes a call-back only while the latest touch is
+    before its day."""
+    import os
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from cadence.main import app
+
+    here = os.path.join(os.path.dirname(__file__), "errors", "check-callback-passed")
+    book = shutil.copytree(os.path.join(here, "book"), tmp_path / "book")
+    ledger = book / "contacts.csv"
+    ledger.write_text(ledger.read_text().replace("2026-11-02T15:00", callback))
+    journal = book / "history.csv"
+    journal.write_text(journal.read_text() + rows)
+    result = CliRunner().invoke(app, ["-C", str(book), "check", "--today", today])
+    assert result.exit_code == 0, result.output
+    assert ("contact 'ann': call-back agreed for" in result.stderr) is warned
+    if warned:
+        path = book / "playbooks" / "p.yaml"
+        path.write_text(path.read_text().replace("no-cap]", "no-cap, callback-passed]"))
+        again = CliRunner().invoke(app, ["-C", str(book), "check", "--today", today])
+        assert "[callback-passed]" not in again.stderr

@@ -24,6 +24,9 @@ def _shown(renderer, filename: str) -> str:
 def lint(loaded, renderer, day) -> list:
     """Warnings: what is valid but probably not meant, and playbooks that go against the
     practice of the seeds (cadence.lint)."""
+    from datetime import timedelta
+
+    from ..engine import honours_callback, state_of
     from ..steps import is_stranded, renumbered
     from ..lint import lint_playbook, warning
 
@@ -63,6 +66,19 @@ def lint(loaded, renderer, day) -> list:
                 "for an agreed call-back)",
                 f"to end the pause now, clear paused_until (or run `cadence mark {contact.id} "
                 "active`)"))
+        if playbook is not None and "callback-passed" not in playbook.ignore and \
+                contact.callback is not None and contact.callback >= day - timedelta(days=7):
+            st = state_of(contact, trail, book.playbooks)
+            done = st.callback_done is not None and st.callback_done >= contact.callback
+            if st.last_touch is not None and st.last_touch >= contact.callback and not done \
+                    and honours_callback(st):
+                # SPEC 5.1: the call is made only while the latest touch is before its day
+                warnings.append(warning(
+                    "callback-passed", loaded.ledger.source(index, "callback"),
+                    f"contact {contact.id!r}: call-back agreed for {contact.callback}, but "
+                    f"the latest touch ({st.last_touch}) is not before that day: the call is "
+                    "never made", f"make the call and log it (`cadence log {contact.id} "
+                    "--channel call`), or agree a later day in the callback cell"))
         if playbook is not None and "reply-ahead" not in playbook.ignore and \
                 contact.last_reply is not None and contact.last_reply > day:
             # SPEC 5 acts on a reply on or after last_touch: one typed ahead stops the

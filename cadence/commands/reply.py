@@ -212,6 +212,13 @@ def _callback(contact, st, text: str, when) -> tuple:
         raise Failure(Problem(Source("--callback"), f"the call-back ({agreed}) is before the "
                               f"reply ({when})", "give the date the call was agreed for",
                               EXIT_USAGE))
+    if st.last_touch is not None and agreed <= st.last_touch:
+        # SPEC 5.1: a call-back is made only if the latest touch is before its day
+        raise Failure(Problem(Source("--callback"), f"the call-back ({agreed}) is not after the "
+                              f"latest touch of {contact.id} ({st.last_touch}): such a call is "
+                              "never made", "agree a later day; a call made today after the "
+                              f"touch is logged with `cadence log {contact.id} --channel call`",
+                              EXIT_USAGE))
     agreed_text = agreed.isoformat() + (f"T{time}" if time else "")
     new = contact._replace(callback=agreed, callback_time=time,
                            row={**contact.row, "callback": agreed_text})
