@@ -956,3 +956,54 @@ def test_a_date_cell_cadence_cannot_read_says_what_it_takes(column, cell, messag
 
     _, problems = parse_contacts(RowsLedger([{"id": "c1", column: cell}]))
     assert [p.message for p in problems] == [message] and hint in problems[0].hint
+
+
+AHEAD = """
+channels: [email, letter]
+calendar: {business_days: true}
+phases:
+  - name: decide
+    until: 30 days
+    steps:
+      - {at: 1 day, channel: email, template: hello}
+rules:
+  - {no_reply: 2 days, after: [email], then: letter, template: hello}
+  - {birthday: email, template: hello}
+"""
+
+
+@pytest.mark.parametrize("status, planned", [
+    # README "A start set for a day to come": the rules date themselves, the steps wait
+    ("", [("2026-12-16", "birthday"), ("2026-12-18", "no_reply"), ("2026-12-21", "decide-1"),
+          ("2026-12-23", "no_reply")]),
+    # paused until the start (a Sunday): nothing comes before it; the greeting, still within
+    # its week, comes first on the Monday, and the step the day after
+    ("paused", [("2026-12-21", "birthday"), ("2026-12-22", "decide-1")]),
+])
+def test_a_start_ahead_holds_back_the_steps_and_a_pause_holds_back_all(tmp_path, status,
+                                                                        planned):
+    from smallbook import build, invoke
+
+    until = "2026-12-20" if status else ""
+    root = build(tmp_path, {
+        "playbooks/p.yaml": AHEAD, "templates/hello.j2": "Subject: Hello\n\nHello.\n",
+        "contacts.csv": "id,name,email,address,playbook,started,birthday,status,paused_until\n"
+                        f"a,Ann,a@example.com,Gatan 1,p,2026-12-20,12-16,{status},{until}\n",
+        "history.csv": None})
+    plan = invoke("-C", root, "plan", "a", "--today", "2026-12-07", "--days", "17", "--json")
+    assert plan.exit_code == 0, plan.output
+    assert [(t["date"], t["step"]) for t in json.loads(plan.stdout)["touches"]] == planned
+
+
+def test_a_late_touch_is_due_on_a_saturday_with_business_days(tmp_path):
+    """README "Working days and late touches": business_days moves the due date, not the day
+    cadence is asked about."""
+    from smallbook import build, invoke
+
+    root = build(tmp_path, {
+        "playbooks/p.yaml": AHEAD, "templates/hello.j2": "Subject: Hello\n\nHello.\n",
+        "contacts.csv": "id,name,email,playbook,started\na,Ann,a@example.com,p,2026-11-30\n",
+        "history.csv": None})
+    due = invoke("-C", root, "due", "--today", "2026-12-05", "--json")  # a Saturday
+    assert [(t["step"], t["due"], t["overdue"]) for t in json.loads(due.stdout)["due"]] == [
+        ("decide-1", "2026-12-01", 4)]
