@@ -233,6 +233,19 @@ def _no_reply_candidate(playbook: Playbook, st: State,
 NO_CALLBACK = ("unsubscribed", "stopped")  # statuses for which no agreed call is made
 
 
+def void_callback(st: State, today: date) -> bool:
+    """Is the agreed call (of the week before `today` or later) one that is never made? SPEC
+    5.1 makes it only while the latest touch is before its day, and none was made on or after
+    it (a call agreed, or typed in, after that day's touch): `check`'s `callback-passed`."""
+    agreed, touched = st.contact.callback, st.last_touch
+    if agreed is None or touched is None or agreed < today - timedelta(days=7):
+        return False
+    done = st.callback_done is not None and st.callback_done >= agreed
+    optout = st.contact.optout
+    return touched >= agreed and not done and st.status not in NO_CALLBACK and \
+        "call" not in optout and "all" not in optout
+
+
 def agreed_call(playbook: Playbook, st: State, today: date,
                 horizon: Optional[date] = None) -> Optional[Candidate]:
     """The call agreed with the contact (the `callback` cell), made on its day whatever the

@@ -13,6 +13,7 @@ from typing import Mapping, Optional
 
 from .candidates import (
     BIRTHDAY_WINDOW, NO_CALLBACK, ONE_DAY, Candidate, agreed_call, candidates, missed_birthday,
+    void_callback,
 )
 from .model import (
     LAST_YEAR, Book, Condition, Contact, Entry, Outcome, Playbook, Touch, Trail, pause_end,
@@ -21,7 +22,8 @@ from .state import PAUSE_ENDED, State, callback_text, kept_status, kind_of, stat
 from .steps import phase_at
 
 __all__ = ["State", "state_of", "day", "advance", "due", "run", "plan", "upcoming",
-           "changes_of", "act_on_reply", "reply_decision", "honours_callback", "skipped"]
+           "changes_of", "act_on_reply", "reply_decision", "honours_callback", "skipped",
+           "void_callback"]
 
 
 

@@ -37,6 +37,7 @@ ALLOWED = {
     "mailmatch": ({"model", "journal", "mailparse", "emails", "addresses"}, set()),
     "mailacts": ({"model", "journal", "mailmatch", "emails", "engine", "addresses"}, set()),
     "lint": ({"model"}, set()),
+    "lint_contacts": ({"model", "lint", "engine", "steps"}, set()),
     "readiness": ({"model"}, set()),
     # parsers: bytes and text in, model values and problems out
     "yamlnodes": ({"model", "durations"}, {"yaml"}),
@@ -79,7 +80,7 @@ ALLOWED = {
     "cli": ({"model", "book", "helptext", "terminal"}, {"typer", "tzlocal"}),
 }
 # every command may use these; no command imports another
-COMMAND = ({"cli", "terminal", "actions", "book", "config", "engine", "state", "steps", "export", "files", "commit", "lint", "lookup",
+COMMAND = ({"cli", "terminal", "actions", "book", "config", "engine", "state", "steps", "export", "files", "commit", "lint", "lint_contacts", "lookup",
             "model", "report", "template_lint", "journal", "drafts", "emails", "takeback", "trail",
             "contacts", "durations", "ledger", "mailconfig", "mailbox", "mailmatch", "mailacts",
             "mailparse", "mailpass", "cache", "addresses", "guess", "sheet", "sheet_dates", "readiness", "ledger_file",

@@ -23,73 +23,11 @@ def _shown(renderer, filename: str) -> str:
 
 def lint(loaded, renderer, day) -> list:
     """Warnings: what is valid but probably not meant, and playbooks that go against the
-    practice of the seeds (cadence.lint)."""
-    from datetime import timedelta
+    practice of the seeds (cadence.lint, cadence.lint_contacts)."""
+    from ..lint_contacts import book_warnings
 
-    from ..engine import honours_callback, state_of
-    from ..steps import is_stranded, renumbered
-    from ..lint import lint_playbook, warning
-
-    book = loaded.book
-    warnings = []
-    for playbook in book.playbooks.values():
-        warnings.extend(lint_playbook(playbook, book.contacts, day))
-    for index, contact in enumerate(book.contacts):
-        playbook = book.playbooks.get(contact.playbook)
-        if playbook is not None and "stranded-contact" not in playbook.ignore \
-                and is_stranded(contact, playbook):
-            warnings.append(warning(
-                "stranded-contact", loaded.ledger.source(index, "last_step"),
-                f"contact {contact.id!r}: last_step {contact.last_step!r} is not in playbook "
-                f"{playbook.name!r}", "cadence reads it as the last step dated on or before "
-                "last_touch; set last_step to a step of the playbook"))
-        trail = book.trails.get(contact.id)
-        renamed = renumbered(playbook, contact, trail.step if trail is not None else None) \
-            if playbook is not None and "renumbered-step" not in playbook.ignore else ()
-        if renamed:
-            warnings.append(warning(
-                "renumbered-step", loaded.ledger.source(index, "last_step"),
-                f"contact {contact.id!r}: step {contact.last_step!r} was made with template "
-                f"{renamed[0]!r}, but playbook {playbook.name!r} now gives that id to the step "
-                f"with template {renamed[1]!r}: an edit moved the steps, so the contact may get "
-                "one again or miss one", "give each step an `id:`, which an edit keeps, and set "
-                "last_step to the id of the step the contact got last"))
-        if playbook is not None and "pause-ahead" not in playbook.ignore and \
-                contact.row.get("status", "").strip() and contact.status == "active" and \
-                contact.paused_until is not None and contact.paused_until > day:
-            # SPEC 5 moves every touch but an agreed call-back to paused_until: a pause
-            # ended by typing `active` still holds the contact back until that day
-            warnings.append(warning(
-                "pause-ahead", loaded.ledger.source(index, "paused_until"),
-                f"contact {contact.id!r}: status active, but paused_until "
-                f"{contact.paused_until} is still ahead: its touches wait until then (but "
-                "for an agreed call-back)",
-                f"to end the pause now, clear paused_until (or run `cadence mark {contact.id} "
-                "active`)"))
-        if playbook is not None and "callback-passed" not in playbook.ignore and \
-                contact.callback is not None and contact.callback >= day - timedelta(days=7):
-            st = state_of(contact, trail, book.playbooks)
-            done = st.callback_done is not None and st.callback_done >= contact.callback
-            if st.last_touch is not None and st.last_touch >= contact.callback and not done \
-                    and honours_callback(st):
-                # SPEC 5.1: the call is made only while the latest touch is before its day
-                warnings.append(warning(
-                    "callback-passed", loaded.ledger.source(index, "callback"),
-                    f"contact {contact.id!r}: call-back agreed for {contact.callback}, but "
-                    f"the latest touch ({st.last_touch}) is not before that day: the call is "
-                    "never made", f"make the call and log it (`cadence log {contact.id} "
-                    "--channel call`), or agree a later day in the callback cell"))
-        if playbook is not None and "reply-ahead" not in playbook.ignore and \
-                contact.last_reply is not None and contact.last_reply > day:
-            # SPEC 5 acts on a reply on or after last_touch: one typed ahead stops the
-            # follow-up now, and its journal row keeps the date ahead
-            warnings.append(warning(
-                "reply-ahead", loaded.ledger.source(index, "last_reply"),
-                f"contact {contact.id!r}: last_reply {contact.last_reply} is after today "
-                f"({day}): cadence takes it as a reply already received, and the journal keeps "
-                "its date", "if the date is a typo, correct it before the next run"))
-    return warnings + _twin_warnings(renderer) + _outside_warnings(loaded.config) + \
-        _setup_warnings(loaded)
+    return book_warnings(loaded.book, loaded.ledger, day) + _twin_warnings(renderer) + \
+        _outside_warnings(loaded.config) + _setup_warnings(loaded)
 
 
 def _future_warnings(loaded, day) -> list:

@@ -1,0 +1,69 @@
+"""`check`'s warnings about a book's playbooks and contacts: what is valid but probably not
+meant (README "What check finds", the lint table). Pure: the loaded book in, warnings out.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from .engine import state_of, void_callback
+from .lint import lint_playbook, warning
+from .model import Book
+from .steps import is_stranded, renumbered
+
+
+def book_warnings(book: Book, ledger, day: date) -> list:
+    """The lints of every playbook, then of each contact, at its ledger cell."""
+    warnings = []
+    for playbook in book.playbooks.values():
+        warnings.extend(lint_playbook(playbook, book.contacts, day))
+    for index, contact in enumerate(book.contacts):
+        playbook = book.playbooks.get(contact.playbook)
+        if playbook is not None and "stranded-contact" not in playbook.ignore \
+                and is_stranded(contact, playbook):
+            warnings.append(warning(
+                "stranded-contact", ledger.source(index, "last_step"),
+                f"contact {contact.id!r}: last_step {contact.last_step!r} is not in playbook "
+                f"{playbook.name!r}", "cadence reads it as the last step dated on or before "
+                "last_touch; set last_step to a step of the playbook"))
+        trail = book.trails.get(contact.id)
+        renamed = renumbered(playbook, contact, trail.step if trail is not None else None) \
+            if playbook is not None and "renumbered-step" not in playbook.ignore else ()
+        if renamed:
+            warnings.append(warning(
+                "renumbered-step", ledger.source(index, "last_step"),
+                f"contact {contact.id!r}: step {contact.last_step!r} was made with template "
+                f"{renamed[0]!r}, but playbook {playbook.name!r} now gives that id to the step "
+                f"with template {renamed[1]!r}: an edit moved the steps, so the contact may get "
+                "one again or miss one", "give each step an `id:`, which an edit keeps, and set "
+                "last_step to the id of the step the contact got last"))
+        if playbook is not None and "pause-ahead" not in playbook.ignore and \
+                contact.row.get("status", "").strip() and contact.status == "active" and \
+                contact.paused_until is not None and contact.paused_until > day:
+            # SPEC 5 moves every touch but an agreed call-back to paused_until: a pause
+            # ended by typing `active` still holds the contact back until that day
+            warnings.append(warning(
+                "pause-ahead", ledger.source(index, "paused_until"),
+                f"contact {contact.id!r}: status active, but paused_until "
+                f"{contact.paused_until} is still ahead: its touches wait until then (but "
+                "for an agreed call-back)",
+                f"to end the pause now, clear paused_until (or run `cadence mark {contact.id} "
+                "active`)"))
+        st = state_of(contact, trail, book.playbooks) if contact.callback else None
+        if playbook is not None and "callback-passed" not in playbook.ignore and \
+                st is not None and void_callback(st, day):
+            warnings.append(warning(
+                "callback-passed", ledger.source(index, "callback"),
+                f"contact {contact.id!r}: call-back agreed for {contact.callback}, but the "
+                f"latest touch ({st.last_touch}) is not before that day: the call is never "
+                f"made", f"make the call and log it (`cadence log {contact.id} --channel "
+                "call`), or agree a later day in the callback cell"))
+        if playbook is not None and "reply-ahead" not in playbook.ignore and \
+                contact.last_reply is not None and contact.last_reply > day:
+            # SPEC 5 acts on a reply on or after last_touch: one typed ahead stops the
+            # follow-up now, and its journal row keeps the date ahead
+            warnings.append(warning(
+                "reply-ahead", ledger.source(index, "last_reply"),
+                f"contact {contact.id!r}: last_reply {contact.last_reply} is after today "
+                f"({day}): cadence takes it as a reply already received, and the journal keeps "
+                "its date", "if the date is a typo, correct it before the next run"))
+    return warnings
