@@ -7,8 +7,8 @@ from bisect import bisect_left, bisect_right
 from datetime import date, timedelta
 from typing import NamedTuple, Optional
 
-from .model import Condition, Entry, Playbook
-from .ladder import fell_back, numbered, rule_of
+from .model import Condition, Playbook
+from .ladder import fell_back
 from .state import State
 from .steps import birthday_on, cursor_of, phase_at, phase_end, resolve_channel
 
@@ -219,12 +219,6 @@ def _no_reply_candidate(playbook: Playbook, st: State,
         if channel and channel != rule.then:
             # the note says so: which rule made the row is read from it (ladder.rule_of)
             detail += fell_back(channel, rule.then)
-        if len(playbook.no_reply) > 1 and rule_of(
-                Entry(nominal, "", "touch", "", "no_reply", channel or rule.then, rule.template,
-                      detail), playbook.no_reply) != i:
-            # rules that share a template, channels and what they answer: the note names
-            # its rule, or a later run would read the row as the last of them (ladder.rule_of)
-            detail = numbered(detail, i)
         return Candidate("no_reply", "no_reply", phase, channel, rule.template, day, why,
                          detail=detail, rule=i, skip=skip)
     return None
@@ -234,13 +228,15 @@ NO_CALLBACK = ("unsubscribed", "stopped")  # statuses for which no agreed call i
 
 
 def void_callback(st: State, today: date) -> bool:
-    """Is the agreed call (of the week before `today` or later) one that is never made? SPEC
-    5.1 makes it only while the latest touch is before its day, and none was made on or after
-    it (a call agreed, or typed in, after that day's touch): `check`'s `callback-passed`."""
+    """Is the agreed call (of today, the 6 days before or later) one that is never made? SPEC
+    5.1 makes it only while the latest touch is before its day, and no call was made on or
+    after it (a call agreed, or typed in, after that day's touch): `callback-passed`."""
     agreed, touched = st.contact.callback, st.last_touch
-    if agreed is None or touched is None or agreed < today - timedelta(days=7):
+    if agreed is None or touched is None or agreed <= today - timedelta(days=7):
         return False
-    done = st.callback_done is not None and st.callback_done >= agreed
+    # a call-back made, or skipped, on or after its day; or the call logged by hand
+    done = (st.callback_done is not None and st.callback_done >= agreed) or \
+        st.last_channel == "call"
     optout = st.contact.optout
     return touched >= agreed and not done and st.status not in NO_CALLBACK and \
         "call" not in optout and "all" not in optout

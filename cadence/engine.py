@@ -15,6 +15,7 @@ from .candidates import (
     BIRTHDAY_WINDOW, NO_CALLBACK, ONE_DAY, Candidate, agreed_call, candidates, missed_birthday,
     void_callback,
 )
+from .ladder import named
 from .model import (
     LAST_YEAR, Book, Condition, Contact, Entry, Outcome, Playbook, Touch, Trail, pause_end,
 )
@@ -215,7 +216,9 @@ def day(st: State, playbooks: Mapping[str, Playbook], today: date,
                            if want_next else None, passed)
             break
         touch = _to_touch(st, playbook, due_now, today)
-        entries.append(_entry(st, today, "touch", due_now, note=due_now.detail))
+        note = due_now.detail if due_now.reason != "no_reply" else named(
+            due_now.detail, due_now.template, due_now.channel, due_now.rule, playbook.no_reply)
+        entries.append(_entry(st, today, "touch", due_now, note=note))
         # a rule's touch is in the phase of the day it is made, as a later run reads it
         st = _after_touch(st, due_now._replace(phase=touch.phase), today)
         if due_now.reason == "no_reply":

@@ -7,6 +7,7 @@ Pure: text in, an index out.
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from .model import Entry
 
@@ -19,9 +20,13 @@ RULE_NAMED = re.compile(r"no_reply rule (\d{1,4})")
 _NUMBERED = re.compile(r"; " + RULE_NAMED.pattern + "$")
 
 
-def numbered(note: str, rule: int) -> str:
-    """`note` with the rule (an index) named at its end, for `rule_of` to read."""
-    return f"{note}; no_reply rule {rule + 1}"
+def named(note: str, template: str, channel: str, rule: int, rules: tuple) -> str:
+    """The journal note of a touch that `rules[rule]` made by `channel`: `note`, ending with
+    the rule's number where the rest of the row would leave it in doubt (`rule_of`). Only the
+    journal's: what people read (call sheets, the day's index, `due`, `plan`) is `note`."""
+    row = Entry(date.min, "", "touch", "", "no_reply", channel, template, note)
+    return f"{note}; no_reply rule {rule + 1}" if len(rules) > 1 and \
+        rule_of(row, rules) != rule else note
 
 
 def fell_back(channel: str, meant: str) -> str:
@@ -39,23 +44,29 @@ def rule_of(row: Entry, rules: tuple) -> int:
     unless the note ends `; by C instead of T` (a fallback: the rule's `then` is T). Of those
     left, the last: the rule that made it is among them, and a touch is answered only by a
     later rule, so a doubt ends the ladder rather than looping; a rule that this reading would
-    miss says so in its note (`; no_reply rule 2`, see `numbered`). None: len(rules)."""
+    miss says so in its note (`; no_reply rule 2`, see `named`), which is believed while that
+    rule could have made the row. None: len(rules)."""
     note = row.note
     numbered = _NUMBERED.search(note)
-    if numbered is not None and (note.startswith("no reply since ")
-                                 or note.startswith("the email of ")):
-        if 0 < int(numbered.group(1)) <= len(rules):
-            return int(numbered.group(1)) - 1
+    if numbered is not None:
         note = note[:numbered.start()]
-    matches = [i for i, r in enumerate(rules) if r.template == row.template]
-    if len(matches) == 1:
-        return matches[0]
     found = _ANSWERED.match(note)
     answered = found.group(1) if found else (
         "email" if note.startswith("the email of ") else "")
     last = note.rpartition("; ")[2] if answered else ""
     instead = FELL_BACK.fullmatch(last)
     meant = instead.group(2) if instead else row.channel
+    if numbered is not None and answered:
+        # the rule the note names, if it still is one that could have made the row: a rule
+        # added or removed before it since shifts the numbers, and a doubt ends the ladder
+        rule = int(numbered.group(1)) - 1
+        if rule < len(rules) and rules[rule].template == row.template and \
+                rules[rule].then == meant and (not rules[rule].after
+                                               or answered in rules[rule].after):
+            return rule
+    matches = [i for i, r in enumerate(rules) if r.template == row.template]
+    if len(matches) == 1:
+        return matches[0]
     matches = matches or [i for i, r in enumerate(rules) if r.then == meant]
     if len(matches) > 1 and answered:
         matches = [i for i in matches if not rules[i].after or answered in rules[i].after] \

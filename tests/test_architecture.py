@@ -29,7 +29,7 @@ ALLOWED = {
     "ladder": ({"model"}, set()),
     "state": ({"model", "steps", "journal", "addresses", "ladder"}, set()),
     "candidates": ({"model", "steps", "state", "ladder"}, set()),
-    "engine": ({"model", "steps", "state", "candidates"}, set()),
+    "engine": ({"model", "steps", "state", "candidates", "ladder"}, set()),
     "takeback": ({"model", "engine", "journal", "state", "steps"}, set()),
     "report": ({"model", "engine", "steps", "trail"}, set()),
     "guess": ({"model", "sheet_dates"}, set()),

@@ -376,6 +376,8 @@ def test_rules_alike_but_for_their_place_each_make_their_rung(tmp_path):
     planned = [(t["date"], t["step"]) for t in json.loads(plan.stdout)["touches"]]
     assert planned == [("2026-11-02", "hello"), ("2026-11-04", "no_reply"),
                        ("2026-11-06", "no_reply"), ("2026-11-08", "no_reply")]
+    shown = invoke("-C", root, "plan", "L1", "--today", "2026-11-01", "--days", "20").stdout
+    assert "no reply since 2026-11-04 (email)" in shown and "no_reply rule" not in shown
     for day in range(2, 13):
         got = invoke("-C", root, "run", "--today", f"2026-11-{day:02}", "--yes", "--quiet")
         assert got.exit_code == 0, got.output
@@ -386,6 +388,35 @@ def test_rules_alike_but_for_their_place_each_make_their_rung(tmp_path):
         ("2026-11-04", "no reply since 2026-11-02 (email); no_reply rule 1"),
         ("2026-11-06", "no reply since 2026-11-04 (email); no_reply rule 2"),
         ("2026-11-08", "no reply since 2026-11-06 (email)")]
+    with open(os.path.join(root, "drafts", "2026-11-06", "index.md"), encoding="utf-8") as f:
+        assert "no_reply rule" not in f.read()  # the journal's, not what people read
+
+
+def test_a_rule_number_an_edit_shifted_ends_the_ladder_rather_than_loops(tmp_path):
+    """A rule added before alike rules shifts their numbers: the row's number now names a
+    rule that cannot have made it, so the row is read as unnamed (the last alike rule), and
+    the ladder ends instead of sending a nudge again."""
+    from smallbook import build, invoke
+
+    root = build(tmp_path, {"playbooks/bump.yaml": SAME_NUDGE, "templates/hello.email.j2":
+                            "Subject: Hello\n\nHello.\n", "templates/nudge.email.j2":
+                            "Subject: Nudge\n\nAny news?\n", "templates/hello.j2": "Hello.\n",
+                            "contacts.csv": "id,name,email,address,playbook,started\n"
+                                            "L1,Lena,lena@example.com,Gatan 1,bump,2026-11-01\n",
+                            "history.csv": None})
+    for day in range(2, 6):
+        assert invoke("-C", root, "run", "--today", f"2026-11-{day:02}", "--yes").exit_code == 0
+    path = os.path.join(root, "playbooks", "bump.yaml")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text.replace("rules:\n", "rules:\n  - {no_reply: 3 days, after: [letter], then: "
+                             "email, template: hello}\n"))
+    for day in range(6, 13):
+        assert invoke("-C", root, "run", "--today", f"2026-11-{day:02}", "--yes").exit_code == 0
+    with open(os.path.join(root, "history.csv"), encoding="utf-8") as f:
+        made = [row.split(",")[0] for row in f.read().splitlines() if ",touch," in row]
+    assert made == ["2026-11-02", "2026-11-04"]
 
 
 def _rule(then, template, after=()):
@@ -442,6 +473,12 @@ RULES_OF = [
      "no reply since 2026-11-04 (email); no_reply rule 3", 1),
     ("a person's note naming a rule is not cadence's", SAME, "email", "n",
      "sent again; no_reply rule 1", 2),
+    ("a number an edit shifted onto a rule of another template: read as if unnamed",
+     [("letter", "h", ["call"])] + SAME[:2], "email", "n",
+     "no reply since 2026-11-04 (email); no_reply rule 1", 2),
+    ("the same onto a rule of another channel",
+     [("call", "n", ["email"])] + SAME[:2], "email", "n",
+     "no reply since 2026-11-04 (email); no_reply rule 1", 2),
     ("a template since renamed: by the rule's channel",
      [("call", "a", ["email"]), ("letter", "b", ["call"])], "letter", "old", "", 1),
     ("no rule of that template or channel: past the last rule",

@@ -259,9 +259,11 @@ CALLBACKS = [
     ("made on its day", "2026-11-02",
      "2026-11-02,ann,touch,p,callback,call,callback,call-back agreed for 2026-11-02\n",
      "2026-11-02", False),
-    ("older than a week: an old cell, not a call to make", "2026-11-02", "", "2026-11-10",
+    ("older than a week: an old cell, not a call to make", "2026-11-02", "", "2026-11-09",
      False),
-    ("a week old: still named", "2026-11-02", "", "2026-11-09", True),
+    ("six days old: still named", "2026-11-02", "", "2026-11-08", True),
+    ("the call made and logged by hand (`cadence log`)", "2026-11-02", "log", "2026-11-02",
+     False),
 ]
 
 
@@ -281,8 +283,13 @@ def test_a_call_back_that_is_never_made_is_named(tmp_path, case, callback, rows,
     book = shutil.copytree(os.path.join(here, "book"), tmp_path / "book")
     ledger = book / "contacts.csv"
     ledger.write_text(ledger.read_text().replace("2026-11-02T15:00", callback))
-    journal = book / "history.csv"
-    journal.write_text(journal.read_text() + rows)
+    if rows == "log":
+        logged = CliRunner().invoke(app, ["-C", str(book), "log", "ann", "--channel", "call",
+                                          "--today", today])
+        assert logged.exit_code == 0, logged.output
+    else:
+        journal = book / "history.csv"
+        journal.write_text(journal.read_text() + rows)
     result = CliRunner().invoke(app, ["-C", str(book), "check", "--today", today])
     assert result.exit_code == 0, result.output
     assert ("contact 'ann': call-back agreed for" in result.stderr) is warned

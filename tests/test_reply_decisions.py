@@ -238,6 +238,25 @@ def test_plan_names_the_reply_rule_a_typed_reply_meets(tmp_path, rule, said):
                      f"playbook's reply rule{said}.\n")
 
 
+def test_plan_of_a_typed_reply_to_a_contact_no_channel_reaches(tmp_path):
+    """The reply rule goes on, but nothing reaches the contact: `plan` says that, not that
+    the playbook has nothing left."""
+    steps = ("channels: [email]\nphases:\n  - name: decide\n    steps:\n"
+             "      - {at: 1 day, channel: email, template: hello}\n"
+             "      - {at: 20 days, channel: email, template: hello}\n"
+             "rules:\n  - reply: continue\n")
+    root = build(tmp_path / "book", {
+        "playbooks/p.yaml": steps,
+        "contacts.csv": "id,name,email,playbook,started,last_reply,touches,last_touch,"
+                        "last_channel,last_step\n"
+                        "c1,Ann,,p,2026-11-01,2026-11-02,1,2026-11-02,email,decide-1\n",
+        "history.csv": None})
+    shown = ok("-C", root, "plan", "c1", "--today", "2026-11-03", "--days", "30").stdout
+    assert shown.endswith("(reply: continue), after which no channel of the playbook (email) "
+                          "reaches them: check the ledger's email, phone, address, channels "
+                          "and optout.\n")
+
+
 def test_plan_when_the_playbook_has_nothing_left(tmp_path):
     short = "phases:\n  - name: decide\n    steps:\n      - {at: 1 day, channel: email, template: hello}\n"
     root = build(tmp_path / "book", {"playbooks/p.yaml": short})

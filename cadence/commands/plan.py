@@ -88,9 +88,15 @@ def _why(book, contact, day, days: int) -> str:
                                                f"({later.step})")))
     if reason:
         return reason
+    from ..steps import allowed
+
     playbook = book.playbooks.get(contact.playbook)
     left = f"the playbook {contact.playbook} has nothing left for it" + (
         f" (last step {st.last_step})" if st.last_step else "")
+    if playbook is not None and not any(allowed(c, st.contact, playbook)
+                                        for c in playbook.channels):
+        left = (f"no channel of the playbook ({', '.join(playbook.channels)}) reaches them: "
+                "check the ledger's email, phone, address, channels and optout")
     if st.last_reply is not None and (st.last_touch is None or st.last_reply >= st.last_touch):
         said = (f"replied on {st.last_reply} (the ledger's last_reply); the next run acts on it "
                 "by the playbook's reply rule")
@@ -101,12 +107,6 @@ def _why(book, contact, day, days: int) -> str:
         # continue or pause: the contact goes on in this playbook, which has no touch left
         return said + (f" (reply: pause {rule.duration.text}), after which " if rule.duration
                        else " (reply: continue), after which ") + left
-    from ..steps import allowed
-
-    if playbook is not None and not any(allowed(c, st.contact, playbook)
-                                        for c in playbook.channels):
-        return (f"no channel of the playbook ({', '.join(playbook.channels)}) reaches them: "
-                "check the ledger's email, phone, address, channels and optout")
     return left
 
 

@@ -212,13 +212,6 @@ def _callback(contact, st, text: str, when) -> tuple:
         raise Failure(Problem(Source("--callback"), f"the call-back ({agreed}) is before the "
                               f"reply ({when})", "give the date the call was agreed for",
                               EXIT_USAGE))
-    if st.last_touch is not None and agreed <= st.last_touch:
-        # SPEC 5.1: a call-back is made only if the latest touch is before its day
-        raise Failure(Problem(Source("--callback"), f"the call-back ({agreed}) is not after the "
-                              f"latest touch of {contact.id} ({st.last_touch}): such a call is "
-                              "never made", "agree a later day; a call made today after the "
-                              f"touch is logged with `cadence log {contact.id} --channel call`",
-                              EXIT_USAGE))
     agreed_text = agreed.isoformat() + (f"T{time}" if time else "")
     new = contact._replace(callback=agreed, callback_time=time,
                            row={**contact.row, "callback": agreed_text})
@@ -229,6 +222,15 @@ def _callback(contact, st, text: str, when) -> tuple:
                               f"{contact.id!r} {why}: no call is made for them",
                               "an agreed call is made whatever the status but unsubscribed or "
                               "stopped, unless the contact opted out of calls", EXIT_USAGE))
+    if st.last_touch is not None and agreed <= st.last_touch:
+        # SPEC 5.1: a call-back is made only if the latest touch is before its day
+        hint = (f"last_touch {st.last_touch} is after the reply: if that date is a typo, "
+                "correct it in the ledger" if st.last_touch > when else "agree a later day; "
+                f"a call made today after the touch is logged with `cadence log {contact.id} "
+                "--channel call`")
+        raise Failure(Problem(Source("--callback"), f"the call-back ({agreed}) is not after the "
+                              f"latest touch of {contact.id} ({st.last_touch}): such a call is "
+                              "never made", hint, EXIT_USAGE))
     return st, agreed_text
 
 
