@@ -201,13 +201,18 @@ def _sent_to(person: Person, report, day: date, by_address: dict) -> bool:
     failed recipient is the contact's address or one the draft was sent to (as written, or
     as sent before an alias or forward: RFC 3464's Original-Recipient), or one that no
     contact has and no original address names (the contact's server forwarded the mail
-    there). A failed Bcc names its own address in both fields."""
+    there), unless the draft went to it itself (its Cc) or the report says how the contact's
+    own copy fared (delayed, relayed, delivered). A failed Bcc names its own address in both
+    fields."""
     if not report.failures:
         return True
+    own = {person.email, *report.returned_to}
+    accounted = bool(own & set(report.others))
     for final, original in report.failures:
         if any(a and (a == person.email or a in report.returned_to) for a in (final, original)):
             return True
-        if final and not original and _by_address(final, day, by_address) is None:
+        if final and not original and not accounted and final not in report.returned_cc and \
+                _by_address(final, day, by_address) is None:
             return True
     return False
 

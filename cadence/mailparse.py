@@ -50,6 +50,10 @@ class Report(NamedTuple):
     # each failed recipient's (Final-Recipient, Original-Recipient), "" for one not given:
     # the address mail went to, and the one it was sent to before an alias or forward
     failures: tuple = ()
+    # the addresses of recipients listed with another Action (delayed, relayed, delivered):
+    # a copy the report does not say failed
+    others: tuple = ()
+    returned_cc: tuple = ()  # the returned message's Cc addresses
 
 
 OTHER_REPORT = Report(False, (), (), ())
@@ -294,12 +298,17 @@ def _report(data: bytes) -> Report:
 
 
 def _reported(parts: list) -> Report:
-    failed, recipients, failures, ids, to = False, [], [], [], []
+    failed, recipients, failures, ids, to, others, cc = False, [], [], [], [], [], []
     for part in parts:
         kind = part.get_content_type()
         if kind in STATUS_PARTS:
             for block in _status_blocks(part):
-                if _value(block, "Action").strip().lower().startswith("failed"):
+                action = _value(block, "Action").strip().lower()
+                if action and not action.startswith("failed"):
+                    others.extend(a for a in (_typed_address(_value(block, "Final-Recipient")),
+                                              _typed_address(_value(block, "Original-Recipient")))
+                                  if a)
+                if action.startswith("failed"):
                     failed = True
                     pair = (_typed_address(_value(block, "Final-Recipient")),
                             _typed_address(_value(block, "Original-Recipient")))
@@ -313,8 +322,9 @@ def _reported(parts: list) -> Report:
             if returned is not None:
                 ids.extend(key_of(i) for i in _ids(_value(returned, "Message-ID")))
                 to.extend(address_key(a) for _, a in _addresses(_value(returned, "To")))
+                cc.extend(address_key(a) for _, a in _addresses(_value(returned, "Cc")))
     return Report(failed, tuple(recipients), tuple(dict.fromkeys(ids)), tuple(dict.fromkeys(to)),
-                  tuple(failures))
+                  tuple(failures), tuple(dict.fromkeys(others)), tuple(dict.fromkeys(cc)))
 
 
 def _parts(message: EmailMessage) -> list:

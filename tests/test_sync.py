@@ -435,6 +435,34 @@ def test_a_drafts_report_whose_failed_address_is_not_the_contacts(book, tree, fa
         CALL_ON_THE_7TH, ("2026-12-15", "decide-2", "email", "step")]
 
 
+@pytest.mark.parametrize("case", ["relayed", "delayed", "cc"])
+def test_a_report_where_only_another_recipient_failed_is_no_bounce_of_the_contact(book, tree,
+                                                                                  case):
+    """Row 4: the returned draft is Jonas's, and an address no contact has failed. It is no
+    forward of Jonas's mail when the same report says how his own copy fared (relayed, still
+    delayed), nor when the draft went to that address itself (a Cc the user added): his
+    email arrived, or may yet, so email stays usable and no rung moves."""
+    data = make("postfix_bounce", in_reply_to=draft_id("c1"), recipient=JONAS_MAIL)
+    stranger = (b"Final-Recipient: rfc822; kollega@partner.example\r\nAction: failed\r\n"
+                b"Status: 5.1.1\r\n\r\n")
+    block = f"Final-Recipient: rfc822; {JONAS_MAIL}".encode()
+    assert data.count(block) == 1 and data.count(b"Action: failed") == 1
+    if case == "cc":
+        start = data.index(block)
+        end = data.index(b"\r\n\r\n", start) + 4
+        data = data[:start] + stranger + data[end:]
+        to = f"\nTo: Jonas Ek <{JONAS_MAIL}>".encode()
+        assert data.count(to) == 1
+        data = data.replace(to, to + b"\r\nCc: kollega@partner.example")
+    else:
+        data = data.replace(b"Action: failed", f"Action: {case}".encode())
+        data = data.replace(block, stranger + block)
+    tree.add("INBOX", data)
+    assert synced_lines(book) == []
+    assert plan_json(book, "c1", AFTER)[:2] == [
+        CALL_ON_THE_7TH, ("2026-12-15", "decide-2", "email", "step")]
+
+
 @pytest.mark.parametrize("original", [True, False])
 def test_a_drafts_report_that_failed_where_the_contacts_server_forwarded_it(book, tree,
                                                                             original):
