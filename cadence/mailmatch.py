@@ -8,6 +8,7 @@ References naming a Message-ID that cadence made), which wins over the sender's 
 """
 from __future__ import annotations
 
+import re
 from datetime import date, timezone, tzinfo
 from typing import Iterable, NamedTuple, Optional
 
@@ -68,7 +69,7 @@ class Found(NamedTuple):
     def note(self) -> str:
         """The row's note: the Message-ID first (how a later sync knows it), the subject, and
         for a bounce the address that bounced."""
-        text = f"{self.message.id} {self.message.subject}".rstrip()
+        text = f"{self.message.id} {_unsplit(self.message.subject)}".rstrip()
         if self.message.dated_by:
             text += f" (dated by its {'INTERNALDATE' if self.message.dated_by == 'internaldate' else 'file time'}: the Date header is unusable)"
         if self.junk:
@@ -194,6 +195,16 @@ def _findings(role, message: Message, day: date, journal: Known, by_address: dic
     if person is None:
         return ()
     return (Found(person.id, event, day, role, message),)
+
+
+_SPLIT_FORMULA = re.compile(r"([,;\t]\s*)(?=[=+\-@])")
+
+
+def _unsplit(subject: str) -> str:
+    """A stranger's subject that begins no formula in a spreadsheet that splits the journal
+    on another separator than its own (`Re: offer;=1+2` in a semicolon locale): after each
+    `,` or `;`, a would-be formula gets the apostrophe spreadsheets show as text."""
+    return _SPLIT_FORMULA.sub(r"\1'", subject)
 
 
 def _sent_to(person: Person, report, day: date, by_address: dict) -> bool:

@@ -50,9 +50,7 @@ class Report(NamedTuple):
     # each failed recipient's (Final-Recipient, Original-Recipient), "" for one not given:
     # the address mail went to, and the one it was sent to before an alias or forward
     failures: tuple = ()
-    # the addresses of recipients listed with another Action (delayed, relayed, delivered):
-    # a copy the report does not say failed
-    others: tuple = ()
+    others: tuple = ()  # recipients listed with another Action (delayed, relayed, delivered)
     returned_cc: tuple = ()  # the returned message's Cc addresses
 
 
@@ -304,19 +302,17 @@ def _reported(parts: list) -> Report:
         if kind in STATUS_PARTS:
             for block in _status_blocks(part):
                 action = _value(block, "Action").strip().lower()
-                if action and not action.startswith("failed"):
-                    others.extend(a for a in (_typed_address(_value(block, "Final-Recipient")),
-                                              _typed_address(_value(block, "Original-Recipient")))
-                                  if a)
-                if action.startswith("failed"):
-                    failed = True
-                    pair = (_typed_address(_value(block, "Final-Recipient")),
-                            _typed_address(_value(block, "Original-Recipient")))
-                    if any(pair) and pair not in failures:
-                        failures.append(pair)
-                    address = pair[0] or pair[1]
-                    if address and address not in recipients:
-                        recipients.append(address)
+                pair = (_typed_address(_value(block, "Final-Recipient")),
+                        _typed_address(_value(block, "Original-Recipient")))
+                if not action.startswith("failed"):
+                    others.extend(a for a in pair if a and action)
+                    continue
+                failed = True
+                if any(pair) and pair not in failures:
+                    failures.append(pair)
+                address = pair[0] or pair[1]
+                if address and address not in recipients:
+                    recipients.append(address)
         elif kind in RETURNED_PARTS:
             returned = _returned(part)
             if returned is not None:

@@ -725,6 +725,23 @@ def test_a_formula_in_a_subject_begins_no_cell(book, tree):
         assert not [cell for cell in row if cell[:1] in ("=", "+", "-", "@")], row
 
 
+@pytest.mark.parametrize("subject", ["Re: offer;=1+2;@SUM(1+1)*cmd|' /C calc'!A0",
+                                     "Re: offer,=1+2, +A1,\t-2+3"])
+def test_a_formula_after_another_separator_begins_no_cell(book, tree, subject):
+    """However a spreadsheet splits the journal's line (`,`, `;` or tab: a semicolon locale
+    opens a comma file so), no cell of a stranger's subject begins a formula."""
+    import csv
+    import io
+
+    tree.add("INBOX", make("gmail_reply", from_addr=JONAS_MAIL, subject=subject))
+    line = synced_lines(book)[0]
+    assert ",reply," in line
+    for split in (",", ";", "\t"):
+        for cell in next(csv.reader(io.StringIO(line), delimiter=split)):
+            assert not cell.lstrip(" \t").startswith(("=", "+", "-", "@")), (split, cell)
+    assert "offer;'=1+2;'@SUM" in line or "offer,'=1+2, '+A1, '-2+3" in line
+
+
 def test_a_huge_message_is_read_by_its_headers(book, tree):
     """Issue 15, 6: "a 50 MB attachment" cannot hang sync: it reads headers, not
     attachments. Reading 50 MiB and parsing it whole takes seconds; the headers, a blink."""
