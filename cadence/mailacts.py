@@ -67,7 +67,12 @@ class Synced(NamedTuple):
         return lines
 
 
-def junk_text(name: str, day: date) -> str:
+def junk_text(name: str, day: date, seen: bool = True) -> str:
+    """What to do about a reply in the junk folder: as `sync` sees it there now, or (`due`,
+    which does not read the mailbox) as the journal says it went there."""
+    if not seen:
+        return (f"a reply from {name} went to your junk folder ({day}): if it is still there, "
+                "move it to the inbox, and tell your mail program it is not spam")
     return (f"a reply from {name} is in your junk folder ({day}): move it to the inbox, "
             "and tell your mail program it is not spam")
 
@@ -161,7 +166,8 @@ def notices(book, today: date, mailbox: bool) -> list:
         name = contact.name or contact.id
         for day, note in trail.junk:
             if 0 <= (today - day).days < JUNK_DAYS:
-                found.append((day, contact.id, "junk-reply", junk_text(name, day), note_id(note)))
+                found.append((day, contact.id, "junk-reply", junk_text(name, day, seen=False),
+                              note_id(note)))
         if not mailbox:
             continue
         for day, playbook, step in trail.drafted:

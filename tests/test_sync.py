@@ -257,7 +257,9 @@ def test_due_notices_a_junk_reply_journaled_in_the_last_7_days(book, tree, today
     tree.add("Junk", make("junk_reply"))
     sync(book)
     notice = {"contact": "c1", "kind": "junk-reply", "date": "2026-12-03",
-              "text": JUNK_WARNING.removeprefix("warning: ")}
+              "text": "a reply from Jonas Ek went to your junk folder (2026-12-03): if it is "
+                      "still there, move it to the inbox, and tell your mail program it is not "
+                      "spam"}
     notices = due_json(book, today).get("notices", [])
     assert [n for n in notices if n["kind"] == "junk-reply"] == ([notice] if listed else [])
     table = cadence(book, "due", "--today", today).stdout
