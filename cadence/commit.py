@@ -214,13 +214,38 @@ def commit(root: str, drafts, journal_path: str, journal_data: bytes, journal_he
             # thousands of drafts: one sync for all of them, before the journal says they exist
             os.sync()
         if writes:
-            _commit_rows(root, marker, journal_path, journal_data, journal_header, ledger_path,
-                         ledger_before, ledger_after, committed)
+            with _ctrl_c_held():
+                _commit_rows(root, marker, journal_path, journal_data, journal_header,
+                             ledger_path, ledger_before, ledger_after, committed)
     except BaseException:
         if kept is not None and not committed:
             restore_drafts(kept, staged)
         raise
     finish_moves(staged)
+
+
+class _ctrl_c_held:
+    """Ctrl-C held back while the journal and the ledger are written (a few milliseconds),
+    then raised: a KeyboardInterrupt between the ledger's swap and the marker's removal
+    would roll the journal back under the new ledger, and the day's touches would never be
+    journaled. An I/O error still rolls both back; a kill is the marker's to undo."""
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        self.held, self.installed = [], threading.current_thread() is threading.main_thread()
+        if self.installed:
+            self.previous = signal.signal(signal.SIGINT, lambda *_: self.held.append(True))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import signal
+
+        if self.installed:
+            signal.signal(signal.SIGINT, self.previous or signal.SIG_DFL)
+        if self.held and exc[0] is None:
+            raise KeyboardInterrupt  # the day is written whole; the command stops here
 
 
 def _commit_rows(root: str, marker: str, journal_path: str, journal_data: bytes,

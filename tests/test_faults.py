@@ -370,6 +370,41 @@ def test_sigkill_mid_run(tmp_path, clean_root, clean, point):
     assert len(rows) == len(set(rows))  # the day is done exactly once
 
 
+INTERRUPT = "import os, signal\ndef die():\n    os.kill(os.getpid(), signal.SIGINT)\n"
+INTERRUPT_POINTS = {
+    **{name: KILL_POINTS[name] for name in (
+        "after the marker", "after the journal append",
+        "inside the ledger's write, before its rename",
+        "after the ledger's rename, before the marker is gone")},
+    "right after the ledger's swap": """
+import cadence.files as f
+real_exchange = f._exchange
+def exchange(a, b):
+    done = real_exchange(a, b)
+    if b.endswith('contacts.csv'): die()
+    return done
+f._exchange = exchange
+""",
+}
+
+
+@pytest.mark.parametrize("point", INTERRUPT_POINTS, ids=list(INTERRUPT_POINTS))
+def test_ctrl_c_while_the_journal_and_ledger_are_written_waits_for_both(tmp_path, clean,
+                                                                          point):
+    """Ctrl-C among the journal's append and the ledger's swap takes effect once both are
+    written: exit 130, and the book is the whole run's (README "Exit codes"), never a new
+    ledger over the old journal."""
+    root = build(tmp_path / "book")
+    stopped = cadence_process("-C", root, "run", "--today", TODAY,
+                              wrapper=INTERRUPT + INTERRUPT_POINTS[point])
+    assert stopped.returncode == 130, stopped.stderr.decode()
+    assert stopped.stderr == b"interrupted\n"
+    final = snapshot(root)
+    assert final == clean, changed(clean, final)
+    again = invoke("-C", root, "run", "--today", TODAY)
+    assert again.exit_code == 0 and snapshot(root) == clean
+
+
 def test_a_killed_run_leaves_a_marker_that_the_next_run_clears(tmp_path, clean):
     root = build(tmp_path / "book")
     killed = cadence_process("-C", root, "run", "--today", TODAY,
