@@ -133,12 +133,15 @@ def load_config(cwd: str):
 MAX_TEMPLATE_ENTRIES = 20_000
 
 
-def template_names(folder: str) -> set:
+def template_names(folder: str, problems: Optional[list] = None) -> set:
     """Names of the templates in `folder` (relative, `/`-separated, without `.j2`).
 
-    A file whose real path lies outside the folder (a symlink pointing out) is not a template;
-    folders that are symlinks are not entered.
+    A file whose real path lies outside the folder (a symlink pointing out) is not a template,
+    and `problems` gets an error for it, as for a playbook (a fallback template would stand in
+    for it unseen); folders that are symlinks are not entered, and one that leads out is an
+    error too.
     """
+    problems = [] if problems is None else problems
     names = set()
     if not os.path.isdir(folder):
         return names
@@ -156,13 +159,18 @@ def template_names(folder: str) -> set:
                                   f"{MAX_TEMPLATE_ENTRIES} files and folders", "is `templates:`"
                                   " in cadence.yaml the book's templates folder?", EXIT_CONFIG))
         for entry in entries:
+            out = entry.is_symlink() and os.path.commonpath(
+                [root, os.path.realpath(entry.path)]) != root
             if entry.is_dir(follow_symlinks=False):
                 stack.append((prefix + entry.name + "/", entry.path))
+            elif out and (entry.name.endswith(SUFFIX) or entry.is_dir()):
+                problems.append(Problem(Source(entry.path), "a link out of the templates folder "
+                                        "is not read", "copy the template into the folder, or "
+                                        "name its folder in cadence.yaml (`templates:`)",
+                                        EXIT_CONFIG))
             elif entry.name.endswith(SUFFIX) and entry.is_file():
-                if entry.is_symlink() and os.path.commonpath(
-                        [root, os.path.realpath(entry.path)]) != root:
-                    continue
                 names.add(prefix + entry.name[: -len(SUFFIX)])
+    problems.sort(key=lambda p: p.source.path)  # the walk's order is the file system's
     return names
 
 
@@ -404,8 +412,10 @@ def load(config, expressions: Optional[_Expressions] = None, conditions: bool = 
     from .trail import fold
 
     expressions = expressions or _Expressions(config)
-    templates = frozenset(template_names(config.templates))
+    links_out = []
+    templates = frozenset(template_names(config.templates, links_out))
     playbooks, problems = load_playbooks(config, templates, expressions.check)
+    problems[:0] = links_out
 
     regular_file(config.ledger, "ledger")
     data = read_bytes(config.ledger, "ledger")

@@ -378,12 +378,16 @@ def test_an_include_that_leaves_the_folder_says_not_found(in_book):
     assert "not found" in stderr or "no template" in stderr, stderr
 
 
-def test_a_symlink_out_of_the_templates_folder_is_not_a_template(in_book, tmp_path):
+@pytest.mark.parametrize("fallback", [False, True])
+def test_a_symlink_out_of_the_templates_folder_is_not_a_template(in_book, tmp_path, fallback):
+    """Refused by name, not passed over: a fallback variant (`hello.call.j2`'s `hello.j2`,
+    here the plain file beside an email one) would otherwise stand in for it unseen."""
     secret = tmp_path / "secret.txt"
     secret.write_text("Subject: the secret\n\nTHE SECRET\n")
-    root = in_book({HELLO: None})
-    os.symlink(secret, os.path.join(root, HELLO))
-    stderr = refused(root, 78, "playbooks/p.yaml:10:47: template 'hello' not found")
+    root = in_book({HELLO: "Subject: Local\n\nlocal\n" if fallback else None})
+    linked = HELLO.replace(".j2", ".email.j2") if fallback else HELLO
+    os.symlink(secret, os.path.join(root, linked))
+    stderr = refused(root, 78, f"{linked}: a link out of the templates folder is not read")
     assert "THE SECRET" not in stderr
 
 
@@ -392,8 +396,15 @@ def test_an_included_symlink_out_of_the_folder_is_refused(in_book, tmp_path):
     secret.write_text("THE SECRET\n")
     root = in_book({HELLO: "Subject: Hi\n\n{% include 'piece.j2' %}\n"})
     os.symlink(secret, os.path.join(root, "templates", "piece.j2"))
-    stderr = refused(root, 78, "templates/hello.j2:3:")
+    stderr = refused(root, 78, "templates/piece.j2: a link out of the templates folder is not "
+                               "read")
     assert "THE SECRET" not in stderr
+
+
+def test_an_include_out_of_the_folder_is_refused(in_book):
+    root = in_book({HELLO: "Subject: Hi\n\n{% include '../cadence.yaml' %}\n"})
+    stderr = refused(root, 78, "templates/hello.j2:3:")
+    assert "sender" not in stderr
 
 
 def test_a_symlink_inside_the_templates_folder_works(in_book):
