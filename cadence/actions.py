@@ -152,17 +152,18 @@ def write(loaded, drafts, entries, updates, allowed=(), moves=None, ledger_after
                                   EXIT_CANTCREAT)) from None
         if after == loaded.ledger_bytes:
             after = None
-    delimiter, bom = journal_dialect(config.history, loaded.ledger)
-    journal = format_rows(entries, delimiter=delimiter).encode("utf-8") if entries else b""
+    delimiter, bom, newline = journal_dialect(config.history, loaded.ledger)
+    journal = format_rows(entries, newline, delimiter).encode("utf-8") if entries else b""
     header = (bom + HEADER.replace(",", delimiter) + "\n").encode("utf-8")
     commit(config.root, drafts, config.history, journal, header,
            config.ledger, loaded.ledger_bytes, after, moves)
 
 
 def journal_dialect(path: str, ledger) -> tuple:
-    """(delimiter, BOM) of the rows cadence appends to the journal: an existing journal's own
-    (its header line's delimiter); a journal cadence starts takes the ledger's delimiter and
-    BOM, so that the spreadsheet that saved the ledger opens the journal too."""
+    """(delimiter, BOM, line ending) of the rows cadence appends to the journal: an existing
+    journal's own (its header line's delimiter and line ending: a journal saved on Windows
+    keeps CRLF); a journal cadence starts takes the ledger's delimiter and BOM, so that the
+    spreadsheet that saved the ledger opens the journal too, and LF."""
     from .journal import delimiter_of
 
     try:
@@ -171,9 +172,11 @@ def journal_dialect(path: str, ledger) -> tuple:
     except OSError:
         first = b""
     if first.strip():
-        return delimiter_of(first.decode("utf-8", "replace").lstrip("\ufeff").rstrip("\r\n")), ""
+        newline = "\r\n" if first.endswith(b"\r\n") else "\n"
+        text = first.decode("utf-8", "replace").lstrip("\ufeff").rstrip("\r\n")
+        return delimiter_of(text), "", newline
     delimiter, _, bom = ledger.dialect()
-    return delimiter, bom
+    return delimiter, bom, "\n"
 
 
 def locked(config, load, work):

@@ -273,7 +273,7 @@ def _commit_rows(root: str, marker: str, journal_path: str, journal_data: bytes,
         if size == 0:
             data = journal_header + journal_data
         elif not _ends_with_newline(journal_path):
-            data = b"\n" + journal_data
+            data = (b"\r\n" if journal_data.endswith(b"\r\n") else b"\n") + journal_data
     state = {"cadence": MARKER_VERSION, "journal_size": size, "journal_inode": info.st_ino,
              "journal_existed": existed, "appended": data.decode("utf-8", "surrogateescape"),
              "appended_size": len(data), "appended_sha256": files.digest(data),

@@ -580,3 +580,19 @@ def test_init_says_next_how_cadence_was_started(tmp_path):
         assert done.stdout.splitlines()[-1] == (
             f"Next: {shown} -C {book} check, then {shown} -C {book} due, "
             f"then {shown} -C {book} run")
+
+
+@pytest.mark.parametrize("final_break", [True, False])
+def test_a_journal_saved_with_crlf_keeps_crlf(tmp_path, final_break):
+    """A journal saved on Windows (or through git's autocrlf) gets its rows appended with its
+    own line ending, not LF beside CRLF."""
+    from smallbook import JOURNAL, TODAY, build, invoke
+
+    journal = JOURNAL.replace("\n", "\r\n") + "2026-10-01,c1,note,p,,,,met at a fair\r\n"
+    root = build(tmp_path, {"history.csv": journal if final_break else journal[:-2]})
+    result = invoke("-C", root, "run", "--today", TODAY)
+    assert result.exit_code == 0, result.output
+    with open(os.path.join(root, "history.csv"), "rb") as handle:
+        data = handle.read()
+    assert data.startswith(journal.encode("utf-8")[: len(journal) - 2])
+    assert data.count(b"\n") == data.count(b"\r\n") > 3 and data.endswith(b"\r\n")
