@@ -194,6 +194,7 @@ class _CsvLayout:
     ends: dict  # row index -> last physical line, only for rows spanning lines
     index: dict  # column -> position in the header
     short: dict  # row index -> its number of cells, for rows that leave out the last ones
+    names: tuple = ()  # the header's cells, a column without a name as "" (it holds nothing)
 
     def cell_position(self, row: int, column: str):
         if column not in self.index:
@@ -244,8 +245,8 @@ class _CsvLayout:
         """The text with a row added after the last record (before any blank lines that end
         the file), quoted as the last row is when it quotes every cell, else where needed."""
         d = self.delimiter
-        values = [cells.get(c, "") for c in ledger.columns]
-        for column, value in zip(ledger.columns, values):
+        values = [cells.get(c, "") if c else "" for c in self.names]
+        for column, value in zip(self.names, values):
             _check_csv_value(value, ledger._codec, ledger, None, column)
         # (the reader leaves a spreadsheet's empty `;;;` rows out of `starts`: they stay last)
         last = self.ends.get(len(self.starts) - 1, self.starts[-1]) if self.starts \
@@ -269,14 +270,14 @@ class _CsvLayout:
         if '"' not in line and i not in self.ends:  # most rows: no quote, one line
             end = "\r" if self.sep == "\n" and line[-1:] == "\r" else ""
             raw = (line[:-1] if end else line).split(self.delimiter)
-            raw += [""] * (len(self.index) - len(raw))  # a short row is written whole
+            raw += [""] * (len(self.names) - len(raw))  # a short row is written whole
             for j, value in cells.items():
                 raw[j] = _csv_cell(value, self.delimiter, False)
             return self.delimiter.join(raw) + end, k + 1
         s, tokens, nk = _split_record(self.lines, k, self.delimiter, self.sep)
         raw = [s[a:b] for a, b, _, _ in tokens]
         every = all(quoted for _, _, _, quoted in tokens)  # the cells a short row adds too
-        raw += [_csv_cell("", self.delimiter, every)] * (len(self.index) - len(raw))
+        raw += [_csv_cell("", self.delimiter, every)] * (len(self.names) - len(raw))
         for j, value in cells.items():
             raw[j] = _csv_cell(value, self.delimiter, tokens[j][3] if j < len(tokens) else every)
         return self.delimiter.join(raw) + s[tokens[-1][1]:], nk
@@ -339,11 +340,14 @@ def parse_csv(text: str, path: str, rules: Header = PLAIN):
     header = (k, nk - 1)
     columns = tuple(value.strip() for _, _, value, _ in cells)
     problems += _check_header(path, s, cells, columns, sep, k + 1, rules)
-    index = {c: j for j, c in enumerate(columns)}
+    index = {c: j for j, c in enumerate(columns) if c}
     rows, starts, ends, short = _read_rows(path, lines, nk, columns, delim, sep, problems, rules)
     layout = _CsvLayout(path, tuple(lines), sep, newline, delim, header, tuple(starts), ends,
-                        index, short)
-    return columns, tuple(rows), tuple(k + 1 for k in starts), layout, problems
+                        index, short, columns)
+    # a column without a name holds nothing (Excel's `;;` at the end of every line, where
+    # cells were once used): kept in the file as it is, and no column of the ledger
+    return tuple(c for c in columns if c), tuple(rows), tuple(k + 1 for k in starts), layout, \
+        problems
 
 
 def _bad_quote(path: str, exc, line: int, col: int) -> Problem:
@@ -395,9 +399,8 @@ def _check_header(path: str, s: str, cells, columns, sep: str, first_line: int,
             return _offset_position(s, cells[j][0], sep, first_line)
 
         if not name:
-            problems.append(problem(path, *at(), f"empty column name (column {j + 1})",
-                                    "name the column or delete it"))
-        elif name in seen:
+            continue  # a column without a name: an error only where a row fills it (_unnamed)
+        if name in seen:
             message = f"duplicate column {name!r} (first at column {seen[name] + 1})"
             problems.append(problem(path, *at(), message, "rename or delete one of them"))
         else:
@@ -426,6 +429,7 @@ def _read_rows(path, lines, k, columns, delim, sep, problems, header: Header = P
     seen = {}
     strip_cr = sep == "\n"
     n = len(lines)
+    unnamed = [j for j, c in enumerate(columns) if not c]
     while k < n:
         line = lines[k]
         if strip_cr and line[-1:] == "\r":
@@ -472,7 +476,16 @@ def _read_rows(path, lines, k, columns, delim, sep, problems, header: Header = P
                                          f"duplicate id {key!r} (first at line {first})", ID_HINT))
         if nk - 1 != k:
             ends[len(rows)] = nk - 1
-        rows.append(dict(zip(columns, values)))
+        if unnamed:
+            filled = [j for j in unnamed if values[j].strip()]
+            if filled:
+                line_no, col = _cell_position(lines, k, filled[0], delim, sep)
+                problems.append(problem(path, line_no, col, f"a value in column {filled[0] + 1}"
+                                        ", which has no name", "name the column in the header "
+                                        "line, or move the value"))
+            rows.append({c: v for c, v in zip(columns, values) if c})
+        else:
+            rows.append(dict(zip(columns, values)))
         starts.append(k)
         k = nk
     return rows, starts, ends, short

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from randombooks import examples, slow
 
-from cadence.ledger import LedgerFile, LedgerWriteError, dump_ledger, parse_ledger
+from cadence.ledger import LedgerFile, LedgerWriteError, append_row, dump_ledger, parse_ledger
 from cadence.ledger_csv import _split_quoted_line, _split_record
 from cadence.model import EXIT_CONFIG, EXIT_DATA, Source
 
@@ -259,7 +259,8 @@ CSV_ERRORS = {
                                      "duplicate column 'name' (first at column 2)", 1, 9),
     "misspelt column": (b"id,emial\n", "utf-8", "unknown column 'emial' (did you mean 'email'?)", 1, 4),
     "misspelt id": (b"ID,name\nc1,Ann\n", "utf-8", "unknown column 'ID' (did you mean 'id'?)", 1, 1),
-    "empty column name": (b"id,,name\n", "utf-8", "empty column name (column 2)", 1, 4),
+    "a value under a column without a name": (b"id,,name\nc1,,Ann\nc2,x,Bo\n", "utf-8",
+                                               "a value in column 2, which has no name", 3, 4),
     "unclosed quote": (b'id,name\nc1,"Ann\nc2,Bob\n', "utf-8", "quote opened here is never closed", 2, 4),
     "unclosed quote in header": (b'id,"name\nc1,Ann\n', "utf-8", "quote opened here is never closed", 1, 4),
     "unclosed after a multiline cell": (b'id,a,b\nc1,"x\ny",z"\nc2,"q\n', "utf-8",
@@ -873,3 +874,30 @@ def test_text_after_a_closing_quote_is_refused_where_it_stands(data, line, col):
     assert ledger is None
     assert [(p.source.line, p.source.col, p.message) for p in problems] == [
         (line, col, "text after a quoted cell's closing quote")]
+
+
+@pytest.mark.parametrize("text", [
+    "id;name;email;playbook;;\r\nc1;Ann;a@example.com;p;;\r\nc2;Bo;b@example.com;p;;\r\n",
+    "id,,name,email,playbook,,\nc1,,Ann,a@example.com,p\nc2,,Bo,b@example.com,p,,\n",
+])
+def test_columns_without_a_name_are_kept_and_hold_nothing(text):
+    """Excel saves `;;` at the end of every line where cells were once used: columns without
+    a name that hold nothing are no columns of the ledger, and stay in the file as they are,
+    new state columns after them; the file read again reads the same."""
+    data = text.encode("utf-8")
+    ledger, problems = parse_ledger(data, "contacts.csv")
+    assert problems == [] and ledger.columns == ("id", "name", "email", "playbook")
+    assert [r["name"] for r in ledger.rows] == ["Ann", "Bo"]
+    after = dump_ledger(ledger, {1: {"name": "Bo Ek", "touches": "1"}})
+    again, problems = parse_ledger(after, "contacts.csv")
+    assert problems == [] and again.columns == ("id", "name", "email", "playbook", "touches")
+    assert [(r["name"], r["touches"]) for r in again.rows] == [("Ann", ""), ("Bo Ek", "1")]
+    lines = after.decode("utf-8").splitlines()
+    before = text.splitlines()
+    d = ";" if ";" in before[0] else ","
+    assert lines[0] == before[0] + d + "touches"
+    assert lines[1].startswith(before[1]) and lines[1].count(d) == lines[0].count(d)
+    added = append_row(again, {"id": "c3", "name": "Cid", "touches": "0"}).decode("utf-8")
+    last = added.splitlines()[-1].split(d)
+    header = lines[0].split(d)
+    assert len(last) == len(header) and dict(zip(header, last))["name"] == "Cid"
