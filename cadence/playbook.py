@@ -70,6 +70,12 @@ def _later(a: Duration, b: Duration) -> bool:
     return a.add(REFERENCE) > b.add(REFERENCE)
 
 
+# a step's id is written into the user's spreadsheet (`last_step`): one that begins with
+# = + - @ would be a formula there, planted by whoever pushed the playbook
+FORMULA = ("=", "+", "-", "@")
+_FORMULA_HINT = ("a step's id is written into the ledger's last_step: begin it with a letter "
+                 "or a digit")
+
 class _Parser:
     """One playbook's parse: the state that later checks need (channels, phases, ids)."""
 
@@ -310,6 +316,10 @@ class _Parser:
         name = self.c.text("name", values["name"])
         if name is None:
             return None
+        if name.lstrip().startswith(FORMULA):  # its steps' ids are `<name>-<n>`
+            self.c.report(values["name"], f"phase name {name!r} begins as a formula would",
+                          _FORMULA_HINT)
+            return None
         if name in self.phase_names:
             first = source_of(self.phase_names[name]).line
             self.c.report(values["name"], f"duplicate phase {name!r}",
@@ -392,6 +402,10 @@ class _Parser:
                 # the journal's rows are one line each: the step would never be found again
                 self.c.report(id_node, f"step id {step_id!r} holds a line break",
                               "a step's id is one line: take the line break out")
+                step_id = None
+            elif step_id is not None and step_id.lstrip().startswith(FORMULA):
+                self.c.report(id_node, f"step id {step_id!r} begins as a formula would",
+                              _FORMULA_HINT)
                 step_id = None
         if step_id is not None:
             self.step_ids.append((step_id, id_node))
