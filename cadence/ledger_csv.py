@@ -25,9 +25,10 @@ from .model import Problem, count as _count
 class _StrayText(Exception):
     """Text after a quoted cell's closing quote, before the delimiter."""
 
-    def __init__(self, text: str, offset: int):
+    def __init__(self, text: str, offset: int, opened: int = 0):
         self.text = text  # the record so far, from its first line
         self.offset = offset  # where the stray text begins
+        self.opened = opened  # where the cell's quote opened
 
 
 class _Unclosed(Exception):
@@ -96,7 +97,7 @@ def _split_record(lines, k: int, delim: str, sep: str):
             if d < 0 and strip_cr and end > pos and s[end - 1] == "\r":
                 end -= 1
             if s[pos:end].strip(" \t"):
-                raise _StrayText(s, pos)  # `"Ann"x`: not a cell any writer makes
+                raise _StrayText(s, pos, start)  # `"Ann"x`: not a cell any writer makes
             cells.append((start, end, value, True))
         else:
             d = s.find(delim, pos)
@@ -335,7 +336,7 @@ def parse_csv(text: str, path: str, rules: Header = PLAIN):
     try:
         s, cells, nk = _split_record(lines, k, delim, sep)
     except (_Unclosed, _StrayText) as exc:
-        problems.append(_bad_quote(path, exc, *_offset_position(exc.text, exc.offset, sep, k + 1)))
+        problems.append(_bad_quote(path, exc, sep, k + 1))
         return (), (), (), None, problems
     header = (k, nk - 1)
     columns = tuple(value.strip() for _, _, value, _ in cells)
@@ -350,8 +351,15 @@ def parse_csv(text: str, path: str, rules: Header = PLAIN):
         problems
 
 
-def _bad_quote(path: str, exc, line: int, col: int) -> Problem:
+def _bad_quote(path: str, exc, sep: str, first_line: int) -> Problem:
+    line, col = _offset_position(exc.text, exc.offset, sep, first_line)
     if isinstance(exc, _StrayText):
+        opened, at = _offset_position(exc.text, exc.opened, sep, first_line)
+        if opened != line:  # a quote left open lines before: it swallowed the rows between
+            return problem(path, line, col, "text after a quoted cell's closing quote; the "
+                           f"cell's quote opened at line {opened}, column {at}",
+                           'close the quote that opened there, or double it ("") to write a '
+                           "quote inside a cell")
         return problem(path, line, col, "text after a quoted cell's closing quote",
                        'put the whole cell in quotes (a quote inside is written "")')
     return problem(path, line, col, "quote opened here is never closed",
@@ -443,12 +451,10 @@ def _read_rows(path, lines, k, columns, delim, sep, problems, header: Header = P
                 try:
                     s, cells, nk = _split_record(lines, k, delim, sep)
                 except _Unclosed as exc:
-                    where = _offset_position(exc.text, exc.offset, sep, k + 1)
-                    problems.append(_bad_quote(path, exc, *where))
+                    problems.append(_bad_quote(path, exc, sep, k + 1))
                     break
                 except _StrayText as exc:
-                    where = _offset_position(exc.text, exc.offset, sep, k + 1)
-                    problems.append(_bad_quote(path, exc, *where))
+                    problems.append(_bad_quote(path, exc, sep, k + 1))
                     k = _next_record(lines, k, delim, sep)
                     continue
                 values = [c[2] for c in cells]
