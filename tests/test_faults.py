@@ -20,7 +20,7 @@ import cadence.draftfiles
 import cadence.files
 from cadence.commit import MARKER_NAME
 from smallbook import (
-    JOURNAL, LEDGER, TODAY, build, cadence_process, changed, invoke, snapshot,
+    AFTER_THE_SWAP, JOURNAL, LEDGER, TODAY, build, cadence_process, changed, invoke, snapshot,
 )
 
 LEDGER_NAME, JOURNAL_NAME = "contacts.csv", "history.csv"
@@ -376,15 +376,7 @@ INTERRUPT_POINTS = {
         "after the marker", "after the journal append",
         "inside the ledger's write, before its rename",
         "after the ledger's rename, before the marker is gone")},
-    "right after the ledger's swap": """
-import cadence.files as f
-real_exchange = f._exchange
-def exchange(a, b):
-    done = real_exchange(a, b)
-    if b.endswith('contacts.csv'): die()
-    return done
-f._exchange = exchange
-""",
+    "right after the ledger's swap": AFTER_THE_SWAP,
 }
 
 

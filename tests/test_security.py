@@ -28,7 +28,9 @@ import cadence.draftfiles
 import cadence.files
 from cadence.commit import MARKER_NAME
 from cadence.files import digest
-from smallbook import JOURNAL, LEDGER, TODAY, build, cadence_process, changed, invoke, snapshot
+from smallbook import (
+    AFTER_THE_SWAP, JOURNAL, LEDGER, TODAY, build, cadence_process, changed, invoke, snapshot,
+)
 from test_faults import KILL, KILL_POINTS
 
 UNFIT = "this marker of an unfinished run does not fit the book"
@@ -321,15 +323,7 @@ def test_a_ledger_that_cannot_be_read_is_refused(crashed, tmp_path):
 
 def test_a_crash_after_the_ledgers_swap_keeps_the_day(tmp_path, clean):
     root = build(tmp_path / "book")
-    killed = cadence_process("-C", root, "run", "--today", TODAY, wrapper=KILL + """
-import cadence.files as f
-real = f._exchange
-def exchange(a, b):
-    done = real(a, b)
-    if b.endswith('contacts.csv'): die()
-    return done
-f._exchange = exchange
-""")
+    killed = cadence_process("-C", root, "run", "--today", TODAY, wrapper=KILL + AFTER_THE_SWAP)
     assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()
     left = [n for n in os.listdir(root) if n.startswith(".contacts.csv.cadence-")]
     assert len(left) == 1  # the old ledger, at the temporary name
