@@ -49,6 +49,7 @@ class Mail:
     folders: tuple = ()  # (role, folder name) as written; IMAP finds the others by SPECIAL-USE
     tls_verify: bool = True
     timeout: int = DEFAULT_TIMEOUT
+    typed: str = ""  # a `maildir` given from the home folder (`~/Mail/work`), as written
 
     def folder(self, role: str) -> Optional[str]:
         """The folder named for `role` in `folders`, else None."""
@@ -61,7 +62,7 @@ class Mail:
     def where(self) -> str:
         """The mailbox in words, for messages: a path, or user@host:port."""
         if self.maildir:
-            return self.maildir
+            return self.typed or self.maildir
         return f"{self.user} on {self.host}:{self.port}" if self.user else f"{self.host}:{self.port}"
 
 
@@ -91,6 +92,7 @@ def read_mail(c: Checker, key_node: Node, node: Node, root: str, home: str) -> O
             return None
         path = path.strip()
         if home and (path == "~" or path.startswith("~/")):
+            settings["typed"] = os.path.normpath(path)
             path = home + path[1:]
         settings["maildir"] = os.path.normpath(os.path.join(root, path))
         for key in ("user", "password_command", "security", "tls_verify"):
