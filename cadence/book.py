@@ -284,6 +284,9 @@ def load_playbooks(config, templates, check_expr=None) -> tuple:
         raise Failure(_no_playbooks(config, folder))
     playbooks, problems, root = {}, [], os.path.realpath(folder)
     files = _playbook_files(folder)
+    # the templates folder as messages name it: from the book's folder, else as configured
+    shown = os.path.relpath(config.templates, config.root)
+    shown = config.templates if shown.startswith("..") else shown.replace(os.sep, "/")
     for stem, path in files:
         if stem in playbooks:
             problems.append(Problem(Source(path), f"a second playbook named {stem!r}"))
@@ -301,7 +304,7 @@ def load_playbooks(config, templates, check_expr=None) -> tuple:
             continue
         regular_file(path, "playbook", "a playbook is a YAML file")
         text = _decode(read_bytes(path, "playbook"), path, "playbook")
-        playbook, found = parse_playbook(text, path, stem, templates, check_expr)
+        playbook, found = parse_playbook(text, path, stem, templates, check_expr, shown)
         problems.extend(found)
         if playbook is not None:
             playbooks[stem] = playbook

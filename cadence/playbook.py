@@ -45,12 +45,13 @@ ExprCheck = Callable[[str], Optional[str]]
 
 def parse_playbook(text: str, path: str, name: str,
                    templates: Optional[Collection[str]] = None,
-                   check_expr: Optional[ExprCheck] = None,
+                   check_expr: Optional[ExprCheck] = None, folder: str = "templates",
                    ) -> tuple[Optional[Playbook], list[Problem]]:
     """The playbook in `text`, or None and every problem found, sorted by position.
 
-    `templates` holds the template names available (relative, without `.j2`); None skips that
-    check. `check_expr` compiles an `if` expression and returns an error message or None.
+    `templates` holds the template names available (relative, without `.j2`) in the folder
+    shown as `folder`; None skips that check. `check_expr` compiles an `if` expression and
+    returns an error message or None.
     """
     root, problems = compose_yaml(text, path)
     if problems:
@@ -60,7 +61,7 @@ def parse_playbook(text: str, path: str, name: str,
     if root is None:
         checker.report(Source(path), "the playbook is empty", "a playbook needs `phases`")
     else:
-        playbook = _Parser(checker, name, templates, check_expr).playbook(root)
+        playbook = _Parser(checker, name, templates, check_expr, folder).playbook(root)
     if checker.problems:
         return None, sorted(checker.problems)
     return playbook, []
@@ -79,7 +80,9 @@ _FORMULA_HINT = ("a step's id is written into the ledger's last_step: begin it w
 class _Parser:
     """One playbook's parse: the state that later checks need (channels, phases, ids)."""
 
-    def __init__(self, checker: Checker, name: str, templates, check_expr):
+    def __init__(self, checker: Checker, name: str, templates, check_expr,
+                 folder: str = "templates"):
+        self.folder = folder
         self.c = checker
         self.name = name
         self.templates = None if templates is None else frozenset(templates)
@@ -251,8 +254,8 @@ class _Parser:
             return
         if f"{template}.{channel}" in self.templates or template in self.templates:
             return
-        self.c.report(where, f"template {template!r} not found (looked for "
-                             f"templates/{template}.{channel}.j2 and templates/{template}.j2)")
+        self.c.report(where, f"template {template!r} not found (looked for {self.folder}/"
+                             f"{template}.{channel}.j2 and {self.folder}/{template}.j2)")
 
     # -- phases and steps ------------------------------------------------------------------
 

@@ -593,3 +593,24 @@ def test_a_playbook_or_step_named_across_a_line_break_is_refused(in_book):
     root = in_book({})
     os.rename(os.path.join(root, "playbooks", "p.yaml"), os.path.join(root, "playbooks", "p\n.yaml"))
     refused(root, 78, "playbook name 'p\\n' holds a line break")
+
+
+@pytest.mark.parametrize("inside", [True, False])
+def test_a_missing_template_is_looked_for_in_the_configured_folder(tmp_path, monkeypatch, inside):
+    """`templates:` set in cadence.yaml: the message names that folder, not `templates/`."""
+    from smallbook import CONFIG
+
+    shared = tmp_path / "shared-templates"
+    root = build(tmp_path / "book", {
+        "cadence.yaml": CONFIG + ("templates: letters/tpl\n" if inside else f"templates: {shared}\n"),
+        "templates/hello.j2": None, "templates/call.j2": None, "templates/call.email.j2": None})
+    folder = os.path.join(root, "letters", "tpl") if inside else str(shared)
+    os.makedirs(folder)
+    with open(os.path.join(folder, "call.j2"), "w", encoding="utf-8") as handle:
+        handle.write("Call {{ contact.name }}.\n")
+    monkeypatch.chdir(root)
+    result = invoke("check")
+    assert result.exit_code == 78, result.output
+    named = "letters/tpl" if inside else str(shared)
+    assert f"template 'hello' not found (looked for {named}/hello.email.j2 and {named}/hello.j2)" \
+        in result.stderr
