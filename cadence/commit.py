@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
+from contextlib import contextmanager
 from typing import NamedTuple, Optional
 
 from . import files  # by the module: what a test patches there is what runs here
@@ -224,28 +225,26 @@ def commit(root: str, drafts, journal_path: str, journal_data: bytes, journal_he
     finish_moves(staged)
 
 
-class _ctrl_c_held:
+@contextmanager
+def _ctrl_c_held():
     """Ctrl-C held back while the journal and the ledger are written (a few milliseconds),
     then raised: a KeyboardInterrupt between the ledger's swap and the marker's removal
     would roll the journal back under the new ledger, and the day's touches would never be
     journaled. An I/O error still rolls both back; a kill is the marker's to undo."""
+    import signal
+    import threading
 
-    def __enter__(self):
-        import signal
-        import threading
-
-        self.held, self.installed = [], threading.current_thread() is threading.main_thread()
-        if self.installed:
-            self.previous = signal.signal(signal.SIGINT, lambda *_: self.held.append(True))
-        return self
-
-    def __exit__(self, *exc) -> None:
-        import signal
-
-        if self.installed:
-            signal.signal(signal.SIGINT, self.previous or signal.SIG_DFL)
-        if self.held and exc[0] is None:
-            raise KeyboardInterrupt  # the day is written whole; the command stops here
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set a handler; cadence's commands run there
+        return
+    held = []
+    previous = signal.signal(signal.SIGINT, lambda *_: held.append(True))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous or signal.SIG_DFL)
+    if held:
+        raise KeyboardInterrupt  # the day is written whole; the command stops here
 
 
 def _commit_rows(root: str, marker: str, journal_path: str, journal_data: bytes,
