@@ -141,8 +141,7 @@ def template_names(folder: str, problems: Optional[list] = None) -> set:
     for it unseen); folders that are symlinks are not entered, and one that leads out is an
     error too.
     """
-    problems = [] if problems is None else problems
-    names = set()
+    found, names = [], set()
     if not os.path.isdir(folder):
         return names
     root, seen = os.path.realpath(folder), 0
@@ -164,13 +163,14 @@ def template_names(folder: str, problems: Optional[list] = None) -> set:
             if entry.is_dir(follow_symlinks=False):
                 stack.append((prefix + entry.name + "/", entry.path))
             elif out and (entry.name.endswith(SUFFIX) or entry.is_dir()):
-                problems.append(Problem(Source(entry.path), "a link out of the templates folder "
+                found.append(Problem(Source(entry.path), "a link out of the templates folder "
                                         "is not read", "copy the template into the folder, or "
                                         "name its folder in cadence.yaml (`templates:`)",
                                         EXIT_CONFIG))
             elif entry.name.endswith(SUFFIX) and entry.is_file():
                 names.add(prefix + entry.name[: -len(SUFFIX)])
-    problems.sort(key=lambda p: p.source.path)  # the walk's order is the file system's
+    if problems is not None:  # in the order of their paths, not the file system's walk
+        problems.extend(sorted(found, key=lambda p: p.source.path))
     return names
 
 

@@ -227,6 +227,13 @@ def _no_reply_candidate(playbook: Playbook, st: State,
 NO_CALLBACK = ("unsubscribed", "stopped")  # statuses for which no agreed call is made
 
 
+def honours_callback(st: State) -> bool:
+    """An agreed call is made whatever the status, but for an unsubscribed or stopped contact
+    or one who opted out of calls (SPEC section 9)."""
+    optout = st.contact.optout
+    return st.status not in NO_CALLBACK and "all" not in optout and "call" not in optout
+
+
 def void_callback(st: State, today: date) -> bool:
     """Is the agreed call (of today, the 6 days before or later) one that is never made? SPEC
     5.1 makes it only while the latest touch is before its day, and no call was made on or
@@ -237,9 +244,7 @@ def void_callback(st: State, today: date) -> bool:
     # a call-back made, or skipped, on or after its day; or the call logged by hand
     done = (st.callback_done is not None and st.callback_done >= agreed) or \
         st.last_channel == "call"
-    optout = st.contact.optout
-    return touched >= agreed and not done and st.status not in NO_CALLBACK and \
-        "call" not in optout and "all" not in optout
+    return touched >= agreed and not done and honours_callback(st)
 
 
 def agreed_call(playbook: Playbook, st: State, today: date,
@@ -250,8 +255,7 @@ def agreed_call(playbook: Playbook, st: State, today: date,
     agreed = st.contact.callback
     if agreed is None or (horizon is not None and agreed > horizon):
         return None
-    optout = st.contact.optout
-    if st.status in NO_CALLBACK or "call" in optout or "all" in optout:
+    if not honours_callback(st):
         return None
     if st.last_touch is not None and st.last_touch >= agreed:
         return None

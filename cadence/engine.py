@@ -12,8 +12,8 @@ from datetime import date, timedelta
 from typing import Mapping, Optional
 
 from .candidates import (
-    BIRTHDAY_WINDOW, NO_CALLBACK, ONE_DAY, Candidate, agreed_call, candidates, missed_birthday,
-    void_callback,
+    BIRTHDAY_WINDOW, NO_CALLBACK, ONE_DAY, Candidate, agreed_call, candidates, honours_callback,
+    missed_birthday, void_callback,
 )
 from .ladder import named
 from .model import (
@@ -86,13 +86,6 @@ def reply_decision(st: State, playbooks: Mapping[str, Playbook], when: date) -> 
     else:
         note = "reply: continue"
     return st, note, started
-
-
-def honours_callback(st: State) -> bool:
-    """An agreed call is made whatever the status, but for an unsubscribed or stopped contact
-    or one who opted out of calls (SPEC section 9; `agreed_call`)."""
-    optout = st.contact.optout
-    return st.status not in NO_CALLBACK and "all" not in optout and "call" not in optout
 
 
 def _to_touch(st: State, playbook: Playbook, cand: Candidate, today: date) -> Touch:

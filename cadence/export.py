@@ -10,7 +10,8 @@ here: it is the user's own data, written back as it was.
 """
 from __future__ import annotations
 
-_FORMULA = ("=", "+", "-", "@")
+from .model import FORMULA_STARTS as _FORMULA
+
 _QUOTE = (",", ";", "\t", '"', "\r", "\n")
 
 

@@ -407,7 +407,7 @@ def _check_header(path: str, s: str, cells, columns, sep: str, first_line: int,
             return _offset_position(s, cells[j][0], sep, first_line)
 
         if not name:
-            continue  # a column without a name: an error only where a row fills it (_unnamed)
+            continue  # a column without a name: an error only where a row fills it (_read_rows)
         if name in seen:
             message = f"duplicate column {name!r} (first at column {seen[name] + 1})"
             problems.append(problem(path, *at(), message, "rename or delete one of them"))

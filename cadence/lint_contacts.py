@@ -55,7 +55,7 @@ def book_warnings(book: Book, ledger, day: date) -> list:
                 "callback-passed", ledger.source(index, "callback"),
                 f"contact {contact.id!r}: call-back agreed for {contact.callback}, but the "
                 f"latest touch ({st.last_touch}) is not before that day: the call is never "
-                f"made", f"make the call and log it (`cadence log {contact.id} --channel "
+                "made", f"make the call and log it (`cadence log {contact.id} --channel "
                 "call`), or agree a later day in the callback cell"))
         if playbook is not None and "reply-ahead" not in playbook.ignore and \
                 contact.last_reply is not None and contact.last_reply > day:

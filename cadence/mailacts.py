@@ -70,10 +70,9 @@ class Synced(NamedTuple):
 def junk_text(name: str, day: date, seen: bool = True) -> str:
     """What to do about a reply in the junk folder: as `sync` sees it there now, or (`due`,
     which does not read the mailbox) as the journal says it went there."""
-    if not seen:
-        return (f"a reply from {name} went to your junk folder ({day}): if it is still there, "
-                "move it to the inbox, and tell your mail program it is not spam")
-    return (f"a reply from {name} is in your junk folder ({day}): move it to the inbox, "
+    where = "is in" if seen else "went to"
+    move = "move it" if seen else "if it is still there, move it"
+    return (f"a reply from {name} {where} your junk folder ({day}): {move} to the inbox, "
             "and tell your mail program it is not spam")
 
 

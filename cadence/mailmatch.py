@@ -16,7 +16,7 @@ from .emails import message_key
 from .journal import JUNK, note_id
 from .mailparse import Message
 from .addresses import address_key, key_of
-from .model import Entry
+from .model import FORMULA_STARTS, Entry
 
 MAIL_EVENTS = ("reply", "autoreply", "bounce", "sent")
 
@@ -197,7 +197,7 @@ def _findings(role, message: Message, day: date, journal: Known, by_address: dic
     return (Found(person.id, event, day, role, message),)
 
 
-_SPLIT_FORMULA = re.compile(r"([,;\t]\s*)(?=[=+\-@])")
+_SPLIT_FORMULA = re.compile(r"([,;\t]\s*)(?=[" + re.escape("".join(FORMULA_STARTS)) + "])")
 
 
 def _unsplit(subject: str) -> str:

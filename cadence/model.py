@@ -357,6 +357,9 @@ class Entry(NamedTuple):
 
 JOURNAL_COLUMNS = ("date", "contact", "event", "playbook", "step", "channel", "template", "note")
 
+# what a spreadsheet cell begins a formula with (`=`, and `+ - @`, which Excel reads as `=`)
+FORMULA_STARTS = ("=", "+", "-", "@")
+
 RULE_STEPS = ("callback", "no_reply", "birthday")  # the steps of touches that rules make
 
 

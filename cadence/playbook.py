@@ -18,8 +18,8 @@ from yaml.nodes import Node
 
 from .durations import parse_duration
 from .model import (
-    CHANNELS, Birthday, Calendar, Duration, If, Limits, NoReply, OnReply, Phase, Playbook,
-    Problem, Source, Step,
+    CHANNELS, FORMULA_STARTS, Birthday, Calendar, Duration, If, Limits, NoReply, OnReply, Phase,
+    Playbook, Problem, Source, Step,
 )
 from .yamlnodes import Checker, compose_yaml, did_you_mean, source_of
 
@@ -73,9 +73,9 @@ def _later(a: Duration, b: Duration) -> bool:
 
 # a step's id is written into the user's spreadsheet (`last_step`): one that begins with
 # = + - @ would be a formula there, planted by whoever pushed the playbook
-FORMULA = ("=", "+", "-", "@")
 _FORMULA_HINT = ("a step's id is written into the ledger's last_step: begin it with a letter "
                  "or a digit")
+
 
 class _Parser:
     """One playbook's parse: the state that later checks need (channels, phases, ids)."""
@@ -319,7 +319,7 @@ class _Parser:
         name = self.c.text("name", values["name"])
         if name is None:
             return None
-        if name.lstrip().startswith(FORMULA):  # its steps' ids are `<name>-<n>`
+        if name.lstrip().startswith(FORMULA_STARTS):  # its steps' ids are `<name>-<n>`
             self.c.report(values["name"], f"phase name {name!r} begins as a formula would",
                           _FORMULA_HINT)
             return None
@@ -406,7 +406,7 @@ class _Parser:
                 self.c.report(id_node, f"step id {step_id!r} holds a line break",
                               "a step's id is one line: take the line break out")
                 step_id = None
-            elif step_id is not None and step_id.lstrip().startswith(FORMULA):
+            elif step_id is not None and step_id.lstrip().startswith(FORMULA_STARTS):
                 self.c.report(id_node, f"step id {step_id!r} begins as a formula would",
                               _FORMULA_HINT)
                 step_id = None

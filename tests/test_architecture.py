@@ -62,7 +62,7 @@ ALLOWED = {
     "sandbox": ({"model", "lookup", "template_lint", "bounds"}, {"jinja2", "babel"}),
     "drafts": ({"model", "lookup", "emails", "sandbox", "state", "ladder"}, set()),
     "overview": ({"lookup", "emails"}, {"icalendar"}),
-    "export": (set(), set()),
+    "export": ({"model"}, set()),
     # the edge: reading the book, writing files, what commands share, the terminal
     "files": ({"model"}, {"filelock"}),
     "draftfiles": ({"model", "files"}, set()),

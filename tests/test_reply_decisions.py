@@ -217,6 +217,7 @@ def test_plan_of_a_pause_without_an_end(tmp_path):
 
 @pytest.mark.parametrize("rule, said", [
     ("stop", " (reply: stop)"),
+    ("move q", " (reply: move q)"),  # q calls, and Ann has no phone: nothing planned there
     ("continue", " (reply: continue), after which the playbook p has nothing left for it "
                  "(last step decide-1)"),
     ("pause 30 days", " (reply: pause 30 days), after which the playbook p has nothing left "
@@ -228,6 +229,8 @@ def test_plan_names_the_reply_rule_a_typed_reply_meets(tmp_path, rule, said):
              f"rules:\n  - reply: {rule}\n")
     root = build(tmp_path / "book", {
         "playbooks/p.yaml": short,
+        "playbooks/q.yaml": "channels: [call]\nphases:\n  - name: decide\n    steps:\n"
+                            "      - {at: 1 day, channel: call, template: call}\n",
         "contacts.csv": "id,name,email,playbook,started,last_reply,touches,last_touch,"
                         "last_channel,last_step\n"
                         "c1,Ann,a@example.com,p,2026-11-01,2026-11-02,1,2026-11-02,email,decide-1\n",

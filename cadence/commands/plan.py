@@ -101,12 +101,15 @@ def _why(book, contact, day, days: int) -> str:
         said = (f"replied on {st.last_reply} (the ledger's last_reply); the next run acts on it "
                 "by the playbook's reply rule")
         rule = playbook.on_reply if playbook is not None else None
-        if rule is None or rule.action in ("stop", "move"):
-            return said + (f" (reply: move {rule.playbook})" if rule is not None and rule.playbook
-                           else " (reply: stop)" if rule is not None else "")
+        if rule is None:
+            return said
+        if rule.action == "stop":
+            return f"{said} (reply: stop)"
+        if rule.action == "move":
+            return f"{said} (reply: move {rule.playbook})"
         # continue or pause: the contact goes on in this playbook, which has no touch left
-        return said + (f" (reply: pause {rule.duration.text}), after which " if rule.duration
-                       else " (reply: continue), after which ") + left
+        what = f"pause {rule.duration.text}" if rule.action == "pause" else "continue"
+        return f"{said} (reply: {what}), after which {left}"
     return left
 
 
