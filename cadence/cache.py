@@ -18,6 +18,8 @@ How it stays exact:
   every byte they print and write.
 
 Entries are JSON, which cannot run code when read, in a folder made for the user alone (0700).
+The folder keeps the KEEP journals last used (one entry each) and as many mail cursors; older
+ones, and temporary files a killed command left, are removed when an entry is written.
 """
 from __future__ import annotations
 
@@ -34,6 +36,8 @@ from .trail import NotAFold, fold_more, refold, save, saved_folds, trails, undon
 VERSION = 9  # changes with what a fold keeps (the Trail) or which journal rows it accepts
 CHUNK = 1 << 20
 REWRITE_SHARE = 16  # the entry is written again once the rows after it pass 1/16 of it
+KEEP = 32  # journals (and mail cursors) a cache folder keeps, the ones last used
+STALE_TMP = 3600  # seconds: a temporary file this much older than a new entry was abandoned
 
 
 def journal_trails(handle, path: str, folder: Optional[str]) -> tuple:
@@ -66,6 +70,7 @@ def _through(handle, path: str, entry: Optional[str], kept) -> tuple:
         if size >= start and hashed.skip(size) and (hashed.hexdigest(), hashed.lines) == (
                 digest, lines):
             saved, start, number, hit = saved_folds(entries), size, lines, True
+            _used(entry)
         del kept, entries  # the entry's text, read whole, is not needed any more
     if not hit:
         handle.seek(0)
@@ -171,6 +176,48 @@ def _write_entry(entry: str, hashed: _Hashed, saved: dict) -> None:
                        "lines": hashed.lines, "folds": saved},
                       separators=(",", ":")).encode("utf-8")
     _write(entry, data)
+    _prune(os.path.dirname(entry), "journal-", entry)
+
+
+def _used(entry: str) -> None:
+    """Mark an entry used now, so that pruning keeps the books in use (a hit that folds only
+    a morning's rows does not write the entry again)."""
+    try:
+        os.utime(entry)
+    except OSError:
+        pass
+
+
+def _prune(folder: str, prefix: str, written: str) -> None:
+    """Keep the KEEP entries named `prefix`... last used; remove the others, and temporary
+    files left STALE_TMP seconds before the entry just `written` (a command killed while it
+    wrote; one still being written by another command is newer). Times are the files' own,
+    compared with each other. Removing costs nothing but a fold the next time."""
+    try:
+        now = os.stat(written).st_mtime
+        names = os.listdir(folder)
+    except OSError:
+        return
+    kept, stale = [], []
+    for name in names:
+        path = os.path.join(folder, name)
+        try:
+            info = os.lstat(path)
+        except OSError:
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            continue
+        if name.startswith(prefix) and name.endswith(".json") and path != written:
+            kept.append((info.st_mtime, name, path))
+        elif name.startswith(".cadence-") and name.endswith(".tmp") and \
+                info.st_mtime < now - STALE_TMP:
+            stale.append(path)
+    kept.sort(reverse=True)
+    for path in stale + [path for _, _, path in kept[KEEP - 1:]]:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
 
 
 def _write(path: str, data: bytes) -> None:
@@ -225,6 +272,7 @@ def save_mail_cursors(folder: Optional[str], key: str, basis, folders: dict) -> 
                        "folders": {name: list(pair) for name, pair in sorted(folders.items())}},
                       separators=(",", ":")).encode("utf-8")
     _write(_cursor_path(folder, key), data)
+    _prune(folder, "mail-", _cursor_path(folder, key))
 
 
 def journal_prefix(path: str, size: Optional[int] = None) -> Optional[list]:

@@ -153,6 +153,61 @@ def test_cadence_no_cache_leaves_the_folder_alone(tmp_path):
     assert result.exit_code == 0 and os.listdir(folder)
 
 
+def _journals(tmp_path, count: int) -> list:
+    paths = []
+    for number in range(count):
+        (tmp_path / f"b{number}").mkdir()
+        paths.append(_journal(tmp_path / f"b{number}", ROWS))
+    return paths
+
+
+def _age(path: str, seconds: float) -> None:
+    when = os.stat(path).st_mtime - seconds
+    os.utime(path, (when, when))
+
+
+def test_the_folder_keeps_the_journals_last_used(tmp_path, monkeypatch):
+    """One entry a journal, the KEEP last used; an entry read (a hit that writes nothing)
+    counts as used. A removed entry costs only a fold: the answer is the same."""
+    monkeypatch.setattr(cache, "KEEP", 3)
+    folder = tmp_path / "c"
+    paths = _journals(tmp_path, 5)
+    for number, path in enumerate(paths[:3]):
+        _trails(path, folder)
+        _age(cache._entry_path(str(folder), path), 100 * (5 - number))
+    _trails(paths[0], folder)  # a hit: the oldest entry is used again
+    _trails(paths[3], folder)  # a fourth journal: the least recently used one goes
+    kept = {cache._entry_path(str(folder), path) for path in (paths[0], paths[2], paths[3])}
+    assert {str(folder / name) for name in os.listdir(folder)} == kept
+    assert _trails(paths[1], folder) == _plain(paths[1])
+    assert len(os.listdir(folder)) == 3
+
+
+def test_a_temporary_file_a_killed_command_left_is_removed(tmp_path):
+    folder = tmp_path / "c"
+    path = _journal(tmp_path, ROWS)
+    _trails(path, folder)
+    left, fresh = folder / ".cadence-left.tmp", folder / ".cadence-fresh.tmp"
+    left.write_bytes(b"")
+    fresh.write_bytes(b"")
+    _age(str(left), cache.STALE_TMP + 60)  # a fresh one may be another command's, writing
+    os.unlink(cache._entry_path(str(folder), path))
+    _trails(path, folder)
+    assert sorted(os.listdir(folder)) == [".cadence-fresh.tmp",
+                                          os.path.basename(cache._entry_path(str(folder), path))]
+
+
+def test_mail_cursors_are_kept_for_the_books_last_synced(tmp_path, monkeypatch):
+    monkeypatch.setattr(cache, "KEEP", 2)
+    folder = str(tmp_path / "c")
+    for number in range(3):
+        cache.save_mail_cursors(folder, f"book{number}", None, {"INBOX": (1, number)})
+        _age(cache._cursor_path(folder, f"book{number}"), 100 * (3 - number))
+    assert cache.mail_cursors(folder, "book0") == {}
+    assert cache.mail_cursors(folder, "book2")["folders"] == {"INBOX": (1, 2)}
+    assert len(os.listdir(folder)) == 2
+
+
 _EVENTS = st.sampled_from([
     "touch,p,decide-1,email,hello,", "touch,p,decide-2,call,call, note", "touch,q,keep-1,letter,l,",
     "touch,p,birthday,email,bd,", "touch,p,callback,call,cb,", "touch,p,,email,,by hand",
