@@ -10,6 +10,7 @@ headers and the first part of the body: never an attachment whole).
 from __future__ import annotations
 
 import base64
+import codecs
 import binascii
 import hashlib
 import quopri
@@ -18,6 +19,7 @@ import unicodedata
 from datetime import date, datetime, timezone
 from email.errors import HeaderParseError, MissingHeaderBodySeparatorDefect
 from email.header import decode_header
+from email.headerregistry import HeaderRegistry
 from email.message import Message as EmailMessage
 from email.parser import BytesParser, HeaderParser
 from email.policy import compat32
@@ -34,6 +36,13 @@ IDS_LIMIT = 100  # ids read from In-Reply-To and References
 PARTS_LIMIT = 100  # parts of a report looked at
 DIGEST_DOMAIN = "digest.cadence.invalid"
 
+_UNSTRUCTURED = HeaderRegistry()
+_CHARSET = re.compile(rb'(?im)^content-type:(?:[^\n]|\n[ \t]){0,500}?[;\s]\s*charset="?([a-z0-9_.:-]{1,40})')
+# the 8-bit charsets a message may declare for raw header bytes: no codec that escapes or
+# runs a transform (raw-unicode-escape, idna, rot13) reads a stranger's bytes
+_TEXT_CODECS = frozenset(codecs.lookup(name).name for name in (
+    "cp1250", "cp1251", "cp1252", "cp1253", "cp1254", "cp1257", "koi8-r", "koi8-u",
+    "iso8859-1", "iso8859-2", "iso8859-5", "iso8859-15", "cp866", "mac-cyrillic"))
 _ID = re.compile(r"<([^<>\s@]{1,250}@[^<>\s@]{1,250})>")
 _BIDI = {"\u061c", "\u200e", "\u200f", *map(chr, range(0x202A, 0x202F)),
          *map(chr, range(0x2066, 0x206A))}
@@ -136,11 +145,21 @@ def clean(text: str, limit: int = SUBJECT_LIMIT) -> str:
 # --- headers ----------------------------------------------------------------------------------
 
 def _text_of(data: bytes) -> str:
-    """Header bytes as text: UTF-8 where it is (RFC 6532), else each byte as itself."""
+    """Header bytes as text: UTF-8 where it is (RFC 6532); else 8-bit bytes written in the
+    charset the message declares (old mail programs wrote a cp1251 or koi8-r subject so), or in
+    windows-1252 (`€`, `–`); else each byte as itself."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode("latin-1")
+        pass
+    declared = _CHARSET.search(data)
+    for name in ((declared.group(1).decode("ascii"),) if declared else ()) + ("cp1252",):
+        try:
+            if codecs.lookup(name).name in _TEXT_CODECS or name == "cp1252":
+                return data.decode(name)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return data.decode("latin-1")
 
 
 def _value(headers: EmailMessage, name: str) -> str:
@@ -166,6 +185,15 @@ def _decoded(value: str) -> str:
         return value  # a truncated encoded word (`=?UTF-8?B?0J/RgNC40LLQtdGCL?=`) among them
     if not any(charset for _, charset in parts):
         return value  # no encoded word: the value as it is (a raw UTF-8 subject included)
+    if any(isinstance(part, bytes) and b"\\" in part for part, charset in parts if not charset):
+        try:
+            # the text beside the encoded words as written: decode_header hands it back as
+            # `raw-unicode-escape` bytes, which cannot tell `C:\users` or a literal `\u00e9`
+            # from what it escaped itself
+            return str(_UNSTRUCTURED("subject", value))
+        except (ValueError, IndexError, AssertionError, LookupError, HeaderParseError,
+                TypeError, AttributeError):
+            pass
     out = []
     for part, charset in parts:
         if isinstance(part, bytes):

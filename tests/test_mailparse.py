@@ -42,6 +42,33 @@ def test_an_encoded_word_that_does_not_decode_is_no_internal_error(subject, read
                                                              read)
 
 
+@pytest.mark.parametrize("subject, read", [
+    # the plain text beside an encoded word is kept as written, backslashes and all
+    ("C:\\users\\jonas =?utf-8?q?caf=C3=A9?=", "C:\\users\\jonas café"),
+    ("lit \\u00e9 =?utf-8?q?x?=", "lit \\u00e9 x"),
+    ("Прайс \\ =?utf-8?q?2027?=", "Прайс \\ 2027"),
+])
+def test_backslashes_beside_an_encoded_word_are_text(subject, read):
+    message = parse(f"From: p@lund.example\nSubject: {subject}\n\nbody".encode())
+    assert message.subject == read
+
+
+@pytest.mark.parametrize("head, read", [
+    # 8-bit header bytes that are not UTF-8: in the charset the message declares ...
+    ("Subject: Привет по поводу\nContent-Type: text/plain; charset=windows-1251", "Привет по поводу"),
+    ('Subject: Ответ\nContent-Type: text/plain;\r\n\tcharset="KOI8-R"', "Ответ"),
+    # ... else windows-1252, whose € and – latin-1 lacks
+    ("Subject: Offer €500 – ok\nContent-Type: text/plain", "Offer €500 – ok"),
+    ("Subject: Frågor\nContent-Type: text/plain; charset=x-no-such", "Frågor"),
+    # a codec that transforms is never used to read a stranger's bytes
+    ("Subject: Frågor\nContent-Type: text/plain; charset=rot13", "Frågor"),
+])
+def test_raw_8_bit_headers_are_read_in_the_declared_charset(head, read):
+    codec = "koi8-r" if "KOI8" in head else "cp1251" if "1251" in head else "cp1252"
+    message = parse(("From: p@lund.example\n" + head + "\n\nbody").encode(codec))
+    assert message.subject == read and message.sender == "p@lund.example"
+
+
 def test_a_read_receipt_is_a_report_left_alone():
     """RFC 8098: a disposition notification is no reply (SPEC 10: other reports are left
     alone), however it is threaded."""
