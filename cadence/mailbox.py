@@ -59,9 +59,13 @@ class Folders(NamedTuple):
     """The folder of each role that the mailbox has: {role: name}."""
 
     names: dict
+    shown: Optional[dict] = None  # {role: name as people read it}, where it differs
 
     def get(self, role: str) -> Optional[str]:
         return self.names.get(role)
+
+    def show(self, role: str) -> Optional[str]:
+        return (self.shown or {}).get(role) or self.names.get(role)
 
 
 # --- Maildir ----------------------------------------------------------------------------------
@@ -129,7 +133,12 @@ class Maildir:
             if _is_maildir(os.path.join(self.where, "." + name))}
         if not tree:  # a `.Name` folder first, then a `Name/` one
             present |= {name for name in self.nested if _in_any_case(present, name) is None}
-        found = {}
+        # Dovecot and offlineimap keep a name beyond ASCII on disk in IMAP's modified UTF-7
+        # (`Skr&AOQ-ppost`): it is named, and shown, as people read it (`Skräppost`)
+        readable = {}
+        for name in sorted(present):
+            readable.setdefault(_readable(name), name)
+        found, shown = {}, {}
         for role in ROLES:
             named = self.mail.folder(role)
             if role == "inbox" and not tree and (named is None or named.upper() == "INBOX"):
@@ -139,19 +148,23 @@ class Maildir:
                 name = _in_any_case(present, wanted) if tree else (
                     wanted if wanted in present else None)
                 if name is None:
-                    shown = wanted if tree else f".{wanted} or {wanted}/"
-                    hint = "folders here: " + (", ".join(sorted(present)) or "none but the inbox")
+                    name = readable.get(_in_any_case(readable, wanted) if tree else wanted)
+                if name is None:
+                    place = wanted if tree else f".{wanted} or {wanted}/"
+                    hint = "folders here: " + (", ".join(sorted(readable)) or "none but the inbox")
                     link = next((c for c in ([wanted] if tree else ["." + wanted, wanted])
                                  if os.path.islink(os.path.join(self.where, c))), None)
                     if link is not None:
                         hint = (f"{link} is a link, and cadence reads only the Maildir's own "
                                 "folders; " + hint)
                     raise Failure(Problem(self.mail.source, f"mail.folders.{role}: the Maildir "
-                                          f"has no folder {shown}", hint, EXIT_CONFIG))
+                                          f"has no folder {place}", hint, EXIT_CONFIG))
                 found[role] = name
             elif MAILDIR_FOLDERS[role] in present:
                 found[role] = MAILDIR_FOLDERS[role]
-        return Folders(found)
+            if found.get(role) and _readable(found[role]) != found[role]:
+                shown[role] = _readable(found[role])
+        return Folders(found, shown)
 
     def _folder(self, name: str):
         import mailbox
@@ -261,6 +274,20 @@ def _subfolders(root: str, depth: int = 4) -> dict:
             if level < depth:
                 todo.append((name + "/", entry.path, level + 1))
     return found
+
+
+def _readable(name: str) -> str:
+    """A Maildir folder's name as people read it: decoded from IMAP's modified UTF-7 (RFC 3501
+    5.1.3) when it is written so, else as it is."""
+    if "&" not in name or not name.isascii():
+        return name
+    from imapclient import imap_utf7
+
+    try:
+        decoded = imap_utf7.decode(name.encode("ascii"))
+    except (UnicodeError, ValueError):
+        return name
+    return decoded if decoded.isprintable() else name
 
 
 def _in_any_case(names, wanted: str) -> Optional[str]:

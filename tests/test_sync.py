@@ -1211,6 +1211,25 @@ def test_a_trees_folders_by_name_and_what_is_not_a_folder(tmp_path):
     assert "folders here: Inbox, [Gmail].Sent Mail, [Gmail].Spam" in refused.stderr
 
 
+@pytest.mark.parametrize("layout", ["maildir++", "folders"])
+def test_folders_named_beyond_ascii_as_dovecot_keeps_them_on_disk(tmp_path, layout):
+    """Dovecot and offlineimap write `Skräppost` on disk in IMAP's modified UTF-7
+    (`Skr&AOQ-ppost`): `folders` names it as people read it, and so does sync's output and
+    the hint of a folder that is not there."""
+    tree = make_maildir(tmp_path / "Mail", folders=("Skr&AOQ-ppost", "Skickat"), layout=layout)
+    spam = make("junk_reply")
+    tree.add("Skr&AOQ-ppost", spam)
+    book = make_book(tmp_path / "book", maildir_section(
+        extra="  folders: {junk: Skräppost, sent: Skickat}\n"))
+    _reads_the_junk_reply(book, tree, spam, "Skräppost, Skickat")
+    wrong = make_book(tmp_path / "wrong", maildir_section(
+        extra="  folders: {junk: Черновики}\n"))
+    refused = cadence(wrong, "sync", "--today", AFTER)
+    assert refused.exit_code == 78
+    assert "folders here: " in refused.stderr and "Skräppost" in refused.stderr
+    assert "&AOQ-" not in refused.stderr
+
+
 def test_folders_in_folders_as_mbsync_keeps_them_verbatim(tmp_path):
     """README "Semantics" (the mailbox): mbsync's `SubFolders Verbatim` keeps Gmail's folders
     as [Gmail]/Spam/, [Gmail]/Sent Mail/, [Gmail]/Drafts/ in a plain [Gmail]/ directory;

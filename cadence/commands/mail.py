@@ -199,7 +199,7 @@ def _report(result, read: int, folders, mail, dry_run: bool) -> None:
             typer.echo(visible(line), err=True)
         return
     shown = ", ".join("the inbox" if role == "inbox" and mail.maildir and folders.get(role).upper()
-                      in ("", "INBOX") else folders.get(role) or "the inbox"
+                      in ("", "INBOX") else folders.show(role) or "the inbox"
                       for role in ROLES_READ if folders.get(role) is not None)
     say(f"Read {read} message{'s' if read != 1 else ''} from {mail.where}: {shown}.")
     missing = [role for role in ROLES_READ if folders.get(role) is None]
