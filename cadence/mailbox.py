@@ -27,7 +27,8 @@ from typing import Callable, NamedTuple, Optional
 
 from .mailconfig import MAILDIR_FOLDERS, PASSWORD_VARIABLE, ROLES, Mail
 from .mailpass import Secret
-from .mailparse import REPORT_LIMIT, HEADER_LIMIT, header_block, needs_body, parse, Message
+from .mailparse import (REPORT_LIMIT, HEADER_LIMIT, TEXT_LIMIT, Message, draft_text,
+                        header_block, needs_body, normal_text, parse)
 from .model import EXIT_CONFIG, EXIT_IO, Failure, Problem
 
 EXIT_NOPERM = 77  # sysexits' EX_NOPERM: the server refused the login
@@ -192,7 +193,7 @@ class Maildir:
             found.append(Read(role, name, key, parse(data, moment, "file")))
         return found, None
 
-    def _head(self, folder, key) -> tuple:
+    def _head(self, folder, key, whole: int = 0) -> tuple:
         """(header bytes, or the start of a report, the file's time) of one message; (None,
         None) when it vanished meanwhile (a mail program moved it) or is not a regular file.
 
@@ -211,8 +212,8 @@ class Maildir:
                 info = os.fstat(fd)
                 if not stat.S_ISREG(info.st_mode):
                     return None, None
-                data = handle.read(HEADER_LIMIT)
-                if needs_body(header_block(data)):
+                data = handle.read(whole or HEADER_LIMIT)
+                if not whole and needs_body(header_block(data)):
                     data += handle.read(REPORT_LIMIT - len(data))
             except OSError:
                 return None, None
@@ -226,6 +227,17 @@ class Maildir:
             if data is not None:
                 ids.add(parse(header_block(data)).id)
         return ids
+
+    def drafts(self, name: str) -> dict:
+        """{Message-ID: (subject, draft_text)} of the folder's messages (a draft folder)."""
+        folder = self._folder(name)
+        found = {}
+        for key in _messages(folder):
+            data, _ = self._head(folder, key, HEADER_LIMIT + 2 * TEXT_LIMIT)
+            if data is not None:
+                message = parse(header_block(data))
+                found.setdefault(message.id, (message.subject, draft_text(data)))
+        return found
 
     def found_ids(self, name: str, wanted) -> set:
         """Which of the Message-IDs `wanted` the folder holds."""
@@ -421,17 +433,23 @@ class Imap:
             top = max(uids) if uids else after
         return found, (validity, top)
 
-    def message_ids(self, name: str) -> set:
-        """The Message-IDs of the folder's messages (a digest for those without one)."""
+    def drafts(self, name: str) -> dict:
+        """{Message-ID: (subject, draft_text)} of the folder's messages (a draft folder)."""
         with self.failures(f"reading {name} on"):
             self.client.select_folder(name, readonly=True)
             uids = self.client.search(["ALL"])
-            ids = set()
+            found = {}
             for start in range(0, len(uids), BATCH):
                 batch = uids[start:start + BATCH]
-                for item in self.client.fetch(batch, ["BODY.PEEK[HEADER]"]).values():
-                    ids.add(parse(item.get(b"BODY[HEADER]") or b"").id)
-        return ids
+                fetched = self.client.fetch(batch, ["BODY.PEEK[HEADER]",
+                                                    f"BODY.PEEK[TEXT]<0.{2 * TEXT_LIMIT}>"])
+                for uid in batch:
+                    item = fetched.get(uid, {})
+                    head = item.get(b"BODY[HEADER]") or b""
+                    message = parse(head)
+                    text = normal_text(item.get(b"BODY[TEXT]<0>") or b"")
+                    found.setdefault(message.id, (message.subject, text))
+        return found
 
     def found_ids(self, name: str, wanted) -> set:
         """Which of the Message-IDs `wanted` the folder holds: a SEARCH by each, so that a

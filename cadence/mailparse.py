@@ -94,6 +94,24 @@ def header_block(data: bytes) -> bytes:
     return data[:min(ends)] if ends else data
 
 
+TEXT_LIMIT = 256 * 1024  # bytes of a stored draft's text compared with the day's draft
+
+
+def draft_text(data: bytes) -> bytes:
+    """What tells two copies of a draft with one Message-ID apart: its text after the header
+    block, line ends made LF (a server stores CRLF), at most TEXT_LIMIT bytes of it."""
+    ends = [(i, len(sep)) for sep in (b"\r\n\r\n", b"\n\n") for i in (data.find(sep),) if i >= 0]
+    if not ends:
+        return b""
+    return normal_text(data[sum(min(ends)):])
+
+
+def normal_text(text: bytes) -> bytes:
+    """A draft's text as `draft_text` compares it, from the bytes after its header block
+    (at least 2 * TEXT_LIMIT of them, or all)."""
+    return text[:2 * TEXT_LIMIT].replace(b"\r\n", b"\n")[:TEXT_LIMIT].rstrip()
+
+
 def digest_id(head: bytes) -> str:
     """The id of a message without a Message-ID: a digest of its header bytes, line ends
     made LF (IMAP gives CRLF, a Maildir file often LF: one message, one id)."""

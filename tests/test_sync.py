@@ -942,7 +942,7 @@ def test_push_puts_each_draft_in_the_drafts_folder_once(book, tree):
     result = cadence(book, "push", "--today", DRAFTED, "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {
-        "today": DRAFTED, "dry_run": False, "already": [], "sent": [],
+        "today": DRAFTED, "dry_run": False, "already": [], "sent": [], "changed": [],
         "stored": [{"file": name, "message_id": draft_id(f"c{n}"), "subject": SUBJECT}
                    for n, name in enumerate(drafts, 1)]}
     stored = tree.files("Drafts")
@@ -966,6 +966,49 @@ def test_push_puts_each_draft_in_the_drafts_folder_once(book, tree):
     assert cadence(book, "push", "--today", DRAFTED).stdout == (
         f"Stored 0 drafts in the drafts folder of {tree.root}; 2 already there; 1 already "
         "sent.\n")
+
+
+def test_push_keeps_out_a_draft_made_again_with_another_text(book, tree):
+    """A draft taken back and made again (`undo`, a template mended, `run`) keeps its
+    Message-ID: its copy pushed before is not "already there" but another text, which push
+    says (stderr, `changed`) and does not store beside it. Made again with the same text,
+    it is already there."""
+    assert cadence(book, "push", "--today", DRAFTED).exit_code == 0
+    undone = cadence(book, "undo", "c3", "--today", DRAFTED)
+    assert undone.stdout.splitlines()[-1] == (
+        "A copy `cadence push` stored in your mail program's drafts folder stays there: delete "
+        "it, or it may still go out.")
+    assert cadence(book, "run", "--today", DRAFTED, "--quiet").exit_code == 0
+    same = json.loads(cadence(book, "push", "--today", DRAFTED, "--json").stdout)
+    assert (len(same["already"]), same["changed"], same["stored"]) == (3, [], [])
+    for contact in ("c1", "c2"):
+        assert cadence(book, "undo", contact, "--today", DRAFTED).exit_code == 0
+    template = os.path.join(book, "templates", "hello.j2")
+    text = open(template, encoding="utf-8").read()
+    with open(template, "w", encoding="utf-8") as out:
+        out.write(text.replace("Hello {{ contact.name }},", "Hi there {{ contact.name }},"))
+    assert cadence(book, "run", "--today", DRAFTED, "--quiet").exit_code == 0
+    result = cadence(book, "push", "--today", DRAFTED, "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["stored"] == [] and len(document["already"]) == 1
+    changed = sorted(d["file"] for d in document["changed"])
+    assert changed == sorted(n for n in drafts_of(book) if "c1" in n or "c2" in n)
+    assert result.stderr.splitlines() == [
+        f"{name}: not stored: the drafts folder holds another text under its Message-ID (a "
+        "copy pushed before this draft was made again, or edited there); delete that copy in "
+        "your mail program, then push again" for name in changed]
+    assert len(tree.files("Drafts")) == 3
+    plain = cadence(book, "push", "--today", DRAFTED)
+    assert plain.stdout == (f"Stored 0 drafts in the drafts folder of {tree.root}; 1 already "
+                            "there; 2 not stored, another text is there (below).\n")
+    # deleted there, as the message says: the new text goes in
+    for path in tree.files("Drafts"):
+        if b"Hello Jonas" in path.read_bytes():
+            path.unlink()
+    again = json.loads(cadence(book, "push", "--today", DRAFTED, "--json").stdout)
+    assert [d["file"] for d in again["stored"]] == [changed[0]]
+    assert any(b"Hi there Jonas" in p.read_bytes() for p in tree.files("Drafts"))
 
 
 def test_push_refuses_a_linked_draft(book, tree, tmp_path):

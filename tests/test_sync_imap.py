@@ -522,6 +522,28 @@ def test_push_appends_each_draft_once_with_the_draft_flag(tmp_path, mail_server,
     assert len(messages(mail_server, mail_user, "Drafts")) == 3
 
 
+def test_push_keeps_out_a_draft_made_again_with_another_text(tmp_path, mail_server, mail_user,
+                                                             imap):
+    """The copy on the server is compared by its text (fetched with the headers), CRLF and
+    all: the same draft is already there, one made again with another text is not stored."""
+    book = imap_book(tmp_path, direct(mail_server), mail_user.login)
+    assert cadence(book, "push", "--today", DRAFTED).exit_code == 0
+    assert cadence(book, "undo", "c1", "--today", DRAFTED).exit_code == 0
+    template = os.path.join(book, "templates", "hello.j2")
+    text = open(template, encoding="utf-8").read()
+    with open(template, "w", encoding="utf-8") as out:
+        out.write(text.replace("Hello {{ contact.name }},", "Hi there {{ contact.name }},"))
+    assert cadence(book, "run", "--today", DRAFTED, "--quiet").exit_code == 0
+    result = cadence(book, "push", "--today", DRAFTED, "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert (document["stored"], len(document["already"])) == ([], 2)
+    assert [d["message_id"] for d in document["changed"]] == [draft_id("c1")]
+    assert "not stored: the drafts folder holds another text" in result.stderr
+    stored = messages(mail_server, mail_user, "Drafts")
+    assert len(stored) == 3 and not any(b"Hi there" in m.data for m in stored)
+
+
 def test_push_never_puts_a_sent_email_back_in_drafts(tmp_path, mail_server, mail_user, imap):
     """A draft whose copy is in the sent folder (found by SEARCH HEADER Message-ID) was sent:
     push leaves it out, so it cannot go out twice."""

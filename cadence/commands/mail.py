@@ -231,7 +231,7 @@ def push(today: Optional[str] = TODAY,
         day = resolve_today(today, cfg)
         drafts = _day_drafts(cfg, day)
         if not drafts:
-            stored, kept, sent = [], [], []
+            stored, kept, sent, other = [], [], [], []
         else:
             box = _open(mail)
             try:
@@ -245,30 +245,34 @@ def push(today: Optional[str] = TODAY,
                                           "folders: drafts: ..." if mail.maildir else
                                           "name it in cadence.yaml: mail: folders: drafts: ...",
                                           EXIT_CONFIG))
-                there = box.message_ids(folder)
+                there = box.drafts(folder)
                 sent_folder = box.folders().get("sent")
                 # a draft already sent (its copy in the sent folder) never goes back to Drafts
                 gone = box.found_ids(sent_folder, [d.message_id for d in drafts
                                                    if d.message_id not in there]) \
                     if sent_folder else set()
-                stored, kept, sent = [], [], []
+                stored, kept, sent, other = [], [], [], []
                 for draft in drafts:
                     if draft.message_id in there:
-                        kept.append(draft)
+                        # one Message-ID, another text: the day's draft was made again
+                        # (`undo`, a template mended, `run`) after the copy went there
+                        (kept if there[draft.message_id] == draft.compared() else other
+                         ).append(draft)
                         continue
                     if draft.message_id in gone:
                         sent.append(draft)
                         continue
                     if not dry_run:
                         box.store_draft(folder, draft.data)
-                    there.add(draft.message_id)
+                    there[draft.message_id] = draft.compared()
                     stored.append(draft)
             finally:
                 box.close()
     if as_json:
         emit_json({"today": day.isoformat(), "dry_run": dry_run,
                    "stored": [d.json() for d in stored], "already": [d.json() for d in kept],
-                   "sent": [d.json() for d in sent]})
+                   "sent": [d.json() for d in sent], "changed": [d.json() for d in other]})
+        _other_text(other)
         return
     verb = "Would store" if dry_run else "Stored"
     if not drafts:
@@ -278,9 +282,21 @@ def push(today: Optional[str] = TODAY,
         return
     say(f"{verb} {count(len(stored), 'draft')} in the drafts folder of {mail.where}"
         + (f"; {len(kept)} already there" if kept else "")
-        + (f"; {len(sent)} already sent" if sent else "") + ".")
+        + (f"; {len(sent)} already sent" if sent else "")
+        + (f"; {len(other)} not stored, another text is there (below)" if other else "") + ".")
     for draft in stored:
         say(f"  {draft.name}  {draft.subject}")
+    _other_text(other)
+
+
+def _other_text(other: list) -> None:
+    """The drafts whose Message-ID the drafts folder holds with another text: not stored
+    (a second copy could go out), said on stderr, which cron mails."""
+    for draft in other:
+        typer.echo(visible(f"{draft.name}: not stored: the drafts folder holds another text "
+                           "under its Message-ID (a copy pushed before this draft was made "
+                           "again, or edited there); delete that copy in your mail program, "
+                           "then push again"), err=True)
 
 
 class Draft(NamedTuple):
@@ -291,6 +307,12 @@ class Draft(NamedTuple):
 
     def json(self) -> dict:
         return {"file": self.name, "message_id": self.message_id, "subject": self.subject}
+
+    def compared(self) -> tuple:
+        """(subject, text) as `drafts()` gives them for a copy in the mailbox."""
+        from ..mailparse import draft_text, header_block, parse
+
+        return parse(header_block(self.data)).subject, draft_text(self.data)
 
 
 DRAFT_LIMIT = 32 * 1024 * 1024  # bytes of an .eml that push reads at most

@@ -54,12 +54,17 @@ def undo(
         say(f"{cid}: {row.event} {row.step or row.channel} of {row.date} taken back"
             + ((f"; its {'skipped ' if row.event == 'skip' else ''}draft removed.")
                if back.marked else "."))
-        return
-    touches = sum(1 for rows in back.taken.values() for r in rows if r.event == "touch")
-    say(f"Took back {_count(sum(map(len, back.taken.values())), 'row')} of "
-        f"{_count(len(back.taken), 'contact')}"
-        + (f" (the run of {run_day})" if run_day else "") + f": {_count(touches, 'touch')}; "
-        f"ledger: {_count(len(back.updates), 'row')} changed; drafts: {back.marked} removed.")
+    else:
+        touches = sum(1 for rows in back.taken.values() for r in rows if r.event == "touch")
+        say(f"Took back {_count(sum(map(len, back.taken.values())), 'row')} of "
+            f"{_count(len(back.taken), 'contact')}"
+            + (f" (the run of {run_day})" if run_day else "") + f": {_count(touches, 'touch')}; "
+            f"ledger: {_count(len(back.updates), 'row')} changed; drafts: {back.marked} removed.")
+    if cfg.mail is not None and back.marked and any(
+            r.event == "touch" and r.channel == "email" for rows in back.taken.values()
+            for r in rows):
+        say("A copy `cadence push` stored in your mail program's drafts folder stays there: "
+            "delete it, or it may still go out.")
 
 
 def _work(loaded, contact_id, note, day, yes, dry_run) -> tuple:
