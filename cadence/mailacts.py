@@ -35,6 +35,9 @@ class Synced(NamedTuple):
     later: int  # messages dated after today, left for a later sync
     undated: int  # messages with no usable date at all
     in_junk: tuple  # (date, contact, message id) of journaled replies still in the junk folder
+    # (reply's date, contact, the touch drafted on or after it: Entry) of replies that came
+    # after the morning's run had drafted the contact's next touch, which may still go out
+    crossed: tuple = ()
 
     def found_json(self) -> list:
         return [{"contact": f.contact, "event": f.event, "date": f.day.isoformat(),
@@ -55,6 +58,15 @@ class Synced(NamedTuple):
         """What each sync says loudly while a reply sits in the junk folder."""
         return [f"warning: {junk_text(self.names.get(cid) or cid, day)}"
                 for day, cid, _ in self.in_junk]
+
+    def crossed_lines(self) -> list:
+        """What each such reply asks of people: the draft made before it was known."""
+        return [f"warning: {self.names.get(cid) or cid} replied ({day}) after the {touch.step} "
+                f"{touch.channel} of {touch.date} was drafted: if it has not gone out, take it "
+                f"back with `cadence undo {cid}`"
+                + (" and delete any copy in your drafts folder" if touch.channel == "email"
+                   else "")
+                for day, cid, touch in self.crossed]
 
     def dated_lines(self) -> list:
         """The findings dated otherwise than by their Date header, and what was left."""
@@ -99,7 +111,41 @@ def synced(book, weighed, junk_before: tuple, junk_ids: set, today: date) -> Syn
     junk |= {(f.day, f.contact, f.message.id) for f in found if f.event == "reply" and f.junk}
     in_junk = tuple(sorted(item for item in junk if item[2] in junk_ids and item[1] in names))
     return Synced(found, names, tuple(entries), updates, len(weighed.later),
-                  len(weighed.undated), in_junk)
+                  len(weighed.undated), in_junk, _crossed(book, found, today))
+
+
+CROSSED_DAYS = 1  # a touch drafted this many days before the sync may still wait to go out
+
+
+def _crossed(book, found: tuple, today: date) -> tuple:
+    """The replies of this sync dated on or before the day of the contact's latest touch of
+    a playbook, drafted today or yesterday and, for an email, not seen gone out (its copy in
+    the sent folder, a reply to it): the run that drafted it did not know of the reply (it
+    came after the morning's `sync && run`)."""
+    from .addresses import key_of
+
+    # seen gone out: a copy in the sent folder, or a reply that answers it
+    sent = {key_of(f.message.id) for f in found if f.event == "sent"}
+    sent.update(ref for f in found if f.event == "reply" for ref in f.message.refs)
+    first = {}
+    for f in found:
+        if f.event == "reply":
+            first[f.contact] = min(first.get(f.contact, f.day), f.day)
+    out = []
+    for cid, day in first.items():
+        trail = book.trails.get(cid)
+        touch = trail.last if trail is not None else None
+        if touch is None or not touch.step or touch.date < day or \
+                not 0 <= (today - touch.date).days <= CROSSED_DAYS:
+            continue
+        if touch.channel == "email":
+            from .emails import message_key  # the email package only when a draft is weighed
+
+            key = message_key(cid, touch.playbook, touch.step, touch.date)
+            if key in sent or key in trail.sent:
+                continue
+        out.append((day, cid, touch))
+    return tuple(sorted(out))
 
 
 def _effects(book, contact, finds: list, today: date) -> tuple:

@@ -27,8 +27,7 @@ from typing import Callable, NamedTuple, Optional
 
 from .mailconfig import MAILDIR_FOLDERS, PASSWORD_VARIABLE, ROLES, Mail
 from .mailpass import Secret
-from .mailparse import (REPORT_LIMIT, HEADER_LIMIT, TEXT_LIMIT, Message, draft_text,
-                        header_block, needs_body, normal_text, parse)
+from .mailparse import REPORT_LIMIT, HEADER_LIMIT, header_block, needs_body, parse, Message
 from .model import EXIT_CONFIG, EXIT_IO, Failure, Problem
 
 EXIT_NOPERM = 77  # sysexits' EX_NOPERM: the server refused the login
@@ -54,6 +53,25 @@ def open_mailbox(mail: Mail, secret: Optional[Secret]):
     if mail.maildir:
         return Maildir(mail)
     return Imap(mail, secret)
+
+
+TEXT_LIMIT = 256 * 1024  # bytes of a stored draft's text compared with the day's draft
+
+
+def draft_text(data: bytes) -> bytes:
+    """What tells two copies of a draft with one Message-ID apart: its text after the header
+    block, line ends made LF (a server stores CRLF), at most TEXT_LIMIT bytes of it."""
+    ends = [(i, len(sep)) for sep in (b"\r\n\r\n", b"\n\n") for i in (data.find(sep),) if i >= 0]
+    if not ends:
+        return b""
+    return normal_text(data[sum(min(ends)):])
+
+
+def normal_text(text: bytes) -> bytes:
+    """A draft's text as `draft_text` compares it, from the bytes after its header block
+    (at least 2 * TEXT_LIMIT of them, or all)."""
+    return text[:2 * TEXT_LIMIT].replace(b"\r\n", b"\n")[:TEXT_LIMIT].rstrip()
+
 
 
 class Folders(NamedTuple):

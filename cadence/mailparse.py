@@ -6,6 +6,9 @@ Mail comes from strangers: every header is read defensively. Values are capped b
 parsed, control and direction characters never leave this module, a header that does not parse
 counts as missing, and a report's body is read only as far as the caller fetched it (the
 headers and the first part of the body: never an attachment whole).
+
+Longer than most: the header readers and a delivery report's readers share the limits and the
+guards above, and a report's returned headers are read by the same functions as a message's.
 """
 from __future__ import annotations
 
@@ -92,24 +95,6 @@ def header_block(data: bytes) -> bytes:
     data = data[:HEADER_LIMIT]
     ends = [i for i in (data.find(b"\r\n\r\n"), data.find(b"\n\n")) if i >= 0]
     return data[:min(ends)] if ends else data
-
-
-TEXT_LIMIT = 256 * 1024  # bytes of a stored draft's text compared with the day's draft
-
-
-def draft_text(data: bytes) -> bytes:
-    """What tells two copies of a draft with one Message-ID apart: its text after the header
-    block, line ends made LF (a server stores CRLF), at most TEXT_LIMIT bytes of it."""
-    ends = [(i, len(sep)) for sep in (b"\r\n\r\n", b"\n\n") for i in (data.find(sep),) if i >= 0]
-    if not ends:
-        return b""
-    return normal_text(data[sum(min(ends)):])
-
-
-def normal_text(text: bytes) -> bytes:
-    """A draft's text as `draft_text` compares it, from the bytes after its header block
-    (at least 2 * TEXT_LIMIT of them, or all)."""
-    return text[:2 * TEXT_LIMIT].replace(b"\r\n", b"\n")[:TEXT_LIMIT].rstrip()
 
 
 def digest_id(head: bytes) -> str:

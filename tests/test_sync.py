@@ -68,6 +68,39 @@ def test_a_threaded_reply_is_the_contacts_reply_and_acts_by_the_reply_rule(book,
     assert plan_json(book, "c1", AFTER) == []
 
 
+def test_a_reply_found_after_the_run_drafted_the_next_touch_is_warned_about(book, tree):
+    """The morning's `sync && run` drafted decide-1; replies come in that afternoon. Jonas
+    writes anew (his email may still wait in the drafts folder): sync says to take it back.
+    Karin answers the draft itself, and Anna's went out (its copy in the sent folder):
+    nothing to say about theirs."""
+    tree.add("INBOX", make("stranger", from_addr=JONAS_MAIL, from_name="Jonas Ek",
+                           date=at(DRAFTED, 15, 0)))
+    tree.add("INBOX", make("gmail_reply", from_addr=KARIN_MAIL, in_reply_to=draft_id("c2"),
+                           date=at(DRAFTED, 15, 5)))
+    drafts = drafts_of(book)
+    anna = next(data for name, data in drafts.items() if name.startswith("c3"))
+    tree.add("Sent", anna)
+    tree.add("INBOX", make("gmail_reply", from_addr=ANNA_MAIL, in_reply_to="<x@elsewhere>",
+                           date=at(DRAFTED, 15, 10)))
+    warning = ("warning: Jonas Ek replied (2026-12-02) after the decide-1 email of 2026-12-02 "
+               "was drafted: if it has not gone out, take it back with `cadence undo c1` and "
+               "delete any copy in your drafts folder")
+    result = sync(book, DRAFTED)
+    assert [line for line in result.stdout.splitlines() if "warning" in line] == [warning]
+    quiet = cadence(book, "sync", "--today", DRAFTED, "--json")  # nothing new: no warning
+    assert quiet.exit_code == 0 and "warning" not in quiet.stderr
+
+
+def test_a_reply_before_the_latest_touch_was_drafted_is_no_crossing(book, tree):
+    """A reply dated before the day the contact's latest touch was drafted, or a touch of
+    days before the sync, is not warned about: a run that drafts after the reply knew of it,
+    and an old draft has gone out or not long ago."""
+    tree.add("INBOX", make("stranger", from_addr=JONAS_MAIL, from_name="Jonas Ek",
+                           date=at("2026-12-05", 9, 0)))
+    result = sync(book, "2026-12-05")
+    assert "warning" not in result.stdout and "c1,reply" in journal(book)
+
+
 @pytest.mark.parametrize("in_reply_to, references", [
     (None, None),  # In-Reply-To names c1's draft
     ("<unknown.1@elsewhere.example>", ["<unknown.1@elsewhere.example>", "DRAFT"]),

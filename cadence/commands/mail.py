@@ -96,7 +96,7 @@ def sync(today: Optional[str] = TODAY,
                                   _cursors_after(cursors, moved, later))
     if as_json:
         emit_json({"today": day.isoformat(), "found": result.found_json()})
-        for line in result.junk_lines():
+        for line in result.junk_lines() + result.crossed_lines():
             typer.echo(visible(line), err=True)
         return
     _report(result, len(reads), folders, mail, dry_run)
@@ -195,7 +195,7 @@ def _report(result, read: int, folders, mail, dry_run: bool) -> None:
     from ..terminal import table
 
     if OPTIONS.quiet:
-        for line in result.junk_lines():
+        for line in result.junk_lines() + result.crossed_lines():
             typer.echo(visible(line), err=True)
         return
     shown = ", ".join("the inbox" if role == "inbox" and mail.maildir and folders.get(role).upper()
@@ -212,7 +212,7 @@ def _report(result, read: int, folders, mail, dry_run: bool) -> None:
               result.found_rows())
     for line in result.dated_lines():
         say(line)
-    for line in result.junk_lines():
+    for line in result.junk_lines() + result.crossed_lines():
         say(line)
     if dry_run:
         say("Dry run: nothing was written.")
@@ -310,7 +310,8 @@ class Draft(NamedTuple):
 
     def compared(self) -> tuple:
         """(subject, text) as `drafts()` gives them for a copy in the mailbox."""
-        from ..mailparse import draft_text, header_block, parse
+        from ..mailbox import draft_text
+        from ..mailparse import header_block, parse
 
         return parse(header_block(self.data)).subject, draft_text(self.data)
 
