@@ -439,6 +439,7 @@ def load(config, expressions: Optional[_Expressions] = None, conditions: bool = 
                                         config.history)
 
     ledger, contacts, found = read_ledger(config, data, playbooks, problems)
+    contacts = _journal_optouts(contacts, trails)
     problems.extend(found)
     problems.extend(journal_problems)
 
@@ -450,6 +451,25 @@ def load(config, expressions: Optional[_Expressions] = None, conditions: bool = 
     book = Book(playbooks=playbooks, contacts=contacts, trails=trails, condition=condition)
     return Loaded(config, ledger, data, book, templates,
                   tuple(p for p in problems if p.warning))
+
+
+def _journal_optouts(contacts, trails: dict):
+    """The contacts with the channels the journal says they opted out of added to their
+    `optout` (README "Semantics": an opt-out outlives a sheet downloaded again, and only
+    `cadence optout --withdraw` takes one back). Their `row` keeps the cell as read, so that
+    the cell a run writes back (engine.changes_of) is the one that lost them."""
+    held = {cid: trail.optout for cid, trail in trails.items() if trail.optout}
+    if not held:
+        return contacts
+    out = []
+    for contact in contacts:
+        said = held.get(contact.id)
+        if said:
+            extra = tuple(c for c in said if c not in contact.optout)
+            if extra:
+                contact = contact._replace(optout=contact.optout + extra)
+        out.append(contact)
+    return tuple(out) if isinstance(contacts, tuple) else out
 
 
 def expressions(config) -> _Expressions:

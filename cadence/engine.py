@@ -17,7 +17,8 @@ from .candidates import (
 )
 from .ladder import named
 from .model import (
-    LAST_YEAR, Book, Condition, Contact, Entry, Outcome, Playbook, Touch, Trail, pause_end,
+    LAST_YEAR, Book, Condition, Contact, Entry, Outcome, Playbook, Touch, Trail, channel_items,
+    pause_end,
 )
 from .state import PAUSE_ENDED, State, callback_text, kept_status, kind_of, state_of
 from .steps import phase_at
@@ -284,6 +285,10 @@ def changes_of(contact: Contact, after: State, next_due: Optional[date]) -> dict
     agreed = callback_text(after.contact)
     if agreed != callback_text(contact):  # a call-back the journal restored
         changes["callback"] = agreed
+    cell = contact.row.get("optout")
+    if cell is not None and (cell or contact.optout) and \
+            set(channel_items(cell)) != set(contact.optout):
+        changes["optout"] = ";".join(contact.optout)  # an opt-out the journal restored
     return changes
 
 

@@ -17,7 +17,7 @@ REF = date(2001, 1, 1)  # any date: durations are compared by applying them to i
 LINTS = (
     "few-touches", "repeated-template", "rare-touches", "no-reply-rule", "no-cap",
     "no-reply-without-in", "unreachable-channel", "stranded-contact", "pause-ahead",
-    "reply-ahead", "step-past-until", "renumbered-step", "callback-passed",
+    "reply-ahead", "step-past-until", "renumbered-step", "callback-passed", "optout-kept",
 )
 SPAN = 4 * 366  # four years of starts: every month of every kind of year, a leap February too
 

@@ -362,6 +362,15 @@ FORMULA_STARTS = ("=", "+", "-", "@")
 
 RULE_STEPS = ("callback", "no_reply", "birthday")  # the steps of touches that rules make
 
+# the journal's notes of `cadence optout`: "opted out of email, call" and, withdrawn,
+# "opted back in to email" (a note of the user's own may follow after "; ")
+OPTED_OUT, OPTED_IN = "opted out of ", "opted back in to "
+
+
+def channel_items(text: str) -> tuple:
+    """The channels of a `channels` or `optout` cell as written (`email; call`), lowercased."""
+    return tuple(part.strip().lower() for part in re.split(r"[;,]", text) if part.strip())
+
 
 class Trail(NamedTuple):
     """What one contact's journal rows say, whatever order the rows stand in.
@@ -400,6 +409,9 @@ class Trail(NamedTuple):
     sent: frozenset = frozenset()  # Message-ID keys of the drafted emails seen sent lately
     answered: Optional[date] = None  # the latest reply, automatic answer or bounce
     junk: tuple = ()  # (date, note) of the replies found in junk in the latest 7 days
+    # the channels the contact opted out of by `cadence optout` ("all" among them), as the
+    # journal's latest word on each says (an opt-out outlives a sheet downloaded again)
+    optout: tuple = ()
 
 
 @dataclass(frozen=True, slots=True)

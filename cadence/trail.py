@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Optional
 
 from .journal import JUNK, PAUSE_ENDED, WIDTH, bounced_address, first_word, note_id, records
 from .addresses import address_key, key_of
-from .model import RULE_STEPS, Entry, Trail
+from .model import CHANNELS, OPTED_IN, OPTED_OUT, RULE_STEPS, Entry, Trail
 
 PER_WEEK_SPAN = 6  # days before a touch that the per-week cap can count with it
 DRAFTED_SPAN = 14  # days a drafted email not seen sent is noticed (SPEC section 10)
@@ -37,7 +37,7 @@ class _Fold:
                  "replies", "birthday", "callback", "no_reply", "status_day", "status",
                  "reply_day", "reply", "noted_day", "noted", "reply_noted", "started", "undo",
                  "bounced", "drafted", "sent", "answered", "junk", "steps", "status_more",
-                 "noted_more", "reply_noted_day")
+                 "noted_more", "reply_noted_day", "optouts")
 
     def __init__(self):
         self.rows = self.touches = 0
@@ -65,6 +65,8 @@ class _Fold:
         # playbook -> (date, row) of its latest step row, made once a second playbook shows
         # (a `move`): most contacts follow one, and `step` says all there is
         self.steps = None
+        # channel -> (date, opt-outs, withdrawals) of the latest day the journal speaks of it
+        self.optouts = {}
 
     def state(self) -> list:
         """The fold as plain JSON values, to go on from later (cadence.cache)."""
@@ -87,7 +89,8 @@ class _Fold:
                 sorted([p, d.isoformat(), _plain(k)] for p, (d, k) in (self.steps or {}).items()),
                 sorted({d.isoformat() for d in self.reply_noted}),
                 [_plain(k) for k in _others(self.status_more, self.status)],
-                [_plain(k) for k in _others(self.noted_more, self.noted)]]
+                [_plain(k) for k in _others(self.noted_more, self.noted)],
+                sorted([c, d.isoformat(), o, i] for c, (d, o, i) in self.optouts.items())]
 
     @classmethod
     def restore(cls, state: list) -> "_Fold":
@@ -96,7 +99,7 @@ class _Fold:
         (rows, touches, first, last_day, last, dates, step_day, step, replies, birthday,
          callback, no_reply, status_day, status, reply_day, reply, noted_day, noted,
          reply_noted_day, started, undo, bounced, drafted, sent, answered, junk, steps,
-         reply_noted, status_more, noted_more) = state
+         reply_noted, status_more, noted_more, optouts) = state
         for count in (rows, touches):
             if not isinstance(count, int) or count < 0:
                 raise NotAFold("a count")
@@ -125,6 +128,8 @@ class _Fold:
         made.answered = _day_of(answered)
         made.junk = [(date.fromisoformat(d), str(n)) for d, n in junk]
         made.steps = {str(p): (date.fromisoformat(d), _kept(k)) for p, d, k in steps} or None
+        made.optouts = {_opt_channel(c): (date.fromisoformat(d), _count(o), _count(i))
+                        for c, d, o, i in optouts}
         for day, row in ((made.last_day, made.last), (made.step_day, made.step),
                          (made.status_day, made.status), (made.reply_day, made.reply),
                          (made.noted_day, made.noted)):
@@ -163,7 +168,31 @@ class _Fold:
             drafted=tuple(sorted(_recent(self.drafted, DRAFTED_SPAN))) if self.drafted else (),
             sent=frozenset(_recent_keys(self.sent)) if self.sent else _NO_REPLIES,
             answered=self.answered,
-            junk=tuple(sorted(_recent(self.junk, JUNK_SPAN))) if self.junk else ())
+            junk=tuple(sorted(_recent(self.junk, JUNK_SPAN))) if self.junk else (),
+            optout=_opted_out(self.optouts.items()) if self.optouts else ())
+
+
+def _opted_out(words) -> tuple:
+    """The channels opted out of, of (channel, (date, opt-outs, withdrawals)): those whose
+    latest day has more opt-outs than withdrawals. One day's rows cannot say which came
+    last, but `cadence optout` says each in turn (never twice the same), so a day that
+    opts out and withdraws as often ends withdrawn, and one more opt-out ends opted out."""
+    return tuple(sorted(channel for channel, (_, outs, ins) in words if outs > ins))
+
+
+def _opt_channel(value) -> str:
+    if value not in OPT_CHANNELS:
+        raise NotAFold("a channel")
+    return value
+
+
+def _count(value) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise NotAFold("a count")
+    return value
+
+
+OPT_CHANNELS = frozenset(CHANNELS + ("all",))
 
 
 def _saved_trail(contact: str, state: list, shared: dict, days: dict) -> Trail:
@@ -176,7 +205,7 @@ def _saved_trail(contact: str, state: list, shared: dict, days: dict) -> Trail:
     (rows, touches, first, last_day, last, dates, step_day, step, replies, birthday,
      callback, no_reply, status_day, status, reply_day, reply, noted_day, noted,
      reply_noted_day, started, undo, bounced, drafted, sent, answered, junk, steps,
-     reply_noted, status_more, noted_more) = state
+     reply_noted, status_more, noted_more, optouts) = state
 
     def day(text):
         if text is None:
@@ -223,7 +252,10 @@ def _saved_trail(contact: str, state: list, shared: dict, days: dict) -> Trail:
         if drafted else (),
         sent=frozenset(str(k) for k, _ in sent) if sent else _NO_REPLIES,
         answered=day(answered),
-        junk=tuple(sorted((day(d), str(n)) for d, n in junk)) if junk else ())
+        junk=tuple(sorted((day(d), str(n)) for d, n in junk)) if junk else (),
+        optout=_opted_out((_opt_channel(c), (day(d), _count(o), _count(i)))
+                          for c, d, o, i in optouts)
+        if optouts else ())
 
 
 def _recent(items: list, span: int) -> list:
@@ -279,7 +311,7 @@ def saved_folds(saved) -> dict:
     return saved
 
 
-_STATE_WIDTH = 30  # the values of `_Fold.state`
+_STATE_WIDTH = 31  # the values of `_Fold.state`
 _STATE_UNDO = 20  # where `_Fold.state` keeps `undo`
 
 
@@ -468,6 +500,18 @@ def _other(acc: _Fold, day: date, event: str, cells: list, kept) -> None:
                 if _cells(kept) > _cells(acc.noted):
                     acc.noted, kept = kept, acc.noted
                 acc.noted_more.append(kept)
+        elif note.startswith((OPTED_OUT, OPTED_IN)):
+            out = note.startswith(OPTED_OUT)
+            said = note[len(OPTED_OUT if out else OPTED_IN):].split(";", 1)[0]
+            for channel in said.split(","):
+                channel = channel.strip().lower()
+                if channel not in OPT_CHANNELS:
+                    continue  # a note of the user's own that begins so
+                held = acc.optouts.get(channel)
+                if held is None or day > held[0]:
+                    acc.optouts[channel] = (day, int(out), int(not out))
+                elif day == held[0]:
+                    acc.optouts[channel] = (day, held[1] + out, held[2] + (not out))
         elif note.startswith(("last_reply ", "reply on ")):
             # a reply typed in the ledger, or one `cadence reply` recorded without a rule to
             # act on it ("reply on D": a won contact answered): the journal knows of it

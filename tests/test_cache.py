@@ -221,6 +221,9 @@ _EVENTS = st.sampled_from([
     "status,p,,,,won", "status,p,,,,lost (set in the ledger)", "reply,p,,,,reply: continue",
     "note,p,,,,callback 2026-11-21", "note,p,,,,last_reply 2026-10-20 (set in the ledger)",
     'touch,p,decide-1,email,hello,"a, quoted note"',
+    "note,p,,,,opted out of email", "note,p,,,,opted back in to email",
+    'note,p,,,,"opted out of all, call; asked by phone"', "note,p,,,,opted back in to all",
+    "note,p,,,,opted out of the newsletter",
 ])
 
 

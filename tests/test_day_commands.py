@@ -792,3 +792,58 @@ def test_plan_lists_a_step_on_the_day_it_is_made_behind_a_skipped_one(tmp_path):
         result = invoke("-C", root, "run", "--today", day, "--json")
         made += [(day, t["step"]) for t in json.loads(result.stdout)["drafted"]]
     assert made == [("2026-11-05", "decide-2")]
+
+
+# --- an opt-out outlives the sheet (README "Semantics") ------------------------------------------
+
+def _planned(root, contact: str, today: str = NEXT) -> list:
+    result = ok("-C", root, "plan", contact, "--today", today, "--days", "40", "--json")
+    return [(t["date"], t["channel"]) for t in json.loads(result.stdout)["touches"]]
+
+
+def test_an_opt_out_outlives_a_sheet_downloaded_again(book):
+    """`cadence optout` journals the opt-out: a ledger downloaded again without the column
+    (or with an older cell) does not bring the channels back, a run writes the cell back where
+    there is one, and only `--withdraw` takes it back, on the same day too."""
+    assert _planned(book, "c1")
+    assert ok("-C", book, "optout", "c1", "all", "--today", TODAY).stdout == \
+        "c1: opted out of all.\n"
+    assert rows(book)[-1] == f"{TODAY},c1,note,p,,,,opted out of all"
+    assert _planned(book, "c1") == []
+    with open(os.path.join(book, "contacts.csv"), "w", encoding="utf-8") as out:
+        out.write(FILES["contacts.csv"])  # the sheet as first downloaded: no state, no optout
+    assert _planned(book, "c1") == [] and _planned(book, "c2")
+    ok("-C", book, "run", "--today", NEXT)
+    assert not [d for d in drafts(book, NEXT) if d.startswith("c1")]
+    # an older cell, which knew of a call opt-out only: the journal's `all` still holds
+    text = open(os.path.join(book, "contacts.csv"), encoding="utf-8").read()
+    header, *lines = text.splitlines()
+    with open(os.path.join(book, "contacts.csv"), "w", encoding="utf-8") as out:
+        out.write("\n".join([header + ",optout"] + [line + (",call" if line.startswith("c1,")
+                                                          else ",") for line in lines]) + "\n")
+    assert _planned(book, "c1") == []
+    ok("-C", book, "run", "--today", NEXT)
+    assert ledger(book)["c1"]["optout"] == "call;all" and ledger(book)["c2"]["optout"] == ""
+    assert ok("-C", book, "optout", "c1", "all", "--today", TODAY).stdout == \
+        "c1: opted out of all already; nothing written.\n"
+    # withdrawn the day it was said: one word each, the withdrawal holds
+    assert ok("-C", book, "optout", "c1", "all", "--withdraw", "--today", NEXT).stdout == \
+        "c1: opted back in to all.\n"
+    assert ledger(book)["c1"]["optout"] == "call"
+    assert _planned(book, "c1") and all(channel != "call" for _, channel in _planned(book, "c1"))
+    assert ok("-C", book, "optout", "c1", "sms", "--withdraw", "--today", NEXT).stdout == \
+        "c1: not opted out of sms; nothing written.\n"
+
+
+def test_an_opt_out_typed_in_the_cell_is_journaled_by_the_command(book):
+    """A channel typed into the `optout` cell lives in the cell; `cadence optout` for it
+    journals it (the cell stays as typed), so that it outlives the sheet from then on."""
+    text = open(os.path.join(book, "contacts.csv"), encoding="utf-8").read()
+    header, *lines = text.splitlines()
+    with open(os.path.join(book, "contacts.csv"), "w", encoding="utf-8") as out:
+        out.write("\n".join([header + ",optout"] + [line + (",email" if line.startswith("c2,")
+                                                          else ",") for line in lines]) + "\n")
+    assert ok("-C", book, "optout", "c2", "email", "--today", TODAY).stdout == \
+        "c2: opted out of email.\n"
+    assert rows(book)[-1] == f"{TODAY},c2,note,p,,,,opted out of email"
+    assert ledger(book)["c2"]["optout"] == "email"

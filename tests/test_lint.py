@@ -142,7 +142,7 @@ def test_unknown_lint_in_ignore_is_an_error():
 def test_every_lint_is_named():
     assert set(VARIANTS) | {"unreachable-channel", "stranded-contact", "pause-ahead",
                              "reply-ahead", "step-past-until", "renumbered-step",
-                             "callback-passed"} == set(LINTS)
+                             "callback-passed", "optout-kept"} == set(LINTS)
 
 
 def test_check_reports_the_lints(tmp_path):

@@ -11,7 +11,8 @@ from ..cli import (APP as app, CONTACT as ID, FAR, NOTE, ON, QUIET, TODAY, confi
                    resolve_today, say, write_outside)
 from ..helptext import CONTACTS
 from ..actions import state_changes
-from ..model import CHANNELS, EXIT_CONFIG, EXIT_DATA, EXIT_USAGE, STATUSES, Entry, Failure, Problem, Source
+from ..model import (CHANNELS, EXIT_CONFIG, EXIT_DATA, EXIT_USAGE, OPTED_IN, OPTED_OUT, STATUSES,
+                     Entry, Failure, Problem, Source)
 
 
 def _update(contact_id: str, today_text: Optional[str], change, yes: bool, command: str):
@@ -345,9 +346,15 @@ def _paused(loaded, contact, until, when, day, note: str) -> tuple:
 @app.command(rich_help_panel=CONTACTS)
 def optout(contact_id: str = ID,
            channels: List[str] = typer.Argument(..., metavar="CHANNEL...", help="Channels never to use again, or `all`."),
+           withdraw: bool = typer.Option(False, "--withdraw",
+                                         help="Take the opt-out of these channels back (the "
+                                              "contact asked to hear from you again)."),
            note: str = NOTE, today: Optional[str] = TODAY, yes: bool = FAR,
           quiet_: bool = QUIET) -> None:
-    """Opt a contact out of some channels (their choice), or of everything with `all`."""
+    """Opt a contact out of some channels (their choice), or of everything with `all`.
+
+    The journal keeps it: a sheet downloaded again without it does not bring the channel
+    back; only --withdraw does."""
     quiet(quiet_)
     from .. import engine
 
@@ -355,21 +362,33 @@ def optout(contact_id: str = ID,
         chosen = []
         for value in channels:
             item = value.strip().lower()
-            chosen.append(item if item == "all" else _channel(item, "CHANNEL"))
-        merged = list(contact.optout) + [c for c in chosen if c not in contact.optout]
-        if len(merged) == len(contact.optout) and not note:  # said already: nothing to add
-            return [], {}, (f"{contact.id}: opted out of {', '.join(chosen)} already; "
-                            "nothing written.")
-        text = ";".join(merged)
+            if item not in chosen:
+                chosen.append(item if item == "all" else _channel(item, "CHANNEL"))
         book = loaded.book
+        trail = book.trails.get(contact.id)
+        journaled = set(trail.optout) if trail is not None else set()
+        if withdraw:
+            merged = [c for c in contact.optout if c not in chosen]
+            if len(merged) == len(contact.optout) and not note:
+                return [], {}, (f"{contact.id}: not opted out of {', '.join(chosen)}; nothing "
+                                "written.")
+            words = OPTED_IN + ", ".join(chosen)
+        else:
+            merged = list(contact.optout) + [c for c in chosen if c not in contact.optout]
+            # an opt-out typed in the cell alone is journaled, so that it outlives the sheet
+            if all(c in journaled for c in chosen) and not note:  # said already
+                return [], {}, (f"{contact.id}: opted out of {', '.join(chosen)} already; "
+                                "nothing written.")
+            words = OPTED_OUT + ", ".join(chosen)
+        text = ";".join(merged)
         new = contact._replace(optout=tuple(merged), row={**contact.row, "optout": text})
-        st = engine.state_of(new, book.trails.get(contact.id), book.playbooks)
-        changes = state_changes(loaded, contact, st, day) if contact.playbook else {}
+        st = engine.state_of(new, trail, book.playbooks)
+        changes = state_changes(loaded, new, st, day) if contact.playbook else {}
         if text != contact.row.get("optout", ""):
             changes["optout"] = text
         entry = Entry(day, contact.id, "note", contact.playbook,
-                      note="; ".join(x for x in ("opted out of " + ", ".join(chosen), note) if x))
-        return [entry], changes, f"{contact.id}: opted out of {', '.join(chosen)}."
+                      note="; ".join(x for x in (words, note) if x))
+        return [entry], changes, f"{contact.id}: {words}."
 
     with guarded():
         say(_update(contact_id, today, change, yes, "optout"))
