@@ -110,13 +110,18 @@ def stats(book, rows, today: date, since=None) -> dict:
             for row in standing(contact_rows):
                 if row.event == "touch" and row.contact in replies:
                     touched.setdefault(row.contact, []).append(row)
-    answered = {"channel": Counter(), "step": Counter()}
+    # a touch answered counts once, however many replies answer it (a reply recorded, then
+    # its decision with a second `reply`; a thread of messages): a rate never passes 100%
+    answered_touches = set()
     for contact, days in replies.items():
-        for day in days:
+        for day in set(days):
             touch = _answered(touched.get(contact, ()), day)
             if touch is not None and (since is None or touch.date >= since):
-                answered["channel"][touch.channel] += 1
-                answered["step"][(touch.playbook, touch.step or "(by hand)")] += 1
+                answered_touches.add(touch)
+    answered = {"channel": Counter(), "step": Counter()}
+    for touch in answered_touches:
+        answered["channel"][touch.channel] += 1
+        answered["step"][(touch.playbook, touch.step or "(by hand)")] += 1
     status, phase, won = Counter(), Counter(), Counter()
     slipped = []
     for contact in book.contacts:
@@ -140,7 +145,7 @@ def stats(book, rows, today: date, since=None) -> dict:
                             "months": touch.overdue // SLIP_DAYS})
     return {
         "today": today.isoformat(), "since": since.isoformat() if since else None,
-        "touches": touch_count, "replies": sum(len(d) for d in replies.values()),
+        "touches": touch_count, "replies": sum(len(set(d)) for d in replies.values()),
         "by_channel": _rates(by["channel"], answered["channel"], lambda k: {"channel": k}),
         "by_step": _rates(by["step"], answered["step"],
                           lambda k: {"playbook": k[0], "step": k[1]}),

@@ -138,6 +138,26 @@ def test_stats_by_hand(tmp_path):
         {"channel": "call", "touches": 1, "replies": 1, "reply_rate": 1.0}]
 
 
+def test_a_touch_answered_twice_counts_once(tmp_path):
+    """README "stats": a reply recorded, then its decision with a second `reply` the same day,
+    and a later message in the same thread before the next touch, answer one touch: one reply
+    that day, one touch answered, a rate of at most 100%."""
+    book = dict(STATS_BOOK)
+    book["history.csv"] = book["history.csv"].replace(
+        "2026-11-05,a,reply,p,,,,\n",
+        "2026-11-05,a,reply,p,,,,\n        2026-11-05,a,reply,p,,,,reply: pause until 2026-11-19\n"
+        "        2026-11-06,a,reply,p,,,,<m2@x> Re: the call\n")
+    build_tree(tmp_path, book)
+    cfg = load_config(str(tmp_path))
+    loaded = load(cfg)
+    result = stats(loaded.book, lambda: journal_rows(cfg, loaded.ledger_bytes), TODAY)
+    assert result["replies"] == 3  # a on two days, b on one
+    assert result["by_channel"] == [
+        {"channel": "call", "touches": 1, "replies": 1, "reply_rate": 1.0},
+        {"channel": "email", "touches": 3, "replies": 1, "reply_rate": 0.3333},
+    ]
+
+
 def test_stats_cli(tmp_path):
     build_tree(tmp_path, STATS_BOOK)
     result = invoke("-C", tmp_path, "stats", "--today", TODAY, "--json")
