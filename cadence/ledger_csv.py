@@ -19,7 +19,7 @@ from .ledger_file import (
     ID_HINT, PLAIN, Header, LedgerFile, LedgerWriteError, check_encodable, map_hint, misspelling,
     problem,
 )
-from .model import Problem, count as _count
+from .model import Problem, count as _count, duplicate_id, id_key
 
 
 class _StrayText(Exception):
@@ -471,15 +471,14 @@ def _read_rows(path, lines, k, columns, delim, sep, problems, header: Header = P
             continue
         if id_at >= 0:
             key = values[id_at].strip()
-            first = seen.get(key)
+            first = seen.get(id_key(key))
             if not key:
                 pass
             elif first is None:
-                seen[key] = k + 1
+                seen[id_key(key)] = (k + 1, key)
             else:
                 line_no, col = _cell_position(lines, k, id_at, delim, sep)
-                problems.append(problem(path, line_no, col,
-                                         f"duplicate id {key!r} (first at line {first})", ID_HINT))
+                problems.append(problem(path, line_no, col, duplicate_id(key, *first), ID_HINT))
         if nk - 1 != k:
             ends[len(rows)] = nk - 1
         if unnamed:

@@ -16,7 +16,7 @@ import yaml
 from .ledger_file import (
     ID_HINT, PLAIN, Header, LedgerFile, map_hint, LedgerWriteError, check_encodable, misspelling, problem, text_position,
 )
-from .model import Problem
+from .model import Problem, duplicate_id, id_key
 from .yamlnodes import flow_too_deep
 
 
@@ -293,11 +293,11 @@ def _check_yaml_ids(path: str, items, column: str = "id", required: bool = True)
         elif not key:
             if required:
                 problems.append(problem(path, value.line, value.col, "empty id", ID_HINT))
-        elif key in seen:
+        elif id_key(key) in seen:
             problems.append(problem(path, value.line, value.col,
-                                     f"duplicate id {key!r} (first at line {seen[key]})", ID_HINT))
+                                    duplicate_id(key, *seen[id_key(key)]), ID_HINT))
         else:
-            seen[key] = value.line
+            seen[id_key(key)] = (value.line, key)
     return problems
 
 

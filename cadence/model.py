@@ -8,6 +8,7 @@ a reader finds the whole vocabulary (and the exit codes) in one file.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Callable, Mapping, NamedTuple, Optional
@@ -365,6 +366,18 @@ RULE_STEPS = ("callback", "no_reply", "birthday")  # the steps of touches that r
 # the journal's notes of `cadence optout`: "opted out of email, call" and, withdrawn,
 # "opted back in to email" (a note of the user's own may follow after "; ")
 OPTED_OUT, OPTED_IN = "opted out of ", "opted back in to "
+
+
+def id_key(text: str) -> str:
+    """An id as ids are compared: in NFC, so that one written in another Unicode form (macOS
+    hands `Ö` on as O and a combining mark) is the same id."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
+def duplicate_id(key: str, line: int, first: str) -> str:
+    """The message of a ledger id that `first`, at `line`, has already (compared by id_key)."""
+    same = "" if first == key else ", the same letters in another Unicode form"
+    return f"duplicate id {key!r} (first at line {line}{same})"
 
 
 def channel_items(text: str) -> tuple:

@@ -8,7 +8,8 @@ import typer
 
 from ..cli import (APP as app, QUIET, config, guarded, load_book, quiet, say, write_outside)
 from ..helptext import CONTACTS
-from ..model import EXIT_CANTCREAT, EXIT_DATA, EXIT_USAGE, KNOWN_COLUMNS, Failure, Problem, Source
+from ..model import (EXIT_CANTCREAT, EXIT_DATA, EXIT_USAGE, KNOWN_COLUMNS, Failure, Problem,
+                     Source, id_key)
 
 _NUMBERED = re.compile(r"^(\D*?)(\d+)$")
 
@@ -59,10 +60,14 @@ def _add(loaded, given, cells) -> tuple:
     book = loaded.book
     ids = [c.id for c in book.contacts]
     if "id" in values:
-        if values["id"] in ids:
-            line = ledger.lines[ids.index(values["id"])]
+        keys = [id_key(i) for i in ids]
+        if id_key(values["id"]) in keys:
+            at = keys.index(id_key(values["id"]))
+            same = "" if ids[at] == values["id"] else \
+                f" as {ids[at]!r}, the same letters in another Unicode form"
             raise Failure(Problem(Source(options["id"]),
-                                  f"id {values['id']!r} is already in the ledger (line {line})",
+                                  f"id {values['id']!r} is already in the ledger{same} (line "
+                                  f"{ledger.lines[at]})",
                                   "ids are unique; leave --id out and cadence makes one",
                                   EXIT_DATA))
     elif view.header("id") in ledger.columns or not view.lmap.generate_ids:
