@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from . import engine
 from .journal import note_id
+from .trail import trail_of
 from .addresses import address_key
 from .model import Entry
 
@@ -88,10 +89,12 @@ def junk_text(name: str, day: date, seen: bool = True) -> str:
             "and tell your mail program it is not spam")
 
 
-def synced(book, weighed, junk_before: tuple, junk_ids: set, today: date) -> Synced:
+def synced(book, weighed, junk_before: tuple, junk_ids: set, today: date,
+           history=None) -> Synced:
     """The rows and cells for the findings `weighed` (mailmatch.weigh); `junk_before` are the
     junk replies the journal held ((contact, date, id)), `junk_ids` what the junk folder holds
-    now."""
+    now; `history(ids)` gives those contacts' journal rows, every one (for an email sent
+    after `undo` took it back, whose touch is journaled again)."""
     ids = {c.id for c in book.contacts}
     # a contact no longer in the ledger: its mail is left alone, as a stranger's (SPEC 10)
     found = tuple(f for f in weighed.found if f.contact in ids)
@@ -102,7 +105,7 @@ def synced(book, weighed, junk_before: tuple, junk_ids: set, today: date) -> Syn
     for contact in book.contacts:
         finds = by_contact.pop(contact.id, None)
         if finds:
-            rows, changes = _effects(book, contact, finds, today)
+            rows, changes = _effects(book, contact, finds, today, history)
             entries.extend(rows)
             if changes:
                 updates[contact.index] = changes
@@ -148,13 +151,25 @@ def _crossed(book, found: tuple, today: date) -> tuple:
     return tuple(sorted(out))
 
 
-def _effects(book, contact, finds: list, today: date) -> tuple:
+def _effects(book, contact, finds: list, today: date, history=None) -> tuple:
     """(journal rows, ledger cells) of one contact's findings, oldest first."""
-    st = engine.state_of(contact, book.trails.get(contact.id), book.playbooks)
+    again = [f.touch_again() for f in finds if f.event == "sent" and f.touch is not None
+             and f.touch.taken_back]
+    if again and history is not None:
+        # the email went out: its touch counts again, and the contact's state is the one
+        # its journal then says (SPEC 9's rebuild, from its rows and this touch)
+        rows_now = list(history({contact.id}).get(contact.id, ())) + again
+        cleared = contact._replace(touches=0, last_touch=None, last_step="")
+        st = engine.state_of(cleared, trail_of(rows_now), book.playbooks)
+    else:
+        st = engine.state_of(contact, book.trails.get(contact.id), book.playbooks)
     rows = []
     email = address_key(contact.row.get("email", ""))
     for finding in sorted(finds, key=lambda f: (f.day, EVENT_ORDER.index(f.event), f.message.id)):
         acted_in = st.playbook or contact.playbook
+        if again and finding.event == "sent" and finding.touch is not None and \
+                finding.touch.taken_back:
+            rows.append(finding.touch_again())
         rows.append(finding.entry(acted_in))
         if finding.event == "reply":
             before = st.last_reply

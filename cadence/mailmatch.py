@@ -9,6 +9,7 @@ References naming a Message-ID that cadence made), which wins over the sender's 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import date, timezone, tzinfo
 from typing import Iterable, NamedTuple, Optional
 
@@ -19,6 +20,7 @@ from .addresses import address_key, key_of
 from .model import FORMULA_STARTS, Entry
 
 MAIL_EVENTS = ("reply", "autoreply", "bounce", "sent")
+SENT_AFTER_UNDO = "(sent after undo took it back: its touch is journaled again)"
 
 
 class Touch(NamedTuple):
@@ -28,6 +30,9 @@ class Touch(NamedTuple):
     playbook: str
     step: str
     day: date
+    template: str = ""
+    note: str = ""
+    taken_back: bool = False  # `undo` took back every touch row of it: it counts for nothing
 
 
 class Known(NamedTuple):
@@ -76,7 +81,16 @@ class Found(NamedTuple):
             text = f"{JUNK} {text}"
         if self.event == "bounce":
             text += f" [address {self.address}]"
+        if self.touch is not None and self.touch.taken_back:
+            text += f" {SENT_AFTER_UNDO}"
         return text
+
+    def touch_again(self) -> Entry:
+        """The touch row of a drafted email that `undo` took back and that went out all
+        the same (seen in the sent folder): journaled again as it was."""
+        t = self.touch
+        return Entry(t.day, self.contact, "touch", t.playbook, t.step, "email", t.template,
+                     t.note)
 
     def entry(self, playbook: str) -> Entry:
         step = self.touch.step if self.touch else ""
@@ -95,17 +109,28 @@ def known(rows: Iterable[Entry]) -> Known:
     """What the journal's rows (in any order) say about mail: the ids already journaled, the
     emails cadence drafted (by their Message-ID's key), the replies found in junk."""
     ids, touches, junk = set(), {}, []
+    made, undone = Counter(), Counter()  # touch rows and `undo` rows of a date, playbook, step
     for row in rows:
         if row.event == "touch":
             if row.channel == "email" and row.step:
                 key = message_key(row.contact, row.playbook, row.step, row.date)
-                touches[key] = Touch(row.contact, row.playbook, row.step, row.date)
+                touches[key] = Touch(row.contact, row.playbook, row.step, row.date, row.template,
+                                     row.note)
+                made[key] += 1
+        elif row.event == "undo":
+            # an undo takes back a touch of its date, playbook and step (trail.standing)
+            words = row.note.split(";", 1)[0].split()
+            if row.step and (words[0] if words else "touch") == "touch":
+                undone[message_key(row.contact, row.playbook, row.step, row.date)] += 1
         elif row.event in MAIL_EVENTS:
             found = note_id(row.note)
             if found:
                 ids.add(("sent" if row.event == "sent" else "mail", found))
                 if row.event == "reply" and row.note.lstrip().startswith(JUNK):
                     junk.append((row.contact, row.date, found))
+    for key, count in undone.items():
+        if key in touches and count >= made[key]:
+            touches[key] = touches[key]._replace(taken_back=True)
     return Known(frozenset(ids), touches, tuple(sorted(junk)))
 
 

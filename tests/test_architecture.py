@@ -35,7 +35,8 @@ ALLOWED = {
     "guess": ({"model", "sheet_dates"}, set()),
     # what the mailbox shows, weighed against the book
     "mailmatch": ({"model", "journal", "mailparse", "emails", "addresses"}, set()),
-    "mailacts": ({"model", "journal", "mailmatch", "emails", "engine", "addresses"}, set()),
+    "mailacts": ({"model", "journal", "mailmatch", "emails", "engine", "addresses", "trail"},
+                 set()),
     "lint": ({"model"}, set()),
     "lint_contacts": ({"model", "lint", "engine", "steps"}, set()),
     "readiness": ({"model"}, set()),

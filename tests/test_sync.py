@@ -1044,6 +1044,34 @@ def test_push_keeps_out_a_draft_made_again_with_another_text(book, tree):
     assert any(b"Hi there Jonas" in p.read_bytes() for p in tree.files("Drafts"))
 
 
+def test_an_email_sent_after_undo_took_it_back_is_a_touch_again(tmp_path):
+    """The mail program still held the draft `undo` took back, and it was sent: the sent
+    folder shows it went out. sync journals its touch again, as it was, beside the `sent`
+    row, and the contact's cells are those of a book where it was never taken back; the
+    step is not drafted a second time."""
+    books, added = {}, {}
+    for name in ("kept", "undone"):
+        tree = make_maildir(tmp_path / name / "Mail")
+        books[name] = make_book(tmp_path / name / "book", maildir_section())
+        sent = next(data for n, data in drafts_of(books[name]).items() if n.startswith("c1"))
+        if name == "undone":
+            assert cadence(books[name], "undo", "c1", "--today", DRAFTED).exit_code == 0
+        tree.add("Sent", sent)
+        added[name] = synced_lines(books[name])
+    kept, undone = books["kept"], books["undone"]
+    assert added["kept"] == [f"{DRAFTED},c1,sent,p,decide-1,email,,{draft_id('c1')} {SUBJECT}"]
+    assert added["undone"] == [
+        f"{DRAFTED},c1,touch,p,decide-1,email,hello,",
+        f"{DRAFTED},c1,sent,p,decide-1,email,,{draft_id('c1')} {SUBJECT} (sent after undo took "
+        "it back: its touch is journaled again)"]
+    assert row_of(undone, "c1") == row_of(kept, "c1")
+    for day in ("2026-12-05", "2026-12-07"):
+        assert cadence(undone, "due", "--today", day, "--json").stdout == \
+            cadence(kept, "due", "--today", day, "--json").stdout
+    assert synced_lines(undone) == [] and synced_lines(kept) == []  # journaled once
+    assert journal(undone).count(f"{DRAFTED},c1,touch,") == 2
+
+
 def test_push_refuses_a_linked_draft(book, tree, tmp_path):
     """A draft in the day's folder that is a link is not cadence's: refused (78), nothing
     stored (a link could send any file of the disk to the mail server)."""

@@ -110,7 +110,10 @@ def _weigh(cfg, loaded, reads, junk_ids, day) -> tuple:
     known = mailmatch.known(journal_rows(cfg, loaded.ledger_bytes))
     weighed = mailmatch.weigh(reads, _people(loaded), known, _own(cfg), _zone(cfg), day)
     later = [read for read in reads if (read.role, read.place) in set(weighed.later)]
-    return mailacts.synced(loaded.book, weighed, known.junk, junk_ids, day), later
+    from ..book import read_history
+
+    history = lambda ids: read_history(cfg, ids, loaded.ledger_bytes, undone=True)  # noqa: E731
+    return mailacts.synced(loaded.book, weighed, known.junk, junk_ids, day, history), later
 
 
 def _people(loaded) -> list:
