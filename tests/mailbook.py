@@ -239,3 +239,16 @@ def expected_json(found: dict) -> dict:
         item("c2", "bounce", "2026-12-03", "inbox", "bounce", "Undelivered Mail Returned to Sender"),
         item("c3", "reply", "2026-12-03", "junk", "junk", f"Re: {SUBJECT}"),
     ]}
+
+
+def redraft_mended(root, *contacts: str) -> None:
+    """Take back the contacts' drafts of DRAFTED, mend the `hello` template (Hello -> Hi
+    there) and draft the day again: the same Message-IDs, another text."""
+    for contact in contacts:
+        assert cadence(root, "undo", contact, "--today", DRAFTED).exit_code == 0
+    template = os.path.join(str(root), "templates", "hello.j2")
+    with open(template, encoding="utf-8") as handle:
+        text = handle.read()
+    with open(template, "w", encoding="utf-8") as out:
+        out.write(text.replace("Hello {{ contact.name }},", "Hi there {{ contact.name }},"))
+    assert cadence(root, "run", "--today", DRAFTED, "--quiet").exit_code == 0

@@ -22,7 +22,7 @@ import pytest
 from mail.maildir import make_maildir
 from mail.messages import HYPERLINK, INJECTED, make
 from mailbook import (AFTER, ANNA_MAIL, DRAFTED, HEADER, JONAS, JONAS_MAIL, KARIN_MAIL, LEDGER,
-                      PLAYBOOK,
+                      PLAYBOOK, redraft_mended,
                       SUBJECT, UTC, at, book_files, cadence, cells, draft_id, due_json,
                       expected_json, expected_rows, journal, ledger, make_book, maildir_section,
                       mid, morning, new_lines, plan_json, row_of, sync, tree_state)
@@ -1014,13 +1014,7 @@ def test_push_keeps_out_a_draft_made_again_with_another_text(book, tree):
     assert cadence(book, "run", "--today", DRAFTED, "--quiet").exit_code == 0
     same = json.loads(cadence(book, "push", "--today", DRAFTED, "--json").stdout)
     assert (len(same["already"]), same["changed"], same["stored"]) == (3, [], [])
-    for contact in ("c1", "c2"):
-        assert cadence(book, "undo", contact, "--today", DRAFTED).exit_code == 0
-    template = os.path.join(book, "templates", "hello.j2")
-    text = open(template, encoding="utf-8").read()
-    with open(template, "w", encoding="utf-8") as out:
-        out.write(text.replace("Hello {{ contact.name }},", "Hi there {{ contact.name }},"))
-    assert cadence(book, "run", "--today", DRAFTED, "--quiet").exit_code == 0
+    redraft_mended(book, "c1", "c2")
     result = cadence(book, "push", "--today", DRAFTED, "--json")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)

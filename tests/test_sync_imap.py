@@ -22,7 +22,7 @@ from mail.messages import make
 from mail.server import append, change_uidvalidity, messages
 from mailbook import (AFTER, ANNA_MAIL, DRAFTED, JONAS_MAIL, KARIN_MAIL, SUBJECT, UTC, at,
                       book_files, cadence, draft_id, expected_json, expected_rows, imap_section,
-                      journal, make_book, mid, morning, new_lines, sync)
+                      journal, make_book, mid, morning, new_lines, redraft_mended, sync)
 from smallbook import cadence_process, invoke
 
 # what sync must never send: it reads, and `push` alone appends
@@ -528,12 +528,7 @@ def test_push_keeps_out_a_draft_made_again_with_another_text(tmp_path, mail_serv
     all: the same draft is already there, one made again with another text is not stored."""
     book = imap_book(tmp_path, direct(mail_server), mail_user.login)
     assert cadence(book, "push", "--today", DRAFTED).exit_code == 0
-    assert cadence(book, "undo", "c1", "--today", DRAFTED).exit_code == 0
-    template = os.path.join(book, "templates", "hello.j2")
-    text = open(template, encoding="utf-8").read()
-    with open(template, "w", encoding="utf-8") as out:
-        out.write(text.replace("Hello {{ contact.name }},", "Hi there {{ contact.name }},"))
-    assert cadence(book, "run", "--today", DRAFTED, "--quiet").exit_code == 0
+    redraft_mended(book, "c1")
     result = cadence(book, "push", "--today", DRAFTED, "--json")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
