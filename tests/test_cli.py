@@ -150,8 +150,8 @@ def test_unknown_contact_did_you_mean(book):
 
 def test_an_id_typed_in_another_unicode_form_is_that_contact(tmp_path):
     """An id typed decomposed (macOS may hand `Ö` on as `O` and a combining mark) names the
-    contact whose id looks the same; where the ledger holds the id in both forms, the one
-    typed is the one meant."""
+    contact whose id looks the same. A ledger that holds the id in both forms holds it twice:
+    a duplicate, whichever form is typed (README "Semantics")."""
     import unicodedata
 
     root = tmp_path / "book"
@@ -170,8 +170,10 @@ def test_an_id_typed_in_another_unicode_form_is_that_contact(tmp_path):
     ledger.write_text("\n".join(lines + [twin.replace("örjan;", typed + ";", 1)]) + "\n",
                       encoding="utf-8")
     for form in ("örjan", typed):
-        exact = invoke("-C", root, "plan", form, "--today", "2026-11-23", "--json")
-        assert json.loads(exact.stdout)["contact"] == form
+        twice = invoke("-C", root, "plan", form, "--today", "2026-11-23")
+        assert twice.exit_code == 65
+        assert f"duplicate id {typed!r} (first at line " in twice.stderr
+        assert "the same letters in another Unicode form)" in twice.stderr
 
 
 def test_reply_acts_at_once(book):
