@@ -3,6 +3,7 @@ the bytes: the file as it was, then only the new row (or list item)."""
 from __future__ import annotations
 
 import codecs
+import json
 import os
 
 import pytest
@@ -129,6 +130,25 @@ def test_the_new_contact_is_enrolled_by_the_next_run(tmp_path):
                                   "phone": "", "playbook": "p", "started": ""}
     ok("-C", root, "run", "--today", TODAY)
     assert ledger(root)["c3"]["started"] == TODAY
+
+
+def test_a_contact_deleted_and_added_back_is_restored_not_enrolled(tmp_path):
+    """The journal still holds the id's rows: the next run restores its state from them
+    (SPEC 9), and add says so instead of promising a new start."""
+    root = build(tmp_path / "book")
+    ok("-C", root, "run", "--today", TODAY)
+    path = os.path.join(root, "contacts.csv")
+    lines = open(path, encoding="utf-8").read().splitlines()
+    with open(path, "w", encoding="utf-8") as out:
+        out.write("\n".join(line for line in lines if not line.startswith("c2,")) + "\n")
+    result = ok("-C", root, "add", "--id", "c2", "--name", "Bob Berg", "--email",
+                "bob@example.com", "--playbook", "p")
+    assert result.stdout == (
+        "Added c2 (Bob Berg) to contacts.csv; the journal has 2 rows for it: the next `cadence "
+        "run` restores its state in p from them, not a new start.\n")
+    run = ok("-C", root, "run", "--today", TODAY, "--json")
+    assert "c2" not in [d["contact"] for d in json.loads(run.stdout)["drafted"]]
+    assert ledger(root)["c2"]["last_step"] == "decide-1"
 
 
 def test_a_cyrillic_name_gets_its_own_id_and_its_drafts(tmp_path):

@@ -42,12 +42,17 @@ def add(
              ("playbook", playbook, "--playbook"), ("id", contact_id, "--id")]
     with guarded():
         cfg = config()
-        made, path = locked(cfg, load_book, lambda loaded: _add(loaded, given, cells or []))
+        made, path, known = locked(cfg, load_book,
+                                   lambda loaded: _add(loaded, given, cells or []))
     import os
 
     follows = (playbook or "").strip() or cfg.sheet.default_playbook
-    say(f"Added {made} ({' '.join(name.split())}) to {os.path.basename(path)}"
-        + (f"; the next `cadence run` enrols it in {follows}." if follows else "."))
+    if known and follows:  # an id the journal knows: a contact deleted and added back
+        then = (f"; the journal has {known} row{'s' if known != 1 else ''} for it: the next "
+                f"`cadence run` restores its state in {follows} from them, not a new start.")
+    else:
+        then = f"; the next `cadence run` enrols it in {follows}." if follows else "."
+    say(f"Added {made} ({' '.join(name.split())}) to {os.path.basename(path)}" + then)
 
 
 def _add(loaded, given, cells) -> tuple:
@@ -94,7 +99,8 @@ def _add(loaded, given, cells) -> tuple:
                               EXIT_CANTCREAT)) from None
     made = _proven(loaded, data, to_sheet(view, values))
     write(loaded, [], [], {}, write_outside(), ledger_after=data)
-    return made, ledger.path
+    trail = loaded.book.trails.get(made)
+    return made, ledger.path, trail.rows if trail is not None else 0
 
 
 def _cells(ledger, given, cells) -> tuple:
