@@ -112,10 +112,11 @@ def _show(back, run_day, verb: str) -> None:
     rows = sum(map(len, back.taken.values()))
     say(f"{verb} {_count(rows, 'row')} of {_count(len(back.taken), 'contact')}"
         + (f", written by the run of {run_day}:" if run_day else ":"))
+    width = max([10] + [len(cid) for cid in back.taken])  # ids longer than most widen it
     for cid, taken in back.taken.items():
         for r in taken:
             what = r.step or r.note
-            say(f"  {cid:<10} {r.date}  {r.event:<6} {what}"
+            say(f"  {cid:<{width}} {r.date}  {r.event:<6} {what}"
                 + (f" ({r.channel})" if r.channel else ""))
 
 
