@@ -176,8 +176,9 @@ class Maildir:
                     if link is not None:
                         hint = (f"{link} is a link, and cadence reads only the Maildir's own "
                                 "folders; " + hint)
-                    raise Failure(Problem(self.mail.source, f"mail.folders.{role}: the Maildir "
-                                          f"has no folder {place}", hint, EXIT_CONFIG))
+                    raise Failure(Problem(self.mail.at(f"folders.{role}"),
+                                          f"mail.folders.{role}: the Maildir has no folder "
+                                          f"{place}", hint, EXIT_CONFIG))
                 found[role] = name
             elif MAILDIR_FOLDERS[role] in present:
                 found[role] = MAILDIR_FOLDERS[role]
@@ -374,7 +375,7 @@ class Imap:
                 _login(client, mail.user, secret)
             except LoginError as err:
                 words = _server_words(err)
-                raise Failure(Problem(mail.source, f"the server refused the login of "
+                raise Failure(Problem(mail.at("user"), f"the server refused the login of "
                                       f"{mail.user}: {words}",
                                       "check mail.user and the password (password_command or "
                                       f"{PASSWORD_VARIABLE})", EXIT_NOPERM)) from None
@@ -406,8 +407,9 @@ class Imap:
                 named = self.mail.folder(role)
                 if named is not None:
                     if named not in names and named.upper() != "INBOX":
-                        raise Failure(Problem(self.mail.source, f"mail.folders.{role}: the "
-                                              f"server has no folder {named!r}",
+                        raise Failure(Problem(self.mail.at(f"folders.{role}"),
+                                              f"mail.folders.{role}: the server has no "
+                                              f"folder {named!r}",
                                               "folders there: " + ", ".join(sorted(names)[:20]),
                                               EXIT_CONFIG))
                     found[role] = named
@@ -534,8 +536,13 @@ def network_problem(err: BaseException, mail: Mail, doing: str) -> Optional[Prob
                        "is it the right port? 993 speaks TLS at once; 143 needs "
                        "`security: starttls`", EXIT_IO)
     if isinstance(err, (socket.timeout, TimeoutError)):
-        return Problem(source, f"{doing} {where}: no answer in {mail.timeout} seconds",
-                       "check the network, or raise `timeout` in the mail section", EXIT_IO)
+        hint = "check the network, or raise `timeout` in the mail section"
+        if mail.security == "starttls":  # a TLS port waits for TLS, and says nothing
+            hint = ("with `security: starttls` a server on a TLS port (993) waits for TLS and "
+                    "says nothing: leave `security` out for such a port, or use the port for "
+                    "STARTTLS (143); else " + hint)
+        return Problem(source, f"{doing} {where}: no answer in {mail.timeout} seconds", hint,
+                       EXIT_IO)
     if isinstance(err, ConnectionRefusedError):
         return Problem(source, f"{doing} {where}: connection refused",
                        "check mail.imap (host and port)", EXIT_IO)

@@ -50,6 +50,12 @@ class Mail:
     tls_verify: bool = True
     timeout: int = DEFAULT_TIMEOUT
     typed: str = ""  # a `maildir` given from the home folder (`~/Mail/work`), as written
+    places: tuple = ()  # (key, Source) of the keys a message may point at (`folders.junk`)
+
+    def at(self, key: str) -> Source:
+        """Where `key` stands in cadence.yaml (`user`, `password_command`, `folders.junk`),
+        else the `mail:` section."""
+        return next((where for name, where in self.places if name == key), self.source)
 
     def folder(self, role: str) -> Optional[str]:
         """The folder named for `role` in `folders`, else None."""
@@ -100,8 +106,11 @@ def read_mail(c: Checker, key_node: Node, node: Node, root: str, home: str) -> O
                 c.report(fields[key][0], f"mail: `{key}` is for an IMAP server, not a Maildir")
     else:
         _imap(c, values, settings)
+    settings["places"] = tuple((key, source_of(values[key]))
+                               for key in ("user", "password_command") if key in values)
     if "folders" in values:
-        settings["folders"] = _folders(c, values["folders"])
+        settings["folders"], places = _folders(c, values["folders"])
+        settings["places"] += places
         for role, name in settings["folders"] if "maildir" in settings else ():
             if any(not part or part.startswith(".") for part in name.split("/")):
                 c.report(values["folders"], f"mail.folders.{role}: {name!r} is not a Maildir "
@@ -158,17 +167,32 @@ def _host_port(text: str) -> tuple:
         host, port = text.split(":")
     else:
         host, port = text, ""
-    if any(ch.isspace() or ch in "/@" for ch in host):
-        return "", None
+        if ":" in host and not _is_v6(host):  # `host:993:99`: no host, and no port either
+            return "", None
+    if any(ch.isspace() or ch in "/@" for ch in host) or host.isdigit():
+        return "", None  # `imap: 993` is a port with no host
     if port is None or (port and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536)):
         return host, None
     return host, int(port) if port else 0
 
 
+def _is_v6(text: str) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(text).version == 6
+    except ValueError:
+        return False
+
+
 def _folders(c: Checker, node: Node) -> tuple:
+    """((role, folder name), ...), ((`folders.ROLE`, its Source), ...)."""
+    from .yamlnodes import source_of
+
     fields = c.mapping(node, "`mail.folders`", ROLES, hint="roles: " + ", ".join(ROLES))
-    found = []
+    found, places = [], []
     for role, (_, value) in (fields or {}).items():
+        places.append((f"folders.{role}", source_of(value)))
         name = c.text(f"mail.folders.{role}", value)
         if name is not None:
             name = name.strip()
@@ -177,4 +201,4 @@ def _folders(c: Checker, node: Node) -> tuple:
                          "backslashes or control characters")
                 continue
             found.append((role, name))
-    return tuple(sorted(found, key=lambda pair: ROLES.index(pair[0])))
+    return tuple(sorted(found, key=lambda pair: ROLES.index(pair[0]))), tuple(places)

@@ -51,30 +51,31 @@ def run_password_command(mail: Mail) -> str:
     import shlex
     import subprocess
 
+    where = mail.at("password_command")
     try:
         argv = shlex.split(mail.password_command)
     except ValueError as err:
-        raise Failure(Problem(mail.source, f"mail.password_command cannot be split into words: "
+        raise Failure(Problem(where, f"mail.password_command cannot be split into words: "
                               f"{err}", "quote it as in a shell", EXIT_CONFIG)) from None
     try:
         done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
                               timeout=PASSWORD_TIMEOUT, check=False)
     except FileNotFoundError:
-        raise Failure(Problem(mail.source, f"mail.password_command: {argv[0]!r} not found",
+        raise Failure(Problem(where, f"mail.password_command: {argv[0]!r} not found",
                               "name a program on PATH, such as pass or secret-tool",
                               EXIT_CONFIG)) from None
     except subprocess.TimeoutExpired:
-        raise Failure(Problem(mail.source, f"mail.password_command did not finish in "
+        raise Failure(Problem(where, f"mail.password_command did not finish in "
                               f"{PASSWORD_TIMEOUT} seconds", code=EXIT_CONFIG)) from None
     except OSError as err:
-        raise Failure(Problem(mail.source, f"mail.password_command: {err.strerror or err}",
+        raise Failure(Problem(where, f"mail.password_command: {err.strerror or err}",
                               code=EXIT_CONFIG)) from None
     if done.returncode != 0:
         said = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise Failure(Problem(mail.source, f"mail.password_command exited {done.returncode}"
+        raise Failure(Problem(where, f"mail.password_command exited {done.returncode}"
                               + (f": {said[0][:200]}" if said else ""), code=EXIT_CONFIG))
     value = done.stdout.decode("utf-8", "replace").splitlines()
     if not value or not value[0]:
-        raise Failure(Problem(mail.source, "mail.password_command printed no password",
+        raise Failure(Problem(where, "mail.password_command printed no password",
                               code=EXIT_CONFIG))
     return value[0]

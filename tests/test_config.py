@@ -259,3 +259,21 @@ def test_load_config_read_errors(tmp_path, monkeypatch, error, code, message):
         load_config(str(tmp_path))
     assert caught.value.code == code
     assert caught.value.problems[0].message == message
+
+
+@pytest.mark.parametrize("text, read", [
+    ("imap.example.com", ("imap.example.com", 0)),
+    ("imap.example.com:993", ("imap.example.com", 993)),
+    ("127.0.0.1:1143", ("127.0.0.1", 1143)),
+    ("[::1]:993", ("::1", 993)),
+    ("::1", ("::1", 0)),
+    # refused (mail.imap must be a host or host:port): a port alone, two ports, no host
+    ("993", ("", None)),
+    ("imap.example.com:41993:99999", ("", None)),
+    ("imap example.com", ("", None)),
+    ("imap.example.com:99999", ("imap.example.com", None)),
+])
+def test_mail_imap_is_a_host_and_a_port(text, read):
+    from cadence.mailconfig import _host_port
+
+    assert _host_port(text) == read

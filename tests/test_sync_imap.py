@@ -305,7 +305,7 @@ def test_a_wrong_password_is_77_with_the_servers_words_and_never_shown(tmp_path,
     result = invoke("-C", book, "sync", "--today", AFTER)
     assert result.exit_code == 77, result.output
     assert result.stderr == (
-        f"{book}/cadence.yaml:5:1: the server refused the login of {mail_user.login}: "
+        f"{book}/cadence.yaml:7:9: the server refused the login of {mail_user.login}: "
         "[AUTHENTICATIONFAILED] Authentication failed.\n"
         "  hint: check mail.user and the password (password_command or "
         "CADENCE_IMAP_PASSWORD)\n")
@@ -354,6 +354,20 @@ def test_a_silent_server_times_out_as_configured(tmp_path, mail_user, imap, sile
     assert (result.exit_code, result.stderr) == (74, (
         f"{book}/cadence.yaml:5:1: connecting to {silent_server.address}: no answer in 1 seconds\n"
         "  hint: check the network, or raise `timeout` in the mail section\n"))
+
+
+def test_starttls_to_a_server_that_waits_for_tls_says_which_setting_to_look_at(
+        tmp_path, mail_user, imap, silent_server):
+    """A server on port 993 says nothing until TLS begins, and a STARTTLS client waits for
+    its greeting: the timeout names `security` and the ports, not the network alone."""
+    book = imap_book(tmp_path, silent_server.address, mail_user.login,
+                     "  security: starttls\n  timeout: 1\n")
+    result = cadence(book, "sync", "--today", AFTER)
+    assert (result.exit_code, result.stderr) == (74, (
+        f"{book}/cadence.yaml:5:1: connecting to {silent_server.address}: no answer in 1 seconds\n"
+        "  hint: with `security: starttls` a server on a TLS port (993) waits for TLS and says "
+        "nothing: leave `security` out for such a port, or use the port for STARTTLS (143); else "
+        "check the network, or raise `timeout` in the mail section\n"))
 
 
 UNTRUSTED_HINT = ("  hint: if the server uses a certificate of its own, add its CA to the system's "
@@ -447,7 +461,7 @@ def test_a_named_folder_the_server_lacks_is_78(tmp_path, mail_server, mail_user,
     result = cadence(book, "sync", "--today", AFTER)
     assert result.exit_code == 78
     assert result.stderr.startswith(
-        f"{book}/cadence.yaml:5:1: mail.folders.junk: the server has no folder 'Spam'\n"
+        f"{book}/cadence.yaml:8:19: mail.folders.junk: the server has no folder 'Spam'\n"
         "  hint: folders there: Archive, Drafts, INBOX, Junk, Sent, Trash\n")
 
 
@@ -489,7 +503,7 @@ def test_a_password_command_that_fails_is_78(tmp_path, mail_server, mail_user, i
                      f"  password_command: {command}\n")
     result = cadence(book, "sync", "--today", AFTER)
     assert result.exit_code == 78
-    assert result.stderr.splitlines()[0] == f"{book}/cadence.yaml:5:1: {words}"
+    assert result.stderr.splitlines()[0] == f"{book}/cadence.yaml:8:21: {words}"
 
 
 # --- push ---------------------------------------------------------------------------------------
@@ -584,7 +598,7 @@ def test_a_password_beyond_ascii(tmp_path, mail_server, imap, monkeypatch, given
     result = cadence(book, "sync", "--today", AFTER)
     assert result.exit_code == code, result.output
     if code:
-        assert result.stderr.startswith(f"{book}/cadence.yaml:5:1: the server refused the login "
+        assert result.stderr.startswith(f"{book}/cadence.yaml:7:9: the server refused the login "
                                         f"of {user.login}: [AUTHENTICATIONFAILED] ")
         assert "lösenord" not in result.output
     else:
