@@ -90,7 +90,9 @@ class _Fold:
                 sorted({d.isoformat() for d in self.reply_noted}),
                 [_plain(k) for k in _others(self.status_more, self.status)],
                 [_plain(k) for k in _others(self.noted_more, self.noted)],
-                sorted([c, d.isoformat(), o, i] for c, (d, o, i) in self.optouts.items())]
+                # None when there are none: most contacts, and no list each to read (memory)
+                sorted([c, d.isoformat(), o, i] for c, (d, o, i) in self.optouts.items())
+                if self.optouts else None]
 
     @classmethod
     def restore(cls, state: list) -> "_Fold":
@@ -129,7 +131,7 @@ class _Fold:
         made.junk = [(date.fromisoformat(d), str(n)) for d, n in junk]
         made.steps = {str(p): (date.fromisoformat(d), _kept(k)) for p, d, k in steps} or None
         made.optouts = {_opt_channel(c): (date.fromisoformat(d), _count(o), _count(i))
-                        for c, d, o, i in optouts}
+                        for c, d, o, i in optouts or ()}
         for day, row in ((made.last_day, made.last), (made.step_day, made.step),
                          (made.status_day, made.status), (made.reply_day, made.reply),
                          (made.noted_day, made.noted)):
