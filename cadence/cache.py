@@ -33,7 +33,7 @@ from typing import Optional
 from .journal import read_header, read_rows
 from .trail import NotAFold, fold_more, refold, save, saved_folds, trails, undone
 
-VERSION = 10  # changes with what a fold keeps (the Trail) or which journal rows it accepts
+VERSION = 11  # changes with what a fold keeps (the Trail) or which journal rows it accepts
 CHUNK = 1 << 20
 REWRITE_SHARE = 16  # the entry is written again once the rows after it pass 1/16 of it
 KEEP = 32  # journals (and mail cursors) a cache folder keeps, the ones last used

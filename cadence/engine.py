@@ -285,10 +285,10 @@ def changes_of(contact: Contact, after: State, next_due: Optional[date]) -> dict
     agreed = callback_text(after.contact)
     if agreed != callback_text(contact):  # a call-back the journal restored
         changes["callback"] = agreed
-    cell = contact.row.get("optout")
-    if cell is not None and (cell or contact.optout) and \
-            set(channel_items(cell)) != set(contact.optout):
-        changes["optout"] = ";".join(contact.optout)  # an opt-out the journal restored
+    if contact.optout and "optout" in contact.row:
+        cell = channel_items(contact.row["optout"])
+        if "all" not in cell and any(c not in cell for c in contact.optout):
+            changes["optout"] = ";".join(contact.optout)  # an opt-out the journal restored
     return changes
 
 

@@ -7,7 +7,7 @@ from datetime import date
 
 from .engine import state_of, void_callback
 from .lint import lint_playbook, warning
-from .model import Book, channel_items
+from .model import Book, optout_lost
 from .steps import is_stranded, renumbered
 
 
@@ -66,15 +66,14 @@ def book_warnings(book: Book, ledger, day: date) -> list:
                 f"contact {contact.id!r}: last_reply {contact.last_reply} is after today "
                 f"({day}): cadence takes it as a reply already received, and the journal keeps "
                 "its date", "if the date is a typo, correct it before the next run"))
-        said = trail.optout if trail is not None else ()
-        lost = [c for c in said if c not in channel_items(contact.row.get("optout", ""))]
+        lost = optout_lost(contact, trail)
         if lost and (playbook is None or "optout-kept" not in playbook.ignore):
             warnings.append(warning(
                 "optout-kept", ledger.source(index, "optout"),
                 f"contact {contact.id!r}: the journal says it opted out of {', '.join(lost)} "
                 "(`cadence optout`), which its optout cell lacks: cadence keeps the opt-out",
-                "a sheet downloaded again loses the cell, never the journal's word; the next "
-                "run writes it back where the sheet has an optout column. If the contact asked "
-                f"to hear from you again: `cadence optout {contact.id} {' '.join(lost)} "
-                "--withdraw`"))
+                "a sheet downloaded again loses the cell, never the journal's word (a run "
+                "writes the cell back for a contact that follows a playbook, where the sheet "
+                "has an optout column). If the contact asked to hear from you again: "
+                f"`cadence optout {contact.id} {' '.join(lost)} --withdraw`"))
     return warnings

@@ -385,6 +385,16 @@ def channel_items(text: str) -> tuple:
     return tuple(part.strip().lower() for part in re.split(r"[;,]", text) if part.strip())
 
 
+def optout_lost(contact, trail) -> tuple:
+    """The channels the journal holds the contact opted out of that its `optout` cell lacks
+    (none where the cell says `all`): what a sheet downloaded again lost."""
+    said = trail.optout if trail is not None else ()
+    if not said:
+        return ()
+    cell = channel_items(contact.row.get("optout", ""))
+    return () if "all" in cell else tuple(c for c in said if c not in cell)
+
+
 class Trail(NamedTuple):
     """What one contact's journal rows say, whatever order the rows stand in.
 

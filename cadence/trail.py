@@ -65,8 +65,7 @@ class _Fold:
         # playbook -> (date, row) of its latest step row, made once a second playbook shows
         # (a `move`): most contacts follow one, and `step` says all there is
         self.steps = None
-        # channel -> (date, opt-outs, withdrawals) of the latest day the journal speaks of it
-        self.optouts = {}
+        self.optouts = {}  # channel -> (opt-outs, withdrawals) the journal holds of it
 
     def state(self) -> list:
         """The fold as plain JSON values, to go on from later (cadence.cache)."""
@@ -91,7 +90,7 @@ class _Fold:
                 [_plain(k) for k in _others(self.status_more, self.status)],
                 [_plain(k) for k in _others(self.noted_more, self.noted)],
                 # None when there are none: most contacts, and no list each to read (memory)
-                sorted([c, d.isoformat(), o, i] for c, (d, o, i) in self.optouts.items())
+                sorted([c, o, i] for c, (o, i) in self.optouts.items())
                 if self.optouts else None]
 
     @classmethod
@@ -130,8 +129,7 @@ class _Fold:
         made.answered = _day_of(answered)
         made.junk = [(date.fromisoformat(d), str(n)) for d, n in junk]
         made.steps = {str(p): (date.fromisoformat(d), _kept(k)) for p, d, k in steps} or None
-        made.optouts = {_opt_channel(c): (date.fromisoformat(d), _count(o), _count(i))
-                        for c, d, o, i in optouts or ()}
+        made.optouts = {_opt_channel(c): (_count(o), _count(i)) for c, o, i in optouts or ()}
         for day, row in ((made.last_day, made.last), (made.step_day, made.step),
                          (made.status_day, made.status), (made.reply_day, made.reply),
                          (made.noted_day, made.noted)):
@@ -175,11 +173,11 @@ class _Fold:
 
 
 def _opted_out(words) -> tuple:
-    """The channels opted out of, of (channel, (date, opt-outs, withdrawals)): those whose
-    latest day has more opt-outs than withdrawals. One day's rows cannot say which came
-    last, but `cadence optout` says each in turn (never twice the same), so a day that
-    opts out and withdraws as often ends withdrawn, and one more opt-out ends opted out."""
-    return tuple(sorted(channel for channel, (_, outs, ins) in words if outs > ins))
+    """The channels opted out of, of (channel, (opt-outs, withdrawals)): those with more
+    opt-outs than withdrawals. `cadence optout` says a channel's word only when it changes
+    it (out when not out, back in when out), so the words alternate and their counts say
+    where they ended, whatever their dates and order."""
+    return tuple(sorted(channel for channel, (outs, ins) in words if outs > ins))
 
 
 def _opt_channel(value) -> str:
@@ -255,8 +253,7 @@ def _saved_trail(contact: str, state: list, shared: dict, days: dict) -> Trail:
         sent=frozenset(str(k) for k, _ in sent) if sent else _NO_REPLIES,
         answered=day(answered),
         junk=tuple(sorted((day(d), str(n)) for d, n in junk)) if junk else (),
-        optout=_opted_out((_opt_channel(c), (day(d), _count(o), _count(i)))
-                          for c, d, o, i in optouts)
+        optout=_opted_out((_opt_channel(c), (_count(o), _count(i))) for c, o, i in optouts)
         if optouts else ())
 
 
@@ -509,11 +506,8 @@ def _other(acc: _Fold, day: date, event: str, cells: list, kept) -> None:
                 channel = channel.strip().lower()
                 if channel not in OPT_CHANNELS:
                     continue  # a note of the user's own that begins so
-                held = acc.optouts.get(channel)
-                if held is None or day > held[0]:
-                    acc.optouts[channel] = (day, int(out), int(not out))
-                elif day == held[0]:
-                    acc.optouts[channel] = (day, held[1] + out, held[2] + (not out))
+                outs, ins = acc.optouts.get(channel, (0, 0))
+                acc.optouts[channel] = (outs + out, ins + (not out))
         elif note.startswith(("last_reply ", "reply on ")):
             # a reply typed in the ledger, or one `cadence reply` recorded without a rule to
             # act on it ("reply on D": a won contact answered): the journal knows of it

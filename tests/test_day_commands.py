@@ -847,3 +847,38 @@ def test_an_opt_out_typed_in_the_cell_is_journaled_by_the_command(book):
         "c2: opted out of email.\n"
     assert rows(book)[-1] == f"{TODAY},c2,note,p,,,,opted out of email"
     assert ledger(book)["c2"]["optout"] == "email"
+    # taken back from the cell alone: no word the journal's counts would read
+    table = ledger(book)
+    table["c1"]["optout"] = "call"
+    with open(os.path.join(book, "contacts.csv"), "w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(table["c1"]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(table.values())
+    assert ok("-C", book, "optout", "c1", "call", "--withdraw", "--today", TODAY).stdout == \
+        "c1: opted back in to call.\n"
+    assert rows(book)[-1] == f"{TODAY},c1,note,p,,,,optout cell: call taken out"
+    assert ledger(book)["c1"]["optout"] == ""
+
+
+def test_opt_out_words_of_one_day_end_where_they_were_said_last(book):
+    """The journal cannot order one day's rows; `optout` journals a channel's word only when
+    it changes it, so the words alternate and their counts say where they ended: out,
+    back in and out again the same day is out; out, a repeat with a note, then back in is
+    in. README "Semantics"."""
+    with open(os.path.join(book, "contacts.csv"), "w", encoding="utf-8") as out:
+        out.write(FILES["contacts.csv"])
+    assert ok("-C", book, "optout", "c1", "all", "--today", TODAY).stdout == \
+        "c1: opted out of all.\n"
+    ok("-C", book, "optout", "c1", "all", "--withdraw", "--today", NEXT)
+    assert ok("-C", book, "optout", "c1", "all", "--today", NEXT).stdout == \
+        "c1: opted out of all.\n"
+    with open(os.path.join(book, "contacts.csv"), "w", encoding="utf-8") as out:
+        out.write(FILES["contacts.csv"])  # downloaded again: the journal's word holds
+    assert _planned(book, "c1") == []
+    repeat = ok("-C", book, "optout", "c1", "all", "--note", "said again", "--today", NEXT)
+    assert repeat.stdout == "c1: opted out of all already; nothing written.\n"
+    assert ok("-C", book, "optout", "c1", "all", "--withdraw", "--today", NEXT).stdout == \
+        "c1: opted back in to all.\n"
+    assert _planned(book, "c1")
+    assert [r.split(",", 7)[7] for r in rows(book) if ",c1,note," in r] == [
+        "opted out of all", "opted back in to all", "opted out of all", "opted back in to all"]

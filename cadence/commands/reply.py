@@ -367,19 +367,28 @@ def optout(contact_id: str = ID,
         book = loaded.book
         trail = book.trails.get(contact.id)
         journaled = set(trail.optout) if trail is not None else set()
+        # a channel's word is journaled only when it changes what the journal says (its
+        # words then alternate, and their counts say where they ended: trail._opted_out)
         if withdraw:
             merged = [c for c in contact.optout if c not in chosen]
-            if len(merged) == len(contact.optout) and not note:
+            taken = [c for c in chosen if c in contact.optout]
+            if not taken:
                 return [], {}, (f"{contact.id}: not opted out of {', '.join(chosen)}; nothing "
                                 "written.")
-            words = OPTED_IN + ", ".join(chosen)
+            said = f"{contact.id}: opted back in to {', '.join(taken)}."
+            back = [c for c in taken if c in journaled]
+            cell = [c for c in taken if c not in journaled]  # typed there, never journaled
+            words = "; ".join(([OPTED_IN + ", ".join(back)] if back else [])
+                              + ([f"optout cell: {', '.join(cell)} taken out"] if cell else []))
         else:
             merged = list(contact.optout) + [c for c in chosen if c not in contact.optout]
+            fresh = [c for c in chosen if c not in journaled]
             # an opt-out typed in the cell alone is journaled, so that it outlives the sheet
-            if all(c in journaled for c in chosen) and not note:  # said already
+            if not fresh:
                 return [], {}, (f"{contact.id}: opted out of {', '.join(chosen)} already; "
                                 "nothing written.")
-            words = OPTED_OUT + ", ".join(chosen)
+            said = f"{contact.id}: opted out of {', '.join(chosen)}."
+            words = OPTED_OUT + ", ".join(fresh)
         text = ";".join(merged)
         new = contact._replace(optout=tuple(merged), row={**contact.row, "optout": text})
         st = engine.state_of(new, trail, book.playbooks)
@@ -388,7 +397,7 @@ def optout(contact_id: str = ID,
             changes["optout"] = text
         entry = Entry(day, contact.id, "note", contact.playbook,
                       note="; ".join(x for x in (words, note) if x))
-        return [entry], changes, f"{contact.id}: {words}."
+        return [entry], changes, said
 
     with guarded():
         say(_update(contact_id, today, change, yes, "optout"))
