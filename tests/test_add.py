@@ -206,3 +206,29 @@ IDS = [
 @pytest.mark.parametrize("case, name, taken, made", IDS, ids=[i[0] for i in IDS])
 def test_new_id(case, name, taken, made):
     assert new_id(name, taken, "Dan.Ek@example.com" if name == "???" else "") == made
+
+
+@pytest.mark.parametrize("name, taken, known, made", [
+    ("Dan", ["c1", "c3"], ["c4", "c5", "x"], "c6"),  # the journal's ids: a deleted contact's
+    ("Ann Lind", ["bob"], ["ann-lind"], "ann-lind-2"),
+    # as it looks, in either Unicode form: the journal's id in NFD (и and a breve)
+    ("\u0419\u043e\u0445\u0430\u043d", ["bob"], ["\u0438\u0306\u043e\u0445\u0430\u043d"],
+     "\u0439\u043e\u0445\u0430\u043d-2"),
+])
+def test_a_made_id_is_none_the_journal_knows(name, taken, known, made):
+    assert new_id(name, taken, "", known) == made
+
+
+def test_a_new_person_never_takes_a_deleted_contacts_id(tmp_path):
+    """c2 deleted from the sheet keeps its journal rows; `add` without --id makes c3,
+    which the next run enrols."""
+    root = build(tmp_path / "book")
+    ok("-C", root, "run", "--today", TODAY)
+    path = os.path.join(root, "contacts.csv")
+    lines = open(path, encoding="utf-8").read().splitlines()
+    with open(path, "w", encoding="utf-8") as out:
+        out.write("\n".join(line for line in lines if not line.startswith("c2,")) + "\n")
+    result = ok("-C", root, "add", "--name", "Cid Holm", "--email", "cid@example.com",
+                "--playbook", "p")
+    assert result.stdout == ("Added c3 (Cid Holm) to contacts.csv; the next `cadence run` "
+                             "enrols it in p.\n")

@@ -47,7 +47,7 @@ def add(
     import os
 
     follows = (playbook or "").strip() or cfg.sheet.default_playbook
-    if known and follows:  # an id the journal knows: a contact deleted and added back
+    if known and follows and contact_id:  # a contact deleted and added back, by its id
         then = (f"; the journal has {known} row{'s' if known != 1 else ''} for it: the next "
                 f"`cadence run` restores its state in {follows} from them, not a new start.")
     else:
@@ -76,7 +76,8 @@ def _add(loaded, given, cells) -> tuple:
                                   "ids are unique; leave --id out and cadence makes one",
                                   EXIT_DATA))
     elif view.header("id") in ledger.columns or not view.lmap.generate_ids:
-        values["id"] = new_id(values.get("name", ""), ids, values.get("email", ""))
+        values["id"] = new_id(values.get("name", ""), ids, values.get("email", ""),
+                              book.trails)
         options["id"] = "--id"
     # else the sheet has no id column and cadence makes the ids as it reads (ledger: ids:
     # generate): the new row's id is the one made for it, read back below
@@ -200,22 +201,27 @@ def _composed(name: str) -> str:
                    if not unicodedata.combining(ch))
 
 
-def new_id(name: str, taken, email: str = "") -> str:
-    """An id that no contact has: the next number when every id is a number after one prefix
-    (`c038` -> `c039`, zeros kept), else the name made a slug as a made id is
-    (cadence.sheet.slug: `Åsa Öberg` -> `asa-oberg`, `Борис` -> `борис`), else the email's part
-    before @, else `contact`, with -2, -3 ... until it is free."""
+def new_id(name: str, taken, email: str = "", known=()) -> str:
+    """An id that no contact has, nor the journal (`known`: a contact deleted from the sheet
+    keeps its rows, and a new person must not take them over): the next number when every
+    id of the ledger is a number after one prefix (`c038` -> `c039`, zeros kept), else the
+    name made a slug as a made id is (cadence.sheet.slug: `Åsa Öberg` -> `asa-oberg`, `Борис`
+    -> `борис`), else the email's part before @, else `contact`, with -2, -3 ... until it is
+    free. Ids are compared as they look (id_key)."""
     from ..sheet import slug
 
     taken = set(taken)
+    used = {id_key(i) for i in taken | set(known)}
     found = [_NUMBERED.match(i) for i in taken]
     if found and all(found) and len({m.group(1) for m in found}) == 1:
         prefix = found[0].group(1)
         width = max(len(m.group(2)) for m in found)
         number = max(int(m.group(2)) for m in found) + 1
+        while id_key(f"{prefix}{number:0{width}d}") in used:
+            number += 1
         return f"{prefix}{number:0{width}d}"
     base = slug(_composed(name)) or slug(email.partition("@")[0]) or "contact"
     made, n = base, 2
-    while made in taken:
+    while id_key(made) in used:
         made, n = f"{base}-{n}", n + 1
     return made
