@@ -62,9 +62,9 @@ class Synced(NamedTuple):
 
     def crossed_lines(self) -> list:
         """What each such reply asks of people: the draft made before it was known."""
-        return [f"warning: {self.names.get(cid) or cid} replied ({day}) after the {touch.step} "
-                f"{touch.channel} of {touch.date} was drafted: if it has not gone out, take it "
-                f"back with `cadence undo {cid}`"
+        return [f"warning: {self.names.get(cid) or cid} replied ({day}); the {touch.step} "
+                f"{touch.channel} of {touch.date}, drafted before sync found the reply, may "
+                f"still go out: if it has not, take it back with `cadence undo {cid}`"
                 + (" and delete any copy in your drafts folder" if touch.channel == "email"
                    else "")
                 for day, cid, touch in self.crossed]
@@ -101,11 +101,13 @@ def synced(book, weighed, junk_before: tuple, junk_ids: set, today: date,
     by_contact = {}
     for finding in found:
         by_contact.setdefault(finding.contact, []).append(finding)
-    entries, updates = [], {}
+    entries, updates, stopped = [], {}, set()
     for contact in book.contacts:
         finds = by_contact.pop(contact.id, None)
         if finds:
-            rows, changes = _effects(book, contact, finds, today, history)
+            rows, changes, acted = _effects(book, contact, finds, today, history)
+            if acted:
+                stopped.add(contact.id)
             entries.extend(rows)
             if changes:
                 updates[contact.index] = changes
@@ -114,17 +116,18 @@ def synced(book, weighed, junk_before: tuple, junk_ids: set, today: date,
     junk |= {(f.day, f.contact, f.message.id) for f in found if f.event == "reply" and f.junk}
     in_junk = tuple(sorted(item for item in junk if item[2] in junk_ids and item[1] in names))
     return Synced(found, names, tuple(entries), updates, len(weighed.later),
-                  len(weighed.undated), in_junk, _crossed(book, found, today))
+                  len(weighed.undated), in_junk, _crossed(book, found, stopped, today))
 
 
 CROSSED_DAYS = 1  # a touch drafted this many days before the sync may still wait to go out
 
 
-def _crossed(book, found: tuple, today: date) -> tuple:
-    """The replies of this sync dated on or before the day of the contact's latest touch of
-    a playbook, drafted today or yesterday and, for an email, not seen gone out (its copy in
-    the sent folder, a reply to it): the run that drafted it did not know of the reply (it
-    came after the morning's `sync && run`)."""
+def _crossed(book, found: tuple, stopped: set, today: date) -> tuple:
+    """The replies of this sync from contacts whose latest touch of a playbook was drafted
+    today or yesterday and, for an email, was not seen gone out (its copy in the sent folder,
+    a reply to it), when the reply stops, pauses or moves the contact (`stopped`) or that
+    touch is a `no_reply` rung: the run that drafted it did not know of the reply (it came
+    after the morning's `sync && run`), and the draft may still wait to go out."""
     from .addresses import key_of
 
     # seen gone out: a copy in the sent folder, or a reply that answers it
@@ -138,8 +141,9 @@ def _crossed(book, found: tuple, today: date) -> tuple:
     for cid, day in first.items():
         trail = book.trails.get(cid)
         touch = trail.last if trail is not None else None
-        if touch is None or not touch.step or touch.date < day or \
-                not 0 <= (today - touch.date).days <= CROSSED_DAYS:
+        if touch is None or not touch.step or \
+                not 0 <= (today - touch.date).days <= CROSSED_DAYS or \
+                (cid not in stopped and touch.step != "no_reply"):
             continue
         if touch.channel == "email":
             from .emails import message_key  # the email package only when a draft is weighed
@@ -152,7 +156,8 @@ def _crossed(book, found: tuple, today: date) -> tuple:
 
 
 def _effects(book, contact, finds: list, today: date, history=None) -> tuple:
-    """(journal rows, ledger cells) of one contact's findings, oldest first."""
+    """(journal rows, ledger cells, whether a reply stopped, paused or moved the contact) of
+    one contact's findings, oldest first."""
     again = [f.touch_again() for f in finds if f.event == "sent" and f.touch is not None
              and f.touch.taken_back]
     if again and history is not None:
@@ -163,7 +168,7 @@ def _effects(book, contact, finds: list, today: date, history=None) -> tuple:
         st = engine.state_of(cleared, trail_of(rows_now), book.playbooks)
     else:
         st = engine.state_of(contact, book.trails.get(contact.id), book.playbooks)
-    rows = []
+    rows, acted = [], False
     email = address_key(contact.row.get("email", ""))
     for finding in sorted(finds, key=lambda f: (f.day, EVENT_ORDER.index(f.event), f.message.id)):
         acted_in = st.playbook or contact.playbook
@@ -178,6 +183,7 @@ def _effects(book, contact, finds: list, today: date, history=None) -> tuple:
             if before is not None and finding.day < before:
                 continue  # found late, older than a reply decided on: journaled, no decision
             st, decided, started = engine.reply_decision(st, book.playbooks, finding.day)
+            acted = acted or decided.startswith(("reply: stop", "reply: pause", "reply: move"))
             # dated as the reply, unless the journal holds a status or reply row of a later
             # day (a pause a run ended since): then on the day it is decided, as `cadence
             # reply --on` decides, so that a row rebuilt from the journal reads it (SPEC 9)
@@ -199,7 +205,7 @@ def _effects(book, contact, finds: list, today: date, history=None) -> tuple:
                                                                   book.condition))
     if st.last_reply is not None and st.last_reply != contact.last_reply:
         changes["last_reply"] = st.last_reply.isoformat()
-    return rows, changes
+    return rows, changes, acted
 
 
 def _decision_rows(contact: str, playbook: str, day: date, decided: str) -> tuple:

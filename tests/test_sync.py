@@ -82,23 +82,49 @@ def test_a_reply_found_after_the_run_drafted_the_next_touch_is_warned_about(book
     tree.add("Sent", anna)
     tree.add("INBOX", make("gmail_reply", from_addr=ANNA_MAIL, in_reply_to="<x@elsewhere>",
                            date=at(DRAFTED, 15, 10)))
-    warning = ("warning: Jonas Ek replied (2026-12-02) after the decide-1 email of 2026-12-02 "
-               "was drafted: if it has not gone out, take it back with `cadence undo c1` and "
-               "delete any copy in your drafts folder")
     result = sync(book, DRAFTED)
-    assert [line for line in result.stdout.splitlines() if "warning" in line] == [warning]
+    assert [line for line in result.stdout.splitlines() if "warning" in line] == [CROSSED]
     quiet = cadence(book, "sync", "--today", DRAFTED, "--json")  # nothing new: no warning
     assert quiet.exit_code == 0 and "warning" not in quiet.stderr
 
 
-def test_a_reply_before_the_latest_touch_was_drafted_is_no_crossing(book, tree):
-    """A reply dated before the day the contact's latest touch was drafted, or a touch of
-    days before the sync, is not warned about: a run that drafts after the reply knew of it,
-    and an old draft has gone out or not long ago."""
+CROSSED = ("warning: Jonas Ek replied (2026-12-02); the decide-1 email of 2026-12-02, drafted "
+           "before sync found the reply, may still go out: if it has not, take it back with "
+           "`cadence undo c1` and delete any copy in your drafts folder")
+
+
+@pytest.mark.parametrize("replied, today, warned", [
+    ("2026-12-03", "2026-12-03", True),  # the next morning: yesterday's draft may still wait
+    ("2026-12-01", "2026-12-03", True),  # a reply before the draft, found late: the run did not know
+    ("2026-12-05", "2026-12-05", False),  # the touch is three days old: gone out, or not lately
+])
+def test_a_reply_crosses_a_draft_of_today_or_yesterday(book, tree, replied, today, warned):
     tree.add("INBOX", make("stranger", from_addr=JONAS_MAIL, from_name="Jonas Ek",
-                           date=at("2026-12-05", 9, 0)))
-    result = sync(book, "2026-12-05")
-    assert "warning" not in result.stdout and "c1,reply" in journal(book)
+                           date=at(replied, 9, 0)))
+    lines = [line for line in sync(book, today).stdout.splitlines() if "warning" in line]
+    assert lines == ([CROSSED.replace("replied (2026-12-02)", f"replied ({replied})")]
+                     if warned else [])
+    assert "c1,reply" in journal(book)
+
+
+def test_a_reply_that_goes_on_with_the_playbook_leaves_its_draft_wanted(tmp_path):
+    """`reply: continue`: the contact goes on with its steps, so the day's step is still
+    wanted and nothing is said; a `no_reply` rung drafted that day is not (the reply answers
+    it), and is warned about."""
+    continuing = PLAYBOOK.replace("  - reply: stop", "  - reply: continue")
+    book = make_book(tmp_path / "book", maildir_section(),
+                     overrides={"playbooks/p.yaml": continuing})
+    tree = make_maildir(tmp_path / "Mail")
+    tree.add("INBOX", make("stranger", from_addr=JONAS_MAIL, from_name="Jonas Ek",
+                           date=at(DRAFTED, 15, 0)))
+    assert "warning" not in sync(book, DRAFTED).stdout
+    assert cadence(book, "run", "--today", "2026-12-07", "--quiet").exit_code == 0
+    tree.add("INBOX", make("stranger", from_addr=KARIN_MAIL, from_name="Karin Dahl",
+                           date=at("2026-12-07", 16, 0)))
+    lines = [line for line in sync(book, "2026-12-07").stdout.splitlines() if "warning" in line]
+    assert lines == ["warning: Karin Dahl replied (2026-12-07); the no_reply call of 2026-12-07, "
+                     "drafted before sync found the reply, may still go out: if it has not, "
+                     "take it back with `cadence undo c2`"]
 
 
 @pytest.mark.parametrize("in_reply_to, references", [
