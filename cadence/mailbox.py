@@ -55,23 +55,33 @@ def open_mailbox(mail: Mail, secret: Optional[Secret]):
     return Imap(mail, secret)
 
 
-TEXT_LIMIT = 256 * 1024  # bytes of a stored draft's text compared with the day's draft
+TEXT_LIMIT = 256 * 1024  # bytes of a draft read to compare its copy in the mailbox with it
 
 
-def draft_text(data: bytes) -> bytes:
-    """What tells two copies of a draft with one Message-ID apart: its text after the header
-    block, line ends made LF (a server stores CRLF), at most TEXT_LIMIT bytes of it."""
-    ends = [(i, len(sep)) for sep in (b"\r\n\r\n", b"\n\n") for i in (data.find(sep),) if i >= 0]
-    if not ends:
-        return b""
-    return normal_text(data[sum(min(ends)):])
+def draft_text(data: bytes) -> tuple:
+    """What tells two copies of a draft with one Message-ID apart: the decoded text of its
+    text parts, line ends made LF, spaces at their ends dropped. Decoded, so that a server
+    that stores a draft in another transfer encoding (quoted-printable for 8bit, CRLF for LF)
+    keeps it the same draft. Reads at most HEADER_LIMIT + 2 * TEXT_LIMIT bytes."""
+    from email.parser import BytesParser
+    from email.policy import compat32
 
-
-def normal_text(text: bytes) -> bytes:
-    """A draft's text as `draft_text` compares it, from the bytes after its header block
-    (at least 2 * TEXT_LIMIT of them, or all)."""
-    return text[:2 * TEXT_LIMIT].replace(b"\r\n", b"\n")[:TEXT_LIMIT].rstrip()
-
+    texts = []
+    try:
+        message = BytesParser(policy=compat32).parsebytes(data[:HEADER_LIMIT + 2 * TEXT_LIMIT])
+        parts = list(message.walk())[:100] if message.is_multipart() else [message]
+        for part in parts:
+            if part.get_content_maintype() != "text":
+                continue
+            payload = part.get_payload(decode=True) or b""
+            try:
+                text = payload.decode(part.get_content_charset() or "utf-8", "replace")
+            except LookupError:
+                text = payload.decode("utf-8", "replace")
+            texts.append("\n".join(line.rstrip() for line in text.splitlines()).strip())
+    except (RecursionError, ValueError, TypeError, LookupError, AssertionError, IndexError):
+        return ("(a message that does not parse)",)
+    return tuple(texts)
 
 
 class Folders(NamedTuple):
@@ -467,8 +477,8 @@ class Imap:
                     item = fetched.get(uid, {})
                     head = item.get(b"BODY[HEADER]") or b""
                     message = parse(head)
-                    text = normal_text(item.get(b"BODY[TEXT]<0>") or b"")
-                    found.setdefault(message.id, (message.subject, text))
+                    whole = head + (item.get(b"BODY[TEXT]<0>") or b"")
+                    found.setdefault(message.id, (message.subject, draft_text(whole)))
         return found
 
     def found_ids(self, name: str, wanted) -> set:

@@ -114,8 +114,13 @@ def known(rows: Iterable[Entry]) -> Known:
         if row.event == "touch":
             if row.channel == "email" and row.step:
                 key = message_key(row.contact, row.playbook, row.step, row.date)
-                touches[key] = Touch(row.contact, row.playbook, row.step, row.date, row.template,
-                                     row.note)
+                touch = Touch(row.contact, row.playbook, row.step, row.date, row.template,
+                              row.note)
+                held = touches.get(key)
+                # of rows with one key (a step drafted, taken back, drafted again after an
+                # edit), the largest: the rows' order never matters
+                if held is None or (touch.template, touch.note) > (held.template, held.note):
+                    touches[key] = touch
                 made[key] += 1
         elif row.event == "undo":
             # an undo takes back a touch of its date, playbook and step (trail.standing)

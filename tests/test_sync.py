@@ -1049,8 +1049,8 @@ def test_push_keeps_out_a_draft_made_again_with_another_text(book, tree):
     assert changed == sorted(n for n in drafts_of(book) if "c1" in n or "c2" in n)
     assert result.stderr.splitlines() == [
         f"{name}: not stored: the drafts folder holds another text under its Message-ID (a "
-        "copy pushed before this draft was made again, or edited there); delete that copy in "
-        "your mail program, then push again" for name in changed]
+        "copy pushed before this draft was made again, or edited there); if that copy is the "
+        "old one, delete it in your mail program, then push again" for name in changed]
     assert len(tree.files("Drafts")) == 3
     plain = cadence(book, "push", "--today", DRAFTED)
     assert plain.stdout == (f"Stored 0 drafts in the drafts folder of {tree.root}; 1 already "
@@ -1062,6 +1062,23 @@ def test_push_keeps_out_a_draft_made_again_with_another_text(book, tree):
     again = json.loads(cadence(book, "push", "--today", DRAFTED, "--json").stdout)
     assert [d["file"] for d in again["stored"]] == [changed[0]]
     assert any(b"Hi there Jonas" in p.read_bytes() for p in tree.files("Drafts"))
+
+
+def test_a_copy_the_server_stored_in_another_encoding_is_the_same_draft(book, tree):
+    """A server may store a draft in another transfer encoding (Exchange: base64 or
+    quoted-printable for 7bit and 8bit, LF for CRLF): push compares the decoded text, so
+    such a copy is already there, not another text."""
+    import base64
+
+    for name, data in drafts_of(book).items():
+        head, _, body = data.partition(b"\r\n\r\n")
+        head = head.replace(b"Content-Transfer-Encoding: 7bit",
+                            b"Content-Transfer-Encoding: base64")
+        tree.add("Drafts", head + b"\n\n" + base64.encodebytes(body))
+    result = cadence(book, "push", "--today", DRAFTED, "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert (len(document["already"]), document["changed"], document["stored"]) == (3, [], [])
 
 
 def test_an_email_sent_after_undo_took_it_back_is_a_touch_again(tmp_path):

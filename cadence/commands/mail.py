@@ -298,8 +298,8 @@ def _other_text(other: list) -> None:
     for draft in other:
         typer.echo(visible(f"{draft.name}: not stored: the drafts folder holds another text "
                            "under its Message-ID (a copy pushed before this draft was made "
-                           "again, or edited there); delete that copy in your mail program, "
-                           "then push again"), err=True)
+                           "again, or edited there); if that copy is the old one, delete it in "
+                           "your mail program, then push again"), err=True)
 
 
 class Draft(NamedTuple):
