@@ -12,14 +12,14 @@ from __future__ import annotations
 import difflib
 import os
 import stat
-import unicodedata
 from dataclasses import dataclass
 from typing import Optional
 
 from .commit import journal_limit
 from .files import owned_here, read_bytes, regular_file
 from .lookup import SUFFIX
-from .model import EXIT_CONFIG, EXIT_DATA, EXIT_IO, EXIT_MISSING, Book, Failure, Problem, Source
+from .model import (EXIT_CONFIG, EXIT_DATA, EXIT_IO, EXIT_MISSING, Book, Failure, Problem, Source,
+                    id_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +40,8 @@ class Loaded:
                 return contact.index, contact
         # typed in another Unicode form (macOS hands `Ö` on as O and a combining mark): the
         # id it looks like, when only one does
-        typed = unicodedata.normalize("NFC", contact_id)
-        alike = [c for c in self.book.contacts if unicodedata.normalize("NFC", c.id) == typed]
+        typed = id_key(contact_id)
+        alike = [c for c in self.book.contacts if id_key(c.id) == typed]
         if len(alike) == 1:
             return alike[0].index, alike[0]
         close = difflib.get_close_matches(contact_id, [c.id for c in self.book.contacts], 1)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import stat
 import tempfile
 from typing import Optional
@@ -188,6 +189,12 @@ def _used(entry: str) -> None:
         pass
 
 
+# the names cadence gives its files (`_entry_path`, `_cursor_path`, `_write`): nothing else
+# in a cache folder named by CADENCE_CACHE_DIR is ever removed
+_ENTRY = re.compile(r"(?:journal|mail)-[0-9a-f]{32}\.json")
+_TMP = re.compile(r"\.cadence-[A-Za-z0-9_]{1,16}\.tmp")
+
+
 def _prune(folder: str, prefix: str, written: str) -> None:
     """Keep the KEEP entries named `prefix`... last used; remove the others, and temporary
     files left STALE_TMP seconds before the entry just `written` (a command killed while it
@@ -207,10 +214,9 @@ def _prune(folder: str, prefix: str, written: str) -> None:
             continue
         if not stat.S_ISREG(info.st_mode):
             continue
-        if name.startswith(prefix) and name.endswith(".json") and path != written:
+        if _ENTRY.fullmatch(name) and name.startswith(prefix) and path != written:
             kept.append((info.st_mtime, name, path))
-        elif name.startswith(".cadence-") and name.endswith(".tmp") and \
-                info.st_mtime < now - STALE_TMP:
+        elif _TMP.fullmatch(name) and info.st_mtime < now - STALE_TMP:
             stale.append(path)
     kept.sort(reverse=True)
     for path in stale + [path for _, _, path in kept[KEEP - 1:]]:

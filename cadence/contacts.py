@@ -5,7 +5,8 @@ import re
 from datetime import date
 
 from .model import (
-    CHANNELS, EXIT_DATA, FIRST_YEAR, LAST_YEAR, STATUSES, Contact, Problem, email_problem,
+    CHANNELS, EXIT_DATA, FIRST_YEAR, LAST_YEAR, STATUSES, Contact, Problem, channel_items,
+    email_problem,
 )
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -113,7 +114,7 @@ def _birthday(text: str) -> tuple:
 def _channels(text: str, allow_all: bool) -> tuple:
     if text in CHANNELS:
         return (text,)
-    items = tuple(part.strip().lower() for part in re.split(r"[;,]", text) if part.strip())
+    items = channel_items(text)
     for item in items:
         if item == "all" and allow_all:
             continue

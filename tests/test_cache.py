@@ -188,13 +188,17 @@ def test_a_temporary_file_a_killed_command_left_is_removed(tmp_path):
     path = _journal(tmp_path, ROWS)
     _trails(path, folder)
     left, fresh = folder / ".cadence-left.tmp", folder / ".cadence-fresh.tmp"
-    left.write_bytes(b"")
-    fresh.write_bytes(b"")
-    _age(str(left), cache.STALE_TMP + 60)  # a fresh one may be another command's, writing
+    mine = [folder / "journal-notes.json", folder / ".cadence-my notes.tmp"]
+    for made in [left, fresh] + mine:
+        made.write_bytes(b"")
+        _age(str(made), cache.STALE_TMP + 60)  # a fresh one may be another command's, writing
+    os.utime(fresh)
     os.unlink(cache._entry_path(str(folder), path))
     _trails(path, folder)
-    assert sorted(os.listdir(folder)) == [".cadence-fresh.tmp",
-                                          os.path.basename(cache._entry_path(str(folder), path))]
+    # only names cadence gives its files go: a folder named by CADENCE_CACHE_DIR may hold others
+    assert sorted(os.listdir(folder)) == sorted(
+        [".cadence-fresh.tmp", "journal-notes.json", ".cadence-my notes.tmp",
+         os.path.basename(cache._entry_path(str(folder), path))])
 
 
 def test_mail_cursors_are_kept_for_the_books_last_synced(tmp_path, monkeypatch):

@@ -233,9 +233,13 @@ def test_optout_said_again_writes_nothing(book):
     again = invoke("-C", book, "optout", "d1", "email", "--today", "2026-11-23")
     assert again.exit_code == 0 and "already; nothing written" in again.stdout
     assert [(book / name).read_bytes() for name in ("contacts.csv", "history.csv")] == before
+    # with a note as well: a second "opted out of" would count as a second opt-out, which
+    # one withdrawal would not undo (README "Semantics")
     noted = invoke("-C", book, "optout", "d1", "email", "--note", "asked again", "--today",
                    "2026-11-23")
-    assert noted.exit_code == 0 and (book / "history.csv").read_bytes() != before[1]
+    assert noted.exit_code == 0 and noted.stdout == (
+        "d1: opted out of email already; nothing written (`cadence note` records a note).\n")
+    assert [(book / name).read_bytes() for name in ("contacts.csv", "history.csv")] == before
 
 
 def test_missing_ledger_is_66(book):

@@ -1035,8 +1035,8 @@ def test_push_keeps_out_a_draft_made_again_with_another_text(book, tree):
     assert cadence(book, "push", "--today", DRAFTED).exit_code == 0
     undone = cadence(book, "undo", "c3", "--today", DRAFTED)
     assert undone.stdout.splitlines()[-1] == (
-        "A copy `cadence push` stored in your mail program's drafts folder stays there: delete "
-        "it, or it may still go out.")
+        "If `cadence push` stored a copy in your mail program's drafts folder, it stays there: "
+        "delete it, or it may still go out.")
     assert cadence(book, "run", "--today", DRAFTED, "--quiet").exit_code == 0
     same = json.loads(cadence(book, "push", "--today", DRAFTED, "--json").stdout)
     assert (len(same["already"]), same["changed"], same["stored"]) == (3, [], [])

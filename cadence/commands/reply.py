@@ -384,9 +384,10 @@ def optout(contact_id: str = ID,
             merged = list(contact.optout) + [c for c in chosen if c not in contact.optout]
             fresh = [c for c in chosen if c not in journaled]
             # an opt-out typed in the cell alone is journaled, so that it outlives the sheet
-            if not fresh:
+            if not fresh:  # a second word would count as a second opt-out
                 return [], {}, (f"{contact.id}: opted out of {', '.join(chosen)} already; "
-                                "nothing written.")
+                                "nothing written" + (" (`cadence note` records a note)."
+                                                     if note else "."))
             said = f"{contact.id}: opted out of {', '.join(chosen)}."
             words = OPTED_OUT + ", ".join(fresh)
         text = ";".join(merged)

@@ -63,8 +63,8 @@ def undo(
     if cfg.mail is not None and back.marked and any(
             r.event == "touch" and r.channel == "email" for rows in back.taken.values()
             for r in rows):
-        say("A copy `cadence push` stored in your mail program's drafts folder stays there: "
-            "delete it, or it may still go out.")
+        say("If `cadence push` stored a copy in your mail program's drafts folder, it stays "
+            "there: delete it, or it may still go out.")
 
 
 def _work(loaded, contact_id, note, day, yes, dry_run) -> tuple:
