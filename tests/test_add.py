@@ -132,15 +132,21 @@ def test_the_new_contact_is_enrolled_by_the_next_run(tmp_path):
     assert ledger(root)["c3"]["started"] == TODAY
 
 
-def test_a_contact_deleted_and_added_back_is_restored_not_enrolled(tmp_path):
-    """The journal still holds the id's rows: the next run restores its state from them
-    (SPEC 9), and add says so instead of promising a new start."""
+def _c2_deleted(tmp_path) -> str:
+    """The small book after a run, c2's row deleted from the sheet (its journal rows stay)."""
     root = build(tmp_path / "book")
     ok("-C", root, "run", "--today", TODAY)
     path = os.path.join(root, "contacts.csv")
     lines = open(path, encoding="utf-8").read().splitlines()
     with open(path, "w", encoding="utf-8") as out:
         out.write("\n".join(line for line in lines if not line.startswith("c2,")) + "\n")
+    return root
+
+
+def test_a_contact_deleted_and_added_back_is_restored_not_enrolled(tmp_path):
+    """The journal still holds the id's rows: the next run restores its state from them
+    (SPEC 9), and add says so instead of promising a new start."""
+    root = _c2_deleted(tmp_path)
     result = ok("-C", root, "add", "--id", "c2", "--name", "Bob Berg", "--email",
                 "bob@example.com", "--playbook", "p")
     assert result.stdout == (
@@ -222,12 +228,7 @@ def test_a_made_id_is_none_the_journal_knows(name, taken, known, made):
 def test_a_new_person_never_takes_a_deleted_contacts_id(tmp_path):
     """c2 deleted from the sheet keeps its journal rows; `add` without --id makes c3,
     which the next run enrols."""
-    root = build(tmp_path / "book")
-    ok("-C", root, "run", "--today", TODAY)
-    path = os.path.join(root, "contacts.csv")
-    lines = open(path, encoding="utf-8").read().splitlines()
-    with open(path, "w", encoding="utf-8") as out:
-        out.write("\n".join(line for line in lines if not line.startswith("c2,")) + "\n")
+    root = _c2_deleted(tmp_path)
     result = ok("-C", root, "add", "--name", "Cid Holm", "--email", "cid@example.com",
                 "--playbook", "p")
     assert result.stdout == ("Added c3 (Cid Holm) to contacts.csv; the next `cadence run` "
