@@ -330,16 +330,19 @@ def test_a_ledger_without_its_state_columns_is_rebuilt_from_the_journal(book, da
             assert rebuilt[cid] == row, cid
 
 
-def _downloaded_again(first: str, second: str, columns: list, today: date) -> tuple:
+def _downloaded_again(first: str, second: str, columns: list, today: date,
+                      empty: tuple = ()) -> tuple:
     """The lived book `first` copied to `second` with a sheet of its ledger's `columns` only
-    (downloaded again, the state columns gone), and `run` on `today` there: ({id: state
-    cells} of the lived ledger, of the rebuilt one), an empty status read as active (SPEC 2).
-    Nothing is drafted twice."""
+    (downloaded again, the state columns gone, the `empty` ones as they were before any
+    command wrote them: empty), and `run` on `today` there: ({id: state cells} of the lived
+    ledger, of the rebuilt one), an empty status read as active (SPEC 2). Nothing is drafted
+    twice."""
     from cadence.model import STATE_COLUMNS
 
     lived = _ledger_cells(first)
     shutil.copytree(first, second)
-    downloaded = [{c: row.get(c, "") for c in columns} for row in lived.values()]
+    downloaded = [{c: "" if c in empty else row.get(c, "") for c in columns}
+                  for row in lived.values()]
     with open(os.path.join(second, "contacts.csv"), "w", encoding="utf-8", newline="") as f:
         f.write(_csv(columns, downloaded))
     result = invoke("-C", second, "run", "--today", today.isoformat(), "--json")
@@ -393,6 +396,8 @@ def _user_command(r: random.Random, ids: list, day: date, before: bool = False) 
         ["undo", cid, "--today", on],
         ["log", cid, "--channel", r.choice(["email", "call"]), "--on", back, "--today", on],
         ["done", cid, "--today", on],
+        ["optout", cid, r.choice(["email", "call", "all"]), "--today", on]
+        + r.choice([[], ["--withdraw"]]),
     ])
 
 
@@ -429,6 +434,8 @@ def test_a_ledger_the_user_s_commands_wrote_is_rebuilt_from_the_journal(book, ru
 
     pb, ledger_rows, today = book
     assume(ledger_rows)
+    # opt-outs come from `optout` alone here, so that the journal holds every one of them
+    ledger_rows = [dict(row, optout="") for row in ledger_rows]
     pb += ("" if "\nrules:\n" in pb else "rules:\n") + f"  - reply: {rule}\n"
     with tempfile.TemporaryDirectory() as folder:
         first = make_book(os.path.join(folder, "a"), pb, ledger_rows, {"playbooks/q.yaml": Q_BOOK})
@@ -455,6 +462,13 @@ def test_a_ledger_the_user_s_commands_wrote_is_rebuilt_from_the_journal(book, ru
             result = invoke("-C", first, "run", "--today", day.isoformat())
             assert result.exit_code == 0, result.output
         columns = [c for c in _ledger_cells(first)["c0"] if c not in STATE_COLUMNS]
-        lived, rebuilt = _downloaded_again(first, os.path.join(folder, "b"), columns, today)
+        lived, rebuilt = _downloaded_again(first, os.path.join(folder, "b"), columns, today,
+                                           empty=("optout",))
         for cid, row in lived.items():
             assert rebuilt[cid] == row, (cid, done)
+        # an opt-out outlives the sheet: the run writes it back for an enrolled contact
+        before, after = _ledger_cells(first), _ledger_cells(os.path.join(folder, "b"))
+        for cid, row in before.items():
+            if row.get("playbook"):
+                assert set(filter(None, after[cid]["optout"].split(";"))) == \
+                    set(filter(None, row["optout"].split(";"))), (cid, done)
