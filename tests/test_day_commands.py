@@ -876,7 +876,8 @@ def test_opt_out_words_of_one_day_end_where_they_were_said_last(book):
         out.write(FILES["contacts.csv"])  # downloaded again: the journal's word holds
     assert _planned(book, "c1") == []
     repeat = ok("-C", book, "optout", "c1", "all", "--note", "said again", "--today", NEXT)
-    assert repeat.stdout == "c1: opted out of all already; nothing written.\n"
+    assert repeat.stdout == ("c1: opted out of all already; nothing written (`cadence note` "
+                             "records a note).\n")
     assert ok("-C", book, "optout", "c1", "all", "--withdraw", "--today", NEXT).stdout == \
         "c1: opted back in to all.\n"
     assert _planned(book, "c1")
