@@ -36,9 +36,10 @@ class Synced(NamedTuple):
     later: int  # messages dated after today, left for a later sync
     undated: int  # messages with no usable date at all
     in_junk: tuple  # (date, contact, message id) of journaled replies still in the junk folder
-    # (reply's date, contact, the touch drafted on or after it: Entry) of replies that came
-    # after the morning's run had drafted the contact's next touch, which may still go out
+    # (reply's date, contact, the touch drafted before it was found: Entry) of replies that
+    # came after a run had drafted the contact's latest touch, which may still go out
     crossed: tuple = ()
+    ahead: tuple = ()  # (date, contact) of the messages left for later: whose, and when
 
     def found_json(self) -> list:
         return [{"contact": f.contact, "event": f.event, "date": f.day.isoformat(),
@@ -75,8 +76,11 @@ class Synced(NamedTuple):
                  f"{f.day} by {'the server (INTERNALDATE)' if f.message.dated_by == 'internaldate' else 'its file time'}"
                  for f in self.found if f.message.dated_by]
         if self.later:
+            whose = sorted({self.names.get(cid) or cid for _, cid in self.ahead})
             lines.append(f"{self.later} message{'s' if self.later != 1 else ''} dated after today "
-                         "left for a later sync.")
+                         "left for a later sync" + (f" (from {', '.join(whose)}, dated "
+                         f"{', '.join(sorted({d.isoformat() for d, _ in self.ahead}))}: a clock "
+                         "ahead of yours?)" if whose else "") + ".")
         return lines
 
 
@@ -116,7 +120,8 @@ def synced(book, weighed, junk_before: tuple, junk_ids: set, today: date,
     junk |= {(f.day, f.contact, f.message.id) for f in found if f.event == "reply" and f.junk}
     in_junk = tuple(sorted(item for item in junk if item[2] in junk_ids and item[1] in names))
     return Synced(found, names, tuple(entries), updates, len(weighed.later),
-                  len(weighed.undated), in_junk, _crossed(book, found, stopped, today))
+                  len(weighed.undated), in_junk, _crossed(book, found, stopped, today),
+                  tuple(item for item in weighed.ahead if item[1] in names))
 
 
 CROSSED_DAYS = 1  # a touch drafted this many days before the sync may still wait to go out

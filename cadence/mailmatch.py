@@ -103,6 +103,7 @@ class Weighed(NamedTuple):
     found: tuple  # Found, sorted by date, contact, event, Message-ID
     later: tuple  # (role, place) of messages dated after today: read again by the next sync
     undated: tuple  # (role, place) of messages without any usable date
+    ahead: tuple = ()  # (date, contact) of the messages dated after today, for people
 
 
 def known(rows: Iterable[Entry]) -> Known:
@@ -149,7 +150,7 @@ def weigh(reads: Iterable, people: list, journal: Known, own: Iterable[str],
         if person.email:
             by_address.setdefault(person.email, []).append(person)
     ids = {person.id: person for person in people}
-    seen, found, later, undated = set(journal.ids), [], [], []
+    seen, found, later, undated, ahead = set(journal.ids), [], [], [], []
     for read in sorted(reads, key=_order):
         message = read.message
         key = ("sent" if read.role == "sent" else "mail", message.id)
@@ -165,11 +166,12 @@ def weigh(reads: Iterable, people: list, journal: Known, own: Iterable[str],
             continue
         if day > today:
             later.append((read.role, read.place))
+            ahead.append((day, findings[0].contact))
             continue
         seen.add(key)
         found.extend(findings)
     found.sort(key=lambda f: (f.day, f.contact, f.event, f.message.id))
-    return Weighed(tuple(found), tuple(later), tuple(undated))
+    return Weighed(tuple(found), tuple(later), tuple(undated), tuple(sorted(ahead)))
 
 
 def _order(read) -> tuple:

@@ -956,7 +956,8 @@ def test_a_message_dated_after_today_waits_for_a_later_sync(book, tree):
     before = book_files(book)
     result = sync(book, "2026-12-05")
     assert book_files(book) == before
-    assert "1 message dated after today left for a later sync." in result.stdout.splitlines()
+    assert ("1 message dated after today left for a later sync (from Jonas Ek, dated "
+            "2026-12-06: a clock ahead of yours?).") in result.stdout.splitlines()
     assert synced_lines(book, "2026-12-06") == [
         f"2026-12-06,c1,reply,p,,email,,{mid(data)} RE: {SUBJECT}",
         "2026-12-06,c1,status,p,,,,replied (a reply by email)"]
