@@ -158,11 +158,13 @@ def stats(book, rows, today: date, since=None) -> dict:
 
 
 def _answered(rows, day: date):
-    """The latest touch on or before a reply: the one the reply answers (of one day's
-    touches, the largest row, so that the rows' order does not matter)."""
+    """The latest touch on or before a reply: the one the reply answers. Of one day's
+    touches, one logged by hand (no step) comes after a run's, as a person logs it after the
+    day's run (README "Semantics", as the journal's fold orders them), then the largest row:
+    the rows' order never matters."""
     found = [row for row in rows if row.date <= day]
-    return max(found, key=lambda row: (row.date, row.step, row.channel, row.playbook,
-                                       row.template, row.note), default=None)
+    return max(found, key=lambda row: (row.date, not row.step.strip(), row.step, row.channel,
+                                       row.playbook, row.template, row.note), default=None)
 
 
 def _rates(made: Counter, answered: Counter, label) -> list:

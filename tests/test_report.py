@@ -158,6 +158,21 @@ def test_a_touch_answered_twice_counts_once(tmp_path):
     ]
 
 
+def test_a_reply_answers_the_touch_logged_by_hand_after_the_days_run(tmp_path):
+    """Of one day's touches, one logged by hand (no step) comes after the run's: a reply
+    that day answers the call logged by hand, not the email the run drafted."""
+    book = dict(STATS_BOOK)
+    book["history.csv"] = book["history.csv"].replace(
+        "2026-11-02,b,reply,p,,,,\n",
+        "2026-11-02,b,touch,p,,call,,by hand\n        2026-11-02,b,reply,p,,,,\n")
+    build_tree(tmp_path, book)
+    cfg = load_config(str(tmp_path))
+    loaded = load(cfg)
+    result = stats(loaded.book, lambda: journal_rows(cfg, loaded.ledger_bytes), TODAY)
+    assert {(s["step"], s["replies"]) for s in result["by_step"]} == {
+        ("decide-1", 0), ("decide-2", 1), ("remind-1", 0), ("(by hand)", 1)}
+
+
 def test_stats_cli(tmp_path):
     build_tree(tmp_path, STATS_BOOK)
     result = invoke("-C", tmp_path, "stats", "--today", TODAY, "--json")
