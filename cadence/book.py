@@ -194,7 +194,11 @@ def template_loader(folder: str):
             # is not a template of the book
             filename = os.path.join(self.searchpath[0], *split_template_path(template))
             root, real = os.path.realpath(self.searchpath[0]), os.path.realpath(filename)
-            if os.path.commonpath([root, real]) != root or not os.path.isfile(real):
+            # only a `.j2` file is a template: a templates folder that a shared book made
+            # a link to a wider one (`templates -> ..`) cannot pour a key or a password
+            # file into a draft
+            if not real.endswith(".j2") or os.path.commonpath([root, real]) != root or \
+                    not os.path.isfile(real):
                 raise TemplateNotFound(template)
             try:
                 return super().get_source(environment, template)

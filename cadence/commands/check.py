@@ -75,7 +75,31 @@ def _outside_warnings(cfg) -> list:
         warnings.append(Problem(place, f"`{key}` leads out of the book's folder, to {shown}",
                                 f"cadence {verb} there; keep it so if that is meant",
                                 EXIT_CONFIG, warning=True))
+    root = _repository(os.path.realpath(cfg.root))
+    for key in ("playbooks", "templates"):  # a folder read through a link the book holds
+        path = getattr(cfg, key)
+        real = os.path.realpath(path)
+        if cfg.places.get(key) is None and os.path.commonpath([root, real]) != root:
+            warnings.append(Problem(Source(path), f"the {key} folder is a link out of the book's "
+                                    f"folder, to {real}",
+                                    f"cadence reads the {key} there (only .j2 files are "
+                                    "templates); keep it so if that is meant", EXIT_CONFIG,
+                                    warning=True))
     return warnings
+
+
+def _repository(root: str) -> str:
+    """The git working tree that holds the book (a book inside a repository, as the bundled
+    examples link to the repository's own playbooks and templates), else the book's folder:
+    where a link in the book may lead without a warning."""
+    folder = root
+    while True:
+        if os.path.exists(os.path.join(folder, ".git")):
+            return folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return root
+        folder = parent
 
 
 def _restorable(loaded) -> int:
