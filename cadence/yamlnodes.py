@@ -327,12 +327,18 @@ class Checker:
         if required and not value.strip():
             self.report(node, f"`{key}` must not be empty")
             return None
+        if "\x00" in value:  # no path, name or command holds one (the OS refuses it)
+            self.report(node, f"`{key}` holds a NUL character (\\0)")
+            return None
         return value
 
     def scalar(self, key: str, node: Node, expected: str) -> Optional[str]:
         """The stripped text of a scalar meant to hold `expected`."""
         if not isinstance(node, ScalarNode) or is_empty(node):
             self.report(node, f"`{key}` must be {expected}, got {describe(node)}")
+            return None
+        if "\x00" in node.value:
+            self.report(node, f"`{key}` holds a NUL character (\\0)")
             return None
         return node.value.strip()
 
