@@ -312,6 +312,10 @@ UNREACHABLE = {
                                    "(\"socket error: EOF\"), worded by the branch before it "
                                    "(case sync-connection-cut-during-fetch); neither raises "
                                    "EOFError",
+    "it holds a NUL character": "a backstop of the ledger's writer: cadence.yaml's and the "
+                                "playbooks' texts refuse a NUL where it stands "
+                                "(case playbook-a-nul-in-a-step-id); test_ledger.py gives one "
+                                "to the writer by hand",
     "the template needs more memory than there is":
         "only a template that allocates in a way no bound foresaw; test_render.py raises "
         "MemoryError by hand",
