@@ -126,10 +126,11 @@ class Renderer:
         return _Rendered(subject, text, path, html)
 
     def _watched(self, path: str, where: str) -> "_Watched":
-        """Errors named by the template's line, within the caller's deadline. A template that
-        ran out of time once is not run again this command: its next contacts get the same
-        problem at once, rather than each their own wait."""
-        stuck = self._stuck.get(path)
+        """Errors named by the template's line, within the caller's deadline. Once a template
+        ran out of time, no template is run again this command: every later draft gets that
+        problem at once, rather than each its own wait (a piece that many templates include,
+        `_signature.j2`, would otherwise hold the book's lock ten seconds a template)."""
+        stuck = self._stuck.get(path) or next(iter(self._stuck.values()), None)
         if stuck is not None:
             raise Failure(replace(stuck, message=stuck.message.rsplit(" (contact", 1)[0]
                                   + f" {where}"))

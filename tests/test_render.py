@@ -398,6 +398,30 @@ def test_a_template_out_of_time_is_run_once_a_command(tmp_path):
     assert len(calls) == 1
 
 
+def test_after_a_template_out_of_time_no_template_runs_again_that_command(tmp_path):
+    """A piece that every template includes runs out of time in the first: the others are
+    not run either, each draft failing at once with that problem (the book's lock is held
+    one deadline, not one a template)."""
+    from cadence.guard import deadline
+
+    calls = []
+
+    def short():
+        calls.append(1)
+        return deadline(0.2)
+
+    slow = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+    r = renderer(tmp_path, {"hello.j2": "Subject: Hi\n\n{% include '_sig.j2' %}\n",
+                            "bye.j2": "Subject: Bye\n\n{% include '_sig.j2' %}\n",
+                            "_sig.j2": slow + "\n"})
+    r.guard = short
+    for template in ("hello", "bye"):
+        with pytest.raises(Failure) as err:
+            r.draft(touch(template=template), contact(), PB, (), TODAY)
+        assert "the template ran for more than 0.2 seconds" in str(err.value)
+    assert len(calls) == 1
+
+
 BIG = "'x' * 600000"
 LONG = "{% set s = 'x' * 1000000 %}"  # a text of the largest size one operation may make
 BOUNDS = [
