@@ -829,13 +829,14 @@ def test_a_ledger_link_out_of_the_book_is_not_written_through(tmp_path):
     assert target.read_text() == LEDGER
 
 
-HOSTILE_NAME = "Ann \x1b]0;owned\x07\x1b[31mLind [/bold] \x9b2J"
+HOSTILE_NAME = "Ann \x1b]0;owned\x07\x1b[31mLind [/bold] \x9b2J \u202edniL\u202c"
+SPELT = "\\x1b]0;owned\\x07\\x1b[31mLind [/bold] \\x9b2J \\u202edniL\\u202c"
 
 
 def test_a_cell_cannot_drive_the_terminal(tmp_path):
-    """A name from a shared book with terminal escapes (a title, a colour, C1 CSI) is printed
-    with its control characters spelt out, by `due`, `plan` and `render` (whose draft's
-    headers drop them); JSON escapes them itself."""
+    """A name from a shared book with terminal escapes (a title, a colour, C1 CSI) or a mark
+    that reverses what follows (Trojan Source) is printed with those characters spelt out, by
+    `due`, `plan` and `render` (whose draft's headers drop them); JSON escapes them itself."""
     root = build(tmp_path / "book", {"contacts.csv": (
         "id,name,email,phone,playbook,started\n"
         f'c1,"{HOSTILE_NAME}",ann@example.com,+46701234567,p,2026-11-01\n')})
@@ -843,8 +844,8 @@ def test_a_cell_cannot_drive_the_terminal(tmp_path):
                  ["render", "c1", "--today", TODAY]):
         result = invoke("-C", root, *args)
         assert result.exit_code == 0, result.output
-        assert "\\x1b]0;owned\\x07\\x1b[31mLind [/bold] \\x9b2J" in result.stdout
-        assert not any(ch in result.output for ch in "\x1b\x07\x9b")
+        assert SPELT in result.stdout
+        assert not any(ch in result.output for ch in "\x1b\x07\x9b\u202e\u202c")
     document = invoke("-C", root, "due", "--today", TODAY, "--json").stdout
     assert json.loads(document)["due"][0]["name"] == HOSTILE_NAME
 
