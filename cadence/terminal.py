@@ -53,8 +53,16 @@ def _char_width(ch: str) -> int:
     return 2 if unicodedata.east_asian_width(ch) in "WF" else 0 if unicodedata.combining(ch) else 1
 
 
+CELL_LIMIT = 120  # characters of a cell a table shows: one long name widens no other row
+
+
+def _cell(value) -> str:
+    text = " ".join(str(value).split())
+    return visible(text if len(text) <= CELL_LIMIT else text[:CELL_LIMIT - 1] + "…")
+
+
 def _plain(title: str, columns, rows) -> None:
-    cells = [[visible(" ".join(str(c).split())) for c in row] for row in rows]
+    cells = [[_cell(c) for c in row] for row in rows]
     sizes = [[_width(value) for value in row] for row in cells]
     widths = [max([_width(h)] + [s[i] for s in sizes]) for i, h in enumerate(columns)]
     right = [c in ("late", "#") for c in columns]
@@ -87,7 +95,7 @@ def table(title: str, columns, rows) -> None:
         justify = "right" if column in ("late", "#") else "left"
         grid.add_column(column, justify=justify, overflow="fold")
     for row in rows:  # Text, not markup: a name like `[/b]` is a name, not a style
-        grid.add_row(*[Text(visible(str(c))) for c in row])
+        grid.add_row(*[Text(_cell(c)) for c in row])
     out.print(grid)
 
 

@@ -850,6 +850,19 @@ def test_a_cell_cannot_drive_the_terminal(tmp_path):
     assert json.loads(document)["due"][0]["name"] == HOSTILE_NAME
 
 
+def test_one_long_cell_widens_no_other_row(tmp_path):
+    """A 200,000-character name from a shared book: `due`'s table shows its first 119
+    characters and an ellipsis, and the other rows stay as narrow as their own cells."""
+    root = build(tmp_path / "book", {"contacts.csv": (
+        "id,name,email,phone,playbook,started\n"
+        f"c1,{'A' * 200000},ann@example.com,+46701234567,p,2026-11-01\n"
+        "c2,Bob Berg,bob@example.com,,p,2026-11-01\n")})
+    result = invoke("-C", root, "due", "--today", TODAY)
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout) < 2000 and "A" * 119 + "…" in result.stdout
+    assert max(len(line) for line in result.stdout.splitlines()) < 400
+
+
 def test_a_table_on_a_terminal_takes_cells_as_text(monkeypatch, capsys):
     """On a terminal (rich), a cell is text: `[/bold]` is no closing tag (which rich would
     refuse with an error), and control characters are spelt out."""
