@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 from .commit import journal_limit
@@ -424,8 +424,11 @@ def load(config, expressions: Optional[_Expressions] = None, conditions: bool = 
     playbooks, problems = load_playbooks(config, templates, expressions.check)
     problems[:0] = links_out
 
-    regular_file(config.ledger, "ledger")
-    data = read_bytes(config.ledger, "ledger")
+    try:
+        regular_file(config.ledger, "ledger")
+        data = read_bytes(config.ledger, "ledger")
+    except Failure as failed:
+        raise _named_in_config(failed, config.places.get("ledger")) from None
     from .sheet import read_ledger
 
     # The journal is folded before the ledger's rows are read: the fold's passing values are
@@ -455,6 +458,16 @@ def load(config, expressions: Optional[_Expressions] = None, conditions: bool = 
     book = Book(playbooks=playbooks, contacts=contacts, trails=trails, condition=condition)
     return Loaded(config, ledger, data, book, templates,
                   tuple(p for p in problems if p.warning))
+
+
+def _named_in_config(failed: Failure, place) -> Failure:
+    """A file that cadence.yaml names and that cannot be read: said where the config names it
+    too (the path shown may be far from anything the user typed: `../../x.csv`)."""
+    if place is None:
+        return failed
+    named = f"named in {os.path.basename(place.path)}, line {place.line}"
+    return Failure([replace(p, hint=(p.hint + "; " if p.hint else "") + named)
+                    for p in failed.problems])
 
 
 def _journal_optouts(contacts, trails: dict):
