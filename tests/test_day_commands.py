@@ -883,3 +883,15 @@ def test_opt_out_words_of_one_day_end_where_they_were_said_last(book):
     assert _planned(book, "c1")
     assert [r.split(",", 7)[7] for r in rows(book) if ",c1,note," in r] == [
         "opted out of all", "opted back in to all", "opted out of all", "opted back in to all"]
+
+
+def test_a_note_in_the_words_of_an_opt_out_is_no_opt_out(book):
+    """Only `optout` says "opted out of": a note that begins so is journaled as said, and one
+    `--withdraw` still takes the opt-out back."""
+    ok("-C", book, "optout", "c1", "email", "--today", TODAY)
+    ok("-C", book, "note", "c1", "opted out of email, she said again on the phone", "--today",
+       TODAY)
+    assert rows(book)[-1] == (f"{TODAY},c1,note,p,,,,\"said: opted out of email, she said again "
+                              "on the phone\"")
+    ok("-C", book, "optout", "c1", "email", "--withdraw", "--today", TODAY)
+    assert "email" in {channel for _, channel in _planned(book, "c1")}

@@ -873,3 +873,16 @@ def test_a_table_on_a_terminal_takes_cells_as_text(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "[/bold]" in out and "\\x1b[31m" in out and "\\x1b[2J" in out
     assert "\x1b" not in out
+
+
+def test_check_names_a_templates_folder_the_config_names_through_a_link_out(tmp_path):
+    """`templates: tpl`, where `tpl` is a link to a folder outside the book: check says where
+    cadence reads, as of a `templates` folder that is such a link itself."""
+    from smallbook import CONFIG
+
+    root = build(tmp_path / "book", {"cadence.yaml": CONFIG + "templates: tpl\n"})
+    shutil.move(os.path.join(root, "templates"), str(tmp_path / "outside"))
+    os.symlink(str(tmp_path / "outside"), os.path.join(root, "tpl"))
+    result = invoke("-C", root, "check", "--today", TODAY)
+    assert result.exit_code == 0, result.output
+    assert "the templates folder is a link out of the book's folder" in result.stderr

@@ -64,7 +64,7 @@ def _outside_warnings(cfg) -> list:
     from ..config import PATH_KEYS
 
     refused = {p.source for p in places_outside(cfg, write_outside())}
-    warnings = []
+    warnings, said = [], set()
     for key in PATH_KEYS:
         place = cfg.places.get(key)
         path = getattr(cfg, key)
@@ -72,6 +72,7 @@ def _outside_warnings(cfg) -> list:
             continue
         verb = "writes" if key in ("drafts", "history", "ledger") else "reads"
         shown = os.path.relpath(path, cfg.root)
+        said.add(key)
         warnings.append(Problem(place, f"`{key}` leads out of the book's folder, to {shown}",
                                 f"cadence {verb} there; keep it so if that is meant",
                                 EXIT_CONFIG, warning=True))
@@ -79,7 +80,7 @@ def _outside_warnings(cfg) -> list:
     for key in ("playbooks", "templates"):  # a folder read through a link the book holds
         path = getattr(cfg, key)
         real = os.path.realpath(path)
-        if cfg.places.get(key) is None and os.path.commonpath([root, real]) != root:
+        if key not in said and os.path.commonpath([root, real]) != root:
             warnings.append(Problem(Source(path), f"the {key} folder is a link out of the book's "
                                     f"folder, to {real}",
                                     f"cadence reads the {key} there (only .j2 files are "

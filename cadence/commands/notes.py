@@ -8,7 +8,7 @@ import typer
 from ..cli import (APP as app, CONTACT, FAR, NOTE, ON, QUIET, TODAY, config, guarded, load_book,
                    near_the_clock, not_after, parse_on, quiet, resolve_today, say, write_outside)
 from ..helptext import CONTACTS
-from ..model import EXIT_USAGE, Entry, Failure, Problem, Source
+from ..model import EXIT_USAGE, OPTED_IN, OPTED_OUT, Entry, Failure, Problem, Source
 
 NOTHING = 1  # exit code: no touch to say done (as `render` with nothing planned)
 
@@ -39,6 +39,10 @@ def note(contact_id: str = CONTACT,
             raise Failure(Problem(Source("TEXT"), "the note is empty",
                                   "write the note in quotes: cadence note ann \"wants a quote\"",
                                   EXIT_USAGE))
+        if words.startswith((OPTED_OUT, OPTED_IN)):
+            # only `cadence optout` says these words: the journal counts them (an opt-out
+            # said again in a note would take a `--withdraw` more to take back)
+            words = "said: " + words
         return ([Entry(when, contact.id, "note", contact.playbook, note=words)], {},
                 f"{contact.id}: note on {when} added.")
 
