@@ -478,15 +478,12 @@ def _journal_optouts(contacts, trails: dict):
     held = {cid: trail.optout for cid, trail in trails.items() if trail.optout}
     if not held:
         return contacts
-    out = []
-    for contact in contacts:
-        said = held.get(contact.id)
-        if said:
-            extra = tuple(c for c in said if c not in contact.optout)
-            if extra:
-                contact = contact._replace(optout=contact.optout + extra)
-        out.append(contact)
-    return tuple(out) if isinstance(contacts, tuple) else out
+    return tuple(_with_optouts(contact, held.get(contact.id, ())) for contact in contacts)
+
+
+def _with_optouts(contact, said: tuple):
+    extra = tuple(c for c in said if c not in contact.optout)
+    return contact._replace(optout=contact.optout + extra) if extra else contact
 
 
 def expressions(config) -> _Expressions:

@@ -163,8 +163,7 @@ def _crossed(book, found: tuple, stopped: set, today: date) -> tuple:
 def _effects(book, contact, finds: list, today: date, history=None) -> tuple:
     """(journal rows, ledger cells, whether a reply stopped, paused or moved the contact) of
     one contact's findings, oldest first."""
-    again = [f.touch_again() for f in finds if f.event == "sent" and f.touch is not None
-             and f.touch.taken_back]
+    again = [f.touch_again() for f in finds if f.sent_after_undo]
     if again and history is not None:
         # the email went out: its touch counts again, and the contact's state is the one
         # its journal then says (SPEC 9's rebuild, from its rows and this touch)
@@ -177,8 +176,7 @@ def _effects(book, contact, finds: list, today: date, history=None) -> tuple:
     email = address_key(contact.row.get("email", ""))
     for finding in sorted(finds, key=lambda f: (f.day, EVENT_ORDER.index(f.event), f.message.id)):
         acted_in = st.playbook or contact.playbook
-        if again and finding.event == "sent" and finding.touch is not None and \
-                finding.touch.taken_back:
+        if finding.sent_after_undo:
             rows.append(finding.touch_again())
         rows.append(finding.entry(acted_in))
         if finding.event == "reply":

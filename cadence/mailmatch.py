@@ -81,9 +81,14 @@ class Found(NamedTuple):
             text = f"{JUNK} {text}"
         if self.event == "bounce":
             text += f" [address {self.address}]"
-        if self.touch is not None and self.touch.taken_back:
+        if self.sent_after_undo:
             text += f" {SENT_AFTER_UNDO}"
         return text
+
+    @property
+    def sent_after_undo(self) -> bool:
+        """A copy in the sent folder of a drafted email that `undo` took back."""
+        return self.event == "sent" and self.touch is not None and self.touch.taken_back
 
     def touch_again(self) -> Entry:
         """The touch row of a drafted email that `undo` took back and that went out all

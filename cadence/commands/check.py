@@ -83,8 +83,9 @@ def _outside_warnings(cfg) -> list:
         if key not in said and os.path.commonpath([root, real]) != root:
             warnings.append(Problem(Source(path), f"the {key} folder is a link out of the book's "
                                     f"folder, to {real}",
-                                    f"cadence reads the {key} there (only .j2 files are "
-                                    "templates); keep it so if that is meant", EXIT_CONFIG,
+                                    f"cadence reads the {key} there"
+                                    + (" (only .j2 files are templates)" if key == "templates"
+                                       else "") + "; keep it so if that is meant", EXIT_CONFIG,
                                     warning=True))
     return warnings
 
