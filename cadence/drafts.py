@@ -127,13 +127,19 @@ class Renderer:
 
     def _watched(self, path: str, where: str) -> "_Watched":
         """Errors named by the template's line, within the caller's deadline. Once a template
-        ran out of time, no template is run again this command: every later draft gets that
-        problem at once, rather than each its own wait (a piece that many templates include,
+        ran out of time, no template is run again this command: a later draft of that
+        template gets the same problem at once, a draft of another template says it was not
+        run and why, rather than each its own wait (a piece that many templates include,
         `_signature.j2`, would otherwise hold the book's lock ten seconds a template)."""
-        stuck = self._stuck.get(path) or next(iter(self._stuck.values()), None)
+        stuck = self._stuck.get(path)
         if stuck is not None:
             raise Failure(replace(stuck, message=stuck.message.rsplit(" (contact", 1)[0]
                                   + f" {where}"))
+        earlier = next(iter(self._stuck.values()), None)
+        if earlier is not None:
+            slow = replace(earlier.source, path=os.path.relpath(earlier.source.path, self.folder))
+            raise Failure(Problem(Source(path), f"not run, as {slow} ran out of time earlier in "
+                                  f"this command {where}", code=EXIT_CONFIG))
         return _Watched(self, path, located(path, where, self.lines))
 
     def draft(self, touch, contact, playbook, history, today: date) -> Draft:
