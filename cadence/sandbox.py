@@ -215,6 +215,9 @@ class located:
             message = getattr(err, "message", None) or str(err)
             if isinstance(err, UndefinedError) and self.lines is not None:
                 message = _undefined_message(message, self.lines(path), line)
+            elif isinstance(err, TemplateNotFound) and not str(err.name).endswith(SUFFIX):
+                message = (f"included file {err.name!r} is not a template: only .j2 files "
+                           "in the templates folder are")
             elif isinstance(err, TemplateNotFound):
                 message = (f"included template {err.name!r} not found (includes are looked up "
                            "inside the templates folder)")
