@@ -24,6 +24,7 @@ BY_MAIL = "(a reply by email)"
 NOT_SENT_AFTER = 2  # days after its day that a drafted email not seen sent is noticed
 NOT_SENT_UNTIL = 14  # days after which it is not any more
 JUNK_DAYS = 7  # days a reply found in junk is noticed by `due`
+AHEAD_NAMES = 5  # the contacts the "left for a later sync" line names; the rest are counted
 
 
 class Synced(NamedTuple):
@@ -76,12 +77,22 @@ class Synced(NamedTuple):
                  f"{f.day} by {'the server (INTERNALDATE)' if f.message.dated_by == 'internaldate' else 'its file time'}"
                  for f in self.found if f.message.dated_by]
         if self.later:
-            whose = sorted({self.names.get(cid) or cid for _, cid in self.ahead})
             lines.append(f"{self.later} message{'s' if self.later != 1 else ''} dated after today "
-                         "left for a later sync" + (f" (from {', '.join(whose)}, dated "
-                         f"{', '.join(sorted({d.isoformat() for d, _ in self.ahead}))}: a clock "
-                         "ahead of yours?)" if whose else "") + ".")
+                         f"left for a later sync{self._ahead_words()}.")
         return lines
+
+    def _ahead_words(self) -> str:
+        """Whom the messages left for later concern (a reply from them, a copy sent to them, a
+        bounce of one) and when, in a line however many there are."""
+        if not self.ahead:
+            return ""
+        whose = sorted({self.names.get(cid) or cid for _, cid in self.ahead})
+        if len(whose) > AHEAD_NAMES:
+            whose = whose[:AHEAD_NAMES] + [f"{len(whose) - AHEAD_NAMES} others"]
+        shown = ", ".join(whose[:-1]) + " and " + whose[-1] if len(whose) > 1 else whose[0]
+        first, last = min(d for d, _ in self.ahead), max(d for d, _ in self.ahead)
+        days = first.isoformat() if first == last else f"{first} to {last}"
+        return f" (about {shown}, dated {days}: a clock ahead of yours?)"
 
 
 def junk_text(name: str, day: date, seen: bool = True) -> str:

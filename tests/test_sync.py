@@ -949,6 +949,35 @@ def test_a_dry_run_writes_nothing(book, tree, tmp_path):
     assert book_files(book) == before
 
 
+AHEAD = [
+    # (messages left for later as (day, contact), the line's words after "left for a later sync")
+    ([(5, "c1")], " (about Ann, dated 2026-12-05: a clock ahead of yours?)."),
+    ([(5, "c1"), (7, "c2"), (6, "c1")],
+     " (about Ann and Bo, dated 2026-12-05 to 2026-12-07: a clock ahead of yours?)."),
+    # a server whose clock is a year out: seven people named would make a long line
+    ([(day, f"c{n}") for n, day in zip(range(1, 8), range(8, 15))],
+     " (about Ann, Bo, Cy, Di, Ed and 2 others, dated 2026-12-08 to 2026-12-14: a clock ahead "
+     "of yours?)."),
+    ([], "."),  # counted, but none of them concerned a contact of the ledger
+]
+
+
+@pytest.mark.parametrize("ahead, words", AHEAD)
+def test_the_messages_left_for_later_are_named_in_one_line(ahead, words):
+    """Whom the messages dated after today concern (a reply from them, a copy sent to them, a
+    bounce) and when: at most five names, the first and last day."""
+    from datetime import date
+
+    from cadence.mailacts import Synced
+
+    names = dict(zip([f"c{n}" for n in range(1, 8)], ["Ann", "Bo", "Cy", "Di", "Ed", "Fa", "Gu"]))
+    synced = Synced((), names, (), {}, len(ahead) or 2, 0, (),
+                    ahead=tuple((date(2026, 12, day), cid) for day, cid in ahead))
+    count = len(ahead) or 2
+    assert synced.dated_lines() == [f"{count} message{'s' if count != 1 else ''} dated after "
+                                    f"today left for a later sync{words}"]
+
+
 def test_a_message_dated_after_today_waits_for_a_later_sync(book, tree):
     """"one dated after --today is left for a later sync"."""
     data = make("outlook_reply", date=at("2026-12-06"))
@@ -956,7 +985,7 @@ def test_a_message_dated_after_today_waits_for_a_later_sync(book, tree):
     before = book_files(book)
     result = sync(book, "2026-12-05")
     assert book_files(book) == before
-    assert ("1 message dated after today left for a later sync (from Jonas Ek, dated "
+    assert ("1 message dated after today left for a later sync (about Jonas Ek, dated "
             "2026-12-06: a clock ahead of yours?).") in result.stdout.splitlines()
     assert synced_lines(book, "2026-12-06") == [
         f"2026-12-06,c1,reply,p,,email,,{mid(data)} RE: {SUBJECT}",
