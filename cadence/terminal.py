@@ -28,10 +28,11 @@ def console(stderr: bool = False):
 # otherwise move the cursor, recolour or retitle the user's terminal. Shown as \x1b.
 _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x09), *range(0x0b, 0x20), 0x7f,
                                          *range(0x80, 0xa0))}
-# and the marks that reorder what follows them on the line (a name `Bob\u202eevil` shown
-# backwards: Trojan Source), spelt out as well
-_CONTROLS.update({c: f"\\u{c:04x}" for c in (0x061c, 0x200e, 0x200f, *range(0x202a, 0x202f),
-                                            *range(0x2066, 0x206a))})
+# and the embeddings, overrides and isolates that reorder what follows them on the line (a
+# name `Bob\u202eevil` shown backwards: Trojan Source), spelt out as well. The plain marks
+# (LRM, RLM, ALM) stay: they only place a comma or a digit beside right-to-left words, and
+# Hebrew or Arabic names and notes carry them
+_CONTROLS.update({c: f"\\u{c:04x}" for c in (*range(0x202a, 0x202f), *range(0x2066, 0x206a))})
 
 
 def visible(text: str) -> str:

@@ -850,6 +850,19 @@ def test_a_cell_cannot_drive_the_terminal(tmp_path):
     assert json.loads(document)["due"][0]["name"] == HOSTILE_NAME
 
 
+def test_a_right_to_left_name_keeps_its_marks(tmp_path):
+    """A Hebrew name with a right-to-left mark (U+200F) before its comma is printed as written:
+    the plain marks place punctuation and reorder nothing else, unlike an override."""
+    name = "\u05d3\u05e0\u05d4 \u05db\u05d4\u05df\u200f, \u05d9\u05e8\u05d5\u05e9\u05dc\u05d9\u05dd"
+    root = build(tmp_path / "book", {"contacts.csv": (
+        "id,name,email,phone,playbook,started\n"
+        f'c1,"{name}",ann@example.com,+46701234567,p,2026-11-01\n')})
+    for args in (["due", "--today", TODAY], ["plan", "c1", "--today", TODAY]):
+        result = invoke("-C", root, *args)
+        assert result.exit_code == 0, result.output
+        assert name in result.stdout and "\\u200f" not in result.stdout
+
+
 def test_one_long_cell_widens_no_other_row(tmp_path):
     """A 200,000-character name from a shared book: `due`'s table shows its first 119
     characters and an ellipsis, and the other rows stay as narrow as their own cells."""
@@ -873,6 +886,25 @@ def test_a_table_on_a_terminal_takes_cells_as_text(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "[/bold]" in out and "\\x1b[31m" in out and "\\x1b[2J" in out
     assert "\x1b" not in out
+
+
+@pytest.mark.parametrize("target, said", [
+    ("../shared/templates", False),  # the repository's own templates, as the bundled examples
+    ("..", True),  # a folder holding the book: everything beside it
+    ("../..", True),  # the working tree's top, a home folder kept in git
+])
+def test_a_link_inside_the_git_working_tree_is_said_only_when_it_widens(tmp_path, target, said):
+    """A book in a git working tree may link its templates to the repository's own folder
+    without a warning; a link to a folder that holds the book itself is said all the same."""
+    os.makedirs(tmp_path / ".git")
+    root = build(tmp_path / "books" / "acme", {})
+    templates = os.path.join(root, "templates")
+    for place in (tmp_path / "books" / "shared" / "templates", tmp_path / "books", tmp_path):
+        shutil.copytree(templates, str(place), dirs_exist_ok=True)
+    shutil.rmtree(templates)
+    os.symlink(target, templates)
+    result = invoke("-C", root, "check", "--today", TODAY)
+    assert ("the templates folder is a link out of the book's folder" in result.stderr) == said
 
 
 def test_check_names_a_templates_folder_the_config_names_through_a_link_out(tmp_path):

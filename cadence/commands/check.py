@@ -76,11 +76,15 @@ def _outside_warnings(cfg) -> list:
         warnings.append(Problem(place, f"`{key}` leads out of the book's folder, to {shown}",
                                 f"cadence {verb} there; keep it so if that is meant",
                                 EXIT_CONFIG, warning=True))
-    root = _repository(os.path.realpath(cfg.root))
+    book = os.path.realpath(cfg.root)
+    root = _repository(book)
     for key in ("playbooks", "templates"):  # a folder read through a link the book holds
         path = getattr(cfg, key)
         real = os.path.realpath(path)
-        if key not in said and os.path.commonpath([root, real]) != root:
+        # a folder that holds the book itself (`templates -> ..`, a home folder kept in git)
+        # is no shared folder of the repository: said wherever it is
+        widened = os.path.commonpath([book, real]) == real
+        if key not in said and (widened or os.path.commonpath([root, real]) != root):
             warnings.append(Problem(Source(path), f"the {key} folder is a link out of the book's "
                                     f"folder, to {real}",
                                     f"cadence reads the {key} there"
