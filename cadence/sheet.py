@@ -10,6 +10,7 @@ written once with the first write.
 """
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from typing import Mapping, Optional
 
 from .ledger_file import LedgerFile
 from .sheet_dates import ISO, DateFormat, is_serial, read_cell
-from .model import EXIT_CONFIG, EXIT_DATA, Problem, Source
+from .model import CHANNELS, EXIT_CONFIG, EXIT_DATA, STATUSES, Problem, Source, channel_items
 
 # the ledger's columns that hold a date (`callback` a date and time, `birthday` also MM-DD)
 DATE_COLUMNS = ("started", "paused_until", "callback", "birthday", "last_reply", "last_touch",
@@ -181,6 +182,7 @@ def map_ledger(ledger: LedgerFile, lmap: LedgerMap = NO_MAP) -> tuple:
             else:
                 renames[header] = name
     columns = tuple(renames.get(c, c) for c in ledger.columns)
+    problems += _renamed(ledger, columns, set(renames), lmap.dates)
     to_header = {name: header for header, name in renames.items()}
     rows = ledger.rows
     converted = {}
@@ -209,6 +211,48 @@ def map_ledger(ledger: LedgerFile, lmap: LedgerMap = NO_MAP) -> tuple:
         if defaulted and "playbook" not in columns:
             columns = columns + ("playbook",)
     return SheetView(ledger, columns, rows, lmap, to_header, made, defaulted), problems
+
+
+def _is_date(text: str, dates: DateFormat) -> bool:
+    """A date cell, perhaps with a time after it (`2027-01-08T11:00`, `08.01.2027 11:00`)."""
+    return any(not read_cell(part, dates)[2] for part in (text.split(" ")[0], text[:10]))
+
+
+# cadence's columns that it writes, and how a cell of each looks: a header that names one of
+# them in another case or spacing (`Status`, `Last Touch`), holding such cells only, is cadence's
+# column renamed by hand (an Excel autocorrect), not the sheet's own
+_LOOKS = {
+    "status": lambda t, d: t.lower() in STATUSES,
+    "optout": lambda t, d: all(c in CHANNELS + ("all",) for c in channel_items(t)),
+    "channels": lambda t, d: all(c in CHANNELS for c in channel_items(t)),
+    "last_channel": lambda t, d: t.lower() in CHANNELS,
+    "touches": lambda t, d: t.isdigit(),
+    **{c: _is_date for c in ("started", "paused_until", "callback", "last_reply", "last_touch",
+                             "next_due")},
+}
+
+
+def _renamed(ledger: LedgerFile, columns: tuple, mapped: set, dates: DateFormat) -> list:
+    """Errors for the sheet's headers that are one of cadence's written columns renamed: the
+    column reads as the sheet's own, so the state it holds (a `won`, an agreed call-back) would
+    be lost without a word, and the contact drafted again."""
+    problems = []
+    for header in ledger.columns:
+        column = re.sub(r"[\s_-]+", "_", header.strip().lower())
+        looks = _LOOKS.get(column)
+        if looks is None or header == column or header in mapped or column in columns:
+            continue
+        filled = [(i, row[header].strip()) for i, row in enumerate(ledger.rows)
+                  if row.get(header, "").strip()]
+        if filled and all(looks(text, dates) for _, text in filled):
+            problems.append(Problem(ledger.source(filled[0][0], header),
+                                    f"column {header!r} holds cadence's {column!r} cells, but "
+                                    f"its header is not {column!r}: the sheet's own column, "
+                                    "which cadence would not read",
+                                    f"rename the header back to {column!r}, or map it in "
+                                    f"cadence.yaml: `ledger: {{columns: {{{column}: {header}}}}}`",
+                                    EXIT_DATA))
+    return problems
 
 
 def _row(i, row, renames, converted, made, defaulted, playbook) -> dict:
@@ -294,14 +338,17 @@ def read_ledger(config, data: bytes, playbooks, earlier=()) -> tuple:
     contacts, found = parse_contacts(view)
     problems.extend(found)
     default = lmap.default_playbook
-    if default and default not in playbooks:
+    # a playbook whose file has errors is not loaded: those errors say enough of it
+    failed = {os.path.splitext(os.path.basename(p.source.path))[0] for p in earlier
+              if not p.warning and p.source.path.endswith((".yaml", ".yml"))}
+    if default and default not in playbooks and default not in failed:
         problems.append(Problem(lmap.places.get("default_playbook", Source(config.source)),
                                 f"`default_playbook` names playbook {default!r}, which no file "
                                 "has", "playbooks: " + (", ".join(sorted(playbooks)) or "(none)"), EXIT_CONFIG))
         return (None, (), problems) if broken else (view, contacts, problems)
     for index, contact in enumerate(contacts):
-        if contact.playbook and contact.playbook not in playbooks and not any(
-                p.source.path.endswith(contact.playbook + ".yaml") for p in earlier):
+        if contact.playbook and contact.playbook not in playbooks and \
+                contact.playbook not in failed:
             problems.append(Problem(
                 view.source(index, "playbook"),
                 f"contact {contact.id!r} follows playbook {contact.playbook!r}, which no file has",

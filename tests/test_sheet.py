@@ -406,6 +406,52 @@ def test_a_sheets_own_status_column_is_its_own(machine):
     assert "status = 'Status'" in said  # cadence's own words: cadence's column
 
 
+RENAMED = [
+    # (header, cells, cadence's column it is taken for, or None: the sheet's own) -- README,
+    # "A sheet's own columns": a header of cadence's in another case, holding its cells only,
+    # is cadence's column renamed by hand and an error, so that no state is lost unsaid
+    ("Status", ["won", ""], "status"),
+    ("Status", ["VIP", "won"], None),  # a word that is not cadence's: the sheet's own
+    ("Status", ["", ""], None),  # nothing held, nothing lost
+    ("Callback", ["2027-01-08T11:00", ""], "callback"),
+    ("Callback", ["08.01.2027 11:00", ""], "callback"),  # in the sheet's own date format
+    ("Callback", ["after lunch", ""], None),
+    ("Last Touch", ["2026-11-24", "2026-11-20"], "last_touch"),
+    ("OptOut", ["email, call", ""], "optout"),
+    ("Touches", ["3", "12"], "touches"),
+    ("Touches", ["many", ""], None),
+    ("ID", ["17", "18"], None),  # a sheet's own ids beside the ones cadence makes
+]
+
+
+@pytest.mark.parametrize("header, cells, column", RENAMED)
+def test_a_column_of_cadences_renamed_by_hand_is_an_error(header, cells, column):
+    from cadence.model import EXIT_DATA
+
+    data = f"Namn;E-post;{header}\r\nAnn Lind;ann@example.se;{cells[0]}\r\n" \
+           f"Bo Ek;bo@example.se;{cells[1]}\r\n".encode()
+    lmap = LedgerMap((("name", "Namn"), ("email", "E-post")), date_format("%d.%m.%Y")[0],
+                     generate_ids=True, places={"columns": None})
+    ledger, problems = parse_ledger(data, "k.csv", header=Header(
+        {"Namn": "name", "E-post": "email"}, ids=False, own=True))
+    assert ledger is not None and problems == [], problems
+    _, found = map_ledger(ledger, lmap)
+    errors = [p for p in found if not p.warning]
+    if column is None:
+        assert errors == []
+    else:
+        row = 2 if cells[0] else 3
+        assert [(str(p.source), p.message, p.code) for p in errors] == [
+            (f"k.csv:{row}:{len('Ann Lind;ann@example.se;') + 1}",
+             f"column {header!r} holds cadence's {column!r} cells, but its header is not "
+             f"{column!r}: the sheet's own column, which cadence would not read", EXIT_DATA)]
+        both = f"Namn;E-post;{header};{column}\r\nAnn Lind;ann@example.se;{cells[0]};\r\n" \
+               f"Bo Ek;bo@example.se;{cells[1]};\r\n".encode()
+        ledger, _ = parse_ledger(both, "k.csv", header=Header(
+            {"Namn": "name", "E-post": "email"}, ids=False, own=True))
+        assert [p for p in map_ledger(ledger, lmap)[1] if not p.warning] == []  # cadence's own
+
+
 def test_a_first_name_stands_for_the_name_and_no_name_is_said(machine):
     _, said = _init(machine, "o.csv", b"First Name,Last Name,E-mail Address\r\nAnn,Ek,a@x.se\r\n")
     assert "name = 'First Name'" in said and "email = 'E-mail Address'" in said
