@@ -106,7 +106,8 @@ class Renderer:
             raise Failure(Problem(
                 Source(os.path.join(self.folder, touch.template + SUFFIX)),
                 f"template {touch.template!r} not found for {touch.channel} {where}",
-                code=EXIT_CONFIG))
+                f"add {touch.template}.{touch.channel}{SUFFIX} to the templates folder "
+                "(`cadence check` lists every variant the playbooks may need)", code=EXIT_CONFIG))
         path = os.path.join(self.folder, filename)
         context = {
             "contact": dict(contact.row), "touch": touch, "today": today,

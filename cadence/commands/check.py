@@ -147,18 +147,29 @@ def _twin_warnings(renderer) -> list:
 # -- which templates the playbooks use, by which channels ---------------------------------------
 
 def _uses(playbook) -> list:
-    """(template, channel, source, label, fallback) for each template a playbook may render."""
+    """(template, channel, source, label, channels, ruled) for each template a playbook may
+    render: `channels` are the use's own, then those an `if` rule may give a scheduled touch
+    (`ruled`) and those it may fall back to (SPEC section 5)."""
+    ruled = tuple(dict.fromkeys(rule.channel for rule in playbook.ifs))
+
+    def use(template, wanted, source, label, fallback, scheduled=False):
+        channels = _channels(playbook, wanted, fallback)
+        given = tuple(c for c in ruled if c != wanted) if scheduled else ()
+        return (template, wanted, source, label,
+                channels[:1] + list(given) + [c for c in channels[1:] if c not in given], given)
+
     uses = []
     for phase in playbook.phases:
-        uses += [(s.template, s.channel, s.source, f"step {s.id!r}",
-                  s.fallback if s.fallback is not None else phase.fallback) for s in phase.steps]
-        uses += [(t, phase.channel, phase.source, f"phase {phase.name!r}", phase.fallback)
+        uses += [use(s.template, s.channel, s.source, f"step {s.id!r}",
+                     s.fallback if s.fallback is not None else phase.fallback, True)
+                 for s in phase.steps]
+        uses += [use(t, phase.channel, phase.source, f"phase {phase.name!r}", phase.fallback, True)
                  for t in phase.templates]
-    uses += [(r.template, r.then, r.source, "the no_reply rule", r.fallback)
+    uses += [use(r.template, r.then, r.source, "the no_reply rule", r.fallback)
              for r in playbook.no_reply]
     if playbook.birthday is not None:
-        uses.append((playbook.birthday.template, playbook.birthday.channel,
-                     playbook.birthday.source, "the birthday rule", playbook.birthday.fallback))
+        uses.append(use(playbook.birthday.template, playbook.birthday.channel,
+                        playbook.birthday.source, "the birthday rule", playbook.birthday.fallback))
     return uses
 
 
@@ -187,9 +198,10 @@ def used_templates(loaded, renderer) -> set:
 
     used = set()
     for playbook in loaded.book.playbooks.values():
-        uses = _uses(playbook) + [(playbook.callback_template, "call", playbook.source, "", None)]
-        for template, wanted, _, _, fallback in uses:
-            for channel in _channels(playbook, wanted, fallback):
+        uses = _uses(playbook) + [(playbook.callback_template, "call", playbook.source, "",
+                                   _channels(playbook, "call"), ())]
+        for template, _, _, _, channels, _ in uses:
+            for channel in channels:
                 filename = template_file(template, channel, renderer.names)
                 if filename:
                     used.add(filename)
@@ -209,8 +221,8 @@ def variant_problems(loaded, renderer, day) -> tuple:
     warnings = []
     for name in sorted(loaded.book.playbooks):
         playbook = loaded.book.playbooks[name]
-        for template, wanted, source, label, fallback in _uses(playbook):
-            for channel in _channels(playbook, wanted, fallback):
+        for template, wanted, source, label, channels, ruled in _uses(playbook):
+            for channel in channels:
                 misread = _read_out(renderer, template, channel, wanted)
                 if misread:
                     written = "an email" if renderer.has_subject(f"{template}.j2") else \
@@ -223,7 +235,9 @@ def variant_problems(loaded, renderer, day) -> tuple:
                 reason = _unusable(renderer, template, channel)
                 if reason is None:
                     continue
-                how = "its channel" if channel == wanted else "a channel it may fall back to"
+                how = "its channel" if channel == wanted else \
+                    "the channel an `if` rule gives it" if channel in ruled else \
+                    "a channel it may fall back to"
                 warnings.append(Problem(
                     source, f"{label} of playbook {name!r}: template {template!r} has no variant "
                     f"for {channel}, {how}: {reason}", f"add {_variant(renderer, template, channel)}",
