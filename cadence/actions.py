@@ -147,8 +147,7 @@ def write(loaded, drafts, entries, updates, allowed=(), moves=None, ledger_after
         try:
             after = dump_ledger(loaded.ledger, updates)
         except LedgerWriteError as err:
-            raise Failure(Problem(Source(config.ledger), str(err),
-                                  "set `encoding:` to one that holds every character",
+            raise Failure(Problem(Source(config.ledger), str(err), err.hint,
                                   EXIT_CANTCREAT)) from None
         if after == loaded.ledger_bytes:
             after = None

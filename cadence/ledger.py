@@ -6,7 +6,7 @@ from __future__ import annotations
 import codecs
 from typing import Mapping, Optional
 
-from .ledger_file import PLAIN, Header, LedgerFile, LedgerWriteError, problem, text_position
+from .ledger_file import PLAIN, Header, LedgerFile, LedgerWriteError, encoding_hint, problem, text_position
 from .model import EXIT_CONFIG, Problem, Source
 
 __all__ = ["LedgerFile", "LedgerWriteError", "append_row", "dump_ledger", "parse_ledger"]
@@ -62,8 +62,8 @@ def dump_ledger(ledger: LedgerFile, updates: Mapping[int, Mapping[str, str]]) ->
     try:
         return ledger._bom + text.encode(ledger._codec)
     except UnicodeEncodeError as exc:  # values are checked one by one first: a backstop
-        raise LedgerWriteError(
-            f"cannot write the ledger in {ledger._codec}: {exc.reason}") from None
+        raise LedgerWriteError(f"cannot write the ledger in {ledger._codec}: {exc.reason}",
+                               encoding_hint()) from None
 
 
 def guess_encoding(data: bytes) -> str:
@@ -86,8 +86,8 @@ def append_row(ledger: LedgerFile, cells: Mapping[str, str]) -> bytes:
     try:
         return ledger._bom + text.encode(ledger._codec)
     except UnicodeEncodeError as exc:  # values are checked one by one first: a backstop
-        raise LedgerWriteError(
-            f"cannot write the ledger in {ledger._codec}: {exc.reason}") from None
+        raise LedgerWriteError(f"cannot write the ledger in {ledger._codec}: {exc.reason}",
+                               encoding_hint()) from None
 
 
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)

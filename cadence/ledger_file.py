@@ -13,7 +13,19 @@ ID_HINT = "every contact needs a unique `id`"
 
 
 class LedgerWriteError(ValueError):
-    """A new value cannot be written into the ledger file as it is (e.g. its encoding)."""
+    """A new value cannot be written into the ledger file as it is (e.g. its encoding); `hint`
+    says what the user can do."""
+
+    def __init__(self, message: str, hint: str = "leave that character out of the value"):
+        super().__init__(message)
+        self.hint = hint
+
+
+def encoding_hint() -> str:
+    """What to do when a value has no encoding in the ledger's: naming `encoding: utf-8` alone
+    would leave the file's own bytes unreadable."""
+    return ("save the ledger in UTF-8 (a spreadsheet's \"CSV UTF-8\"), then set "
+            "`encoding: utf-8` in cadence.yaml; or write the value without that character")
 
 
 @dataclass(frozen=True)
@@ -105,4 +117,5 @@ def check_encodable(value: str, codec: str, where: str) -> None:
     except UnicodeEncodeError as exc:
         bad = value[exc.start:exc.end]
         raise LedgerWriteError(
-            f"cannot write {value!r} to {where}: {bad!r} has no encoding in {codec}") from None
+            f"cannot write {value!r} to {where}: {bad!r} has no encoding in {codec}",
+            encoding_hint()) from None

@@ -95,8 +95,7 @@ def _add(loaded, given, cells) -> tuple:
     try:
         data = append_row(ledger, to_sheet(view, values))
     except LedgerWriteError as err:
-        raise Failure(Problem(Source(ledger.path), str(err),
-                              "set `encoding:` to one that holds every character",
+        raise Failure(Problem(Source(ledger.path), str(err), err.hint,
                               EXIT_CANTCREAT)) from None
     made = _proven(loaded, data, to_sheet(view, values))
     write(loaded, [], [], {}, write_outside(), ledger_after=data)
