@@ -358,6 +358,23 @@ def test_undo_of_one_contacts_touch(book):
     assert cells(book, "c1")["touches"] == "1"
 
 
+@pytest.mark.parametrize("act, said", [
+    (["reply", "c1", "--won"], "the status 'won' set on 2026-11-02"),
+    (["mark", "c1", "lost"], "the status 'lost' set on 2026-11-02"),
+    (["reply", "c1"], "the reply of 2026-11-02"),
+])
+def test_undo_after_a_reply_says_the_reply_stays(book, act, said):
+    """`reply c1 --won` typed for the wrong contact, then `undo c1`: the touch is taken back
+    (undo takes back touches and skips), and undo says what stays and how to change it."""
+    ok("-C", book, *act, "--today", TODAY)
+    for dry in (["--dry-run"], []):
+        result = ok("-C", book, "undo", "c1", "--today", TODAY, *dry)
+        assert (f"c1: {said} stays: undo takes back touches and skips only; "
+                "`cadence mark c1 active` makes the contact active again.\n") in result.stdout
+    plain = ok("-C", book, "undo", "c2", "--today", TODAY).stdout
+    assert "stays" not in plain  # nothing by hand since c2's touch
+
+
 def test_undo_of_a_skip_by_hand_makes_the_step_due_again(book):
     ok("-C", book, "skip", "c1", "--today", TODAY)
     ok("-C", book, "undo", "c1", "--today", TODAY)

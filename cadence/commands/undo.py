@@ -39,14 +39,16 @@ def undo(
         cfg = config()
         day = resolve_today(today, cfg)
         if dry_run:
-            back, run_day = _work(load_book(cfg), contact_id, note, day, yes, dry_run)
+            back, run_day, stays = _work(load_book(cfg), contact_id, note, day, yes, dry_run)
         else:
-            back, run_day = locked(cfg, load_book,
-                                   lambda loaded: _work(loaded, contact_id, note, day, yes, False))
+            back, run_day, stays = locked(
+                cfg, load_book, lambda loaded: _work(loaded, contact_id, note, day, yes, False))
     if OPTIONS.quiet:
         return
     if dry_run:
         _show(back, run_day, "Would take back")
+        if stays:
+            say(stays)
         say("Nothing written.")
         return
     if contact_id is not None:
@@ -54,6 +56,8 @@ def undo(
         say(f"{cid}: {row.event} {row.step or row.channel} of {row.date} taken back"
             + ((f"; its {'skipped ' if row.event == 'skip' else ''}draft removed.")
                if back.marked else "."))
+        if stays:
+            say(stays)
     else:
         touches = sum(1 for rows in back.taken.values() for r in rows if r.event == "touch")
         say(f"Took back {_count(sum(map(len, back.taken.values())), 'row')} of "
@@ -68,7 +72,8 @@ def undo(
 
 
 def _work(loaded, contact_id, note, day, yes, dry_run) -> tuple:
-    """(TakeBack, the run's day or None), written unless `dry_run`."""
+    """(TakeBack, the run's day or None, what stays: a line or ""), written unless
+    `dry_run`."""
     from ..actions import latest_run, take_back, write
     from ..book import journal_rows, read_history, renderer
     from ..takeback import by_hand, latest_act, set_aside as was_set_aside
@@ -76,7 +81,7 @@ def _work(loaded, contact_id, note, day, yes, dry_run) -> tuple:
 
     cfg = loaded.config
     history = lambda ids: read_history(cfg, ids, loaded.ledger_bytes)  # noqa: E731
-    run_day, set_aside = None, ()
+    run_day, set_aside, stays = None, (), ""
     if contact_id is not None:
         index, contact = loaded.contact(contact_id)
         rows = [r for r in standing(history({contact.id}).get(contact.id, ()))
@@ -86,6 +91,7 @@ def _work(loaded, contact_id, note, day, yes, dry_run) -> tuple:
             raise Failure(Problem(loaded.ledger.source(index), f"contact {contact.id!r} has no "
                                   "touch or skip to take back", code=NOTHING))
         groups = {contact.id: [act]}
+        stays = _stays(contact.id, act, rows)
         if by_hand(act):
             whole = read_history(cfg, {contact.id}, loaded.ledger_bytes, undone=True)
             set_aside = (act,) if was_set_aside(act, whole.get(contact.id, ())) else ()
@@ -105,7 +111,24 @@ def _work(loaded, contact_id, note, day, yes, dry_run) -> tuple:
             EXIT_USAGE))
     if not dry_run:
         write(loaded, list(back.drafts), back.entries, back.updates, write_outside(), back.moves)
-    return back, run_day
+    return back, run_day, stays
+
+
+def _stays(cid: str, act, rows) -> str:
+    """What a person may have meant to take back and `undo` does not: a reply or a status set
+    by hand since the touch or skip taken back (`reply ID --won` for the wrong contact)."""
+    from ..journal import first_word
+    from ..takeback import run_made
+
+    later = [r for r in rows if r.event in ("reply", "status") and r.date >= act.date
+             and not run_made(r)]
+    if not later:
+        return ""
+    latest = max(later, key=lambda r: (r.date, r.event == "status"))
+    what = f"the reply of {latest.date}" if latest.event == "reply" else \
+        f"the status {first_word(latest.note)!r} set on {latest.date}"
+    return (f"{cid}: {what} stays: undo takes back touches and skips only; "
+            f"`cadence mark {cid} active` makes the contact active again.")
 
 
 def _show(back, run_day, verb: str) -> None:
