@@ -74,6 +74,7 @@ ALLOWED = {
               "trail", "sandbox", "drafts", "cache", "guard"}, {"jinja2"}),
     "actions": ({"model", "engine", "journal", "ledger", "overview", "files", "commit", "lookup", "steps",
                  "takeback", "trail"}, set()),
+    "why": ({"engine", "actions", "steps", "state"}, set()),
     "terminal": (set(), {"rich"}),
     "helptext": (set(), {"typer"}),
     "mailbox": ({"model", "mailconfig", "mailparse", "mailpass"}, {"imapclient"}),
@@ -85,10 +86,10 @@ COMMAND = ({"cli", "terminal", "actions", "book", "config", "engine", "state", "
             "model", "report", "template_lint", "journal", "drafts", "emails", "takeback", "trail",
             "contacts", "durations", "ledger", "mailconfig", "mailbox", "mailmatch", "mailacts",
             "mailparse", "mailpass", "cache", "addresses", "guess", "sheet", "sheet_dates", "readiness", "ledger_file",
-            "helptext"},
+            "helptext", "why"},
            {"typer", "tzlocal"})
 EDGE = {"main", "cli", "book", "files", "commit", "draftfiles", "cache", "actions", "terminal", "mailbox", "mailpass", "guard",
-        "helptext"}  # and every command
+        "helptext", "why"}  # and every command
 
 # what only the edge may call: the disk, the clock, the environment, the terminal
 FORBIDDEN_CALLS = {

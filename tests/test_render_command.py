@@ -145,7 +145,7 @@ def test_no_playbook_and_nothing_planned_exit_1(book):
     assert "contacts.csv:35:58: contact 'c024' follows no playbook: no draft to render" in none.stderr
     won = invoke("-C", book, "render", "c002", "--today", TODAY)
     assert won.exit_code == 1
-    assert "contact 'c002' has no touch planned (status won)" in won.stderr
+    assert "contact 'c002' has no touch planned: status won" in won.stderr
     assert "hint: --step STEP renders a step of the playbook anyway" in won.stderr
     anyway = invoke("-C", book, "render", "c002", "--step", "decide-1", "--today", TODAY)
     assert anyway.exit_code == 0, anyway.output

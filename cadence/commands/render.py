@@ -73,13 +73,15 @@ def _next(loaded, index, contact, day) -> tuple:
     """(touch, journal rows today's run adds first, day to render on), or a Failure when
     nothing is planned."""
     from ..actions import next_touch
+    from ..why import nothing_planned
 
     _enrolled(loaded, index, contact)
-    found = next_touch(loaded.book, contact, day)
+    book = loaded.book
+    found = next_touch(book, contact, day)
     if found is None:
         raise Failure(Problem(
             loaded.ledger.source(index, "status"),
-            f"contact {contact.id!r} has no touch planned (status {contact.status or 'active'})",
+            f"contact {contact.id!r} has no touch planned: {nothing_planned(book, contact, day)}",
             "--step STEP renders a step of the playbook anyway", NOTHING))
     return found
 

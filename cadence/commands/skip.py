@@ -111,6 +111,7 @@ def _target(loaded, index, contact, st, step: str, day):
     else a step of the playbook further on than the contact stands."""
     from ..actions import planned, step_touch, steps_of
     from ..steps import cursor_of
+    from ..why import nothing_planned
 
     book = loaded.book
     touch = planned(book, contact, day, step)
@@ -120,8 +121,8 @@ def _target(loaded, index, contact, st, step: str, day):
     if not step:
         raise Failure(Problem(
             loaded.ledger.source(index, "status"),
-            f"contact {contact.id!r} has no touch planned (status {st.status})",
-            "`cadence plan ID` says why", NOTHING))
+            f"contact {contact.id!r} has no touch planned: {nothing_planned(book, contact, day)}",
+            "--step STEP skips a step of the playbook further on", NOTHING))
     touch = step_touch(book, contact, step, day)
     if touch is None:
         if step in ("callback", "birthday", "no_reply"):
