@@ -271,6 +271,11 @@ def _ledger_map(c: Checker, node: Node) -> tuple:
     return LedgerMap(**settings), None if path_node is None or is_empty(path_node) else path_node
 
 
+# country codes written where a language is meant, which Babel does not know as languages
+COUNTRY_LANGUAGE = {"ua": "uk", "dk": "da", "cz": "cs", "gr": "el", "jp": "ja", "cn": "zh",
+                    "kr": "ko", "by": "be", "rs": "sr", "at": "de", "us": "en", "gb": "en"}
+
+
 def _locale(c: Checker, node: Node) -> str:
     """A language for dates in letters, as Babel knows it (`sv`, `de_AT`, `pt-BR`)."""
     name = c.text("locale", node)
@@ -281,6 +286,9 @@ def _locale(c: Checker, node: Node) -> str:
     try:
         Locale.parse(name.strip().replace("-", "_"))
     except (UnknownLocaleError, ValueError):
-        c.report(node, f"unknown locale {name.strip()!r}", "a language such as sv, de or en_GB")
+        country = name.strip().lower()
+        c.report(node, f"unknown locale {name.strip()!r}",
+                 f"{country!r} is a country; its language is {COUNTRY_LANGUAGE[country]!r}"
+                 if country in COUNTRY_LANGUAGE else "a language such as sv, de or en_GB")
         return ""
     return name.strip().replace("-", "_")

@@ -209,6 +209,9 @@ def _syntax_problem(text: str, path: str, error: yaml.YAMLError) -> Problem:
         hint = ""
         if context and context_mark is not None:
             hint = f"{context} (line {context_mark.line + 1})"
+        lines = text.split("\n")
+        if mark.line < len(lines) and lines[mark.line][mark.column:mark.column + 1] == "\t":
+            problem, hint = "a tab character", "indent with spaces: YAML does not allow tabs there"
         return _problem_at(path, mark, f"invalid YAML: {problem}", hint)
     position = getattr(error, "position", None)  # a ReaderError: a character YAML refuses
     if isinstance(position, int):

@@ -553,7 +553,7 @@ YAML_ERRORS = [
     ("syntax", "phases: [1, 2\n",
      ["p.yaml:2:1: invalid YAML: did not find expected ',' or ']'"]),
     ("tab indent", "phases:\n\t- x\n",
-     ["p.yaml:2:1: invalid YAML: found character that cannot start any token"]),
+     ["p.yaml:2:1: invalid YAML: a tab character"]),
     ("unclosed quote", "description: 'x\n",
      ["p.yaml:2:1: invalid YAML: found unexpected end of stream"]),
     ("python tag", "description: !!python/object/apply:os.system [ls]\n",
