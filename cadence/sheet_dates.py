@@ -143,6 +143,11 @@ def read_cell(text: str, dates: DateFormat) -> tuple:
     for fmt, shape in tried:
         if fmt.iso:
             if _ISO_CELL.match(text):
+                if shape:  # not the sheet's format: said once for the column, if a date
+                    try:
+                        date.fromisoformat(head)
+                    except ValueError:
+                        return "", "", f"impossible date {text!r}"
                 return head + (f"T{clock}" if clock else ""), shape, ""
             continue
         ymd = fmt.parse(head)

@@ -406,6 +406,23 @@ def test_a_sheets_own_status_column_is_its_own(machine):
     assert "status = 'Status'" in said  # cadence's own words: cadence's column
 
 
+def test_an_impossible_iso_date_in_a_day_first_sheet_is_one_error_not_also_a_warning():
+    """`2026-13-01` in a DD.MM.YYYY sheet is an impossible date, said once; it is not counted
+    among the cells written in another format (which cadence reads)."""
+    data = ("Namn;E-post;Född\r\nAnn;a@x.se;14.03.1975\r\nBo;b@x.se;2026-13-01\r\n"
+            "Cy;c@x.se;1980-02-01\r\n").encode()
+    lmap = LedgerMap((("name", "Namn"), ("email", "E-post"), ("birthday", "Född")),
+                     date_format("%d.%m.%Y")[0], generate_ids=True)
+    ledger, problems = parse_ledger(data, "k.csv", header=Header(
+        {"Namn": "name", "E-post": "email", "Född": "birthday"}, ids=False, own=True))
+    assert problems == []
+    _, found = map_ledger(ledger, lmap)
+    assert [(str(p.source), p.message, p.warning) for p in found] == [
+        ("k.csv:3:11", "impossible date '2026-13-01'", False),
+        ("k.csv:4:11", "column 'Född': 1 of 3 dates are written as YYYY-MM-DD, not as DD.MM.YYYY",
+         True)]
+
+
 RENAMED = [
     # (header, cells, cadence's column it is taken for, or None: the sheet's own) -- README,
     # "A sheet's own columns": a header of cadence's in another case, holding its cells only,
