@@ -149,7 +149,7 @@ def test_a_contact_that_needs_a_missing_variant_is_an_error(book):
     (book / "templates" / "thanks.email.j2").write_text("Subject: Hi\n\nHello\n")
     result = check(book)
     assert result.exit_code == 78
-    assert ("playbooks/new-lead.yaml:1:1: contact 'optout' needs a call variant of template "
+    assert ("playbooks/new-lead.yaml:13:9: contact 'optout' needs a call variant of template "
             "'thanks' for the next touch (decide-1 on 2026-11-02): neither thanks.call.j2 nor "
             "thanks.j2 exists\n  hint: add templates/thanks.call.j2") in result.stderr
     assert ("warning: step 'decide-1' of playbook 'new-lead': template 'thanks' has no variant "

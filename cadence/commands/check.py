@@ -296,10 +296,14 @@ def _variant(renderer, template: str, channel: str) -> str:
 
 
 def _template_source(renderer, template: str, channel: str, playbook) -> Source:
+    """The template's file when there is one, else the step or rule that names it."""
     from ..lookup import template_file
 
     filename = template_file(template, channel, renderer.names)
-    return Source(_shown(renderer, filename), 1) if filename else playbook.source
+    if filename:
+        return Source(_shown(renderer, filename), 1)
+    return next((source for name, _, source, _, channels, _ in _uses(playbook)
+                 if name == template and channel in channels), playbook.source)
 
 
 def variable_problems(loaded, renderer, used) -> tuple:
