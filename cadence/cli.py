@@ -282,6 +282,7 @@ def config():
 def _date_option(text: str, option: str) -> date:
     """A date given on the command line, within the years a ledger may hold."""
     from .model import FIRST_YEAR, LAST_YEAR
+    from .sheet_dates import day_first
 
     # not 20261204, not 2026-W49-5, not digits of another script
     shape = re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text.strip())
@@ -292,24 +293,13 @@ def _date_option(text: str, option: str) -> date:
     except ValueError:
         message = f"impossible date {text!r}" if shape else \
             f"expected a date as YYYY-MM-DD, got {text!r}"
-        raise Failure(Problem(Source(option), message, _day_first(text), EXIT_USAGE)) from None
+        meant = day_first(text)
+        raise Failure(Problem(Source(option), message,
+                              f"did you mean {meant}?" if meant else "", EXIT_USAGE)) from None
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
         raise Failure(Problem(Source(option), f"date out of range: {text!r}",
                               f"dates run from {FIRST_YEAR} to {LAST_YEAR}", EXIT_USAGE))
     return day
-
-
-def _day_first(text: str) -> str:
-    """The ISO date a day-first date on the command line means (`05.01.2027`, as a sheet in
-    such a country writes it), as a hint; dots only, which no one writes month first."""
-    match = re.fullmatch(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})", text.strip())
-    if match is None:
-        return ""
-    try:
-        day = date(int(match.group(3)), int(match.group(2)), int(match.group(1)))
-    except ValueError:
-        return ""
-    return f"did you mean {day.isoformat()}?"
 
 
 def resolve_today(text: Optional[str], cfg) -> date:

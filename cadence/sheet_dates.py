@@ -164,3 +164,15 @@ def read_cell(text: str, dates: DateFormat) -> tuple:
     if is_serial(text):
         return "", "", f"{text!r} looks like a spreadsheet serial number, not a date"
     return "", "", f"expected a date as {dates.shown}, got {text!r}"
+
+
+def day_first(text: str) -> str:
+    """The ISO date a day-first date with dots means (`05.01.2027`, as a sheet in such a
+    country writes it; no one writes month first with dots), or ""."""
+    match = re.fullmatch(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})", text.strip())
+    if match is None:
+        return ""
+    try:
+        return date(int(match.group(3)), int(match.group(2)), int(match.group(1))).isoformat()
+    except ValueError:
+        return ""

@@ -79,7 +79,7 @@ ALLOWED = {
     "helptext": (set(), {"typer"}),
     "mailbox": ({"model", "mailconfig", "mailparse", "mailpass"}, {"imapclient"}),
     "mailpass": ({"model", "mailconfig"}, set()),
-    "cli": ({"model", "book", "helptext", "terminal"}, {"typer", "tzlocal"}),
+    "cli": ({"model", "book", "helptext", "terminal", "sheet_dates"}, {"typer", "tzlocal"}),
 }
 # every command may use these; no command imports another
 COMMAND = ({"cli", "terminal", "actions", "book", "config", "engine", "state", "steps", "export", "files", "commit", "lint", "lint_contacts", "lookup",
