@@ -707,6 +707,39 @@ def test_a_call_sheet_leaves_out_the_notes_of_what_undo_took_back(tmp_path):
     assert "talked budget" not in sheet
 
 
+@pytest.mark.parametrize("unreachable, listed, more", [(1, 1, ""), (23, 20, "  and 3 skips more "
+                                                                 "(the journal holds every reason)")])
+def test_run_lists_the_touches_it_skipped_and_why(tmp_path, unreachable, listed, more):
+    """A contact no channel reaches is skipped (SPEC 5) and moves on: `run` lists each skip
+    with its reason beside the drafts, twenty at most, so nobody fades out unseen."""
+    from smallbook import HEADER
+
+    ledger = HEADER + "c1,Ann Lind,ann@example.com,+46701234567,p,2026-11-01\n" + "".join(
+        f"x{n:02d},Nobody {n},,,p,2026-11-01\n" for n in range(unreachable))
+    root = build(tmp_path / "book", {"contacts.csv": ledger})
+    lines = ok("-C", root, "run", "--today", TODAY).stdout.splitlines()
+    skipped = [line for line in lines if line.startswith("  skipped ")]
+    assert len(skipped) == listed
+    assert skipped[0] == "  skipped   x00        decide-1       no allowed channel: no email for email"
+    assert [line for line in lines if line.startswith("  and ")] == ([more] if more else [])
+    assert lines[-1] == f"Journal: {2 * unreachable + 2} rows appended ({unreachable} skip" \
+        f"{'s' if unreachable != 1 else ''}). Ledger: {unreachable + 1} rows changed."
+
+
+@pytest.mark.parametrize("step, passing", [
+    ("decide-2", ""),  # the next step: nothing between
+    ("keep-1", ", passing over decide-2"),
+    ("keep-3", ", passing over decide-2, keep-1, keep-2"),
+])
+def test_skip_step_names_the_steps_it_passes_over(tmp_path, step, passing):
+    """README, `skip --step`: the contact jumps to the step; the steps between get no row of
+    their own and will not come, so skip names them."""
+    root = build(tmp_path / "book")
+    ok("-C", root, "run", "--today", TODAY)  # decide-1 made
+    said = ok("-C", root, "skip", "c1", "--step", step, "--today", TODAY).stdout
+    assert said.startswith(f"c1: {step} (") and f" skipped{passing}; next touch on " in said
+
+
 def test_a_skipped_future_touch_moves_the_contact_on_as_of_its_day(tmp_path):
     """README "Semantics" (skip): a periodic touch skipped weeks ahead counts as made on its
     own day; the next one comes a period after it, never before the skipped one's date."""

@@ -12,6 +12,8 @@ from ..cli import (load_book, write_outside, QUIET, quiet, JSON, OPTIONS, TODAY,
 from ..model import count
 from ..helptext import DAILY
 
+SKIPS_SHOWN = 20  # the skips a run lists, with their reasons; the journal holds the rest
+
 
 def _relative(cfg, path: str) -> str:
     return os.path.relpath(path, cfg.root).replace(os.sep, "/")
@@ -67,7 +69,13 @@ def run(
     for touch, path, _ in drafted:
         say(f"  {touch.channel:<9} {touch.contact:<{width}} {touch.step:<{step_width}} "
             f"{_relative(cfg, path)}")
-    skips = count(sum(1 for e in entries if e.event == "skip"), "skip")
+    skipped = [e for e in entries if e.event == "skip"]
+    for e in skipped[:SKIPS_SHOWN]:  # a touch no channel reaches: the contact moves on unseen
+        say(f"  {'skipped':<9} {e.contact:<{width}} {e.step:<{step_width}} {e.note}")
+    if len(skipped) > SKIPS_SHOWN:
+        say(f"  and {count(len(skipped) - SKIPS_SHOWN, 'skip')} more (the journal holds "
+            "every reason)")
+    skips = count(len(skipped), "skip")
     rows, added = count(len(updates), "row"), count(len(entries), "row")
     if dry_run:
         say(f"Would append {added} to the journal ({skips}) and change {rows} of the ledger. "

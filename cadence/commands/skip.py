@@ -80,10 +80,38 @@ def _skip(loaded, contact_id: str, step: Optional[str], note: str, day) -> str:
     changes = engine.changes_of(contact, after, next_due)
     write(loaded, [], list(entries), {index: changes} if changes else {}, write_outside())
     planned = f"; next touch on {next_due}" if next_due else "; nothing planned after it"
+    passed = _passed(book.playbooks[contact.playbook], st, touch.step) if step else ""
     # the day the touch was planned for, as the skip row is dated
     return (f"{contact.id}: {touch.step} ({touch.channel or 'no channel'}) of "
             f"{max(day, touch.made)} "
-            f"skipped{planned}.")
+            f"skipped{passed}{planned}.")
+
+
+def _passed(playbook, st, step: str) -> str:
+    """The steps a `skip --step` jumps over without a row of their own, in words: the timed
+    steps and periodic touches between where the contact stands and the step skipped."""
+    from ..steps import cursor_of, find_step
+
+    found = find_step(playbook, step)
+    if found is None:
+        return ""
+    pi, k = found
+    target = (pi, k - 1) if playbook.phases[pi].periodic else (pi, k)
+    here = cursor_of(playbook, st.last_step, st.started, st.last_touch)
+    names = []
+    for index, phase in enumerate(playbook.phases[here[0]:target[0] + 1], here[0]):
+        first = here[1] if index == here[0] else 0
+        if phase.periodic and index < target[0]:
+            names.append(f"the rest of phase {phase.name}")
+        elif phase.periodic:
+            names += [f"{phase.name}-{n + 1}" for n in range(first, target[1])]
+        else:
+            last = target[1] if index == target[0] else len(phase.steps)
+            names += [s.id for s in phase.steps[first:last]]
+    if not names:
+        return ""
+    shown = names if len(names) <= 5 else names[:5] + [f"{len(names) - 5} more"]
+    return f", passing over {', '.join(shown)}"
 
 
 def _drafted(loaded, contact, last, text: str, day) -> str:
