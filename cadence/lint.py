@@ -18,6 +18,7 @@ LINTS = (
     "few-touches", "repeated-template", "rare-touches", "no-reply-rule", "no-cap",
     "no-reply-without-in", "unreachable-channel", "stranded-contact", "pause-ahead",
     "reply-ahead", "step-past-until", "renumbered-step", "callback-passed", "optout-kept",
+    "no-holidays",
 )
 SPAN = 4 * 366  # four years of starts: every month of every kind of year, a leap February too
 
@@ -114,12 +115,28 @@ def lint_playbook(playbook, contacts=(), day: date = REF) -> list:
                  f"a `no_reply` rule without `in` answers every periodic "
                  f"{', '.join(sorted(hit))} too", "limit it to the first phases with "
                  "`in: [...]`, so that a weekly newsletter does not set off a call every week")
+    calendar = playbook.calendar
+    if calendar.country and calendar.country_days is not None:
+        years = (day.year, day.year + 1)
+        if not any(_holidays_in(calendar.country_days, year) for year in years):
+            warn("no-holidays", calendar.source,
+                 f"no public holiday of {calendar.country} is known for {years[0]} or "
+                 f"{years[1]} (the holidays package lists none): every weekday counts as a "
+                 "working day",
+                 "list the days you do not work under `holidays:` in `calendar`")
     for channel, source in _unreachable(playbook, contacts):
         warn("unreachable-channel", source,
              f"no contact following {playbook.name!r} can be reached by {channel}",
              "their touches fall back to another channel or are skipped; check the ledger's "
              "addresses and opt-outs")
     return found
+
+
+def _holidays_in(days, year: int) -> bool:
+    """Does a country's calendar (the `holidays` package's, which fills a year when one of
+    its dates is first looked up) hold a holiday in `year`?"""
+    date(year, 1, 1) in days  # noqa: B015 -- the lookup fills the year
+    return any(d.year == year for d in days)
 
 
 def _past_until(at, until, first: date):

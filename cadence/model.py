@@ -177,6 +177,7 @@ class Calendar:
     # the country's holidays, any year: a container of dates (the `holidays` package's, made
     # by the playbook's parser), consulted beside the explicit `holidays`
     country_days: object = field(default=None, compare=False, repr=False)
+    source: Source = field(default=Source(""), compare=False)  # where `country` is written
 
     def is_working(self, day: date) -> bool:
         if not self.business_days:

@@ -170,11 +170,12 @@ class _Parser:
             for item in self.c.items("holidays", fields["holidays"][1]) or ():
                 holidays.add(self.c.date("holidays", item))
         holidays.discard(None)
-        country, days = "", None
+        country, days, where = "", None, Source("")
         if "country" in fields:
             country, days = self.country(fields["country"][1])
+            where = source_of(fields["country"][1])
         return Calendar(business_days=business_days, holidays=frozenset(holidays),
-                        country=country, country_days=days)
+                        country=country, country_days=days, source=where)
 
     def country(self, node: Node) -> tuple:
         """(code, its public holidays) of `country:`, by the `holidays` package."""

@@ -122,6 +122,20 @@ def test_a_step_at_days_past_an_until_in_months_for_some_starts(at, until, start
                                          day=d("2027-01-01")) if "[step-past-until]" in w.message]
 
 
+@pytest.mark.parametrize("country, today, said", [
+    ("UA", "2026-12-03", True),  # the holidays package lists none from 2023 on
+    ("UA", "2021-06-01", False),  # ... but it did before
+    ("SE", "2026-12-03", False),
+])
+def test_a_country_without_holidays_is_said(country, today, said):
+    text = GOOD + f"    calendar: {{business_days: true, country: {country}}}\n"
+    found = [w for w in lint_playbook(playbook(text), day=d(today)) if "[no-holidays]" in w.message]
+    assert bool(found) == said
+    assert not [w for w in lint_playbook(playbook(text + "    ignore: [no-holidays]\n"),
+                                         day=d(today))
+                if "[no-holidays]" in w.message]
+
+
 def test_messages():
     text = GOOD.replace("      - reply: stop\n", "")
     (warning,) = lint_playbook(playbook(text))
@@ -142,7 +156,7 @@ def test_unknown_lint_in_ignore_is_an_error():
 def test_every_lint_is_named():
     assert set(VARIANTS) | {"unreachable-channel", "stranded-contact", "pause-ahead",
                              "reply-ahead", "step-past-until", "renumbered-step",
-                             "callback-passed", "optout-kept"} == set(LINTS)
+                             "callback-passed", "optout-kept", "no-holidays"} == set(LINTS)
 
 
 def test_check_reports_the_lints(tmp_path):
