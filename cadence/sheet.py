@@ -182,7 +182,9 @@ def map_ledger(ledger: LedgerFile, lmap: LedgerMap = NO_MAP) -> tuple:
             else:
                 renames[header] = name
     columns = tuple(renames.get(c, c) for c in ledger.columns)
-    problems += _renamed(ledger, columns, set(renames), lmap.dates)
+    if lmap.places:  # a sheet the `ledger:` mapping describes (a plain ledger's header
+        #              checks say "unknown column" of such a header)
+        problems += _renamed(ledger, columns, set(renames), lmap.dates)
     to_header = {name: header for header, name in renames.items()}
     rows = ledger.rows
     converted = {}

@@ -469,6 +469,17 @@ def test_a_column_of_cadences_renamed_by_hand_is_an_error(header, cells, column)
         assert [p for p in map_ledger(ledger, lmap)[1] if not p.warning] == []  # cadence's own
 
 
+def test_a_plain_ledgers_renamed_column_is_said_once(tmp_path):
+    """Without a `ledger:` mapping, `Status` is an unknown column (did you mean 'status'?),
+    said once: not also as cadence's column renamed."""
+    root = build(tmp_path / "book", {"contacts.csv": "id,name,email,playbook,started,Status\n"
+                                     "c1,Ann,ann@example.com,p,2026-11-01,won\n"})
+    result = invoke("-C", root, "check", "--today", "2026-11-02")
+    assert result.exit_code == 65
+    assert result.stderr.count("'Status'") == 1 and "holds cadence's" not in result.stderr
+    assert "unknown column 'Status' (did you mean 'status'?)" in result.stderr
+
+
 def test_a_first_name_stands_for_the_name_and_no_name_is_said(machine):
     _, said = _init(machine, "o.csv", b"First Name,Last Name,E-mail Address\r\nAnn,Ek,a@x.se\r\n")
     assert "name = 'First Name'" in said and "email = 'E-mail Address'" in said
