@@ -18,7 +18,7 @@ LINTS = (
     "few-touches", "repeated-template", "rare-touches", "no-reply-rule", "no-cap",
     "no-reply-without-in", "unreachable-channel", "stranded-contact", "pause-ahead",
     "reply-ahead", "step-past-until", "renumbered-step", "callback-passed", "optout-kept",
-    "no-holidays",
+    "no-holidays", "ladder-order",
 )
 SPAN = 4 * 366  # four years of starts: every month of every kind of year, a leap February too
 
@@ -115,6 +115,14 @@ def lint_playbook(playbook, contacts=(), day: date = REF) -> list:
                  f"a `no_reply` rule without `in` answers every periodic "
                  f"{', '.join(sorted(hit))} too", "limit it to the first phases with "
                  "`in: [...]`, so that a weekly newsletter does not set off a call every week")
+    for earlier, later, channel in _out_of_order(playbook.no_reply):
+        rule = playbook.no_reply[earlier]
+        warn("ladder-order", rule.source,
+             f"no_reply rule {earlier + 1} (after {', '.join(rule.after) or 'any channel'}) "
+             f"comes before rule {later + 1}, which makes a {channel}: a touch a rule made is "
+             f"answered only by the rules after it, so rule {earlier + 1} never answers it",
+             "write the rules in the order the ladder climbs (after the email, the call; after "
+             "the call, the letter)")
     calendar = playbook.calendar
     if calendar.country and calendar.country_days is not None:
         years = (day.year, day.year + 1)
@@ -129,6 +137,21 @@ def lint_playbook(playbook, contacts=(), day: date = REF) -> list:
              f"no contact following {playbook.name!r} can be reached by {channel}",
              "their touches fall back to another channel or are skipped; check the ledger's "
              "addresses and opt-outs")
+    return found
+
+
+def _out_of_order(rules) -> list:
+    """(earlier rule, later rule, channel) where the earlier rule's `after` holds the channel
+    the later one makes, in a phase both may act in: a rung the ladder, as written, never
+    climbs (README "Semantics", "The ladder")."""
+    found = []
+    for later, rule in enumerate(rules):
+        for earlier in range(later):
+            other = rules[earlier]
+            shared = not other.phases or not rule.phases or set(other.phases) & set(rule.phases)
+            if shared and (not other.after or rule.then in other.after):
+                found.append((earlier, later, rule.then))
+                break
     return found
 
 

@@ -136,6 +136,39 @@ def test_a_country_without_holidays_is_said(country, today, said):
                 if "[no-holidays]" in w.message]
 
 
+LADDER = """
+    rules:
+      - {no_reply: 5 days, after: [email], then: call, template: c}
+      - {no_reply: 7 days, after: [call], then: letter, template: l}
+"""
+SWAPPED = """
+    rules:
+      - {no_reply: 7 days, after: [call], then: letter, template: l}
+      - {no_reply: 5 days, after: [email], then: call, template: c}
+"""
+OUT_OF_ORDER = ("warning: no_reply rule 1 (after {after}) comes before rule 2, which makes a "
+                "call: a touch a rule made is answered only by the rules after it, so rule 1 "
+                "never answers it [ladder-order]")
+
+
+@pytest.mark.parametrize("rules, after", [
+    (LADDER, None),
+    # README "The ladder": rule 1 answers only what comes before it, never rule 2's call
+    (SWAPPED, "call"),
+    (SWAPPED.replace("after: [call], ", ""), "any channel"),
+    # in phases that never meet: rule 1 had nothing of rule 2's to answer
+    (SWAPPED.replace("7 days, ", "7 days, in: [remind], ").replace("5 days, ",
+                                                                   "5 days, in: [decide], "),
+     None),
+])
+def test_a_ladder_written_out_of_order_is_said(rules, after):
+    text = GOOD.split("    rules:\n")[0] + rules.lstrip("\n") + "      - reply: stop\n"
+    parsed = playbook(text)
+    found = [str(w).split("\n")[0] for w in lint_playbook(parsed) if "[ladder-order]" in w.message]
+    line = parsed.no_reply[0].source
+    assert found == ([f"{line}: " + OUT_OF_ORDER.format(after=after)] if after else [])
+
+
 def test_messages():
     text = GOOD.replace("      - reply: stop\n", "")
     (warning,) = lint_playbook(playbook(text))
@@ -156,7 +189,8 @@ def test_unknown_lint_in_ignore_is_an_error():
 def test_every_lint_is_named():
     assert set(VARIANTS) | {"unreachable-channel", "stranded-contact", "pause-ahead",
                              "reply-ahead", "step-past-until", "renumbered-step",
-                             "callback-passed", "optout-kept", "no-holidays"} == set(LINTS)
+                             "callback-passed", "optout-kept", "no-holidays",
+                             "ladder-order"} == set(LINTS)
 
 
 def test_check_reports_the_lints(tmp_path):
