@@ -294,8 +294,9 @@ def _date_option(text: str, option: str) -> date:
         message = f"impossible date {text!r}" if shape else \
             f"expected a date as YYYY-MM-DD, got {text!r}"
         meant = day_first(text)
-        raise Failure(Problem(Source(option), message,
-                              f"did you mean {meant}?" if meant else "", EXIT_USAGE)) from None
+        hint = f"did you mean {meant}?" if meant and FIRST_YEAR <= meant.year <= LAST_YEAR \
+            else ""
+        raise Failure(Problem(Source(option), message, hint, EXIT_USAGE)) from None
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
         raise Failure(Problem(Source(option), f"date out of range: {text!r}",
                               f"dates run from {FIRST_YEAR} to {LAST_YEAR}", EXIT_USAGE))

@@ -138,9 +138,10 @@ class Renderer:
                                   + f" {where}"))
         earlier = next(iter(self._stuck.values()), None)
         if earlier is not None:
-            slow = replace(earlier.source, path=os.path.relpath(earlier.source.path, self.folder))
-            raise Failure(Problem(Source(path), f"not run, as {slow} ran out of time earlier in "
-                                  f"this command {where}", code=EXIT_CONFIG))
+            # named from the templates folder's own name, as the first message shows it
+            slow = os.path.relpath(earlier.source.path, os.path.dirname(self.folder))
+            raise Failure(Problem(Source(path), f"not run {where}: {slow} ran out of time "
+                                  "earlier in this command", code=EXIT_CONFIG))
         return _Watched(self, path, located(path, where, self.lines))
 
     def draft(self, touch, contact, playbook, history, today: date) -> Draft:

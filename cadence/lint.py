@@ -119,14 +119,16 @@ def lint_playbook(playbook, contacts=(), day: date = REF) -> list:
         rule = playbook.no_reply[earlier]
         warn("ladder-order", rule.source,
              f"no_reply rule {earlier + 1} (after {', '.join(rule.after) or 'any channel'}) "
-             f"comes before rule {later + 1}, which makes a {channel}: a touch a rule made is "
-             f"answered only by the rules after it, so rule {earlier + 1} never answers it",
+             f"comes before rule {later + 1}, which makes a touch by {channel}: a touch a rule "
+             f"made is answered only by the rules after it, so rule {earlier + 1} never "
+             "answers it",
              "write the rules in the order the ladder climbs (after the email, the call; after "
              "the call, the letter)")
     calendar = playbook.calendar
-    if calendar.country and calendar.country_days is not None:
+    if calendar.business_days and calendar.country and calendar.country_days is not None:
         years = (day.year, day.year + 1)
-        if not any(_holidays_in(calendar.country_days, year) for year in years):
+        if not any(_holidays_in(calendar.country_days, year) for year in years) and \
+                not any(d.year in years for d in calendar.holidays):
             warn("no-holidays", calendar.source,
                  f"no public holiday of {calendar.country} is known for {years[0]} or "
                  f"{years[1]} (the holidays package lists none): every weekday counts as a "
@@ -149,7 +151,10 @@ def _out_of_order(rules) -> list:
         for earlier in range(later):
             other = rules[earlier]
             shared = not other.phases or not rule.phases or set(other.phases) & set(rule.phases)
-            if shared and (not other.after or rule.then in other.after):
+            # a pair that answers each other (a missed call gets an email, an unanswered email
+            # a call) warns in no order: it is meant to stop after one turn each
+            mutual = not rule.after or other.then in rule.after
+            if shared and (not other.after or rule.then in other.after) and not mutual:
                 found.append((earlier, later, rule.then))
                 break
     return found

@@ -87,7 +87,7 @@ class Synced(NamedTuple):
         if not self.ahead:
             return ""
         whose = sorted({self.names.get(cid) or cid for _, cid in self.ahead})
-        if len(whose) > AHEAD_NAMES:
+        if len(whose) > AHEAD_NAMES + 1:  # "and 1 other" would take the name's place
             whose = whose[:AHEAD_NAMES] + [f"{len(whose) - AHEAD_NAMES} others"]
         shown = ", ".join(whose[:-1]) + " and " + whose[-1] if len(whose) > 1 else whose[0]
         first, last = min(d for d, _ in self.ahead), max(d for d, _ in self.ahead)

@@ -229,9 +229,11 @@ _LOOKS = {
     "channels": lambda t, d: all(c in CHANNELS for c in channel_items(t)),
     "last_channel": lambda t, d: t.lower() in CHANNELS,
     "touches": lambda t, d: t.isdigit(),
+    "last_step": lambda t, d: re.fullmatch(r"[\w.-]+", t) is not None,  # a step's id
     **{c: _is_date for c in ("started", "paused_until", "callback", "last_reply", "last_touch",
                              "next_due")},
 }
+_BARE = {column.replace("_", ""): column for column in _LOOKS}  # `Opt-Out`, `LastTouch`
 
 
 def _renamed(ledger: LedgerFile, columns: tuple, mapped: set, dates: DateFormat) -> list:
@@ -240,7 +242,7 @@ def _renamed(ledger: LedgerFile, columns: tuple, mapped: set, dates: DateFormat)
     be lost without a word, and the contact drafted again."""
     problems = []
     for header in ledger.columns:
-        column = re.sub(r"[\s_-]+", "_", header.strip().lower())
+        column = _BARE.get(re.sub(r"[\s_-]+", "", header.lower()), "")
         looks = _LOOKS.get(column)
         if looks is None or header == column or header in mapped or column in columns:
             continue

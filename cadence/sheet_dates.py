@@ -166,13 +166,11 @@ def read_cell(text: str, dates: DateFormat) -> tuple:
     return "", "", f"expected a date as {dates.shown}, got {text!r}"
 
 
-def day_first(text: str) -> str:
-    """The ISO date a day-first date with dots means (`05.01.2027`, as a sheet in such a
-    country writes it; no one writes month first with dots), or ""."""
-    match = re.fullmatch(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})", text.strip())
-    if match is None:
-        return ""
+def day_first(text: str) -> Optional[date]:
+    """The day a date written day first with dots means (`05.01.2027`, as a sheet in such a
+    country writes it; no one writes month first with dots), or None."""
+    ymd = _DOTTED.parse(text.strip())
     try:
-        return date(int(match.group(3)), int(match.group(2)), int(match.group(1))).isoformat()
+        return date(*ymd) if ymd is not None else None
     except ValueError:
-        return ""
+        return None

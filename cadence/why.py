@@ -1,6 +1,7 @@
 """Why a contact has no touch planned, in words (`plan`, `render`, `skip`): its status and the
 day the journal set it, an opt-out, a pause, a reply not yet acted on, a playbook with nothing
-left, no channel that reaches it. Pure: the book in, a sentence out."""
+left, no channel that reaches it. The book in, a sentence out; it asks `actions` for the next
+touch, as the commands do, so it sits at the edge beside it."""
 from __future__ import annotations
 
 

@@ -210,7 +210,8 @@ def _syntax_problem(text: str, path: str, error: yaml.YAMLError) -> Problem:
         if context and context_mark is not None:
             hint = f"{context} (line {context_mark.line + 1})"
         lines = text.split("\n")
-        if mark.line < len(lines) and lines[mark.line][mark.column:mark.column + 1] == "\t":
+        line = lines[mark.line] if mark.line < len(lines) else ""
+        if line[mark.column:mark.column + 1] == "\t" and not line[:mark.column].strip():
             problem, hint = "a tab character", "indent with spaces: YAML does not allow tabs there"
         return _problem_at(path, mark, f"invalid YAML: {problem}", hint)
     position = getattr(error, "position", None)  # a ReaderError: a character YAML refuses

@@ -602,3 +602,17 @@ def test_a_journal_saved_with_crlf_keeps_crlf(tmp_path, final_break):
         data = handle.read()
     assert data.startswith(journal.encode("utf-8")[: len(journal) - 2])
     assert data.count(b"\n") == data.count(b"\r\n") > 3 and data.endswith(b"\r\n")
+
+
+@pytest.mark.parametrize("typed, hint", [
+    ("05.01.2027", "did you mean 2027-01-05?"),
+    ("5.1.2027", "did you mean 2027-01-05?"),
+    ("31.02.2027", ""),  # no such day
+    ("01.01.1800", ""),  # before the years cadence takes
+    ("01/05/2027", ""),  # slashes: month first or day first, no telling
+])
+def test_a_day_first_date_on_the_command_line_gets_its_iso_form(book, typed, hint):
+    result = invoke("-C", book, "due", "--today", typed)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"--today: expected a date as YYYY-MM-DD, got {typed!r}\n")
+    assert (f"  hint: {hint}\n" in result.stderr) if hint else "hint" not in result.stderr

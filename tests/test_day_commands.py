@@ -707,7 +707,29 @@ def test_a_call_sheet_leaves_out_the_notes_of_what_undo_took_back(tmp_path):
     assert "talked budget" not in sheet
 
 
-@pytest.mark.parametrize("unreachable, listed, more", [(1, 1, ""), (23, 20, "  and 3 skips more "
+def test_undo_after_a_status_set_back_says_nothing_stays(book):
+    """Of one day's status rows the last written counts: paused, then active again, leaves
+    nothing to point out."""
+    ok("-C", book, "mark", "c1", "paused", "--until", "2026-11-20", "--today", TODAY)
+    ok("-C", book, "mark", "c1", "active", "--today", TODAY)
+    said = ok("-C", book, "undo", "c1", "--today", TODAY).stdout
+    assert said == f"c1: touch decide-1 of {TODAY} taken back; its draft removed.\n"
+
+
+def test_undo_after_a_reply_that_left_the_contact_active_offers_no_mark(tmp_path):
+    """A `reply: continue` changes no status: the reply stays, and `mark ID active` would
+    change nothing, so it is not offered."""
+    from smallbook import PLAYBOOK
+
+    root = build(tmp_path / "book", {"playbooks/p.yaml": PLAYBOOK + "rules:\n  - reply: continue\n"})
+    ok("-C", root, "run", "--today", TODAY)
+    ok("-C", root, "reply", "c1", "--today", TODAY)
+    said = ok("-C", root, "undo", "c1", "--today", TODAY).stdout
+    assert said.splitlines()[-1] == ("c1: the reply of 2026-11-02 stays: undo takes back "
+                                     "touches and skips only.")
+
+
+@pytest.mark.parametrize("unreachable, listed, more", [(1, 1, ""), (23, 20, "  and 3 more skips "
                                                                  "(the journal holds every reason)")])
 def test_run_lists_the_touches_it_skipped_and_why(tmp_path, unreachable, listed, more):
     """A contact no channel reaches is skipped (SPEC 5) and moves on: `run` lists each skip
@@ -726,17 +748,20 @@ def test_run_lists_the_touches_it_skipped_and_why(tmp_path, unreachable, listed,
         f"{'s' if unreachable != 1 else ''}). Ledger: {unreachable + 1} rows changed."
 
 
-@pytest.mark.parametrize("step, passing", [
-    ("decide-2", ""),  # the next step: nothing between
-    ("keep-1", ", passing over decide-2"),
-    ("keep-3", ", passing over decide-2, keep-1, keep-2"),
+@pytest.mark.parametrize("step, on, passing", [
+    ("decide-2", TODAY, ""),  # the next step: nothing between
+    ("keep-1", TODAY, ", passing over decide-2"),
+    ("keep-3", TODAY, ", passing over decide-2, keep-1 and keep-2"),
+    # a month on, decide-2 is skipped as its phase ended (a row of its own): not passed over
+    ("keep-5", "2026-12-05", ", passing over keep-1, keep-2, keep-3 and keep-4"),
+    ("keep-8", TODAY, ", passing over decide-2, keep-1, keep-2, keep-3, keep-4 and 3 more"),
 ])
-def test_skip_step_names_the_steps_it_passes_over(tmp_path, step, passing):
+def test_skip_step_names_the_steps_it_passes_over(tmp_path, step, on, passing):
     """README, `skip --step`: the contact jumps to the step; the steps between get no row of
     their own and will not come, so skip names them."""
     root = build(tmp_path / "book")
     ok("-C", root, "run", "--today", TODAY)  # decide-1 made
-    said = ok("-C", root, "skip", "c1", "--step", step, "--today", TODAY).stdout
+    said = ok("-C", root, "skip", "c1", "--step", step, "--today", on).stdout
     assert said.startswith(f"c1: {step} (") and f" skipped{passing}; next touch on " in said
 
 

@@ -126,9 +126,12 @@ def test_a_step_at_days_past_an_until_in_months_for_some_starts(at, until, start
     ("UA", "2026-12-03", True),  # the holidays package lists none from 2023 on
     ("UA", "2021-06-01", False),  # ... but it did before
     ("SE", "2026-12-03", False),
+    ("UA, business_days: false", "2026-12-03", False),  # every day is a working day anyway
+    ("UA, holidays: [2027-01-01]", "2026-12-03", False),  # the user listed them
 ])
 def test_a_country_without_holidays_is_said(country, today, said):
-    text = GOOD + f"    calendar: {{business_days: true, country: {country}}}\n"
+    days = "" if "business_days" in country else "business_days: true, "
+    text = GOOD + f"    calendar: {{{days}country: {country}}}\n"
     found = [w for w in lint_playbook(playbook(text), day=d(today)) if "[no-holidays]" in w.message]
     assert bool(found) == said
     assert not [w for w in lint_playbook(playbook(text + "    ignore: [no-holidays]\n"),
@@ -147,8 +150,8 @@ SWAPPED = """
       - {no_reply: 5 days, after: [email], then: call, template: c}
 """
 OUT_OF_ORDER = ("warning: no_reply rule 1 (after {after}) comes before rule 2, which makes a "
-                "call: a touch a rule made is answered only by the rules after it, so rule 1 "
-                "never answers it [ladder-order]")
+                "touch by call: a touch a rule made is answered only by the rules after it, so "
+                "rule 1 never answers it [ladder-order]")
 
 
 @pytest.mark.parametrize("rules, after", [
@@ -160,6 +163,9 @@ OUT_OF_ORDER = ("warning: no_reply rule 1 (after {after}) comes before rule 2, w
     (SWAPPED.replace("7 days, ", "7 days, in: [remind], ").replace("5 days, ",
                                                                    "5 days, in: [decide], "),
      None),
+    # a pair that answers each other, a missed call by email and an unanswered email by a
+    # call, has no order to climb in
+    (SWAPPED.replace("then: letter", "then: email"), None),
 ])
 def test_a_ladder_written_out_of_order_is_said(rules, after):
     text = GOOD.split("    rules:\n")[0] + rules.lstrip("\n") + "      - reply: stop\n"

@@ -892,6 +892,7 @@ def test_a_table_on_a_terminal_takes_cells_as_text(monkeypatch, capsys):
     ("../shared/templates", False),  # the repository's own templates, as the bundled examples
     ("..", True),  # a folder holding the book: everything beside it
     ("../..", True),  # the working tree's top, a home folder kept in git
+    (".", False),  # the book's own folder: nothing out of it
 ])
 def test_a_link_inside_the_git_working_tree_is_said_only_when_it_widens(tmp_path, target, said):
     """A book in a git working tree may link its templates to the repository's own folder
@@ -899,11 +900,13 @@ def test_a_link_inside_the_git_working_tree_is_said_only_when_it_widens(tmp_path
     os.makedirs(tmp_path / ".git")
     root = build(tmp_path / "books" / "acme", {})
     templates = os.path.join(root, "templates")
-    for place in (tmp_path / "books" / "shared" / "templates", tmp_path / "books", tmp_path):
+    for place in (tmp_path / "books" / "shared" / "templates", tmp_path / "books", tmp_path,
+                  tmp_path / "books" / "acme"):
         shutil.copytree(templates, str(place), dirs_exist_ok=True)
     shutil.rmtree(templates)
     os.symlink(target, templates)
     result = invoke("-C", root, "check", "--today", TODAY)
+    assert result.exit_code == 0, result.output
     assert ("the templates folder is a link out of the book's folder" in result.stderr) == said
 
 

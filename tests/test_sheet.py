@@ -435,6 +435,9 @@ RENAMED = [
     ("Callback", ["after lunch", ""], None),
     ("Last Touch", ["2026-11-24", "2026-11-20"], "last_touch"),
     ("OptOut", ["email, call", ""], "optout"),
+    ("Opt-Out", ["all", ""], "optout"),
+    ("Last Step", ["decide-2", "keep-1"], "last_step"),
+    ("Last Step", ["called twice, no answer", ""], None),
     ("Touches", ["3", "12"], "touches"),
     ("Touches", ["many", ""], None),
     ("ID", ["17", "18"], None),  # a sheet's own ids beside the ones cadence makes

@@ -958,6 +958,10 @@ AHEAD = [
     ([(day, f"c{n}") for n, day in zip(range(1, 8), range(8, 15))],
      " (about Ann, Bo, Cy, Di, Ed and 2 others, dated 2026-12-08 to 2026-12-14: a clock ahead "
      "of yours?)."),
+    # six: all named, rather than "and 1 others"
+    ([(day, f"c{n}") for n, day in zip(range(1, 7), range(8, 14))],
+     " (about Ann, Bo, Cy, Di, Ed and Fa, dated 2026-12-08 to 2026-12-13: a clock ahead of "
+     "yours?)."),
     ([], "."),  # counted, but none of them concerned a contact of the ledger
 ]
 

@@ -83,7 +83,7 @@ def _outside_warnings(cfg) -> list:
         real = os.path.realpath(path)
         # a folder that holds the book itself (`templates -> ..`, a home folder kept in git)
         # is no shared folder of the repository: said wherever it is
-        widened = os.path.commonpath([book, real]) == real
+        widened = real != book and os.path.commonpath([book, real]) == real
         if key not in said and (widened or os.path.commonpath([root, real]) != root):
             warnings.append(Problem(Source(path), f"the {key} folder is a link out of the book's "
                                     f"folder, to {real}",

@@ -73,7 +73,7 @@ def run(
     for e in skipped[:SKIPS_SHOWN]:  # a touch no channel reaches: the contact moves on unseen
         say(f"  {'skipped':<9} {e.contact:<{width}} {e.step:<{step_width}} {e.note}")
     if len(skipped) > SKIPS_SHOWN:
-        say(f"  and {count(len(skipped) - SKIPS_SHOWN, 'skip')} more (the journal holds "
+        say(f"  and {count(len(skipped) - SKIPS_SHOWN, 'more skip')} (the journal holds "
             "every reason)")
     skips = count(len(skipped), "skip")
     rows, added = count(len(updates), "row"), count(len(entries), "row")

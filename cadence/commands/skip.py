@@ -80,7 +80,9 @@ def _skip(loaded, contact_id: str, step: Optional[str], note: str, day) -> str:
     changes = engine.changes_of(contact, after, next_due)
     write(loaded, [], list(entries), {index: changes} if changes else {}, write_outside())
     planned = f"; next touch on {next_due}" if next_due else "; nothing planned after it"
-    passed = _passed(book.playbooks[contact.playbook], st, touch.step) if step else ""
+    # from where the day's own rows (steps skipped as their phase ended) left the contact
+    passed = _passed(book.playbooks[contact.playbook], result.state, touch.step) \
+        if step and result.skipped is None else ""
     # the day the touch was planned for, as the skip row is dated
     return (f"{contact.id}: {touch.step} ({touch.channel or 'no channel'}) of "
             f"{max(day, touch.made)} "
@@ -110,8 +112,10 @@ def _passed(playbook, st, step: str) -> str:
             names += [s.id for s in phase.steps[first:last]]
     if not names:
         return ""
-    shown = names if len(names) <= 5 else names[:5] + [f"{len(names) - 5} more"]
-    return f", passing over {', '.join(shown)}"
+    if len(names) > 6:
+        names = names[:5] + [f"{len(names) - 5} more"]
+    shown = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return f", passing over {shown}"
 
 
 def _drafted(loaded, contact, last, text: str, day) -> str:

@@ -91,7 +91,8 @@ def _work(loaded, contact_id, note, day, yes, dry_run) -> tuple:
             raise Failure(Problem(loaded.ledger.source(index), f"contact {contact.id!r} has no "
                                   "touch or skip to take back", code=NOTHING))
         groups = {contact.id: [act]}
-        stays = _stays(contact.id, act, rows)
+        stays = _stays(contact.id, act, rows, loaded.book.trails.get(contact.id), contact,
+                       loaded.book.playbooks)
         if by_hand(act):
             whole = read_history(cfg, {contact.id}, loaded.ledger_bytes, undone=True)
             set_aside = (act,) if was_set_aside(act, whole.get(contact.id, ())) else ()
@@ -114,21 +115,26 @@ def _work(loaded, contact_id, note, day, yes, dry_run) -> tuple:
     return back, run_day, stays
 
 
-def _stays(cid: str, act, rows) -> str:
+def _stays(cid: str, act, rows, trail, contact, playbooks) -> str:
     """What a person may have meant to take back and `undo` does not: a reply or a status set
     by hand since the touch or skip taken back (`reply ID --won` for the wrong contact)."""
+    from ..engine import state_of
     from ..journal import first_word
     from ..takeback import run_made
 
-    later = [r for r in rows if r.event in ("reply", "status") and r.date >= act.date
-             and not run_made(r)]
+    later = [(n, r) for n, r in enumerate(rows) if r.event in ("reply", "status")
+             and r.date >= act.date and not run_made(r)]
     if not later:
         return ""
-    latest = max(later, key=lambda r: (r.date, r.event == "status"))
+    _, latest = max(later, key=lambda item: (item[1].date, item[0]))  # of a day's, the last
+    if latest.event == "status" and first_word(latest.note) == "active":
+        return ""
     what = f"the reply of {latest.date}" if latest.event == "reply" else \
         f"the status {first_word(latest.note)!r} set on {latest.date}"
-    return (f"{cid}: {what} stays: undo takes back touches and skips only; "
-            f"`cadence mark {cid} active` makes the contact active again.")
+    status = state_of(contact, trail, playbooks).status or "active"
+    way_back = "" if status == "active" else \
+        f"; `cadence mark {cid} active` makes the contact active again"
+    return f"{cid}: {what} stays: undo takes back touches and skips only{way_back}."
 
 
 def _show(back, run_day, verb: str) -> None:
