@@ -13,6 +13,16 @@ sys.path.insert(0, os.path.dirname(__file__))
 # put it back (tests/test_day_commands.py).
 cadence.cli.FAR_DAYS = 10 ** 6
 
+# Typer turns the app into its click command anew on every `CliRunner.invoke` (reading every
+# command's signature: 20 ms here), and the suite invokes the whole app thousands of times. The
+# app does not change once its commands are loaded, so each app is turned once; `cadence` itself
+# turns it once per process too (cadence.main.run).
+import functools  # noqa: E402
+
+import typer.testing  # noqa: E402
+
+typer.testing._get_command = functools.lru_cache(maxsize=None)(typer.testing._get_command)
+
 # The property tests draw the same examples on every run of the plain suite (CI, the README's
 # command), so that its verdict does not depend on luck; a deliberate deeper run
 # (CADENCE_PROPERTY_EXAMPLES=N, see tests/randombooks.py) draws fresh ones.
@@ -42,3 +52,6 @@ def _stable_env(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("CADENCE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "160")
+
+# the folders of test data hold no tests (tests/errors alone has thousands of files to walk)
+collect_ignore = ["books", "daily", "errors", "mail", "sheets"]
