@@ -23,10 +23,13 @@ from string import Formatter
 
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator
-from jinja2.exceptions import SecurityError
+from jinja2.exceptions import SecurityError, TemplateSyntaxError
 from jinja2.runtime import Macro, Undefined, markup_join, str_join
 from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import Namespace, pass_eval_context
+
+from .nesting import (TOO_DEEP, DepthGuard, check_expression, deepest_line, longest_tag_line,
+                      past_the_limit, too_deep_for_python)
 
 # What one template may build: a book shared through git is not trusted to be kind.
 MAX_TEXT = 1_000_000  # characters (or items) that one operation may make
@@ -55,6 +58,35 @@ class BoundedSandbox(SandboxedEnvironment):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.code_generator_class = _BoundedCode
+        self.add_extension(DepthGuard)
+
+    # How deep a template may nest (cadence.nesting): each way in, reading, compiling and an
+    # `if` expression, refuses a template nested past what Jinja and Python can take as a
+    # TemplateSyntaxError with its line, which every caller reports as it reports any other.
+    def _parse(self, source, name, filename):
+        try:
+            tree = super()._parse(source, name, filename)
+        except RecursionError:
+            raise TemplateSyntaxError(TOO_DEEP, longest_tag_line(self, source), name,
+                                      filename) from None
+        line = past_the_limit(tree)
+        if line is not None:
+            raise TemplateSyntaxError(TOO_DEEP, line, name, filename)
+        return tree
+
+    def compile(self, source, name=None, filename=None, raw=False, defer_init=False):
+        try:
+            return super().compile(source, name, filename, raw, defer_init)
+        except (SyntaxError, RecursionError) as err:  # Python's limits on the code Jinja writes
+            tree = source if isinstance(source, nodes.Template) else \
+                self._parse(source, name, filename)
+            reason = err.msg if isinstance(err, SyntaxError) else "too deep to compile"
+            raise TemplateSyntaxError(too_deep_for_python(reason), deepest_line(tree), name,
+                                      filename) from None
+
+    def compile_expression(self, source, undefined_to_none=True):
+        check_expression(self, source)
+        return super().compile_expression(source, undefined_to_none)
 
     def call_binop(self, context, operator, left, right):
         if operator == "+" and isinstance(left, _SEQUENCES) and isinstance(right, _SEQUENCES) \

@@ -147,8 +147,9 @@ def condition(env: SandboxedEnvironment, guard=nullcontext):
 def columns_read(env: SandboxedEnvironment, expr: str):
     """The columns an expression reads, or None when it uses `contact` any other way."""
     from jinja2 import nodes
+    from jinja2.parser import Parser
 
-    tree = env.parse("{{ " + expr + " }}")
+    tree = Parser(env, expr, state="variable").parse_expression()  # as compile_expression reads it
     names = [n for n in tree.find_all(nodes.Name) if n.name == "contact"]
     columns, methods = [], set()
     for call in tree.find_all(nodes.Call):

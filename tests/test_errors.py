@@ -287,10 +287,11 @@ def test_error_case(name, tmp_path, monkeypatch, request, update_golden):
 MESSAGE_ARG = {
     "Problem": 1, "report": 1, "error": 1, "_problem_at": 2, "problem": 3, "_Refused": 1,
     "warning": 2, "warn": 2, "CellError": 0, "ValueError": 0, "LedgerWriteError": 0,
-    "Runaway": 0,
+    "Runaway": 0, "TemplateSyntaxError": 0,
 }
 # Functions whose returned text becomes (part of) a message: {name: index in a returned tuple}.
-RETURNS_MESSAGE = {"judge": 0, "check_expr": None, "_unusable": None}
+RETURNS_MESSAGE = {"judge": 0, "check_expr": None, "_unusable": None,
+                   "too_deep_for_python": None}
 
 # Messages that no one can bring about from the command line: {a piece of the message: why}.
 UNREACHABLE = {
