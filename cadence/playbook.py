@@ -23,7 +23,8 @@ from .model import (
 )
 from .yamlnodes import Checker, compose_yaml, did_you_mean, source_of
 
-TOP_KEYS = ("description", "channels", "calendar", "limits", "phases", "rules", "ignore")
+TOP_KEYS = ("description", "channels", "calendar", "limits", "phases", "rules", "callback_template",
+            "ignore")
 CALENDAR_KEYS = ("business_days", "holidays", "country")
 LIMIT_KEYS = ("min_gap", "per_week")
 PHASE_KEYS = ("name", "until", "steps", "every", "channel", "template", "templates", "fallback")
@@ -115,12 +116,16 @@ class _Parser:
         self.check_step_ids()
         rules = self.rules(values["rules"]) if "rules" in values else {}
         ignore = self.ignore(values["ignore"]) if "ignore" in values else ()
+        callback = "callback"  # SPEC 5.1: an agreed call's sheet; a playbook may name its own
+        if "callback_template" in values:
+            callback = self.template("callback_template", values["callback_template"], "call")
         return Playbook(
             name=self.name, description=description or "", channels=self.channels,
             calendar=calendar or Calendar(), limits=limits or Limits(), phases=phases,
             no_reply=tuple(rules.get("no_reply", ())),
             on_reply=rules.get("reply", OnReply()), ifs=tuple(rules.get("if", ())),
-            birthday=rules.get("birthday"), ignore=ignore, source=source_of(root),
+            birthday=rules.get("birthday"), callback_template=callback or "callback",
+            ignore=ignore, source=source_of(root),
         )
 
     def ignore(self, node: Node) -> tuple:

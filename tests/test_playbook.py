@@ -81,6 +81,13 @@ def test_spec_example_parses_to_the_model():
     assert playbook.source == Source("p.yaml", 1, 1)
 
 
+def test_a_playbook_names_its_own_call_back_sheet():
+    """`callback_template` (README "Call-backs"): a playbook in another language has its
+    agreed calls on a sheet of its language; without it, SPEC 5.1's `callback`."""
+    playbook, problems = parse(ONE + "callback_template: ru/thanks\n")
+    assert problems == [] and playbook.callback_template == "ru/thanks"
+
+
 def test_defaults_of_a_minimal_playbook():
     playbook, problems = parse(ONE)
     assert problems == []
@@ -410,6 +417,11 @@ ERRORS = [
     ("no_reply template missing", ONE + "rules: [{no_reply: 5d, then: call, template: x}]\n",
      ["p.yaml:2:46: template 'x' not found (looked for templates/x.call.j2 and "
       "templates/x.j2)"]),
+    ("callback template missing", ONE + "callback_template: sv/callback\n",
+     ["p.yaml:2:20: template 'sv/callback' not found (looked for templates/sv/callback.call.j2 "
+      "and templates/sv/callback.j2)"]),
+    ("callback template not text", ONE + "callback_template: [a]\n",
+     ["p.yaml:2:20: `callback_template` must be text, got a list"]),
     # rules
     ("rules not a list", ONE + "rules: x\n", ["p.yaml:2:8: `rules` must be a list, got 'x'"]),
     ("rule not a mapping", ONE + "rules: [x]\n",
@@ -531,7 +543,7 @@ def test_all_problems_are_reported_sorted():
 
 def test_hints():
     _, problems = parse(ONE + "foo: 1\n")
-    assert problems[0].hint == "keys here: description, channels, calendar, limits, phases, rules, ignore"
+    assert problems[0].hint == "keys here: description, channels, calendar, limits, phases, rules, callback_template, ignore"
     _, problems = parse(ONE + "rules: [{birthday: email, then: call}]\n")
     assert problems[0].hint == "keys here: birthday, template, fallback"
     _, problems = parse("""\
