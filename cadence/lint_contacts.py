@@ -76,4 +76,24 @@ def book_warnings(book: Book, ledger, day: date) -> list:
                 "writes the cell back for a contact that follows a playbook, where the sheet "
                 "has an optout column). If the contact asked to hear from you again: "
                 f"`cadence optout {contact.id} {' '.join(lost)} --withdraw`"))
+    return warnings + _same_email(book, ledger)
+
+
+def _same_email(book: Book, ledger) -> list:
+    """A second row that follows a playbook with the email of an earlier one: one person
+    entered twice (a sheet merged from two, an `add` typed again) gets every touch twice."""
+    warnings, first = [], {}
+    for index, contact in enumerate(book.contacts):
+        address = contact.row.get("email", "").strip().lower()
+        playbook = book.playbooks.get(contact.playbook)
+        if not address or playbook is None or "same-email" in playbook.ignore:
+            continue
+        if address not in first:
+            first[address] = contact.id
+            continue
+        warnings.append(warning(
+            "same-email", ledger.source(index, "email"),
+            f"contacts {first[address]!r} and {contact.id!r} have the same email "
+            f"{contact.row['email'].strip()!r}: one person would get each touch twice",
+            "delete one of the rows, or give each its own address if they are two people"))
     return warnings

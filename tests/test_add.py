@@ -233,3 +233,17 @@ def test_a_new_person_never_takes_a_deleted_contacts_id(tmp_path):
                 "--playbook", "p")
     assert result.stdout == ("Added c3 (Cid Holm) to contacts.csv; the next `cadence run` "
                              "enrols it in p.\n")
+
+
+def test_adding_an_email_the_ledger_has_says_so_and_adds(tmp_path):
+    """Two people may share an address (info@), so the row is added; one person typed in
+    twice would get each touch twice, so `add` names the contact that has it already."""
+    root = build(tmp_path)
+    result = invoke("-C", root, "add", "--name", "Ann Lind", "--email", "ANN@example.com")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "Added c3 (Ann Lind) to contacts.csv.",
+        "Note: c1 has the same email; if it is the same person, each touch would go twice "
+        "(delete one row; `cadence check` warns of it as same-email)."]
+    other = invoke("-C", root, "add", "--name", "Eve Holm", "--email", "eve@example.com")
+    assert other.stdout.splitlines() == ["Added c4 (Eve Holm) to contacts.csv."]

@@ -389,6 +389,31 @@ def test_check_names_the_journals_contacts_the_ledger_lost(book):
     assert document["warnings"] == before["warnings"]  # no warning of its own
 
 
+def test_check_names_a_row_renamed_in_a_sheet_without_ids(tmp_path):
+    """A sheet downloaded again without its id column makes ids from the names: a contact
+    renamed there gets a new id, and `check` names the journal's id to give the row back."""
+    sheet = tmp_path / "k.csv"
+    sheet.write_text("Namn,E-post,Telefon\nMärta Lindqvist,marta@ex.se,+4670111\n"
+                     "Nils Åberg,nils@ex.se,+4670222\nOlle Dahl,olle@ex.se,+4670333\n",
+                     encoding="utf-8")
+    book = str(tmp_path / "book")
+    assert invoke("init", book, "--from", str(sheet)).exit_code == 0
+    assert invoke("-C", book, "run", "--today", "2026-12-07").exit_code == 0
+    # downloaded again: no id column, Märta renamed, Olle deleted, a new contact of another name
+    (tmp_path / "book" / "k.csv").write_text(
+        "Namn,E-post,Telefon\nMärta Lindqvist Berg,marta@ex.se,+4670111\n"
+        "Nils Åberg,nils@ex.se,+4670222\nKarin Ek,karin@ex.se,+4670444\n", encoding="utf-8")
+    result = invoke("-C", book, "check", "--today", "2026-12-08")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == (
+        "Renamed? Row 'marta-lindqvist-berg' has an id made from its name, and "
+        "'marta-lindqvist' a history in the journal: to keep it, give that row the id "
+        "marta-lindqvist (an `id` column in the sheet).")
+    document = json.loads(invoke("-C", book, "check", "--today", "2026-12-08", "--json").stdout)
+    assert document["not_in_ledger"] == ["marta-lindqvist", "olle-dahl"]
+    assert document["renamed"] == [{"journal": "marta-lindqvist", "ledger": "marta-lindqvist-berg"}]
+
+
 def test_version():
     result = invoke("--version")
     assert result.exit_code == 0 and result.stdout.startswith("cadence ")

@@ -196,7 +196,7 @@ def test_every_lint_is_named():
     assert set(VARIANTS) | {"unreachable-channel", "stranded-contact", "pause-ahead",
                              "reply-ahead", "step-past-until", "renumbered-step",
                              "callback-passed", "optout-kept", "no-holidays",
-                             "ladder-order"} == set(LINTS)
+                             "ladder-order", "same-email"} == set(LINTS)
 
 
 def test_check_reports_the_lints(tmp_path):
@@ -352,3 +352,40 @@ def test_a_call_back_that_is_never_made_is_named(tmp_path, case, callback, rows,
         path.write_text(path.read_text().replace("no-cap]", "no-cap, callback-passed]"))
         again = CliRunner().invoke(app, ["-C", str(book), "check", "--today", today])
         assert "[callback-passed]" not in again.stderr
+
+
+@pytest.mark.parametrize("emails, playbooks, warned", [
+    (("ann@example.com", "ann@example.com"), ("p", "p"), ["bob"]),
+    (("ann@example.com", " ANN@Example.com "), ("p", "p"), ["bob"]),  # as an address reads
+    (("ann@example.com", "bob@example.com"), ("p", "p"), []),
+    (("", ""), ("p", "p"), []),  # no email: nothing to send twice
+    (("ann@example.com", "ann@example.com"), ("p", ""), []),  # bob follows no playbook
+])
+def test_two_contacts_of_one_email_are_warned_about(tmp_path, emails, playbooks, warned):
+    """`same-email`: one person entered twice gets each touch twice; the second row is named,
+    and a playbook's `ignore` silences it."""
+    import json
+    import os
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from cadence.main import app
+
+    book = shutil.copytree(os.path.join(os.path.dirname(__file__), "errors", "lint-same-email",
+                                        "book"), tmp_path / "book")
+    (book / "contacts.csv").write_text(
+        "id,name,email,phone,playbook,started\n"
+        f"ann,Ann,{emails[0]},+4670111,{playbooks[0]},2026-11-01\n"
+        f"bob,Bob,{emails[1]},+4670222,{playbooks[1]},2026-11-01\n")
+
+    def named():
+        found = CliRunner().invoke(app, ["-C", str(book), "check", "--json", "--today",
+                                         "2026-11-05"])
+        return [w["message"].split("'")[3] for w in json.loads(found.stdout)["warnings"]
+                if "[same-email]" in w["message"]]
+
+    assert named() == warned
+    path = book / "playbooks" / "p.yaml"
+    path.write_text(path.read_text().replace("ignore: [", "ignore: [same-email, "))
+    assert named() == []

@@ -42,8 +42,8 @@ def add(
              ("playbook", playbook, "--playbook"), ("id", contact_id, "--id")]
     with guarded():
         cfg = config()
-        made, path, known = locked(cfg, load_book,
-                                   lambda loaded: _add(loaded, given, cells or []))
+        made, path, known, twin = locked(cfg, load_book,
+                                         lambda loaded: _add(loaded, given, cells or []))
     import os
 
     follows = (playbook or "").strip() or cfg.sheet.default_playbook
@@ -53,6 +53,9 @@ def add(
     else:
         then = f"; the next `cadence run` enrols it in {follows}." if follows else "."
     say(f"Added {made} ({' '.join(name.split())}) to {os.path.basename(path)}" + then)
+    if twin is not None:
+        say(f"Note: {twin} has the same email; if it is the same person, each touch would go "
+            f"twice (delete one row; `cadence check` warns of it as same-email).")
 
 
 def _add(loaded, given, cells) -> tuple:
@@ -100,7 +103,10 @@ def _add(loaded, given, cells) -> tuple:
     made = _proven(loaded, data, to_sheet(view, values))
     write(loaded, [], [], {}, write_outside(), ledger_after=data)
     trail = loaded.book.trails.get(made)
-    return made, ledger.path, trail.rows if trail is not None else 0
+    address = values.get("email", "").strip().lower()
+    twin = next((c.id for c in book.contacts
+                 if address and c.row.get("email", "").strip().lower() == address), None)
+    return made, ledger.path, trail.rows if trail is not None else 0, twin
 
 
 def _cells(ledger, given, cells) -> tuple:
