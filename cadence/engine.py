@@ -23,7 +23,7 @@ from .model import (
 from .state import PAUSE_ENDED, State, callback_text, kept_status, kind_of, state_of
 from .steps import phase_at
 
-__all__ = ["State", "state_of", "day", "advance", "due", "run", "plan", "upcoming",
+__all__ = ["State", "state_of", "day", "advance", "due", "run", "plan", "foresee", "upcoming",
            "changes_of", "act_on_reply", "reply_decision", "honours_callback", "skipped",
            "void_callback"]
 
@@ -344,14 +344,20 @@ def run(book: Book, today: date) -> list:
 
 def plan(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, Playbook],
          today: date, days: int = 90, condition: Optional[Condition] = None) -> list:
-    """The contact's coming touches in the `days` days from `today` (today the first of
-    them), if nobody replies."""
+    """The contact's coming touches in the `days` days from `today`, if nobody replies."""
+    return foresee(contact, trail, playbooks, today, days, condition)[0]
+
+
+def foresee(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, Playbook],
+            today: date, days: int = 90, condition: Optional[Condition] = None) -> tuple:
+    """(touches, skips) of `plan`: the skips are the rows (Entry) that runs on those days
+    would journal for steps passed over (a phase that ended first, no channel reaching)."""
     if not contact.playbook:
-        return []
+        return [], []
     st = state_of(contact, trail, playbooks)
     end = today + timedelta(days=days - 1)
     current = today
-    touches = []
+    touches, skips = [], []
     # an `if` rule may read a cell that a run writes (`touches`, `last_channel`): each day's
     # rules see the row as the runs before it left it
     rewriting = {name for name, p in playbooks.items() if condition is not None and any(
@@ -361,6 +367,7 @@ def plan(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, Playb
         result = day(st, playbooks, current, condition)
         if result.touch is not None:
             touches.append(result.touch)
+        skips.extend(e for e in result.entries if e.event == "skip" and today <= e.date <= end)
         st = result.state
         # the next day a run does anything: a touch, a skip (journaled on its day, as a run
         # every day would), or the end of a pause
@@ -377,7 +384,7 @@ def plan(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, Playb
         if wake is None:
             break
         current = max(current + ONE_DAY, wake)
-    return touches
+    return touches, skips
 
 
 def _reads_written(condition: Condition, expr: str) -> bool:

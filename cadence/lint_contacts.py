@@ -97,3 +97,25 @@ def _same_email(book: Book, ledger) -> list:
             f"{contact.row['email'].strip()!r}: one person would get each touch twice",
             "delete one of the rows, or give each its own address if they are two people"))
     return warnings
+
+
+def ledger_news(book: Book, made_ids) -> tuple:
+    """What `check` says beside its warnings, as no fault: (how many rows lost their state
+    cells, which the next run gives back from the journal (SPEC section 9); the ids the
+    journal holds and the ledger does not, a row deleted or lost in a fresh download; the pairs
+    (journal's id, row's id) of a row whose id was made from its name this time, that the
+    journal has never seen, and that reads like one of those ids (`marta-lindqvist`,
+    `marta-lindqvist-berg`): most likely one person renamed in a sheet without its id column)."""
+    import difflib
+
+    restored = sum(1 for c in book.contacts if c.playbook in book.playbooks
+                   and state_of(c, book.trails.get(c.id), book.playbooks).restored)
+    gone = sorted(set(book.trails) - {c.id for c in book.contacts})
+    made = {made for made in made_ids.values() if made not in book.trails}
+    renamed = []
+    for old in gone:
+        close = difflib.get_close_matches(old, sorted(made), n=1, cutoff=0.6)
+        if close:
+            renamed.append((old, close[0]))
+            made.discard(close[0])
+    return restored, gone, renamed

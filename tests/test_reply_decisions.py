@@ -186,7 +186,7 @@ def test_plan_says_why_nothing_is_planned(tmp_path, case, commands, options, why
     shown = ok("-C", root, "plan", "c1", "--today", ON, *options)
     assert shown.stdout.rstrip("\n").endswith(f": {why}.")
     document = json.loads(ok("-C", root, "plan", "c1", "--today", ON, "--json", *options).stdout)
-    assert document == {"contact": "c1", "touches": [], "why": why}
+    assert document == {"contact": "c1", "touches": [], "skips": [], "why": why}
 
 
 def test_plan_of_a_contact_not_enrolled(tmp_path):
@@ -236,9 +236,17 @@ def test_plan_names_the_reply_rule_a_typed_reply_meets(tmp_path, rule, said):
                         "c1,Ann,a@example.com,p,2026-11-01,2026-11-02,1,2026-11-02,email,decide-1\n",
         "history.csv": None})
     shown = ok("-C", root, "plan", "c1", "--today", "2026-11-03", "--days", "10").stdout
-    assert shown == ("Nothing planned for c1 in the 10 days from 2026-11-03: replied on "
-                     "2026-11-02 (the ledger's last_reply); the next run acts on it by the "
-                     f"playbook's reply rule{said}.\n")
+    why = ("replied on 2026-11-02 (the ledger's last_reply); the next run acts on it by the "
+           f"playbook's reply rule{said}.\n")
+    if rule != "move q":
+        assert shown == f"Nothing planned for c1 in the 10 days from 2026-11-03: {why}"
+        return
+    # q's step is passed over (no phone), and plan shows it before saying why nothing is left
+    assert shown.splitlines()[0] == "c1 Ann: 0 touches (1 step skipped) in 10 days from 2026-11-03"
+    assert shown.splitlines()[3].split() == [
+        "2026-11-03", "decide-1", "decide", "call", "skipped:", "no", "allowed", "channel:",
+        "no", "phone", "for", "call"]
+    assert shown.endswith(f"\nNothing else planned: {why}")
 
 
 def test_plan_of_a_typed_reply_to_a_contact_no_channel_reaches(tmp_path):
@@ -397,3 +405,28 @@ def test_plan_says_a_typed_reply_is_why(tmp_path):
                                      "c1,Ann,a@example.com,p,2026-11-01,2026-11-02\n"})
     said = ok("-C", root, "plan", "c1", "--today", "2026-11-03").stdout
     assert "replied on 2026-11-02 (the ledger's last_reply); the next run acts on it" in said
+
+
+def test_plan_lists_the_steps_a_phase_end_passes_over(tmp_path):
+    """README `plan`: a step the runs would skip is listed on the day they journal the skip,
+    with its reason, and in `--json` under `skips`; the touches stay what a run makes."""
+    steps = ("phases:\n  - name: decide\n    until: 5 days\n    steps:\n"
+             "      - {at: 1 day, channel: email, template: hello}\n"
+             "      - {at: 5 days, channel: email, template: hello}\n"
+             "  - name: keep\n    every: 1 week\n    channel: email\n    template: hello\n"
+             "calendar: {business_days: true, holidays: [2026-11-06]}\n")
+    root = build(tmp_path / "book", {"playbooks/p.yaml": steps, "history.csv": None,
+                                     "contacts.csv": "id,name,email,playbook,started\n"
+                                                     "c1,Ann,a@example.com,p,2026-11-02\n"})
+    shown = ok("-C", root, "plan", "c1", "--today", "2026-11-02", "--days", "10").stdout
+    lines = shown.splitlines()
+    assert lines[0] == "c1 Ann: 2 touches (1 step skipped) in 10 days from 2026-11-02"
+    assert [line.split()[:2] for line in lines[3:]] == [
+        ["2026-11-03", "decide-1"], ["2026-11-09", "decide-2"], ["2026-11-10", "keep-1"]]
+    assert "skipped: phase decide ended on 2026-11-07" in lines[4]
+    document = json.loads(ok("-C", root, "plan", "c1", "--today", "2026-11-02", "--days", "10",
+                             "--json").stdout)
+    assert [t["step"] for t in document["touches"]] == ["decide-1", "keep-1"]
+    assert document["skips"] == [{"date": "2026-11-09", "step": "decide-2", "phase": "decide",
+                                  "channel": "email", "template": "hello",
+                                  "note": "phase decide ended on 2026-11-07"}]

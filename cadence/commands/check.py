@@ -108,40 +108,6 @@ def _repository(root: str) -> str:
         folder = parent
 
 
-def _restorable(loaded) -> int:
-    """The rows whose state cells the next run gives back from the journal (SPEC section 9)."""
-    from ..state import state_of
-
-    book = loaded.book
-    return sum(1 for c in book.contacts if c.playbook in book.playbooks
-               and state_of(c, book.trails.get(c.id), book.playbooks).restored)
-
-
-def _not_in_ledger(loaded) -> list:
-    """The contacts the journal holds and the ledger does not (a row deleted, or lost in a
-    fresh download): their rows are kept, and a row put back gets its state from them."""
-    book = loaded.book
-    return sorted(set(book.trails) - {c.id for c in book.contacts})
-
-
-def _renamed(loaded, gone: list) -> list:
-    """[(journal's id, row's id)]: a contact the journal holds and the ledger does not, and a
-    row whose id was made from its name this time and that the journal has never seen, whose
-    ids read alike (`marta-lindqvist`, `marta-lindqvist-berg`): most likely one person renamed
-    in a sheet downloaded without its id column."""
-    import difflib
-
-    made = {made for made in getattr(loaded.ledger, "made_ids", {}).values()
-            if made not in loaded.book.trails}
-    pairs = []
-    for old in gone:
-        close = difflib.get_close_matches(old, sorted(made), n=1, cutoff=0.6)
-        if close:
-            pairs.append((old, close[0]))
-            made.discard(close[0])
-    return pairs
-
-
 def _twin_warnings(renderer) -> list:
     """HTML twins that no text template has, or that repeat the subject line."""
     from ..lookup import HTML, SUFFIX
@@ -414,12 +380,14 @@ def check(
     warnings = sorted(set(relative(p) for p in warnings))
     if not OPTIONS.quiet or strict:
         echo_problems(warnings)
-    restored, gone = _restorable(loaded), _not_in_ledger(loaded)
+    from ..lint_contacts import ledger_news
+
+    restored, gone, renamed = ledger_news(loaded.book, loaded.ledger.made_ids)
     if as_json:
         emit_json({"errors": [], "warnings": [
             {"source": str(p.source), "message": p.message, "hint": p.hint} for p in warnings],
             "restorable": restored, "not_in_ledger": gone,
-            "renamed": [{"journal": old, "ledger": new} for old, new in _renamed(loaded, gone)]})
+            "renamed": [{"journal": old, "ledger": new} for old, new in renamed]})
     else:
         book = loaded.book
         say(f"ok: {count(len(book.playbooks), 'playbook')}, "
@@ -432,7 +400,7 @@ def check(
             shown = ", ".join(gone[:5]) + (f" and {len(gone) - 5} more" if len(gone) > 5 else "")
             say(f"The journal holds {count(len(gone), 'contact')} the ledger does not ({shown}): "
                 "their rows are kept, and a row put back with its id gets its state from them.")
-            for old, new in _renamed(loaded, gone):
+            for old, new in renamed:
                 say(f"Renamed? Row {new!r} has an id made from its name, and {old!r} a "
                     f"history in the journal: to keep it, give that row the id {old} (an "
                     "`id` column in the sheet).")
