@@ -94,40 +94,6 @@ def _widen_once(ledger, updates: dict) -> dict:
     return {**updates, first: cells}
 
 
-def places_outside(config, allowed=()) -> list:
-    """Problems for each place cadence would write to (the ledger, the journal, the drafts)
-    whose real location lies outside the book's folder, unless it lies in one of `allowed`
-    (the user's own setting, never the book's: a book's cadence.yaml or a link in it is not
-    trusted to send cadence's writes elsewhere)."""
-    root = os.path.realpath(config.root)
-    ok = [root] + [os.path.realpath(a) for a in allowed if a]
-    problems = []
-    for key in ("ledger", "history", "drafts"):
-        path = getattr(config, key)
-        if key == "drafts" and os.path.islink(path) and os.path.normpath(path) == os.path.join(
-                config.root, "drafts"):
-            continue  # the book's own drafts folder as a link: cadence.files refuses it, said so
-        real = os.path.realpath(path)
-        if any(os.path.commonpath([place, real]) == place for place in ok):
-            continue
-        where = config.places.get(key) or Source(getattr(config, key))
-        shown = os.path.relpath(real, root)
-        problems.append(Problem(
-            where, f"`{key}` leads out of the book's folder, to {shown}: cadence writes only "
-            "inside the book", "if that place is yours, allow it in your own environment "
-            f"(not in the book): CADENCE_WRITE_OUTSIDE={real}", EXIT_CONFIG))
-    try:  # the journal is appended to in place: through a hard link, any file could grow
-        linked = os.stat(config.history).st_nlink > 1
-    except OSError:
-        linked = False
-    if linked:
-        problems.append(Problem(
-            Source(config.history), "the journal has another name (a hard link): cadence "
-            "appends only to a journal of the book's own", "make it a file of its own: "
-            "cp history.csv history.new && mv history.new history.csv", EXIT_CONFIG))
-    return problems
-
-
 def write(loaded, drafts, entries, updates, allowed=(), moves=None, ledger_after=None) -> None:
     """Drafts, then the journal, then the ledger (SPEC section 8); only inside the book or
     the places the user allowed (`places_outside`). `moves` (a take-back's, maybe none) are
@@ -135,6 +101,7 @@ def write(loaded, drafts, entries, updates, allowed=(), moves=None, ledger_after
     not cells changed in place (a row added)."""
     from .commit import commit
     from .journal import HEADER, format_rows
+    from .places import places_outside
     from .ledger import LedgerWriteError, dump_ledger
 
     config = loaded.config
@@ -151,19 +118,22 @@ def write(loaded, drafts, entries, updates, allowed=(), moves=None, ledger_after
                                   EXIT_CANTCREAT)) from None
         if after == loaded.ledger_bytes:
             after = None
-    delimiter, bom, newline = journal_dialect(config.history, loaded.ledger)
-    journal = format_rows(entries, newline, delimiter).encode("utf-8") if entries else b""
+    delimiter, bom, newline, names = journal_dialect(config.history, loaded.ledger)
+    journal = format_rows(entries, newline, delimiter, names).encode("utf-8") if entries else b""
     header = (bom + HEADER.replace(",", delimiter) + "\n").encode("utf-8")
     commit(config.root, drafts, config.history, journal, header,
            config.ledger, loaded.ledger_bytes, after, moves)
 
 
 def journal_dialect(path: str, ledger) -> tuple:
-    """(delimiter, BOM, line ending) of the rows cadence appends to the journal: an existing
-    journal's own (its header line's delimiter and line ending: a journal saved on Windows
-    keeps CRLF); a journal cadence starts takes the ledger's delimiter and BOM, so that the
-    spreadsheet that saved the ledger opens the journal too, and LF."""
-    from .journal import delimiter_of
+    """(delimiter, BOM, line ending, column names) of the rows cadence appends to the
+    journal: an existing journal's own (its header line's delimiter, line ending and order of
+    columns: a journal saved on Windows keeps CRLF); a journal cadence starts takes the
+    ledger's delimiter and BOM, so that the spreadsheet that saved the ledger opens the
+    journal too, and LF."""
+    import csv
+
+    from .journal import JOURNAL_COLUMNS, delimiter_of
 
     try:
         with open(path, "rb") as handle:
@@ -173,9 +143,11 @@ def journal_dialect(path: str, ledger) -> tuple:
     if first.strip():
         newline = "\r\n" if first.endswith(b"\r\n") else "\n"
         text = first.decode("utf-8", "replace").lstrip("\ufeff").rstrip("\r\n")
-        return delimiter_of(text), "", newline
+        delimiter = delimiter_of(text)
+        names = [n.strip() for n in next(csv.reader([text], delimiter=delimiter), [])]
+        return delimiter, "", newline, tuple(names) or JOURNAL_COLUMNS
     delimiter, _, bom = ledger.dialect()
-    return delimiter, bom, "\n"
+    return delimiter, bom, "\n", JOURNAL_COLUMNS
 
 
 def locked(config, load, work):

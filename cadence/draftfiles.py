@@ -6,6 +6,7 @@ drafts folder, not a day's folder, not a draft's name.
 """
 from __future__ import annotations
 
+import errno
 import os
 import stat
 
@@ -87,8 +88,15 @@ def kept_drafts(drafts) -> dict:
             except OSError:
                 kept[path] = None
             continue
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            os.close(fd)
+            if stat.S_ISDIR(mode):  # a folder where the draft goes: named, as `run` names it
+                raise write_failure(path, OSError(errno.EISDIR, os.strerror(errno.EISDIR)))
+            kept[path] = None
+            continue
         with os.fdopen(fd, "rb") as handle:
-            kept[path] = handle.read() if stat.S_ISREG(os.fstat(fd).st_mode) else None
+            kept[path] = handle.read()
     return kept
 
 

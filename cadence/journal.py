@@ -313,13 +313,21 @@ def parse_journal(text: str, path: str) -> tuple:
 
 # --- writing ----------------------------------------------------------------------------------
 
-def format_rows(entries, newline: str = "\n", delimiter: str = ",") -> str:
-    """The journal lines for `entries`: one line each, no line breaks inside a cell."""
+def format_rows(entries, newline: str = "\n", delimiter: str = ",",
+                names=JOURNAL_COLUMNS) -> str:
+    """The journal lines for `entries`: one line each, no line breaks inside a cell, the cells
+    in the order of the journal's header `names` (a journal whose columns a spreadsheet
+    moved, or that has one of the user's own, which a new row leaves empty)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator=newline, delimiter=delimiter)
+    same = tuple(names) == JOURNAL_COLUMNS
     for e in entries:
         cells = [e.date.isoformat(), e.contact, e.event, e.playbook, e.step, e.channel,
                  e.template, e.note]
-        writer.writerow([" ".join(str(c).split()) if ("\n" in str(c) or "\r" in str(c)) else c
-                         for c in cells])
+        cells = [" ".join(str(c).split()) if ("\n" in str(c) or "\r" in str(c)) else c
+                 for c in cells]
+        if not same:
+            by_name = dict(zip(JOURNAL_COLUMNS, cells))
+            cells = [by_name.get(name, "") for name in names]
+        writer.writerow(cells)
     return out.getvalue()

@@ -20,7 +20,8 @@ def find_step(playbook: Playbook, step_id: str) -> Optional[tuple]:
         return found
     name, _, n = step_id.rpartition("-")
     phase = playbook.periodic.get(name)
-    if phase is not None and n.isdigit() and n.isascii() and int(n) >= 1:
+    # at most one touch a day from 1900 to 2999: a number of more than seven digits is none
+    if phase is not None and n.isdigit() and n.isascii() and len(n) <= 7 and int(n) >= 1:
         return phase, int(n)
     return None
 

@@ -73,7 +73,8 @@ ALLOWED = {
     "cache": ({"journal", "trail"}, set()),
     "book": ({"model", "files", "commit", "lookup", "config", "playbook", "ledger", "sheet", "contacts", "journal",
               "trail", "sandbox", "drafts", "cache", "guard"}, {"jinja2"}),
-    "actions": ({"model", "engine", "journal", "ledger", "overview", "files", "commit", "lookup", "steps",
+    "places": ({"model"}, set()),
+    "actions": ({"model", "engine", "journal", "ledger", "overview", "files", "commit", "lookup", "steps", "places",
                  "takeback", "trail"}, set()),
     "why": ({"engine", "actions", "steps", "state"}, set()),
     "terminal": (set(), {"rich"}),
@@ -87,9 +88,9 @@ COMMAND = ({"cli", "terminal", "actions", "book", "config", "engine", "state", "
             "model", "report", "template_lint", "journal", "drafts", "emails", "takeback", "trail",
             "contacts", "durations", "ledger", "mailconfig", "mailbox", "mailmatch", "mailacts",
             "mailparse", "mailpass", "cache", "addresses", "guess", "sheet", "sheet_dates", "readiness", "ledger_file",
-            "helptext", "why"},
+            "helptext", "why", "places"},
            {"typer", "tzlocal"})
-EDGE = {"main", "cli", "book", "files", "commit", "draftfiles", "cache", "actions", "terminal", "mailbox", "mailpass", "guard",
+EDGE = {"main", "cli", "book", "files", "commit", "draftfiles", "cache", "actions", "places", "terminal", "mailbox", "mailpass", "guard",
         "helptext", "why"}  # and every command
 
 # what only the edge may call: the disk, the clock, the environment, the terminal

@@ -629,6 +629,37 @@ def test_a_journal_saved_with_crlf_keeps_crlf(tmp_path, final_break):
     assert data.count(b"\n") == data.count(b"\r\n") > 3 and data.endswith(b"\r\n")
 
 
+@pytest.mark.parametrize("header", [
+    "contact,date,event,playbook,step,channel,template,note",  # columns moved in a spreadsheet
+    "date,contact,event,playbook,step,channel,template,note,mine",  # one of the user's own
+    "note;template;channel;step;playbook;event;contact;date",
+])
+def test_rows_are_appended_in_the_journals_own_column_order(tmp_path, header):
+    """The journal is read by its header's names: the rows cadence appends follow them too, so
+    that a journal whose columns were moved or widened reads back as written, and the next
+    command sees the same history as a journal in cadence's own order."""
+    import csv
+
+    from smallbook import JOURNAL, NEXT, TODAY, build, invoke
+
+    delimiter = ";" if ";" in header else ","
+    names = header.split(delimiter)
+    plain = build(tmp_path / "plain")
+    moved = build(tmp_path / "moved", {"history.csv": header + "\n"})
+    for root in (plain, moved):
+        assert invoke("-C", root, "run", "--today", TODAY).exit_code == 0
+
+    def rows(root, names):
+        with open(os.path.join(root, "history.csv"), encoding="utf-8", newline="") as handle:
+            found = list(csv.reader(handle, delimiter=delimiter if root == moved else ","))
+        assert found[0] == names
+        return [{n: cell for n, cell in zip(names, row) if n != "mine"} for row in found[1:]]
+
+    assert rows(moved, names) == rows(plain, JOURNAL.strip().split(",")) != []
+    assert invoke("-C", moved, "due", "--today", NEXT).stdout == \
+        invoke("-C", plain, "due", "--today", NEXT).stdout
+
+
 @pytest.mark.parametrize("typed, hint", [
     ("05.01.2027", "did you mean 2027-01-05?"),
     ("5.1.2027", "did you mean 2027-01-05?"),

@@ -107,6 +107,19 @@ def test_undo_of_a_skip_of_todays_draft_removes_the_draft_set_aside(book):
     assert open(draft, "rb").read() == made
 
 
+def test_undo_where_a_folder_stands_in_for_the_days_index_names_it_and_writes_nothing(book):
+    """`undo` rewrites the day's index.md: a folder of that name is refused as `run` refuses
+    it, by its path (exit 73), not by the number of a file descriptor."""
+    index = os.path.join(book, "drafts", TODAY, "index.md")
+    os.remove(index)
+    os.mkdir(index)
+    before = snapshot(book)
+    result = invoke("-C", book, "undo", "c1", "--today", TODAY)
+    assert result.exit_code == 73, result.output
+    assert result.stderr.startswith(f"{index}: cannot write: Is a directory\n")
+    assert snapshot(book) == before
+
+
 def test_undo_of_a_skip_leaves_a_file_of_that_name_it_did_not_set_aside(tmp_path):
     """Only a skip of a touch the day's run had drafted sets a draft aside: the skip of a
     touch not yet drafted leaves nothing to remove, and a `.skipped` file of yours stays."""

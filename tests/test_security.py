@@ -806,7 +806,10 @@ def test_a_pushed_config_cannot_send_writes_out_of_the_book(tmp_path, setting):
     assert result.exit_code == 78, result.output
     assert "leads out of the book's folder" in result.stderr
     assert snapshot(tmp_path) == before
-    # `check` and `doctor` say what `run` will do: a cron set up on a "ready" book would fail
+    # `run --dry-run`, `check` and `doctor` say what `run` will do: a cron set up on a
+    # "ready" book would fail
+    dry = invoke("-C", root, "run", "--today", TODAY, "--dry-run")
+    assert dry.exit_code == 78 and dry.stderr == result.stderr
     checked = invoke("-C", root, "check", "--today", TODAY)
     assert checked.exit_code == 78 and "cadence writes only inside the book" in checked.stderr
     doctor = invoke("-C", root, "doctor", "--today", TODAY)

@@ -11,7 +11,7 @@ from ..helptext import CONTACTS
 from ..model import (EXIT_CANTCREAT, EXIT_DATA, EXIT_USAGE, KNOWN_COLUMNS, Failure, Problem,
                      Source, id_key)
 
-_NUMBERED = re.compile(r"^(\D*?)(\d+)$")
+_NUMBERED = re.compile(r"^(\D*?)([0-9]{1,18})$")  # a count, not a 5,000-digit cell
 
 
 @app.command(rich_help_panel=CONTACTS)

@@ -60,7 +60,7 @@ def _outside_warnings(cfg) -> list:
     templates folder), or one to write that the user allowed (CADENCE_WRITE_OUTSIDE: drafts
     in the mail client's folder), said, since cadence reads or writes there. A place to write
     that is not allowed is an error (`actions.places_outside`), as `run` finds it."""
-    from ..actions import places_outside
+    from ..places import places_outside
     from ..config import PATH_KEYS
 
     refused = {p.source for p in places_outside(cfg, write_outside())}
@@ -350,7 +350,7 @@ def check(
 ) -> None:
     """Validate config, playbooks, templates and ledger; lint the playbooks and templates."""
     quiet(quiet_)
-    from ..actions import places_outside
+    from ..places import places_outside
     from ..book import expressions, template_names
     from ..template_lint import TemplateReader
 

@@ -33,7 +33,7 @@ def _book_findings(cfg) -> tuple:
     book = loaded.book
     findings = [Finding("book", True, f"{cfg.root}: {count(len(book.contacts), 'contact')}, "
                         f"{count(len(book.playbooks), 'playbook')}")]
-    from ..actions import places_outside
+    from ..places import places_outside
     from ..cli import write_outside
 
     for problem in places_outside(cfg, write_outside()):  # what `run` refuses

@@ -13,7 +13,7 @@ from ..helptext import INSIGHT
 from ..model import EXIT_USAGE, Failure, Problem, Source, Touch
 
 NOTHING = 1  # exit code: the contact has no touch to render
-_NUMBERED = re.compile(r"^(.*)-(\d+)$")
+_NUMBERED = re.compile(r"^(.*)-([0-9]{1,7})$")  # as steps.find_step counts
 
 
 @app.command(rich_help_panel=INSIGHT)

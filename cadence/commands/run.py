@@ -9,7 +9,7 @@ import typer
 
 from ..cli import (load_book, write_outside, QUIET, quiet, JSON, OPTIONS, TODAY, APP as app,
                    config, emit_json, guarded, near_the_clock, resolve_today, say)
-from ..model import count
+from ..model import Failure, count
 from ..helptext import DAILY
 
 SKIPS_SHOWN = 20  # the skips a run lists, with their reasons; the journal holds the rest
@@ -35,6 +35,7 @@ def run(
     """
     quiet(quiet_)
     from ..actions import prepare, write
+    from ..places import places_outside
     from ..book import read_history, renderer
     from ..commit import recover
     from ..files import Lock
@@ -53,6 +54,8 @@ def run(
             if not dry_run:
                 write(loaded, [(path, data) for _, path, data in work.drafted] + list(work.overview),
                       work.entries, work.updates, write_outside())
+            elif places_outside(cfg, write_outside()):  # what the run itself would refuse
+                raise Failure(places_outside(cfg, write_outside()))
     drafted, entries, updates, extra = work.drafted, work.entries, work.updates, work.overview
     if as_json:
         emit_json({"today": day.isoformat(), "drafted": [

@@ -100,20 +100,22 @@ def _passed(playbook, st, step: str) -> str:
     pi, k = found
     target = (pi, k - 1) if playbook.phases[pi].periodic else (pi, k)
     here = cursor_of(playbook, st.last_step, st.started, st.last_touch)
-    names = []
+    names, total = [], 0  # the first six named, all counted (a jump to remind-900)
     for index, phase in enumerate(playbook.phases[here[0]:target[0] + 1], here[0]):
         first = here[1] if index == here[0] else 0
         if phase.periodic and index < target[0]:
-            names.append(f"the rest of phase {phase.name}")
+            these = [f"the rest of phase {phase.name}"]
         elif phase.periodic:
-            names += [f"{phase.name}-{n + 1}" for n in range(first, target[1])]
+            these = [f"{phase.name}-{n + 1}" for n in range(first, min(target[1], first + 6))]
+            total += max(0, target[1] - first) - len(these)
         else:
             last = target[1] if index == target[0] else len(phase.steps)
-            names += [s.id for s in phase.steps[first:last]]
+            these = [s.id for s in phase.steps[first:last]]
+        names, total = (names + these)[:6], total + len(these)
     if not names:
         return ""
-    if len(names) > 6:
-        names = names[:5] + [f"{len(names) - 5} more"]
+    if total > 6:
+        names = names[:5] + [f"{total - 5} more"]
     shown = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
     return f", passing over {shown}"
 
