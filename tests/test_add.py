@@ -206,6 +206,8 @@ IDS = [
     ("nothing to make it from", "", ["ann"], "contact"),
     ("two prefixes: not a series", "Dan Ek", ["a1", "b2"], "dan-ek"),
     ("an empty ledger", "Dan Ek", [], "dan-ek"),
+    ("a number of thousands of digits is no series", "Dan Ek", ["c1", "c" + "1" * 5000],
+     "dan-ek"),
 ]
 
 

@@ -768,6 +768,9 @@ def test_run_lists_the_touches_it_skipped_and_why(tmp_path, unreachable, listed,
     # a month on, decide-2 is skipped as its phase ended (a row of its own): not passed over
     ("keep-5", "2026-12-05", ", passing over keep-1, keep-2, keep-3 and keep-4"),
     ("keep-8", TODAY, ", passing over decide-2, keep-1, keep-2, keep-3, keep-4 and 3 more"),
+    # counted, not listed: a jump far ahead neither waits nor fills the memory
+    ("keep-9000000", TODAY, ", passing over decide-2, keep-1, keep-2, keep-3, keep-4 and "
+                            "8999995 more"),
 ])
 def test_skip_step_names_the_steps_it_passes_over(tmp_path, step, on, passing):
     """README, `skip --step`: the contact jumps to the step; the steps between get no row of
@@ -776,6 +779,25 @@ def test_skip_step_names_the_steps_it_passes_over(tmp_path, step, on, passing):
     ok("-C", root, "run", "--today", TODAY)  # decide-1 made
     said = ok("-C", root, "skip", "c1", "--step", step, "--today", on).stdout
     assert said.startswith(f"c1: {step} (") and f" skipped{passing}; next touch on " in said
+
+
+@pytest.mark.parametrize("digits", [8, 5000])
+def test_a_step_number_no_run_can_reach_is_no_step(tmp_path, digits):
+    """One touch a day from 1900 to 2999 numbers a periodic touch in seven digits at most: a
+    longer number is no step of the playbook (exit 2 on the command line; in the ledger, a
+    last_step `check` warns about), whatever its length, never Python's own limit (exit 70)."""
+    root = build(tmp_path / "book")
+    step = "keep-" + "9" * digits
+    for command in ("skip", "render"):
+        result = invoke("-C", root, command, "c1", "--step", step, "--today", TODAY)
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith(f"--step: playbook 'p' has no step '{step}'")
+    with open(os.path.join(root, "contacts.csv"), "w", encoding="utf-8") as handle:
+        handle.write("id,name,email,playbook,started,touches,last_touch,last_channel,last_step\n"
+                     f"c3,Cid,cid@example.com,p,2026-11-01,1,2026-11-02,email,{step}\n")
+    checked = invoke("-C", root, "check", "--today", TODAY)
+    assert checked.exit_code == 0 and "[stranded-contact]" in checked.stderr
+    assert invoke("-C", root, "plan", "c3", "--today", TODAY).exit_code == 0
 
 
 def test_a_skipped_future_touch_moves_the_contact_on_as_of_its_day(tmp_path):
