@@ -7,7 +7,7 @@ from datetime import date
 
 from .engine import state_of, void_callback
 from .lint import lint_playbook, warning
-from .model import Book, optout_lost
+from .model import Book, id_key, optout_lost
 from .steps import is_stranded, renumbered
 
 
@@ -112,8 +112,12 @@ def ledger_news(book: Book, made_ids) -> tuple:
                    and state_of(c, book.trails.get(c.id), book.playbooks).restored)
     gone = sorted(set(book.trails) - {c.id for c in book.contacts})
     made = {made for made in made_ids.values() if made not in book.trails}
+    by_key = {id_key(c.id): c.id for c in book.contacts}
     renamed = []
     for old in gone:
+        if id_key(old) in by_key:  # the same letters in another Unicode form
+            renamed.append((old, by_key[id_key(old)]))
+            continue
         close = difflib.get_close_matches(old, sorted(made), n=1, cutoff=0.6)
         if close:
             renamed.append((old, close[0]))

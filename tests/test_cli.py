@@ -414,6 +414,31 @@ def test_check_names_a_row_renamed_in_a_sheet_without_ids(tmp_path):
     assert document["renamed"] == [{"journal": "marta-lindqvist", "ledger": "marta-lindqvist-berg"}]
 
 
+def test_check_names_a_ledger_id_the_journal_writes_in_another_unicode_form(book):
+    """An id retyped on another system (macOS writes `á` as a and a combining accent): the
+    journal's rows are byte for byte another id, and `check` says which row they belong to."""
+    path = os.path.join(book, "contacts.csv")
+    with open(path, encoding="utf-8", newline="") as handle:
+        text = handle.read()
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text.replace("\ncall;", "\ncala\u0301;", 1))
+    journal = os.path.join(book, "history.csv")
+    with open(journal, encoding="utf-8", newline="") as handle:
+        rows = handle.read()
+    lines = [line.split(",") for line in rows.split("\n")]
+    assert any(len(cells) > 1 and cells[1] == "call" for cells in lines)
+    with open(journal, "w", encoding="utf-8", newline="") as handle:
+        handle.write("\n".join(",".join(cells[:1] + ["cal\u00e1"] + cells[2:])
+                               if len(cells) > 1 and cells[1] == "call" else ",".join(cells)
+                               for cells in lines))
+    result = invoke("-C", book, "check", "--today", "2026-11-23")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == (
+        "Row 'cala\u0301' and the journal's 'cal\u00e1' are the same letters in another Unicode "
+        "form (typed on another system): the journal's rows are not its history until the ids "
+        "match; copy the id from the journal into the ledger's cell.")
+
+
 def test_version():
     result = invoke("--version")
     assert result.exit_code == 0 and result.stdout.startswith("cadence ")

@@ -8,7 +8,7 @@ import typer
 
 from ..cli import (load_book, QUIET, quiet, JSON, OPTIONS, TODAY, APP as app, config, echo_problems, emit_json, fail, relative, resolve_today, say, write_outside)
 from ..helptext import INSIGHT
-from ..model import EXIT_CONFIG, EXIT_DATA, Failure, Problem, Source, count
+from ..model import EXIT_CONFIG, EXIT_DATA, Failure, Problem, Source, count, id_key
 
 def _template_problems(renderer) -> list:
     """Syntax errors and unknown filters in every template, found without rendering."""
@@ -401,6 +401,12 @@ def check(
             say(f"The journal holds {count(len(gone), 'contact')} the ledger does not ({shown}): "
                 "their rows are kept, and a row put back with its id gets its state from them.")
             for old, new in renamed:
+                if id_key(old) == id_key(new):
+                    say(f"Row {new!r} and the journal's {old!r} are the same letters in "
+                        "another Unicode form (typed on another system): the journal's rows "
+                        "are not its history until the ids match; copy the id from the "
+                        "journal into the ledger's cell.")
+                    continue
                 say(f"Renamed? Row {new!r} has an id made from its name, and {old!r} a "
                     f"history in the journal: to keep it, give that row the id {old} (an "
                     "`id` column in the sheet).")
