@@ -77,6 +77,7 @@ class Guess:
     has_names: bool = True
     id_column: bool = False  # a column of ids (some rows may lack one)
     reaches: bool = True  # a column of email addresses, phone numbers or postal addresses
+    language: str = ""  # the language of the headers, when it has bundled playbooks: sv, ru
 
 
 # cadence's columns whose cells must hold its own words: a sheet's `Status` of `VIP` is the
@@ -133,7 +134,29 @@ def guess_sheet(columns, rows) -> Guess:
     has_ids = bool(ids) and all(ids)
     return Guess(tuple(mapped), dates, sample, ambiguous, has_ids, "playbook" in taken,
                  len(rows), "name" in taken, "id" in taken,
-                 bool(taken & {"email", "phone", "address"}))
+                 bool(taken & {"email", "phone", "address"}), language_of(columns))
+
+
+# The headers a sheet's owner wrote tell the language they work in (the contacts' names may be
+# anyone's): the words of SYNONYMS and a few more, and the letters only one language has.
+_SWEDISH = {"namn", "fulltnamn", "kontaktperson", "epost", "epostadress", "telefon",
+            "telefonnummer", "mobil", "mobilnummer", "mobiltelefon", "adress", "postadress",
+            "födelsedag", "födelsedatum", "ålder", "företag", "anteckningar", "förnamn",
+            "efternamn", "ort", "postnummer", "kanaler", "titel", "senastkontakt"}
+_UKRAINIAN_LETTERS = set("іїєґІЇЄҐ")
+
+
+def language_of(columns) -> str:
+    """`sv` or `ru` when the headers are written in Swedish or Russian (the languages of the
+    bundled playbooks besides English), else ""; Ukrainian headers give "", as no bundled
+    playbook is in Ukrainian (and a Russian one would be the wrong one)."""
+    keys = [_key(h) for h in columns]
+    text = "".join(columns)
+    if any("\u0400" <= ch <= "\u04ff" for ch in text):
+        return "" if _UKRAINIAN_LETTERS & set(text) else "ru"
+    if any(k in _SWEDISH for k in keys) or set("åäöÅÄÖ") & set(text):
+        return "sv"
+    return ""
 
 
 def _dates(columns, rows) -> tuple:
@@ -212,4 +235,11 @@ def described(guess: Guess, default_playbook: str) -> list:
                      "`ledger:`, e.g. `email: Kontakt` or `phone: Nummer`)")
     lines.append(f"playbook: {default_playbook} for every row without one"
                  + ("" if guess.has_playbook else " (the sheet has no `playbook` column)"))
+    if guess.language:
+        lines.append(f"language: {LANGUAGES[guess.language]} (from the headers), hence "
+                     f"{default_playbook} and `locale: {guess.language}`; for drafts in English, "
+                     "set `default_playbook: new-lead` and remove `locale:` before the first run")
     return lines
+
+
+LANGUAGES = {"sv": "Swedish", "ru": "Russian"}

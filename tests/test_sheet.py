@@ -252,6 +252,44 @@ def test_a_sheet_with_ages_gets_paper_for_older_contacts_from_init_on(machine):
     assert channels == {"anna-groß": "letter", "erik-lund": "email"}
 
 
+@pytest.mark.parametrize("headers, language", [
+    (("Namn", "E-post", "Telefon"), "sv"),
+    (("Name", "Email", "Företag"), "sv"),  # one Swedish header is enough
+    (("Name", "Email", "Anteckningar"), "sv"),
+    (("Имя", "Почта", "Телефон"), "ru"),
+    (("Ім'я", "Пошта", "Телефон"), ""),  # Ukrainian: no bundled playbook, not the Russian one
+    (("Name", "Email", "Phone"), ""),
+    (("Nom", "Courriel"), ""),
+])
+def test_the_language_of_a_sheet_is_read_from_its_headers(headers, language):
+    """README "Start from your own spreadsheet": the headers say the language the sheet's
+    owner works in (the contacts' names may be anyone's)."""
+    assert guess_sheet(headers, [{h: "" for h in headers}]).language == language
+
+
+@pytest.mark.parametrize("header, playbook, locale, greeting", [
+    ("Namn;E-post", "new-lead-sv", "sv", "Hej Märta"),
+    ("Имя;Почта", "new-lead-ru", "ru", "Здравствуйте, Märta!"),
+    ("Name;Email", "new-lead", None, "Hello Märta"),
+])
+def test_init_from_a_sheet_in_swedish_or_russian_follows_its_language(machine, header, playbook,
+                                                                    locale, greeting):
+    """A Swedish sheet gets the Swedish playbook and `locale: sv` from the start: the first
+    run writes the playbook into every row, so a wrong one would be there to stay."""
+    sheet = machine / "kontakter.csv"
+    sheet.write_text(f"{header}\nMärta Lindqvist;marta@example.se\n", encoding="utf-8")
+    book = machine / "book"
+    result = invoke("init", book, "--from", sheet)
+    assert result.exit_code == 0, result.output
+    config = (book / "cadence.yaml").read_text(encoding="utf-8")
+    assert f"  default_playbook: {playbook}   #" in config
+    assert (f"\nlocale: {locale} " in config) is (locale is not None)
+    assert ("  language: " in result.stdout) is (locale is not None)
+    assert invoke("-C", book, "run", "--today", "2026-12-02").exit_code == 0
+    draft = invoke("-C", book, "render", "marta-lindqvist", "--today", "2026-12-03").stdout
+    assert greeting in draft
+
+
 @pytest.mark.parametrize("header", ["DOB", "Дата народження"])
 def test_init_from_knows_more_birthday_headers(header):
     guess = guess_sheet(("Name", header), [{"Name": "A", header: "1975-03-14"}])
