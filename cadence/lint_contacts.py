@@ -66,6 +66,15 @@ def book_warnings(book: Book, ledger, day: date) -> list:
                 f"contact {contact.id!r}: last_reply {contact.last_reply} is after today "
                 f"({day}): cadence takes it as a reply already received, and the journal keeps "
                 "its date", "if the date is a typo, correct it before the next run"))
+        if playbook is not None and "touch-ahead" not in playbook.ignore and \
+                contact.last_touch is not None and contact.last_touch > day and \
+                (trail is None or trail.last is None or trail.last.date != contact.last_touch):
+            # (a journal row dated ahead is said once for the journal: check._future_warnings)
+            warnings.append(warning(
+                "touch-ahead", ledger.source(index, "last_touch"),
+                f"contact {contact.id!r}: last_touch {contact.last_touch} is after today "
+                f"({day}): every step waits for a touch after it", "if the date is a typo, "
+                "correct it; cadence counts the steps from the latest touch"))
         lost = optout_lost(contact, trail)
         if lost and (playbook is None or "optout-kept" not in playbook.ignore):
             warnings.append(warning(

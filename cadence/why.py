@@ -32,6 +32,11 @@ def nothing_planned(book, contact, day) -> str:
                                                f"({later.step})")))
     if reason:
         return reason
+    far = engine.upcoming(st, book.playbooks, day, book.condition)
+    if far is not None and far > day:  # past the days a plan looks at (`every: 5 years`)
+        from .actions import HORIZON
+
+        return f"the next touch is on {far}, more than {HORIZON} days ahead"
     from .steps import allowed
 
     playbook = book.playbooks.get(contact.playbook)

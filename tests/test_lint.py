@@ -196,7 +196,7 @@ def test_every_lint_is_named():
     assert set(VARIANTS) | {"unreachable-channel", "stranded-contact", "pause-ahead",
                              "reply-ahead", "step-past-until", "renumbered-step",
                              "callback-passed", "optout-kept", "no-holidays",
-                             "ladder-order", "same-email"} == set(LINTS)
+                             "ladder-order", "same-email", "touch-ahead"} == set(LINTS)
 
 
 def test_check_reports_the_lints(tmp_path):
@@ -237,7 +237,7 @@ def test_a_pause_ahead_of_an_active_contact_is_warned_about(tmp_path, status, pa
     assert bool(named) == warned and not quiet
 
 
-def _contact_lint(tmp_path, lint: str, columns: str, cells: str) -> tuple:
+def _contact_lint(tmp_path, lint: str, columns: str, cells: str, journal: str = "") -> tuple:
     """`check --json` on the book of tests/errors/lint-LINT with one contact, ann, whose last
     columns are `columns` = `cells`: (the warnings named LINT, those left once the playbook
     ignores it)."""
@@ -254,6 +254,9 @@ def _contact_lint(tmp_path, lint: str, columns: str, cells: str) -> tuple:
                     book)
     (book / "contacts.csv").write_text(f"id,name,email,playbook,started,{columns}\n"
                                        f"ann,Ann,ann@example.com,p,2026-11-01,{cells}\n")
+    if journal:
+        with open(book / "history.csv", "a", encoding="utf-8") as handle:
+            handle.write(journal)
 
     def named():
         found = CliRunner().invoke(app, ["-C", str(book), "check", "--json", "--today",
@@ -389,3 +392,21 @@ def test_two_contacts_of_one_email_are_warned_about(tmp_path, emails, playbooks,
     path = book / "playbooks" / "p.yaml"
     path.write_text(path.read_text().replace("ignore: [", "ignore: [same-email, "))
     assert named() == []
+
+
+@pytest.mark.parametrize("last_touch, journaled, warned", [
+    ("2062-11-02", False, True),  # typed ahead: every step waits for a touch after it
+    ("2026-11-05", False, False),  # today
+    ("2026-11-02", False, False),
+    ("2026-11-20", True, False),  # the journal's own row ahead: said once, for the journal
+])
+def test_a_last_touch_typed_ahead_of_today_is_warned_about(tmp_path, last_touch, journaled,
+                                                           warned):
+    named, quiet = _contact_lint(tmp_path, "touch-ahead", "touches,last_touch,last_channel",
+                                 f"1,{last_touch},email")
+    if journaled:
+        named, quiet = _contact_lint(
+            tmp_path / "journaled", "touch-ahead", "touches,last_touch,last_channel",
+            f"1,{last_touch},email",
+            journal=f"{last_touch},ann,touch,p,decide-1,email,hello,\n")
+    assert bool(named) == warned and not quiet

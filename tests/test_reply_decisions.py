@@ -430,3 +430,16 @@ def test_plan_lists_the_steps_a_phase_end_passes_over(tmp_path):
     assert document["skips"] == [{"date": "2026-11-09", "step": "decide-2", "phase": "decide",
                                   "channel": "email", "template": "hello",
                                   "note": "phase decide ended on 2026-11-07"}]
+
+
+def test_plan_gives_the_next_touch_beyond_the_days_it_looks_at(tmp_path):
+    """A periodic phase of `every: 5 years`: the playbook has something left, in five years,
+    and `plan` says when rather than that nothing is left."""
+    steps = ("phases:\n  - name: decide\n    until: 10 days\n    steps:\n"
+             "      - {at: 1 day, channel: email, template: hello}\n"
+             "  - name: keep\n    every: 5 years\n    channel: email\n    template: hello\n")
+    root = build(tmp_path / "book", {"playbooks/p.yaml": steps})
+    ok("-C", root, "run", "--today", TODAY)
+    shown = ok("-C", root, "plan", "c1", "--today", NEXT, "--days", "3").stdout
+    assert shown == (f"Nothing planned for c1 in the 3 days from {NEXT}: the next touch is on "
+                     "2031-11-02, more than 400 days ahead.\n")
