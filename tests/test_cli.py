@@ -389,6 +389,13 @@ def test_check_names_the_journals_contacts_the_ledger_lost(book):
     assert document["warnings"] == before["warnings"]  # no warning of its own
 
 
+def _last_news(book, day: str) -> str:
+    """The last line `check` prints beside its warnings, in a book it passes."""
+    result = invoke("-C", book, "check", "--today", day)
+    assert result.exit_code == 0, result.output
+    return result.stdout.splitlines()[-1]
+
+
 def test_check_names_a_row_renamed_in_a_sheet_without_ids(tmp_path):
     """A sheet downloaded again without its id column makes ids from the names: a contact
     renamed there gets a new id, and `check` names the journal's id to give the row back."""
@@ -403,9 +410,7 @@ def test_check_names_a_row_renamed_in_a_sheet_without_ids(tmp_path):
     (tmp_path / "book" / "k.csv").write_text(
         "Namn,E-post,Telefon\nMärta Lindqvist Berg,marta@ex.se,+4670111\n"
         "Nils Åberg,nils@ex.se,+4670222\nKarin Ek,karin@ex.se,+4670444\n", encoding="utf-8")
-    result = invoke("-C", book, "check", "--today", "2026-12-08")
-    assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[-1] == (
+    assert _last_news(book, "2026-12-08") == (
         "Renamed? Row 'marta-lindqvist-berg' has an id made from its name, and "
         "'marta-lindqvist' a history in the journal: to keep it, give that row the id "
         "marta-lindqvist (an `id` column in the sheet).")
@@ -431,9 +436,7 @@ def test_check_names_a_ledger_id_the_journal_writes_in_another_unicode_form(book
         handle.write("\n".join(",".join(cells[:1] + ["cal\u00e1"] + cells[2:])
                                if len(cells) > 1 and cells[1] == "call" else ",".join(cells)
                                for cells in lines))
-    result = invoke("-C", book, "check", "--today", "2026-11-23")
-    assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[-1] == (
+    assert _last_news(book, "2026-11-23") == (
         "Row 'cala\u0301' and the journal's 'cal\u00e1' are the same letters in another Unicode "
         "form (typed on another system): the journal's rows are not its history until the ids "
         "match; copy the id from the journal into the ledger's cell.")
