@@ -6,7 +6,7 @@ from datetime import date
 
 from .model import (
     CHANNELS, EXIT_DATA, FIRST_YEAR, LAST_YEAR, STATUSES, Contact, Problem, channel_items,
-    email_problem,
+    email_problem, shown,
 )
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -150,7 +150,7 @@ def _count(text: str) -> int:
     if whole:  # `3.0`, `3,0`: a number column saved by a spreadsheet or pandas
         text = whole.group(1)
     if not (text.isascii() and text.isdigit()):
-        raise CellError(f"expected a whole number of touches, got {text!r}")
+        raise CellError(f"expected a whole number of touches, got {shown(text)}")
     if len(text) > 9:
         raise CellError(f"too many touches: {text[:20]}{'...' if len(text) > 20 else ''}",
                         "touches counts the touches made so far; clear the cell to have "

@@ -24,6 +24,14 @@ def count(n: int, noun: str, plural: str = "") -> str:
         return f"{n} {noun}"
     return f"{n} {plural or (noun + 'es' if noun.endswith(('ch', 'sh', 's', 'x')) else noun + 's')}"
 
+def shown(text, limit: int = 60) -> str:
+    """A value quoted in a message, cut with its length said when a cell holds pages."""
+    text = str(text)
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text)} characters)"
+
+
 # Which ledger column makes a channel reachable.
 REACH = {"email": "email", "call": "phone", "sms": "phone", "messenger": "phone", "letter": "address"}
 

@@ -15,7 +15,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .durations import parse_date, parse_duration
-from .model import EXIT_CONFIG, Duration, Problem, Source
+from .model import EXIT_CONFIG, Duration, Problem, Source, shown
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -362,7 +362,7 @@ class Checker:
             return None
         if value.isascii() and value.isdigit() and len(value) <= 9 and int(value) > 0:
             return int(value)
-        self.report(node, f"`{key}` must be a positive whole number, got {value!r}")
+        self.report(node, f"`{key}` must be a positive whole number, got {shown(value)}")
         return None
 
     def date(self, key: str, node: Node) -> Optional[datetime.date]:

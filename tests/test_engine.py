@@ -962,13 +962,16 @@ def test_touches_saved_as_a_decimal_number_are_read_whole(cell, count):
     assert contact(touches=cell).touches == count
 
 
-@pytest.mark.parametrize("cell", ["3.5", "3.", "-1", "3 0", "x"])
-def test_touches_that_are_no_whole_number_are_an_error(cell):
+@pytest.mark.parametrize("cell, said", [
+    ("3.5", "'3.5'"), ("3.", "'3.'"), ("-1", "'-1'"), ("3 0", "'3 0'"), ("x", "'x'"),
+    ("18." + "9" * 5000, "'18." + "9" * 57 + "'... (5003 characters)"),  # a cell of pages, cut
+])
+def test_touches_that_are_no_whole_number_are_an_error(cell, said):
     from cadence.contacts import parse_contacts
     from helpers import RowsLedger
 
     _, problems = parse_contacts(RowsLedger([{"id": "c1", "touches": cell}]))
-    assert [p.message for p in problems] == [f"expected a whole number of touches, got {cell!r}"]
+    assert [p.message for p in problems] == [f"expected a whole number of touches, got {said}"]
 
 
 @pytest.mark.parametrize("column, cell, message, hint", [

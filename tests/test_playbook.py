@@ -254,6 +254,9 @@ ERRORS = [
      ["p.yaml:2:20: `per_week` must be a positive whole number, got 'three'"]),
     ("per_week fraction", ONE + "limits: {per_week: 2.5}\n",
      ["p.yaml:2:20: `per_week` must be a positive whole number, got '2.5'"]),
+    ("per_week of pages: cut, its length said", ONE + "limits: {per_week: " + "9" * 5000 + "}\n",
+     ["p.yaml:2:20: `per_week` must be a positive whole number, got '" + "9" * 60
+      + "'... (5000 characters)"]),
     ("per_week a list", ONE + "limits: {per_week: [3]}\n",
      ["p.yaml:2:20: `per_week` must be a positive whole number, got a list"]),
     ("min_gap unit", ONE + "limits: {min_gap: 2 dayz}\n",
