@@ -135,12 +135,16 @@ def journal_dialect(path: str, ledger) -> tuple:
 
     from .journal import JOURNAL_COLUMNS, delimiter_of
 
+    first = b""
     try:
         with open(path, "rb") as handle:
-            first = handle.readline(4096)
+            for _ in range(64):  # the header is the first line that is not blank (read_header)
+                first = handle.readline(65536)
+                if not first or first.lstrip(b"\xef\xbb\xbf").strip():
+                    break
     except OSError:
         first = b""
-    if first.strip():
+    if first.lstrip(b"\xef\xbb\xbf").strip():
         newline = "\r\n" if first.endswith(b"\r\n") else "\n"
         text = first.decode("utf-8", "replace").lstrip("\ufeff").rstrip("\r\n")
         delimiter = delimiter_of(text)

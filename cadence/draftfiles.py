@@ -152,6 +152,8 @@ def stage_moves(root: str, moves, staged: list) -> None:
         now = new if new is not None else \
             os.path.join(folder, f"{tmp_prefix(path)}{pid}.taken-back{TMP_SUFFIX}")
         try:
+            if stat.S_ISDIR(os.lstat(path).st_mode):  # a folder cadence did not make: kept
+                raise write_failure(path, OSError(errno.EISDIR, os.strerror(errno.EISDIR)))
             os.replace(path, now)
         except FileNotFoundError:
             continue

@@ -138,23 +138,26 @@ def guess_sheet(columns, rows) -> Guess:
 
 
 # The headers a sheet's owner wrote tell the language they work in (the contacts' names may be
-# anyone's): the words of SYNONYMS and a few more, and the letters only one language has.
-_SWEDISH = {"namn", "fulltnamn", "kontaktperson", "epost", "epostadress", "telefon",
-            "telefonnummer", "mobil", "mobilnummer", "mobiltelefon", "adress", "postadress",
-            "födelsedag", "födelsedatum", "ålder", "företag", "anteckningar", "förnamn",
-            "efternamn", "ort", "postnummer", "kanaler", "titel", "senastkontakt"}
-_UKRAINIAN_LETTERS = set("іїєґІЇЄҐ")
+# anyone's): words that only Swedish writes so (not `Telefon`, `E-post` or `Ort`, which
+# Norwegian, Danish or German write too), and letters only Russian has among the Cyrillic
+# alphabets (`ы`, `э`, `ё`), or its words for name and mail.
+_SWEDISH = {"namn", "fulltnamn", "förnamn", "efternamn", "epostadress", "företag",
+            "födelsedag", "födelsedatum", "ålder", "anteckningar", "postadress", "postnummer",
+            "mobilnummer", "senastkontakt", "kontaktperson"}
+_NOT_SWEDISH = set("æøÆØüÜß")
+_RUSSIAN = {"имя", "фио", "фамилия", "почта", "электроннаяпочта", "элпочта", "деньрождения",
+            "датарождения", "возраст", "мобильный"}
 
 
 def language_of(columns) -> str:
     """`sv` or `ru` when the headers are written in Swedish or Russian (the languages of the
     bundled playbooks besides English), else ""; Ukrainian headers give "", as no bundled
     playbook is in Ukrainian (and a Russian one would be the wrong one)."""
-    keys = [_key(h) for h in columns]
-    text = "".join(columns)
-    if any("\u0400" <= ch <= "\u04ff" for ch in text):
-        return "" if _UKRAINIAN_LETTERS & set(text) else "ru"
-    if any(k in _SWEDISH for k in keys) or set("åäöÅÄÖ") & set(text):
+    keys = {_key(h) for h in columns}
+    letters = set("".join(columns).lower())
+    if letters & set("ыэё") or keys & _RUSSIAN:
+        return "ru"
+    if keys & _SWEDISH and not letters & _NOT_SWEDISH:
         return "sv"
     return ""
 

@@ -112,23 +112,32 @@ def ledger_news(book: Book, made_ids) -> tuple:
     """What `check` says beside its warnings, as no fault: (how many rows lost their state
     cells, which the next run gives back from the journal (SPEC section 9); the ids the
     journal holds and the ledger does not, a row deleted or lost in a fresh download; the pairs
-    (journal's id, row's id) of a row whose id was made from its name this time, that the
-    journal has never seen, and that reads like one of those ids (`marta-lindqvist`,
-    `marta-lindqvist-berg`): most likely one person renamed in a sheet without its id column)."""
-    import difflib
-
+    (journal's id, row's id) that are likely one person: the same id in another Unicode form,
+    or a row whose id was made from its name this time, that the journal has never seen, and
+    that one of those ids of two words or more begins, or that begins one
+    (`marta-lindqvist`, `marta-lindqvist-berg`): renamed in a sheet without its id column)."""
     restored = sum(1 for c in book.contacts if c.playbook in book.playbooks
                    and state_of(c, book.trails.get(c.id), book.playbooks).restored)
     gone = sorted(set(book.trails) - {c.id for c in book.contacts})
-    made = {made for made in made_ids.values() if made not in book.trails}
     by_key = {id_key(c.id): c.id for c in book.contacts}
-    renamed = []
+    made = sorted(m for m in made_ids.values() if m not in book.trails)
+    starts = {}  # each made id's beginnings of two words or more, and the id itself
+    for one in made:
+        for start in _beginnings(one):
+            starts.setdefault(start, one)
+    made = set(made)
+    renamed, taken = [], set()
     for old in gone:
-        if id_key(old) in by_key:  # the same letters in another Unicode form
-            renamed.append((old, by_key[id_key(old)]))
-            continue
-        close = difflib.get_close_matches(old, sorted(made), n=1, cutoff=0.6)
-        if close:
-            renamed.append((old, close[0]))
-            made.discard(close[0])
+        new = by_key.get(id_key(old)) or starts.get(old) or next(
+            (start for start in _beginnings(old) if start in made), None)
+        if new is not None and new not in taken:
+            renamed.append((old, new))
+            taken.add(new)
     return restored, gone, renamed
+
+
+def _beginnings(made: str) -> list:
+    """`marta-lindqvist-berg` -> [marta-lindqvist, marta-lindqvist-berg]: the id and its
+    beginnings of two words or more (one word, a first name, says too little)."""
+    words = made.split("-")
+    return ["-".join(words[:n]) for n in range(2, len(words) + 1)]

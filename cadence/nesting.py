@@ -27,9 +27,10 @@ from jinja2.parser import Parser
 # and 40 levels stay well inside the stack that reading and compiling them needs
 MAX_DEPTH = 40
 _ADVICE = "move the inner part into a macro at the top of the file, or into a template it includes"
-TOO_DEEP = (f"the template nests tags, brackets, operators or filters more than {MAX_DEPTH} "
-            f"deep here; {_ADVICE}")
-EXPRESSION_TOO_DEEP = f"it nests brackets, operators or filters more than {MAX_DEPTH} deep"
+TOO_DEEP = (f"the template nests or chains tags, brackets, operators or filters more than "
+            f"{MAX_DEPTH} deep here; {_ADVICE}")
+EXPRESSION_TOO_DEEP = (f"it nests or chains brackets, operators or filters more than {MAX_DEPTH} "
+                       "deep")
 
 _OPENS = {"lparen", "lbracket", "lbrace"}
 _CLOSES = {"rparen", "rbracket", "rbrace"}

@@ -20,8 +20,8 @@ def find_step(playbook: Playbook, step_id: str) -> Optional[tuple]:
         return found
     name, _, n = step_id.rpartition("-")
     phase = playbook.periodic.get(name)
-    # at most one touch a day from 1900 to 2999: a number of more than seven digits is none
-    if phase is not None and n.isdigit() and n.isascii() and len(n) <= 7 and int(n) >= 1:
+    # a number of thousands of digits is no touch's (and Python would refuse to read it)
+    if phase is not None and n.isdigit() and n.isascii() and len(n) <= 18 and int(n) >= 1:
         return phase, int(n)
     return None
 

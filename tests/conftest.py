@@ -54,4 +54,4 @@ def _stable_env(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("COLUMNS", "160")
 
 # the folders of test data hold no tests (tests/errors alone has thousands of files to walk)
-collect_ignore = ["books", "daily", "errors", "mail", "sheets"]
+collect_ignore = ["books", "daily", "errors", "sheets"]

@@ -120,6 +120,22 @@ def test_undo_where_a_folder_stands_in_for_the_days_index_names_it_and_writes_no
     assert snapshot(book) == before
 
 
+def test_undo_of_a_run_where_a_folder_stands_in_for_a_draft_keeps_the_folder(book):
+    """A folder in a draft's place holds the user's files: `undo` of the run neither moves nor
+    removes it (a later run would have cleared it away as its own leftover); it says which,
+    exit 73, and writes nothing."""
+    draft = os.path.join(book, "drafts", TODAY, "c1--decide-1.eml")
+    os.remove(draft)
+    os.mkdir(draft)
+    with open(os.path.join(draft, "mine.txt"), "w") as handle:
+        handle.write("kept")
+    before = snapshot(book)
+    result = invoke("-C", book, "undo", "--today", TODAY, "--yes")
+    assert result.exit_code == 73, result.output
+    assert result.stderr.startswith(f"{draft}: cannot write: Is a directory\n")
+    assert snapshot(book) == before
+
+
 def test_undo_of_a_skip_leaves_a_file_of_that_name_it_did_not_set_aside(tmp_path):
     """Only a skip of a touch the day's run had drafted sets a draft aside: the skip of a
     touch not yet drafted leaves nothing to remove, and a `.skipped` file of yours stays."""
@@ -781,11 +797,11 @@ def test_skip_step_names_the_steps_it_passes_over(tmp_path, step, on, passing):
     assert said.startswith(f"c1: {step} (") and f" skipped{passing}; next touch on " in said
 
 
-@pytest.mark.parametrize("digits", [8, 5000])
+@pytest.mark.parametrize("digits", [19, 5000])
 def test_a_step_number_no_run_can_reach_is_no_step(tmp_path, digits):
-    """One touch a day from 1900 to 2999 numbers a periodic touch in seven digits at most: a
-    longer number is no step of the playbook (exit 2 on the command line; in the ledger, a
-    last_step `check` warns about), whatever its length, never Python's own limit (exit 70)."""
+    """A periodic touch's number of more than 18 digits is no step of the playbook (exit 2 on
+    the command line; in the ledger, a last_step `check` warns about), whatever its length,
+    never Python's own limit on reading long numbers (exit 70)."""
     root = build(tmp_path / "book")
     step = "keep-" + "9" * digits
     for command in ("skip", "render"):

@@ -66,7 +66,7 @@ def test_a_template_nested_too_deeply_is_an_error_at_its_line(tmp_path, kind, si
 @pytest.mark.parametrize("kind", sorted(set(NESTINGS) - {"for"}))
 def test_a_template_as_deep_as_allowed_works(tmp_path, kind):
     """Reading stops past MAX_DEPTH levels of the template's tree (a tag or a bracket is one
-    level or more): a template a little less deep is read and compiled."""
+    level or more): a template of half as many levels is read and compiled."""
     book = book_with(tmp_path, NESTINGS[kind](MAX_DEPTH // 2 - 2))
     result = invoke("-C", book, "check")
     assert result.exit_code == 0, result.output

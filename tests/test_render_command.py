@@ -171,3 +171,16 @@ def test_quiet_prints_only_the_draft(book):
 def test_help():
     result = invoke("render", "--help")
     assert result.exit_code == 0 and "--step" in result.stdout and "--raw" in result.stdout
+
+
+@pytest.mark.parametrize("day, subject", [
+    ("2026-11-23", "Grattis på födelsedagen, Emma!"),  # her birthday
+    ("2026-11-25", "Grattis i efterskott på födelsedagen, Emma!"),  # two days on: belated
+    ("2026-11-20", "Grattis på födelsedagen, Emma!"),  # a greeting ahead is not belated
+])
+def test_a_birthday_previewed_on_another_day_reads_as_a_run_would_write_it(book, day, subject):
+    """`render --step birthday` gives the touch the detail a run gives it (`birthday on` this
+    year's day), so the bundled templates' belated wording shows as it will be sent."""
+    result = invoke("-C", book, "render", "c013", "--step", "birthday", "--today", day)
+    assert result.exit_code == 0, result.output
+    assert f"\nSubject: {subject}\n" in result.stdout

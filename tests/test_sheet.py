@@ -260,6 +260,11 @@ def test_a_sheet_with_ages_gets_paper_for_older_contacts_from_init_on(machine):
     (("Ім'я", "Пошта", "Телефон"), ""),  # Ukrainian: no bundled playbook, not the Russian one
     (("Name", "Email", "Phone"), ""),
     (("Nom", "Courriel"), ""),
+    # words and letters that other languages write too say nothing
+    (("Name", "E-Mail", "Telefon", "Ort"), ""),  # German
+    (("Navn", "E-post", "Telefon", "Fødselsdag"), ""),  # Norwegian
+    (("Nimi", "Sähköposti", "Puhelin"), ""),  # Finnish
+    (("Име", "Имейл", "Телефон"), ""),  # Bulgarian
 ])
 def test_the_language_of_a_sheet_is_read_from_its_headers(headers, language):
     """README "Start from your own spreadsheet": the headers say the language the sheet's

@@ -400,7 +400,7 @@ def check(
             shown = ", ".join(gone[:5]) + (f" and {len(gone) - 5} more" if len(gone) > 5 else "")
             say(f"The journal holds {count(len(gone), 'contact')} the ledger does not ({shown}): "
                 "their rows are kept, and a row put back with its id gets its state from them.")
-            for old, new in renamed:
+            for old, new in renamed[:5]:
                 if id_key(old) == id_key(new):
                     say(f"Row {new!r} and the journal's {old!r} are the same letters in "
                         "another Unicode form (typed on another system): the journal's rows "
@@ -408,7 +408,9 @@ def check(
                         "journal into the ledger's cell.")
                     continue
                 say(f"Renamed? Row {new!r} has an id made from its name, and {old!r} a "
-                    f"history in the journal: to keep it, give that row the id {old} (an "
-                    "`id` column in the sheet).")
+                    f"history in the journal: if they are one person, give that row the id "
+                    f"{old} (an `id` column in the sheet) to keep it.")
+            if len(renamed) > 5:
+                say(f"And {len(renamed) - 5} more such rows (`check --json` lists them).")
     if strict and warnings:
         raise typer.Exit(1)

@@ -13,7 +13,7 @@ from ..helptext import INSIGHT
 from ..model import EXIT_USAGE, Failure, Problem, Source, Touch
 
 NOTHING = 1  # exit code: the contact has no touch to render
-_NUMBERED = re.compile(r"^(.*)-([0-9]{1,7})$")  # as steps.find_step counts
+_NUMBERED = re.compile(r"^(.*)-([0-9]{1,18})$")  # as steps.find_step counts
 
 
 @app.command(rich_help_panel=INSIGHT)
@@ -102,7 +102,7 @@ def _step(loaded, index, contact, step: str, day) -> tuple:
     book = loaded.book
     playbook = book.playbooks[contact.playbook]
     state = engine.state_of(contact, book.trails.get(contact.id), book.playbooks)
-    found = _find(playbook, step, state)
+    found = _find(playbook, step, state, day)
     if found is None:
         raise _unknown_step(playbook, step)
     phase, wanted, template, reason, detail = found
@@ -117,7 +117,24 @@ def _step(loaded, index, contact, step: str, day) -> tuple:
     return touch, (), day
 
 
-def _find(playbook, step: str, state) -> Optional[tuple]:
+def _birthday(contact, day) -> str:
+    """A birthday touch's detail as a run gives it: `birthday on` the nearest birthday that a
+    greeting on `day` may be for (this year's, or next year's once this one's week is over)."""
+    from datetime import timedelta
+
+    from ..engine import BIRTHDAY_WINDOW
+    from ..steps import birthday_on
+
+    if contact.birthday is None:
+        return "birthday"
+    window = timedelta(days=BIRTHDAY_WINDOW)
+    on = birthday_on(contact.birthday, (day - window).year)
+    if on + window < day:
+        on = birthday_on(contact.birthday, on.year + 1)
+    return f"birthday on {on}"
+
+
+def _find(playbook, step: str, state, day) -> Optional[tuple]:
     """(phase or "", channel, template, reason, detail) of a step id, or None.
 
     Besides the playbook's steps: `<phase>-<n>` of a periodic phase, and the rules' touches
@@ -133,9 +150,8 @@ def _find(playbook, step: str, state) -> Optional[tuple]:
         time = f" at {contact.callback_time}" if contact.callback_time else ""
         return "", "call", playbook.callback_template, "callback", agreed + time
     if step == "birthday" and playbook.birthday is not None:
-        born = contact.row.get("birthday", "")
         return ("", playbook.birthday.channel, playbook.birthday.template, "birthday",
-                f"birthday on {born}" if born else "birthday")
+                _birthday(contact, day))
     match = _NUMBERED.match(step)
     name, n = (match.group(1), int(match.group(2))) if match else (step, 1)
     if name == "no_reply" and 1 <= n <= len(playbook.no_reply):
