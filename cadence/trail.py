@@ -319,6 +319,14 @@ def _cells(kept) -> tuple:
     return tuple(kept.split(",")) if isinstance(kept, str) else kept
 
 
+def last_of_a_day(entry) -> tuple:
+    """`_by_hand_last` of a row not yet written (`cadence log`): the larger one is the day's
+    last touch, as the journal's fold will take it."""
+    cells = [entry.date.isoformat(), entry.contact, entry.event, entry.playbook, entry.step,
+             entry.channel, entry.template, entry.note]
+    return not entry.step.strip(), cells
+
+
 def _by_hand_last(kept) -> tuple:
     """The order of one day's touches: a touch logged by hand (no step) after a run's, as a
     person logs it after the day's run (`takeback.latest_act`), then the larger row."""

@@ -1021,3 +1021,18 @@ def test_a_note_in_the_words_of_an_opt_out_is_no_opt_out(book):
                               "on the phone\"")
     ok("-C", book, "optout", "c1", "email", "--withdraw", "--today", TODAY)
     assert "email" in {channel for _, channel in _planned(book, "c1")}
+
+
+@pytest.mark.parametrize("order", [("email", "call"), ("call", "email")])
+def test_two_touches_logged_on_one_day_leave_the_ledger_a_rebuild_gives(tmp_path, order):
+    """Of one day's touches by hand the journal cannot say which came last; its fold takes
+    the larger row, and `log` writes the ledger so, in whichever order they were logged:
+    the ledger stays what the journal rebuilds (SPEC 9)."""
+    root = build(tmp_path / "book")
+    for channel in order:
+        ok("-C", root, "log", "c2", "--channel", channel, "--on", TODAY, "--today", TODAY)
+    assert cells(root, "c2")["last_channel"] == "email"  # `...,email,...` > `...,call,...`
+    with open(os.path.join(root, "contacts.csv"), "w", encoding="utf-8") as handle:
+        handle.write(FILES["contacts.csv"])  # downloaded again, without its state columns
+    ok("-C", root, "run", "--today", TODAY)
+    assert cells(root, "c2")["last_channel"] == "email"

@@ -248,11 +248,18 @@ def log(contact_id: str = ID, channel: str = typer.Option(..., "--channel", help
         when = not_after(parse_on(on, day), day)
         book = loaded.book
         st = engine.state_of(contact, book.trails.get(contact.id), book.playbooks)
+        from ..trail import last_of_a_day
+
         dates = tuple(sorted(st.touch_dates + (when,)))
         st = st._replace(touches=st.touches + 1, touch_dates=dates)
-        if st.last_touch is None or when >= st.last_touch:
-            st = st._replace(last_touch=when, last_channel=used, last_kind="manual", last_rule=-1)
         entry = Entry(when, contact.id, "touch", contact.playbook, channel=used, note=note)
+        # of one day's touches, the last is the one the journal's fold takes (by hand after a
+        # run's, then the larger row): the ledger says what a rebuild from the journal says
+        trail = book.trails.get(contact.id)
+        last = trail.last if trail is not None else None
+        if st.last_touch is None or when > st.last_touch or (when == st.last_touch and (
+                last is None or last.date != when or last_of_a_day(entry) > last_of_a_day(last))):
+            st = st._replace(last_touch=when, last_channel=used, last_kind="manual", last_rule=-1)
         changes = engine.changes_of(contact, st, None)
         if contact.playbook and st.playbook in book.playbooks:
             changes = state_changes(loaded, contact, st, day)
