@@ -28,6 +28,7 @@ _CHANNELS = frozenset(CHANNELS)
 HEADER = ",".join(JOURNAL_COLUMNS)
 DELIMITERS = (",", ";", "\t")
 WIDTH = len(JOURNAL_COLUMNS)
+MISFITS_SHOWN = 10  # rows named one by one whose cells do not match the header; then a count
 
 
 # --- reading rows ---------------------------------------------------------------------------
@@ -96,6 +97,7 @@ def records(lines: Iterable[bytes], path: str, problems: list, names=None,
     order = None if list(names) == list(JOURNAL_COLUMNS) else [names.index(c) for c in JOURNAL_COLUMNS]
     at = order or list(range(len(JOURNAL_COLUMNS)))  # where each of cadence's columns stands
     width = len(names)
+    header_line, misfits = number, 0  # rows whose cells do not match the header: ten named
     days = {}  # date text -> date: a journal has few distinct days and many rows
     split = delimiter.encode("ascii") if only is not None and order is None else None
     for raw in it:
@@ -141,10 +143,12 @@ def records(lines: Iterable[bytes], path: str, problems: list, names=None,
         if len(cells) != width:
             if not "".join(cells).strip():
                 continue  # a blank line
-            # named where the first cell too many begins, or where the missing ones would
-            problems.append(Problem(_at(path, start, text, delimiter, width),
-                                    f"row has {count(len(cells), 'cell')}, the header has {width}",
-                                    code=EXIT_DATA))
+            misfits += 1
+            if misfits <= MISFITS_SHOWN:
+                # named where the first cell too many begins, or where the missing ones would
+                problems.append(Problem(_at(path, start, text, delimiter, width),
+                                        f"row has {count(len(cells), 'cell')}, the header has "
+                                        f"{width}", code=EXIT_DATA))
             continue
         if order is not None:
             cells, kept = [cells[i] for i in order], None
@@ -184,6 +188,12 @@ def records(lines: Iterable[bytes], path: str, problems: list, names=None,
                                     "the file looks binary; restore it from a copy", EXIT_DATA))
             continue
         yield start, day, cells, kept if kept is not None else tuple(cells)
+    if misfits > MISFITS_SHOWN:
+        problems.append(Problem(
+            Source(path, header_line, 1), f"{misfits} rows have another number of cells "
+            f"than the header's {width} columns (the first {MISFITS_SHOWN} are named)",
+            "a column added to the header only? Remove it there, or give every row its cell",
+            EXIT_DATA))
 
 
 PAUSE_ENDED = "active again after a pause"  # how a `status` row of a pause that ran out begins
