@@ -131,25 +131,23 @@ def journal_dialect(path: str, ledger) -> tuple:
     columns: a journal saved on Windows keeps CRLF); a journal cadence starts takes the
     ledger's delimiter and BOM, so that the spreadsheet that saved the ledger opens the
     journal too, and LF."""
-    import csv
+    from .journal import JOURNAL_COLUMNS, read_header
 
-    from .journal import JOURNAL_COLUMNS, delimiter_of
+    seen = []  # the raw lines read_header takes, up to the header: its line ending
 
-    first = b""
+    def lines(handle):
+        for raw in handle:
+            seen.append(raw)
+            yield raw
+
     try:
         with open(path, "rb") as handle:
-            for _ in range(64):  # the header is the first line that is not blank (read_header)
-                first = handle.readline(65536)
-                if not first or first.lstrip(b"\xef\xbb\xbf").strip():
-                    break
+            found = read_header(lines(handle), path, [])  # as the journal is read
     except OSError:
-        first = b""
-    if first.lstrip(b"\xef\xbb\xbf").strip():
-        newline = "\r\n" if first.endswith(b"\r\n") else "\n"
-        text = first.decode("utf-8", "replace").lstrip("\ufeff").rstrip("\r\n")
-        delimiter = delimiter_of(text)
-        names = [n.strip() for n in next(csv.reader([text], delimiter=delimiter), [])]
-        return delimiter, "", newline, tuple(names) or JOURNAL_COLUMNS
+        found = None
+    if found is not None:
+        names, _, delimiter = found
+        return delimiter, "", "\r\n" if seen[-1].endswith(b"\r\n") else "\n", names
     delimiter, _, bom = ledger.dialect()
     return delimiter, bom, "\n", JOURNAL_COLUMNS
 

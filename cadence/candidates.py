@@ -272,16 +272,23 @@ def agreed_call(playbook: Playbook, st: State, today: date,
                      channel, playbook.callback_template, agreed, detail=detail, skip=skip)
 
 
+def birthday_near(born: tuple, today: date) -> date:
+    """The birthday a greeting on `today` is for: this year's, or next year's once this one's
+    week to greet it in is over."""
+    window = timedelta(days=BIRTHDAY_WINDOW)
+    occurrence = birthday_on(born, (today - window).year)
+    if occurrence + window < today:
+        occurrence = birthday_on(born, occurrence.year + 1)
+    return occurrence
+
+
 def _birthday_candidate(playbook: Playbook, st: State, today: date,
                         horizon: Optional[date] = None) -> Optional[Candidate]:
     rule, born = playbook.birthday, st.contact.birthday
     if rule is None or born is None:
         return None
     window = timedelta(days=BIRTHDAY_WINDOW)
-    year = (today - window).year
-    occurrence = birthday_on(born, year)
-    if occurrence + window < today:
-        occurrence = birthday_on(born, year + 1)
+    occurrence = birthday_near(born, today)
     for _ in range(3):
         if horizon is not None and occurrence > horizon:
             return None

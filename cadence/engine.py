@@ -12,8 +12,8 @@ from datetime import date, timedelta
 from typing import Mapping, Optional
 
 from .candidates import (
-    BIRTHDAY_WINDOW, NO_CALLBACK, ONE_DAY, Candidate, agreed_call, candidates, honours_callback,
-    missed_birthday, void_callback,
+    BIRTHDAY_WINDOW, NO_CALLBACK, ONE_DAY, Candidate, agreed_call, birthday_near, candidates,
+    honours_callback, missed_birthday, void_callback,
 )
 from .ladder import named
 from .model import (

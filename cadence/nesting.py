@@ -88,20 +88,9 @@ def check_expression(env, source: str) -> None:
         raise TemplateSyntaxError(EXPRESSION_TOO_DEEP, 1)
 
 
-def past_the_limit(tree) -> Optional[int]:
-    """The line of the first node (in reading order) deeper than MAX_DEPTH, or None."""
-    stack = [(tree, 1, 1)]
-    while stack:
-        node, depth, line = stack.pop()
-        line = getattr(node, "lineno", None) or line
-        if depth > MAX_DEPTH:
-            return line
-        stack.extend((child, depth + 1, line) for child in reversed(list(node.iter_child_nodes())))
-    return None
-
-
-def deepest_line(tree) -> int:
-    """The line of the first node (in reading order) at the tree's greatest depth."""
+def _deepest(tree, limit: Optional[int] = None) -> tuple:
+    """(greatest depth, line of the first node at it, in reading order), walked without
+    recursion; the walk stops at the first node deeper than `limit`."""
     best, where = 0, 1
     stack = [(tree, 1, 1)]
     while stack:
@@ -109,8 +98,21 @@ def deepest_line(tree) -> int:
         line = getattr(node, "lineno", None) or line
         if depth > best:
             best, where = depth, line
+            if limit is not None and depth > limit:
+                break
         stack.extend((child, depth + 1, line) for child in reversed(list(node.iter_child_nodes())))
-    return where
+    return best, where
+
+
+def past_the_limit(tree) -> Optional[int]:
+    """The line of the first node (in reading order) deeper than MAX_DEPTH, or None."""
+    depth, line = _deepest(tree, MAX_DEPTH)
+    return line if depth > MAX_DEPTH else None
+
+
+def deepest_line(tree) -> int:
+    """The line of the first node (in reading order) at the tree's greatest depth."""
+    return _deepest(tree)[1]
 
 
 def longest_tag_line(env, source: str) -> int:

@@ -27,7 +27,7 @@ def places_outside(config, allowed=()) -> list:
                 config.root, "drafts"):
             continue  # the book's own drafts folder as a link: cadence.files refuses it, said so
         real = os.path.realpath(path)
-        if any(os.path.commonpath([place, real]) == place for place in ok):
+        if any(_within(real, place) for place in ok):
             continue
         where = config.places.get(key) or Source(getattr(config, key))
         shown = os.path.relpath(real, root)

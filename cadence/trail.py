@@ -322,9 +322,8 @@ def _cells(kept) -> tuple:
 def last_of_a_day(entry) -> tuple:
     """`_by_hand_last` of a row not yet written (`cadence log`): the larger one is the day's
     last touch, as the journal's fold will take it."""
-    cells = [entry.date.isoformat(), entry.contact, entry.event, entry.playbook, entry.step,
-             entry.channel, entry.template, entry.note]
-    return not entry.step.strip(), cells
+    return _by_hand_last((entry.date.isoformat(), entry.contact, entry.event, entry.playbook,
+                          entry.step, entry.channel, entry.template, entry.note))
 
 
 def _by_hand_last(kept) -> tuple:

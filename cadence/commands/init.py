@@ -58,6 +58,10 @@ GITIGNORE = "drafts/\n.cadence.lock\n.cadence-pending\n.*.cadence-*.tmp\ncron.lo
 
 DEFAULT_PLAYBOOK = "new-lead"
 PLAYBOOK_OF = {"sv": "new-lead-sv", "ru": "new-lead-ru"}  # by the language of a sheet's headers
+
+
+def _playbook_for(guess) -> str:
+    return PLAYBOOK_OF.get(guess.language, DEFAULT_PLAYBOOK)
 BOOK_NAMES = ("history.csv", "cadence.yaml", ".gitignore", "cron.log", ".cadence.lock",
               ".cadence-pending")  # files init writes or cadence keeps in a book
 
@@ -112,8 +116,7 @@ def _sheet_settings(filename: str, guess, encoding: str) -> str:
         lines += [f"    {name}: {_quoted(header)}" for name, header in guess.columns]
     lines.append(f"  dates: {_quoted(guess.dates.pattern)}"
                  "          # as the sheet writes dates; cadence writes them so too")
-    lines.append(f"  default_playbook: {PLAYBOOK_OF.get(guess.language, DEFAULT_PLAYBOOK)}"
-                 "   # for every row without a playbook")
+    lines.append(f"  default_playbook: {_playbook_for(guess)}   # for every row without a playbook")
     if not guess.has_ids:
         lines.append("  ids: generate             # rows without an id get one from the name, "
                      "written back in an `id` column")
@@ -279,7 +282,7 @@ def _tell(directory, sheet, guess, zone, name, email, given_name, given_email,
         copied = f", copied as {sheet[0]}" if sheet[0] != sheet[4] else ""
         say(f"Wrote a cadence book around {sheet[4]} ({count(guess.rows, 'contact')}{copied}) "
             f"{where}. Guessed from the sheet:")
-        for line in described(guess, PLAYBOOK_OF.get(guess.language, DEFAULT_PLAYBOOK)):
+        for line in described(guess, _playbook_for(guess)):
             say(f"  {line}")
         if sheet[3] != "utf-8":
             say(f"  encoding: {sheet[3]} (the file is not UTF-8)")

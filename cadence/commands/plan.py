@@ -75,10 +75,7 @@ def plan(
 
 def _phase(book, entry) -> str:
     """The phase of a skipped step (a rule's touch has none)."""
+    from ..steps import phase_of_step
+
     playbook = book.playbooks.get(entry.playbook)
-    if playbook is None:
-        return ""
-    if entry.step in playbook.steps:
-        return playbook.phases[playbook.steps[entry.step][0]].name
-    name = entry.step.rpartition("-")[0]
-    return name if name in playbook.periodic else ""
+    return (phase_of_step(playbook, entry.step) or "") if playbook is not None else ""

@@ -120,18 +120,11 @@ def _step(loaded, index, contact, step: str, day) -> tuple:
 def _birthday(contact, day) -> str:
     """A birthday touch's detail as a run gives it: `birthday on` the nearest birthday that a
     greeting on `day` may be for (this year's, or next year's once this one's week is over)."""
-    from datetime import timedelta
-
-    from ..engine import BIRTHDAY_WINDOW
-    from ..steps import birthday_on
+    from ..engine import birthday_near
 
     if contact.birthday is None:
         return "birthday"
-    window = timedelta(days=BIRTHDAY_WINDOW)
-    on = birthday_on(contact.birthday, (day - window).year)
-    if on + window < day:
-        on = birthday_on(contact.birthday, on.year + 1)
-    return f"birthday on {on}"
+    return f"birthday on {birthday_near(contact.birthday, day)}"
 
 
 def _find(playbook, step: str, state, day) -> Optional[tuple]:

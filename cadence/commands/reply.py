@@ -243,13 +243,13 @@ def log(contact_id: str = ID, channel: str = typer.Option(..., "--channel", help
     quiet(quiet_)
     from .. import engine
 
+    from ..trail import last_of_a_day
+
     def change(loaded, contact, day):
         used = _channel(channel)
         when = not_after(parse_on(on, day), day)
         book = loaded.book
         st = engine.state_of(contact, book.trails.get(contact.id), book.playbooks)
-        from ..trail import last_of_a_day
-
         dates = tuple(sorted(st.touch_dates + (when,)))
         st = st._replace(touches=st.touches + 1, touch_dates=dates)
         entry = Entry(when, contact.id, "touch", contact.playbook, channel=used, note=note)
