@@ -80,9 +80,20 @@ class BoundedSandbox(SandboxedEnvironment):
         except (SyntaxError, RecursionError) as err:  # Python's limits on the code Jinja writes
             tree = source if isinstance(source, nodes.Template) else \
                 self._parse(source, name, filename)
-            reason = err.msg if isinstance(err, SyntaxError) else "too deep to compile"
-            raise TemplateSyntaxError(too_deep_for_python(reason), deepest_line(tree), name,
-                                      filename) from None
+            raise _beyond_python(err, tree, name, filename) from None
+
+    def names_read(self, tree, name, filename) -> frozenset:
+        """Compile a parsed template as `compile` does, with the same errors, and give the names
+        it reads from the context (Jinja's `meta.find_undeclared_variables`), in one pass of the
+        code generator: `check` needs both, and Jinja's own reading is a second pass of the
+        generator (a third of the time `check` spent on the 181 bundled templates)."""
+        reader = _Reading(self, name, filename, None, False, self.optimized)
+        try:
+            reader.visit(tree)
+            compile(reader.stream.getvalue(), filename or "<template>", "exec")
+        except (SyntaxError, RecursionError) as err:
+            raise _beyond_python(err, tree, name, filename) from None
+        return frozenset(reader.names)
 
     def compile_expression(self, source, undefined_to_none=True):
         check_expression(self, source)
@@ -363,6 +374,28 @@ class _BoundedCode(CodeGenerator):
             self.visit(arg, frame)
             self.write(", ")
         self.write("))")
+
+
+class _Reading(_BoundedCode):
+    """The code generator that also keeps the names a template reads from the context, as
+    Jinja's `meta.TrackingCodeGenerator` does (Jinja's documented extension point)."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.names = set()
+
+    def enter_frame(self, frame):
+        super().enter_frame(frame)
+        for action, param in frame.symbols.loads.values():
+            if action == "resolve" and param not in self.environment.globals:
+                self.names.add(param)
+
+
+def _beyond_python(err, tree, name, filename) -> TemplateSyntaxError:
+    """Python refused the code Jinja wrote (`too many statically nested blocks`): a template
+    error at the line where the template nests deepest."""
+    reason = err.msg if isinstance(err, SyntaxError) else "too deep to compile"
+    return TemplateSyntaxError(too_deep_for_python(reason), deepest_line(tree), name, filename)
 
 
 def _join_filter(real):

@@ -40,14 +40,13 @@ class TemplateReader:
 
     def __init__(self, env, folder: str, names):
         self.env, self.folder, self.names = env, folder, frozenset(names)
-        self._read = {}  # parsed trees and readings, by file name
+        self._read, self._dated = {}, {}  # readings and `date` findings, by file name
 
     def compile_problem(self, name: str):
         """A syntax error, unknown filter or unreadable file in one template, or None."""
         shown = os.path.join(self.folder, name + SUFFIX)
         try:
-            self._reading(name + SUFFIX)  # first: compiling optimizes the parsed tree in place
-            self.env.compile(self._tree(name + SUFFIX), name=name + SUFFIX, filename=shown)
+            self._reading(name + SUFFIX)
         except TemplateSyntaxError as err:
             return Problem(Source(shown, err.lineno or 0), err.message, code=EXIT_CONFIG)
         except UnicodeDecodeError as err:
@@ -61,33 +60,34 @@ class TemplateReader:
         source, _, _ = self.env.loader.get_source(self.env, filename)
         return source
 
-    def _tree(self, filename: str):
-        """The parsed template, once a command: `check` reads each file several ways."""
-        key = ("tree", filename)
-        if key not in self._read:
-            source = self._source(filename)
-            self._read[key] = (source, self.env.parse(source, name=filename))
-        return self._read[key][1]
-
     def _reading(self, filename: str) -> tuple:
-        """(source lines, undeclared names, uses, refs, names set) of a template, cached."""
-        key = ("reading", filename)
-        if key not in self._read:
-            from jinja2 import meta, nodes
+        """(source lines, undeclared names, uses, refs, names set, `date` filters) of a
+        template, read once a command: parsed, compiled (which finds what only compiling
+        finds: an unknown filter, loops nested past Python's limits) and walked."""
+        if filename not in self._read:
+            from jinja2 import nodes
 
-            tree = self._tree(filename)
-            uses = []
+            source = self._source(filename)
+            tree = self.env.parse(source, name=filename)
+            undeclared = self.env.names_read(tree, filename, os.path.join(self.folder, filename))
+            uses, refs, sets, dates = [], set(), set(), []
             _walk(tree, frozenset(), uses)
-            refs = sorted({(n.template.value, n.lineno) for n in tree.find_all(
-                (nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport))
-                if isinstance(n.template, nodes.Const) and isinstance(n.template.value, str)
-                and not getattr(n, "ignore_missing", False)})
-            sets = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
-            sets |= {n.name for n in tree.find_all(nodes.Macro)}
-            lines = self._read[("tree", filename)][0].splitlines()
-            self._read[key] = (lines, meta.find_undeclared_variables(tree), uses, refs,
-                               frozenset(sets))
-        return self._read[key]
+            for n in tree.find_all((nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport,
+                                    nodes.Name, nodes.Macro, nodes.Filter)):
+                if isinstance(n, nodes.Name):
+                    if n.ctx in ("store", "param"):
+                        sets.add(n.name)
+                elif isinstance(n, nodes.Macro):
+                    sets.add(n.name)
+                elif isinstance(n, nodes.Filter):
+                    if n.name == "date":
+                        dates.append(n)
+                elif isinstance(n.template, nodes.Const) and isinstance(n.template.value, str) \
+                        and not getattr(n, "ignore_missing", False):
+                    refs.add((n.template.value, n.lineno))
+            self._read[filename] = (source.splitlines(), undeclared, uses, sorted(refs),
+                                    frozenset(sets), dates)
+        return self._read[filename]
 
     def lint_template(self, filename: str, columns, inherited=frozenset()) -> tuple:
         """(findings, [(template it includes or extends, line)], names it sets) for one file.
@@ -97,7 +97,7 @@ class TemplateReader:
         filter guards it. `inherited` holds the names an including template has set.
         `columns` None: the ledger's columns are not known (a YAML ledger with no contacts).
         """
-        lines, undeclared, uses, refs, sets = self._reading(filename)
+        lines, undeclared, uses, refs, sets, _ = self._reading(filename)
         undeclared = undeclared - set(CONTEXT) - set(inherited) - set(self.env.globals)
         columns = None if columns is None else set(columns)
         findings, seen = [], set()
@@ -117,27 +117,25 @@ class TemplateReader:
         morning's run. Each is tried once on a fixed day by the filter itself."""
         from jinja2 import nodes
 
-        key = ("dates", filename)
-        if key not in self._read:
-            lines, found, before = self._reading(filename)[0], [], {}
-            for node in self._tree(filename).find_all(nodes.Filter):
-                if node.name != "date":
-                    continue
-                nth = before[node.lineno] = before.get(node.lineno, -1) + 1  # of its line's
-                given = dict(zip(("format", "locale"), node.args))
-                given.update((kw.key, kw.value) for kw in node.kwargs)
-                fixed = {k: v.value for k, v in given.items() if isinstance(v, nodes.Const)}
-                if not fixed:
-                    continue
-                try:
-                    self.env.filters["date"](_A_DAY, **fixed)
-                except ValueError as err:
-                    found.append((node.lineno, _filter_column(lines, node.lineno, nth),
-                                  str(err), "every rendering of this template would stop here"))
-                except TypeError:
-                    pass  # an argument the filter does not take: rendering says so
-            self._read[key] = found
-        return self._read[key]
+        if filename in self._dated:
+            return self._dated[filename]
+        lines, found, before = self._reading(filename)[0], [], {}
+        for node in self._reading(filename)[5]:
+            nth = before[node.lineno] = before.get(node.lineno, -1) + 1  # of its line's
+            given = dict(zip(("format", "locale"), node.args))
+            given.update((kw.key, kw.value) for kw in node.kwargs)
+            fixed = {k: v.value for k, v in given.items() if isinstance(v, nodes.Const)}
+            if not fixed:
+                continue
+            try:
+                self.env.filters["date"](_A_DAY, **fixed)
+            except ValueError as err:
+                found.append((node.lineno, _filter_column(lines, node.lineno, nth),
+                              str(err), "every rendering of this template would stop here"))
+            except TypeError:
+                pass  # an argument the filter does not take: rendering says so
+        self._dated[filename] = found
+        return found
 
     def has_subject(self, filename: str) -> bool:
         """Does a template file begin with the `Subject:` line an email needs?"""

@@ -7,6 +7,7 @@ import os
 import shutil
 
 import pytest
+from jinja2 import TemplateError
 from typer.testing import CliRunner
 
 from cadence.main import app
@@ -250,3 +251,33 @@ def test_a_bad_date_filter_is_found_in_its_tag_not_in_the_text_beside_it(book):
     result = check(book)
     assert result.exit_code == 78
     assert "templates/thanks.j2:3:28: date: the format 'HH:mm' asks for a time" in result.stderr
+
+
+def test_the_names_check_reads_are_jinjas_own_reading():
+    """`check` compiles a template and reads the names it takes from the context in one pass
+    of the code generator (cadence.bounds.names_read): the names are those Jinja's
+    `meta.find_undeclared_variables` gives, for every template of the repository's books
+    (each text once: the error cases' books copy the bundled ones)."""
+    import glob
+
+    from jinja2 import FileSystemLoader, meta
+
+    from cadence.sandbox import environment
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = environment(FileSystemLoader(root))
+    seen = set()
+    for path in sorted(glob.glob(os.path.join(root, "**", "*.j2"), recursive=True)):
+        with open(path, "rb") as handle:
+            data = handle.read()
+        if f"{os.sep}.venv{os.sep}" in path or data in seen:
+            continue
+        seen.add(data)
+        try:
+            source = data.decode("utf-8")
+            expected = meta.find_undeclared_variables(env.parse(source))
+            got = env.names_read(env.parse(source), "t.j2", path)
+        except (UnicodeDecodeError, TemplateError):
+            continue  # the error cases' broken templates: test_errors.py holds what check says
+        assert got == expected, path
+    assert len(seen) > 200
