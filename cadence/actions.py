@@ -187,8 +187,9 @@ def next_touch(book, contact, day) -> Optional[tuple]:
     start = day
     if state.status == "paused" and state.paused_until is not None and state.paused_until > day:
         start = state.paused_until  # engine.plan stops at a pause; the contact resumes then
-    touches = engine.plan(contact, trail, book.playbooks, start, HORIZON, book.condition)
-    return (touches[0], (), touches[0].made) if touches else None
+    first = next((t for t, _ in engine.ahead(contact, trail, book.playbooks, start, HORIZON,
+                                             book.condition) if t), None)
+    return (first, (), first.made) if first else None
 
 
 def update_one(config, load, contact_id, day, change, allowed=()) -> str:
@@ -218,10 +219,9 @@ def planned(book, contact, day, step: str = ""):
         start = state.paused_until
     if state.started is not None and state.started > start:
         start = state.started  # a start typed ahead: nothing comes before it
-    for touch in engine.plan(contact, trail, book.playbooks, start, HORIZON, book.condition):
-        if not step or touch.step == step:
-            return touch
-    return None
+    return next((touch for touch, _ in engine.ahead(contact, trail, book.playbooks, start,
+                                                    HORIZON, book.condition)
+                 if touch and (not step or touch.step == step)), None)
 
 
 def step_touch(book, contact, step: str, day):

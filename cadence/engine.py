@@ -25,8 +25,7 @@ from .steps import phase_at
 
 __all__ = ["State", "state_of", "day", "advance", "due", "run", "plan", "foresee", "upcoming",
            "changes_of", "act_on_reply", "reply_decision", "honours_callback", "skipped",
-           "void_callback"]
-
+           "void_callback", "ahead"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,37 +344,39 @@ def run(book: Book, today: date) -> list:
 def plan(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, Playbook],
          today: date, days: int = 90, condition: Optional[Condition] = None) -> list:
     """The contact's coming touches in the `days` days from `today`, if nobody replies."""
-    return foresee(contact, trail, playbooks, today, days, condition)[0]
+    return [touch for touch, _ in ahead(contact, trail, playbooks, today, days, condition) if touch]
 
 
 def foresee(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, Playbook],
             today: date, days: int = 90, condition: Optional[Condition] = None) -> tuple:
     """(touches, skips) of `plan`: the skips are the rows (Entry) that runs on those days
     would journal for steps passed over (a phase that ended first, no channel reaching)."""
+    each = list(ahead(contact, trail, playbooks, today, days, condition))
+    return [touch for touch, _ in each if touch], [e for _, skipped in each for e in skipped]
+
+
+def ahead(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, Playbook],
+          today: date, days: int = 90, condition: Optional[Condition] = None):
+    """`foresee` as it goes, (touch or None, skips) a day: `skip` stops at the first touch."""
     if not contact.playbook:
-        return [], []
+        return
     st = state_of(contact, trail, playbooks)
     end = today + timedelta(days=days - 1)
     current = today
-    touches, skips = [], []
-    # an `if` rule may read a cell that a run writes (`touches`, `last_channel`): each day's
-    # rules see the row as the runs before it left it
+    # an `if` rule may read a cell a run writes (`touches`): it sees the row the runs left
     rewriting = {name for name, p in playbooks.items() if condition is not None and any(
         _reads_written(condition, rule.expr) for rule in p.ifs)}
     written = contact  # the row as the runs so far left it
     while current <= end:
         result = day(st, playbooks, current, condition)
-        if result.touch is not None:
-            touches.append(result.touch)
-        skips.extend(e for e in result.entries if e.event == "skip" and today <= e.date <= end)
+        skips = [e for e in result.entries if e.event == "skip" and today <= e.date <= end]
+        yield result.touch, skips
         st = result.state
         # the next day a run does anything: a touch, a skip (journaled on its day, as a run
-        # every day would), or the end of a pause
+        # every day would), or the end of a pause; every day where an `if` rule reads a cell
+        # a run writes (a skip journaled on its day changes it before the next touch)
         wake = result.wake
         if st.playbook in rewriting:
-            # a run every day, as one runs: a skip journaled on its day changes a cell the
-            # rules read before the next touch is chosen (only for playbooks whose `if`
-            # rules read such a cell)
             written = _written(written, st, result.next_due)
             st = st._replace(contact=st.contact._replace(row=written.row))
             wake = current + ONE_DAY
@@ -384,7 +385,6 @@ def foresee(contact: Contact, trail: Optional[Trail], playbooks: Mapping[str, Pl
         if wake is None:
             break
         current = max(current + ONE_DAY, wake)
-    return touches, skips
 
 
 def _reads_written(condition: Condition, expr: str) -> bool:

@@ -196,8 +196,8 @@ def cmd_skip(r, row, rows, pbs, day):
         start = day
         if st.status == "paused" and st.paused_until is not None and st.paused_until > day:
             start = st.paused_until
-        touch = next((t for t in engine.plan(c, trail, pbs, start, 400)
-                      if not step or t.step == step), None)
+        touch = next((t for t, _ in engine.ahead(c, trail, pbs, start, 400)
+                      if t and (not step or t.step == step)), None)
         if touch is None:
             return None
         when = max(day, touch.due)
