@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import os
 import re
+import sys
 from datetime import date, datetime
 from typing import Optional
 
@@ -28,12 +29,13 @@ class _Answered(Group):
     """
 
     def invoke(self, ctx):
-        frozen = gc.get_freeze_count()
+        outer, OPTIONS.frozen = OPTIONS.frozen, ("caller's" if gc.get_freeze_count() else "")
         try:
             return self._answered(ctx)
         finally:
-            if not frozen:
+            if OPTIONS.frozen == "book":
                 gc.unfreeze()  # the book `load_book` froze is the collector's again
+            OPTIONS.frozen = outer
 
     def _answered(self, ctx):
         wants_json = "--json" in [*ctx._protected_args, *ctx.args]
@@ -74,8 +76,6 @@ def _stdout_closed() -> None:
     """`cadence run | head -1`: the reader left. What was done stays done, and what is left to
     print goes nowhere, so that Python's last flush at exit does not fail again (the Python
     documentation's recipe for SIGPIPE, `signal` module)."""
-    import sys
-
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
@@ -103,6 +103,8 @@ class Options:
     directory: str = "."
     debug: bool = False
     quiet: bool = False
+    # what the running command froze ("" nothing, "caller's", "book"; None outside): load_book
+    frozen: Optional[str] = None
 
 
 OPTIONS = Options()
@@ -232,7 +234,6 @@ def program() -> str:
     """How to call cadence again, for a hint: `cadence` when that is what the shell finds,
     else the path it was started by (`.venv/bin/cadence` from a virtualenv not activated)."""
     import shutil
-    import sys
 
     started = sys.argv[0] if sys.argv and sys.argv[0] else "cadence"
     if os.path.basename(started) != "cadence":
@@ -255,6 +256,7 @@ def load_book(cfg, **options):
     command makes after the load is collected as usual, and a caller that paused the collector
     keeps it paused. The freeze is left out when something is frozen already (a caller's heap,
     or the few hundred objects Python 3.12 starts with): a thaw at the end would thaw that too.
+    The command knows what it froze (`OPTIONS.frozen`): asking walks every frozen object.
     """
     from .book import load
 
@@ -265,8 +267,9 @@ def load_book(cfg, **options):
     finally:
         if enabled:
             gc.enable()
-    if not gc.get_freeze_count():
+    if OPTIONS.frozen == "" or (OPTIONS.frozen is None and not gc.get_freeze_count()):
         gc.freeze()
+        OPTIONS.frozen = "book" if OPTIONS.frozen == "" else None
     return loaded
 
 
@@ -325,8 +328,7 @@ def clock_today(cfg) -> date:
 
 
 def machine_timezone() -> str:
-    """This machine's IANA timezone (TZ, tzlocal, else the link /etc/localtime), "" when
-    unknown."""
+    """This machine's IANA timezone (TZ, tzlocal, else the link /etc/localtime), or ""."""
     import zoneinfo
 
     name = os.environ.get("TZ", "").lstrip(":")  # what tzlocal reads first, but uncached
@@ -378,8 +380,7 @@ def parse_date(text: str, option: str) -> date:
 
 
 def not_after(when: date, day: date, option: str = "--on") -> date:
-    """A date typed for something that happened: not after today (a typo would stop or
-    suspend a contact)."""
+    """A date typed for something that happened: not after today (a typo would stop one)."""
     if when > day:
         raise Failure(Problem(Source(option), f"{when} is after today ({day})",
                               "give the date it happened", EXIT_USAGE))

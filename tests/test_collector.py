@@ -126,3 +126,22 @@ def test_the_answer_is_the_same_with_the_collector_off(tmp_path):
     off = invoke("-C", root, "due", "--json", "--today", TODAY)
     assert on.exit_code == off.exit_code == 0
     assert on.output == off.output
+
+
+def test_a_command_asks_the_collector_what_is_frozen_once(tmp_path, monkeypatch):
+    """Asking (`gc.get_freeze_count`) walks every frozen object; `sync` loads the book twice,
+    and its second load must not walk the first: the command asks once, as it starts, and
+    still freezes the book once and gives it back."""
+    from mail.maildir import make_maildir
+    from mailbook import maildir_section, make_book
+
+    make_maildir(tmp_path / "Mail")
+    root = make_book(tmp_path / "book", maildir_section())
+    asked, froze, real_count, real_freeze = [], [], gc.get_freeze_count, gc.freeze
+    loads = _watch_load(monkeypatch)
+    monkeypatch.setattr(gc, "get_freeze_count", lambda: asked.append(1) or real_count())
+    monkeypatch.setattr(gc, "freeze", lambda: froze.append(1) or real_freeze())
+    result = invoke("-C", root, "sync", "--today", TODAY)
+    assert result.exit_code == 0, result.output
+    assert len(loads) == 2 and len(asked) == 1 and len(froze) == 1
+    assert real_count() == 0 and gc.isenabled()
