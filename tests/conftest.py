@@ -1,3 +1,4 @@
+import itertools
 import os
 import sys
 
@@ -43,13 +44,23 @@ def update_golden(request):
     return request.config.getoption("--update-golden")
 
 
+@pytest.fixture(scope="session")
+def _caches(tmp_path_factory):
+    return tmp_path_factory.mktemp("caches")
+
+
+_TESTS = itertools.count()
+
+
 @pytest.fixture(autouse=True)
-def _stable_env(monkeypatch, tmp_path_factory):
+def _stable_env(monkeypatch, _caches):
     """No test depends on the machine's clock zone, locale or an exported CADENCE_TODAY, and
-    none reads or writes the user's cache: each test has a cache folder of its own."""
+    none reads or writes the user's cache: each test has a cache folder of its own, which
+    cadence makes when it first keeps something there (most tests never do; pytest's `mktemp`
+    reads the whole folder of test folders each time, thousands by the end of a run)."""
     monkeypatch.delenv("CADENCE_TODAY", raising=False)
     monkeypatch.delenv("CADENCE_NO_CACHE", raising=False)
-    monkeypatch.setenv("CADENCE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("CADENCE_CACHE_DIR", str(_caches / f"cache{next(_TESTS)}"))
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "160")
 
