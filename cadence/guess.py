@@ -17,7 +17,8 @@ SYNONYMS = {
     "name": ("name", "fullname", "namn", "fulltnamn", "kontakt", "contact", "contactname",
              "kontaktperson", "vollständigername", "имя", "фио", "nom", "nombre", "nome",
              # a first name greets as well as a full one (an Outlook or Google contacts export)
-             "firstname", "givenname", "förnamn", "vorname", "prénom", "ім'я"),
+             "firstname", "givenname", "förnamn", "vorname", "prénom", "імя", "піб",
+             "прізвищеімя", "прізвищеімяпобатькові", "повнеімя"),
     # (Google Contacts exports `E-mail 1 - Value`, `Phone 1 - Value`, `Address 1 - Formatted`)
     "email": ("email", "emailaddress", "mail", "epost", "epostadress", "emailadresse",
               "mailadresse", "почта", "электроннаяпочта", "элпочта", "емейл", "имейл",
@@ -26,6 +27,7 @@ SYNONYMS = {
     "phone": ("phone", "phonenumber", "telephone", "tel", "telefon", "telefonnummer", "mobil",
               "mobile", "mobilnummer", "mobilephone", "mobiltelefon", "mobilnr", "tfn", "cell",
               "cellphone", "телефон", "мобильный", "мобильныйтелефон", "мобільний",
+              "мобільнийтелефон", "телефонмобільний", "мобтелефон",
               "номертелефону", "номертелефона", "téléphone", "teléfono", "telefone",
               "phone1value", "primaryphone", "businessphone", "homephone"),
     "address": ("address", "adress", "adresse", "postaladdress", "postadress", "anschrift",
@@ -60,7 +62,10 @@ def _all_emails(held: list, rows) -> bool:
 
 
 def _key(header: str) -> str:
-    return re.sub(r"[\s._\-]+", "", header.strip().lower())
+    """A header as SYNONYMS lists it: lower case, without spaces, commas, dots, dashes,
+    underscores and apostrophes, however typed (`Ім'я`, `Ім’я` as autocorrect writes it, `Імʼя` with the
+    Ukrainian apostrophe, `Імя` without one)."""
+    return re.sub(r"[\s,._\-'’‘ʼ`´]+", "", header.strip().lower())
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +236,7 @@ def described(guess: Guess, default_playbook: str) -> list:
                      "writes them back in a new `id` column")
     if not guess.has_names:
         lines.append("names: no column of names found; drafts greet people by `contact.name`: "
-                     "map one in cadence.yaml (`columns:` under `ledger:`, e.g. `name: Kund`)")
+                     "map one in cadence.yaml (`columns:` under `ledger:`, e.g. `name: Customer`)")
     if not guess.reaches:
         lines.append("reach: no column of email addresses, phone numbers or postal addresses "
                      "found, so no touch can be made: map one in cadence.yaml (`columns:` under "

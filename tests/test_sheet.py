@@ -712,3 +712,20 @@ def test_a_date_cell_with_a_line_break_is_no_date(setting):
     for cell in ("1975-03-14\nx", "14.03.1975\n10:00"):
         iso, _, error = read_cell(cell, fmt)
         assert iso == cell if fmt.iso else error == f"expected a date as {fmt.shown}, got {cell!r}"
+
+
+@pytest.mark.parametrize("headers, mapped", [
+    (("Ім'я", "Телефон"), {"name": "Ім'я", "phone": "Телефон"}),
+    (("Ім’я", "Телефон"), {"name": "Ім’я", "phone": "Телефон"}),  # autocorrect's apostrophe
+    (("Імʼя", "Телефон"), {"name": "Імʼя", "phone": "Телефон"}),  # the Ukrainian apostrophe
+    (("Імя", "Телефон"), {"name": "Імя", "phone": "Телефон"}),  # typed without one
+    (("ПІБ", "Мобільний телефон"), {"name": "ПІБ", "phone": "Мобільний телефон"}),
+    (("Прізвище, ім'я", "Моб. телефон"), {"name": "Прізвище, ім'я", "phone": "Моб. телефон"}),
+])
+def test_init_from_reads_ukrainian_headers_however_the_apostrophe_is_typed(headers, mapped):
+    """README (columns): a Ukrainian sheet's name and phone headers are its name and phone,
+    with the apostrophe of `Ім'я` as any keyboard types it, and the full-name header `ПІБ`."""
+    row = {headers[0]: "Мар'яна Коваль", headers[1]: "+380 67 123 4567"}
+    guess = guess_sheet(headers, [row])
+    assert dict(guess.columns) == mapped and guess.has_names and guess.reaches
+    assert guess.language == ""  # Ukrainian: no bundled playbook, English new-lead
