@@ -184,3 +184,24 @@ def test_a_birthday_previewed_on_another_day_reads_as_a_run_would_write_it(book,
     result = invoke("-C", book, "render", "c013", "--step", "birthday", "--today", day)
     assert result.exit_code == 0, result.output
     assert f"\nSubject: {subject}\n" in result.stdout
+
+
+def test_a_long_name_split_across_encoded_words_reads_whole():
+    """A name with its patronymic (`Кравченко Олексій Петрович`) is written in two encoded
+    words, split where the line's 76 characters end, maybe mid-word; `render` shows it as mail
+    programs do, the words joined (RFC 2047 section 6.2), not `Петро вич`."""
+    from datetime import datetime, timezone
+
+    from cadence import emails
+    from cadence.commands.render import readable
+
+    name = "Кравченко Олексій Петрович"
+    data = emails.build(("Єва Мар'яненко", "eva@example.ua"), (name, "o.k@example.ua"),
+                        "Щодо нашої розмови про " + "довгу тему " * 8,
+                        datetime(2026, 12, 8, 9, tzinfo=timezone.utc), "<m@example.ua>", [],
+                        "Добрий день!", None)
+    assert b"\n =?utf-8?b?" in data  # the name is folded into a second encoded word
+    shown = readable(data).splitlines()
+    assert shown[0] == "From: Єва Мар'яненко <eva@example.ua>"
+    assert shown[1] == f"To: {name} <o.k@example.ua>"
+    assert shown[2] == "Subject: Щодо нашої розмови про " + " ".join(["довгу тему"] * 8)

@@ -190,14 +190,25 @@ def _unknown_step(playbook, step: str) -> Failure:
                            hint, EXIT_USAGE))
 
 
+def _shown_header(value: str) -> str:
+    """A header as mail programs show it: unfolded, its encoded words decoded and those side by
+    side joined, as RFC 2047 says (the email package's newer parser keeps the space between
+    two words of one name split across lines: `Петро вич`)."""
+    import re
+    from email.header import decode_header, make_header
+
+    return str(make_header(decode_header(re.sub(r"\r?\n(?=[ \t])", "", str(value)))))
+
+
 def readable(data: bytes) -> str:
     """An .eml for reading: the headers a person checks, the text, then the HTML part."""
     import email
     import email.policy
 
     message = email.message_from_bytes(data, policy=email.policy.default)
-    lines = [f"{name}: {message[name]}" for name in ("From", "To", "Subject", "Date")
-             if message[name] is not None]
+    written = email.message_from_bytes(data)  # the headers as they stand in the file
+    lines = [f"{name}: {_shown_header(written[name])}" for name in ("From", "To", "Subject", "Date")
+             if written[name] is not None]
     out = "\n".join(lines) + "\n\n"
     text = message.get_body(("plain",))
     html = message.get_body(("html",))
