@@ -729,3 +729,20 @@ def test_init_from_reads_ukrainian_headers_however_the_apostrophe_is_typed(heade
     guess = guess_sheet(headers, [row])
     assert dict(guess.columns) == mapped and guess.has_names and guess.reaches
     assert guess.language == ""  # Ukrainian: no bundled playbook, English new-lead
+
+
+def test_a_sheet_without_a_name_column_is_one_error_a_column_not_one_a_template(machine):
+    """A sheet whose names `init` could not find (`Klient`): every bundled template greets by
+    `contact.name`, and `check` says so once, at the first template, with the count of the
+    others, not in a hundred lines."""
+    book, said = _init(machine, "k.csv", b"Klient,E-mail\r\nAnna,a@x.se\r\nBo,b@x.se\r\n")
+    assert "names: no column of names found" in said
+    result = invoke("-C", book, "check", "--today", "2026-12-03")
+    assert result.exit_code == 78
+    errors = [line for line in result.stderr.splitlines()
+              if line.endswith("'contact.name' is not a column of the ledger")
+              and "warning" not in line]  # (the unused templates' are one warning likewise)
+    assert len(errors) == 1
+    hint = result.stderr.splitlines()[result.stderr.splitlines().index(errors[0]) + 1]
+    assert re.search(r"; \d\d more templates use it too$", hint), hint
+    assert len(result.stderr.splitlines()) < 15
