@@ -83,6 +83,7 @@ class Guess:
     id_column: bool = False  # a column of ids (some rows may lack one)
     reaches: bool = True  # a column of email addresses, phone numbers or postal addresses
     language: str = ""  # the language of the headers, when it has bundled playbooks: sv, ru
+    other_language: str = ""  # the headers' language when no bundled playbook speaks it
 
 
 # cadence's columns whose cells must hold its own words: a sheet's `Status` of `VIP` is the
@@ -139,7 +140,8 @@ def guess_sheet(columns, rows) -> Guess:
     has_ids = bool(ids) and all(ids)
     return Guess(tuple(mapped), dates, sample, ambiguous, has_ids, "playbook" in taken,
                  len(rows), "name" in taken, "id" in taken,
-                 bool(taken & {"email", "phone", "address"}), language_of(columns))
+                 bool(taken & {"email", "phone", "address"}), language_of(columns),
+                 _unbundled_language(columns))
 
 
 # The headers a sheet's owner wrote tell the language they work in (the contacts' names may be
@@ -165,6 +167,13 @@ def language_of(columns) -> str:
     if keys & _SWEDISH and not letters & _NOT_SWEDISH:
         return "sv"
     return ""
+
+
+def _unbundled_language(columns) -> str:
+    """"Ukrainian" for headers written in it (letters Russian lacks: `і`, `ї`, `є`, `ґ`), which
+    no bundled playbook speaks; else ""."""
+    letters = set("".join(columns).lower())
+    return "Ukrainian" if letters & set("іїєґ") and not letters & set("ыэёў") else ""
 
 
 def _dates(columns, rows) -> tuple:
@@ -247,6 +256,11 @@ def described(guess: Guess, default_playbook: str) -> list:
         lines.append(f"language: {LANGUAGES[guess.language]} (from the headers), hence "
                      f"{default_playbook} and `locale: {guess.language}`; for drafts in English, "
                      "set `default_playbook: new-lead` and remove `locale:` before the first run")
+    elif guess.other_language:
+        lines.append(f"language: {guess.other_language} (from the headers); no bundled playbook "
+                     f"is in {guess.other_language}, hence {default_playbook} in English: "
+                     f"translate its templates (templates/{default_playbook}/) before the first "
+                     "run, or choose another playbook")
     return lines
 
 

@@ -16,7 +16,7 @@ from datetime import date
 
 import pytest
 
-from cadence.guess import guess_sheet
+from cadence.guess import described, guess_sheet
 from cadence.ledger import dump_ledger, parse_ledger
 from cadence.ledger_file import Header
 from cadence.sheet import LedgerMap, make_ids, map_ledger, slug
@@ -729,6 +729,10 @@ def test_init_from_reads_ukrainian_headers_however_the_apostrophe_is_typed(heade
     guess = guess_sheet(headers, [row])
     assert dict(guess.columns) == mapped and guess.has_names and guess.reaches
     assert guess.language == ""  # Ukrainian: no bundled playbook, English new-lead
+    assert guess.other_language == "Ukrainian"
+    assert any(line.startswith("language: Ukrainian (from the headers); no bundled playbook is "
+                               "in Ukrainian, hence new-lead in English")
+               for line in described(guess, "new-lead"))
 
 
 def test_a_sheet_without_a_name_column_is_one_error_a_column_not_one_a_template(machine):
