@@ -12,7 +12,7 @@ from typing import Optional
 from jinja2 import TemplateNotFound, TemplateSyntaxError
 
 from .lookup import SUFFIX
-from .model import EXIT_CONFIG, Problem, Source, Touch
+from .model import EXIT_CONFIG, Problem, Source, Touch, count
 
 # What every template sees (SPEC section 6), and the fields `check` knows of each.
 CONTEXT = ("contact", "touch", "playbook", "sender", "today", "history")
@@ -143,6 +143,29 @@ class TemplateReader:
             return self._source(filename).startswith("Subject:")
         except (OSError, UnicodeDecodeError, TemplateNotFound):
             return False
+
+
+def once_a_column(problems: list) -> list:
+    """A column the ledger lacks, named at the first template that uses it, with the count of
+    the others: a sheet mapped without its name column would give one line a template (a
+    hundred for the bundled ones)."""
+    firsts, more = {}, {}
+    for p in problems:
+        if p.message.endswith(" is not a column of the ledger"):
+            more[p.message] = more.get(p.message, -1) + 1
+            if more[p.message]:
+                continue
+            firsts[p.message] = p
+    out = []
+    for p in problems:
+        if firsts.get(p.message, p) is not p:
+            continue
+        if more.get(p.message):
+            n = more[p.message]
+            p = dataclasses.replace(p, hint=f"{p.hint}; {count(n, 'more template')} "
+                                            f"{'uses' if n == 1 else 'use'} it too")
+        out.append(p)
+    return out
 
 
 # -- static reading: which names a template uses, and which of them are guarded ----------------

@@ -296,38 +296,17 @@ def variable_problems(loaded, renderer, used) -> tuple:
     Errors in the templates the playbooks use and in what they include or extend (which sees
     the names its includer sets); warnings in the others.
     """
+    from ..template_lint import once_a_column
+
     columns = loaded.ledger.columns
     if not loaded.ledger.rows and loaded.ledger.kind == "yaml":
         columns = None  # a YAML ledger without contacts has no columns to judge templates by
     errors = _lint_from(renderer, sorted(used), columns, warning=False)
     reached = _reached(renderer, used)
     rest = sorted(n + ".j2" for n in renderer.names if n + ".j2" not in reached)
-    return _once(errors), _once(_lint_from(renderer, rest, columns, warning=True, follow=False))
+    return once_a_column(errors), once_a_column(
+        _lint_from(renderer, rest, columns, warning=True, follow=False))
 
-
-def _once(problems: list) -> list:
-    """A column the ledger lacks, named at the first template that uses it, with the count of
-    the others: a sheet mapped without its name column would give one line a template (a
-    hundred for the bundled ones)."""
-    from dataclasses import replace
-
-    firsts, more = {}, {}
-    for p in problems:
-        if p.message.endswith(" is not a column of the ledger"):
-            more[p.message] = more.get(p.message, -1) + 1
-            if more[p.message]:
-                continue
-            firsts[p.message] = p
-    out = []
-    for p in problems:
-        if firsts.get(p.message, p) is not p:
-            continue
-        if more.get(p.message):
-            n = more[p.message]
-            p = replace(p, hint=f"{p.hint}; {count(n, 'more template')} "
-                                f"{'uses' if n == 1 else 'use'} it too")
-        out.append(p)
-    return out
 
 
 def _reached(renderer, used) -> set:
