@@ -63,8 +63,8 @@ def _all_emails(held: list, rows) -> bool:
 
 def _key(header: str) -> str:
     """A header as SYNONYMS lists it: lower case, without spaces, commas, dots, dashes,
-    underscores and apostrophes, however typed (`Ім'я`, `Ім’я` as autocorrect writes it, `Імʼя` with the
-    Ukrainian apostrophe, `Імя` without one)."""
+    underscores and apostrophes, however typed (`Ім'я`, `Ім’я` as autocorrect writes it,
+    `Імʼя` with the Ukrainian apostrophe, `Імя` without one)."""
     return re.sub(r"[\s,._\-'’‘ʼ`´]+", "", header.strip().lower())
 
 

@@ -308,7 +308,6 @@ def variable_problems(loaded, renderer, used) -> tuple:
         _lint_from(renderer, rest, columns, warning=True, follow=False))
 
 
-
 def _reached(renderer, used) -> set:
     """The used templates and everything they include, import or extend."""
     seen, stack = set(), list(used)
