@@ -18,7 +18,7 @@ LINTS = (
     "few-touches", "repeated-template", "rare-touches", "no-reply-rule", "no-cap",
     "no-reply-without-in", "unreachable-channel", "stranded-contact", "pause-ahead",
     "reply-ahead", "step-past-until", "renumbered-step", "callback-passed", "optout-kept",
-    "no-holidays", "ladder-order", "same-email", "touch-ahead",
+    "no-holidays", "ladder-order", "same-email", "touch-ahead", "ids-by-row-order",
 )
 SPAN = 4 * 366  # four years of starts: every month of every kind of year, a leap February too
 

@@ -3,6 +3,7 @@ meant (README "What check finds", the lint table). Pure: the loaded book in, war
 """
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from .engine import state_of, void_callback
@@ -85,7 +86,7 @@ def book_warnings(book: Book, ledger, day: date) -> list:
                 "writes the cell back for a contact that follows a playbook, where the sheet "
                 "has an optout column). If the contact asked to hear from you again: "
                 f"`cadence optout {contact.id} {' '.join(lost)} --withdraw`"))
-    return warnings + _same_email(book, ledger)
+    return warnings + _same_email(book, ledger) + _ids_by_row_order(book, ledger)
 
 
 def _same_email(book: Book, ledger) -> list:
@@ -105,6 +106,29 @@ def _same_email(book: Book, ledger) -> list:
             f"contacts {first[address]!r} and {contact.id!r} have the same email "
             f"{contact.row['email'].strip()!r}: one person would get each touch twice",
             "delete one of the rows, or give each its own address if they are two people"))
+    return warnings
+
+
+def _ids_by_row_order(book: Book, ledger) -> list:
+    """Rows of one name whose ids are made in the order of the rows (`olena`, `olena-2`), one
+    with a history in the journal: a download sorted another way gives each the other's."""
+    groups = {}
+    for index, made in sorted(getattr(ledger, "made_ids", {}).items()):
+        groups.setdefault(re.sub(r"-[0-9]+$", "", made), []).append((index, made))
+    warnings, by_id = [], {c.id: c for c in book.contacts}
+    for rows in groups.values():
+        index, first = rows[0]
+        playbook = book.playbooks.get(by_id[first].playbook) if first in by_id else None
+        if len(rows) < 2 or not any(made in book.trails for _, made in rows) or \
+                (playbook is not None and "ids-by-row-order" in playbook.ignore):
+            continue
+        warnings.append(warning(
+            "ids-by-row-order", ledger.source(index, "name"),
+            "rows " + ", ".join(repr(made) for _, made in rows) + " get their ids from one "
+            "name, in the order of the rows, and the journal holds their history: a sheet "
+            "sorted another way would give each the other's history",
+            "keep the `id` column the first run wrote in the sheet you download (or give these "
+            "rows ids of their own)"))
     return warnings
 
 

@@ -196,7 +196,8 @@ def test_every_lint_is_named():
     assert set(VARIANTS) | {"unreachable-channel", "stranded-contact", "pause-ahead",
                              "reply-ahead", "step-past-until", "renumbered-step",
                              "callback-passed", "optout-kept", "no-holidays",
-                             "ladder-order", "same-email", "touch-ahead"} == set(LINTS)
+                             "ladder-order", "same-email", "touch-ahead",
+                             "ids-by-row-order"} == set(LINTS)
 
 
 def test_check_reports_the_lints(tmp_path):
@@ -410,3 +411,41 @@ def test_a_last_touch_typed_ahead_of_today_is_warned_about(tmp_path, last_touch,
             f"1,{last_touch},email",
             journal=f"{last_touch},ann,touch,p,decide-1,email,hello,\n")
     assert bool(named) == warned and not quiet
+
+
+def test_ids_made_in_row_order_are_warned_of_until_the_sheet_keeps_them(tmp_path):
+    """README (`ids-by-row-order`): two rows of one name whose ids are made in row order, with
+    a history: warned of, until the first run's `id` column is in the sheet; `ignore` silences
+    it; one of the rows alone, or rows without a history, are no warning."""
+    import os
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from cadence.main import app
+
+    def warned(book) -> bool:
+        result = CliRunner().invoke(app, ["-C", str(book), "check", "--today", "2026-11-05"])
+        assert result.exit_code == 0, result.output
+        return "[ids-by-row-order]" in result.stderr
+
+    here = os.path.join(os.path.dirname(__file__), "errors", "lint-ids-by-row-order", "book")
+    book = shutil.copytree(here, tmp_path / "book")
+    assert warned(book)
+    sheet = book / "kunder.csv"
+    lines = sheet.read_text().splitlines(keepends=True)
+    sheet.write_text("".join(lines[:3]))  # one Olena
+    assert not warned(book)
+    sheet.write_text("".join(lines))
+    history = book / "history.csv"
+    kept = history.read_text()
+    history.write_text(kept.splitlines(keepends=True)[0])  # no history yet
+    assert not warned(book)
+    history.write_text(kept)
+    sheet.write_text("id," + lines[0] + "".join(f"{i}," + line for i, line in
+                                               zip(("olena", "anna-lind", "olena-2"), lines[1:])))
+    assert not warned(book)  # the ids are the sheet's own now
+    sheet.write_text("".join(lines))
+    playbook = book / "playbooks" / "p.yaml"
+    playbook.write_text(playbook.read_text().replace("ignore: [", "ignore: [ids-by-row-order, "))
+    assert not warned(book)
