@@ -84,6 +84,7 @@ class Guess:
     reaches: bool = True  # a column of email addresses, phone numbers or postal addresses
     language: str = ""  # the language of the headers, when it has bundled playbooks: sv, ru
     other_language: str = ""  # the headers' language when no bundled playbook speaks it
+    surname: str = ""  # a column of surnames beside the `name` column of first names
 
 
 # cadence's columns whose cells must hold its own words: a sheet's `Status` of `VIP` is the
@@ -138,10 +139,17 @@ def guess_sheet(columns, rows) -> Guess:
     dates, sample, ambiguous = _dates(columns, rows)
     ids = [r.get(headers["id"], "").strip() for r in rows] if "id" in headers else []
     has_ids = bool(ids) and all(ids)
+    surname = next((h for h in columns if _key(h) in _SURNAMES), "") \
+        if _key(headers.get("name", "")) in _FIRST_NAMES else ""
     return Guess(tuple(mapped), dates, sample, ambiguous, has_ids, "playbook" in taken,
                  len(rows), "name" in taken, "id" in taken,
                  bool(taken & {"email", "phone", "address"}), language_of(columns),
-                 _unbundled_language(columns))
+                 _unbundled_language(columns), surname)
+
+
+_FIRST_NAMES = {"firstname", "givenname", "förnamn", "vorname", "prénom", "имя", "імя"}
+_SURNAMES = {"lastname", "surname", "familyname", "efternamn", "nachname", "фамилия",
+             "прізвище", "nomdefamille", "apellido", "apellidos"}
 
 
 # The headers a sheet's owner wrote tell the language they work in (the contacts' names may be
@@ -243,6 +251,11 @@ def described(guess: Guess, default_playbook: str) -> list:
     elif not guess.has_ids:
         lines.append("ids: none in the sheet; the first run makes them from the names and "
                      "writes them back in a new `id` column")
+    if guess.surname:
+        lines.append(f"names: first names only, {guess.surname!r} stays a column of its own: "
+                     "drafts greet by the first name, and two people of one first name get "
+                     "ids in the order of the rows (`olena`, `olena-2`): keep the `id` column "
+                     "the first run writes in the sheet you download")
     if not guess.has_names:
         lines.append("names: no column of names found; drafts greet people by `contact.name`: "
                      "map one in cadence.yaml (`columns:` under `ledger:`, e.g. `name: Customer`)")

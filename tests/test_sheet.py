@@ -750,3 +750,20 @@ def test_a_sheet_without_a_name_column_is_one_error_a_column_not_one_a_template(
     hint = result.stderr.splitlines()[result.stderr.splitlines().index(errors[0]) + 1]
     assert re.search(r"; \d\d more templates use it too$", hint), hint
     assert len(result.stderr.splitlines()) < 15
+
+
+@pytest.mark.parametrize("headers", [("Ім'я", "Прізвище", "Електронна пошта"),
+                                     ("First name", "Last name", "E-mail"),
+                                     ("Förnamn", "Efternamn", "E-post")])
+def test_init_from_says_a_surname_column_is_not_part_of_the_name(headers):
+    """README (columns): a sheet of first names and surnames maps `name` to the first names;
+    `init` says that the surnames stay a column of their own, and what that means for ids."""
+    row = dict(zip(headers, ("Олена", "Шевчук", "o@example.ua")))
+    guess = guess_sheet(headers, [row])
+    assert ("name", headers[0]) in guess.columns and guess.surname == headers[1]
+    said = [line for line in described(guess, "new-lead") if line.startswith("names:")]
+    assert said == [f"names: first names only, {headers[1]!r} stays a column of its own: "
+                    "drafts greet by the first name, and two people of one first name get ids "
+                    "in the order of the rows (`olena`, `olena-2`): keep the `id` column the "
+                    "first run writes in the sheet you download"]
+    assert guess_sheet(("Name", "Surname"), [{"Name": "A B", "Surname": "B"}]).surname == ""
