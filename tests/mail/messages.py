@@ -694,8 +694,10 @@ def _deep_multipart(kind: str, f: _Fields) -> bytes:
 
 
 @functools.lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=2)
 def _huge_attachment(size: int) -> bytes:
-    # A fixed pattern, so the message is the same every time; base64 in 76-column CRLF lines.
+    # A fixed pattern, so the message is the same every time; base64 in 76-column CRLF lines
+    # (made once a test process: several tests send one, and 70 MB take a second to encode).
     block = hashlib.sha256(b"cadence").digest() * 32
     data = (block * (size // len(block) + 1))[:size]
     return base64.encodebytes(data).replace(b"\n", b"\r\n")
