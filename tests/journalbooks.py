@@ -171,12 +171,29 @@ def random_row(r, cid, day: date, pbs, name: str, email: str, today: date, rows)
 
 
 BY_HAND = "skipped by hand"
+_LAST_TRAIL, _LAST_CONTACT = [None, -1, None], [None, None]
+
+
+def trail_of_rows(rows):
+    """trail_of(rows), made again only when the rows grew: a day's run and commands read one
+    journal, which is only ever appended to (and a Trail is the same in any row order)."""
+    if _LAST_TRAIL[0] is not rows or _LAST_TRAIL[1] != len(rows):
+        _LAST_TRAIL[:] = [rows, len(rows), trail_of(rows)]
+    return _LAST_TRAIL[2]
+
+
+def contact_of_row(row: dict):
+    """contact(**row), made again only when a cell changed."""
+    key = tuple(row.items())
+    if _LAST_CONTACT[0] != key:
+        _LAST_CONTACT[:] = [key, contact(**row)]
+    return _LAST_CONTACT[1]
 
 
 def cmd_skip(r, row, rows, pbs, day):
     """`cadence skip c1 [--step S]` as skip.py does it (not the branch of a touch drafted
     today): the touch due today, else the next planned one, dated its own day (maybe ahead)."""
-    c, trail = contact(**row), trail_of(rows)
+    c, trail = contact_of_row(row), trail_of_rows(rows)
     if c.playbook not in pbs:
         return None
     last = trail.last
@@ -210,7 +227,7 @@ def cmd_skip(r, row, rows, pbs, day):
 
 def cmd_log(r, row, rows, pbs, day):
     """`cadence log c1 --channel C --on D` as reply.py's `log` does it."""
-    c, trail = contact(**row), trail_of(rows)
+    c, trail = contact_of_row(row), trail_of_rows(rows)
     if c.playbook not in pbs:
         return None
     when = day - r.randint(0, 2) * D
@@ -227,7 +244,7 @@ def cmd_log(r, row, rows, pbs, day):
 
 def cmd_reply(r, row, rows, pbs, day):
     """`cadence reply c1 [--on D] [--callback D]`, without --pause/--move/--won/--lost."""
-    c, trail = contact(**row), trail_of(rows)
+    c, trail = contact_of_row(row), trail_of_rows(rows)
     if c.playbook not in pbs:
         return None
     when = day - r.randint(0, 3) * D
@@ -290,7 +307,8 @@ def gen(seed: int, ifs=(), condition=None) -> dict:
             near = (today - day).days <= 10 or (stop - day).days <= 5
             for when in ("before", "after"):
                 if when == "after" and day < stop and r.random() < .8:  # a run (cron misses days)
-                    out = engine.advance(contact(**row), trail_of(rows), pbs, day, condition)
+                    out = engine.advance(contact_of_row(row), trail_of_rows(rows), pbs, day,
+                                         condition)
                     row.update(out.changes)
                     rows += list(out.entries)
                     snapshots.append(dict(row))
@@ -376,7 +394,7 @@ def every_day(cells, rows, pbs, today, days, condition=None) -> list:
     row, entries, made = dict(cells), tuple(rows), []
     for n in range(days):
         day = today + n * D
-        got = engine.advance(contact(**row), trail_of(entries), pbs, day, condition)
+        got = engine.advance(contact_of_row(row), trail_of_rows(entries), pbs, day, condition)
         assert set(got.changes) <= engine.WRITTEN  # plan writes these into the row it tests
         row.update(got.changes)
         entries += got.entries

@@ -16,7 +16,7 @@ from cadence import engine
 from cadence.sandbox import condition, environment
 from cadence.trail import trail_of
 from helpers import contact
-from journalbooks import every_day, gen
+from journalbooks import contact_of_row, every_day, gen, trail_of_rows
 
 CHUNKS, SEEDS = 6, 80  # 480 books (and 240 with `if` rules); a chunk a test, so that they spread over the workers
 # `if` rules that read cells a run writes, and one that reads a cell it does not
@@ -65,7 +65,7 @@ def test_due_shows_what_run_makes_each_day(chunk):
         books, row, rows = case["playbooks"], dict(case["cells"]), tuple(case["rows"])
         for n in range(30):
             today = case["today"] + timedelta(days=n)
-            c, trail = contact(**row), trail_of(rows)
+            c, trail = contact_of_row(row), trail_of_rows(rows)
             st = engine.state_of(c, trail, books)
             shown = engine.day(st, books, today, want_next=False).touch if st.playbook else None
             made = engine.advance(c, trail, books, today)
