@@ -3,7 +3,6 @@ meant (README "What check finds", the lint table). Pure: the loaded book in, war
 """
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from .engine import state_of, void_callback
@@ -112,21 +111,18 @@ def _same_email(book: Book, ledger) -> list:
 def _ids_by_row_order(book: Book, ledger) -> list:
     """Rows of one name whose ids are made in the order of the rows (`olena`, `olena-2`), one
     with a history in the journal: a download sorted another way gives each the other's."""
-    groups = {}
-    for index, made in sorted(getattr(ledger, "made_ids", {}).items()):
-        groups.setdefault(re.sub(r"-[0-9]+$", "", made), []).append((index, made))
     warnings, by_id = [], {c.id: c for c in book.contacts}
-    for rows in groups.values():
-        index, first = rows[0]
-        playbook = book.playbooks.get(by_id[first].playbook) if first in by_id else None
-        if len(rows) < 2 or not any(made in book.trails for _, made in rows) or \
+    for rows in ledger.made_alike():
+        made = [ledger.made_ids[index] for index in rows]
+        playbook = book.playbooks.get(by_id[made[0]].playbook) if made[0] in by_id else None
+        if not any(m in book.trails for m in made) or \
                 (playbook is not None and "ids-by-row-order" in playbook.ignore):
             continue
         warnings.append(warning(
-            "ids-by-row-order", ledger.source(index, "name"),
-            "rows " + ", ".join(repr(made) for _, made in rows) + " get their ids from one "
-            "name, in the order of the rows, and the journal holds their history: a sheet "
-            "sorted another way would give each the other's history",
+            "ids-by-row-order", ledger.source(rows[0], "name"),
+            "rows " + ", ".join(map(repr, made)) + " get their ids from one name, in the order "
+            "of the rows, and the journal holds their history: a sheet sorted another way "
+            "would give each the other's history",
             "keep the `id` column the first run wrote in the sheet you download (or give these "
             "rows ids of their own)"))
     return warnings

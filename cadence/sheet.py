@@ -61,6 +61,13 @@ def slug(text: str) -> str:
     return re.sub(r"-{2,}", "-", "".join(out)).strip("-")[:60].strip("-")
 
 
+def id_base(row) -> str:
+    """What a made id is made of: a slug of the name, else of the email's part before @, else
+    `contact`."""
+    return slug(row.get("name", "")) or slug(row.get("email", "").partition("@")[0]) \
+        or "contact"
+
+
 def make_ids(rows, taken) -> dict:
     """{row index: id} for the rows whose `id` is empty: a slug of the name, else of the
     email's part before @, else `contact`; `-2`, `-3`, ... in row order when one is taken. The
@@ -70,8 +77,7 @@ def make_ids(rows, taken) -> dict:
     for index, row in enumerate(rows):
         if row.get("id", "").strip():
             continue
-        base = slug(row.get("name", "")) or slug(row.get("email", "").partition("@")[0]) \
-            or "contact"
+        base = id_base(row)
         candidate, n = base, 1
         while candidate in used:
             n += 1
@@ -116,6 +122,14 @@ class SheetView:
 
     def source(self, index: int, column: Optional[str] = None) -> Source:
         return self.file.source(index, None if column is None else self.header(column))
+
+    def made_alike(self) -> list:
+        """The rows whose ids were made of one name, numbered in row order (`olena`,
+        `olena-2`): [[row index, ...], ...], each of two rows or more."""
+        groups = {}
+        for index in sorted(self.made_ids):
+            groups.setdefault(id_base(self.rows[index]), []).append(index)
+        return [rows for rows in groups.values() if len(rows) > 1]
 
     def to_file(self, updates: Mapping) -> dict:
         """Cadence's updates ({row: {column: text}}) in the file's terms: its headers, its date
