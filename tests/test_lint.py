@@ -416,7 +416,8 @@ def test_a_last_touch_typed_ahead_of_today_is_warned_about(tmp_path, last_touch,
 def test_ids_made_in_row_order_are_warned_of_until_the_sheet_keeps_them(tmp_path):
     """README (`ids-by-row-order`): two rows of one name whose ids are made in row order, with
     a history: warned of, until the first run's `id` column is in the sheet; `ignore` silences
-    it; one of the rows alone, or rows without a history, are no warning."""
+    it; one of the rows alone, a name that ends in a number, or rows without a history, are no
+    warning."""
     import os
     import shutil
 
@@ -436,6 +437,8 @@ def test_ids_made_in_row_order_are_warned_of_until_the_sheet_keeps_them(tmp_path
     lines = sheet.read_text().splitlines(keepends=True)
     sheet.write_text("".join(lines[:3]))  # one Olena
     assert not warned(book)
+    sheet.write_text("".join(lines[:3]) + lines[3].replace("Olena", "Olena 2"))
+    assert not warned(book)  # `olena-2` made of its own name, not numbered after `olena`
     sheet.write_text("".join(lines))
     history = book / "history.csv"
     kept = history.read_text()
