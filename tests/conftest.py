@@ -14,6 +14,13 @@ sys.path.insert(0, os.path.dirname(__file__))
 # put it back (tests/test_day_commands.py).
 cadence.cli.FAR_DAYS = 10 ** 6
 
+# Python keeps the bytecode of cadence's modules beside them (__pycache__/, ignored by git), as it
+# does on most machines: where the environment says PYTHONDONTWRITEBYTECODE, every cadence process
+# a test starts (about forty: signals, pipes, locks, a kill mid-run) compiled cadence anew, a
+# quarter of a second each. Set before pytest-xdist starts its workers, which inherit it.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
+
 # Typer turns the app into its click command anew on every `CliRunner.invoke` (reading every
 # command's signature: 20 ms here), and the suite invokes the whole app thousands of times. The
 # app does not change once its commands are loaded, so each app is turned once; `cadence` itself
