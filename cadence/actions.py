@@ -64,8 +64,9 @@ def prepare(loaded, day, renderer, history) -> Day:
         # the day's touches from the journal too: a second run that day keeps the first's
         late = {(t.contact, t.step): t.overdue for t, _, _ in drafted}
         items = day_items(book.contacts, _earlier_today(book, day, by_id) + entries, day, late)
-        overview = ((os.path.join(folder, INDEX), index_md(day, items)),)
-        calendar = calls_ics(day, items, renderer.zone, renderer.tzid, renderer.domain)
+        overview = ((os.path.join(folder, INDEX), index_md(day, items, renderer.words)),)
+        calendar = calls_ics(day, items, renderer.zone, renderer.tzid, renderer.domain,
+                             renderer.words)
         if calendar is not None:
             overview += ((os.path.join(folder, CALENDAR), calendar),)
     return Day(tuple(drafted), tuple(entries), updates, overview,
@@ -374,8 +375,8 @@ def _overview(book, trails, when, config, renderer) -> tuple:
     index, calendar = os.path.join(folder, INDEX), os.path.join(folder, CALENDAR)
     if not items:
         return [], [(index, None), (calendar, None)]
-    written = [(index, index_md(when, items))]
-    ics = calls_ics(when, items, renderer.zone, renderer.tzid, renderer.domain)
+    written = [(index, index_md(when, items, renderer.words))]
+    ics = calls_ics(when, items, renderer.zone, renderer.tzid, renderer.domain, renderer.words)
     if ics is not None:
         return written + [(calendar, ics)], []
     return written, [(calendar, None)]

@@ -14,6 +14,7 @@ from typing import Optional
 
 from . import emails
 from .emails import fold, markdown_text
+from .labels import Words
 from .lookup import SUFFIX, draft_name, html_twin, template_file
 from .ladder import FELL_BACK, RULE_NAMED
 from .state import SET_IN_THE_LEDGER
@@ -45,9 +46,11 @@ class Renderer:
         """`loader` is a Jinja loader over the templates `folder`, which holds the templates
         `names`; `zone` is the book's timezone (None: UTC) and `tzid` its IANA name. `guard()`
         is entered around each rendering: the caller's deadline (it raises model.Overtime).
-        `locale` is the book's language, for the date of letters ("": ISO)."""
+        `locale` is the book's language, for the date of letters ("": ISO) and the words of
+        call sheets, the day's index and calendar (English when cadence has none of it)."""
         self.folder = folder
         self.locale = locale
+        self.words = Words(locale)
         self.names = frozenset(names)
         self.sender = {k: sender.get(k, "") for k in SENDER_KEYS}
         self.zone, self.tzid = zone or timezone.utc, tzid
@@ -186,16 +189,19 @@ class Renderer:
                             headers, body, done.html)
 
     def _sheet(self, text, touch, contact, history) -> str:
-        row = contact.row
-        when = touch.due.isoformat() + (f" at {touch.time}" if touch.time else "")
+        row, words = contact.row, self.words
+        when = touch.due.isoformat()
+        if touch.time:
+            when += " " + words.say("at", time=touch.time)
         if touch.overdue:
-            when += f" ({touch.overdue} day{'s' if touch.overdue != 1 else ''} late)"
+            when += f" ({words.late(touch.overdue)})"
+        heading = words["call_sheet"].get(touch.channel, touch.channel.capitalize())
         # the ledger's cells are shown as text, never as Markdown (markdown_text)
-        lines = [f"# {touch.channel.capitalize()}: {markdown_text(contact.name or contact.id)}", "",
-                 f"- Phone: {markdown_text(row.get('phone', '')) or '(none)'}",
-                 f"- When: {when}",
-                 f"- Why: {_why(touch)}",
-                 f"- Playbook: {touch.playbook} / {touch.phase} / {touch.step}"]
+        lines = [f"# {heading}: {markdown_text(contact.name or contact.id)}", "",
+                 f"- {words['phone']}: {markdown_text(row.get('phone', '')) or words['none']}",
+                 f"- {words['when']}: {when}",
+                 f"- {words['why']}: {words.why(_reason(touch), touch.step, touch.playbook)}",
+                 f"- {words['playbook']}: {touch.playbook} / {touch.phase} / {touch.step}"]
         # the sheet's own columns (Company, Notes, ...): what the caller knows of the contact
         lines += [f"- {markdown_text(column)}: {markdown_text(value)}"
                   for column, value in row.items()
@@ -203,11 +209,11 @@ class Renderer:
         lines.append("")
         topics = [(e, note) for e, note in ((e, topic(e)) for e in history) if note][-5:]
         if topics:
-            lines += ["## Last topics", ""]
+            lines += [f"## {words['last_topics']}", ""]
             lines += [f"- {e.date} {' '.join(filter(None, (e.event, e.channel)))}: "
                       f"{markdown_text(note)}" for e, note in topics]
             lines.append("")
-        lines += ["## Script", "", text.strip(), ""]
+        lines += [f"## {words['script']}", "", text.strip(), ""]
         return "\n".join(lines)
 
     def _letter(self, text, contact, today) -> str:
@@ -246,10 +252,9 @@ def topic(entry) -> str:
                      and not p.endswith(SET_IN_THE_LEDGER))
 
 
-def _why(touch) -> str:
-    if touch.reason == "step":
-        return f"step {touch.step} of {touch.playbook}"
-    return touch.detail or touch.reason
+def _reason(touch) -> str:
+    """The reason a call sheet gives, as the journal notes it ("" for a step: its step's)."""
+    return "" if touch.reason == "step" else touch.detail or touch.reason
 
 
 class _Watched:

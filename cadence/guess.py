@@ -273,7 +273,8 @@ def described(guess: Guess, default_playbook: str) -> list:
         lines.append(f"language: {guess.other_language} (from the headers); no bundled playbook "
                      f"is in {guess.other_language}, hence {default_playbook} in English: "
                      f"translate its templates (templates/{default_playbook}/) before the first "
-                     "run, or choose another playbook")
+                     "run, or choose another playbook; `locale: uk` in cadence.yaml puts call "
+                     "sheets and the day's index in Ukrainian")
     return lines
 
 

@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
+from .labels import Words
 from .lookup import draft_name
 from .emails import fold, markdown_text
 
@@ -21,9 +22,7 @@ CALL_MINUTES = 30  # the slot of a call-back agreed with a time
 REMIND_MINUTES = 10
 
 # Channels in the order a day is worked through: calls at their times first, paper last.
-GROUPS = (("call", "call", "Calls"), ("sms", "text message", "Text messages"),
-          ("messenger", "messenger message", "Messenger messages"), ("email", "email", "Emails"),
-          ("letter", "letter", "Letters"))
+GROUPS = ("call", "sms", "messenger", "email", "letter")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +35,7 @@ class Item:
     step: str
     playbook: str
     template: str
-    why: str
+    why: str  # the journal's note of the touch ("" for a step: labels.Words.why says it)
     time: str  # "HH:MM" of an agreed call-back, else ""
     reach: str  # the phone, email or address the channel uses
     file: str  # the draft's file name in the day's folder
@@ -63,7 +62,7 @@ def day_items(contacts, rows, day: date, late=None) -> list:
         items.append(Item(
             contact=row.contact, name=fold(contact.name) or row.contact, channel=row.channel,
             step=row.step, playbook=row.playbook, template=row.template,
-            why=row.note or f"step {row.step} of {row.playbook}",
+            why=row.note,
             time=contact.callback_time if row.step == "callback" else "",
             reach=_reach(contact, row.channel),
             file=draft_name(row.contact, row.step, row.channel),
@@ -79,42 +78,44 @@ def _reach(contact, channel: str) -> str:
 
 
 def _order(item: Item) -> tuple:
-    rank = next((i for i, group in enumerate(GROUPS) if group[0] == item.channel), len(GROUPS))
+    rank = GROUPS.index(item.channel) if item.channel in GROUPS else len(GROUPS)
     return rank, item.time or "~", item.contact, item.step
 
 
-def index_md(day: date, items) -> bytes:
+def index_md(day: date, items, words: Words = Words()) -> bytes:
     """The day's drafts, grouped by channel, each linked; calls first, at their times."""
     counts = []
-    lines = [f"# Drafts for {day.isoformat()}", ""]
+    lines = [f"# {words.say('drafts_for', day=day.isoformat())}", ""]
     body = []
-    for channel, one, title in GROUPS + tuple((c, c, c.capitalize()) for c in _others(items)):
+    for channel in GROUPS + tuple(_others(items)):
         group = [i for i in items if i.channel == channel]
         if not group:
             continue
-        counts.append(f"{len(group)} {one if len(group) == 1 else title.lower()}")
+        forms = words["counts"].get(channel, {"other": "{n} " + channel})
+        counts.append(words.count(forms, len(group)))
+        title = words["groups"].get(channel, channel.capitalize())
         body += [f"## {title} ({len(group)})", ""]
         for item in group:
-            when = f"{item.time} · " if item.time else ("any time · " if channel == "call" else "")
+            when = f"{item.time} · " if item.time else \
+                (f"{words['any_time']} · " if channel == "call" else "")
             reach = f" · {markdown_text(item.reach)}" if item.reach else ""
-            late = f" · {item.late} day{'s' if item.late != 1 else ''} late" if item.late else ""
+            late = f" · {words.late(item.late)}" if item.late else ""
+            why = words.why(item.why, item.step, item.playbook)
             body.append(f"- {when}[{markdown_text(item.name)}]({item.file}){reach} · "
-                        f"{markdown_text(item.why)}{late} · `{item.template}`")
+                        f"{markdown_text(why)}{late} · `{item.template}`")
         body.append("")
-    total = len(items)
-    summary = f"{total} touch{'es' if total != 1 else ''}: " + ", ".join(counts) + "."
+    summary = words.count(words["touches"], len(items)) + ": " + ", ".join(counts) + "."
     if any(i.channel == "call" for i in items):
-        summary += f" The calls are in {CALENDAR}, to import into your calendar."
+        summary += " " + words.say("calendar_hint", file=CALENDAR)
     lines += [summary, ""] + body
     return ("\n".join(lines).rstrip("\n") + "\n").encode("utf-8")
 
 
 def _others(items) -> list:
-    known = {group[0] for group in GROUPS}
-    return sorted({i.channel for i in items} - known)
+    return sorted({i.channel for i in items} - set(GROUPS))
 
 
-def calls_ics(day: date, items, zone, tzid: str, domain: str):
+def calls_ics(day: date, items, zone, tzid: str, domain: str, words: Words = Words()):
     """An iCalendar file with one event a call (icalendar writes it), or None when the day has
     no call.
 
@@ -132,18 +133,21 @@ def calls_ics(day: date, items, zone, tzid: str, domain: str):
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", f"Calls {day.isoformat()}")
+    calendar.add("x-wr-calname", words.say("calendar", day=day.isoformat()))
     if tzid and any(i.time for i in calls):
         calendar.add_component(Timezone.from_tzinfo(
             zone, tzid=tzid, first_date=date(day.year, 1, 1), last_date=date(day.year + 1, 1, 1)))
     stamp = datetime.combine(day, time(9, 0), tzinfo=zone).astimezone(timezone.utc)
     for item in calls:
         event = Event()
-        summary = f"Call {item.name}" + (f" ({item.reach})" if item.reach else "")
+        summary = words.say("call_event", name=item.name)
+        if item.reach:
+            summary += f" ({item.reach})"
         event.add("uid", _uid(item, day, domain))
         event.add("dtstamp", stamp)
         event.add("summary", summary)
-        event.add("description", f"{item.why}\nCall sheet: {item.file}")
+        event.add("description", words.why(item.why, item.step, item.playbook) + "\n"
+                  + words.say("sheet_file", file=item.file))
         if item.time:
             start = datetime.combine(day, time.fromisoformat(item.time), tzinfo=zone)
             event.add("dtstart", start)

@@ -62,8 +62,9 @@ ALLOWED = {
     "nesting": (set(), {"jinja2"}),
     "bounds": ({"nesting"}, {"jinja2"}),
     "sandbox": ({"model", "lookup", "template_lint", "bounds"}, {"jinja2", "babel"}),
-    "drafts": ({"model", "lookup", "emails", "sandbox", "state", "ladder"}, set()),
-    "overview": ({"lookup", "emails"}, {"icalendar"}),
+    "labels": (set(), {"babel"}),
+    "drafts": ({"model", "lookup", "emails", "sandbox", "state", "ladder", "labels"}, set()),
+    "overview": ({"lookup", "emails", "labels"}, {"icalendar"}),
     "export": ({"model"}, set()),
     # the edge: reading the book, writing files, what commands share, the terminal
     "files": ({"model"}, {"filelock"}),

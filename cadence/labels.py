@@ -1,0 +1,178 @@
+"""The words cadence writes around the drafts (a call sheet's headings, the day's `index.md`,
+`calls.ics`) in the book's language: English, Swedish, Russian or Ukrainian, by `locale:`.
+
+The templates hold the user's own words; these are the frame cadence puts around them. A
+`locale:` of another language, or none, gives English. The reasons a touch came (`no reply
+since 2026-11-18 (email)`) are the journal's words: the common ones are said in the book's
+language, anything else as the journal has it.
+"""
+from __future__ import annotations
+
+import re
+from typing import Mapping
+
+# a count's word by its plural category (CLDR, as Babel knows it): `one`, `few`, `many`, `other`
+_EN = {
+    "call_sheet": {"call": "Call", "sms": "Text message", "messenger": "Messenger message"},
+    "phone": "Phone", "when": "When", "at": "at {time}", "why": "Why", "playbook": "Playbook",
+    "none": "(none)", "last_topics": "Last topics", "script": "Script",
+    "late": {"one": "{n} day late", "other": "{n} days late"},
+    "drafts_for": "Drafts for {day}",
+    "touches": {"one": "{n} touch", "other": "{n} touches"},
+    "counts": {
+        "call": {"one": "{n} call", "other": "{n} calls"},
+        "sms": {"one": "{n} text message", "other": "{n} text messages"},
+        "messenger": {"one": "{n} messenger message", "other": "{n} messenger messages"},
+        "email": {"one": "{n} email", "other": "{n} emails"},
+        "letter": {"one": "{n} letter", "other": "{n} letters"},
+    },
+    "groups": {"call": "Calls", "sms": "Text messages", "messenger": "Messenger messages",
+               "email": "Emails", "letter": "Letters"},
+    "calendar_hint": "The calls are in {file}, to import into your calendar.",
+    "any_time": "any time",
+    "calendar": "Calls {day}", "call_event": "Call {name}", "sheet_file": "Call sheet: {file}",
+    "step": "step {step} of {playbook}",
+    "no_reply": "no reply since {day} ({channel})",
+    "callback": "call-back agreed for {day}", "callback_at": "call-back agreed for {day} at {time}",
+    "birthday": "birthday on {day}",
+}
+
+_SV = {
+    "call_sheet": {"call": "Samtal", "sms": "Sms", "messenger": "Meddelande"},
+    "phone": "Telefon", "when": "När", "at": "kl. {time}", "why": "Varför",
+    "playbook": "Playbook", "none": "(inget)", "last_topics": "Senaste samtalsämnen",
+    "script": "Manus",
+    "late": {"one": "{n} dag sent", "other": "{n} dagar sent"},
+    "drafts_for": "Utkast för {day}",
+    "touches": {"one": "{n} kontakt", "other": "{n} kontakter"},
+    "counts": {
+        "call": {"other": "{n} samtal"},
+        "sms": {"other": "{n} sms"},
+        "messenger": {"one": "{n} meddelande", "other": "{n} meddelanden"},
+        "email": {"other": "{n} mejl"},
+        "letter": {"other": "{n} brev"},
+    },
+    "groups": {"call": "Samtal", "sms": "Sms", "messenger": "Meddelanden", "email": "Mejl",
+               "letter": "Brev"},
+    "calendar_hint": "Samtalen finns i {file}, att importera i din kalender.",
+    "any_time": "när som helst",
+    "calendar": "Samtal {day}", "call_event": "Ring {name}",
+    "sheet_file": "Samtalsunderlag: {file}",
+    "step": "steg {step} i {playbook}",
+    "no_reply": "inget svar sedan {day} ({channel})",
+    "callback": "överenskommet samtal {day}",
+    "callback_at": "överenskommet samtal {day} kl. {time}",
+    "birthday": "födelsedag {day}",
+}
+
+_RU = {
+    "call_sheet": {"call": "Звонок", "sms": "SMS", "messenger": "Сообщение"},
+    "phone": "Телефон", "when": "Когда", "at": "в {time}", "why": "Повод",
+    "playbook": "Сценарий", "none": "(нет)", "last_topics": "Последние темы",
+    "script": "Скрипт",
+    "late": {"one": "просрочено на {n} день", "few": "просрочено на {n} дня",
+             "other": "просрочено на {n} дней"},
+    "drafts_for": "Черновики на {day}",
+    "touches": {"one": "{n} касание", "few": "{n} касания", "other": "{n} касаний"},
+    "counts": {
+        "call": {"one": "{n} звонок", "few": "{n} звонка", "other": "{n} звонков"},
+        "sms": {"other": "{n} SMS"},
+        "messenger": {"one": "{n} сообщение", "few": "{n} сообщения", "other": "{n} сообщений"},
+        "email": {"one": "{n} письмо", "few": "{n} письма", "other": "{n} писем"},
+        "letter": {"one": "{n} бумажное письмо", "few": "{n} бумажных письма",
+                   "other": "{n} бумажных писем"},
+    },
+    "groups": {"call": "Звонки", "sms": "SMS", "messenger": "Сообщения", "email": "Письма",
+               "letter": "Бумажные письма"},
+    "calendar_hint": "Звонки есть в {file}, для импорта в календарь.",
+    "any_time": "в любое время",
+    "calendar": "Звонки {day}", "call_event": "Позвонить: {name}",
+    "sheet_file": "Лист звонка: {file}",
+    "step": "шаг {step} сценария {playbook}",
+    "no_reply": "нет ответа с {day} ({channel})",
+    "callback": "договорились созвониться {day}",
+    "callback_at": "договорились созвониться {day} в {time}",
+    "birthday": "день рождения {day}",
+}
+
+_UK = {
+    "call_sheet": {"call": "Дзвінок", "sms": "SMS", "messenger": "Повідомлення"},
+    "phone": "Телефон", "when": "Коли", "at": "о {time}", "why": "Привід",
+    "playbook": "Сценарій", "none": "(немає)", "last_topics": "Останні теми",
+    "script": "Скрипт",
+    "late": {"one": "прострочено на {n} день", "few": "прострочено на {n} дні",
+             "other": "прострочено на {n} днів"},
+    "drafts_for": "Чернетки на {day}",
+    "touches": {"one": "{n} дотик", "few": "{n} дотики", "other": "{n} дотиків"},
+    "counts": {
+        "call": {"one": "{n} дзвінок", "few": "{n} дзвінки", "other": "{n} дзвінків"},
+        "sms": {"other": "{n} SMS"},
+        "messenger": {"one": "{n} повідомлення", "few": "{n} повідомлення",
+                      "other": "{n} повідомлень"},
+        "email": {"one": "{n} лист", "few": "{n} листи", "other": "{n} листів"},
+        "letter": {"one": "{n} паперовий лист", "few": "{n} паперові листи",
+                   "other": "{n} паперових листів"},
+    },
+    "groups": {"call": "Дзвінки", "sms": "SMS", "messenger": "Повідомлення", "email": "Листи",
+               "letter": "Паперові листи"},
+    "calendar_hint": "Дзвінки є в {file}, для імпорту в календар.",
+    "any_time": "будь-коли",
+    "calendar": "Дзвінки {day}", "call_event": "Зателефонувати: {name}",
+    "sheet_file": "Аркуш дзвінка: {file}",
+    "step": "крок {step} сценарію {playbook}",
+    "no_reply": "немає відповіді з {day} ({channel})",
+    "callback": "домовилися зателефонувати {day}",
+    "callback_at": "домовилися зателефонувати {day} о {time}",
+    "birthday": "день народження {day}",
+}
+
+LANGUAGES = {"en": _EN, "sv": _SV, "ru": _RU, "uk": _UK}
+
+# the reasons the engine journals (candidates.py), as the frame says them in another language
+_REASONS = (
+    ("no_reply", re.compile(r"no reply since (?P<day>\d{4}-\d{2}-\d{2}) \((?P<channel>[^)]*)\)")),
+    ("callback_at",
+     re.compile(r"call-back agreed for (?P<day>\d{4}-\d{2}-\d{2}) at (?P<time>\d{2}:\d{2})")),
+    ("callback", re.compile(r"call-back agreed for (?P<day>\d{4}-\d{2}-\d{2})")),
+    ("birthday", re.compile(r"birthday on (?P<day>\d{4}-\d{2}-\d{2})")),
+)
+
+
+class Words:
+    """The frame's words in one language (`Words("sv_SE")`); English when cadence has none of
+    that language."""
+
+    def __init__(self, locale: str = ""):
+        language = re.split(r"[_-]", locale or "en", maxsplit=1)[0].lower()
+        self.language = language if language in LANGUAGES else "en"
+        self._words = LANGUAGES[self.language]
+
+    def __getitem__(self, key: str):
+        return self._words[key]
+
+    def say(self, key: str, **values) -> str:
+        return self._words[key].format(**values)
+
+    def count(self, forms: Mapping[str, str], n: int) -> str:
+        """`forms` for `n` (`{n} touches`), by the language's plural rules."""
+        category = "one" if n == 1 else "other"
+        if self.language in ("ru", "uk"):
+            from babel import Locale
+
+            category = Locale.parse(self.language).plural_form(n)
+        return (forms.get(category) or forms["other"]).format(n=n)
+
+    def late(self, days: int) -> str:
+        return self.count(self._words["late"], days)
+
+    def why(self, note: str, step: str, playbook: str) -> str:
+        """Why a touch came: its journal note (the engine's reason), or its step."""
+        if not note:
+            return self.say("step", step=step, playbook=playbook)
+        if self.language == "en":
+            return note
+        for key, pattern in _REASONS:
+            found = pattern.match(note)
+            if found:
+                return self.say(key, **found.groupdict()) + note[found.end():]
+        return note
