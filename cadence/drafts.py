@@ -210,7 +210,7 @@ class Renderer:
         topics = [(e, note) for e, note in ((e, topic(e)) for e in history) if note][-5:]
         if topics:
             lines += [f"## {words['last_topics']}", ""]
-            lines += [f"- {e.date} {' '.join(filter(None, (e.event, e.channel)))}: "
+            lines += [f"- {e.date} {words.row_kind(e.event, e.channel)}: "
                       f"{markdown_text(note)}" for e, note in topics]
             lines.append("")
         lines += [f"## {words['script']}", "", text.strip(), ""]

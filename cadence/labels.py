@@ -35,6 +35,9 @@ _EN = {
     "no_reply": "no reply since {day} ({channel})",
     "callback": "call-back agreed for {day}", "callback_at": "call-back agreed for {day} at {time}",
     "birthday": "birthday on {day}",
+    "events": {"touch": "touch", "reply": "reply", "note": "note"},
+    "channels": {"email": "email", "call": "call", "sms": "sms", "messenger": "messenger",
+                 "letter": "letter"},
 }
 
 _SV = {
@@ -63,6 +66,9 @@ _SV = {
     "callback": "överenskommet samtal {day}",
     "callback_at": "överenskommet samtal {day} kl. {time}",
     "birthday": "födelsedag {day}",
+    "events": {"touch": "kontakt", "reply": "svar", "note": "anteckning"},
+    "channels": {"email": "e-post", "call": "samtal", "sms": "sms", "messenger": "messenger",
+                 "letter": "brev"},
 }
 
 _RU = {
@@ -93,6 +99,9 @@ _RU = {
     "callback": "договорились созвониться {day}",
     "callback_at": "договорились созвониться {day} в {time}",
     "birthday": "день рождения {day}",
+    "events": {"touch": "касание", "reply": "ответ", "note": "заметка"},
+    "channels": {"email": "эл. почта", "call": "звонок", "sms": "SMS", "messenger": "мессенджер",
+                 "letter": "бумажное письмо"},
 }
 
 _UK = {
@@ -124,6 +133,9 @@ _UK = {
     "callback": "домовилися зателефонувати {day}",
     "callback_at": "домовилися зателефонувати {day} о {time}",
     "birthday": "день народження {day}",
+    "events": {"touch": "дотик", "reply": "відповідь", "note": "нотатка"},
+    "channels": {"email": "ел. пошта", "call": "дзвінок", "sms": "SMS", "messenger": "месенджер",
+                 "letter": "паперовий лист"},
 }
 
 LANGUAGES = {"en": _EN, "sv": _SV, "ru": _RU, "uk": _UK}
@@ -162,6 +174,20 @@ class Words:
             category = Locale.parse(self.language).plural_form(n)
         return (forms.get(category) or forms["other"]).format(n=n)
 
+    def event(self, event: str) -> str:
+        """A journal event (`touch`, `reply`, `note`) or channel (`email`) in words; another
+        word as it is."""
+        return self._words["events"].get(event) or self._words["channels"].get(event, event)
+
+    def row_kind(self, event: str, channel: str) -> str:
+        """What a journal row of the last topics was: `touch call` (in English as the journal
+        says it), `samtal` (a touch by call is a call), `svar e-post`."""
+        if self.language == "en":
+            return " ".join(filter(None, (event, channel)))
+        if event == "touch" and channel:
+            return self.event(channel)
+        return " ".join(self.event(w) for w in (event, channel) if w)
+
     def late(self, days: int) -> str:
         return self.count(self._words["late"], days)
 
@@ -174,5 +200,8 @@ class Words:
         for key, pattern in _REASONS:
             found = pattern.match(note)
             if found:
-                return self.say(key, **found.groupdict()) + note[found.end():]
+                values = found.groupdict()
+                if "channel" in values:
+                    values["channel"] = self.event(values["channel"])
+                return self.say(key, **values) + note[found.end():]
         return note

@@ -22,7 +22,8 @@ SHEETS = {
 
 ## Senaste samtalsämnen
 
-- 2026-11-01 note: wants a quote
+- 2026-11-01 anteckning: wants a quote
+- 2026-11-01 samtal: met at the fair
 
 ## Manus
 
@@ -39,7 +40,8 @@ Call Ann Lind back.
 
 ## Последние темы
 
-- 2026-11-01 note: wants a quote
+- 2026-11-01 заметка: wants a quote
+- 2026-11-01 звонок: met at the fair
 
 ## Скрипт
 
@@ -56,7 +58,8 @@ Call Ann Lind back.
 
 ## Останні теми
 
-- 2026-11-01 note: wants a quote
+- 2026-11-01 нотатка: wants a quote
+- 2026-11-01 дзвінок: met at the fair
 
 ## Скрипт
 
@@ -74,6 +77,7 @@ Call Ann Lind back.
 ## Last topics
 
 - 2026-11-01 note: wants a quote
+- 2026-11-01 touch call: met at the fair
 
 ## Script
 
@@ -142,7 +146,8 @@ def _book(tmp_path, locale: str) -> str:
                         "c2,Bob Berg,,+46709876543,p,2026-11-01,,\n",
         "templates/callback.j2": "Call {{ contact.name }} back.\n",
         "history.csv": "date,contact,event,playbook,step,channel,template,note\n"
-                       "2026-11-01,c1,note,p,,,,wants a quote\n",
+                       "2026-11-01,c1,note,p,,,,wants a quote\n"
+                       "2026-11-01,c1,touch,p,,call,,met at the fair\n",
     })
     for day in (TODAY, LATE_DAY):
         result = invoke("-C", root, "run", "--today", day)
@@ -190,12 +195,12 @@ def test_counts_follow_the_languages_plural_rules(language, n, touches, calls, l
 
 
 @pytest.mark.parametrize("language, note, said", [
-    ("sv", "no reply since 2026-11-18 (email)", "inget svar sedan 2026-11-18 (email)"),
-    ("ru", "no reply since 2026-11-18 (email)", "нет ответа с 2026-11-18 (email)"),
-    ("uk", "no reply since 2026-11-18 (letter)", "немає відповіді з 2026-11-18 (letter)"),
+    ("sv", "no reply since 2026-11-18 (email)", "inget svar sedan 2026-11-18 (e-post)"),
+    ("ru", "no reply since 2026-11-18 (email)", "нет ответа с 2026-11-18 (эл. почта)"),
+    ("uk", "no reply since 2026-11-18 (letter)", "немає відповіді з 2026-11-18 (паперовий лист)"),
     # what follows a reason cadence has words for stays as the journal has it
     ("sv", "no reply since 2026-11-18 (email); call: no phone, by email",
-     "inget svar sedan 2026-11-18 (email); call: no phone, by email"),
+     "inget svar sedan 2026-11-18 (e-post); call: no phone, by email"),
     ("ru", "call-back agreed for 2026-12-03", "договорились созвониться 2026-12-03"),
     ("uk", "call-back agreed for 2026-12-03 at 09:15",
      "домовилися зателефонувати 2026-12-03 о 09:15"),
@@ -210,6 +215,16 @@ def test_counts_follow_the_languages_plural_rules(language, n, touches, calls, l
 ])
 def test_the_reason_of_a_touch_is_said_in_the_books_language(language, note, said):
     assert Words(language).why(note, "decide-2", "new-lead") == said
+
+
+@pytest.mark.parametrize("language, event, channel, said", [
+    ("en", "touch", "call", "touch call"), ("en", "note", "", "note"),
+    ("sv", "touch", "call", "samtal"), ("sv", "reply", "email", "svar e-post"),
+    ("ru", "touch", "letter", "бумажное письмо"), ("ru", "note", "", "заметка"),
+    ("uk", "reply", "sms", "відповідь SMS"), ("uk", "touch", "", "дотик"),
+])
+def test_a_row_of_the_last_topics_is_named_in_the_books_language(language, event, channel, said):
+    assert Words(language).row_kind(event, channel) == said
 
 
 @pytest.mark.parametrize("locale, language", [("sv_SE", "sv"), ("ru-RU", "ru"), ("UK", "uk"),
