@@ -35,6 +35,10 @@ _EN = {
     "no_reply": "no reply since {day} ({channel})",
     "callback": "call-back agreed for {day}", "callback_at": "call-back agreed for {day} at {time}",
     "birthday": "birthday on {day}",
+    "bounced": "the email of {day} bounced on {bounce}",
+    "bounced_before": "the email of {day} went to an address that bounced on {bounce}",
+    "fell_back": "by {channel} instead of {meant}",
+    "rule": "no_reply rule {n}",
     "events": {"touch": "touch", "reply": "reply", "note": "note"},
     "channels": {"email": "email", "call": "call", "sms": "sms", "messenger": "messenger",
                  "letter": "letter"},
@@ -45,9 +49,9 @@ _SV = {
     "phone": "Telefon", "when": "När", "at": "kl. {time}", "why": "Varför",
     "playbook": "Playbook", "none": "(inget)", "last_topics": "Senaste samtalsämnen",
     "script": "Manus",
-    "late": {"one": "{n} dag sent", "other": "{n} dagar sent"},
+    "late": {"one": "{n} dag för sent", "other": "{n} dagar för sent"},
     "drafts_for": "Utkast för {day}",
-    "touches": {"one": "{n} kontakt", "other": "{n} kontakter"},
+    "touches": {"one": "{n} uppföljning", "other": "{n} uppföljningar"},
     "counts": {
         "call": {"other": "{n} samtal"},
         "sms": {"other": "{n} sms"},
@@ -66,7 +70,11 @@ _SV = {
     "callback": "överenskommet samtal {day}",
     "callback_at": "överenskommet samtal {day} kl. {time}",
     "birthday": "födelsedag {day}",
-    "events": {"touch": "kontakt", "reply": "svar", "note": "anteckning"},
+    "bounced": "mejlet från {day} studsade {bounce}",
+    "bounced_before": "mejlet från {day} gick till en adress som studsade {bounce}",
+    "fell_back": "med {channel} i stället för {meant}",
+    "rule": "no_reply-regel {n}",
+    "events": {"touch": "uppföljning", "reply": "svar", "note": "anteckning"},
     "channels": {"email": "e-post", "call": "samtal", "sms": "sms", "messenger": "messenger",
                  "letter": "brev"},
 }
@@ -99,6 +107,10 @@ _RU = {
     "callback": "договорились созвониться {day}",
     "callback_at": "договорились созвониться {day} в {time}",
     "birthday": "день рождения {day}",
+    "bounced": "письмо от {day} вернулось {bounce}",
+    "bounced_before": "письмо от {day} ушло на адрес, с которого был возврат {bounce}",
+    "fell_back": "«{channel}» вместо «{meant}»",
+    "rule": "правило no_reply № {n}",
     "events": {"touch": "касание", "reply": "ответ", "note": "заметка"},
     "channels": {"email": "эл. почта", "call": "звонок", "sms": "SMS", "messenger": "мессенджер",
                  "letter": "бумажное письмо"},
@@ -133,6 +145,10 @@ _UK = {
     "callback": "домовилися зателефонувати {day}",
     "callback_at": "домовилися зателефонувати {day} о {time}",
     "birthday": "день народження {day}",
+    "bounced": "лист від {day} повернувся {bounce}",
+    "bounced_before": "лист від {day} пішов на адресу, з якої було повернення {bounce}",
+    "fell_back": "«{channel}» замість «{meant}»",
+    "rule": "правило no_reply № {n}",
     "events": {"touch": "дотик", "reply": "відповідь", "note": "нотатка"},
     "channels": {"email": "ел. пошта", "call": "дзвінок", "sms": "SMS", "messenger": "месенджер",
                  "letter": "паперовий лист"},
@@ -140,14 +156,33 @@ _UK = {
 
 LANGUAGES = {"en": _EN, "sv": _SV, "ru": _RU, "uk": _UK}
 
-# the reasons the engine journals (candidates.py), as the frame says them in another language
-_REASONS = (
-    ("no_reply", re.compile(r"no reply since (?P<day>\d{4}-\d{2}-\d{2}) \((?P<channel>[^)]*)\)")),
-    ("callback_at",
-     re.compile(r"call-back agreed for (?P<day>\d{4}-\d{2}-\d{2}) at (?P<time>\d{2}:\d{2})")),
-    ("callback", re.compile(r"call-back agreed for (?P<day>\d{4}-\d{2}-\d{2})")),
-    ("birthday", re.compile(r"birthday on (?P<day>\d{4}-\d{2}-\d{2})")),
-)
+# the reasons the engine journals (candidates.py, ladder.py), as the frame says them in another
+# language: a note's parts, split at "; ", each said in words when it is one of these
+_DAY = r"\d{4}-\d{2}-\d{2}"
+_REASONS = tuple((key, re.compile(pattern)) for key, pattern in (
+    ("no_reply", rf"no reply since (?P<day>{_DAY}) \((?P<channel>[^)]*)\)"),
+    ("callback_at", rf"call-back agreed for (?P<day>{_DAY}) at (?P<time>\d{{2}}:\d{{2}})"),
+    ("callback", rf"call-back agreed for (?P<day>{_DAY})"),
+    ("birthday", rf"birthday on (?P<day>{_DAY})"),
+    ("bounced", rf"the email of (?P<day>{_DAY}) bounced on (?P<bounce>{_DAY})"),
+    ("bounced_before", rf"the email of (?P<day>{_DAY}) went to an address that bounced on "
+                       rf"(?P<bounce>{_DAY})"),
+    ("fell_back", r"by (?P<channel>\w+) instead of (?P<meant>\w+)"),
+    ("rule", r"no_reply rule (?P<n>\d+)"),
+))
+
+
+def _language(locale: str) -> str:
+    """The language of a locale as Babel reads it (`sv_SE`, `sv.UTF-8`, `swe`: `sv`), as
+    cadence.yaml's `locale:` is checked; "" for none."""
+    if not locale:
+        return ""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return Locale.parse(locale.strip().replace("-", "_")).language
+    except (UnknownLocaleError, ValueError, TypeError):
+        return re.split(r"[_\-.@]", locale.strip(), maxsplit=1)[0].lower()
 
 
 class Words:
@@ -155,9 +190,10 @@ class Words:
     that language."""
 
     def __init__(self, locale: str = ""):
-        language = re.split(r"[_-]", locale or "en", maxsplit=1)[0].lower()
+        language = _language(locale)
         self.language = language if language in LANGUAGES else "en"
         self._words = LANGUAGES[self.language]
+        self._plural = None  # Babel's plural rule of the language, once one is counted
 
     def __getitem__(self, key: str):
         return self._words[key]
@@ -168,10 +204,12 @@ class Words:
     def count(self, forms: Mapping[str, str], n: int) -> str:
         """`forms` for `n` (`{n} touches`), by the language's plural rules."""
         category = "one" if n == 1 else "other"
-        if self.language in ("ru", "uk"):
-            from babel import Locale
+        if self.language in ("ru", "uk"):  # `few` and `many` too
+            if self._plural is None:
+                from babel import Locale
 
-            category = Locale.parse(self.language).plural_form(n)
+                self._plural = Locale.parse(self.language).plural_form
+            category = self._plural(n)
         return (forms.get(category) or forms["other"]).format(n=n)
 
     def event(self, event: str) -> str:
@@ -197,11 +235,15 @@ class Words:
             return self.say("step", step=step, playbook=playbook)
         if self.language == "en":
             return note
+        return "; ".join(self._reason(part) for part in note.split("; "))
+
+    def _reason(self, part: str) -> str:
         for key, pattern in _REASONS:
-            found = pattern.match(note)
+            found = pattern.fullmatch(part)
             if found:
                 values = found.groupdict()
-                if "channel" in values:
-                    values["channel"] = self.event(values["channel"])
-                return self.say(key, **values) + note[found.end():]
-        return note
+                for name in ("channel", "meant"):
+                    if name in values:
+                        values[name] = self.event(values[name])
+                return self.say(key, **values)
+        return part

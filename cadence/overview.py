@@ -91,8 +91,8 @@ def index_md(day: date, items, words: Words = Words()) -> bytes:
         group = [i for i in items if i.channel == channel]
         if not group:
             continue
-        forms = words["counts"].get(channel, {"other": "{n} " + channel})
-        counts.append(words.count(forms, len(group)))
+        forms = words["counts"].get(channel)
+        counts.append(words.count(forms, len(group)) if forms else f"{len(group)} {channel}")
         title = words["groups"].get(channel, channel.capitalize())
         body += [f"## {title} ({len(group)})", ""]
         for item in group:
