@@ -10,7 +10,8 @@ import errno
 import os
 import stat
 
-from .files import NEW_FILE, TMP_SUFFIX, tmp_prefix, unlink_quietly, write_all, write_failure
+from .files import (NEW_FILE, TMP_SUFFIX, fsync_dir, tmp_prefix, unlink_quietly, write_all,
+                    write_failure)
 from .model import EXIT_CANTCREAT, Failure, Problem, Source
 
 DRAFTS = "drafts"  # config.DEFAULT_PATHS["drafts"]: a link there is followed only if named
@@ -47,8 +48,9 @@ def clear_stale(targets, follow: bool = True) -> None:
                     pass
 
 
-def write_drafts(root: str, drafts) -> None:
-    """Every draft in place, the caller syncs them all at once.
+def write_drafts(root: str, drafts, durable: bool = False) -> None:
+    """Every draft in place; `durable`: each synced to the disk with its folder, else the
+    caller syncs them all at once (commit.py: thousands of drafts, one sync).
 
     A day's folder that does not exist yet (the usual morning) is written whole under a hidden
     name beside it and renamed into place once: no one sees it half written, and its thousands
@@ -69,9 +71,11 @@ def write_drafts(root: str, drafts) -> None:
         clear_stale([path for path, _ in files] + [folder], follow=False)
         if exists:
             for path, data in files:
-                _replace_draft(path, data, pid)
+                _replace_draft(path, data, pid, durable)
+            if durable:
+                fsync_dir(folder)
         else:
-            _write_fresh(folder, files, pid)
+            _write_fresh(folder, files, pid, durable)
 
 
 def kept_drafts(drafts) -> dict:
@@ -220,7 +224,7 @@ def _day_folder_exists(folder: str) -> bool:
     return True
 
 
-def _write_fresh(folder: str, files, pid: int) -> None:
+def _write_fresh(folder: str, files, pid: int, durable: bool) -> None:
     hidden = os.path.join(os.path.dirname(folder), f"{tmp_prefix(folder)}{pid}{TMP_SUFFIX}")
     path = folder  # what an error names: the folder, then each draft, then the folder again
     made = False
@@ -231,17 +235,23 @@ def _write_fresh(folder: str, files, pid: int) -> None:
             fd = os.open(os.path.join(hidden, os.path.basename(path)), NEW_FILE, 0o666)
             try:
                 write_all(fd, data)
+                if durable:
+                    os.fsync(fd)
             finally:
                 os.close(fd)
         path = folder
+        if durable:
+            fsync_dir(hidden)
         os.replace(hidden, folder)
+        if durable:
+            fsync_dir(os.path.dirname(folder) or ".")
     except OSError as err:
         if made:
             _remove_tree(hidden)
         raise write_failure(path, err) from None
 
 
-def _replace_draft(path: str, data: bytes, pid: int) -> None:
+def _replace_draft(path: str, data: bytes, pid: int, durable: bool = False) -> None:
     tmp = os.path.join(os.path.dirname(path) or ".", f"{tmp_prefix(path)}{pid}{TMP_SUFFIX}")
     made = False
     try:
@@ -249,6 +259,8 @@ def _replace_draft(path: str, data: bytes, pid: int) -> None:
         made = True
         try:
             write_all(fd, data)
+            if durable:
+                os.fsync(fd)
         finally:
             os.close(fd)
         try:

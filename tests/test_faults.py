@@ -144,17 +144,80 @@ def test_a_failure_at_every_call(tmp_path, clean, function, kinds, monkeypatch):
     assert hits >= kinds, hits  # every write step was hit at least once
 
 
-def test_drafts_are_synced_before_the_journal_names_them(tmp_path, monkeypatch):
+def _sync_order(monkeypatch) -> list:
+    """What reaches the disk, in order: ("fsync", path) of a file or folder, ("replace",
+    path) a rename to it, "sync" (all of it), "journal" (the journal's append)."""
     import cadence.files as files
 
     order = []
-    real_sync, real_append = files.os.sync, files.append_bytes
+    real_fsync, real_sync, real_append = files.os.fsync, files.os.sync, files.append_bytes
+    real_replace = files.os.replace
+
+    def replace(src, dst, **kwargs):
+        order.append(("replace", os.path.realpath(dst)))
+        return real_replace(src, dst, **kwargs)
+
+    monkeypatch.setattr(files.os, "replace", replace)
+
+    def fsync(fd):
+        order.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        return real_fsync(fd)
+
+    monkeypatch.setattr(files.os, "fsync", fsync)
     monkeypatch.setattr(files.os, "sync", lambda: (order.append("sync"), real_sync())[1])
     monkeypatch.setattr(files, "append_bytes",
                         lambda path, data: (order.append("journal"), real_append(path, data))[1])
+    return order
+
+
+def test_drafts_are_synced_before_the_journal_names_them(tmp_path, monkeypatch):
+    """A morning's few drafts reach the disk one by one, with the day's folder and the folder
+    that holds it, before the journal says they exist; no sync of the whole machine."""
+    order = _sync_order(monkeypatch)
     root = build(tmp_path)
     assert invoke("-C", root, "run", "--today", TODAY).exit_code == 0
-    assert order == ["sync", "journal"]
+    before = order[:order.index("journal")]
+    day = os.path.realpath(os.path.join(root, "drafts", TODAY))
+    synced = [path for kind, path in before if kind == "fsync"]
+    # each draft and the day's index, written in the day's folder under a hidden name (then
+    # renamed into place), and that folder
+    hidden = {os.path.dirname(path) for path in synced if path.endswith("index.md")}
+    assert len(hidden) == 1 and os.path.dirname(hidden.pop()) == os.path.dirname(day)
+    assert sorted(os.listdir(day)) == sorted(os.path.basename(path) for path in synced
+                                             if os.path.dirname(os.path.dirname(path))
+                                             == os.path.dirname(day))
+    assert os.path.dirname(day) in synced  # the drafts folder, once the day's is in it
+    assert "sync" not in order
+
+
+def test_drafts_a_take_back_sets_aside_are_synced_with_their_folder_first(tmp_path,
+                                                                          monkeypatch):
+    """`undo` sets the day's drafts aside (renames them in their folder): the folder reaches
+    the disk before the journal says the touches are taken back."""
+    root = build(tmp_path)
+    assert invoke("-C", root, "run", "--today", TODAY).exit_code == 0
+    order = _sync_order(monkeypatch)
+    monkeypatch.setenv("CADENCE_TODAY", TODAY)
+    assert invoke("-C", root, "undo", "c1").exit_code == 0
+    day = os.path.realpath(os.path.join(root, "drafts", TODAY))
+    before = order[:order.index("journal")]
+    renamed = max(i for i, step in enumerate(before) if step[0] == "replace"
+                  and os.path.dirname(step[1]) == day)  # the last draft set aside
+    assert ("fsync", day) in before[renamed:] and "sync" not in order
+
+
+def test_thousands_of_drafts_are_synced_at_once(tmp_path, monkeypatch):
+    """Over commit.ONE_BY_ONE drafts (24,000 on a Monday), one sync of everything comes before
+    the journal names them, and no draft is synced by itself."""
+    import cadence.commit
+
+    monkeypatch.setattr(cadence.commit, "ONE_BY_ONE", 1)
+    order = _sync_order(monkeypatch)
+    root = build(tmp_path)
+    assert invoke("-C", root, "run", "--today", TODAY).exit_code == 0
+    assert order.index("sync") < order.index("journal")
+    assert not [path for kind, path in (o for o in order if isinstance(o, tuple))
+                if kind == "fsync" and "/drafts/" in path]
 
 
 def test_a_full_disk_at_every_write(tmp_path, clean):
