@@ -83,7 +83,7 @@ class Guess:
     id_column: bool = False  # a column of ids (some rows may lack one)
     reaches: bool = True  # a column of email addresses, phone numbers or postal addresses
     language: str = ""  # the language of the headers, when it has bundled playbooks: sv, ru
-    other_language: str = ""  # the headers' language when no bundled playbook speaks it
+    other_language: str = ""  # the headers' language when no bundled playbook speaks it: uk
     surname: str = ""  # a column of surnames beside the `name` column of first names
 
 
@@ -178,10 +178,10 @@ def language_of(columns) -> str:
 
 
 def _unbundled_language(columns) -> str:
-    """"Ukrainian" for headers written in it (letters Russian lacks: `і`, `ї`, `є`, `ґ`), which
+    """"uk" for headers written in Ukrainian (letters Russian lacks: `і`, `ї`, `є`, `ґ`), which
     no bundled playbook speaks; else ""."""
     letters = set("".join(columns).lower())
-    return "Ukrainian" if letters & set("іїєґ") and not letters & set("ыэёў") else ""
+    return "uk" if letters & set("іїєґ") and not letters & set("ыэёў") else ""
 
 
 def _dates(columns, rows) -> tuple:
@@ -270,12 +270,13 @@ def described(guess: Guess, default_playbook: str) -> list:
                      f"{default_playbook} and `locale: {guess.language}`; for drafts in English, "
                      "set `default_playbook: new-lead` and remove `locale:` before the first run")
     elif guess.other_language:
-        lines.append(f"language: {guess.other_language} (from the headers); no bundled playbook "
-                     f"is in {guess.other_language}, hence {default_playbook} in English: "
-                     f"translate its templates (templates/{default_playbook}/) before the first "
-                     "run, or choose another playbook; `locale: uk` in cadence.yaml puts call "
-                     "sheets and the day's index in Ukrainian")
+        name = LANGUAGES[guess.other_language]
+        lines.append(f"language: {name} (from the headers); no bundled playbook is in {name}, "
+                     f"hence {default_playbook} in English: translate its templates "
+                     f"(templates/{default_playbook}/) before the first run, or choose another "
+                     f"playbook; `locale: {guess.other_language}` in cadence.yaml puts call "
+                     f"sheets and the day's index in {name}")
     return lines
 
 
-LANGUAGES = {"sv": "Swedish", "ru": "Russian"}
+LANGUAGES = {"sv": "Swedish", "ru": "Russian", "uk": "Ukrainian"}

@@ -21,6 +21,7 @@ FIELDS = {
     "playbook": ("name", "description"),
     "sender": ("name", "email", "phone", "address"),
 }
+NOT_A_COLUMN = " is not a column of the ledger"  # once_a_column groups these
 _MAPPING_METHODS = ("get", "items", "keys", "values")
 _A_DAY = date(2026, 1, 5)  # any day does: a format or locale is refused whatever the date
 
@@ -151,7 +152,7 @@ def once_a_column(problems: list) -> list:
     hundred for the bundled ones)."""
     firsts, more = {}, {}
     for p in problems:
-        if p.message.endswith(" is not a column of the ledger"):
+        if p.message.endswith(NOT_A_COLUMN):
             more[p.message] = more.get(p.message, -1) + 1
             if more[p.message]:
                 continue
@@ -270,7 +271,7 @@ def judge(key: str, undeclared: set, columns: Optional[set]):
             return None
         close = difflib.get_close_matches(field, sorted(columns), 1)
         hint = f"did you mean 'contact.{close[0]}'? Otherwise a" if close else "a"
-        return (f"{key!r} is not a column of the ledger",
+        return (f"{key!r}{NOT_A_COLUMN}",
                 hint + f"dd the column, or guard its use with {{% if {key} is defined %}}")
     if field in FIELDS[head]:
         return None

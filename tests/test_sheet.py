@@ -729,7 +729,7 @@ def test_init_from_reads_ukrainian_headers_however_the_apostrophe_is_typed(heade
     guess = guess_sheet(headers, [row])
     assert dict(guess.columns) == mapped and guess.has_names and guess.reaches
     assert guess.language == ""  # Ukrainian: no bundled playbook, English new-lead
-    assert guess.other_language == "Ukrainian"
+    assert guess.other_language == "uk"
     said = [line for line in described(guess, "new-lead") if line.startswith("language: ")]
     assert said == ["language: Ukrainian (from the headers); no bundled playbook is in Ukrainian, "
                     "hence new-lead in English: translate its templates (templates/new-lead/) "
