@@ -79,3 +79,20 @@ def test_the_running_python_installed_the_pins():
         assert installed == next(iter(pin.specifier)).version, pin.name
         checked += 1
     assert checked >= 20
+
+
+def test_the_pins_keep_within_the_constraints():
+    """constraints.txt holds the lock's upper bounds (the README's uv command passes it)."""
+    with open(os.path.join(ROOT, "constraints.txt"), encoding="utf-8") as handle:
+        bounds = [Requirement(line.split("#")[0].strip()) for line in handle
+                  if line.split("#")[0].strip()]
+    assert bounds
+    pins = _pins()
+    for bound in bounds:
+        name = canonicalize_name(bound.name)
+        found = [pin for pin in pins if canonicalize_name(pin.name) == name]
+        assert found, f"{name} is in constraints.txt but not in the lock"
+        for pin in found:
+            assert bound.specifier.contains(next(iter(pin.specifier)).version), str(pin)
+    with open(os.path.join(ROOT, "requirements.lock"), encoding="utf-8") as handle:
+        assert "-c constraints.txt" in handle.read(2000)
