@@ -1,6 +1,7 @@
 import itertools
 import os
 import sys
+import tempfile
 
 import pytest
 
@@ -13,6 +14,32 @@ sys.path.insert(0, os.path.dirname(__file__))
 # smallbook.ANY_DAY does the same in a fresh interpreter, and the tests of the check itself
 # put it back (tests/test_day_commands.py).
 cadence.cli.FAR_DAYS = 10 ** 6
+
+# The tests' files (pytest's tmp_path, the property tests' books, each worker's Dovecot) go to
+# memory where the machine has it to spare, as /dev/shm on Linux: the suite writes, syncs and
+# removes some hundred thousand small files, and on the project's 2-core machine four runs in
+# turns took 94 and 96 s with them in memory against 115 and 122 s on its disk, with under half
+# the system time. No test needs a disk: a full disk is simulated, and the order in which files
+# reach the disk is recorded, not timed. TMPDIR, when set, or `--basetemp` chooses instead.
+MEMORY = "/dev/shm"
+MEMORY_NEEDED = 2 * 1024 ** 3  # bytes free; a whole run kept under 100 MB there at its peak
+
+
+def _memory_folder():
+    """/dev/shm when it is a folder this user may write with room to spare, else None."""
+    if os.environ.get("TMPDIR") or not sys.platform.startswith("linux"):
+        return None
+    try:
+        free = os.statvfs(MEMORY)
+    except OSError:
+        return None
+    if not os.access(MEMORY, os.W_OK | os.X_OK) or free.f_bavail * free.f_frsize < MEMORY_NEEDED:
+        return None
+    return MEMORY
+
+
+if _memory_folder():
+    tempfile.tempdir = MEMORY
 
 # Python keeps the bytecode of cadence's modules beside them (__pycache__/, ignored by git), as it
 # does on most machines: where the environment says PYTHONDONTWRITEBYTECODE, every cadence process
